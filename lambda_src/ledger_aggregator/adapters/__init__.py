@@ -1,0 +1,1 @@
+"""AWS adapters behind the protocols in :mod:`ledger_aggregator.ports`."""

@@ -1,0 +1,210 @@
+"""The summary store: applies deltas to DynamoDB exactly once.
+
+Each delta is written with one ``TransactWriteItems``: an ``UpdateItem`` that
+adds the delta to the account's summary, and one conditional ``PutItem`` per
+record into the applied-marker table (``attribute_not_exists(id)``). Either
+every marker and the summary change are written, or none is. A record whose
+marker exists is dropped from the delta and the rest is written again. See
+``docs/exactly-once.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..domain import Change, Delta, chunked
+from ..ports import ApplyResult
+
+THROTTLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ProvisionedThroughputExceeded",
+        "ThrottlingException",
+        "ThrottlingError",
+        "RequestLimitExceeded",
+    }
+)
+RETRYABLE_CODES = frozenset({"TransactionConflict", "TransactionConflictException", "InternalServerError"})
+MAX_ATTEMPTS = 4
+# TransactWriteItems takes 100 actions: one summary update plus 99 markers.
+RECORDS_PER_WRITE = 99
+_BATCH_GET_KEYS = 100
+
+
+class _Throttled(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class _Progress:
+    applied: int = 0
+    duplicates: int = 0
+    writes: int = 0
+
+
+class DynamoSummaryStore:
+    """Applies deltas to the summary table, recording applied records in the marker table."""
+
+    def __init__(
+        self,
+        client: Any,
+        summary_table: str,
+        applied_table: str,
+        marker_ttl_seconds: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._summary_table = summary_table
+        self._applied_table = applied_table
+        self._marker_ttl = marker_ttl_seconds
+        self._clock = clock
+
+    def apply(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
+        """Apply each delta once; after a throttled delta the rest are left for the retry."""
+        known = self._already_applied(c.record_id for d in deltas for c in d.changes if not c.totals.is_zero())
+        results: list[ApplyResult] = []
+        for delta in deltas:
+            if results and results[-1].throttled:
+                results.append(ApplyResult(delta.account_id, error="not attempted: table throttled", throttled=True))
+                continue
+            results.append(self._apply_one(delta, known))
+        return results
+
+    def _apply_one(self, delta: Delta, known: set[str]) -> ApplyResult:
+        progress = _Progress()
+        remaining = delta.without(known)
+        progress.duplicates = len(delta.changes) - (len(remaining.changes) if remaining else 0)
+        try:
+            for part in chunked(remaining, RECORDS_PER_WRITE) if remaining else ():
+                self._write(part, progress)
+        except _Throttled as error:
+            return self._result(delta, progress, f"throttled: {error}", throttled=True)
+        except ClientError as error:
+            return self._result(delta, progress, _describe(error))
+        return self._result(delta, progress, None)
+
+    @staticmethod
+    def _result(delta: Delta, p: _Progress, error: str | None, throttled: bool = False) -> ApplyResult:
+        return ApplyResult(delta.account_id, p.applied, p.duplicates, p.writes, error, throttled)
+
+    def _write(self, part: Delta, progress: _Progress) -> None:
+        pending: Delta | None = part
+        set_latest = True
+        for _ in range(MAX_ATTEMPTS):
+            if pending is None:
+                return
+            refusal = self._attempt(pending, set_latest)
+            if refusal is None:
+                progress.applied += sum(1 for c in pending.changes if not c.totals.is_zero())
+                progress.writes += 1 if _writes_anything(pending, set_latest) else 0
+                return
+            duplicates, latest_refused = refusal
+            set_latest = set_latest and not latest_refused
+            progress.duplicates += len(duplicates)
+            pending = pending.without(duplicates)
+        raise ClientError({"Error": {"Code": "TooManyConflicts", "Message": "gave up after retries"}}, "Apply")
+
+    def _attempt(self, delta: Delta, set_latest: bool) -> tuple[list[str], bool] | None:
+        """One write. None on success, else (records already applied, latest-time refused)."""
+        if not _writes_anything(delta, set_latest):
+            return None
+        markers = [c for c in delta.changes if not c.totals.is_zero()]
+        update = self._update(delta, delta.latest_at if set_latest else None, with_totals=bool(markers))
+        try:
+            if markers:
+                items = [{"Update": update}, *({"Put": self._marker(c)} for c in markers)]
+                self._client.transact_write_items(TransactItems=items)
+            else:
+                self._client.update_item(**update)
+        except ClientError as error:
+            return self._interpret(error, markers)
+        return None
+
+    def _interpret(self, error: ClientError, markers: list[Change]) -> tuple[list[str], bool]:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in THROTTLE_CODES:
+            raise _Throttled(code) from error
+        if code == "ConditionalCheckFailedException":
+            return [], True
+        if code != "TransactionCanceledException":
+            raise error
+        reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+        if any(r in THROTTLE_CODES for r in reasons):
+            raise _Throttled(",".join(reasons)) from error
+        if any(r not in ("None", "ConditionalCheckFailed", *RETRYABLE_CODES) for r in reasons):
+            raise error
+        duplicates = [m.record_id for m, r in zip(markers, reasons[1:], strict=False) if r == "ConditionalCheckFailed"]
+        latest_refused = bool(reasons) and reasons[0] == "ConditionalCheckFailed"
+        return duplicates, latest_refused
+
+    def _update(self, delta: Delta, latest: str | None, with_totals: bool) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        clauses: list[str] = []
+        if with_totals:
+            t = delta.totals
+            names.update({"#b": "balance", "#c": "credits", "#d": "debits", "#n": "transactionCount"})
+            values.update(
+                {
+                    ":b": {"N": str(t.balance)},
+                    ":c": {"N": str(t.credits)},
+                    ":d": {"N": str(t.debits)},
+                    ":n": {"N": str(t.count)},
+                }
+            )
+            clauses.append("ADD #b :b, #c :c, #d :d, #n :n")
+        update: dict[str, Any] = {"TableName": self._summary_table, "Key": {"accountId": {"S": delta.account_id}}}
+        if latest is not None:
+            names["#t"] = "lastTransactionAt"
+            values[":t"] = {"S": latest}
+            clauses.append("SET #t = :t")
+            update["ConditionExpression"] = "attribute_not_exists(#t) OR #t < :t"
+        update.update(
+            UpdateExpression=" ".join(clauses), ExpressionAttributeNames=names, ExpressionAttributeValues=values
+        )
+        return update
+
+    def _marker(self, change: Change) -> dict[str, Any]:
+        expires = int(self._clock()) + self._marker_ttl
+        return {
+            "TableName": self._applied_table,
+            "Item": {
+                "id": {"S": change.record_id},
+                "accountId": {"S": change.account_id},
+                "expiresAt": {"N": str(expires)},
+            },
+            "ConditionExpression": "attribute_not_exists(id)",
+        }
+
+    def _already_applied(self, record_ids: Iterable[str]) -> set[str]:
+        """Markers that already exist: a read-only shortcut; the write conditions stay the guarantee."""
+        ids = list(dict.fromkeys(record_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), _BATCH_GET_KEYS):
+            keys = [{"id": {"S": i}} for i in ids[start : start + _BATCH_GET_KEYS]]
+            found |= self._batch_get(keys)
+        return found
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> set[str]:
+        request = {self._applied_table: {"Keys": keys, "ProjectionExpression": "id"}}
+        try:
+            response = self._client.batch_get_item(RequestItems=request)
+        except ClientError:
+            return set()
+        items = response.get("Responses", {}).get(self._applied_table, [])
+        return {item["id"]["S"] for item in items}
+
+
+def _writes_anything(delta: Delta, set_latest: bool) -> bool:
+    has_totals = any(not c.totals.is_zero() for c in delta.changes)
+    return has_totals or (set_latest and delta.latest_at is not None)
+
+
+def _describe(error: ClientError) -> str:
+    details = error.response.get("Error", {})
+    return f"{details.get('Code', 'Error')}: {details.get('Message', '')}".strip()

@@ -1,0 +1,98 @@
+"""SQS adapters: the pattern-2 delta publisher and the poison-record parking."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..codec import delta_id, encode
+from ..domain import Delta, Poison, chunked
+from ..ports import ApplyResult
+
+SEND_BATCH = 10
+CHANGES_PER_MESSAGE = 200
+
+
+class QueuePublisher:
+    """Sends each delta to the buffer queue (pattern 2); a delta succeeds when all its messages are sent."""
+
+    def __init__(self, client: Any, queue_url: str, changes_per_message: int = CHANGES_PER_MESSAGE) -> None:
+        self._client = client
+        self._queue_url = queue_url
+        self._per_message = changes_per_message
+
+    def apply(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
+        """Publish every delta; one result per delta."""
+        messages = [(index, part) for index, d in enumerate(deltas) for part in chunked(d, self._per_message)]
+        failed: dict[int, str] = {}
+        sent: dict[int, int] = {}
+        for start in range(0, len(messages), SEND_BATCH):
+            window = messages[start : start + SEND_BATCH]
+            for position, error in self._send(window).items():
+                failed.setdefault(window[position][0], error)
+            for owner, _ in window:
+                sent[owner] = sent.get(owner, 0) + 1
+        return [self._result(i, d, failed, sent) for i, d in enumerate(deltas)]
+
+    @staticmethod
+    def _result(index: int, delta: Delta, failed: dict[int, str], sent: dict[int, int]) -> ApplyResult:
+        if index in failed:
+            return ApplyResult(delta.account_id, error=failed[index])
+        return ApplyResult(delta.account_id, applied=len(delta.changes), writes=sent.get(index, 0))
+
+    def _send(self, window: list[tuple[int, Delta]]) -> dict[int, str]:
+        entries = [
+            {
+                "Id": str(position),
+                "MessageBody": encode(part),
+                "MessageAttributes": {"deltaId": {"DataType": "String", "StringValue": delta_id(part)}},
+            }
+            for position, (_, part) in enumerate(window)
+        ]
+        try:
+            response = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        except ClientError as error:
+            return {position: str(error) for position in range(len(window))}
+        return {int(f["Id"]): f"{f.get('Code', 'Failed')}: {f.get('Message', '')}" for f in response.get("Failed", [])}
+
+
+class SqsPoisonSink:
+    """Parks poison records in a dead-letter queue, each with its reason."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def park(self, poison: Sequence[Poison], source: str) -> set[str]:
+        """Send each record with its reason; return the ids parked."""
+        parked: set[str] = set()
+        for start in range(0, len(poison), SEND_BATCH):
+            window = poison[start : start + SEND_BATCH]
+            entries = [self._entry(position, p, source) for position, p in enumerate(window)]
+            try:
+                response = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            except ClientError:
+                continue
+            failed = {int(f["Id"]) for f in response.get("Failed", [])}
+            parked |= {p.record_id for position, p in enumerate(window) if position not in failed}
+        return parked
+
+    @staticmethod
+    def _entry(position: int, poison: Poison, source: str) -> dict[str, Any]:
+        body = {
+            "kind": "poison-record",
+            "source": source,
+            "reason": poison.reason,
+            "field": poison.field,
+            "recordId": poison.record_id,
+            "sequenceNumber": poison.sequence,
+            "record": poison.record,
+        }
+        return {
+            "Id": str(position),
+            "MessageBody": json.dumps(body, default=str, sort_keys=True),
+            "MessageAttributes": {"reason": {"DataType": "String", "StringValue": poison.reason[:256]}},
+        }

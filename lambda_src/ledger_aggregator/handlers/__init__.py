@@ -1,0 +1,1 @@
+"""Lambda entry points: ``stream.handler`` and ``queue.handler``."""

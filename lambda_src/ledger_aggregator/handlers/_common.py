@@ -1,0 +1,67 @@
+"""What both handlers share: metrics, logging of the outcome, and the partial response."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
+
+from ..projector import Outcome, PoisonItem
+
+
+class NotProjectedError(Exception):
+    """The record's effect is not yet in the summary; the event source will deliver it again."""
+
+
+def record_outcome(logger: Logger, metrics: Metrics, outcome: Outcome, poison: Sequence[PoisonItem]) -> None:
+    """Emit the batch's metrics and log every poison record and error as structured JSON."""
+    for name, value in (
+        ("RecordsRead", outcome.records + len(poison)),
+        ("RecordsApplied", outcome.applied),
+        ("DuplicatesSkipped", outcome.duplicates),
+        ("PoisonRecords", len(poison)),
+        ("SummaryWrites", outcome.writes),
+        ("ThrottledDeltas", outcome.throttled),
+    ):
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    for item in poison:
+        p = item.poison
+        logger.error(
+            "poison record",
+            extra={"reason": p.reason, "field": p.field, "recordId": p.record_id, "item": item.item},
+        )
+    for error in outcome.errors:
+        logger.warning("delta not applied", extra={"error": error})
+    logger.info(
+        "batch projected",
+        extra={
+            "records": outcome.records,
+            "applied": outcome.applied,
+            "duplicates": outcome.duplicates,
+            "writes": outcome.writes,
+            "failedItems": len(outcome.failed_items),
+        },
+    )
+
+
+def partial_response(
+    event: dict[str, Any],
+    context: Any,
+    processor: BatchProcessor,
+    failed: frozenset[str],
+    item_of: Callable[[Any], str],
+) -> dict[str, Any]:
+    """Report the failed items through Powertools' partial batch response."""
+
+    def record_handler(record: Any) -> None:
+        item = item_of(record)
+        if item in failed:
+            raise NotProjectedError(item)
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

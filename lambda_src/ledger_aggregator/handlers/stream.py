@@ -1,0 +1,33 @@
+"""Stream handler: DynamoDB stream of the details table to summaries (MODE=direct) or the queue (MODE=queue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from .. import runtime
+from ..projector import project, stream_items
+from ._common import partial_response, record_outcome
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Project one stream batch; report the records not yet reflected as batch item failures."""
+    changes, poison = stream_items(event.get("Records", []))
+    outcome = project(changes, poison, runtime.stream_sink(), runtime.poison_sink(), "stream")
+    record_outcome(logger, metrics, outcome, poison)
+    return partial_response(event, context, processor, outcome.failed_items, _event_id)
+
+
+def _event_id(record: DynamoDBRecord) -> str:
+    return str(record.event_id)

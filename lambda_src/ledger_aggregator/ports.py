@@ -1,0 +1,51 @@
+"""Protocols between the pure core and the AWS adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from .domain import Delta, Poison
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What happened to one delta.
+
+    Attributes:
+        account_id: the delta's account.
+        applied: records whose effect was written now.
+        duplicates: records skipped because their effect was already written.
+        writes: summary-item writes (or queue messages) this delta cost.
+        error: why the delta was not (fully) applied; None on success.
+        throttled: True when the error was capacity (retry later, nothing lost).
+    """
+
+    account_id: str
+    applied: int = 0
+    duplicates: int = 0
+    writes: int = 0
+    error: str | None = None
+    throttled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when every record of the delta is now reflected exactly once."""
+        return self.error is None
+
+
+class DeltaSink(Protocol):
+    """Where deltas go: the summary table (apply) or the buffer queue (publish)."""
+
+    def apply(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
+        """Handle each delta; one result per delta, in order. Must not raise for a delta's failure."""
+        ...
+
+
+class PoisonSink(Protocol):
+    """Where records that can never be processed are parked, with their reason."""
+
+    def park(self, poison: Sequence[Poison], source: str) -> set[str]:
+        """Park the records; return the ``record_id`` of each one parked successfully."""
+        ...

@@ -1,0 +1,110 @@
+"""Pure orchestration of one batch: coalesce, apply, and decide what failed.
+
+The projector knows nothing of Lambda or AWS. It is given the batch's changes,
+each tagged with the event-source item it came from (a stream record's
+sequence number, an SQS message id), and reports the items that must be
+retried. An item fails when any change it carries is not yet reflected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .codec import decode
+from .domain import Change, Poison, PoisonRecordError, coalesce, parse_batch
+from .ports import ApplyResult, DeltaSink, PoisonSink
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    """A change and the event-source item that delivered it."""
+
+    item: str
+    change: Change
+
+
+@dataclass(frozen=True, slots=True)
+class PoisonItem:
+    """A poison record and the event-source item that delivered it."""
+
+    item: str
+    poison: Poison
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of projecting one batch."""
+
+    failed_items: frozenset[str]
+    records: int
+    applied: int
+    duplicates: int
+    writes: int
+    poison_parked: int
+    throttled: int
+    errors: tuple[str, ...]
+
+
+def project(
+    changes: Sequence[Tagged],
+    poison: Sequence[PoisonItem],
+    sink: DeltaSink,
+    poison_sink: PoisonSink | None,
+    source: str,
+) -> Outcome:
+    """Apply a batch's changes through ``sink`` and park its poison; report failed items."""
+    items_of: dict[str, set[str]] = {}
+    for tagged in changes:
+        items_of.setdefault(tagged.change.record_id, set()).add(tagged.item)
+    deltas = coalesce(t.change for t in changes)
+    results = sink.apply(deltas) if deltas else []
+    failed: set[str] = set()
+    for delta, result in zip(deltas, results, strict=True):
+        if not result.ok:
+            for record_id in delta.record_ids:
+                failed |= items_of[record_id]
+    parked = _park(poison, poison_sink, source)
+    failed |= {p.item for p in poison if p.poison.record_id not in parked}
+    return _outcome(failed, len(items_of), results, len(parked))
+
+
+def _park(poison: Sequence[PoisonItem], sink: PoisonSink | None, source: str) -> set[str]:
+    if not poison or sink is None:
+        return set()
+    return sink.park([p.poison for p in poison], source)
+
+
+def _outcome(failed: set[str], records: int, results: Sequence[ApplyResult], parked: int) -> Outcome:
+    return Outcome(
+        failed_items=frozenset(failed),
+        records=records,
+        applied=sum(r.applied for r in results),
+        duplicates=sum(r.duplicates for r in results),
+        writes=sum(r.writes for r in results),
+        poison_parked=parked,
+        throttled=sum(1 for r in results if r.throttled),
+        errors=tuple(f"{r.account_id}: {r.error}" for r in results if r.error),
+    )
+
+
+def stream_items(records: Sequence[Mapping[str, Any]]) -> tuple[list[Tagged], list[PoisonItem]]:
+    """Tag a stream batch: each change and poison record is its own item (its ``eventID``)."""
+    parsed = parse_batch(records)
+    return [Tagged(c.record_id, c) for c in parsed.changes], [PoisonItem(p.record_id, p) for p in parsed.poison]
+
+
+def queue_items(messages: Sequence[Mapping[str, Any]]) -> tuple[list[Tagged], list[PoisonItem]]:
+    """Tag an SQS batch: every change of a message is tagged with its ``messageId``."""
+    changes: list[Tagged] = []
+    poison: list[PoisonItem] = []
+    for message in messages:
+        message_id = str(message.get("messageId", ""))
+        try:
+            delta = decode(str(message.get("body", "")))
+        except PoisonRecordError as error:
+            poison.append(PoisonItem(message_id, Poison(message_id, "", error.reason, error.field, message)))
+            continue
+        changes.extend(Tagged(message_id, change) for change in delta.changes)
+    return changes, poison

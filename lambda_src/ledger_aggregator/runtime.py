@@ -1,0 +1,56 @@
+"""Wiring: builds the AWS clients and adapters once per execution environment."""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from .adapters.dynamodb import DynamoSummaryStore
+from .adapters.sqs import QueuePublisher, SqsPoisonSink
+from .config import Settings
+from .ports import DeltaSink, PoisonSink
+
+_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The function's settings (read once)."""
+    return Settings.from_env()
+
+
+@cache
+def client(service: str) -> Any:
+    """A shared boto3 client; honours AWS_ENDPOINT_URL like every SDK call."""
+    return boto3.client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
+
+
+def summary_store() -> DynamoSummaryStore:
+    """The summary table with its applied-marker table."""
+    s = settings()
+    return DynamoSummaryStore(
+        client("dynamodb"), s.require("summary_table"), s.require("applied_table"), s.marker_ttl_seconds
+    )
+
+
+def stream_sink() -> DeltaSink:
+    """Pattern 1 writes summaries; pattern 2 publishes deltas to the buffer queue."""
+    s = settings()
+    if s.mode == "queue":
+        return QueuePublisher(client("sqs"), s.require("buffer_queue_url"))
+    return summary_store()
+
+
+def poison_sink() -> PoisonSink | None:
+    """The dead-letter queue for poison stream records, when configured."""
+    url = settings().poison_queue_url
+    return SqsPoisonSink(client("sqs"), url) if url else None
+
+
+def reset() -> None:
+    """Forget cached settings and clients (tests change the environment)."""
+    settings.cache_clear()
+    client.cache_clear()

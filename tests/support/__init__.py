@@ -1,0 +1,1 @@
+"""Test support shared by the unit, property and benchmark code."""

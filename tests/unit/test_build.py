@@ -1,0 +1,72 @@
+"""build.py: reproducible bytes, the right contents, and handlers that import from the zip alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def build(output: Path, *extra: str) -> bytes:
+    subprocess.run([sys.executable, str(ROOT / "build.py"), "--output", str(output), *extra], check=True)
+    return output.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("build") / "lambda.zip"
+    build(path)
+    return path
+
+
+def test_two_builds_are_byte_identical(built: Path, tmp_path: Path) -> None:
+    assert build(tmp_path / "again.zip") == built.read_bytes()
+
+
+def test_the_zip_holds_the_package_and_its_pins_but_not_the_runtime_sdk_or_caches(built: Path) -> None:
+    with zipfile.ZipFile(built) as archive:
+        names = archive.namelist()
+        infos = archive.infolist()
+    assert names == sorted(names)
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert "ledger_aggregator/handlers/stream.py" in names
+    assert any(n.startswith("aws_lambda_powertools/") for n in names)
+    assert not [
+        n for n in names if n.split("/")[0] in ("boto3", "botocore") or "__pycache__" in n or n.endswith(".pyc")
+    ]
+    assert built.stat().st_size < 3 * 1024 * 1024
+
+
+def test_the_architecture_flag_selects_the_platform_wheels(built: Path, tmp_path: Path) -> None:
+    other = tmp_path / "x86.zip"
+    build(other, "--arch", "x86_64")
+    with zipfile.ZipFile(built) as arm, zipfile.ZipFile(other) as x86:
+        arm_native = [n for n in arm.namelist() if n.endswith(".so")]
+        x86_native = [n for n in x86.namelist() if n.endswith(".so")]
+    assert arm_native and all("aarch64" in n for n in arm_native)
+    assert x86_native and all("x86_64" in n for n in x86_native)
+
+
+def test_handlers_import_from_the_zip_in_a_clean_interpreter(built: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(built) as archive:
+        archive.extractall(tmp_path / "task")
+    probe = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]);"
+        "import ledger_aggregator.handlers.stream as s, ledger_aggregator.handlers.queue as q;"
+        "import aws_lambda_powertools as p;"
+        "print(json.dumps([s.__file__, q.__file__, p.__file__, callable(s.handler), callable(q.handler)]))"
+    )
+    env = {"AWS_REGION": "eu-west-1", "PATH": "/usr/bin:/bin", "POWERTOOLS_TRACE_DISABLED": "true"}
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", probe, str(tmp_path / "task")], capture_output=True, text=True, env=env, check=True
+    )
+    *files, stream_ok, queue_ok = json.loads(done.stdout)
+    assert all(f.startswith(str(tmp_path / "task")) for f in files)
+    assert stream_ok and queue_ok

@@ -1,0 +1,261 @@
+"""The Lambda handlers end to end under moto: real stream records, real tables and queues."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from ledger_aggregator import runtime
+from ledger_aggregator.config import ConfigurationError
+from ledger_aggregator.domain import fold
+from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
+
+
+@dataclass
+class Context:
+    """The parts of a Lambda context that Powertools reads."""
+
+    function_name: str = "ledger-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:ledger-test"
+    aws_request_id: str = "req-1"
+
+
+@dataclass
+class Stack:
+    dynamodb: Any
+    sqs: Any
+    stream_arn: str
+    buffer_url: str
+    dlq_url: str
+    _iterator: str | None = None
+
+    def put(self, account: str, txid: str, kind: str, amount: str, **extra: dict[str, str]) -> None:
+        item: dict[str, Any] = {
+            "accountId": {"S": account},
+            "transactionId": {"S": txid},
+            "type": {"S": kind},
+            "amount": {"N": amount},
+            "occurredAt": {"S": "2026-02-01T12:00:00Z"},
+        }
+        item.update(extra)
+        self.dynamodb.put_item(TableName=DETAILS, Item=item)
+
+    def new_records(self) -> list[dict[str, Any]]:
+        """The stream records written since the last call, shaped as Lambda delivers them."""
+        streams = boto3.client("dynamodbstreams")
+        if self._iterator is None:
+            shard = streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0]
+            self._iterator = streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        response = streams.get_records(ShardIterator=self._iterator)
+        self._iterator = response["NextShardIterator"]
+        return [lambda_shape(r, self.stream_arn) for r in response["Records"]]
+
+    def expected(self) -> dict[str, tuple[Decimal, Decimal, int]]:
+        rows = self.dynamodb.scan(TableName=DETAILS, ConsistentRead=True)["Items"]
+        return {a: (s.totals.credits, s.totals.debits, s.totals.count) for a, s in fold(rows).items()}
+
+    def receive(self, url: str) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while True:
+            got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not got:
+                return messages
+            messages += got
+
+
+def lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    shaped = json.loads(json.dumps(record, default=lambda v: v.timestamp()))
+    shaped["eventSourceARN"] = stream_arn
+    return shaped
+
+
+def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:buffer",
+            }
+            for m in messages
+        ]
+    }
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        sqs = boto3.client("sqs")
+        create_tables(dynamodb)
+        arn = create_details_table(dynamodb)
+        buffer_url = sqs.create_queue(QueueName="buffer")["QueueUrl"]
+        dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+        monkeypatch.setenv("SUMMARY_TABLE", SUMMARY)
+        monkeypatch.setenv("APPLIED_TABLE", APPLIED)
+        monkeypatch.setenv("POISON_QUEUE_URL", dlq_url)
+        monkeypatch.setenv("BUFFER_QUEUE_URL", buffer_url)
+        monkeypatch.setenv("MODE", "direct")
+        runtime.reset()
+        yield Stack(dynamodb, sqs, arn, buffer_url, dlq_url)
+        runtime.reset()
+
+
+def stream_handler(records: list[dict[str, Any]]) -> dict[str, Any]:
+    from ledger_aggregator.handlers import stream
+
+    return stream.handler({"Records": records}, Context())
+
+
+def queue_handler(event: dict[str, Any]) -> dict[str, Any]:
+    from ledger_aggregator.handlers import queue
+
+    return queue.handler(event, Context())
+
+
+def failed_ids(response: dict[str, Any]) -> list[str]:
+    return [f["itemIdentifier"] for f in response["batchItemFailures"]]
+
+
+class ThrottleAccount:
+    """A DynamoDB client whose writes for one account are throttled while ``active``."""
+
+    def __init__(self, client: Any, account: str) -> None:
+        self._client = client
+        self.account = account
+        self.active = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        key = kwargs["TransactItems"][0]["Update"]["Key"]["accountId"]["S"]
+        if self.active and key == self.account:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "TransactWriteItems")
+        return self._client.transact_write_items(**kwargs)
+
+
+def test_pattern_1_projects_a_batch_into_exact_summaries_with_one_write_per_account(stack: Stack) -> None:
+    for i in range(30):
+        stack.put(f"acc-{i % 3}", f"t{i}", "credit" if i % 4 else "debit", f"{i}.25")
+    response = stream_handler(stack.new_records())
+    assert response == {"batchItemFailures": []}
+    assert summaries(stack.dynamodb) == stack.expected()
+    balance = stack.dynamodb.get_item(TableName=SUMMARY, Key={"accountId": {"S": "acc-1"}})["Item"]["balance"]["N"]
+    credits, debits, _ = stack.expected()["acc-1"]
+    assert Decimal(balance) == credits - debits
+
+
+def test_a_batch_delivered_twice_counts_once(stack: Stack) -> None:
+    for i in range(5):
+        stack.put("acc-1", f"t{i}", "credit", "10.10")
+    records = stack.new_records()
+    assert failed_ids(stream_handler(records)) == []
+    assert failed_ids(stream_handler(records)) == []
+    assert summaries(stack.dynamodb) == {"acc-1": (Decimal("50.50"), Decimal(0), 5)}
+
+
+def test_modify_and_remove_are_reflected(stack: Stack) -> None:
+    stack.put("acc-1", "t1", "credit", "100")
+    stack.put("acc-1", "t2", "debit", "30")
+    stack.put("acc-1", "t1", "credit", "120.50")  # a correction
+    stack.dynamodb.delete_item(TableName=DETAILS, Key={"accountId": {"S": "acc-1"}, "transactionId": {"S": "t2"}})
+    assert failed_ids(stream_handler(stack.new_records())) == []
+    assert summaries(stack.dynamodb) == {"acc-1": (Decimal("120.50"), Decimal(0), 1)}
+
+
+def test_poison_records_reach_the_dlq_with_their_reason_and_the_rest_is_applied(stack: Stack) -> None:
+    stack.put("acc-1", "t1", "credit", "5")
+    stack.dynamodb.put_item(
+        TableName=DETAILS,
+        Item={
+            "accountId": {"S": "acc-1"},
+            "transactionId": {"S": "bad"},
+            "type": {"S": "credit"},
+            "amount": {"S": "abc"},
+        },
+    )
+    stack.put("acc-2", "t2", "refund", "7")
+    stack.put("acc-2", "t3", "debit", "2")
+    response = stream_handler(stack.new_records())
+    assert failed_ids(response) == []
+    assert summaries(stack.dynamodb) == {"acc-1": (Decimal(5), Decimal(0), 1), "acc-2": (Decimal(0), Decimal(2), 1)}
+    parked = [json.loads(m["Body"]) for m in stack.receive(stack.dlq_url)]
+    assert sorted(p["reason"] for p in parked) == [
+        "NewImage: amount is not of DynamoDB type N",
+        "NewImage: type must be credit or debit",
+    ]
+    assert {p["record"]["dynamodb"]["Keys"]["transactionId"]["S"] for p in parked} == {"bad", "t2"}
+
+
+def test_throttled_summary_writes_fail_their_records_and_a_retry_makes_them_exact(stack: Stack) -> None:
+    throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-2")
+    runtime.client.cache_clear()
+    original = runtime.client
+    runtime.client = lambda service: throttled if service == "dynamodb" else original(service)  # type: ignore[assignment]
+    try:
+        for i in range(9):
+            stack.put(f"acc-{1 + i % 2}", f"t{i}", "credit", "1.01")
+        records = stack.new_records()
+        first = failed_ids(stream_handler(records))
+        acc2 = [r["dynamodb"]["SequenceNumber"] for r in records if r["dynamodb"]["Keys"]["accountId"]["S"] == "acc-2"]
+        assert first == acc2
+        throttled.active = False
+        sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
+        lowest = min(sequences.index(s) for s in first)
+        assert failed_ids(stream_handler(records[lowest:])) == []  # Lambda resumes from the lowest failure
+    finally:
+        runtime.client = original  # type: ignore[assignment]
+    assert summaries(stack.dynamodb) == stack.expected()
+
+
+def test_pattern_2_goes_stream_to_queue_to_summary_and_all_ten_messages_of_a_batch_count(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODE", "queue")
+    runtime.reset()
+    for i in range(10):
+        stack.put(f"acc-{i}", f"t{i}", "credit", f"{i + 1}.00")
+    assert failed_ids(stream_handler(stack.new_records())) == []
+    assert summaries(stack.dynamodb) == {}, "pattern 2's stream side must not write summaries"
+    messages = stack.receive(stack.buffer_url)
+    assert len(messages) == 10
+    assert failed_ids(queue_handler(sqs_event(messages))) == []
+    assert summaries(stack.dynamodb) == stack.expected()
+    assert failed_ids(queue_handler(sqs_event(messages))) == []  # SQS redelivers: still exact
+    assert summaries(stack.dynamodb) == stack.expected()
+
+
+def test_an_undecodable_queue_message_fails_alone(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODE", "queue")
+    runtime.reset()
+    stack.put("acc-1", "t1", "debit", "3.30")
+    stream_handler(stack.new_records())
+    stack.sqs.send_message(QueueUrl=stack.buffer_url, MessageBody='{"v": 1, "accountId": "acc-1", "changes": "x"}')
+    messages = stack.receive(stack.buffer_url)
+    bad = [m["MessageId"] for m in messages if '"x"' in m["Body"]]
+    assert failed_ids(queue_handler(sqs_event(messages))) == bad
+    assert summaries(stack.dynamodb) == {"acc-1": (Decimal(0), Decimal("3.30"), 1)}
+
+
+def test_a_missing_setting_is_named(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("APPLIED_TABLE")
+    runtime.reset()
+    stack.put("acc-1", "t1", "debit", "1")
+    with pytest.raises(ConfigurationError, match="APPLIED_TABLE"):
+        stream_handler(stack.new_records())

@@ -1,0 +1,82 @@
+"""The DynamoDB summary store under moto: atomicity, markers, latest time, large deltas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ledger_aggregator.adapters.dynamodb import RECORDS_PER_WRITE, DynamoSummaryStore
+from ledger_aggregator.domain import coalesce, parse_batch
+from tests.support.aws import APPLIED, SUMMARY, create_tables
+from tests.support.ledger import Ledger, image
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(client)
+        yield client
+
+
+def store(client: Any) -> DynamoSummaryStore:
+    return DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, clock=lambda: 1_000_000.0)
+
+
+def summary(client: Any, account: str) -> dict[str, Any]:
+    return client.get_item(TableName=SUMMARY, Key={"accountId": {"S": account}}, ConsistentRead=True)["Item"]
+
+
+def test_a_delta_larger_than_one_transaction_is_written_in_parts_exactly_once(dynamodb: Any) -> None:
+    ledger = Ledger()
+    for i in range(RECORDS_PER_WRITE * 2 + 5):
+        ledger.put(image("acc", f"t{i}", "credit", "0.01"))
+    deltas = coalesce(parse_batch(ledger.records).changes)
+    (first,) = store(dynamodb).apply(deltas)
+    assert (first.applied, first.writes, first.error) == (203, 3, None)
+    (again,) = store(dynamodb).apply(deltas)
+    assert (again.applied, again.duplicates, again.writes) == (0, 203, 0)
+    assert summary(dynamodb, "acc")["credits"]["N"] == "2.03"
+
+
+def test_markers_carry_the_account_and_an_expiry(dynamodb: Any) -> None:
+    ledger = Ledger()
+    record = ledger.put(image("acc", "t1", "debit", "2"))
+    store(dynamodb).apply(coalesce(parse_batch(ledger.records).changes))
+    marker = dynamodb.get_item(TableName=APPLIED, Key={"id": {"S": record["eventID"]}})["Item"]
+    assert marker["accountId"] == {"S": "acc"}
+    assert marker["expiresAt"] == {"N": str(1_000_000 + 86_400)}
+
+
+def test_last_transaction_time_only_moves_forward(dynamodb: Any) -> None:
+    ledger = Ledger()
+    ledger.put(image("acc", "late", "credit", "1", at="2026-05-01T00:00:00Z"))
+    store(dynamodb).apply(coalesce(parse_batch(ledger.records).changes))
+    earlier = Ledger()
+    earlier.records = []
+    earlier._sequence = 10
+    earlier.put(image("acc", "early", "credit", "2", at="2026-04-01T00:00:00Z"))
+    (result,) = store(dynamodb).apply(coalesce(parse_batch(earlier.records).changes))
+    assert result.error is None and result.applied == 1
+    item = summary(dynamodb, "acc")
+    assert item["lastTransactionAt"] == {"S": "2026-05-01T00:00:00.000000Z"}
+    assert Decimal(item["credits"]["N"]) == 3
+
+
+def test_a_marker_written_behind_the_reads_back_is_still_caught_by_the_condition(dynamodb: Any) -> None:
+    ledger = Ledger()
+    ledger.put(image("acc", "t1", "credit", "4"))
+    ledger.put(image("acc", "t2", "credit", "6"))
+    deltas = coalesce(parse_batch(ledger.records).changes)
+    first_only = coalesce(parse_batch(ledger.records[:1]).changes)
+    store(dynamodb).apply(first_only)
+    blind = store(dynamodb)
+    blind._already_applied = lambda ids: set()  # type: ignore[method-assign]
+    (result,) = blind.apply(deltas)
+    assert (result.applied, result.duplicates) == (1, 1)
+    assert summary(dynamodb, "acc")["credits"]["N"] == "10"

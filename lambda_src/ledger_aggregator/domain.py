@@ -68,6 +68,9 @@ class Totals:
         return self.count == 0 and self.credits == ZERO and self.debits == ZERO
 
 
+_NOTHING = Totals()
+
+
 @dataclass(frozen=True, slots=True)
 class Contribution:
     """What one valid details row contributes to its account's summary."""
@@ -199,19 +202,25 @@ def parse_amount(value: str) -> Decimal:
 
 
 def _attribute(image: Mapping[str, Any], name: str, kind: str) -> str | None:
+    # Events are parsed JSON: plain dicts and strs (exact type checks are much faster than ABCs).
     value = image.get(name)
     if value is None:
         return None
-    if not isinstance(value, Mapping) or kind not in value or not isinstance(value[kind], str):
+    text = value.get(kind) if type(value) is dict else None
+    if type(text) is not str:
         raise PoisonRecordError(f"{name} is not of DynamoDB type {kind}", name)
-    text: str = value[kind]
     return text
 
 
-def contribution_of(image: Mapping[str, Any]) -> Contribution:
-    """What a details row (a DynamoDB image) contributes; raises PoisonRecordError if invalid."""
+def contribution_of(image: Mapping[str, Any], key_account: str | None = None) -> Contribution:
+    """What a details row (a DynamoDB image) contributes; raises PoisonRecordError if invalid.
+
+    ``key_account`` is the record's already-validated key, which the image must repeat.
+    """
+    if type(image) is not dict:
+        raise PoisonRecordError("image is not a map", "accountId")
     account_id = _attribute(image, "accountId", "S")
-    if account_id is None or not ACCOUNT_ID_PATTERN.match(account_id):
+    if account_id is None or (account_id != key_account and not ACCOUNT_ID_PATTERN.match(account_id)):
         raise PoisonRecordError("accountId is missing or malformed", "accountId")
     kind = _attribute(image, "type", "S")
     if kind not in ("credit", "debit"):
@@ -237,19 +246,22 @@ def _time_of(image: Mapping[str, Any]) -> str:
         raise PoisonRecordError("recordedAt is not epoch milliseconds", "recordedAt") from None
 
 
-def _key_account(record: Mapping[str, Any]) -> str | None:
-    keys = record.get("dynamodb", {}).get("Keys", {})
-    value = keys.get("accountId", {}) if isinstance(keys, Mapping) else {}
-    account = value.get("S") if isinstance(value, Mapping) else None
-    return account if isinstance(account, str) and ACCOUNT_ID_PATTERN.match(account) else None
+def _key_account(stream: Mapping[str, Any]) -> str | None:
+    try:
+        account = stream["Keys"]["accountId"]["S"]
+    except (KeyError, TypeError):
+        return None
+    return account if type(account) is str and ACCOUNT_ID_PATTERN.match(account) else None
 
 
-def _image_contribution(stream: Mapping[str, Any], name: str, problems: list[PoisonRecordError]) -> Contribution | None:
+def _image_contribution(
+    stream: Mapping[str, Any], name: str, account: str, problems: list[PoisonRecordError]
+) -> Contribution | None:
     image = stream.get(name)
     if image is None:
         return None
     try:
-        return contribution_of(image)
+        return contribution_of(image, account)
     except PoisonRecordError as error:
         problems.append(PoisonRecordError(f"{name}: {error.reason}", error.field))
         return None
@@ -265,16 +277,17 @@ def change_of(record: Mapping[str, Any]) -> tuple[Change | None, PoisonRecordErr
     """
     record_id = record.get("eventID")
     stream = record.get("dynamodb")
-    if not isinstance(record_id, str) or not record_id or not isinstance(stream, Mapping):
+    if type(record_id) is not str or not record_id or type(stream) is not dict:
         return None, PoisonRecordError("record has no eventID or dynamodb section", "eventID")
     sequence = str(stream.get("SequenceNumber", ""))
-    account = _key_account(record)
+    account = _key_account(stream)
     if account is None:
         return None, PoisonRecordError("accountId is missing or malformed", "accountId")
     problems: list[PoisonRecordError] = []
-    new = _image_contribution(stream, "NewImage", problems)
-    old = _image_contribution(stream, "OldImage", problems)
-    totals = (new.totals if new else Totals()) - (old.totals if old else Totals())
+    new = _image_contribution(stream, "NewImage", account, problems)
+    old = _image_contribution(stream, "OldImage", account, problems)
+    added = new.totals if new else _NOTHING
+    totals = added if old is None else added - old.totals
     change = Change(record_id, sequence, account, totals, new.occurred_at if new else None)
     return change, (problems[0] if problems else None)
 

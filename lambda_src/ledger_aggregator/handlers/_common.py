@@ -16,10 +16,10 @@ class NotProjectedError(Exception):
     """The record's effect is not yet in the summary; the event source will deliver it again."""
 
 
-def record_outcome(logger: Logger, metrics: Metrics, outcome: Outcome, poison: Sequence[PoisonItem]) -> None:
+def record_outcome(logger: Logger, metrics: Metrics, read: int, outcome: Outcome, poison: Sequence[PoisonItem]) -> None:
     """Emit the batch's metrics and log every poison record and error as structured JSON."""
     for name, value in (
-        ("RecordsRead", outcome.records + len(poison)),
+        ("RecordsRead", read),
         ("RecordsApplied", outcome.applied),
         ("DuplicatesSkipped", outcome.duplicates),
         ("PoisonRecords", len(poison)),

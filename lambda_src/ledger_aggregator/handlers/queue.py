@@ -25,7 +25,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Apply a batch of delta messages; undecodable ones fail and reach the DLQ by redrive."""
     changes, poison = queue_items(event.get("Records", []))
     outcome = project(changes, poison, runtime.summary_store(), None, "queue")
-    record_outcome(logger, metrics, outcome, poison)
+    record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison)
     return partial_response(event, context, processor, outcome.failed_items, _message_id)
 
 

@@ -1,0 +1,150 @@
+"""Aggregator benchmarks: `make bench`. Prints one figure per line; no figure gates a test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ZIP = ROOT / "dist" / "lambda.zip"
+
+
+def ledger_records(count: int, accounts: int) -> list[dict[str, Any]]:
+    """``count`` INSERT records spread evenly over ``accounts`` accounts."""
+    from tests.support.ledger import Ledger, image
+
+    ledger = Ledger()
+    for i in range(count):
+        amount = f"{i % 997 + 1}.{i % 100:02d}"
+        ledger.put(image(f"acc-{i % accounts}", f"t{i}", "credit" if i % 3 else "debit", amount))
+    return ledger.records
+
+
+def fold_throughput() -> float:
+    """Records per second through parse and coalesce, 10,000-record batches, best of 5."""
+    from ledger_aggregator.domain import coalesce, parse_batch
+
+    records = ledger_records(10_000, 100)
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        coalesce(parse_batch(records).changes)
+        best = min(best, time.perf_counter() - start)
+    return len(records) / best
+
+
+def writes_per_thousand() -> tuple[int, int]:
+    """Summary writes for 1,000 transactions in batches of 100 over 10 accounts: ours, and naive."""
+    import boto3
+    from moto import mock_aws
+
+    from bench import naive_aggregator
+    from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
+    from ledger_aggregator.projector import project, stream_items
+    from tests.support.aws import APPLIED, SUMMARY, create_tables
+
+    records = ledger_records(1_000, 10)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        create_tables(client)
+        store = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400 * 15)
+        ours = 0
+        for start in range(0, len(records), 100):
+            changes, poison = stream_items(records[start : start + 100])
+            ours += project(changes, poison, store, None, "stream").writes
+        naive = sum(naive_aggregator.handle(records[s : s + 100], client, SUMMARY) for s in range(0, len(records), 100))
+    return ours, naive
+
+
+def extracted_zip() -> Path:
+    """dist/lambda.zip extracted into a temporary folder (built first when missing)."""
+    if not ZIP.exists():
+        subprocess.run([sys.executable, str(ROOT / "build.py")], check=True)
+    folder = Path(tempfile.mkdtemp(prefix="ledger-zip-"))
+    with zipfile.ZipFile(ZIP) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def import_time_ms(folder: Path, module: str) -> float:
+    """Cold import of a handler module from the zip in a fresh interpreter, best of 5."""
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter();"
+        f"import {module}; print((time.perf_counter() - t) * 1000)"
+    )
+    env = {"AWS_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": "true", "PATH": "/usr/bin:/bin"}
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-I", "-c", code, str(folder)], capture_output=True, text=True, env=env, check=True
+            ).stdout
+        )
+        for _ in range(5)
+    ]
+    return min(runs)
+
+
+PEAK_RSS_PROBE = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2])
+os.environ.update(AWS_REGION="eu-west-1", POWERTOOLS_METRICS_NAMESPACE="Bench", POWERTOOLS_TRACE_DISABLED="true",
+                  SUMMARY_TABLE="s", APPLIED_TABLE="a", MODE="direct")
+from bench.aggregator import ledger_records
+from ledger_aggregator import runtime
+from ledger_aggregator.handlers import stream
+
+class Accepting:
+    def __getattr__(self, name):
+        return lambda **kwargs: {}
+
+runtime.client = lambda service: Accepting()
+event = {"Records": ledger_records(10_000, 100)}
+class Context:
+    function_name = "bench"; memory_limit_in_mb = 128; aws_request_id = "r"
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
+def status_kb(field):
+    # VmHWM is the peak RSS of this process image; ru_maxrss would carry the parent's peak across exec.
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+
+before = status_kb("VmRSS")
+response = stream.handler(event, Context())
+assert response == {"batchItemFailures": []}, response
+print(json.dumps({"peak_kb": status_kb("VmHWM"), "before_kb": before}))
+"""
+
+
+def peak_rss_mb(folder: Path) -> tuple[float, float]:
+    """Peak RSS of a process that handles one 10,000-record batch (AWS calls answered in memory)."""
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_PROBE, str(folder), str(ROOT)], capture_output=True, text=True, check=True
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures["peak_kb"] / 1024, figures["before_kb"] / 1024
+
+
+def main() -> None:
+    """Measure and print every figure, with its target."""
+    sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT)]
+    print(f"fold_throughput_records_per_s {fold_throughput():,.0f} (target >= 100,000; one core)")
+    ours, naive = writes_per_thousand()
+    print(f"summary_writes_per_1000_tx {ours} (target <= 100; batches of 100 over 10 accounts)")
+    print(f"naive_summary_writes_per_1000_tx {naive} (PutItem + UpdateItem per record, same run)")
+    print(f"write_ratio_naive_over_ours {naive / ours:.1f}")
+    folder = extracted_zip()
+    peak, baseline = peak_rss_mb(folder)
+    print(f"peak_rss_mb_10000_record_batch {peak:.1f} (target < 128; {baseline:.1f} MB with the event built)")
+    for module in ("ledger_aggregator.handlers.stream", "ledger_aggregator.handlers.queue"):
+        print(f"cold_import_ms {module} {import_time_ms(folder, module):.0f} (target < 300)")
+    print(f"zip_size_bytes {ZIP.stat().st_size:,} (target < 3 MB = 3,145,728)")
+
+
+if __name__ == "__main__":
+    main()

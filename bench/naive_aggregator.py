@@ -1,0 +1,46 @@
+"""The naive baseline, as the public sample does it: never part of the product.
+
+Per record it does a PutItem then an UpdateItem on the summary, uses floats,
+ignores REMOVE and MODIFY images, and swallows every write error with a print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+
+def handle(records: Sequence[dict[str, Any]], client: Any, table: str) -> int:
+    """Process a batch the naive way; return the number of summary writes attempted."""
+    writes = 0
+    for record in records:
+        image = record.get("dynamodb", {}).get("NewImage")
+        if not image:
+            continue
+        try:
+            account = image["accountId"]["S"]
+            amount = float(image["amount"]["N"])
+            signed = amount if image["type"]["S"] == "credit" else -amount
+            writes += 2
+            client.put_item(
+                TableName=table,
+                Item={"accountId": {"S": account}},
+                ConditionExpression="attribute_not_exists(accountId)",
+            )
+        except ClientError:
+            pass
+        except (KeyError, ValueError) as error:
+            print("skipping record", error)
+            continue
+        try:
+            client.update_item(
+                TableName=table,
+                Key={"accountId": {"S": account}},
+                UpdateExpression="ADD balance :b",
+                ExpressionAttributeValues={":b": {"N": repr(signed)}},
+            )
+        except ClientError as error:
+            print("update failed", error)
+    return writes

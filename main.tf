@@ -1,0 +1,91 @@
+locals {
+  package = {
+    path   = var.lambda_zip
+    sha256 = filebase64sha256(var.lambda_zip)
+  }
+  function = {
+    runtime              = var.functions.runtime
+    architecture         = var.functions.architecture
+    memory_mb            = var.functions.memory_mb
+    timeout_seconds      = var.functions.timeout_seconds
+    reserved_concurrency = var.functions.reserved_concurrency
+    log_retention_days   = var.functions.log_retention_days
+  }
+  marker_ttl_seconds = var.functions.marker_ttl_days * 86400
+}
+
+# The tables do not depend on the pattern: switching patterns never replaces or empties them.
+module "tables" {
+  source      = "./modules/tables"
+  name_prefix = var.name_prefix
+  kms_key_arn = var.kms_key_arn
+  details = {
+    deletion_protection    = var.tables.details_deletion_protection
+    point_in_time_recovery = var.tables.point_in_time_recovery
+  }
+  summary = {
+    billing_mode           = var.tables.summary_billing_mode
+    read_capacity          = var.tables.summary_read_capacity
+    write_capacity         = var.tables.summary_write_capacity
+    point_in_time_recovery = var.tables.point_in_time_recovery
+  }
+  tags = var.tags
+}
+
+module "buffer" {
+  source             = "./modules/buffer"
+  count              = var.pattern == 2 ? 1 : 0
+  name_prefix        = var.name_prefix
+  tables             = { summary = module.tables.summary, applied = module.tables.applied }
+  package            = local.package
+  function           = local.function
+  queue              = var.buffer
+  marker_ttl_seconds = local.marker_ttl_seconds
+  kms_key_arn        = var.kms_key_arn
+  tags               = var.tags
+}
+
+module "aggregator" {
+  source             = "./modules/aggregator"
+  name_prefix        = var.name_prefix
+  mode               = var.pattern == 1 ? "direct" : "queue"
+  tables             = { details = module.tables.details, summary = module.tables.summary, applied = module.tables.applied }
+  buffer_queue       = try({ url = module.buffer[0].queue.url, arn = module.buffer[0].queue.arn }, null)
+  package            = local.package
+  function           = local.function
+  stream             = var.stream
+  marker_ttl_seconds = local.marker_ttl_seconds
+  kms_key_arn        = var.kms_key_arn
+  tags               = var.tags
+}
+
+module "api" {
+  source      = "./modules/api"
+  name_prefix = var.name_prefix
+  tables      = { details = module.tables.details, summary = module.tables.summary }
+  settings    = var.api
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
+}
+
+module "alarms" {
+  source      = "./modules/alarms"
+  count       = var.alarms == null ? 0 : 1
+  name_prefix = var.name_prefix
+  targets = {
+    functions          = compact([module.aggregator.function_name, try(module.buffer[0].function_name, "")])
+    stream_function    = module.aggregator.function_name
+    dead_letter_queues = compact([module.aggregator.dlq.name, try(module.buffer[0].dlq.name, "")])
+    buffer_queue       = try(module.buffer[0].queue.name, null)
+    api_name           = "${var.name_prefix}-ledger"
+    api_stage          = module.api.stage_name
+    summary_table      = module.tables.summary.name
+  }
+  thresholds = {
+    iterator_age_ms    = var.alarms.iterator_age_ms
+    queue_age_seconds  = var.alarms.queue_age_seconds
+    api_latency_p99_ms = var.alarms.api_latency_p99_ms
+  }
+  topic_arn = var.alarms.topic_arn
+  tags      = var.tags
+}

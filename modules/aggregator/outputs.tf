@@ -1,0 +1,28 @@
+output "function_name" {
+  description = "Name of the stream function."
+  value       = module.function.name
+}
+
+output "function_arn" {
+  description = "ARN of the stream function."
+  value       = module.function.arn
+}
+
+output "log_group_name" {
+  description = "Log group of the stream function."
+  value       = module.function.log_group_name
+}
+
+output "dlq" {
+  description = "The stream's DLQ (on-failure destination and poison records): url, arn and name."
+  value = {
+    url  = aws_sqs_queue.dlq.url
+    arn  = aws_sqs_queue.dlq.arn
+    name = aws_sqs_queue.dlq.name
+  }
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the stream event source mapping."
+  value       = aws_lambda_event_source_mapping.stream.uuid
+}

@@ -1,0 +1,84 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+}
+
+variable "mode" {
+  description = "direct (pattern 1): write summaries; queue (pattern 2): send deltas to the buffer queue."
+  type        = string
+  validation {
+    condition     = contains(["direct", "queue"], var.mode)
+    error_message = "mode must be direct or queue."
+  }
+}
+
+variable "tables" {
+  description = "Tables the function uses (outputs of the tables module)."
+  type = object({
+    details = object({ arn = string, stream_arn = string })
+    summary = object({ name = string, arn = string })
+    applied = object({ name = string, arn = string })
+  })
+}
+
+variable "buffer_queue" {
+  description = "The buffer queue (pattern 2 only); null in pattern 1."
+  type = object({
+    url = string
+    arn = string
+  })
+  default = null
+  validation {
+    condition     = var.buffer_queue == null || can(regex("^arn:", var.buffer_queue.arn))
+    error_message = "buffer_queue.arn must be an ARN."
+  }
+}
+
+variable "package" {
+  description = "The built Lambda zip: path and base64 SHA-256."
+  type = object({
+    path   = string
+    sha256 = string
+  })
+}
+
+variable "function" {
+  description = "Function runtime settings (see the function module)."
+  type = object({
+    runtime              = string
+    architecture         = string
+    memory_mb            = number
+    timeout_seconds      = number
+    reserved_concurrency = optional(number)
+    log_retention_days   = number
+  })
+}
+
+variable "stream" {
+  description = "Event source mapping of the details stream."
+  type = object({
+    batch_size                 = number
+    batching_window_seconds    = number
+    retry_attempts             = number
+    maximum_record_age_seconds = number
+    parallelization_factor     = number
+    starting_position          = string
+  })
+}
+
+variable "marker_ttl_seconds" {
+  description = "How long applied markers live; longer than any redelivery (docs/exactly-once.md)."
+  type        = number
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the DLQ, logs and environment; null for AWS managed keys."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

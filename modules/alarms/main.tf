@@ -1,0 +1,70 @@
+locals {
+  actions = var.topic_arn == null ? [] : [var.topic_arn]
+  t       = var.targets
+
+  alarms = merge(
+    { for q in local.t.dead_letter_queues : "dlq-${q}" => {
+      description = "A message is waiting in ${q}: a record or delta could not be processed."
+      namespace   = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", statistic = "Maximum"
+      dimensions  = { QueueName = q }, threshold = 0, extended = null
+    } },
+    { for f in local.t.functions : "errors-${f}" => {
+      description = "${f} failed invocations."
+      namespace   = "AWS/Lambda", metric = "Errors", statistic = "Sum"
+      dimensions  = { FunctionName = f }, threshold = 0, extended = null
+    } },
+    { for f in local.t.functions : "throttles-${f}" => {
+      description = "${f} was throttled."
+      namespace   = "AWS/Lambda", metric = "Throttles", statistic = "Sum"
+      dimensions  = { FunctionName = f }, threshold = 0, extended = null
+    } },
+    {
+      "iterator-age" = {
+        description = "The stream function is falling behind the details stream."
+        namespace   = "AWS/Lambda", metric = "IteratorAge", statistic = "Maximum"
+        dimensions  = { FunctionName = local.t.stream_function }, threshold = var.thresholds.iterator_age_ms, extended = null
+      }
+      "api-5xx" = {
+        description = "The API answered with a 5xx."
+        namespace   = "AWS/ApiGateway", metric = "5XXError", statistic = "Sum"
+        dimensions  = { ApiName = local.t.api_name, Stage = local.t.api_stage }, threshold = 0, extended = null
+      }
+      "api-latency" = {
+        description = "API p99 latency is high."
+        namespace   = "AWS/ApiGateway", metric = "Latency", statistic = null
+        dimensions  = { ApiName = local.t.api_name, Stage = local.t.api_stage }, threshold = var.thresholds.api_latency_p99_ms, extended = "p99"
+      }
+      "summary-throttled-writes" = {
+        description = "Writes to the summary table were throttled (expected under a burst; pattern 2 absorbs it)."
+        namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", statistic = "Sum"
+        dimensions  = { TableName = local.t.summary_table }, threshold = 0, extended = null
+      }
+    },
+    local.t.buffer_queue == null ? {} : {
+      "buffer-age" = {
+        description = "Deltas wait too long in the buffer queue."
+        namespace   = "AWS/SQS", metric = "ApproximateAgeOfOldestMessage", statistic = "Maximum"
+        dimensions  = { QueueName = local.t.buffer_queue }, threshold = var.thresholds.queue_age_seconds, extended = null
+      }
+    },
+  )
+}
+
+resource "aws_cloudwatch_metric_alarm" "this" {
+  for_each            = local.alarms
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  statistic           = each.value.statistic
+  extended_statistic  = each.value.extended
+  dimensions          = each.value.dimensions
+  period              = 60
+  evaluation_periods  = var.thresholds.evaluation_periods
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  tags                = var.tags
+}

@@ -1,0 +1,61 @@
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+  }
+}
+
+# The API may create transactions, list them through the index, and read summaries. Nothing else.
+data "aws_iam_policy_document" "api" {
+  statement {
+    sid       = "CreateTransactions"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [var.tables.details.arn]
+  }
+  statement {
+    sid       = "ListTransactions"
+    actions   = ["dynamodb:Query"]
+    resources = ["${var.tables.details.arn}/index/${var.tables.details.index_name}"]
+  }
+  statement {
+    sid       = "ReadSummaries"
+    actions   = ["dynamodb:GetItem"]
+    resources = [var.tables.summary.arn]
+  }
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      sid       = "UseTableKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role" "api" {
+  name               = "${var.name_prefix}-api"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "api" {
+  name   = "dynamodb"
+  role   = aws_iam_role.api.id
+  policy = data.aws_iam_policy_document.api.json
+}
+
+resource "aws_iam_role" "logging" {
+  count              = var.settings.create_logging_role ? 1 : 0
+  name               = "${var.name_prefix}-apigateway-logs"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "logging" {
+  count      = var.settings.create_logging_role ? 1 : 0
+  role       = aws_iam_role.logging[0].name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}

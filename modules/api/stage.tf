@@ -1,0 +1,59 @@
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.name_prefix}-ledger"
+  retention_in_days = var.settings.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_api_gateway_stage" "this" {
+  #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP back ends; the back end here is DynamoDB through IAM.
+  #checkov:skip=CKV2_AWS_29:WAF is an account-level choice; attach a web ACL to the stage ARN from outside the module.
+  #checkov:skip=CKV_AWS_120:Responses must be current (summaries change with every transaction); caching would serve stale balances.
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = var.settings.stage_name
+  xray_tracing_enabled = true
+  variables = {
+    detailsTable = var.tables.details.name
+    summaryTable = var.tables.summary.name
+  }
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId        = "$context.requestId"
+      ip               = "$context.identity.sourceIp"
+      caller           = "$context.identity.caller"
+      requestTime      = "$context.requestTime"
+      httpMethod       = "$context.httpMethod"
+      resourcePath     = "$context.resourcePath"
+      status           = "$context.status"
+      integrationError = "$context.integration.error"
+      integrationCode  = "$context.integration.status"
+      latencyMs        = "$context.responseLatency"
+    })
+  }
+  tags       = var.tags
+  depends_on = [aws_api_gateway_account.this]
+}
+
+resource "aws_api_gateway_method_settings" "all" {
+  #checkov:skip=CKV_AWS_225:Caching is off on purpose: a summary must be current.
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.this.stage_name
+  method_path = "*/*"
+  settings {
+    throttling_rate_limit  = var.settings.throttle_rate
+    throttling_burst_limit = var.settings.throttle_burst
+    metrics_enabled        = true
+    logging_level          = var.settings.create_logging_role ? "ERROR" : "OFF"
+    # Data tracing would log request bodies (descriptions, amounts): never on.
+    data_trace_enabled = false
+  }
+}
+
+# API Gateway writes logs through one role per account and region. Creating it is an account-wide
+# setting, so it is opt-in (settings.create_logging_role); most accounts already have it.
+resource "aws_api_gateway_account" "this" {
+  count               = var.settings.create_logging_role ? 1 : 0
+  cloudwatch_role_arn = aws_iam_role.logging[0].arn
+}

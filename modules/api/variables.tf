@@ -1,0 +1,50 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name."
+  type        = string
+}
+
+variable "tables" {
+  description = "Tables the API reads and writes (outputs of the tables module)."
+  type = object({
+    details = object({ name = string, arn = string, index_name = string })
+    summary = object({ name = string, arn = string })
+  })
+}
+
+variable "settings" {
+  description = "Authorization (AWS_IAM, or NONE for demos), stage throttling, access-log retention, stage name."
+  type = object({
+    authorization       = optional(string, "AWS_IAM")
+    stage_name          = optional(string, "v1")
+    throttle_rate       = optional(number, 100)
+    throttle_burst      = optional(number, 200)
+    log_retention_days  = optional(number, 30)
+    create_logging_role = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = contains(["AWS_IAM", "NONE"], var.settings.authorization)
+    error_message = "settings.authorization must be AWS_IAM or NONE."
+  }
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,64}$", var.settings.stage_name))
+    error_message = "settings.stage_name must be 1-64 letters, digits or underscores."
+  }
+  validation {
+    condition     = var.settings.throttle_rate > 0 && var.settings.throttle_burst > 0
+    error_message = "settings.throttle_rate and settings.throttle_burst must be positive."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for the access-log group; null for the AWS managed key."
+  type        = string
+  default     = null
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

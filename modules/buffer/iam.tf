@@ -1,0 +1,17 @@
+data "aws_iam_policy_document" "this" {
+  statement {
+    sid       = "ConsumeBuffer"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.buffer.arn]
+  }
+  statement {
+    sid       = "UpdateSummaries"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [var.tables.summary.arn]
+  }
+  statement {
+    sid       = "RecordAppliedMarkers"
+    actions   = ["dynamodb:PutItem", "dynamodb:BatchGetItem"]
+    resources = [var.tables.applied.arn]
+  }
+}

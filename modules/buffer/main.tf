@@ -1,0 +1,76 @@
+locals {
+  name = "${var.name_prefix}-writer"
+  # AWS: the queue's visibility timeout must be at least 6 x the function timeout plus the batching window.
+  minimum_visibility = 6 * var.function.timeout_seconds + var.queue.batching_window_seconds
+}
+
+resource "aws_sqs_queue" "dlq" {
+  name                      = "${var.name_prefix}-buffer-dlq"
+  message_retention_seconds = 1209600
+  kms_master_key_id         = var.kms_key_arn
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue" "buffer" {
+  name                       = "${var.name_prefix}-buffer"
+  visibility_timeout_seconds = var.queue.visibility_timeout_seconds
+  message_retention_seconds  = var.queue.message_retention_seconds
+  kms_master_key_id          = var.kms_key_arn
+  sqs_managed_sse_enabled    = var.kms_key_arn == null ? true : null
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = var.queue.max_receive_count
+  })
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.queue.visibility_timeout_seconds >= local.minimum_visibility
+      error_message = "buffer.visibility_timeout_seconds must be at least 6 x functions.timeout_seconds + buffer.batching_window_seconds (${local.minimum_visibility} s); AWS only checks this when the mapping is first created."
+    }
+    precondition {
+      condition     = var.marker_ttl_seconds > var.queue.message_retention_seconds + 86400
+      error_message = "Applied markers must outlive every message: functions.marker_ttl_days must exceed buffer.message_retention_seconds by more than a day."
+    }
+  }
+}
+
+resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.buffer.arn]
+  })
+}
+
+module "function" {
+  source      = "../function"
+  name        = local.name
+  description = "Applies deltas from the buffer queue to the Account Summary table."
+  handler     = "ledger_aggregator.handlers.queue.handler"
+  package     = var.package
+  settings    = var.function
+  environment = {
+    SUMMARY_TABLE                = var.tables.summary.name
+    APPLIED_TABLE                = var.tables.applied.name
+    MARKER_TTL_SECONDS           = tostring(var.marker_ttl_seconds)
+    POWERTOOLS_SERVICE_NAME      = local.name
+    POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
+  }
+  policy_json = data.aws_iam_policy_document.this.json
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
+}
+
+resource "aws_lambda_event_source_mapping" "queue" {
+  event_source_arn                   = aws_sqs_queue.buffer.arn
+  function_name                      = module.function.arn
+  batch_size                         = var.queue.batch_size
+  maximum_batching_window_in_seconds = var.queue.batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.queue.maximum_concurrency
+  }
+}

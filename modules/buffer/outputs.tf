@@ -1,0 +1,27 @@
+output "queue" {
+  description = "The buffer queue: url, arn and name."
+  value = {
+    url  = aws_sqs_queue.buffer.url
+    arn  = aws_sqs_queue.buffer.arn
+    name = aws_sqs_queue.buffer.name
+  }
+}
+
+output "dlq" {
+  description = "The buffer queue's DLQ: url, arn and name."
+  value = {
+    url  = aws_sqs_queue.dlq.url
+    arn  = aws_sqs_queue.dlq.arn
+    name = aws_sqs_queue.dlq.name
+  }
+}
+
+output "function_name" {
+  description = "Name of the writer function."
+  value       = module.function.name
+}
+
+output "log_group_name" {
+  description = "Log group of the writer function."
+  value       = module.function.log_group_name
+}

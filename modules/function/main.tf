@@ -1,0 +1,38 @@
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.name}"
+  retention_in_days = var.settings.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_117:The function reaches only DynamoDB and SQS endpoints; no VPC resource to protect.
+  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile, which platform teams attach themselves.
+  #checkov:skip=CKV_AWS_116:Event-source mapped; failures go to the mapping's on-failure destination or the queue's DLQ.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency is optional (settings.reserved_concurrency); the SQS mapping caps concurrency.
+  function_name                  = var.name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  handler                        = var.handler
+  runtime                        = var.settings.runtime
+  architectures                  = [var.settings.architecture]
+  memory_size                    = var.settings.memory_mb
+  timeout                        = var.settings.timeout_seconds
+  reserved_concurrent_executions = var.settings.reserved_concurrency
+  filename                       = var.package.path
+  source_code_hash               = var.package.sha256
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = var.environment
+  }
+  tracing_config {
+    mode = "Active"
+  }
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy.this]
+}

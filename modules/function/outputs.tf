@@ -1,0 +1,19 @@
+output "name" {
+  description = "Function name."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "arn" {
+  description = "Function ARN."
+  value       = aws_lambda_function.this.arn
+}
+
+output "role_name" {
+  description = "Execution role name."
+  value       = aws_iam_role.this.name
+}
+
+output "log_group_name" {
+  description = "Log group of the function."
+  value       = aws_cloudwatch_log_group.this.name
+}

@@ -1,0 +1,94 @@
+locals {
+  sse = {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+}
+
+# Transactions: one item per (accountId, transactionId). The stream feeds the aggregator.
+resource "aws_dynamodb_table" "details" {
+  name                        = "${var.name_prefix}-account-details"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "accountId"
+  range_key                   = "transactionId"
+  stream_enabled              = true
+  stream_view_type            = "NEW_AND_OLD_IMAGES"
+  deletion_protection_enabled = var.details.deletion_protection
+
+  attribute {
+    name = "accountId"
+    type = "S"
+  }
+  attribute {
+    name = "transactionId"
+    type = "S"
+  }
+  attribute {
+    name = "recordedAt"
+    type = "N"
+  }
+
+  # Newest-first listing per account. A GSI rather than an LSI: an LSI would cap every
+  # account's item collection at 10 GB, which a busy ledger account can outgrow.
+  global_secondary_index {
+    name            = "byRecordedAt"
+    hash_key        = "accountId"
+    range_key       = "recordedAt"
+    projection_type = "ALL"
+  }
+
+  point_in_time_recovery {
+    enabled = var.details.point_in_time_recovery
+  }
+  server_side_encryption {
+    enabled     = local.sse.enabled
+    kms_key_arn = local.sse.kms_key_arn
+  }
+  tags = var.tags
+}
+
+# One summary per account, written only by the aggregator.
+resource "aws_dynamodb_table" "summary" {
+  name           = "${var.name_prefix}-account-summary"
+  billing_mode   = var.summary.billing_mode
+  read_capacity  = var.summary.billing_mode == "PROVISIONED" ? var.summary.read_capacity : null
+  write_capacity = var.summary.billing_mode == "PROVISIONED" ? var.summary.write_capacity : null
+  hash_key       = "accountId"
+
+  attribute {
+    name = "accountId"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = var.summary.point_in_time_recovery
+  }
+  server_side_encryption {
+    enabled     = local.sse.enabled
+    kms_key_arn = local.sse.kms_key_arn
+  }
+  tags = var.tags
+}
+
+# Applied markers: one per stream record reflected in a summary (docs/exactly-once.md).
+resource "aws_dynamodb_table" "applied" {
+  name         = "${var.name_prefix}-applied"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+  ttl {
+    attribute_name = "expiresAt"
+    enabled        = true
+  }
+  point_in_time_recovery {
+    enabled = true
+  }
+  server_side_encryption {
+    enabled     = local.sse.enabled
+    kms_key_arn = local.sse.kms_key_arn
+  }
+  tags = var.tags
+}

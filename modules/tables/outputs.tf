@@ -1,0 +1,25 @@
+output "details" {
+  description = "Account Details table: name, arn, stream_arn and the newest-first index name."
+  value = {
+    name       = aws_dynamodb_table.details.name
+    arn        = aws_dynamodb_table.details.arn
+    stream_arn = aws_dynamodb_table.details.stream_arn
+    index_name = "byRecordedAt"
+  }
+}
+
+output "summary" {
+  description = "Account Summary table: name and arn."
+  value = {
+    name = aws_dynamodb_table.summary.name
+    arn  = aws_dynamodb_table.summary.arn
+  }
+}
+
+output "applied" {
+  description = "Applied-marker table: name and arn."
+  value = {
+    name = aws_dynamodb_table.applied.name
+    arn  = aws_dynamodb_table.applied.arn
+  }
+}

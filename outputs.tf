@@ -1,0 +1,69 @@
+output "pattern" {
+  description = "The deployed pattern (1 or 2)."
+  value       = var.pattern
+}
+
+output "api_url" {
+  description = "Base URL of the API stage; append /accounts/{accountId}/transactions or /summary."
+  value       = module.api.invoke_url
+}
+
+output "rest_api_id" {
+  description = "REST API id."
+  value       = module.api.rest_api_id
+}
+
+output "stage_name" {
+  description = "API stage name."
+  value       = module.api.stage_name
+}
+
+output "details_table" {
+  description = "Account Details table: name, arn, stream_arn, index_name."
+  value       = module.tables.details
+}
+
+output "summary_table" {
+  description = "Account Summary table: name and arn."
+  value       = module.tables.summary
+}
+
+output "applied_table" {
+  description = "Applied-marker table: name and arn."
+  value       = module.tables.applied
+}
+
+output "details_stream_arn" {
+  description = "Stream ARN of the details table."
+  value       = module.tables.details.stream_arn
+}
+
+output "stream_function_name" {
+  description = "Name of the stream function."
+  value       = module.aggregator.function_name
+}
+
+output "writer_function_name" {
+  description = "Name of the queue writer (pattern 2); null in pattern 1."
+  value       = try(module.buffer[0].function_name, null)
+}
+
+output "stream_dlq_url" {
+  description = "DLQ of the stream: on-failure destination and poison records."
+  value       = module.aggregator.dlq.url
+}
+
+output "buffer_queue_url" {
+  description = "Buffer queue URL (pattern 2); null in pattern 1."
+  value       = try(module.buffer[0].queue.url, null)
+}
+
+output "buffer_dlq_url" {
+  description = "Buffer queue's DLQ URL (pattern 2); null in pattern 1."
+  value       = try(module.buffer[0].dlq.url, null)
+}
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms (empty when alarms is null)."
+  value       = try(module.alarms[0].alarm_names, [])
+}

@@ -1,0 +1,149 @@
+"""API Gateway mapping templates rendered with AWS's semantics.
+
+Built on LocalStack's renderer (``ApiGatewayVtlTemplate``: airspeed with
+``$input``, ``$util`` and ``$context``), with three differences from it fixed
+to behave as AWS does:
+
+* ``$util.escapeJavaScript`` follows Java's ``StringEscapeUtils.escapeJavaScript``,
+  which API Gateway uses: it escapes ``'`` as ``\\'`` (not valid inside JSON),
+  ``/`` as ``\\/``, and every non-ASCII or control character as ``\\uXXXX``
+  with upper-case hex, one escape per UTF-16 unit;
+* ``$util.base64Decode`` returns a string, not bytes;
+* ``$input.params(name)`` returns a plain string, so Java string methods such
+  as ``matches`` work on it.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import airspeed.operators
+from jsonpath_rw import parse as parse_jsonpath
+from localstack.services.apigateway.next_gen.execute_api.template_mapping import (
+    ApiGatewayVtlTemplate,
+    VelocityInput,
+    VelocityUtilApiGateway,
+)
+
+# Java's Map has containsKey; API Gateway templates can call it on $input.path('$').
+airspeed.operators.__additional_methods__[dict].setdefault("containsKey", lambda self, key: key in self)
+
+_SHORT_ESCAPES = {"\b": "\\b", "\n": "\\n", "\t": "\\t", "\f": "\\f", "\r": "\\r"}
+_CHAR_ESCAPES = {"'": "\\'", '"': '\\"', "\\": "\\\\", "/": "\\/"}
+
+
+def escape_javascript(text: str) -> str:
+    """Java's ``StringEscapeUtils.escapeJavaScript`` (commons-lang 2), as API Gateway applies it."""
+    out: list[str] = []
+    for unit in _utf16_units(text):
+        char = chr(unit)
+        if unit > 0x7F:
+            out.append(f"\\u{unit:04X}")
+        elif unit < 32:
+            out.append(_SHORT_ESCAPES.get(char, f"\\u{unit:04X}"))
+        else:
+            out.append(_CHAR_ESCAPES.get(char, char))
+    return "".join(out)
+
+
+def _utf16_units(text: str) -> list[int]:
+    data = text.encode("utf-16-be", "surrogatepass")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+
+
+class AwsUtil(VelocityUtilApiGateway):
+    """``$util`` as API Gateway implements it."""
+
+    def escapeJavaScript(self, obj: Any) -> str:  # noqa: N802 - the VTL name
+        """Escape like Java; ``null`` renders as an empty string."""
+        if obj is None:
+            return ""
+        if obj is True or obj is False:
+            return str(obj).lower()
+        return escape_javascript(str(obj))
+
+    def base64Decode(self, s: Any) -> str:  # noqa: N802 - the VTL name
+        """Decode to a string (invalid UTF-8 becomes U+FFFD, as Java's String does)."""
+        return base64.b64decode(str(s)).decode("utf-8", errors="replace")
+
+
+class AwsInput(VelocityInput):
+    """``$input`` whose ``params`` are plain strings."""
+
+    def params(self, name: str | None = None) -> Any:
+        """All parameters, or one by name from path, query string or header (empty string if absent)."""
+        if not name:
+            return self.parameters
+        for kind in ("path", "querystring", "header"):
+            value = (self.parameters.get(kind) or {}).get(name)
+            if value:
+                return str(value)
+        return ""
+
+
+    def json(self, path: str) -> str:
+        """The JSON text at ``path``: ``null`` for a JSON null, empty when nothing is there."""
+        try:
+            document = json.loads(self.value) if isinstance(self.value, str) else self.value
+        except json.JSONDecodeError:
+            return ""
+        matches = [m.value for m in parse_jsonpath(path or "$").find(document)] if document is not None else []
+        if not matches:
+            return ""
+        value = matches[0] if len(matches) == 1 else matches
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class AwsTemplate(ApiGatewayVtlTemplate):
+    """The renderer with AWS's ``$util`` and ``$input``."""
+
+    def prepare_namespace(self, variables: Any, source: str = "APIGW") -> dict[str, Any]:
+        """Namespace of one rendering."""
+        namespace = super().prepare_namespace(variables, source)
+        given = variables.get("input") or {}
+        namespace["input"] = AwsInput(given.get("body"), given.get("params"))
+        namespace["util"] = AwsUtil()
+        return namespace
+
+
+@dataclass
+class Request:
+    """What a mapping template sees of a method request."""
+
+    body: str = ""
+    path: dict[str, str] = field(default_factory=dict)
+    querystring: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    stage_variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Rendered:
+    """A rendered template and the overrides it set."""
+
+    body: str
+    status: int | None
+    headers: dict[str, str]
+
+
+def render(template: str, request: Request, integration_body: str | None = None) -> Rendered:
+    """Render a request template, or a response template when ``integration_body`` is given."""
+    context = {"requestOverride": {"header": {}, "path": {}, "querystring": {}},
+               "responseOverride": {"header": {}, "status": 0}}
+    context.update(copy.deepcopy(request.context))
+    variables = {
+        "context": context,
+        "input": {
+            "body": request.body if integration_body is None else integration_body,
+            "params": {"path": request.path, "querystring": request.querystring, "header": request.headers},
+        },
+        "stageVariables": request.stage_variables,
+    }
+    text = AwsTemplate().render_vtl(template=template.strip(), variables=variables)
+    override = context["responseOverride"]
+    return Rendered(text, int(override.get("status") or 0) or None, dict(override.get("header") or {}))

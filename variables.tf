@@ -1,0 +1,182 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name; two stacks with different prefixes share an account."
+  type        = string
+  default     = "ledger"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-32 characters of lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "pattern" {
+  description = "1: the stream function writes summaries. 2: an SQS queue and a writer sit between the stream and the summary table."
+  type        = number
+  default     = 2
+  validation {
+    condition     = contains([1, 2], var.pattern)
+    error_message = "pattern must be 1 or 2."
+  }
+}
+
+variable "lambda_zip" {
+  description = "Path of the Lambda package built by `make package` (build.py)."
+  type        = string
+  default     = "dist/lambda.zip"
+  validation {
+    condition     = fileexists(var.lambda_zip)
+    error_message = "lambda_zip does not exist: run `make package` first."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed KMS key for every table, queue, log group and function environment; null for AWS managed keys. Its key policy must allow CloudWatch Logs."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource that takes tags."
+  type        = map(string)
+  default     = {}
+}
+
+variable "tables" {
+  description = "Details table protection, and the summary table's billing (PROVISIONED with small capacity reproduces the scaling challenge)."
+  type = object({
+    details_deletion_protection = optional(bool, true)
+    point_in_time_recovery      = optional(bool, true)
+    summary_billing_mode        = optional(string, "PROVISIONED")
+    summary_read_capacity       = optional(number, 5)
+    summary_write_capacity      = optional(number, 5)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "api" {
+  description = "API authorization (AWS_IAM, or NONE for demos), stage name and throttling, access-log retention, and whether to create API Gateway's account-wide logging role."
+  type = object({
+    authorization       = optional(string, "AWS_IAM")
+    stage_name          = optional(string, "v1")
+    throttle_rate       = optional(number, 100)
+    throttle_burst      = optional(number, 200)
+    log_retention_days  = optional(number, 30)
+    create_logging_role = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "functions" {
+  description = "Settings of both functions, and how long applied markers live."
+  type = object({
+    runtime              = optional(string, "python3.12")
+    architecture         = optional(string, "arm64")
+    memory_mb            = optional(number, 256)
+    timeout_seconds      = optional(number, 30)
+    reserved_concurrency = optional(number)
+    log_retention_days   = optional(number, 30)
+    marker_ttl_days      = optional(number, 15)
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.functions.runtime)
+    error_message = "functions.runtime must be python3.12 or python3.13."
+  }
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.functions.architecture)
+    error_message = "functions.architecture must be arm64 or x86_64 (build the zip with the same ARCH)."
+  }
+  validation {
+    condition     = var.functions.memory_mb >= 128 && var.functions.memory_mb <= 10240 && var.functions.timeout_seconds >= 1 && var.functions.timeout_seconds <= 900
+    error_message = "functions.memory_mb must be 128-10240 and functions.timeout_seconds 1-900."
+  }
+  validation {
+    condition     = var.functions.reserved_concurrency == null || try(var.functions.reserved_concurrency >= 1, false)
+    error_message = "functions.reserved_concurrency must be null or at least 1."
+  }
+  validation {
+    condition     = var.functions.marker_ttl_days >= 15
+    error_message = "functions.marker_ttl_days must be at least 15, longer than SQS's longest retention (14 days)."
+  }
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.functions.log_retention_days)
+    error_message = "functions.log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
+
+variable "stream" {
+  description = "Event source mapping of the details stream."
+  type = object({
+    batch_size                 = optional(number, 100)
+    batching_window_seconds    = optional(number, 1)
+    retry_attempts             = optional(number, 10)
+    maximum_record_age_seconds = optional(number, 3600)
+    parallelization_factor     = optional(number, 1)
+    starting_position          = optional(string, "TRIM_HORIZON")
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = var.stream.batch_size >= 1 && var.stream.batch_size <= 10000 && var.stream.batching_window_seconds >= 0 && var.stream.batching_window_seconds <= 300
+    error_message = "stream.batch_size must be 1-10000 and stream.batching_window_seconds 0-300."
+  }
+  validation {
+    condition     = var.stream.retry_attempts >= -1 && var.stream.retry_attempts <= 10000 && var.stream.parallelization_factor >= 1 && var.stream.parallelization_factor <= 10
+    error_message = "stream.retry_attempts must be -1-10000 and stream.parallelization_factor 1-10."
+  }
+  validation {
+    condition     = var.stream.maximum_record_age_seconds == -1 || (var.stream.maximum_record_age_seconds >= 60 && var.stream.maximum_record_age_seconds <= 604800)
+    error_message = "stream.maximum_record_age_seconds must be -1 (no limit) or 60-604800."
+  }
+  validation {
+    condition     = contains(["TRIM_HORIZON", "LATEST"], var.stream.starting_position)
+    error_message = "stream.starting_position must be TRIM_HORIZON or LATEST."
+  }
+}
+
+variable "buffer" {
+  description = "Pattern 2's buffer queue and writer mapping. maximum_concurrency caps the writers so that a summary table that cannot scale is not overrun."
+  type = object({
+    max_receive_count          = optional(number, 5)
+    maximum_concurrency        = optional(number, 2)
+    batch_size                 = optional(number, 10)
+    batching_window_seconds    = optional(number, 1)
+    visibility_timeout_seconds = optional(number, 300)
+    message_retention_seconds  = optional(number, 345600)
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = var.buffer.max_receive_count >= 1 && var.buffer.max_receive_count <= 1000
+    error_message = "buffer.max_receive_count must be 1-1000."
+  }
+  validation {
+    condition     = var.buffer.maximum_concurrency >= 2 && var.buffer.maximum_concurrency <= 1000
+    error_message = "buffer.maximum_concurrency must be 2-1000."
+  }
+  validation {
+    condition     = var.buffer.batch_size >= 1 && var.buffer.batch_size <= 10000 && (var.buffer.batch_size <= 10 || var.buffer.batching_window_seconds >= 1)
+    error_message = "buffer.batch_size must be 1-10000, and above 10 needs buffer.batching_window_seconds of at least 1."
+  }
+  validation {
+    condition     = var.buffer.visibility_timeout_seconds >= 0 && var.buffer.visibility_timeout_seconds <= 43200 && var.buffer.message_retention_seconds >= 60 && var.buffer.message_retention_seconds <= 1209600
+    error_message = "buffer.visibility_timeout_seconds must be 0-43200 and buffer.message_retention_seconds 60-1209600."
+  }
+}
+
+variable "alarms" {
+  description = "CloudWatch alarms, notifying an optional SNS topic; null for none."
+  type = object({
+    topic_arn          = optional(string)
+    iterator_age_ms    = optional(number, 60000)
+    queue_age_seconds  = optional(number, 300)
+    api_latency_p99_ms = optional(number, 1000)
+  })
+  default = {}
+}

@@ -7,8 +7,19 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt lambda_src/requirements.txt | sha256sum | cut -c1-12)
 ARCH ?= arm64
+PATTERN ?= 2
 
-.PHONY: help venv package test test-unit lint bench clean
+# terraform init uses a local provider mirror when one exists (tools/terraformrc.sh), else the registry.
+TF_RC := $(shell tools/terraformrc.sh .terraformrc.generated 2>/dev/null)
+ifneq ($(TF_RC),)
+export TF_CLI_CONFIG_FILE := $(TF_RC)
+endif
+MODULES := $(wildcard modules/*)
+CHECKOV := .venv-checkov/bin/checkov
+CHECKOV_VERSION := 3.3.30
+
+.PHONY: help venv package test test-unit test-templates test-terraform checkov lint bench clean \
+        tf-init plan apply destroy
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -25,13 +36,41 @@ venv: $(STAMP) ## Create .venv with the pinned tools
 package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 	@$(PY) build.py --arch $(ARCH)
 
-test: test-unit ## Everything CI runs
+test: test-unit test-templates test-terraform checkov ## Everything CI runs
 
 test-unit: $(STAMP) ## Unit, property and handler tests (pytest, moto)
 	@echo "==> unit tests"
 	@$(PY) -m pytest tests/unit
 
-lint: $(STAMP) ## ruff and mypy
+test-templates: $(STAMP) ## Mapping templates rendered and executed against DynamoDB (moto); policy checks
+	@echo "==> template and policy tests"
+	@$(PY) -m pytest tests/templates tests/static
+
+tf-init:
+	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null
+	@for m in $(MODULES); do terraform -chdir=$$m init -backend=false -input=false >/dev/null || exit 1; done
+
+test-terraform: tf-init ## terraform fmt, validate (root and every module) and terraform test (mocked provider)
+	@echo "==> terraform fmt, validate, test"
+	@terraform fmt -check -recursive
+	@terraform validate -no-color >/dev/null && echo "root: valid"
+	@for m in $(MODULES); do terraform -chdir=$$m validate -no-color >/dev/null && echo "$$m: valid" || exit 1; done
+	@terraform test -test-directory=tests/terraform -no-color
+
+$(CHECKOV):
+	@echo "==> checkov $(CHECKOV_VERSION) in .venv-checkov"
+	@$(PYTHON) -m venv .venv-checkov
+	@.venv-checkov/bin/pip install --quiet "checkov==$(CHECKOV_VERSION)"
+
+checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any failed check
+	@echo "==> checkov"
+	@mkdir -p .cache
+	@# stderr holds only checkov's failed look-ups of its online guideline mappings (no network here).
+	@$(CHECKOV) --directory . --framework terraform --quiet --compact --skip-path .venv --skip-path tests \
+		--download-external-modules false 2>.cache/checkov.stderr
+
+lint: $(STAMP) ## terraform fmt, ruff and mypy
+	@terraform fmt -check -recursive
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
 	@$(PY) -m mypy
@@ -39,5 +78,14 @@ lint: $(STAMP) ## ruff and mypy
 bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test)
 	@$(PY) -m bench.aggregator
 
+plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment
+	@terraform plan -var pattern=$(PATTERN)
+
+apply: package tf-init ## terraform apply PATTERN=1|2
+	@terraform apply -var pattern=$(PATTERN)
+
+destroy: tf-init ## terraform destroy
+	@terraform destroy -var pattern=$(PATTERN)
+
 clean: ## Remove build outputs and caches
-	rm -rf dist .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf dist .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .terraform modules/*/.terraform

@@ -58,7 +58,7 @@ def _utf16_units(text: str) -> list[int]:
 class AwsUtil(VelocityUtilApiGateway):
     """``$util`` as API Gateway implements it."""
 
-    def escapeJavaScript(self, obj: Any) -> str:  # noqa: N802 - the VTL name
+    def escapeJavaScript(self, obj: Any) -> str:
         """Escape like Java; ``null`` renders as an empty string."""
         if obj is None:
             return ""
@@ -66,7 +66,7 @@ class AwsUtil(VelocityUtilApiGateway):
             return str(obj).lower()
         return escape_javascript(str(obj))
 
-    def base64Decode(self, s: Any) -> str:  # noqa: N802 - the VTL name
+    def base64Decode(self, s: Any) -> str:
         """Decode to a string (invalid UTF-8 becomes U+FFFD, as Java's String does)."""
         return base64.b64decode(str(s)).decode("utf-8", errors="replace")
 
@@ -83,7 +83,6 @@ class AwsInput(VelocityInput):
             if value:
                 return str(value)
         return ""
-
 
     def json(self, path: str) -> str:
         """The JSON text at ``path``: ``null`` for a JSON null, empty when nothing is there."""
@@ -133,8 +132,10 @@ class Rendered:
 
 def render(template: str, request: Request, integration_body: str | None = None) -> Rendered:
     """Render a request template, or a response template when ``integration_body`` is given."""
-    context = {"requestOverride": {"header": {}, "path": {}, "querystring": {}},
-               "responseOverride": {"header": {}, "status": 0}}
+    context = {
+        "requestOverride": {"header": {}, "path": {}, "querystring": {}},
+        "responseOverride": {"header": {}, "status": 0},
+    }
     context.update(copy.deepcopy(request.context))
     variables = {
         "context": context,

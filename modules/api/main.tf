@@ -67,6 +67,9 @@ resource "aws_api_gateway_rest_api" "this" {
     types = ["REGIONAL"]
   }
   tags = var.tags
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_api_gateway_resource" "accounts" {

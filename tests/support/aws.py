@@ -22,7 +22,7 @@ def create_tables(dynamodb: Any) -> None:
 
 
 def create_details_table(dynamodb: Any) -> str:
-    """Create the details table with its NEW_AND_OLD_IMAGES stream; return the stream ARN."""
+    """Create the details table as the tables module does (stream, byRecordedAt index); return the stream ARN."""
     response = dynamodb.create_table(
         TableName=DETAILS,
         KeySchema=[
@@ -32,6 +32,17 @@ def create_details_table(dynamodb: Any) -> str:
         AttributeDefinitions=[
             {"AttributeName": "accountId", "AttributeType": "S"},
             {"AttributeName": "transactionId", "AttributeType": "S"},
+            {"AttributeName": "recordedAt", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "byRecordedAt",
+                "KeySchema": [
+                    {"AttributeName": "accountId", "KeyType": "HASH"},
+                    {"AttributeName": "recordedAt", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
         ],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},

@@ -1,0 +1,78 @@
+"""Least privilege, read from the modules' IAM policy documents."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+MODULES = Path(__file__).resolve().parents[2] / "modules"
+# A policy statement is a `statement { ... }` block, or the `content { ... }` of a dynamic "statement".
+OPENING = re.compile(r"(?:^|\n)\s*(?:statement|content)\s*\{")
+LIST = r"{key}\s*=\s*\[(?P<items>[^\]]*)\]"
+
+
+def blocks(text: str) -> list[str]:
+    """Bodies of the statement blocks, braces matched."""
+    found = []
+    for match in OPENING.finditer(text):
+        depth, start = 1, match.end()
+        end = start
+        while depth and end < len(text):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            end += 1
+        found.append(text[start : end - 1])
+    return found
+
+
+def statements() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted(MODULES.rglob("*.tf")):
+        found += [(path.relative_to(MODULES).as_posix(), body) for body in blocks(path.read_text())]
+    return [(f, body) for f, body in found if "actions" in body]
+
+
+def items(body: str, key: str) -> list[str]:
+    match = re.search(LIST.format(key=key), body, re.S)
+    return re.findall(r'"([^"]*)"', match.group("items")) if match else []
+
+
+def test_the_modules_have_policy_statements_to_check() -> None:
+    assert len(statements()) >= 15
+
+
+def test_no_action_is_a_wildcard() -> None:
+    wild = [(f, a) for f, body in statements() for a in items(body, "actions") if "*" in a]
+    assert wild == []
+
+
+def test_a_wildcard_resource_only_where_aws_offers_nothing_narrower_and_says_so() -> None:
+    for file, body in statements():
+        if "*" in items(body, "resources"):
+            assert set(items(body, "actions")) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, file
+            assert "no resource-level permissions" in body, file
+
+
+def test_the_api_may_only_create_list_and_read() -> None:
+    api = [body for f, body in statements() if f == "api/iam.tf" and "sts:AssumeRole" not in body]
+    actions = sorted(a for body in api for a in items(body, "actions"))
+    assert actions == [
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    ]
+
+
+def test_the_writer_may_only_consume_its_queue_and_update_summaries() -> None:
+    writer = [a for f, body in statements() if f == "buffer/iam.tf" for a in items(body, "actions")]
+    assert sorted(writer) == sorted(
+        [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "dynamodb:UpdateItem",
+            "dynamodb:PutItem",
+            "dynamodb:BatchGetItem",
+        ]
+    )

@@ -1,0 +1,114 @@
+# Pattern 1 against pattern 2, and switching between them, with a mocked provider (no AWS).
+
+mock_provider "aws" {
+  source = "./tests/terraform"
+}
+
+variables {
+  name_prefix = "tftest"
+  lambda_zip  = "tests/terraform/fixtures/lambda.zip"
+}
+
+run "pattern_1" {
+  variables {
+    pattern = 1
+  }
+
+  assert {
+    condition     = length(module.buffer) == 0
+    error_message = "pattern 1 must have no buffer queue, DLQ or writer"
+  }
+  assert {
+    condition     = output.buffer_queue_url == null && output.buffer_dlq_url == null && output.writer_function_name == null
+    error_message = "pattern 1 outputs for the buffer must be null"
+  }
+  assert {
+    condition     = module.aggregator.function_name == "tftest-stream" && output.stream_dlq_url != null
+    error_message = "the stream function and its DLQ exist in pattern 1"
+  }
+  assert {
+    condition     = output.details_table.name == "tftest-account-details" && output.summary_table.name == "tftest-account-summary"
+    error_message = "table names come from name_prefix"
+  }
+  assert {
+    condition     = length(output.alarm_names) == 7
+    error_message = "pattern 1 has 7 alarms: its DLQ, errors and throttles of one function, iterator age, API 5xx and latency, summary throttling"
+  }
+}
+
+# Mocked, so only what the configuration decides can differ. The replacement check against a real
+# provider plan (terraform show -json, no delete action on a table) is in tests/integration.
+run "switch_to_pattern_2" {
+  variables {
+    pattern = 2
+  }
+
+  assert {
+    condition     = output.details_table == run.pattern_1.details_table && output.details_stream_arn == run.pattern_1.details_stream_arn
+    error_message = "switching to pattern 2 must not change the details table"
+  }
+  assert {
+    condition     = output.summary_table == run.pattern_1.summary_table && output.applied_table == run.pattern_1.applied_table
+    error_message = "switching to pattern 2 must not change the summary or applied table"
+  }
+  assert {
+    condition     = output.stream_dlq_url == run.pattern_1.stream_dlq_url
+    error_message = "switching patterns keeps the stream DLQ (and what it holds)"
+  }
+  assert {
+    condition     = length(module.buffer) == 1
+    error_message = "pattern 2 adds the buffer"
+  }
+}
+
+run "pattern_2" {
+  variables {
+    pattern = 2
+  }
+
+  assert {
+    condition     = output.details_table == run.pattern_1.details_table && output.summary_table == run.pattern_1.summary_table && output.applied_table == run.pattern_1.applied_table
+    error_message = "tables are identical in both patterns"
+  }
+  assert {
+    condition     = output.buffer_queue_url != null && output.buffer_dlq_url != null && output.writer_function_name == "tftest-writer"
+    error_message = "pattern 2 has the buffer queue, its DLQ and the writer"
+  }
+  assert {
+    condition     = module.buffer[0].queue.name == "tftest-buffer" && module.buffer[0].dlq.name == "tftest-buffer-dlq"
+    error_message = "buffer queue names come from name_prefix"
+  }
+  assert {
+    condition     = length(output.alarm_names) == 11
+    error_message = "pattern 2 adds the writer's errors and throttles, its DLQ and the queue age"
+  }
+}
+
+run "back_to_pattern_1" {
+  variables {
+    pattern = 1
+  }
+
+  assert {
+    condition     = output.details_table == run.pattern_2.details_table && output.summary_table == run.pattern_2.summary_table && output.applied_table == run.pattern_2.applied_table
+    error_message = "switching back to pattern 1 must not change a table"
+  }
+  assert {
+    condition     = length(module.buffer) == 0
+    error_message = "pattern 1 removes the buffer"
+  }
+}
+
+run "no_alarms" {
+  command = plan
+
+  variables {
+    pattern = 2
+    alarms  = null
+  }
+
+  assert {
+    condition     = length(module.alarms) == 0 && output.alarm_names == []
+    error_message = "alarms = null creates no alarm"
+  }
+}

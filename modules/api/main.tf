@@ -4,14 +4,11 @@ locals {
   templates = "${path.module}/templates"
   dynamodb  = "arn:aws:apigateway:${data.aws_region.current.name}:dynamodb:action"
   json      = "application/json"
-  # Everything a deployment depends on: a change to any of it makes a new deployment.
+  # The configuration a deployment depends on (files and settings, not values read back from AWS):
+  # a change to any of it makes a new deployment.
   fingerprint = sha1(jsonencode([
-    [for f in sort(fileset(local.templates, "*.vtl")) : filesha1("${local.templates}/${f}")],
-    aws_api_gateway_model.new_transaction.schema,
-    [for m in aws_api_gateway_method.this : [m.id, m.authorization, m.request_parameters]],
-    [for i in aws_api_gateway_integration.this : [i.id, i.uri, i.credentials]],
-    [for r in aws_api_gateway_integration_response.this : [r.id, r.selection_pattern, r.response_templates]],
-    [for g in aws_api_gateway_gateway_response.this : [g.id, g.response_templates, g.response_parameters]],
+    [for f in sort(setunion(fileset(path.module, "templates/*.vtl"), fileset(path.module, "*.{json,tf}"))) : filesha1("${path.module}/${f}")],
+    var.settings.authorization,
   ]))
 
   # One entry per method: the DynamoDB action, its templates and the responses it can give.

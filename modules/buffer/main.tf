@@ -36,14 +36,6 @@ resource "aws_sqs_queue" "buffer" {
   }
 }
 
-resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
-  queue_url = aws_sqs_queue.dlq.id
-  redrive_allow_policy = jsonencode({
-    redrivePermission = "byQueue"
-    sourceQueueArns   = [aws_sqs_queue.buffer.arn]
-  })
-}
-
 module "function" {
   source      = "../function"
   name        = local.name

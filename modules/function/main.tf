@@ -29,10 +29,7 @@ resource "aws_lambda_function" "this" {
   tracing_config {
     mode = "Active"
   }
-  logging_config {
-    log_format = "JSON"
-    log_group  = aws_cloudwatch_log_group.this.name
-  }
-  tags       = var.tags
-  depends_on = [aws_iam_role_policy.this]
+  tags = var.tags
+  # The log group exists before the function so that Lambda never creates one without retention.
+  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
 }

@@ -1,0 +1,85 @@
+"""moto's server, in process, made to answer as AWS does where the stack depends on it.
+
+Each patch corrects moto towards AWS's documented behaviour; none changes what
+the Terraform modules or the Lambda package do.
+
+* SQS returns ``RedrivePolicy`` as compact JSON, as AWS does (moto adds spaces,
+  which the AWS provider reads as a change on every plan).
+* moto delivers DynamoDB stream records and SQS messages to mapped functions
+  itself, synchronously, and drops them when the function cannot run (no Docker).
+  The local account runs event source mappings itself (``sandbox.esm``), so
+  moto's own delivery is switched off.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from types import SimpleNamespace
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+
+def _compact_json_for_sqs() -> None:
+    import moto.sqs.models as sqs_models
+
+    compact = SimpleNamespace(
+        dumps=lambda obj, **kw: json.dumps(obj, **{"separators": (",", ":"), **kw}),
+        loads=json.loads,
+        JSONDecodeError=json.JSONDecodeError,
+    )
+    sqs_models.json = compact  # type: ignore[assignment]
+
+
+def _without_mappings(method: Any, owner_of_mappings: Any) -> Any:
+    """Wrap ``method`` so that moto sees no event source mapping while it runs."""
+
+    def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = owner_of_mappings(self)
+        saved = owner.lambda_event_source_mappings
+        owner.lambda_event_source_mappings = {}
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            owner.lambda_event_source_mappings = saved
+
+    return wrapped
+
+
+def _no_delivery_by_moto() -> None:
+    import moto.dynamodb.models.table as table_module
+    import moto.sqs.models as sqs_models
+
+    shard = table_module.StreamShard
+    shard.add = _without_mappings(shard.add, lambda s: s.table)  # type: ignore[method-assign]
+    queue = sqs_models.Queue
+    queue.add_message = _without_mappings(queue.add_message, lambda q: q)  # type: ignore[method-assign]
+
+
+_PATCHED = False
+
+
+def patch_moto() -> None:
+    """Apply the fidelity patches once per process."""
+    global _PATCHED
+    if not _PATCHED:
+        _compact_json_for_sqs()
+        _no_delivery_by_moto()
+        _PATCHED = True
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(port: int | None = None) -> tuple[ThreadedMotoServer, str]:
+    """Start moto's server on a free loopback port; return it and its endpoint URL."""
+    patch_moto()
+    chosen = port or free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=chosen, verbose=False)
+    server.start()
+    return server, f"http://127.0.0.1:{chosen}"

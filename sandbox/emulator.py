@@ -13,17 +13,18 @@ the Terraform modules or the Lambda package do.
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 from types import SimpleNamespace
 from typing import Any
 
+import moto.dynamodb.models.table as dynamodb_tables
+import moto.sqs.models as sqs_models
 from moto.server import ThreadedMotoServer
 
 
 def _compact_json_for_sqs() -> None:
-    import moto.sqs.models as sqs_models
-
     compact = SimpleNamespace(
         dumps=lambda obj, **kw: json.dumps(obj, **{"separators": (",", ":"), **kw}),
         loads=json.loads,
@@ -48,25 +49,17 @@ def _without_mappings(method: Any, owner_of_mappings: Any) -> Any:
 
 
 def _no_delivery_by_moto() -> None:
-    import moto.dynamodb.models.table as table_module
-    import moto.sqs.models as sqs_models
-
-    shard = table_module.StreamShard
+    shard = dynamodb_tables.StreamShard
     shard.add = _without_mappings(shard.add, lambda s: s.table)  # type: ignore[method-assign]
     queue = sqs_models.Queue
     queue.add_message = _without_mappings(queue.add_message, lambda q: q)  # type: ignore[method-assign]
 
 
-_PATCHED = False
-
-
+@functools.cache
 def patch_moto() -> None:
-    """Apply the fidelity patches once per process."""
-    global _PATCHED
-    if not _PATCHED:
-        _compact_json_for_sqs()
-        _no_delivery_by_moto()
-        _PATCHED = True
+    """Apply the fidelity patches (once per process)."""
+    _compact_json_for_sqs()
+    _no_delivery_by_moto()
 
 
 def free_port() -> int:

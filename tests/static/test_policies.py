@@ -76,3 +76,12 @@ def test_the_writer_may_only_consume_its_queue_and_update_summaries() -> None:
             "dynamodb:BatchGetItem",
         ]
     )
+
+
+def test_readme_documents_every_root_variable_and_output() -> None:
+    root = MODULES.parent
+    readme = (root / "README.md").read_text()
+    names = re.findall(r'^(?:variable|output) "([a-z_]+)"', (root / "variables.tf").read_text(), re.M)
+    names += re.findall(r'^output "([a-z_]+)"', (root / "outputs.tf").read_text(), re.M)
+    assert len(names) > 20
+    assert [n for n in names if f"`{n}`" not in readme] == []

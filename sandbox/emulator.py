@@ -5,6 +5,9 @@ the Terraform modules or the Lambda package do.
 
 * SQS returns ``RedrivePolicy`` as compact JSON, as AWS does (moto adds spaces,
   which the AWS provider reads as a change on every plan).
+* An ``UpdateItem`` that creates an item emits one INSERT stream record with the
+  whole new item, as on AWS (moto first puts the bare key, which emitted a second,
+  key-only INSERT record).
 * moto delivers DynamoDB stream records and SQS messages to mapped functions
   itself, synchronously, and drops them when the function cannot run (no Docker).
   The local account runs event source mappings itself (``sandbox.esm``), so
@@ -15,10 +18,13 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import socket
+import threading
 from types import SimpleNamespace
 from typing import Any
 
+import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 import moto.sqs.models as sqs_models
 from moto.server import ThreadedMotoServer
@@ -55,11 +61,40 @@ def _no_delivery_by_moto() -> None:
     queue.add_message = _without_mappings(queue.add_message, lambda q: q)  # type: ignore[method-assign]
 
 
+_updating = threading.local()
+
+
+def _one_record_per_update() -> None:
+    backend = dynamodb_models.DynamoDBBackend
+    table = dynamodb_tables.Table
+    update_item, put_item = backend.update_item, table.put_item
+
+    def updating(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _updating.active = True
+        try:
+            return update_item(self, *args, **kwargs)
+        finally:
+            _updating.active = False
+
+    def putting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not getattr(_updating, "active", False) or self.stream_shard is None:
+            return put_item(self, *args, **kwargs)
+        shard, self.stream_shard = self.stream_shard, None  # the bare key is not a change AWS streams
+        try:
+            return put_item(self, *args, **kwargs)
+        finally:
+            self.stream_shard = shard
+
+    backend.update_item = updating  # type: ignore[method-assign]
+    table.put_item = putting  # type: ignore[method-assign]
+
+
 @functools.cache
 def patch_moto() -> None:
     """Apply the fidelity patches (once per process)."""
     _compact_json_for_sqs()
     _no_delivery_by_moto()
+    _one_record_per_update()
 
 
 def free_port() -> int:
@@ -72,6 +107,7 @@ def free_port() -> int:
 def start(port: int | None = None) -> tuple[ThreadedMotoServer, str]:
     """Start moto's server on a free loopback port; return it and its endpoint URL."""
     patch_moto()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
     chosen = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=chosen, verbose=False)
     server.start()

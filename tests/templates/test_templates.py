@@ -377,7 +377,7 @@ def test_a_token_cannot_reach_another_account(dynamodb: Any) -> None:
     [
         ('[object has missing required properties (["amount"])]', "amount"),
         ('[object instance has properties which are not allowed by the schema: ["colour"]]', "colour"),
-        ('[instance type (array) does not match any allowed primitive type (allowed: ["object"])]', "object"),
+        ('[instance type (array) does not match any allowed primitive type (allowed: ["object"])]', "body"),
         ("Invalid request body", "body"),
     ],
 )

@@ -1,0 +1,68 @@
+"""The local AWS account: moto, Lambda execution, event source mappings and API Gateway, together."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import emulator
+from .apigateway import Gateway, serve
+from .esm import EventSourceMappings
+from .lambdas import LambdaRuntime
+
+REGION = "eu-west-1"
+
+
+@dataclass
+class LocalAccount:
+    """Everything the stack needs to run on this machine. Start, use, stop."""
+
+    log_dir: Path
+    region: str = REGION
+    endpoint: str = ""
+    gateway_url: str = ""
+    _parts: dict[str, Any] = field(default_factory=dict)
+
+    def start(self) -> LocalAccount:
+        """Start moto, the Lambda runtime, the mappings and the gateway on free loopback ports."""
+        server, self.endpoint = emulator.start()
+        os.environ.update(self.environment())
+        runtime = LambdaRuntime(self.endpoint, self.region, self.log_dir)
+        mappings = EventSourceMappings(self.endpoint, self.region, runtime)
+        mappings.start()
+        port = emulator.free_port()
+        http = serve(Gateway(self.endpoint, self.region), port)
+        self.gateway_url = f"http://127.0.0.1:{port}"
+        self._parts = {"moto": server, "runtime": runtime, "mappings": mappings, "http": http}
+        return self
+
+    def environment(self) -> dict[str, str]:
+        """What Terraform, boto3 and the CLI need to reach this account."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        }
+
+    def api_base(self, outputs: dict[str, Any]) -> str:
+        """The base URL of the deployed stage on the local gateway."""
+        return f"{self.gateway_url}/{outputs['rest_api_id']}/{outputs['stage_name']}"
+
+    @property
+    def mappings(self) -> EventSourceMappings:
+        """The running event source mappings (their counters)."""
+        return self._parts["mappings"]  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        """Stop everything, in reverse order."""
+        if not self._parts:
+            return
+        self._parts["http"].shutdown()
+        self._parts["mappings"].stop()
+        self._parts["runtime"].stop()
+        self._parts["moto"].stop()
+        self._parts = {}

@@ -1,0 +1,380 @@
+"""API Gateway execution for the local account: serves each deployed REST API and stage.
+
+URL: ``http://127.0.0.1:<port>/<restApiId>/<stage>/<path>``. For each request it
+resolves the resource and method as deployed in the emulator; requires a SigV4
+``Authorization`` header when the method's authorization is ``AWS_IAM`` (the
+signature itself is not verified); runs the request validator (required
+parameters, the body against its JSON-schema model, with API Gateway's
+``validationErrorString`` wording); renders the request template with API
+Gateway's VTL semantics (``sandbox.vtl``); calls the DynamoDB action on the
+emulator; selects the integration response by matching its selection pattern
+against the integration's status code; renders the response template with
+``$context.responseOverride``; and answers validation, authorization and media
+type errors through the gateway responses.
+
+Not emulated: stage throttling and usage plans, IAM authorization of the
+integration role (moto does not enforce IAM), Lambda or HTTP integrations.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import jsonschema
+
+from .vtl import Request, render
+
+JSON = "application/json"
+GATEWAY_DEFAULTS = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "BAD_REQUEST_BODY": (400, "Invalid request body"),
+    "BAD_REQUEST_PARAMETERS": (400, "Missing required request parameters"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type"),
+    "INTEGRATION_FAILURE": (504, "Internal server error"),
+}
+
+
+@dataclass
+class Reply:
+    """An HTTP answer."""
+
+    status: int
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Method:
+    resource_path: str
+    resource_id: str
+    http_method: str
+    authorization: str
+    validator: dict[str, Any] | None
+    model_schema: dict[str, Any] | None
+    parameters: dict[str, bool]
+    integration: dict[str, Any]
+
+
+@dataclass
+class _Api:
+    api_id: str
+    stage: str
+    deployment: str
+    variables: dict[str, str]
+    methods: list[_Method]
+    gateway_responses: dict[str, dict[str, Any]]
+
+
+class Gateway:
+    """Executes requests against the REST APIs deployed in the emulator."""
+
+    def __init__(self, endpoint: str, region: str) -> None:
+        self._endpoint = endpoint
+        self._region = region
+        self._client = boto3.client(
+            "apigateway",
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        self._cache: dict[tuple[str, str], _Api] = {}
+        self._lock = threading.Lock()
+
+    # -- loading what is deployed -------------------------------------------------------------
+
+    def _api(self, api_id: str, stage: str) -> _Api | None:
+        try:
+            described = self._client.get_stage(restApiId=api_id, stageName=stage)
+        except self._client.exceptions.NotFoundException:
+            return None
+        deployment = described.get("deploymentId", "")
+        with self._lock:
+            cached = self._cache.get((api_id, stage))
+            if cached and cached.deployment == deployment:
+                return cached
+        api = self._load(api_id, stage, deployment, described.get("variables") or {})
+        with self._lock:
+            self._cache[(api_id, stage)] = api
+        return api
+
+    def _load(self, api_id: str, stage: str, deployment: str, variables: dict[str, str]) -> _Api:
+        validators = {v["id"]: v for v in self._client.get_request_validators(restApiId=api_id).get("items", [])}
+        models = {m["name"]: m for m in self._client.get_models(restApiId=api_id).get("items", [])}
+        methods = []
+        for resource in self._client.get_resources(restApiId=api_id, limit=500).get("items", []):
+            for verb in resource.get("resourceMethods") or {}:
+                method = self._client.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=verb)
+                model_name = (method.get("requestModels") or {}).get(JSON)
+                schema = json.loads(models[model_name]["schema"]) if model_name in models else None
+                methods.append(
+                    _Method(
+                        resource_path=resource["path"],
+                        resource_id=resource["id"],
+                        http_method=verb,
+                        authorization=method.get("authorizationType", "NONE"),
+                        validator=validators.get(method.get("requestValidatorId", "")),
+                        model_schema=schema,
+                        parameters=method.get("requestParameters") or {},
+                        integration=method.get("methodIntegration") or {},
+                    )
+                )
+        responses = {
+            r["responseType"]: r for r in self._client.get_gateway_responses(restApiId=api_id).get("items", [])
+        }
+        return _Api(api_id, stage, deployment, variables, methods, responses)
+
+    # -- one request ----------------------------------------------------------------------------
+
+    def handle(self, verb: str, raw_path: str, headers: dict[str, str], body: str) -> Reply:
+        """Execute one HTTP request."""
+        parsed = urllib.parse.urlsplit(raw_path)
+        parts = parsed.path.strip("/").split("/", 2)
+        context = self._context(verb, headers)
+        if len(parts) < 2:
+            return Reply(404, json.dumps({"message": "Not Found"}), {"Content-Type": JSON})
+        api = self._api(parts[0], parts[1])
+        if api is None:
+            return Reply(404, json.dumps({"message": "Not Found"}), {"Content-Type": JSON})
+        path = "/" + (parts[2] if len(parts) > 2 else "")
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query, keep_blank_values=True).items()}
+        match = self._route(api, verb, path)
+        if match is None:
+            return self._gateway(api, "MISSING_AUTHENTICATION_TOKEN", context, {})
+        method, path_params = match
+        context.update(
+            resourcePath=method.resource_path,
+            resourceId=method.resource_id,
+            stage=api.stage,
+            apiId=api.api_id,
+            path=f"/{api.stage}{path}",
+        )
+        request = Request(
+            body=body,
+            path=path_params,
+            querystring=query,
+            headers=headers,
+            context=context,
+            stage_variables=api.variables,
+        )
+        refusal = self._refuse(api, method, request, headers)
+        return refusal or self._integrate(method, request)
+
+    def _context(self, verb: str, headers: dict[str, str]) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return {
+            "requestId": str(uuid.uuid4()),
+            "extendedRequestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "httpMethod": verb,
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("user-agent", ""), "caller": None},
+            "domainName": "localhost",
+        }
+
+    @staticmethod
+    def _route(api: _Api, verb: str, path: str) -> tuple[_Method, dict[str, str]] | None:
+        segments = [urllib.parse.unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
+        for method in api.methods:
+            if method.http_method not in (verb, "ANY"):
+                continue
+            template = [s for s in method.resource_path.strip("/").split("/") if s]
+            if len(template) != len(segments):
+                continue
+            params: dict[str, str] = {}
+            for expected, actual in zip(template, segments, strict=True):
+                if expected.startswith("{") and expected.endswith("}"):
+                    params[expected[1:-1]] = actual
+                elif expected != actual:
+                    break
+            else:
+                return method, params
+        return None
+
+    def _refuse(self, api: _Api, method: _Method, request: Request, headers: dict[str, str]) -> Reply | None:
+        """Authorization, media type and validator checks, in API Gateway's order."""
+        context = dict(request.context)
+        if method.authorization == "AWS_IAM" and not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
+            return self._gateway(api, "MISSING_AUTHENTICATION_TOKEN", context, {})
+        content_type = headers.get("content-type", JSON).split(";")[0].strip().lower() or JSON
+        templates = method.integration.get("requestTemplates") or {}
+        if request.body and content_type not in templates and method.integration.get("passthroughBehavior") == "NEVER":
+            return self._gateway(api, "UNSUPPORTED_MEDIA_TYPE", context, {})
+        validator = method.validator or {}
+        if validator.get("validateRequestParameters"):
+            missing = [
+                name for name, required in method.parameters.items() if required and not self._param(request, name)
+            ]
+            if missing:
+                message = f"Missing required request parameters: [{', '.join(n.split('.')[-1] for n in missing)}]"
+                return self._gateway(api, "BAD_REQUEST_PARAMETERS", context, {"message": message})
+        if validator.get("validateRequestBody") and method.model_schema is not None:
+            problem = validation_error(method.model_schema, request.body)
+            if problem is not None:
+                return self._gateway(api, "BAD_REQUEST_BODY", context, {"validationErrorString": problem})
+        return None
+
+    @staticmethod
+    def _param(request: Request, name: str) -> str:
+        kind, _, key = name.removeprefix("method.request.").partition(".")
+        source = {"path": request.path, "querystring": request.querystring, "header": request.headers}.get(kind, {})
+        return source.get(key.lower() if kind == "header" else key, "")
+
+    def _integrate(self, method: _Method, request: Request) -> Reply:
+        integration = method.integration
+        template = (integration.get("requestTemplates") or {}).get(JSON, "")
+        rendered = render(template, request).body if template else request.body
+        status, backend = self._call(integration.get("uri", ""), rendered)
+        chosen = self._select(integration.get("integrationResponses") or {}, status)
+        if chosen is None:
+            return Reply(500, json.dumps({"message": "Internal server error"}), {"Content-Type": JSON})
+        response_template = (chosen.get("responseTemplates") or {}).get(JSON)
+        out = render(response_template, request, integration_body=backend) if response_template else None
+        headers = {"Content-Type": JSON, "x-amzn-RequestId": request.context["requestId"]}
+        for name, value in (chosen.get("responseParameters") or {}).items():
+            headers[name.split(".")[-1]] = value.strip("'")
+        if out is None:
+            return Reply(int(chosen["statusCode"]), backend, headers)
+        headers.update(out.headers)
+        return Reply(out.status or int(chosen["statusCode"]), out.body, headers)
+
+    def _call(self, uri: str, body: str) -> tuple[int, str]:
+        match = re.match(r"arn:aws:apigateway:([^:]+):dynamodb:action/(\w+)$", uri)
+        if not match:
+            return 500, json.dumps({"message": f"integration not emulated: {uri}"})
+        region, action = match.groups()
+        request = urllib.request.Request(
+            self._endpoint + "/",
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": f"DynamoDB_20120810.{action}",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/dynamodb/aws4_request, "
+                "SignedHeaders=host, Signature=local",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    @staticmethod
+    def _select(responses: dict[str, dict[str, Any]], status: int) -> dict[str, Any] | None:
+        default = None
+        for response in responses.values():
+            pattern = response.get("selectionPattern")
+            if not pattern:
+                default = response
+            elif re.fullmatch(pattern, str(status)):
+                return response
+        return default
+
+    def _gateway(self, api: _Api, kind: str, context: dict[str, Any], error: dict[str, str]) -> Reply:
+        status, message = GATEWAY_DEFAULTS.get(kind, (400, kind))
+        message = error.get("message", message)
+        context["error"] = {
+            "responseType": kind,
+            "message": message,
+            "messageString": json.dumps(message),
+            "validationErrorString": error.get("validationErrorString", ""),
+        }
+        configured = (
+            api.gateway_responses.get(kind)
+            or api.gateway_responses.get("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX")
+            or {}
+        )
+        template = (configured.get("responseTemplates") or {}).get(JSON)
+        request = Request(context=context, stage_variables=api.variables)
+        body = render(template, request).body if template else json.dumps({"message": message})
+        headers = {"Content-Type": JSON, "x-amzn-ErrorType": kind}
+        for name, value in (configured.get("responseParameters") or {}).items():
+            headers[name.split(".")[-1]] = value.strip("'")
+        return Reply(int(configured.get("statusCode") or status), body, headers)
+
+
+def validation_error(schema: dict[str, Any], body: str) -> str | None:
+    """API Gateway's ``validationErrorString`` for a body its model refuses; None when valid."""
+    try:
+        document = json.loads(body) if body.strip() else None
+    except json.JSONDecodeError:
+        return "Invalid request body"
+    errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(document), key=lambda e: list(e.path))
+    if not errors:
+        return None
+    missing = sorted({m for e in errors if e.validator == "required" for m in _quoted(e.message)})
+    messages = []
+    if missing:
+        messages.append(f"object has missing required properties ({json.dumps(missing, separators=(',', ':'))})")
+    for e in errors:
+        if e.validator == "additionalProperties":
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            messages.append(
+                f"object instance has properties which are not allowed by the schema: "
+                f"{json.dumps(extra, separators=(',', ':'))}"
+            )
+        elif e.validator == "type":
+            allowed = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+            messages.append(
+                f"instance type ({_json_type(e.instance)}) does not match any allowed primitive type "
+                f"(allowed: {json.dumps(allowed, separators=(',', ':'))})"
+            )
+        elif e.validator != "required":
+            messages.append(e.message)
+    return "[" + ", ".join(messages) + "]"
+
+
+def _quoted(message: str) -> list[str]:
+    return re.findall(r"'([^']*)' is a required property", message)
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "integer" if isinstance(value, int) else "number"
+    )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    gateway: Gateway
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            reply = self.gateway.handle(self.command, self.path, headers, body)
+        except Exception as error:  # an emulator fault must still answer, and never 2xx
+            reply = Reply(500, json.dumps({"error": "internal", "message": f"local gateway: {error}", "field": None}))
+        data = reply.body.encode()
+        self.send_response(reply.status)
+        for name, value in {"Content-Type": JSON, **reply.headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Quiet: the access log would drown the demo's output."""
+
+
+def serve(gateway: Gateway, port: int) -> ThreadingHTTPServer:
+    """Serve the gateway on a loopback port in a background thread."""
+    handler = type("Handler", (_Handler,), {"gateway": gateway})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, name="apigateway", daemon=True).start()
+    return server

@@ -1,0 +1,91 @@
+"""Terraform, driven through python-terraform: the same stack, local or in a real account."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from python_terraform import IsFlagged, Terraform
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class TerraformError(RuntimeError):
+    """A terraform command failed; the message holds its output."""
+
+
+def cli_config() -> str | None:
+    """The CLI config that points terraform init at a local provider mirror, if there is one."""
+    done = subprocess.run(
+        [str(ROOT / "tools" / "terraformrc.sh"), str(ROOT / ".terraformrc.generated")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() or None
+
+
+class Stack:
+    """One deployment of the root module, with its own state file and variables."""
+
+    def __init__(self, state_dir: Path, variables: dict[str, Any]) -> None:
+        self.state_dir = state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.state = state_dir / "terraform.tfstate"
+        self.var_file = state_dir / "stack.tfvars.json"
+        self.variables = dict(variables)
+        config = cli_config()
+        if config:
+            os.environ["TF_CLI_CONFIG_FILE"] = config
+        self._tf = Terraform(working_dir=str(ROOT), terraform_bin_path=shutil.which("terraform") or "terraform")
+
+    def _run(self, command: str, *args: str, **options: Any) -> str:
+        if command in ("init", "plan", "apply", "destroy"):
+            options["input"] = False
+        code, out, err = self._tf.cmd(command, *args, no_color=IsFlagged, **options)
+        if code not in (0, 2) or (code == 2 and command != "plan"):
+            raise TerraformError(f"terraform {command} failed ({code}):\n{err or out}")
+        return str(out)
+
+    def init(self) -> None:
+        """terraform init (providers from the local mirror when present)."""
+        self._run("init", backend=False)
+
+    def _write_vars(self, pattern: int) -> None:
+        self.var_file.write_text(json.dumps({**self.variables, "pattern": pattern}, indent=2))
+
+    def apply(self, pattern: int) -> dict[str, Any]:
+        """Apply the stack with this pattern; return its outputs."""
+        self._write_vars(pattern)
+        self._run("apply", auto_approve=IsFlagged, state=str(self.state), var_file=str(self.var_file))
+        return self.outputs()
+
+    def outputs(self) -> dict[str, Any]:
+        """terraform output, as plain values."""
+        raw = json.loads(self._run("output", "-json", state=str(self.state)))
+        return {name: value["value"] for name, value in raw.items()}
+
+    def plan(self, pattern: int) -> dict[str, Any]:
+        """The plan for this pattern, as terraform show -json gives it."""
+        self._write_vars(pattern)
+        plan_file = self.state_dir / "plan.tfplan"
+        self._run("plan", state=str(self.state), var_file=str(self.var_file), out=str(plan_file))
+        return dict(json.loads(self._run("show", "-json", str(plan_file))))
+
+    def destroy(self) -> None:
+        """Destroy everything in this stack's state."""
+        if self.state.exists():
+            self._run("destroy", auto_approve=IsFlagged, state=str(self.state), var_file=str(self.var_file))
+
+
+def changes(plan: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(address, actions) of every resource the plan would change."""
+    return [
+        (r["address"], r["change"]["actions"])
+        for r in plan.get("resource_changes", [])
+        if r["change"]["actions"] not in (["no-op"], ["read"])
+    ]

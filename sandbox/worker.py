@@ -1,0 +1,59 @@
+"""One warm Lambda execution environment: imports the handler once, then serves invocations.
+
+Protocol: one JSON line in on stdin per invocation (``{"event", "context"}``), one JSON
+line out on the protocol pipe (``{"result"}`` or ``{"error", "type"}``). The handler's own
+output (Powertools' JSON logs, prints) goes to stderr, which the runtime keeps as the
+function's log.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Context:
+    """The Lambda context object a handler receives."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline_ms: int
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds until the invocation times out."""
+        return max(0, self.deadline_ms - int(time.time() * 1000))
+
+
+def main() -> None:
+    """Serve invocations until stdin closes."""
+    code_dir, handler_path = sys.argv[1], sys.argv[2]
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything the handler prints is log output
+    sys.path.insert(0, code_dir)
+    module_name, _, function_name = handler_path.rpartition(".")
+    handler = getattr(importlib.import_module(module_name), function_name)
+    protocol.write(json.dumps({"ready": True}) + "\n")
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            result = handler(request["event"], Context(**request["context"]))
+            protocol.write(json.dumps({"result": result}, default=str) + "\n")
+        except Exception as error:  # the function's error, reported as Lambda reports it
+            traceback.print_exc()
+            protocol.write(json.dumps({"error": str(error), "type": type(error).__name__}) + "\n")
+
+
+if __name__ == "__main__":
+    main()

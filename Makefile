@@ -18,8 +18,8 @@ MODULES := $(wildcard modules/*)
 CHECKOV := .venv-checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help venv package test test-unit test-templates test-terraform checkov lint bench clean \
-        tf-init plan apply destroy
+.PHONY: help venv package test test-unit test-templates test-terraform test-integration checkov lint bench \
+        clean tf-init plan apply destroy demo sandbox
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -77,6 +77,12 @@ lint: $(STAMP) ## terraform fmt, ruff and mypy
 
 bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test)
 	@$(PY) -m bench.aggregator
+
+demo: package tf-init ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
+	@$(PY) -m sandbox demo --pattern $(PATTERN)
+
+sandbox: package tf-init ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
+	@$(PY) -m sandbox up --pattern $(PATTERN)
 
 plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment
 	@terraform plan -var pattern=$(PATTERN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
@@ -50,15 +51,19 @@ class LedgerClient:
 
     def post_transaction(self, account: str, body: Any) -> Response:
         """POST /accounts/{account}/transactions."""
-        return self.request("POST", f"/accounts/{account}/transactions", body)
+        return self.request("POST", f"/accounts/{_segment(account)}/transactions", body)
 
     def summary(self, account: str) -> Response:
         """GET /accounts/{account}/summary."""
-        return self.request("GET", f"/accounts/{account}/summary")
+        return self.request("GET", f"/accounts/{_segment(account)}/summary")
 
     def transactions(self, account: str, query: str = "") -> Response:
         """GET /accounts/{account}/transactions[?query]."""
-        return self.request("GET", f"/accounts/{account}/transactions{'?' + query if query else ''}")
+        return self.request("GET", f"/accounts/{_segment(account)}/transactions{'?' + query if query else ''}")
+
+
+def _segment(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
 
 
 def _response(status: int, text: str, headers: dict[str, str]) -> Response:

@@ -1,0 +1,210 @@
+"""The local account from the command line.
+
+  python -m sandbox demo [--pattern 1|2]   set up, show the ledger working, tear down
+  python -m sandbox up   [--pattern 1|2]   set up and stay up until Ctrl-C or SIGTERM
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .account import LocalAccount
+from .client import LedgerClient
+from .stack import ROOT, Stack
+
+SANDBOX_DIR = ROOT / ".sandbox"
+
+
+class DemoFailed(Exception):
+    """A step did not give what it should."""
+
+
+def step(text: str) -> Callable[[str], None]:
+    """Print a step as it starts, and its result when it ends."""
+    started = time.monotonic()
+    print(f"==> {text}", flush=True)
+
+    def done(result: str) -> None:
+        print(f"    {result} ({time.monotonic() - started:.1f} s)", flush=True)
+
+    return done
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["demo", "up"])
+    parser.add_argument("--pattern", type=int, choices=[1, 2], default=2)
+    parser.add_argument("--name-prefix", default=None, help="resource name prefix (default: the command's name)")
+    return parser.parse_args(argv)
+
+
+def state_dir() -> tuple[Path, Path]:
+    """This run's state folder, and where its outputs go (.sandbox/outputs.json unless another run owns it)."""
+    own = SANDBOX_DIR / str(os.getpid())
+    own.mkdir(parents=True, exist_ok=True)
+    owner = SANDBOX_DIR / "owner.pid"
+    if owner.exists() and _alive(int(owner.read_text() or 0)):
+        return own, own / "outputs.json"
+    owner.write_text(str(os.getpid()))
+    return own, SANDBOX_DIR / "outputs.json"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return pid > 0
+
+
+def set_up(pattern: int, prefix: str) -> tuple[LocalAccount, Stack, dict[str, Any]]:
+    """Start the local account and apply the stack into it."""
+    folder, _ = state_dir()
+    done = step("starting the local account (moto, Lambda runtime, event source mappings, API Gateway)")
+    account = LocalAccount(folder / "logs").start()
+    done(f"AWS endpoint {account.endpoint}, API Gateway {account.gateway_url}")
+    zip_path = ROOT / "dist" / "lambda.zip"
+    if not zip_path.exists():
+        raise DemoFailed("dist/lambda.zip is missing: run `make package`")
+    done = step(f"terraform init and apply, pattern {pattern}")
+    stack = Stack(folder, {"name_prefix": prefix, "lambda_zip": str(zip_path),
+                           "tables": {"details_deletion_protection": False}})
+    stack.init()
+    outputs = stack.apply(pattern)
+    done(f"applied; API {account.api_base(outputs)}")
+    return account, stack, outputs
+
+
+def tear_down(account: LocalAccount, stack: Stack) -> None:
+    """Destroy the stack and stop the account."""
+    done = step("terraform destroy and stopping the local account")
+    try:
+        stack.destroy()
+    finally:
+        account.stop()
+    done("done")
+
+
+def demo(pattern: int, prefix: str) -> int:
+    """Show the ledger working end to end; non-zero if any step does not give what it should."""
+    account, stack, outputs = set_up(pattern, prefix)
+    try:
+        client = LedgerClient(account.api_base(outputs), account.region)
+        expected = post_transactions(client)
+        wait_for_summaries(client, expected)
+        print("==> demo passed", flush=True)
+        return 0
+    except DemoFailed as failure:
+        print(f"!!! demo failed: {failure}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        tear_down(account, stack)
+
+
+POSTS = [
+    ("alice", {"transactionId": "salary-11", "type": "credit", "amount": "2500.00", "description": "November's salary"}),
+    ("alice", {"transactionId": "rent-11", "type": "debit", "amount": "950.50", "description": "rent, it's due"}),
+    ("alice", {"type": "debit", "amount": "12.99", "currency": "EUR", "description": "coffee \"beans\""}),
+    ("bob", {"transactionId": "gift-1", "type": "credit", "amount": "100", "occurredAt": "2026-11-20T10:00:00Z"}),
+    ("bob", {"type": "debit", "amount": "0.01"}),
+    ("carol", {"transactionId": "refund-7", "type": "credit", "amount": "999999999999.99"}),
+]
+
+
+def post_transactions(client: LedgerClient) -> dict[str, tuple[Decimal, Decimal, int]]:
+    """Post the demo's transactions, a duplicate and a bad one; return the expected totals."""
+    expected: dict[str, tuple[Decimal, Decimal, int]] = {}
+    for account, body in POSTS:
+        answer = client.post_transaction(account, body)
+        print(f"    POST {account} {json.dumps(body)} -> {answer.status} {json.dumps(answer.body)}", flush=True)
+        if answer.status != 201:
+            raise DemoFailed(f"expected 201, got {answer.status}")
+        credits, debits, count = expected.get(account, (Decimal(0), Decimal(0), 0))
+        amount = Decimal(body["amount"])
+        credit = body["type"] == "credit"
+        expected[account] = (credits + (amount if credit else 0), debits + (0 if credit else amount), count + 1)
+    check(client.post_transaction("alice", POSTS[0][1]), 409, "transactionId", "the same transactionId again")
+    check(client.post_transaction("bob", {"type": "credit", "amount": "1.001"}), 400, "amount", "a bad amount")
+    check(client.post_transaction("bad account", {"type": "credit", "amount": "1"}), 400, "accountId", "a bad path")
+    return expected
+
+
+def check(answer: Any, status: int, field: str, what: str) -> None:
+    """Print and verify an answer that must be refused."""
+    print(f"    {what} -> {answer.status} {json.dumps(answer.body)}", flush=True)
+    if answer.status != status or not isinstance(answer.body, dict) or answer.body.get("field") != field:
+        raise DemoFailed(f"{what}: expected {status} naming {field}")
+
+
+def wait_for_summaries(client: LedgerClient, expected: dict[str, tuple[Decimal, Decimal, int]]) -> None:
+    """Poll the summaries (bounded) until each equals what was posted."""
+    done = step("waiting for the summaries to settle (stream -> aggregator -> summary)")
+    deadline = time.monotonic() + 90
+    pending = dict(expected)
+    while pending and time.monotonic() < deadline:
+        for account, (credits, debits, count) in list(pending.items()):
+            answer = client.summary(account)
+            body = answer.body if answer.status == 200 else {}
+            got = (Decimal(body.get("credits", "0")), Decimal(body.get("debits", "0")), body.get("transactionCount"))
+            if got == (credits, debits, count):
+                print(f"    GET {account}/summary -> {json.dumps(body)}", flush=True)
+                if Decimal(body["balance"]) != credits - debits:
+                    raise DemoFailed(f"{account}: balance {body['balance']} is not credits - debits")
+                del pending[account]
+        time.sleep(0.5)
+    if pending:
+        raise DemoFailed(f"summaries not exact after 90 s: {sorted(pending)}")
+    done("every summary equals the transactions posted")
+
+
+def up(pattern: int, prefix: str) -> int:
+    """Stay up for manual use until Ctrl-C or SIGTERM, then tear down."""
+    account, stack, outputs = set_up(pattern, prefix)
+    _, outputs_path = state_dir()
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    try:
+        description = {
+            "apiBaseUrl": account.api_base(outputs),
+            "awsEndpointUrl": account.endpoint,
+            "region": account.region,
+            "pattern": pattern,
+            "terraform": outputs,
+        }
+        outputs_path.write_text(json.dumps(description, indent=2))
+        print(f"==> up; outputs in {outputs_path}", flush=True)
+        print(f"    export AWS_ENDPOINT_URL={account.endpoint} AWS_REGION={account.region} "
+              "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local", flush=True)
+        print(f"    curl --aws-sigv4 aws:amz:{account.region}:execute-api --user local:local "
+              f"{account.api_base(outputs)}/accounts/alice/summary", flush=True)
+        print("    Ctrl-C to destroy and stop", flush=True)
+        stopping.wait()
+        return 0
+    finally:
+        outputs_path.unlink(missing_ok=True)
+        tear_down(account, stack)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = parse(argv)
+    prefix = args.name_prefix or f"{args.command}-{os.getpid() % 10000}"
+    if args.command == "demo":
+        return demo(args.pattern, prefix)
+    return up(args.pattern, prefix)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -36,7 +36,7 @@ venv: $(STAMP) ## Create .venv with the pinned tools
 package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 	@$(PY) build.py --arch $(ARCH)
 
-test: test-unit test-templates test-terraform checkov ## Everything CI runs
+test: test-unit test-templates test-terraform checkov test-integration ## Everything CI runs
 
 test-unit: $(STAMP) ## Unit, property and handler tests (pytest, moto)
 	@echo "==> unit tests"
@@ -45,6 +45,10 @@ test-unit: $(STAMP) ## Unit, property and handler tests (pytest, moto)
 test-templates: $(STAMP) ## Mapping templates rendered and executed against DynamoDB (moto); policy checks
 	@echo "==> template and policy tests"
 	@$(PY) -m pytest tests/templates tests/static
+
+test-integration: package tf-init ## The stack applied into the local account (or CQRS_TARGET=aws), both patterns
+	@echo "==> integration tests (target: $${CQRS_TARGET:-local})"
+	@$(PY) -m pytest tests/integration
 
 tf-init:
 	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null

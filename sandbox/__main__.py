@@ -1,7 +1,7 @@
 """The local account from the command line.
 
-  python -m sandbox demo [--pattern 1|2]   set up, show the ledger working, tear down
-  python -m sandbox up   [--pattern 1|2]   set up and stay up until Ctrl-C or SIGTERM
+python -m sandbox demo [--pattern 1|2]   set up, show the ledger working, tear down
+python -m sandbox up   [--pattern 1|2]   set up and stay up until Ctrl-C or SIGTERM
 """
 
 from __future__ import annotations
@@ -78,8 +78,9 @@ def set_up(pattern: int, prefix: str) -> tuple[LocalAccount, Stack, dict[str, An
     if not zip_path.exists():
         raise DemoFailed("dist/lambda.zip is missing: run `make package`")
     done = step(f"terraform init and apply, pattern {pattern}")
-    stack = Stack(folder, {"name_prefix": prefix, "lambda_zip": str(zip_path),
-                           "tables": {"details_deletion_protection": False}})
+    stack = Stack(
+        folder, {"name_prefix": prefix, "lambda_zip": str(zip_path), "tables": {"details_deletion_protection": False}}
+    )
     stack.init()
     outputs = stack.apply(pattern)
     done(f"applied; API {account.api_base(outputs)}")
@@ -113,9 +114,9 @@ def demo(pattern: int, prefix: str) -> int:
 
 
 POSTS = [
-    ("alice", {"transactionId": "salary-11", "type": "credit", "amount": "2500.00", "description": "November's salary"}),
+    ("alice", {"transactionId": "salary-11", "type": "credit", "amount": "2500.00", "description": "November's pay"}),
     ("alice", {"transactionId": "rent-11", "type": "debit", "amount": "950.50", "description": "rent, it's due"}),
-    ("alice", {"type": "debit", "amount": "12.99", "currency": "EUR", "description": "coffee \"beans\""}),
+    ("alice", {"type": "debit", "amount": "12.99", "currency": "EUR", "description": 'coffee "beans"'}),
     ("bob", {"transactionId": "gift-1", "type": "credit", "amount": "100", "occurredAt": "2026-11-20T10:00:00Z"}),
     ("bob", {"type": "debit", "amount": "0.01"}),
     ("carol", {"transactionId": "refund-7", "type": "credit", "amount": "999999999999.99"}),
@@ -185,10 +186,16 @@ def up(pattern: int, prefix: str) -> int:
         }
         outputs_path.write_text(json.dumps(description, indent=2))
         print(f"==> up; outputs in {outputs_path}", flush=True)
-        print(f"    export AWS_ENDPOINT_URL={account.endpoint} AWS_REGION={account.region} "
-              "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local", flush=True)
-        print(f"    curl --aws-sigv4 aws:amz:{account.region}:execute-api --user local:local "
-              f"{account.api_base(outputs)}/accounts/alice/summary", flush=True)
+        print(
+            f"    export AWS_ENDPOINT_URL={account.endpoint} AWS_REGION={account.region} "
+            "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",
+            flush=True,
+        )
+        print(
+            f"    curl --aws-sigv4 aws:amz:{account.region}:execute-api --user local:local "
+            f"{account.api_base(outputs)}/accounts/alice/summary",
+            flush=True,
+        )
         print("    Ctrl-C to destroy and stop", flush=True)
         stopping.wait()
         return 0

@@ -21,6 +21,7 @@ thread, which is one valid schedule of what AWS does), tumbling windows, filters
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -97,10 +98,9 @@ class EventSourceMappings:
 
     def _supervise(self) -> None:
         while not self._stop.is_set():
-            try:
+            # The emulator starting or a mapping half-created: try again on the next tick.
+            with contextlib.suppress(Exception):
                 self._sync()
-            except Exception:  # the emulator restarting or a mapping half-created: try again
-                pass
             self._stop.wait(1.0)
 
     def _sync(self) -> None:

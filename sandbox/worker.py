@@ -15,7 +15,6 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass

@@ -1,0 +1,149 @@
+"""The stack, applied once per session into the local account (default) or a real one.
+
+CQRS_TARGET=local  the local account on this machine (sandbox/): nothing leaves it.
+CQRS_TARGET=aws    a real account from the usual AWS environment; the stack gets a unique
+                   name_prefix and is always destroyed at the end of the session.
+
+The session applies pattern 1, runs every test, then applies pattern 2 on the same state
+(recording the plan of that switch) and runs every test again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import boto3
+import pytest
+
+from ledger_aggregator.domain import fold
+from sandbox.account import LocalAccount
+from sandbox.client import LedgerClient
+from sandbox.stack import ROOT, Stack, changes
+
+TARGET = os.environ.get("CQRS_TARGET", "local")
+T = TypeVar("T")
+
+
+@dataclass
+class Environment:
+    """Where the stack lives, and the stack itself."""
+
+    stack: Stack
+    region: str
+    api_base: Callable[[dict[str, Any]], str]
+    account: LocalAccount | None
+    applied: int | None = None
+    posted: dict[str, tuple[Decimal, Decimal, int]] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this environment."""
+        return boto3.client(service, region_name=self.region)
+
+
+@dataclass
+class Deployment:
+    """The stack as deployed with one pattern."""
+
+    pattern: int
+    outputs: dict[str, Any]
+    api: LedgerClient
+    env: Environment
+    switch_changes: list[tuple[str, list[str]]] | None
+
+    def account(self, name: str) -> str:
+        """An account id unique to this pattern and session."""
+        return f"p{self.pattern}-{name}-{uuid.uuid4().hex[:6]}"
+
+    def rows(self, account: str) -> list[dict[str, Any]]:
+        """Every details row of an account, read straight from the table."""
+        dynamodb = self.env.client("dynamodb")
+        pages = dynamodb.get_paginator("query").paginate(
+            TableName=self.outputs["details_table"]["name"],
+            KeyConditionExpression="accountId = :a",
+            ExpressionAttributeValues={":a": {"S": account}},
+            ConsistentRead=True,
+        )
+        return [item for page in pages for item in page["Items"]]
+
+    def expected(self, account: str) -> tuple[Decimal, Decimal, int]:
+        """The fold of the account's rows: what its summary must say."""
+        summary = fold(self.rows(account)).get(account)
+        return (
+            (summary.totals.credits, summary.totals.debits, summary.totals.count)
+            if summary
+            else (Decimal(0), Decimal(0), 0)
+        )
+
+    def summary(self, account: str) -> tuple[Decimal, Decimal, int] | None:
+        """The summary the API answers, or None while there is none."""
+        answer = self.api.summary(account)
+        if answer.status != 200:
+            return None
+        body = answer.body
+        assert Decimal(body["balance"]) == Decimal(body["credits"]) - Decimal(body["debits"])
+        return Decimal(body["credits"]), Decimal(body["debits"]), int(body["transactionCount"])
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 120, interval: float = 0.5) -> T:
+    """Poll ``probe`` until it returns something truthy, for at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"not within {timeout} s (last: {last!r})")
+
+
+def settled(deployment: Deployment, accounts: list[str]) -> bool:
+    """True when every account's summary equals the fold of its rows."""
+    return all(deployment.summary(a) == deployment.expected(a) for a in accounts)
+
+
+@pytest.fixture(scope="session")
+def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
+    state = tmp_path_factory.mktemp("stack")
+    zip_path = ROOT / "dist" / "lambda.zip"
+    assert zip_path.exists(), "run `make package` first"
+    variables: dict[str, Any] = {
+        "name_prefix": f"it-{uuid.uuid4().hex[:8]}",
+        "lambda_zip": str(zip_path),
+        "tables": {"details_deletion_protection": False},
+        "alarms": None,
+    }
+    if TARGET == "local":
+        account: LocalAccount | None = LocalAccount(state / "logs").start()
+        region, api_base = account.region, account.api_base
+    elif TARGET == "aws":
+        account, region = None, os.environ.get("AWS_REGION") or boto3.Session().region_name
+        api_base = lambda outputs: outputs["api_url"]  # noqa: E731
+    else:
+        raise pytest.UsageError(f"CQRS_TARGET must be local or aws, not {TARGET!r}")
+    stack = Stack(state, variables)
+    env = Environment(stack, str(region), api_base, account)
+    try:
+        stack.init()
+        yield env
+    finally:
+        try:
+            stack.destroy()
+        finally:
+            if account:
+                account.stop()
+
+
+@pytest.fixture(scope="session", params=[1, 2], ids=["pattern-1", "pattern-2"])
+def deployed(request: pytest.FixtureRequest, environment: Environment) -> Deployment:
+    pattern = int(request.param)
+    switch = changes(environment.stack.plan(pattern)) if environment.applied else None
+    outputs = environment.stack.apply(pattern)
+    environment.applied = pattern
+    api = LedgerClient(environment.api_base(outputs), environment.region)
+    return Deployment(pattern, outputs, api, environment, switch)

@@ -1,0 +1,77 @@
+"""Property-based fuzzing of the deployed API from its OpenAPI document (schemathesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+import requests
+import schemathesis
+import yaml
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import negative_data_rejection, not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from sandbox.stack import ROOT
+from tests.integration.conftest import Deployment
+
+# Every request is signed by the auth hook below; a request without a signature is refused in
+# test_ledger.py. Without this, the fuzzer's "missing Authorization header" cases would be signed
+# anyway and look like accepted invalid requests.
+_DOCUMENT = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
+_DOCUMENT.pop("security")
+SCHEMA = schemathesis.openapi.from_dict(_DOCUMENT)
+OPERATIONS = [
+    (path, method.upper())
+    for path, methods in SCHEMA.raw_schema["paths"].items()
+    for method in methods
+    if method != "parameters"
+]
+EXAMPLES = 30
+
+
+class SigV4(requests.auth.AuthBase):
+    """Signs every request the fuzzer sends, as AWS_IAM requires."""
+
+    def __init__(self, region: str) -> None:
+        self._region = region
+        self._credentials = boto3.Session().get_credentials()
+
+    def __call__(self, request: Any) -> Any:
+        request.headers.pop("Authorization", None)
+        signed = AWSRequest(
+            method=request.method, url=request.url, data=request.body or b"", headers=dict(request.headers)
+        )
+        SigV4Auth(self._credentials, "execute-api", self._region).add_auth(signed)
+        request.headers.update(dict(signed.headers.items()))
+        return request
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+@pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])
+def test_no_5xx_and_no_2xx_for_what_the_schema_forbids(
+    deployed: Deployment, path: str, method: str, mode: GenerationMode
+) -> None:
+    operation = SCHEMA[path][method]
+    auth = SigV4(deployed.env.region)
+    checks = (
+        [not_a_server_error, negative_data_rejection]
+        if mode is GenerationMode.NEGATIVE
+        else [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    )
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def fuzz(case: Any) -> None:
+        response = case.call(base_url=deployed.api.base_url, auth=auth)
+        case.validate_response(response, checks=checks)
+
+    fuzz()

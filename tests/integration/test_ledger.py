@@ -1,0 +1,129 @@
+"""The deployed stack over HTTP: exact summaries, duplicates, bad input, poison, the pattern switch."""
+
+from __future__ import annotations
+
+import json
+import random
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from sandbox.stack import changes
+from tests.integration.conftest import Deployment, eventually, settled
+from tests.templates.test_templates import BAD_BODIES
+
+
+def test_every_summary_equals_the_fold_of_its_details_rows(deployed: Deployment) -> None:
+    rng = random.Random(deployed.pattern)
+    accounts = [deployed.account(f"acct{i}") for i in range(5)]
+    for i in range(40):
+        body = {"type": rng.choice(["credit", "debit"]), "amount": f"{rng.randint(1, 10**6)}.{rng.randint(0, 99):02d}"}
+        if i % 3:
+            body["transactionId"] = f"tx-{i}"
+        answer = deployed.api.post_transaction(accounts[i % 5], body)
+        assert answer.status == 201, answer.text
+    eventually(lambda: settled(deployed, accounts))
+    assert sum(deployed.expected(a)[2] for a in accounts) == 40
+
+
+def test_a_duplicate_transaction_id_is_409_and_counted_once(deployed: Deployment) -> None:
+    account = deployed.account("dup")
+    body = {"transactionId": "once", "type": "credit", "amount": "10.10"}
+    assert deployed.api.post_transaction(account, body).status == 201
+    again = deployed.api.post_transaction(account, {**body, "amount": "99"})
+    assert again.status == 409 and again.body["field"] == "transactionId"
+    assert eventually(lambda: deployed.summary(account)) == (Decimal("10.10"), Decimal(0), 1)
+    assert len(deployed.rows(account)) == 1
+
+
+HTTP_BAD = [(path, body, field) for path, body, field in BAD_BODIES if path["accountId"]]  # "" has no route
+
+
+@pytest.mark.parametrize(("path", "body", "field"), HTTP_BAD)
+def test_bad_input_over_http_is_400_naming_the_field_and_writes_nothing(
+    deployed: Deployment, path: dict[str, str], body: Any, field: str
+) -> None:
+    account = path["accountId"] if path["accountId"] != "acc" else deployed.account("bad")
+    answer = deployed.api.post_transaction(account, body)
+    assert answer.status == 400, answer.text
+    assert answer.body["field"] == field
+    assert deployed.rows(account) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "field"),
+    [
+        ({"type": "credit"}, {}, 400, "amount"),
+        ({"type": "credit", "amount": "1", "colour": "red"}, {}, 400, "colour"),
+        ("not json", {}, 400, "body"),
+        ("[1, 2]", {}, 400, "body"),
+        ('{"type": "credit", "amount": "1"}', {"Content-Type": "text/plain"}, 415, None),
+    ],
+)
+def test_refused_bodies_are_json_errors_and_write_nothing(
+    deployed: Deployment, body: Any, headers: dict[str, str], status: int, field: str | None
+) -> None:
+    account = deployed.account("body")
+    answer = deployed.api.request("POST", f"/accounts/{account}/transactions", body, headers)
+    assert answer.status == status, answer.text
+    assert isinstance(answer.body, dict) and answer.body.get("field") == field
+    assert deployed.rows(account) == []
+
+
+def test_an_unsigned_request_is_refused(deployed: Deployment) -> None:
+    from sandbox.client import LedgerClient
+
+    unsigned = LedgerClient(deployed.api.base_url, deployed.env.region, sign=False)
+    answer = unsigned.summary(deployed.account("anyone"))
+    assert answer.status == 403 and isinstance(answer.body, dict)
+
+
+def test_a_poison_item_reaches_the_dlq_with_its_reason_and_the_rest_is_exact(deployed: Deployment) -> None:
+    account, neighbour = deployed.account("poisoned"), deployed.account("neighbour")
+    assert deployed.api.post_transaction(account, {"type": "credit", "amount": "5"}).status == 201
+    deployed.env.client("dynamodb").put_item(
+        TableName=deployed.outputs["details_table"]["name"],
+        Item={
+            "accountId": {"S": account},
+            "transactionId": {"S": "poison"},
+            "type": {"S": "credit"},
+            "amount": {"S": "abc"},
+        },
+    )
+    assert deployed.api.post_transaction(account, {"type": "debit", "amount": "2"}).status == 201
+    assert deployed.api.post_transaction(neighbour, {"type": "credit", "amount": "7"}).status == 201
+    parked = eventually(lambda: find_parked(deployed, account))
+    assert parked["reason"] == "NewImage: amount is not of DynamoDB type N" and parked["field"] == "amount"
+    eventually(lambda: settled(deployed, [account, neighbour]))
+    assert deployed.summary(account) == (Decimal(5), Decimal(2), 2)
+
+
+def find_parked(deployed: Deployment, account: str) -> dict[str, Any] | None:
+    sqs = deployed.env.client("sqs")
+    messages = sqs.receive_message(
+        QueueUrl=deployed.outputs["stream_dlq_url"], MaxNumberOfMessages=10, VisibilityTimeout=0
+    ).get("Messages", [])
+    for message in messages:
+        body = json.loads(message["Body"])
+        keys = body.get("record", {}).get("dynamodb", {}).get("Keys", {})
+        if keys.get("accountId", {}).get("S") == account:
+            return dict(body)
+    return None
+
+
+def test_a_second_plan_has_no_changes(deployed: Deployment) -> None:
+    assert changes(deployed.env.stack.plan(deployed.pattern)) == []
+
+
+def test_switching_patterns_keeps_every_table_and_every_amount(deployed: Deployment) -> None:
+    account = deployed.account("switch")
+    before = deployed.env.posted
+    assert deployed.api.post_transaction(account, {"type": "credit", "amount": "3.33"}).status == 201
+    eventually(lambda: settled(deployed, [account, *before]))
+    before[account] = deployed.expected(account)
+    if deployed.switch_changes is None:
+        return  # the session's first deployment: its accounts are checked again after the switch
+    changed_tables = [address for address, _ in deployed.switch_changes if "aws_dynamodb_table" in address]
+    assert changed_tables == []
+    assert all(deployed.summary(a) == totals for a, totals in before.items())

@@ -40,7 +40,7 @@ test: test-unit test-templates test-terraform checkov test-integration ## Everyt
 
 test-unit: $(STAMP) ## Unit, property and handler tests (pytest, moto)
 	@echo "==> unit tests"
-	@$(PY) -m pytest tests/unit
+	@$(PY) -m pytest tests/unit tests/sandbox
 
 test-templates: $(STAMP) ## Mapping templates rendered and executed against DynamoDB (moto); policy checks
 	@echo "==> template and policy tests"

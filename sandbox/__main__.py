@@ -68,9 +68,8 @@ def _alive(pid: int) -> bool:
     return pid > 0
 
 
-def set_up(pattern: int, prefix: str) -> tuple[LocalAccount, Stack, dict[str, Any]]:
-    """Start the local account and apply the stack into it."""
-    folder, _ = state_dir()
+def set_up(pattern: int, prefix: str, folder: Path) -> tuple[LocalAccount, Stack, dict[str, Any]]:
+    """Start the local account and apply the stack into it, with its state in ``folder``."""
     done = step("starting the local account (moto, Lambda runtime, event source mappings, API Gateway)")
     account = LocalAccount(folder / "logs").start()
     done(f"AWS endpoint {account.endpoint}, API Gateway {account.gateway_url}")
@@ -99,7 +98,8 @@ def tear_down(account: LocalAccount, stack: Stack) -> None:
 
 def demo(pattern: int, prefix: str) -> int:
     """Show the ledger working end to end; non-zero if any step does not give what it should."""
-    account, stack, outputs = set_up(pattern, prefix)
+    folder, _ = state_dir()
+    account, stack, outputs = set_up(pattern, prefix, folder)
     try:
         client = LedgerClient(account.api_base(outputs), account.region)
         expected = post_transactions(client)
@@ -171,8 +171,8 @@ def wait_for_summaries(client: LedgerClient, expected: dict[str, tuple[Decimal, 
 
 def up(pattern: int, prefix: str) -> int:
     """Stay up for manual use until Ctrl-C or SIGTERM, then tear down."""
-    account, stack, outputs = set_up(pattern, prefix)
-    _, outputs_path = state_dir()
+    folder, outputs_path = state_dir()
+    account, stack, outputs = set_up(pattern, prefix, folder)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -201,6 +201,9 @@ def up(pattern: int, prefix: str) -> int:
         return 0
     finally:
         outputs_path.unlink(missing_ok=True)
+        owner = SANDBOX_DIR / "owner.pid"
+        if owner.exists() and owner.read_text() == str(os.getpid()):
+            owner.unlink()
         tear_down(account, stack)
 
 

@@ -40,6 +40,8 @@ class LedgerClient:
         if self._sign:
             signed = AWSRequest(method=method, url=url, data=data or "", headers=all_headers)
             credentials = boto3.Session().get_credentials()
+            if credentials is None:
+                raise RuntimeError("no AWS credentials to sign the request with")
             SigV4Auth(credentials, "execute-api", self._region).add_auth(signed)
             all_headers = dict(signed.headers.items())
         raw = urllib.request.Request(url, data=data.encode() if data else None, method=method, headers=all_headers)

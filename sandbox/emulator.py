@@ -36,7 +36,7 @@ def _compact_json_for_sqs() -> None:
         loads=json.loads,
         JSONDecodeError=json.JSONDecodeError,
     )
-    sqs_models.json = compact  # type: ignore[assignment]
+    setattr(sqs_models, "json", compact)  # noqa: B010 - replaces the json module moto serialises with
 
 
 def _without_mappings(method: Any, owner_of_mappings: Any) -> Any:

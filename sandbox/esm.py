@@ -42,14 +42,17 @@ DEFAULT_SQS_CONCURRENCY = 5
 
 def _clients(endpoint: str, region: str) -> dict[str, Any]:
     config = Config(retries={"mode": "standard", "max_attempts": 3})
-    make = lambda service: boto3.client(  # noqa: E731
-        service,
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=config,
-    )
+
+    def make(service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=config,
+        )
+
     return {name: make(name) for name in ("lambda", "dynamodbstreams", "sqs")}
 
 
@@ -320,18 +323,21 @@ class QueuePoller(_Poller):
             except Exception:
                 self._stop.wait(1.0)
                 continue
-            if not messages:
-                continue
-            outcome = self._invoke({"Records": [self._shape(m) for m in messages]})
-            failed = _failed_ids(outcome, self._reports)
-            if failed is None:
-                continue  # the whole batch comes back after the visibility timeout
-            done = [m for m in messages if m["MessageId"] not in set(failed)]
-            for start in range(0, len(done), 10):
-                entries = [
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
-                ]
-                self._sqs.delete_message_batch(QueueUrl=self._queue_url(), Entries=entries)
+            if messages:
+                self._deliver(messages)
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        """Invoke with one batch; delete what succeeded (nothing, when the invocation failed)."""
+        outcome = self._invoke({"Records": [self._shape(m) for m in messages]})
+        failed = _failed_ids(outcome, self._reports)
+        if failed is None:
+            return  # the whole batch comes back after the visibility timeout
+        done = [m for m in messages if m["MessageId"] not in set(failed)]
+        for start in range(0, len(done), 10):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+            ]
+            self._sqs.delete_message_batch(QueueUrl=self._queue_url(), Entries=entries)
 
     def _gather(self) -> list[dict[str, Any]]:
         """Receive up to the batch size, waiting at most the batching window for more."""

@@ -177,7 +177,7 @@ class LambdaRuntime:
                     archive.extractall(code_dir)
             function = _Function(
                 name=name,
-                handler=deployed.handler,
+                handler=str(deployed.handler),
                 timeout=int(deployed.timeout),
                 memory=int(deployed.memory_size),
                 arn=deployed.function_arn,

@@ -104,7 +104,7 @@ class AwsTemplate(ApiGatewayVtlTemplate):
         """Namespace of one rendering."""
         namespace = super().prepare_namespace(variables, source)
         given = variables.get("input") or {}
-        namespace["input"] = AwsInput(given.get("body"), given.get("params"))
+        namespace["input"] = AwsInput(given.get("body"), given.get("params"))  # type: ignore[no-untyped-call]
         namespace["util"] = AwsUtil()
         return namespace
 
@@ -132,7 +132,7 @@ class Rendered:
 
 def render(template: str, request: Request, integration_body: str | None = None) -> Rendered:
     """Render a request template, or a response template when ``integration_body`` is given."""
-    context = {
+    context: dict[str, Any] = {
         "requestOverride": {"header": {}, "path": {}, "querystring": {}},
         "responseOverride": {"header": {}, "status": 0},
     }
@@ -147,4 +147,4 @@ def render(template: str, request: Request, integration_body: str | None = None)
     }
     text = AwsTemplate().render_vtl(template=template.strip(), variables=variables)
     override = context["responseOverride"]
-    return Rendered(text, int(override.get("status") or 0) or None, dict(override.get("header") or {}))
+    return Rendered(str(text), int(override.get("status") or 0) or None, dict(override.get("header") or {}))

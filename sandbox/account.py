@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import emulator
+from . import emulator, faults
 from .apigateway import Gateway, serve
 from .esm import EventSourceMappings
 from .lambdas import LambdaRuntime
@@ -21,12 +21,14 @@ class LocalAccount:
 
     log_dir: Path
     region: str = REGION
+    injected: faults.Faults = field(default_factory=faults.Faults)
     endpoint: str = ""
     gateway_url: str = ""
     _parts: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> LocalAccount:
         """Start moto, the Lambda runtime, the mappings and the gateway on free loopback ports."""
+        faults.ACTIVE = self.injected
         server, self.endpoint = emulator.start()
         os.environ.update(self.environment())
         runtime = LambdaRuntime(self.endpoint, self.region, self.log_dir)

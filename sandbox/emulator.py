@@ -8,6 +8,8 @@ the Terraform modules or the Lambda package do.
 * An ``UpdateItem`` that creates an item emits one INSERT stream record with the
   whole new item, as on AWS (moto first puts the bare key, which emitted a second,
   key-only INSERT record).
+* Injected faults (``sandbox.faults``): latency and a write-unit budget on the
+  summary table, off unless the account is started with faults.
 * moto delivers DynamoDB stream records and SQS messages to mapped functions
   itself, synchronously, and drops them when the function cannot run (no Docker).
   The local account runs event source mappings itself (``sandbox.esm``), so
@@ -21,13 +23,17 @@ import json
 import logging
 import socket
 import threading
+import time
 from types import SimpleNamespace
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 import moto.sqs.models as sqs_models
+from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledException
 from moto.server import ThreadedMotoServer
+
+from . import faults
 
 
 def _compact_json_for_sqs() -> None:
@@ -89,12 +95,57 @@ def _one_record_per_update() -> None:
     table.put_item = putting  # type: ignore[method-assign]
 
 
+THROTTLED = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+THROTTLED_MESSAGE = "The level of configured provisioned throughput for the table was exceeded."
+
+
+def _summary_capacity() -> None:
+    """Injected faults (sandbox.faults.ACTIVE): latency and a write-unit budget on the summary table."""
+    backend = dynamodb_models.DynamoDBBackend
+
+    def admit(tables: list[str], units_each: float) -> bool:
+        summary = [t for t in tables if faults.is_summary_table(t)]
+        if not summary:
+            return True
+        active = faults.ACTIVE
+        if active.latency_ms:
+            time.sleep(active.latency_ms / 1000)
+        return active.spend(units_each * len(summary))
+
+    def single(method: Any) -> Any:
+        def guarded(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+            if not admit([table_name], 1):
+                raise DynamodbException(THROTTLED, THROTTLED_MESSAGE)
+            return method(self, table_name, *args, **kwargs)
+
+        return guarded
+
+    transact = backend.transact_write_items
+
+    def transact_guarded(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        tables = [next(iter(item.values())).get("TableName", "") for item in transact_items]
+        if not admit(tables, 2):
+            reasons = [
+                ("ProvisionedThroughputExceeded", THROTTLED_MESSAGE, None)
+                if faults.is_summary_table(t)
+                else (None, None, None)
+                for t in tables
+            ]
+            raise TransactionCanceledException(reasons)
+        return transact(self, transact_items)
+
+    backend.update_item = single(backend.update_item)  # type: ignore[method-assign]
+    backend.put_item = single(backend.put_item)  # type: ignore[method-assign]
+    backend.transact_write_items = transact_guarded  # type: ignore[method-assign]
+
+
 @functools.cache
 def patch_moto() -> None:
-    """Apply the fidelity patches (once per process)."""
+    """Apply the fidelity patches and the fault hooks (once per process)."""
     _compact_json_for_sqs()
     _no_delivery_by_moto()
     _one_record_per_update()
+    _summary_capacity()
 
 
 def free_port() -> int:

@@ -34,6 +34,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from . import faults
 from .lambdas import LambdaRuntime, Outcome
 
 POLL_SECONDS = 0.2
@@ -233,6 +234,8 @@ class StreamPoller(_Poller):
         outcome = self._invoke({"Records": batch})
         failed = _failed_ids(outcome, self._reports)
         if failed == []:
+            if faults.ACTIVE.chance(faults.ACTIVE.dup):
+                self._invoke({"Records": batch})  # an injected duplicate delivery of the same batch
             return len(batch), 0, self._batch_size
         sequences = [r["dynamodb"]["SequenceNumber"] for r in batch]
         if failed is not None:
@@ -338,6 +341,9 @@ class QueuePoller(_Poller):
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
             ]
             self._sqs.delete_message_batch(QueueUrl=self._queue_url(), Entries=entries)
+        for message in done:
+            if faults.ACTIVE.chance(faults.ACTIVE.dup):  # an injected duplicate: the same body again
+                self._sqs.send_message(QueueUrl=self._queue_url(), MessageBody=message["Body"])
 
     def _gather(self) -> list[dict[str, Any]]:
         """Receive up to the batch size, waiting at most the batching window for more."""
@@ -358,7 +364,25 @@ class QueuePoller(_Poller):
                 self._stop.wait(POLL_SECONDS)
         if not messages:
             self._stop.wait(POLL_SECONDS)
-        return messages
+        return self._reorder(messages)
+
+    def _reorder(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Injected reordering: shuffle the batch, and hold some messages back for 1-3 s."""
+        active = faults.ACTIVE
+        if not active.reorder or not messages:
+            return messages
+        kept = []
+        for message in messages:
+            if active.chance(active.reorder):
+                self._sqs.change_message_visibility(
+                    QueueUrl=self._queue_url(),
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=int(active.pick(1, 3.99)),
+                )
+            else:
+                kept.append(message)
+        active.shuffle(kept)
+        return kept
 
     def _shape(self, message: dict[str, Any]) -> dict[str, Any]:
         attributes = {

@@ -28,6 +28,8 @@ from typing import Any
 
 from moto.awslambda.models import lambda_backends
 
+from . import faults
+
 ACCOUNT = "123456789012"
 
 
@@ -108,6 +110,9 @@ class LambdaRuntime:
     def invoke(self, name: str, event: Any) -> Outcome:
         """Invoke a function synchronously (RequestResponse)."""
         function = self._function(name)
+        crash = faults.ACTIVE.crash_point()
+        if crash == "before":
+            return Outcome(error="injected crash before the handler ran", error_type="Crash")
         worker = self._worker(function)
         started = time.monotonic()
         request_id = str(uuid.uuid4())
@@ -129,8 +134,11 @@ class LambdaRuntime:
             return Outcome(
                 error=f"Task timed out after {function.timeout} seconds", error_type="Timeout", duration_ms=elapsed
             )
-        function.idle.put(worker)
         elapsed = (time.monotonic() - started) * 1000
+        if crash == "after":  # the writes happened; the answer is lost with the environment
+            worker.kill()
+            return Outcome(error="injected crash after the handler ran", error_type="Crash", duration_ms=elapsed)
+        function.idle.put(worker)
         if "error" in answer:
             return Outcome(error=answer["error"], error_type=answer.get("type"), duration_ms=elapsed)
         return Outcome(result=answer.get("result"), duration_ms=elapsed)

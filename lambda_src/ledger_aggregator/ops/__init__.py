@@ -1,0 +1,1 @@
+"""Operator's tools: ``python -m ledger_aggregator.ops --help``."""

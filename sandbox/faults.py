@@ -1,0 +1,135 @@
+"""Fault injection for the local account, scripted from one place.
+
+    Faults.parse("throttle=100wcu,latency=5ms,crash=0.05,dup=0.2,reorder=0.3,seed=7")
+
+throttle=<n>wcu  the Account Summary table accepts <n> write units per second (a token
+                 bucket, no burst credit); a write beyond it is refused with
+                 ProvisionedThroughputExceededException, inside a transaction as a
+                 TransactionCanceledException with reason ProvisionedThroughputExceeded.
+                 An item write costs 1 unit, 2 inside a transaction (items under 1 KB).
+latency=<n>ms    every write to the summary table waits this long first.
+crash=<p>        each invocation crashes with probability p: half before the handler
+                 runs, half after it ran (its writes done, its answer lost).
+dup=<p>          a stream batch that succeeded is delivered again with probability p, and
+                 an SQS message that succeeded is sent again.
+reorder=<p>      SQS batches are shuffled, and with probability p a message is held back
+                 for 1-3 s so that later ones overtake it.
+seed=<n>         the random choices are reproducible.
+
+Off by default: ``Faults()`` injects nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+SUMMARY_SUFFIX = "-account-summary"
+
+
+@dataclass
+class Faults:
+    """What to inject; every field off by default."""
+
+    throttle_wcu: float | None = None
+    latency_ms: float = 0.0
+    crash: float = 0.0
+    dup: float = 0.0
+    reorder: float = 0.0
+    seed: int | None = None
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    clock: Any = field(default=time.monotonic, repr=False)
+    _tokens: float = 0.0
+    _refilled: float = 0.0
+    throttled: int = 0
+    crashes: int = 0
+
+    def __post_init__(self) -> None:
+        if self.seed is not None:
+            self._rng.seed(self.seed)
+        self._tokens = self.throttle_wcu or 0.0
+        self._refilled = self.clock()
+
+    @classmethod
+    def parse(cls, spec: str) -> Faults:
+        """Faults from ``throttle=2wcu,crash=0.1,...``; raise ValueError naming a bad part."""
+        faults = cls()
+        for part in filter(None, (p.strip() for p in spec.split(","))):
+            name, _, value = part.partition("=")
+            faults._set(name.strip(), value.strip())
+        faults.__post_init__()
+        return faults
+
+    def _set(self, name: str, value: str) -> None:
+        patterns = {
+            "throttle": (r"(\d+(?:\.\d+)?)wcu", "throttle_wcu"),
+            "latency": (r"(\d+(?:\.\d+)?)ms", "latency_ms"),
+            "crash": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "crash"),
+            "dup": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "dup"),
+            "reorder": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "reorder"),
+            "seed": (r"(\d+)", "seed"),
+        }
+        if name not in patterns:
+            raise ValueError(f"unknown fault {name!r}; known: {', '.join(patterns)}")
+        pattern, attribute = patterns[name]
+        match = re.fullmatch(pattern, value)
+        if not match:
+            raise ValueError(f"fault {name}={value!r} is not of the form {pattern}")
+        number = float(match.group(1))
+        setattr(self, attribute, int(number) if attribute == "seed" else number)
+
+    @property
+    def active(self) -> bool:
+        """True when anything is injected."""
+        return bool(self.throttle_wcu or self.latency_ms or self.crash or self.dup or self.reorder)
+
+    def chance(self, probability: float) -> bool:
+        """A reproducible coin flip."""
+        with self._lock:
+            return probability > 0 and self._rng.random() < probability
+
+    def pick(self, low: float, high: float) -> float:
+        """A reproducible uniform draw."""
+        with self._lock:
+            return self._rng.uniform(low, high)
+
+    def shuffle(self, items: list[Any]) -> None:
+        """A reproducible in-place shuffle."""
+        with self._lock:
+            self._rng.shuffle(items)
+
+    def spend(self, units: float) -> bool:
+        """Take write units from the bucket; False (throttled) when there are not enough."""
+        if not self.throttle_wcu:
+            return True
+        with self._lock:
+            now = self.clock()
+            self._tokens = min(self.throttle_wcu, self._tokens + (now - self._refilled) * self.throttle_wcu)
+            self._refilled = now
+            if self._tokens < units:
+                self.throttled += 1
+                return False
+            self._tokens -= units
+            return True
+
+    def crash_point(self) -> str | None:
+        """``before``, ``after`` or None for one invocation."""
+        if not self.chance(self.crash):
+            return None
+        with self._lock:
+            self.crashes += 1
+            return "before" if self._rng.random() < 0.5 else "after"
+
+
+ACTIVE = Faults()
+"""The faults the running local account injects (replaced by LocalAccount.start)."""
+
+
+def is_summary_table(name: str) -> bool:
+    """The table whose writes are throttled and delayed."""
+    return name.endswith(SUMMARY_SUFFIX)

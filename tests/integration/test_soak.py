@@ -1,0 +1,103 @@
+"""Soak: 5,000 transactions over 50 accounts with every fault on, then reconciliation to the cent."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ledger_aggregator.ops.reconcile import reconcile
+from sandbox import faults
+from tests.integration.conftest import TARGET, Deployment, eventually
+
+pytestmark = pytest.mark.skipif(TARGET != "local", reason="faults are injected by the local account only")
+SPEC = "throttle=100wcu,latency=2ms,crash=0.05,dup=0.2,reorder=0.3,seed=11"
+TRANSACTIONS, ACCOUNTS, HOT = 5000, 50, 5
+
+
+@pytest.fixture
+def injected() -> Iterator[faults.Faults]:
+    previous = faults.ACTIVE
+    faults.ACTIVE = faults.Faults.parse(SPEC)
+    try:
+        yield faults.ACTIVE
+    finally:
+        faults.ACTIVE = previous
+
+
+def row(account: str, txid: str, rng: random.Random) -> dict[str, Any]:
+    return {
+        "accountId": {"S": account},
+        "transactionId": {"S": txid},
+        "type": {"S": rng.choice(["credit", "debit"])},
+        "amount": {"N": f"{rng.randint(1, 10**7)}.{rng.randint(0, 99):02d}"},
+        "recordedAt": {"N": str(1_767_225_600_000 + rng.randint(0, 10**6))},
+    }
+
+
+def load(deployed: Deployment, prefix: str) -> set[str]:
+    """Write the ledger straight into the details table; return the poison rows' transaction ids."""
+    rng = random.Random(deployed.pattern)
+    dynamodb = deployed.env.client("dynamodb")
+    table = deployed.outputs["details_table"]["name"]
+    accounts = [f"{prefix}-{i:02d}" for i in range(ACCOUNTS)]
+    keys = []
+    for start in range(0, TRANSACTIONS, 25):
+        items = []
+        for i in range(start, min(start + 25, TRANSACTIONS)):
+            account = accounts[rng.randrange(HOT)] if rng.random() < 0.5 else rng.choice(accounts)
+            items.append(row(account, f"t{i}", rng))
+            keys.append((account, f"t{i}"))
+        dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in items]})
+    for account, txid in rng.sample(keys, 500):  # corrections: MODIFY
+        dynamodb.put_item(TableName=table, Item=row(account, txid, rng))
+    removed = rng.sample(keys, 300)  # deletions: REMOVE
+    for start in range(0, len(removed), 25):
+        deletes = [
+            {"DeleteRequest": {"Key": {"accountId": {"S": a}, "transactionId": {"S": t}}}}
+            for a, t in removed[start : start + 25]
+        ]
+        dynamodb.batch_write_item(RequestItems={table: deletes})
+    poison = set()
+    for i in range(8):
+        bad = row(accounts[i], f"poison-{i}", rng)
+        bad["amount"] = {"S": "abc"} if i % 2 else {"N": "0"}
+        dynamodb.put_item(TableName=table, Item=bad)
+        poison.add(f"poison-{i}")
+    return poison
+
+
+def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:
+    if not url:
+        return []
+    sqs = deployed.env.client("sqs")
+    seen: dict[str, dict[str, Any]] = {}
+    for _ in range(20):
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+        seen.update({m["MessageId"]: json.loads(m["Body"]) for m in got})
+    return list(seen.values())
+
+
+def test_every_amount_survives_every_fault(deployed: Deployment, injected: faults.Faults) -> None:
+    prefix = f"soak{deployed.pattern}"
+    poison = load(deployed, prefix)
+    dynamodb = deployed.env.client("dynamodb")
+    details, summary = deployed.outputs["details_table"]["name"], deployed.outputs["summary_table"]["name"]
+
+    def exact() -> bool:
+        return not [d for d in reconcile(dynamodb, details, summary) if d.account_id.startswith(prefix)]
+
+    eventually(exact, timeout=600, interval=3)
+    assert injected.throttled > 0 and injected.crashes > 0, "the faults must actually have fired"
+    parked = [
+        m
+        for m in dlq_messages(deployed, deployed.outputs["stream_dlq_url"])
+        if m.get("record", {}).get("dynamodb", {}).get("Keys", {}).get("accountId", {}).get("S", "").startswith(prefix)
+    ]
+    assert {m["record"]["dynamodb"]["Keys"]["transactionId"]["S"] for m in parked} == poison
+    given_up = [m for m in dlq_messages(deployed, deployed.outputs["stream_dlq_url"]) if "DDBStreamBatchInfo" in m]
+    assert given_up == [], "no batch may be given up to the on-failure destination"
+    assert dlq_messages(deployed, deployed.outputs["buffer_dlq_url"]) == []

@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt lambda_src/requirements.txt | sha256sum | cut -c1-12)
 ARCH ?= arm64
 PATTERN ?= 2
+FAULTS ?=
 
 # terraform init uses a local provider mirror when one exists (tools/terraformrc.sh), else the registry.
 TF_RC := $(shell tools/terraformrc.sh .terraformrc.generated 2>/dev/null)
@@ -83,10 +84,10 @@ bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test)
 	@$(PY) -m bench.aggregator
 
 demo: package tf-init ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
-	@$(PY) -m sandbox demo --pattern $(PATTERN)
+	@$(PY) -m sandbox demo --pattern $(PATTERN) --faults "$(FAULTS)"
 
 sandbox: package tf-init ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
-	@$(PY) -m sandbox up --pattern $(PATTERN)
+	@$(PY) -m sandbox up --pattern $(PATTERN) --faults "$(FAULTS)"
 
 plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment
 	@terraform plan -var pattern=$(PATTERN)

@@ -1,7 +1,9 @@
 """The local account from the command line.
 
-python -m sandbox demo [--pattern 1|2]   set up, show the ledger working, tear down
-python -m sandbox up   [--pattern 1|2]   set up and stay up until Ctrl-C or SIGTERM
+python -m sandbox demo [--pattern 1|2] [--faults SPEC]   set up, show the ledger working, tear down
+python -m sandbox up   [--pattern 1|2] [--faults SPEC]   set up and stay up until Ctrl-C or SIGTERM
+
+SPEC injects faults, e.g. throttle=100wcu,crash=0.05,dup=0.2 (see sandbox/faults.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from .account import LocalAccount
 from .client import LedgerClient
+from .faults import Faults
 from .stack import ROOT, Stack
 
 SANDBOX_DIR = ROOT / ".sandbox"
@@ -46,7 +49,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("command", choices=["demo", "up"])
     parser.add_argument("--pattern", type=int, choices=[1, 2], default=2)
     parser.add_argument("--name-prefix", default=None, help="resource name prefix (default: the command's name)")
-    return parser.parse_args(argv)
+    parser.add_argument("--faults", default="", help="faults to inject, e.g. throttle=100wcu,crash=0.05,dup=0.2")
+    args = parser.parse_args(argv)
+    try:
+        args.injected = Faults.parse(args.faults)
+    except ValueError as error:
+        parser.error(str(error))
+    return args
 
 
 def state_dir() -> tuple[Path, Path]:
@@ -68,10 +77,12 @@ def _alive(pid: int) -> bool:
     return pid > 0
 
 
-def set_up(pattern: int, prefix: str, folder: Path) -> tuple[LocalAccount, Stack, dict[str, Any]]:
+def set_up(pattern: int, prefix: str, folder: Path, injected: Faults) -> tuple[LocalAccount, Stack, dict[str, Any]]:
     """Start the local account and apply the stack into it, with its state in ``folder``."""
     done = step("starting the local account (moto, Lambda runtime, event source mappings, API Gateway)")
-    account = LocalAccount(folder / "logs").start()
+    account = LocalAccount(folder / "logs", injected=injected).start()
+    if injected.active:
+        print(f"    injecting faults: {injected}", flush=True)
     done(f"AWS endpoint {account.endpoint}, API Gateway {account.gateway_url}")
     zip_path = ROOT / "dist" / "lambda.zip"
     if not zip_path.exists():
@@ -96,10 +107,10 @@ def tear_down(account: LocalAccount, stack: Stack) -> None:
     done("done")
 
 
-def demo(pattern: int, prefix: str) -> int:
+def demo(pattern: int, prefix: str, injected: Faults) -> int:
     """Show the ledger working end to end; non-zero if any step does not give what it should."""
     folder, _ = state_dir()
-    account, stack, outputs = set_up(pattern, prefix, folder)
+    account, stack, outputs = set_up(pattern, prefix, folder, injected)
     try:
         client = LedgerClient(account.api_base(outputs), account.region)
         expected = post_transactions(client)
@@ -169,10 +180,10 @@ def wait_for_summaries(client: LedgerClient, expected: dict[str, tuple[Decimal, 
     done("every summary equals the transactions posted")
 
 
-def up(pattern: int, prefix: str) -> int:
+def up(pattern: int, prefix: str, injected: Faults) -> int:
     """Stay up for manual use until Ctrl-C or SIGTERM, then tear down."""
     folder, outputs_path = state_dir()
-    account, stack, outputs = set_up(pattern, prefix, folder)
+    account, stack, outputs = set_up(pattern, prefix, folder, injected)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
@@ -212,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     prefix = args.name_prefix or f"{args.command}-{os.getpid() % 10000}"
     if args.command == "demo":
-        return demo(args.pattern, prefix)
-    return up(args.pattern, prefix)
+        return demo(args.pattern, prefix, args.injected)
+    return up(args.pattern, prefix, args.injected)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ the Terraform modules or the Lambda package do.
 * An ``UpdateItem`` that creates an item emits one INSERT stream record with the
   whole new item, as on AWS (moto first puts the bare key, which emitted a second,
   key-only INSERT record).
+* A failed transaction is rolled back item by item, not by deep copies of whole tables
+  (moto's copies made each transaction slower as the applied-marker table grew).
 * Injected faults (``sandbox.faults``): latency and a write-unit budget on the
   summary table, off unless the account is started with faults.
 * moto delivers DynamoDB stream records and SQS messages to mapped functions
@@ -31,6 +33,7 @@ import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 import moto.sqs.models as sqs_models
 from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledException
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.server import ThreadedMotoServer
 
 from . import faults
@@ -139,12 +142,72 @@ def _summary_capacity() -> None:
     backend.transact_write_items = transact_guarded  # type: ignore[method-assign]
 
 
+def _key_of(table: Any, op: dict[str, Any]) -> tuple[Any, Any] | None:
+    key = op.get("Key") or op.get("Item") or {}
+    if table.hash_key_attr not in key:
+        return None
+    range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+    return DynamoType(key[table.hash_key_attr]), range_value
+
+
+def _restore(table: Any, hash_value: Any, range_value: Any, old: Any) -> None:
+    holder = table.items[hash_value] if range_value is not None else table.items
+    slot = range_value if range_value is not None else hash_value
+    if old is None:
+        holder.pop(slot, None)
+    else:
+        holder[slot] = old
+
+
+def _item_level_rollback() -> None:
+    """Roll a failed transaction back item by item instead of copying whole tables.
+
+    moto backs up every table a transaction touches with a deep copy, once per item of the
+    transaction: with a marker per record, dozens of copies of the applied table per write,
+    slower as it grows. Here the touched items are copied before and put back if the
+    transaction fails. Tables with a stream keep moto's whole-table backup, so that a failed
+    transaction can never leave stream records behind.
+    """
+    backend = dynamodb_models.DynamoDBBackend
+    transact = backend.transact_write_items
+    real_copy = getattr(dynamodb_models, "copy")  # noqa: B009 - the copy module moto's code calls
+    state = threading.local()
+
+    def deepcopy(obj: Any, memo: Any = None) -> Any:
+        if getattr(state, "live_tables", False) and isinstance(obj, dynamodb_tables.Table):
+            return obj  # moto's "backup" is the live table; the touched items are backed up below
+        return real_copy.deepcopy(obj, memo)
+
+    def rolled_back_by_item(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        touched = []
+        for entry in transact_items:
+            op = next(iter(entry.values()))
+            table = self.tables.get(op.get("TableName", ""))
+            key = _key_of(table, op) if table is not None else None
+            if table is None or key is None or table.stream_shard is not None:
+                return transact(self, transact_items)
+            touched.append((table, *key, real_copy.deepcopy(table.get_item(*key))))
+        state.live_tables = True
+        try:
+            return transact(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, old in reversed(touched):
+                _restore(table, hash_value, range_value, old)
+            raise
+        finally:
+            state.live_tables = False
+
+    setattr(dynamodb_models, "copy", SimpleNamespace(deepcopy=deepcopy, copy=real_copy.copy))  # noqa: B010
+    backend.transact_write_items = rolled_back_by_item  # type: ignore[method-assign]
+
+
 @functools.cache
 def patch_moto() -> None:
     """Apply the fidelity patches and the fault hooks (once per process)."""
     _compact_json_for_sqs()
     _no_delivery_by_moto()
     _one_record_per_update()
+    _item_level_rollback()
     _summary_capacity()
 
 

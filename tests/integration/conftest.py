@@ -118,10 +118,10 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         "tables": {"details_deletion_protection": False},
         "alarms": None,
         # Nothing may be given up under injected faults (the soak test): retry until it works, and
-        # keep timeouts short so that a crashed writer's messages come back in 31 s, not 5 minutes.
+        # keep timeouts short so that a crashed writer's messages come back in 61 s, not 5 minutes.
         "stream": {"retry_attempts": -1, "maximum_record_age_seconds": -1, "batching_window_seconds": 0},
-        "functions": {"timeout_seconds": 5},
-        "buffer": {"visibility_timeout_seconds": 31, "batching_window_seconds": 0, "maximum_concurrency": 2},
+        "functions": {"timeout_seconds": 10},
+        "buffer": {"visibility_timeout_seconds": 61, "batching_window_seconds": 0, "maximum_concurrency": 2},
     }
     if TARGET == "local":
         account: LocalAccount | None = LocalAccount(state / "logs").start()

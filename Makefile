@@ -20,7 +20,7 @@ CHECKOV := .venv-checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
 
 .PHONY: help venv package test test-unit test-templates test-terraform test-integration checkov lint bench \
-        clean tf-init plan apply destroy demo sandbox
+        clean tf-init plan apply destroy demo sandbox soak
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -49,7 +49,11 @@ test-templates: $(STAMP) ## Mapping templates rendered and executed against Dyna
 
 test-integration: package tf-init ## The stack applied into the local account (or CQRS_TARGET=aws), both patterns
 	@echo "==> integration tests (target: $${CQRS_TARGET:-local})"
-	@$(PY) -m pytest tests/integration
+	@$(PY) -m pytest tests/integration -m "not soak"
+
+soak: package tf-init ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile
+	@echo "==> soak test (local account, both patterns)"
+	@$(PY) -m pytest tests/integration -m soak -v
 
 tf-init:
 	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null

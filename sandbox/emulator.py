@@ -201,6 +201,24 @@ def _item_level_rollback() -> None:
     backend.transact_write_items = rolled_back_by_item  # type: ignore[method-assign]
 
 
+def _reordering_delays() -> None:
+    """Injected reordering: a message sent may become visible 1-3 s late, so later ones overtake it.
+
+    Delaying at send time, unlike receiving and hiding a message again, does not count as a
+    receive, so it never pushes a message towards its queue's maxReceiveCount.
+    """
+    backend = sqs_models.SQSBackend
+    send = backend.send_message
+
+    def send_maybe_late(self: Any, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
+        active = faults.ACTIVE
+        if active.reorder and active.chance(active.reorder):
+            kwargs["delay_seconds"] = max(int(kwargs.get("delay_seconds") or 0), int(active.pick(1, 3.99)))
+        return send(self, queue_name, message_body, *args, **kwargs)
+
+    backend.send_message = send_maybe_late  # type: ignore[method-assign]
+
+
 @functools.cache
 def patch_moto() -> None:
     """Apply the fidelity patches and the fault hooks (once per process)."""
@@ -209,6 +227,7 @@ def patch_moto() -> None:
     _one_record_per_update()
     _item_level_rollback()
     _summary_capacity()
+    _reordering_delays()
 
 
 def free_port() -> int:

@@ -367,22 +367,10 @@ class QueuePoller(_Poller):
         return self._reorder(messages)
 
     def _reorder(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Injected reordering: shuffle the batch, and hold some messages back for 1-3 s."""
-        active = faults.ACTIVE
-        if not active.reorder or not messages:
-            return messages
-        kept = []
-        for message in messages:
-            if active.chance(active.reorder):
-                self._sqs.change_message_visibility(
-                    QueueUrl=self._queue_url(),
-                    ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=int(active.pick(1, 3.99)),
-                )
-            else:
-                kept.append(message)
-        active.shuffle(kept)
-        return kept
+        """Injected reordering within a batch (messages held back are delayed at send, in the emulator)."""
+        if faults.ACTIVE.reorder:
+            faults.ACTIVE.shuffle(messages)
+        return messages
 
     def _shape(self, message: dict[str, Any]) -> dict[str, Any]:
         attributes = {

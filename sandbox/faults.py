@@ -12,8 +12,8 @@ crash=<p>        each invocation crashes with probability p: half before the han
                  runs, half after it ran (its writes done, its answer lost).
 dup=<p>          a stream batch that succeeded is delivered again with probability p, and
                  an SQS message that succeeded is sent again.
-reorder=<p>      SQS batches are shuffled, and with probability p a message is held back
-                 for 1-3 s so that later ones overtake it.
+reorder=<p>      SQS batches are shuffled, and with probability p a message sent becomes
+                 visible 1-3 s late, so that later ones overtake it (not counted as a receive).
 seed=<n>         the random choices are reproducible.
 
 Off by default: ``Faults()`` injects nothing.

@@ -10,6 +10,8 @@ the Terraform modules or the Lambda package do.
   key-only INSERT record).
 * A failed transaction is rolled back item by item, not by deep copies of whole tables
   (moto's copies made each transaction slower as the applied-marker table grew).
+* DynamoDB writes take one lock, so that transactions are isolated from each other as on
+  AWS (moto's rollback could erase a concurrent commit).
 * Injected faults (``sandbox.faults``): latency and a write-unit budget on the
   summary table, off unless the account is started with faults.
 * moto delivers DynamoDB stream records and SQS messages to mapped functions
@@ -219,6 +221,29 @@ def _reordering_delays() -> None:
     backend.send_message = send_maybe_late  # type: ignore[method-assign]
 
 
+_WRITES = threading.RLock()
+
+
+def _isolated_writes() -> None:
+    """DynamoDB writes are isolated from each other, as on AWS.
+
+    moto's server handles requests on threads without locking: a transaction that fails and
+    restores the items it touched (or, in moto's own code, whole tables) can erase an update
+    another thread committed in between. Writes here take one lock.
+    """
+    backend = dynamodb_models.DynamoDBBackend
+    for name in ("transact_write_items", "update_item", "put_item", "delete_item", "batch_write_item"):
+        method = getattr(backend, name, None)
+        if method is None:
+            continue
+
+        def locked(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
+            with _WRITES:
+                return _method(self, *args, **kwargs)
+
+        setattr(backend, name, locked)
+
+
 @functools.cache
 def patch_moto() -> None:
     """Apply the fidelity patches and the fault hooks (once per process)."""
@@ -227,6 +252,7 @@ def patch_moto() -> None:
     _one_record_per_update()
     _item_level_rollback()
     _summary_capacity()
+    _isolated_writes()
     _reordering_delays()
 
 

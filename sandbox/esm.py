@@ -64,7 +64,6 @@ class Stats:
     invocations: int = 0
     function_errors: int = 0
     timeouts: int = 0
-    batches_given_up: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, outcome: Outcome) -> None:

@@ -10,6 +10,7 @@ The session applies pattern 1, runs every test, then applies pattern 2 on the sa
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -100,6 +101,23 @@ def eventually(probe: Callable[[], T | None], timeout: float = 120, interval: fl
             return last
         time.sleep(interval)
     raise AssertionError(f"not within {timeout} s (last: {last!r})")
+
+
+def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:
+    """Every message in a queue: each receive hides what it got for a minute, until none is left.
+
+    (With a visibility timeout of 0, SQS may keep answering with the same first ten messages.)
+    """
+    if not url:
+        return []
+    sqs = deployed.env.client("sqs")
+    seen: dict[str, dict[str, Any]] = {}
+    for _ in range(500):
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+        if not got:
+            break
+        seen.update({m["MessageId"]: json.loads(m["Body"]) for m in got})
+    return list(seen.values())
 
 
 def settled(deployment: Deployment, accounts: list[str]) -> bool:

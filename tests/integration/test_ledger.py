@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from decimal import Decimal
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from sandbox.stack import changes
-from tests.integration.conftest import Deployment, eventually, settled
+from tests.integration.conftest import Deployment, dlq_messages, eventually, settled
 from tests.templates.test_templates import BAD_BODIES
 
 
@@ -100,12 +99,7 @@ def test_a_poison_item_reaches_the_dlq_with_its_reason_and_the_rest_is_exact(dep
 
 
 def find_parked(deployed: Deployment, account: str) -> dict[str, Any] | None:
-    sqs = deployed.env.client("sqs")
-    messages = sqs.receive_message(
-        QueueUrl=deployed.outputs["stream_dlq_url"], MaxNumberOfMessages=10, VisibilityTimeout=0
-    ).get("Messages", [])
-    for message in messages:
-        body = json.loads(message["Body"])
+    for body in dlq_messages(deployed, deployed.outputs["stream_dlq_url"]):
         keys = body.get("record", {}).get("dynamodb", {}).get("Keys", {})
         if keys.get("accountId", {}).get("S") == account:
             return dict(body)

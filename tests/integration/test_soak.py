@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ import pytest
 
 from ledger_aggregator.ops.reconcile import reconcile
 from sandbox import faults
-from tests.integration.conftest import TARGET, Deployment, eventually
+from tests.integration.conftest import TARGET, Deployment, dlq_messages, eventually
 
 pytestmark = [
     pytest.mark.skipif(TARGET != "local", reason="faults are injected by the local account only"),
@@ -73,20 +72,6 @@ def load(deployed: Deployment, prefix: str) -> set[str]:
         dynamodb.put_item(TableName=table, Item=bad)
         poison.add(f"poison-{i}")
     return poison
-
-
-def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:
-    """Every message in a queue: each receive hides what it got for a minute, until none is left."""
-    if not url:
-        return []
-    sqs = deployed.env.client("sqs")
-    seen: dict[str, dict[str, Any]] = {}
-    for _ in range(500):
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
-        if not got:
-            break
-        seen.update({m["MessageId"]: json.loads(m["Body"]) for m in got})
-    return list(seen.values())
 
 
 def quiet(deployed: Deployment, stats: Any, window: float = 15) -> bool:

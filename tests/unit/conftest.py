@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
 
 os.environ.update(
     {
@@ -18,3 +24,15 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+from tests.support.aws import create_details_table, create_tables
+
+
+@pytest.fixture
+def ledger_tables() -> Iterator[Any]:
+    """A DynamoDB client under moto with the details, summary and applied-marker tables."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(client)
+        create_details_table(client)
+        yield client

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from ledger_aggregator.domain import Totals
 from ledger_aggregator.ops.__main__ import main
 from ledger_aggregator.ops.reconcile import reconcile
-from tests.support.aws import DETAILS, SUMMARY, create_details_table, create_tables
+from tests.support.aws import APPLIED, DETAILS, SUMMARY
 from tests.support.ledger import image
 
 
 @pytest.fixture
-def dynamodb() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_tables(client)
-        create_details_table(client)
-        yield client
+def dynamodb(ledger_tables: Any) -> Any:
+    return ledger_tables
 
 
 def summary(client: Any, account: str, credits: str, debits: str, count: int) -> None:
@@ -74,12 +67,16 @@ def test_the_cli_exits_non_zero_on_differences(
             {
                 "awsEndpointUrl": "",
                 "region": "eu-west-1",
-                "terraform": {"details_table": {"name": DETAILS}, "summary_table": {"name": SUMMARY}},
+                "terraform": {
+                    "details_table": {"name": DETAILS},
+                    "summary_table": {"name": SUMMARY},
+                    "applied_table": {"name": APPLIED},
+                },
             }
         )
     )
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")
-    assert main(["--outputs", str(outputs), "reconcile"]) == 1
+    assert main(["--outputs", str(outputs), "--quiet", "reconcile"]) == 1
     assert "a: expected credits 5 debits 0 count 1, summary has no summary" in capsys.readouterr().out
     summary(dynamodb, "a", "5", "0", 1)
     assert main(["--outputs", str(outputs), "reconcile", "--account", "a"]) == 0

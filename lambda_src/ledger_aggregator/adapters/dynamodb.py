@@ -34,6 +34,9 @@ MAX_ATTEMPTS = 4
 # TransactWriteItems takes 100 actions: one summary update plus 99 markers.
 RECORDS_PER_WRITE = 99
 _BATCH_GET_KEYS = 100
+# Every money write adds one to the summary's revision, so that ``ops rebuild`` can tell
+# "nothing was applied since I read it" from "what was applied happened to sum to zero".
+REVISION = "revision"
 
 
 class _Throttled(Exception):
@@ -148,16 +151,17 @@ class DynamoSummaryStore:
         clauses: list[str] = []
         if with_totals:
             t = delta.totals
-            names.update({"#b": "balance", "#c": "credits", "#d": "debits", "#n": "transactionCount"})
+            names.update({"#b": "balance", "#c": "credits", "#d": "debits", "#n": "transactionCount", "#r": REVISION})
             values.update(
                 {
                     ":b": {"N": str(t.balance)},
                     ":c": {"N": str(t.credits)},
                     ":d": {"N": str(t.debits)},
                     ":n": {"N": str(t.count)},
+                    ":one": {"N": "1"},
                 }
             )
-            clauses.append("ADD #b :b, #c :c, #d :d, #n :n")
+            clauses.append("ADD #b :b, #c :c, #d :d, #n :n, #r :one")
         update: dict[str, Any] = {"TableName": self._summary_table, "Key": {"accountId": {"S": delta.account_id}}}
         if latest is not None:
             names["#t"] = "lastTransactionAt"

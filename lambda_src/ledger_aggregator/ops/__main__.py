@@ -1,10 +1,14 @@
 """Operator's tools for the ledger.
 
   python -m ledger_aggregator.ops reconcile [--account ID]
+  python -m ledger_aggregator.ops rebuild   [--account ID] [--settle SECONDS]
+  python -m ledger_aggregator.ops dlq inspect
+  python -m ledger_aggregator.ops dlq replay [--queue stream|buffer]
 
 The stack is found in .sandbox/outputs.json when a local sandbox is up (or the file
 given with --outputs), else in `terraform output` of the current folder; credentials
-and region come from the usual AWS environment.
+and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
+found or work left undone, 2 usage.
 """
 
 from __future__ import annotations
@@ -14,12 +18,20 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
+from tqdm import tqdm
 
-from .reconcile import progress_line, reconcile
+from ..adapters.dynamodb import DynamoSummaryStore
+from ..adapters.sqs import SqsPoisonSink
+from ..config import DEFAULT_MARKER_TTL_SECONDS
+from .dlq import Replayer, held
+from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
+from .reconcile import Progress, reconcile
+from .streams import StreamTail
 
 
 def stack_outputs(path: str | None) -> dict[str, Any]:
@@ -43,28 +55,118 @@ def stack_outputs(path: str | None) -> dict[str, Any]:
     return {name: value["value"] for name, value in json.loads(done.stdout).items()}
 
 
+class Ops:
+    """The commands, bound to one deployed stack."""
+
+    def __init__(self, outputs: dict[str, Any], quiet: bool = False) -> None:
+        self.outputs = outputs
+        self.quiet = quiet
+        self.dynamodb = boto3.client("dynamodb")
+        self.tables = {k: outputs[f"{k}_table"]["name"] for k in ("details", "summary", "applied")}
+
+    def bar(self, label: str, table: str | None = None) -> tuple[Progress, Callable[[], None]]:
+        """A progress bar on stderr, sized by the table's (approximate) item count when given."""
+        total = None
+        if table:
+            total = self.dynamodb.describe_table(TableName=table)["Table"].get("ItemCount") or None
+        progress = tqdm(desc=label, total=total, unit=" items", file=sys.stderr, disable=self.quiet, leave=False)
+
+        def tick(count: int) -> None:
+            progress.update(count)
+
+        return tick, progress.close
+
+    def reconcile(self, account: str | None) -> int:
+        """Print every difference; 1 when there is any."""
+        tick, close = self.bar("reconcile: scanning", self.tables["details"])
+        found = reconcile(self.dynamodb, self.tables["details"], self.tables["summary"], account, tick)
+        close()
+        for difference in found:
+            print(difference.describe())
+        print(f"{len(found)} difference(s)")
+        return 1 if found else 0
+
+    def exact(self) -> bool:
+        """True when reconcile finds no difference."""
+        return not reconcile(self.dynamodb, self.tables["details"], self.tables["summary"])
+
+    def rebuild(self, account: str | None, settle: float) -> int:
+        """Rewrite the summaries that differ; 1 when some account could not be settled."""
+        tick, close = self.bar("rebuild: reading", self.tables["details"])
+        stream_tail = StreamTail(boto3.client("dynamodbstreams"), self.outputs["details_stream_arn"], tick)
+        results = Rebuilder(self.dynamodb, stream_tail, self.tables, settle, tick).run(account, report=self._rebuilt)
+        close()
+        left = [r for r in results if r.status in ("busy", "unsettled")]
+        for result in left:
+            self._rebuilt(result)
+        rewritten = sum(r.status == "rewritten" for r in results)
+        print(f"{len(results)} account(s): {rewritten} rewritten, {len(left)} left to try again")
+        return 1 if left else 0
+
+    @staticmethod
+    def _rebuilt(result: Rebuilt) -> None:
+        if result.status == "unchanged":
+            return
+        note = f", {result.in_flight} record(s) in flight" if result.in_flight else ""
+        print(f"{result.account_id}: {result.status} (was {result.before}, now {result.after}{note})")
+
+    def queues(self, which: str | None) -> list[tuple[str, str]]:
+        """The DLQs of the stack as (name, url), optionally only one of them."""
+        named = [("stream", self.outputs.get("stream_dlq_url")), ("buffer", self.outputs.get("buffer_dlq_url"))]
+        return [(n, u) for n, u in named if u and (which is None or which == n)]
+
+    def inspect(self) -> int:
+        """List what each DLQ holds and why."""
+        sqs = boto3.client("sqs")
+        for name, url in self.queues(None):
+            with held(sqs, name, url, seconds=30) as holding:
+                print(f"{name} DLQ: {len(holding.entries)} message(s)")
+                for entry in holding.entries:
+                    print(f"  {entry.kind:15} {entry.summary}")
+        return 0
+
+    def replay(self, which: str | None) -> int:
+        """Re-drive what can be re-driven; 1 when something other than poison was kept."""
+        sqs = boto3.client("sqs")
+        store = DynamoSummaryStore(
+            self.dynamodb, self.tables["summary"], self.tables["applied"], DEFAULT_MARKER_TTL_SECONDS
+        )
+        poison = SqsPoisonSink(sqs, self.outputs["stream_dlq_url"])
+        replayer = Replayer(sqs, boto3.client("dynamodbstreams"), store, poison, self.exact)
+        kept = 0
+        for name, url in self.queues(which):
+            with held(sqs, name, url) as holding:
+                for entry in tqdm(holding.entries, desc=f"replay {name}", file=sys.stderr, disable=self.quiet):
+                    result = replayer.replay(url, entry)
+                    if result.status == "applied":
+                        holding.deleted.add(entry.message_id)
+                    kept += result.status == "kept"
+                    print(f"{name} {entry.kind} {entry.summary}: {result.status} ({result.detail})")
+        return 1 if kept else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; the exit code is non-zero when reconcile finds differences."""
+    """Entry point; see the module's documentation for the exit codes."""
     parser = argparse.ArgumentParser(prog="python -m ledger_aggregator.ops", description=__doc__.splitlines()[0])
     parser.add_argument("--outputs", help="a sandbox outputs.json (default: .sandbox/outputs.json if present)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("reconcile", help="recompute summaries from the details table and show differences")
     check.add_argument("--account", help="only this account")
+    fix = commands.add_parser("rebuild", help="rewrite summaries from the details table (safe while streaming)")
+    fix.add_argument("--account", help="only this account")
+    fix.add_argument("--settle", type=float, default=DEFAULT_SETTLE_SECONDS, help="stream publication lag to wait")
+    dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
+    dlq.add_parser("inspect", help="show what is in each DLQ and why")
+    redo = dlq.add_parser("replay", help="re-drive given-up batches and buffered deltas")
+    redo.add_argument("--queue", choices=["stream", "buffer"], help="only this DLQ")
     args = parser.parse_args(argv)
-    outputs = stack_outputs(args.outputs)
-    client = boto3.client("dynamodb")
-    found = reconcile(
-        client,
-        outputs["details_table"]["name"],
-        outputs["summary_table"]["name"],
-        args.account,
-        progress_line("scanning"),
-    )
-    print(file=sys.stderr)
-    for difference in found:
-        print(difference.describe())
-    print(f"{len(found)} difference(s)")
-    return 1 if found else 0
+    ops = Ops(stack_outputs(args.outputs), args.quiet)
+    if args.command == "reconcile":
+        return ops.reconcile(args.account)
+    if args.command == "rebuild":
+        return ops.rebuild(args.account, args.settle)
+    return ops.inspect() if args.action == "inspect" else ops.replay(args.queue)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -93,15 +92,3 @@ def reconcile(
         rows = scan(client, details, progress=progress)
         stored = {i["accountId"]["S"]: summary_totals(i) for i in scan(client, summary, progress=progress)}
     return differences(fold(rows), stored)
-
-
-def progress_line(label: str) -> Progress:
-    """Report items read so far on one stderr line (end it with a newline when done)."""
-    seen = 0
-
-    def tick(count: int) -> None:
-        nonlocal seen
-        seen += count
-        print(f"\r{label}: {seen} items read", end="", file=sys.stderr, flush=True)
-
-    return tick

@@ -1,0 +1,205 @@
+"""What is in the dead-letter queues, and re-driving it.
+
+The stream DLQ holds two kinds of message:
+
+* ``poison-record``: a stream record the aggregator parked, with its reason. It
+  can never be applied as it is; fixing the row streams a new record. Replay
+  leaves these in place.
+* an on-failure record (``DDBStreamBatchInfo``): Lambda gave a batch up. It holds
+  the shard and sequence range, not the records. Replay re-reads the records from
+  the stream while they are retained (24 hours) and applies them. If they are
+  gone, it falls back to reconcile: when every summary is already exact the
+  message is deleted, otherwise it is kept and the operator runs ``rebuild``.
+
+The buffer DLQ (pattern 2) holds delta messages the writer could not apply, or
+could not decode. Replay applies the decodable ones.
+
+Replaying applies through the same summary store as the functions, so applied
+markers make it exactly once: replaying twice, or a record the functions also
+applied, adds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..codec import decode
+from ..domain import PoisonRecordError, Totals
+from ..ports import DeltaSink, PoisonSink
+from ..projector import PoisonItem, Tagged, project, queue_items, stream_items
+from .streams import TrimmedError, read_range
+
+RECEIVE = 10
+HOLD_SECONDS = 120
+THROTTLE_RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One DLQ message, classified."""
+
+    queue: str
+    message_id: str
+    receipt: str
+    kind: str  # poison-record | given-up-batch | delta | undecodable
+    summary: str
+    text: str
+    body: Any
+
+
+def classify(queue: str, message: Mapping[str, Any]) -> Entry:
+    """Say what a DLQ message is and why it is there, in one line."""
+    text = str(message.get("Body", ""))
+    received = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
+    parsed = _json(text)
+    if isinstance(parsed, dict) and parsed.get("kind") == "poison-record":
+        keys = (parsed.get("record") or {}).get("dynamodb", {}).get("Keys", {})
+        where = "/".join(str(v.get("S", "?")) for v in (keys.get("accountId", {}), keys.get("transactionId", {})))
+        line = f"{where}: {parsed.get('reason')} (field {parsed.get('field')}), eventID {parsed.get('recordId')}"
+        return _entry(queue, message, "poison-record", line, parsed)
+    if isinstance(parsed, dict) and "DDBStreamBatchInfo" in parsed:
+        info = parsed["DDBStreamBatchInfo"]
+        condition = parsed.get("requestContext", {}).get("condition")
+        line = (
+            f"{info.get('batchSize')} records of {info.get('shardId')} "
+            f"{info.get('startSequenceNumber')}..{info.get('endSequenceNumber')}, {condition}"
+        )
+        return _entry(queue, message, "given-up-batch", line, parsed)
+    try:
+        delta = decode(text)
+    except PoisonRecordError as error:
+        return _entry(queue, message, "undecodable", f"{error.reason} (received {received} times)", text)
+    line = f"{delta.account_id}: {len(delta.changes)} records, {_money(delta.totals)} (received {received} times)"
+    return _entry(queue, message, "delta", line, delta)
+
+
+def _entry(queue: str, message: Mapping[str, Any], kind: str, line: str, body: Any) -> Entry:
+    receipt = str(message["ReceiptHandle"])
+    return Entry(queue, str(message["MessageId"]), receipt, kind, line, str(message.get("Body", "")), body)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
+def _money(t: Totals) -> str:
+    return f"credits {t.credits} debits {t.debits} count {t.count}"
+
+
+@dataclass(slots=True)
+class Held:
+    """Messages received from a queue and hidden while an operator works on them."""
+
+    url: str
+    entries: list[Entry]
+    deleted: set[str] = field(default_factory=set)
+
+
+@contextmanager
+def held(sqs: Any, name: str, url: str, seconds: int = HOLD_SECONDS) -> Iterator[Held]:
+    """Every message of a queue, hidden from other readers while the block runs.
+
+    Messages recorded in ``deleted`` are gone; the rest are made visible again at the end.
+    """
+    entries: dict[str, Entry] = {}
+    while True:
+        got = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=RECEIVE, VisibilityTimeout=seconds, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not got:
+            break
+        entries.update({m["MessageId"]: classify(name, m) for m in got})
+    holding = Held(url, list(entries.values()))
+    try:
+        yield holding
+    finally:
+        release(sqs, url, [e for e in holding.entries if e.message_id not in holding.deleted])
+
+
+def release(sqs: Any, url: str, entries: Sequence[Entry]) -> None:
+    """Make held messages visible again (a message already deleted is ignored)."""
+    for start in range(0, len(entries), 10):
+        window = entries[start : start + 10]
+        batch = [{"Id": str(i), "ReceiptHandle": e.receipt, "VisibilityTimeout": 0} for i, e in enumerate(window)]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=batch)
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """The outcome of re-driving one message."""
+
+    entry: Entry
+    status: str  # applied | kept | left
+    detail: str
+
+
+class Replayer:
+    """Re-drives DLQ messages through the summary store."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        streams: Any,
+        store: DeltaSink,
+        poison_sink: PoisonSink | None,
+        exact: Callable[[], bool],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._sqs = sqs
+        self._streams = streams
+        self._store = store
+        self._poison = poison_sink
+        self._exact = exact
+        self._sleep = sleep
+
+    def replay(self, url: str, entry: Entry) -> Replayed:
+        """Re-drive one message; it is deleted only when everything it stands for is applied."""
+        if entry.kind in ("poison-record", "undecodable"):
+            return Replayed(entry, "left", "cannot be applied as it is; fix the row (a fix streams a new record)")
+        if entry.kind == "delta":
+            changes, poison = queue_items([{"messageId": entry.message_id, "body": entry.text}])
+            return self._finish(url, entry, self._apply(changes, poison, None))
+        return self._given_up(url, entry)
+
+    def _given_up(self, url: str, entry: Entry) -> Replayed:
+        info = entry.body["DDBStreamBatchInfo"]
+        try:
+            records = read_range(
+                self._streams,
+                info["streamArn"],
+                info["shardId"],
+                info["startSequenceNumber"],
+                info["endSequenceNumber"],
+            )
+        except TrimmedError as error:
+            if self._exact():
+                return self._finish(url, entry, None, "records trimmed from the stream; reconcile is clean")
+            return Replayed(entry, "kept", f"{error}; reconcile differs: run `rebuild`, then replay again")
+        changes, poison = stream_items(records)
+        return self._finish(url, entry, self._apply(changes, poison, self._poison))
+
+    def _apply(self, changes: list[Tagged], poison: list[PoisonItem], sink: PoisonSink | None) -> str | None:
+        """Apply until nothing is throttled; None on success, else why not."""
+        for attempt in range(THROTTLE_RETRIES):
+            outcome = project(changes, poison, self._store, sink, "replay")
+            if not outcome.failed_items:
+                return None
+            if not outcome.throttled:
+                return "; ".join(outcome.errors) or "poison could not be parked"
+            self._sleep(min(2**attempt * 0.2, 5))
+        return "still throttled after retries"
+
+    def _finish(self, url: str, entry: Entry, problem: str | None, detail: str = "applied") -> Replayed:
+        if problem:
+            return Replayed(entry, "kept", problem)
+        self._sqs.delete_message(QueueUrl=url, ReceiptHandle=entry.receipt)
+        return Replayed(entry, "applied", detail)

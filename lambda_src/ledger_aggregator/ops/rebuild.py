@@ -1,0 +1,273 @@
+"""Rewrite summaries from the details table, exactly, while the stream keeps running.
+
+Why a plain "sum the rows and overwrite" is wrong: a row written just before the
+scan is in the sum, and its stream record, not yet applied, will be added again
+when it is. So the rebuild subtracts those records:
+
+    summary := fold(rows) - (records reflected in the rows that have no applied marker)
+
+and writes it only if nothing was applied in between:
+
+1. Read the summary and its ``revision`` (every money write adds 1 to it, in the
+   same transaction as its applied markers).
+2. Read the account's rows (consistent reads).
+3. Wait ``settle`` seconds (the stream publishes a write within about a second),
+   then read the stream's retained records (24 hours).
+4. For each row key, the records *reflected* in the rows are those up to the
+   record whose new image is the row as read (up to the last REMOVE for a key
+   that was not there). A key whose row matches none of its records means the
+   stream has not caught up: the account is tried again.
+5. Look up the markers of the reflected records (consistent reads); those
+   without one are still in flight (in the stream, the buffer queue or a DLQ)
+   and will be applied later, so they are subtracted.
+6. Write the summary with the condition ``revision = <read in 1>``. If a writer
+   applied anything meanwhile, the condition fails and the account is tried
+   again. With no apply in between, the markers read in 5 describe the same
+   moment as the summary read in 1, and every record not yet applied (reflected
+   or written later) is applied exactly once after the rewrite.
+
+Records older than the stream's retention are taken as applied. A batch given
+up to the stream DLQ whose records have been trimmed cannot be replayed anyway
+(``dlq replay`` falls back to reconcile), so counting its rows is what makes the
+summary exact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..adapters.dynamodb import REVISION
+from ..domain import Change, Totals, change_of, fold
+from .reconcile import Progress, account_rows, scan, summary_totals
+from .streams import StreamTail
+
+Item = Mapping[str, Any]
+DEFAULT_SETTLE_SECONDS = 5.0
+DEFAULT_ROUNDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One account as read: its summary (or None), the summary's revision and its rows."""
+
+    account_id: str
+    stored: Totals | None
+    revision: int | None
+    rows: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What the rebuild did to one account.
+
+    ``status`` is ``rewritten``, ``unchanged``, ``busy`` (writers kept applying; try
+    again) or ``unsettled`` (the stream never caught up with the rows).
+    """
+
+    account_id: str
+    status: str
+    before: Totals | None
+    after: Totals | None
+    in_flight: int
+
+
+def reflected(rows: Iterable[Item], records: Sequence[Item]) -> tuple[list[Item], bool]:
+    """The records whose effect the rows show, and False if some row's record is not in the stream yet."""
+    current = {row["transactionId"]["S"]: row for row in rows if "transactionId" in row}
+    by_key: dict[str, list[Item]] = {}
+    for record in records:
+        key = record["dynamodb"].get("Keys", {}).get("transactionId", {}).get("S")
+        by_key.setdefault(str(key), []).append(record)
+    found: list[Item] = []
+    settled = True
+    for key, history in by_key.items():
+        upto = _reflected_prefix(current.get(key), history)
+        if upto is None:
+            settled = False
+            continue
+        found += history[:upto]
+    return found, settled
+
+
+def _reflected_prefix(row: Item | None, history: Sequence[Item]) -> int | None:
+    """How many of a key's records (in order) the row as read reflects; None if none can."""
+    for index in range(len(history) - 1, -1, -1):
+        image = history[index]["dynamodb"].get("NewImage")
+        if (row is None and image is None) or (row is not None and image == row):
+            return index + 1
+    if row is None:
+        return 0  # never removed in the retained records: created after the read
+    return None
+
+
+def pending_changes(records: Iterable[Item], applied: set[str]) -> list[Change]:
+    """The money changes of the records that have no applied marker."""
+    changes = []
+    for record in records:
+        change, _ = change_of(record)
+        if change is not None and not change.totals.is_zero() and change.record_id not in applied:
+            changes.append(change)
+    return changes
+
+
+def target(snapshot: Snapshot, in_flight: Iterable[Change]) -> tuple[Totals, str | None]:
+    """The totals to store now so that, once the in-flight changes land, the summary is the fold."""
+    folded = fold(snapshot.rows).get(snapshot.account_id)
+    totals = folded.totals if folded else Totals()
+    for change in in_flight:
+        totals = totals - change.totals
+    return totals, folded.last_transaction_at if folded else None
+
+
+def candidates(snapshot: Snapshot, tail: StreamTail) -> tuple[list[Item], bool]:
+    """The account's retained records that its rows reflect, and whether the stream has caught up."""
+    return reflected(snapshot.rows, tail.of_account(snapshot.account_id))
+
+
+class Rebuilder:
+    """Runs the rebuild against one deployed stack."""
+
+    def __init__(
+        self,
+        dynamodb: Any,
+        tail: StreamTail,
+        tables: Mapping[str, str],
+        settle: float = DEFAULT_SETTLE_SECONDS,
+        progress: Progress | None = None,
+    ) -> None:
+        self._db = dynamodb
+        self._tail = tail
+        self._details, self._summary, self._applied = tables["details"], tables["summary"], tables["applied"]
+        self._settle = settle
+        self._progress = progress
+
+    def run(
+        self, account: str | None = None, rounds: int = DEFAULT_ROUNDS, report: Callable[[Rebuilt], None] | None = None
+    ) -> list[Rebuilt]:
+        """Rebuild every summary (or one account's); accounts that raced a writer are retried."""
+        done: dict[str, Rebuilt] = {}
+        snapshots = self._read_all() if account is None else {account: self._read_one(account)}
+        for _ in range(rounds):
+            time.sleep(self._settle)  # the stream's publication lag, between reading rows and the stream
+            self._tail.refresh()
+            retry = []
+            for result in self._round(list(snapshots.values())):
+                done[result.account_id] = result
+                if result.status in ("busy", "unsettled"):
+                    retry.append(result.account_id)
+                elif report:
+                    report(result)
+            if not retry:
+                break
+            snapshots = {a: self._read_one(a) for a in retry}
+        return [done[a] for a in sorted(done)]
+
+    def _round(self, snapshots: list[Snapshot]) -> list[Rebuilt]:
+        found = {s.account_id: candidates(s, self._tail) for s in snapshots}
+        ids = {str(r["eventID"]) for records, _ in found.values() for r in records}
+        applied = self._applied_markers(ids)
+        results = []
+        for snapshot in snapshots:
+            records, settled = found[snapshot.account_id]
+            in_flight = pending_changes(records, applied)
+            if not settled:
+                results.append(Rebuilt(snapshot.account_id, "unsettled", snapshot.stored, None, len(in_flight)))
+                continue
+            results.append(self._write(snapshot, in_flight))
+        return results
+
+    def _write(self, snapshot: Snapshot, in_flight: list[Change]) -> Rebuilt:
+        totals, latest = target(snapshot, in_flight)
+        account = snapshot.account_id
+        if snapshot.stored == totals or (snapshot.stored is None and totals.is_zero()):
+            # Right only if nothing was applied since the summary was read: the markers describe that moment.
+            status = "unchanged" if self._read_summary(account) == _stamp(snapshot) else "busy"
+            return Rebuilt(account, status, snapshot.stored, snapshot.stored, len(in_flight))
+        try:
+            self._db.update_item(**self._update(snapshot, totals, latest))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return Rebuilt(account, "busy", snapshot.stored, None, len(in_flight))
+        return Rebuilt(account, "rewritten", snapshot.stored, totals, len(in_flight))
+
+    def _update(self, snapshot: Snapshot, totals: Totals, latest: str | None) -> dict[str, Any]:
+        names = {"#b": "balance", "#c": "credits", "#d": "debits", "#n": "transactionCount", "#r": REVISION}
+        values: dict[str, Any] = {
+            ":b": {"N": str(totals.balance)},
+            ":c": {"N": str(totals.credits)},
+            ":d": {"N": str(totals.debits)},
+            ":n": {"N": str(totals.count)},
+            ":one": {"N": "1"},
+        }
+        assignments = "SET #b = :b, #c = :c, #d = :d, #n = :n"
+        if latest is not None:
+            names["#t"], values[":t"] = "lastTransactionAt", {"S": latest}
+            assignments += ", #t = :t"
+        condition = "attribute_not_exists(#r)"
+        if snapshot.revision is not None:
+            condition, values[":r"] = "#r = :r", {"N": str(snapshot.revision)}
+        return {
+            "TableName": self._summary,
+            "Key": {"accountId": {"S": snapshot.account_id}},
+            "UpdateExpression": f"{assignments} ADD #r :one",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+
+    def _read_all(self) -> dict[str, Snapshot]:
+        """Summaries first, then rows: a summary is always read before its rows."""
+        summaries = {i["accountId"]["S"]: i for i in scan(self._db, self._summary, progress=self._progress)}
+        by_account: dict[str, list[Item]] = {}
+        for row in scan(self._db, self._details, progress=self._progress):
+            account = row.get("accountId", {}).get("S")
+            if isinstance(account, str):
+                by_account.setdefault(account, []).append(row)
+        accounts = set(summaries) | set(by_account)
+        return {a: _snapshot(a, summaries.get(a), by_account.get(a, [])) for a in accounts}
+
+    def _read_one(self, account: str) -> Snapshot:
+        item = self._get_summary(account)
+        return _snapshot(account, item, account_rows(self._db, self._details, account))
+
+    def _get_summary(self, account: str) -> Item | None:
+        key = {"accountId": {"S": account}}
+        item: Item | None = self._db.get_item(TableName=self._summary, Key=key, ConsistentRead=True).get("Item")
+        return item
+
+    def _read_summary(self, account: str) -> tuple[bool, int | None]:
+        """Whether the account has a summary now, and its revision."""
+        item = self._get_summary(account)
+        return item is not None, _revision(item)
+
+    def _applied_markers(self, ids: set[str]) -> set[str]:
+        keys = [{"id": {"S": i}} for i in sorted(ids)]
+        found: set[str] = set()
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self._applied: {"Keys": keys[start : start + 100], "ConsistentRead": True, "ProjectionExpression": "id"}
+            }
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                found |= {i["id"]["S"] for i in response.get("Responses", {}).get(self._applied, [])}
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+
+def _revision(item: Item | None) -> int | None:
+    return int(Decimal(item[REVISION]["N"])) if item and REVISION in item else None
+
+
+def _stamp(snapshot: Snapshot) -> tuple[bool, int | None]:
+    return snapshot.stored is not None, snapshot.revision
+
+
+def _snapshot(account: str, item: Item | None, rows: Sequence[Item]) -> Snapshot:
+    return Snapshot(account, summary_totals(dict(item)) if item else None, _revision(item), tuple(rows))

@@ -1,0 +1,125 @@
+"""Reading the details table's DynamoDB stream from the operator's side.
+
+The stream retains each record for 24 hours. ``StreamTail`` reads every retained
+record of every shard and can be refreshed to pick up what arrived since;
+``read_range`` re-reads the records of one given-up batch (shard and sequence
+range), as an on-failure destination describes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+PAGE = 1000
+# GetRecords may answer empty pages before it reaches a shard's records; this many in a row is the tip.
+EMPTY_PAGES_AT_TIP = 3
+
+
+class TrimmedError(Exception):
+    """The records asked for are older than the stream's retention (or the shard is gone)."""
+
+
+@dataclass(slots=True)
+class _Shard:
+    iterator: str | None
+    last_sequence: str | None = None
+
+
+def sequence_key(record: dict[str, Any]) -> int:
+    """Stream sequence numbers are decimal strings that grow with time."""
+    return int(record["dynamodb"]["SequenceNumber"])
+
+
+class StreamTail:
+    """Every retained record of a stream, in sequence order, kept up to date by ``refresh``."""
+
+    def __init__(self, client: Any, stream_arn: str, progress: Callable[[int], None] | None = None) -> None:
+        self._client = client
+        self._arn = stream_arn
+        self._progress = progress
+        self._shards: dict[str, _Shard] = {}
+        self.records: list[dict[str, Any]] = []
+
+    def refresh(self) -> int:
+        """Read what every shard holds beyond what was read before; return how many records were new."""
+        before = len(self.records)
+        for shard_id in self._shard_ids():
+            if shard_id not in self._shards:
+                self._shards[shard_id] = _Shard(self._iterator(shard_id, "TRIM_HORIZON"))
+            self._drain(shard_id, self._shards[shard_id])
+        self.records.sort(key=sequence_key)
+        return len(self.records) - before
+
+    def _shard_ids(self) -> Iterator[str]:
+        start: dict[str, str] = {}
+        while True:
+            description = self._client.describe_stream(StreamArn=self._arn, **start)["StreamDescription"]
+            yield from (shard["ShardId"] for shard in description.get("Shards", []))
+            last = description.get("LastEvaluatedShardId")
+            if not last:
+                return
+            start = {"ExclusiveStartShardId": last}
+
+    def _iterator(self, shard_id: str, kind: str, sequence: str | None = None) -> str | None:
+        extra = {"SequenceNumber": sequence} if sequence else {}
+        response = self._client.get_shard_iterator(
+            StreamArn=self._arn, ShardId=shard_id, ShardIteratorType=kind, **extra
+        )
+        iterator = response.get("ShardIterator")
+        return str(iterator) if iterator else None
+
+    def _drain(self, shard_id: str, shard: _Shard) -> None:
+        empty = 0
+        while shard.iterator and empty < EMPTY_PAGES_AT_TIP:
+            try:
+                page = self._client.get_records(ShardIterator=shard.iterator, Limit=PAGE)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ExpiredIteratorException":
+                    raise
+                kind = "AFTER_SEQUENCE_NUMBER" if shard.last_sequence else "TRIM_HORIZON"
+                shard.iterator = self._iterator(shard_id, kind, shard.last_sequence)
+                continue
+            records = page.get("Records", [])
+            self.records += records
+            if records:
+                shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
+                if self._progress:
+                    self._progress(len(records))
+            empty = 0 if records else empty + 1
+            # A closed shard ends with no next iterator; an open one is kept for the next refresh.
+            shard.iterator = page.get("NextShardIterator")
+
+    def of_account(self, account_id: str) -> list[dict[str, Any]]:
+        """The retained records of one account, in sequence order."""
+        return [r for r in self.records if r["dynamodb"].get("Keys", {}).get("accountId", {}).get("S") == account_id]
+
+
+def read_range(client: Any, stream_arn: str, shard_id: str, start: str, end: str) -> list[dict[str, Any]]:
+    """The records of one shard from ``start`` to ``end`` (sequence numbers, inclusive).
+
+    Raises TrimmedError when the range is no longer retained.
+    """
+    try:
+        iterator = client.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=start
+        ).get("ShardIterator")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("TrimmedDataAccessException", "ResourceNotFoundException"):
+            raise TrimmedError(f"{shard_id} {start}..{end}: {error}") from error
+        raise
+    found: list[dict[str, Any]] = []
+    last = int(end)
+    while iterator:
+        page = client.get_records(ShardIterator=iterator, Limit=PAGE)
+        records = page.get("Records", [])
+        found += [r for r in records if int(start) <= sequence_key(r) <= last]
+        if not records or sequence_key(records[-1]) >= last:
+            break
+        iterator = page.get("NextShardIterator")
+    if not found or sequence_key(found[0]) != int(start):
+        raise TrimmedError(f"{shard_id} {start}..{end}: the first record is no longer in the stream")
+    return found

@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt lambda_src/requirem
 ARCH ?= arm64
 PATTERN ?= 2
 FAULTS ?=
+BENCH_FAULTS ?= throttle=10wcu,dup=0.1,seed=7
 
 # terraform init uses a local provider mirror when one exists (tools/terraformrc.sh), else the registry.
 TF_RC := $(shell tools/terraformrc.sh .terraformrc.generated 2>/dev/null)
@@ -20,7 +21,7 @@ CHECKOV := .venv-checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
 
 .PHONY: help venv package test test-unit test-templates test-terraform test-integration checkov lint bench \
-        clean tf-init plan apply destroy demo sandbox soak
+        clean tf-init plan apply destroy demo sandbox soak bench-report
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -47,9 +48,9 @@ test-templates: $(STAMP) ## Mapping templates rendered and executed against Dyna
 	@echo "==> template and policy tests"
 	@$(PY) -m pytest tests/templates tests/static
 
-test-integration: package tf-init ## The stack applied into the local account (or CQRS_TARGET=aws), both patterns
+test-integration: package tf-init ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
 	@echo "==> integration tests (target: $${CQRS_TARGET:-local})"
-	@$(PY) -m pytest tests/integration -m "not soak"
+	@$(PY) -m pytest tests/integration
 
 soak: package tf-init ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile
 	@echo "==> soak test (local account, both patterns)"
@@ -104,3 +105,6 @@ destroy: tf-init ## terraform destroy
 
 clean: ## Remove build outputs and caches
 	rm -rf dist .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .terraform modules/*/.terraform
+
+bench-report: package tf-init ## Pattern 1, pattern 2 and the naive baseline under one burst: reports/benchmark.md and plots
+	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)"

@@ -14,6 +14,8 @@ the Terraform modules or the Lambda package do.
   AWS (moto's rollback could erase a concurrent commit).
 * Injected faults (``sandbox.faults``): latency and a write-unit budget on the
   summary table, off unless the account is started with faults.
+* Metering (``sandbox.metering``): DynamoDB write units per table and SQS requests,
+  counted for the benchmark's cost model; nothing is changed.
 * moto delivers DynamoDB stream records and SQS messages to mapped functions
   itself, synchronously, and drops them when the function cannot run (no Docker).
   The local account runs event source mappings itself (``sandbox.esm``), so
@@ -38,7 +40,7 @@ from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledExcep
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.server import ThreadedMotoServer
 
-from . import faults
+from . import faults, metering
 
 
 def _compact_json_for_sqs() -> None:
@@ -108,18 +110,23 @@ def _summary_capacity() -> None:
     """Injected faults (sandbox.faults.ACTIVE): latency and a write-unit budget on the summary table."""
     backend = dynamodb_models.DynamoDBBackend
 
-    def admit(tables: list[str], units_each: float) -> bool:
+    def admit(tables: list[str], units_each: int) -> bool:
         summary = [t for t in tables if faults.is_summary_table(t)]
-        if not summary:
-            return True
-        active = faults.ACTIVE
-        if active.latency_ms:
-            time.sleep(active.latency_ms / 1000)
-        return active.spend(units_each * len(summary))
+        if summary:
+            active = faults.ACTIVE
+            if active.latency_ms:
+                time.sleep(active.latency_ms / 1000)
+            if not active.spend(units_each * len(summary)):
+                return False
+        for table in tables:
+            metering.METER.wrote(table, units_each)
+        return True
+
+    in_transaction = threading.local()  # moto's transactions call put_item/update_item per item
 
     def single(method: Any) -> Any:
         def guarded(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
-            if not admit([table_name], 1):
+            if not getattr(in_transaction, "active", False) and not admit([table_name], 1):
                 raise DynamodbException(THROTTLED, THROTTLED_MESSAGE)
             return method(self, table_name, *args, **kwargs)
 
@@ -137,7 +144,11 @@ def _summary_capacity() -> None:
                 for t in tables
             ]
             raise TransactionCanceledException(reasons)
-        return transact(self, transact_items)
+        in_transaction.active = True
+        try:
+            return transact(self, transact_items)
+        finally:
+            in_transaction.active = False
 
     backend.update_item = single(backend.update_item)  # type: ignore[method-assign]
     backend.put_item = single(backend.put_item)  # type: ignore[method-assign]
@@ -244,6 +255,27 @@ def _isolated_writes() -> None:
         setattr(backend, name, locked)
 
 
+def _sqs_metering() -> None:
+    """Count the SQS requests that carry messages (sandbox.metering)."""
+    backend = sqs_models.SQSBackend
+
+    def counted(action: str, method: Any, when: Any = bool) -> Any:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = method(self, *args, **kwargs)
+            if when(result):
+                metering.METER.asked(action)
+            return result
+
+        return wrapped
+
+    always = lambda _: True  # noqa: E731
+    backend.send_message = counted("SendMessage", backend.send_message, always)  # type: ignore[method-assign]
+    backend.send_message_batch = counted("SendMessageBatch", backend.send_message_batch, always)  # type: ignore[method-assign]
+    backend.receive_message = counted("ReceiveMessage", backend.receive_message)  # type: ignore[method-assign]
+    backend.delete_message = counted("DeleteMessage", backend.delete_message, always)  # type: ignore[method-assign]
+    backend.delete_message_batch = counted("DeleteMessageBatch", backend.delete_message_batch, always)  # type: ignore[method-assign]
+
+
 @functools.cache
 def patch_moto() -> None:
     """Apply the fidelity patches and the fault hooks (once per process)."""
@@ -254,6 +286,7 @@ def patch_moto() -> None:
     _summary_capacity()
     _isolated_writes()
     _reordering_delays()
+    _sqs_metering()
 
 
 def free_port() -> int:

@@ -26,6 +26,7 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,20 +60,49 @@ def _clients(endpoint: str, region: str) -> dict[str, Any]:
 
 @dataclass
 class Stats:
-    """Counters of what the mappings did, for tests and the benchmark."""
+    """Counters of what the mappings did, for tests and the benchmark.
+
+    The ages are those of the oldest record of a batch when it was handed to the
+    function: the stream's iterator age, and the queue's age of oldest message.
+    """
 
     invocations: int = 0
     function_errors: int = 0
     timeouts: int = 0
+    peak_stream_age: float = 0.0
+    peak_queue_age: float = 0.0
+    calls: Counter[str] = field(default_factory=Counter)
+    milliseconds: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def count(self, outcome: Outcome) -> None:
-        """Count one invocation."""
+    def count(self, function: str, outcome: Outcome) -> None:
+        """Count one invocation of a function, and its duration."""
         with self.lock:
             self.invocations += 1
+            self.calls[function] += 1
+            self.milliseconds[function] += round(outcome.duration_ms)
             if not outcome.ok:
                 self.function_errors += 1
                 self.timeouts += outcome.error_type == "Timeout"
+
+    def observe(self, event: dict[str, Any], now: float) -> None:
+        """Note the age of the oldest record of a batch about to be invoked."""
+        records = event.get("Records") or []
+        stream = [float(r["dynamodb"].get("ApproximateCreationDateTime", now)) for r in records if "dynamodb" in r]
+        queued = [int(r["attributes"].get("SentTimestamp", now * 1000)) / 1000 for r in records if "attributes" in r]
+        with self.lock:
+            if stream:
+                self.peak_stream_age = max(self.peak_stream_age, now - min(stream))
+            if queued:
+                self.peak_queue_age = max(self.peak_queue_age, now - min(queued))
+
+    def reset(self) -> None:
+        """Start counting afresh (between benchmark runs)."""
+        with self.lock:
+            self.invocations = self.function_errors = self.timeouts = 0
+            self.peak_stream_age = self.peak_queue_age = 0.0
+            self.calls.clear()
+            self.milliseconds.clear()
 
 
 class EventSourceMappings:
@@ -129,8 +159,9 @@ class EventSourceMappings:
 
     def _invoker(self, function: str) -> Callable[[dict[str, Any]], Outcome]:
         def invoke(event: dict[str, Any]) -> Outcome:
+            self.stats.observe(event, time.time())
             outcome = self._runtime.invoke(function, event)
-            self.stats.count(outcome)
+            self.stats.count(function, outcome)
             return outcome
 
         return invoke

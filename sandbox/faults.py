@@ -48,6 +48,7 @@ class Faults:
     _refilled: float = 0.0
     throttled: int = 0
     crashes: int = 0
+    units_spent: float = 0.0
 
     def __post_init__(self) -> None:
         if self.seed is not None:
@@ -106,6 +107,8 @@ class Faults:
     def spend(self, units: float) -> bool:
         """Take write units from the bucket; False (throttled) when there are not enough."""
         if not self.throttle_wcu:
+            with self._lock:
+                self.units_spent += units
             return True
         with self._lock:
             now = self.clock()
@@ -115,6 +118,7 @@ class Faults:
                 self.throttled += 1
                 return False
             self._tokens -= units
+            self.units_spent += units
             return True
 
     def crash_point(self) -> str | None:

@@ -173,7 +173,7 @@ class LambdaRuntime:
     def _function(self, name: str) -> _Function:
         deployed = lambda_backends[ACCOUNT][self._region].get_function(name)
         revision = hashlib.sha256(deployed.code_bytes).hexdigest()[:16] + json.dumps(
-            deployed.environment_vars, sort_keys=True
+            [deployed.handler, deployed.environment_vars], sort_keys=True
         )
         with self._lock:
             known = self._functions.get(name)

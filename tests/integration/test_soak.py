@@ -18,14 +18,19 @@ pytestmark = [
     pytest.mark.soak,
     pytest.mark.timeout(1800),
 ]
-SPEC = "throttle=100wcu,latency=2ms,crash=0.05,dup=0.2,reorder=0.3,seed=11"
+# Pattern 1 writes a batch's summaries in one burst, pattern 2 a few messages at a time: each pattern's
+# summary capacity is set so that its writes are throttled (pattern 2 never exceeded 100 units a second).
+SPEC = {
+    1: "throttle=100wcu,latency=2ms,crash=0.05,dup=0.2,reorder=0.3,seed=11",
+    2: "throttle=30wcu,latency=2ms,crash=0.05,dup=0.2,reorder=0.3,seed=11",
+}
 TRANSACTIONS, ACCOUNTS, HOT = 5000, 50, 5
 
 
 @pytest.fixture
-def injected() -> Iterator[faults.Faults]:
+def injected(deployed: Deployment) -> Iterator[faults.Faults]:
     previous = faults.ACTIVE
-    faults.ACTIVE = faults.Faults.parse(SPEC)
+    faults.ACTIVE = faults.Faults.parse(SPEC[deployed.pattern])
     try:
         yield faults.ACTIVE
     finally:

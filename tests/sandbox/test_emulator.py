@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox import emulator, faults
+from sandbox import emulator, faults, metering
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +89,19 @@ def test_redrive_policy_is_compact_json_as_aws_returns_it(clients: dict[str, Any
         sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
         == policy
     )
+
+
+def test_the_meter_counts_write_units_per_table_and_sqs_requests_that_carry_messages(
+    clients: dict[str, Any],
+) -> None:
+    metering.METER.reset()
+    apply(clients["dynamodb"], "metered", ["metered-1", "metered-2"])  # a transaction of three items: 2 units each
+    clients["dynamodb"].put_item(TableName="e-applied", Item={"id": {"S": "metered-3"}})
+    assert dict(metering.METER.write_units) == {"summary": 2, "applied": 5}
+    sqs = clients["sqs"]
+    url = sqs.create_queue(QueueName="metered")["QueueUrl"]
+    assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []  # an empty receive is not counted
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert dict(metering.METER.sqs_requests) == {"SendMessage": 1, "ReceiveMessage": 1, "DeleteMessage": 1}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.esm import QueuePoller, StreamPoller
+from sandbox.esm import QueuePoller, Stats, StreamPoller
 from sandbox.lambdas import Outcome
 
 STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/details/stream/2026"
@@ -134,3 +134,21 @@ def test_sqs_deletes_only_the_successes_and_nothing_after_a_function_error() -> 
     crashed = QueuePoller(mapping, {"sqs": sqs}, lambda event: Outcome(error="x"), "eu-west-1")
     crashed._deliver(messages)
     assert sqs.deleted == ["r0", "r2"]
+
+
+def test_stats_keep_the_peak_age_of_the_oldest_record_handed_to_a_function() -> None:
+    stats = Stats()
+    now = 1_000.0
+    stats.observe({"Records": records(3, age_seconds=0)}, now)  # created "now" by time.time(): age near 0
+    stream = [
+        {"dynamodb": {"ApproximateCreationDateTime": now - 7.5}},
+        {"dynamodb": {"ApproximateCreationDateTime": now - 2}},
+    ]
+    stats.observe({"Records": stream}, now)
+    stats.observe({"Records": [{"attributes": {"SentTimestamp": str(int((now - 4) * 1000))}}]}, now)
+    stats.observe({"Records": [{"attributes": {"SentTimestamp": str(int((now - 1) * 1000))}}]}, now)
+    assert (stats.peak_stream_age, stats.peak_queue_age) == (7.5, 4.0)
+    stats.count("f", Outcome(error="boom", error_type="Timeout", duration_ms=12.4))
+    assert (stats.invocations, stats.function_errors, stats.timeouts, stats.milliseconds["f"]) == (1, 1, 1, 12)
+    stats.reset()
+    assert (stats.invocations, stats.peak_stream_age, stats.peak_queue_age, dict(stats.calls)) == (0, 0.0, 0.0, {})

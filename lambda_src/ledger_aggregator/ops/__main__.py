@@ -38,15 +38,13 @@ def stack_outputs(path: str | None) -> dict[str, Any]:
     """Terraform outputs of the stack, from a sandbox outputs file or terraform itself."""
     candidate = Path(path) if path else Path(".sandbox/outputs.json")
     if candidate.exists():
-        sandbox = json.loads(candidate.read_text())
-        os.environ.update(
-            AWS_ENDPOINT_URL=sandbox["awsEndpointUrl"],
-            AWS_REGION=sandbox["region"],
-            AWS_DEFAULT_REGION=sandbox["region"],
-        )
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-        return dict(sandbox["terraform"])
+        saved = json.loads(candidate.read_text())
+        os.environ.update(AWS_REGION=saved["region"], AWS_DEFAULT_REGION=saved["region"])
+        if saved.get("awsEndpointUrl"):  # a local sandbox; a file saved from a real account has none
+            os.environ["AWS_ENDPOINT_URL"] = saved["awsEndpointUrl"]
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        return dict(saved["terraform"])
     if path:
         raise SystemExit(f"ops: {path} does not exist")
     done = subprocess.run(["terraform", "output", "-json"], capture_output=True, text=True, check=False)

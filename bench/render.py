@@ -1,0 +1,224 @@
+"""Writes the benchmark report: Markdown, PNG plots (matplotlib) and the cost model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+
+if TYPE_CHECKING:
+    from bench.report import Run
+
+PRICES = Path(__file__).resolve().parent / "prices.json"
+VOLUMES = (1_000_000, 10_000_000, 100_000_000)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Billable quantities per transaction, as measured in one run."""
+
+    api_requests: float
+    write_units: float
+    lambda_requests: float
+    gb_seconds: float
+    sqs_requests: float
+
+    @classmethod
+    def of(cls, run: Run) -> Usage:
+        """Per-transaction usage of a run (one API request per transaction, by construction)."""
+        n = run.transactions
+        gb_ms = sum(ms * run.memory_mb.get(f, 0) / 1024 for f, ms in run.milliseconds.items())
+        return cls(
+            api_requests=1.0,
+            write_units=sum(run.write_units.values()) / n,
+            lambda_requests=sum(run.invocations.values()) / n,
+            gb_seconds=gb_ms / 1000 / n,
+            sqs_requests=sum(run.sqs_requests.values()) / n,
+        )
+
+
+def unit_prices() -> dict[str, float]:
+    """USD per single unit, from the prices file."""
+    data = json.loads(PRICES.read_text())
+    return {name: p["usd"] / p["per"] for name, p in data["prices"].items()}
+
+
+def monthly_cost(usage: Usage, transactions: int, prices: dict[str, float]) -> float:
+    """The formula: transactions x sum over items of (quantity per transaction x unit price)."""
+    per_transaction = (
+        usage.api_requests * prices["api_request"]
+        + usage.write_units * prices["write_request_unit"]
+        + usage.lambda_requests * prices["lambda_request"]
+        + usage.gb_seconds * prices["lambda_gb_second"]
+        + usage.sqs_requests * prices["sqs_request"]
+    )
+    return transactions * per_transaction
+
+
+def plot_lag(runs: list[Run], path: Path) -> None:
+    """Transactions posted but not yet in the summaries, over time, per contender."""
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for run in runs:
+        times = [t for t, _, _ in run.samples]
+        lag = [posted - reflected for _, posted, reflected in run.samples]
+        axes.plot(times, lag, label=run.name)
+    axes.set_xlabel("seconds since the burst began")
+    axes.set_ylabel("transactions not yet in the summaries")
+    axes.set_title("Summary lag during and after the burst")
+    axes.axhline(0, color="grey", linewidth=0.5)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def plot_units(runs: list[Run], path: Path) -> None:
+    """Write units per 1,000 transactions, by table, per contender."""
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    roles = ["details", "applied", "summary"]
+    width = 0.25
+    for index, role in enumerate(roles):
+        values = [run.per_thousand(run.write_units.get(role, 0)) for run in runs]
+        positions = [i + (index - 1) * width for i in range(len(runs))]
+        axes.bar(positions, values, width, label=f"{role} table")
+    axes.set_xticks(range(len(runs)), [run.name for run in runs])
+    axes.set_ylabel("write units per 1,000 transactions")
+    axes.set_title("DynamoDB write units against transactions")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_report(runs: list[Run], spec: str, out: Path) -> Path:
+    """Write reports/benchmark.md and its plots; return the Markdown file."""
+    out.mkdir(parents=True, exist_ok=True)
+    plot_lag(runs, out / "summary-lag.png")
+    plot_units(runs, out / "write-units.png")
+    path = out / "benchmark.md"
+    path.write_text("\n".join(_markdown(runs, spec)) + "\n")
+    return path
+
+
+def _markdown(runs: list[Run], spec: str) -> list[str]:
+    by_name = {run.name: run for run in runs}
+    lines = [
+        "# Benchmark report: pattern 1, pattern 2 and the naive baseline",
+        "",
+        "Written by `make bench-report` (`bench/report.py`) in the local account. Each contender got the same",
+        f"burst of {runs[0].transactions:,} transactions (credits of 1.00) written into the details table",
+        f"(BatchWriteItem, the rows the API writes), with faults `{spec}` on the summary table.",
+        "Times on this machine are noisy: read the counts and ratios, not the seconds.",
+        "",
+        "## Headline",
+        "",
+        *_headline(by_name),
+        "",
+        "## Per contender",
+        "",
+        *_header("", runs),
+        *_rows(runs),
+        "",
+        "![Summary lag over time](summary-lag.png)",
+        "",
+        "![Write units against transactions](write-units.png)",
+        "",
+        *_cost_section(runs),
+    ]
+    return lines
+
+
+def _headline(by_name: dict[str, Run]) -> list[str]:
+    naive, one, two = by_name.get("naive"), by_name.get("pattern 1"), by_name.get("pattern 2")
+    lines = []
+    if naive and one:
+        wrong = naive.lost + naive.double_counted
+        lines.append(
+            f"* The naive baseline got {wrong:,} of {naive.transactions:,} transactions wrong "
+            f"({naive.lost:,} lost, {naive.double_counted:,} double-counted); patterns 1 and 2 got "
+            f"{one.lost + one.double_counted + (two.lost + two.double_counted if two else 0)} wrong."
+        )
+        ratio = naive.write_units.get("summary", 0) / max(1, one.write_units.get("summary", 0))
+        lines.append(f"* Summary write units: the naive baseline spent {ratio:.1f}x what pattern 1 spent.")
+    if one and two:
+        lines.append(
+            f"* Function errors: pattern 1 {one.function_errors}, pattern 2 {two.function_errors} "
+            f"(throttled summary writes: {one.throttled} and {two.throttled})."
+        )
+        if one.time_to_exact and two.time_to_exact:
+            lines.append(
+                f"* Time until every summary was exact after the burst, pattern 2 against pattern 1: "
+                f"{two.time_to_exact / one.time_to_exact:.2f}x."
+            )
+    return lines
+
+
+def _rows(runs: list[Run]) -> list[str]:
+    def row(label: str, values: list[str]) -> str:
+        return f"| {label} | " + " | ".join(values) + " |"
+
+    def exact(run: Run) -> str:
+        return f"{run.time_to_exact:.1f} s" if run.time_to_exact is not None else "never (went quiet wrong)"
+
+    return [
+        row("transactions lost", [f"{r.lost:,}" for r in runs]),
+        row("transactions double-counted", [f"{r.double_counted:,}" for r in runs]),
+        row(
+            "summary write units per 1,000 tx",
+            [f"{r.per_thousand(r.write_units.get('summary', 0)):,.0f}" for r in runs],
+        ),
+        row("all write units per 1,000 tx", [f"{r.per_thousand(sum(r.write_units.values())):,.0f}" for r in runs]),
+        row("time until every summary is exact", [exact(r) for r in runs]),
+        row("peak stream iterator age", [f"{r.peak_stream_age:.1f} s" for r in runs]),
+        row("peak queue age (pattern 2)", [f"{r.peak_queue_age:.1f} s" if r.peak_queue_age else "-" for r in runs]),
+        row("function errors (of which timeouts)", [f"{r.function_errors} ({r.timeouts})" for r in runs]),
+        row("throttled summary writes", [f"{r.throttled:,}" for r in runs]),
+        row("invocations", [f"{sum(r.invocations.values()):,}" for r in runs]),
+        row("SQS requests", [f"{sum(r.sqs_requests.values()):,}" for r in runs]),
+    ]
+
+
+def _cost_section(runs: list[Run]) -> list[str]:
+    data = json.loads(PRICES.read_text())
+    prices = unit_prices()
+    lines = [
+        "## Cost model",
+        "",
+        f"Unit prices: `bench/prices.json` ({data['region']}, {data['date']}; {data['source']}).",
+        "",
+        "    monthly cost = T x ( api_requests x P_api + write_units x P_wru + lambda_requests x P_invoke",
+        "                         + gb_seconds x P_gbs + sqs_requests x P_sqs )",
+        "",
+        "with the quantities per transaction measured in this run, every table priced on demand (the",
+        "summary table's provisioned capacity is a fixed hourly cost on top, not per transaction), stream",
+        "reads by Lambda free, and Lambda duration as measured here (the local runtime is slower than",
+        "AWS's, so GB-seconds are an upper bound). Storage, logs and data transfer are left out.",
+        "",
+        *_header("per transaction", runs),
+    ]
+    usages = [Usage.of(r) for r in runs]
+    for field_name in ("api_requests", "write_units", "lambda_requests", "gb_seconds", "sqs_requests"):
+        values = [f"{getattr(u, field_name):.4g}" for u in usages]
+        lines.append(f"| {field_name} | " + " | ".join(values) + " |")
+    lines += [
+        "",
+        "| transactions a month | " + " | ".join(r.name for r in runs) + " |",
+        "| --- | " + " | ".join("---" for _ in runs) + " |",
+    ]
+    for volume in VOLUMES:
+        costs = [f"${monthly_cost(u, volume, prices):,.2f}" for u in usages]
+        lines.append(f"| {volume:,} | " + " | ".join(costs) + " |")
+    return lines
+
+
+def _header(label: str, runs: list[Run]) -> list[str]:
+    return [
+        f"| {label} | " + " | ".join(r.name for r in runs) + " |",
+        "| --- | " + " | ".join("---" for _ in runs) + " |",
+    ]

@@ -1,0 +1,278 @@
+"""The benchmark report: `make bench-report`. Not a test; it measures and writes reports/.
+
+One run, on one local account with the same injected faults for each contender:
+
+1. pattern 1 (the stream function writes summaries),
+2. the naive baseline (bench/naive_aggregator.py deployed as the stream function:
+   PutItem + UpdateItem per record, errors swallowed, as the public sample does),
+3. pattern 2 (stream function -> SQS -> summary writer).
+
+Each gets a burst of transactions written into the details table (all credits of
+1.00, so that a summary's balance counts the transactions it reflects), against a
+summary table held at a small write capacity. The report says, per contender: transactions lost
+and double-counted, summary write units per 1,000 transactions, the time until
+every summary is exact, peak iterator age (queue age for pattern 2), function
+errors and timeouts; and it plots the summary lag over time. Absolute times on
+this machine are noisy: the report quotes ratios and counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import threading
+import time
+import uuid
+import zipfile
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from sandbox import faults, metering
+from sandbox.account import LocalAccount
+from sandbox.stack import ROOT, Stack
+
+DEFAULT_FAULTS = "throttle=10wcu,dup=0.1,seed=7"
+QUIET_SECONDS = 20
+SETTLE_LIMIT = 300
+
+
+@dataclass
+class Run:
+    """What one contender did with the burst."""
+
+    name: str
+    transactions: int
+    burst_seconds: float = 0.0
+    time_to_exact: float | None = None
+    lost: int = 0
+    double_counted: int = 0
+    write_units: dict[str, int] = field(default_factory=dict)
+    sqs_requests: dict[str, int] = field(default_factory=dict)
+    invocations: dict[str, int] = field(default_factory=dict)
+    milliseconds: dict[str, int] = field(default_factory=dict)
+    memory_mb: dict[str, int] = field(default_factory=dict)
+    peak_stream_age: float = 0.0
+    peak_queue_age: float = 0.0
+    function_errors: int = 0
+    timeouts: int = 0
+    throttled: int = 0
+    samples: list[tuple[float, int, int]] = field(default_factory=list)  # seconds, posted, reflected
+
+    def per_thousand(self, count: float) -> float:
+        """A count scaled to 1,000 transactions."""
+        return 1000 * count / self.transactions
+
+
+class Contender:
+    """One deployed variant under the burst."""
+
+    def __init__(self, name: str, account: LocalAccount, outputs: dict[str, Any], counts_by: str) -> None:
+        self.name = name
+        self.account = account
+        self.outputs = outputs
+        self.counts_by = counts_by  # "transactionCount" (ours) or "balance" (the baseline keeps only a balance)
+        self.dynamodb = boto3.client("dynamodb", region_name=account.region)
+
+    def reflected(self, accounts: list[str]) -> dict[str, int]:
+        """How many transactions each account's summary reflects now."""
+        table = self.outputs["summary_table"]["name"]
+        keys = [{"accountId": {"S": a}} for a in accounts]
+        found: dict[str, int] = {}
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+            while request:
+                response = self.dynamodb.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(table, []):
+                    value = item.get(self.counts_by, {"N": "0"})["N"]
+                    found[item["accountId"]["S"]] = int(Decimal(value))
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def exact(self, posted: Counter[str]) -> bool:
+        """Every summary reflects exactly what was posted to its account."""
+        return self.reflected(list(posted)) == dict(posted)
+
+    def quiet(self, before: int) -> bool:
+        """Nothing invoked since ``before`` and nothing waiting in the buffer queue."""
+        url = self.outputs.get("buffer_queue_url")
+        if url:
+            sqs = boto3.client("sqs", region_name=self.account.region)
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            if int(attributes["ApproximateNumberOfMessages"]) + int(
+                attributes["ApproximateNumberOfMessagesNotVisible"]
+            ):
+                return False
+        return self.account.mappings.stats.invocations == before
+
+
+def burst(contender: Contender, transactions: int, accounts: int, posted: Counter[str]) -> None:
+    """Write the transactions into the details table, 25 at a time, as fast as 4 clients can.
+
+    The rows are those the API writes (an UpdateItem that creates the item); the API itself is
+    left out so that the burst is not limited by the local API Gateway's template rendering.
+    """
+    names = [f"{contender.name.replace(' ', '')}-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(accounts)]
+    table = contender.outputs["details_table"]["name"]
+    lock = threading.Lock()
+
+    def chunk(start: int) -> None:
+        now = str(int(time.time() * 1000))
+        rows = [
+            {
+                "accountId": {"S": names[i % accounts]},
+                "transactionId": {"S": f"t{i}"},
+                "type": {"S": "credit"},
+                "amount": {"N": "1.00"},
+                "recordedAt": {"N": now},
+                "requestId": {"S": f"bench-{i}"},
+            }
+            for i in range(start, min(start + 25, transactions))
+        ]
+        request: dict[str, Any] = {table: [{"PutRequest": {"Item": row}} for row in rows]}
+        while request:
+            request = contender.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        with lock:
+            posted.update(row["accountId"]["S"] for row in rows)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(chunk, range(0, transactions, 25)))
+
+
+def measure(contender: Contender, transactions: int, accounts: int, spec: str, say: Callable[[str], None]) -> Run:
+    """Burst, sample the lag until exact (or quiet and still wrong), and collect the counters."""
+    faults.ACTIVE = faults.Faults.parse(spec)
+    stats = contender.account.mappings.stats
+    stats.reset()
+    metering.METER.reset()
+    run = Run(contender.name, transactions)
+    posted: Counter[str] = Counter()
+    started = time.monotonic()
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            reflected = sum(contender.reflected(list(posted)).values()) if posted else 0
+            run.samples.append((round(time.monotonic() - started, 2), sum(posted.values()), reflected))
+            done.wait(0.5)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    burst(contender, transactions, accounts, posted)
+    run.burst_seconds = time.monotonic() - started
+    say(f"{contender.name}: {transactions} transactions posted in {run.burst_seconds:.1f} s; waiting for summaries")
+    ended = time.monotonic()
+    last_invocations, last_change = stats.invocations, time.monotonic()
+    while time.monotonic() - ended < SETTLE_LIMIT:
+        if contender.exact(posted):
+            run.time_to_exact = time.monotonic() - ended
+            break
+        if stats.invocations != last_invocations:
+            last_invocations, last_change = stats.invocations, time.monotonic()
+        elif time.monotonic() - last_change > QUIET_SECONDS and contender.quiet(last_invocations):
+            break  # nothing is happening any more, and the summaries are still wrong
+        time.sleep(0.5)  # polling interval of a measurement, not a synchronisation
+    done.set()
+    sampler.join()
+    _collect(run, contender, posted)
+    return run
+
+
+def _collect(run: Run, contender: Contender, posted: Counter[str]) -> None:
+    reflected = contender.reflected(list(posted))
+    for account, count in posted.items():
+        difference = reflected.get(account, 0) - count
+        run.lost += max(0, -difference)
+        run.double_counted += max(0, difference)
+    stats = contender.account.mappings.stats
+    run.write_units = dict(metering.METER.write_units)
+    run.sqs_requests = dict(metering.METER.sqs_requests)
+    run.invocations = dict(stats.calls)
+    run.milliseconds = dict(stats.milliseconds)
+    lam = boto3.client("lambda", region_name=contender.account.region)
+    run.memory_mb = {f: int(lam.get_function_configuration(FunctionName=f)["MemorySize"]) for f in stats.calls}
+    run.peak_stream_age, run.peak_queue_age = stats.peak_stream_age, stats.peak_queue_age
+    run.function_errors, run.timeouts = stats.function_errors, stats.timeouts
+    run.throttled = faults.ACTIVE.throttled
+
+
+def deploy_naive(outputs: dict[str, Any], region: str) -> None:
+    """Replace the stream function's code with the naive baseline (the bench's own zip)."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(ROOT / "bench" / "naive_aggregator.py", "naive_aggregator.py")
+    lam = boto3.client("lambda", region_name=region)
+    name = outputs["stream_function_name"]
+    lam.update_function_code(FunctionName=name, ZipFile=archive.getvalue())
+    lam.update_function_configuration(FunctionName=name, Handler="naive_aggregator.lambda_handler")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the three contenders and write the report."""
+    parser = argparse.ArgumentParser(description="pattern 1, pattern 2 and the naive baseline under one burst")
+    parser.add_argument("--transactions", type=int, default=1000)
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--faults", default=DEFAULT_FAULTS, help="the injected faults, as for make demo")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    args = parser.parse_args(argv)
+    faults.Faults.parse(args.faults)  # a bad spec fails before anything starts
+
+    def say(text: str) -> None:
+        print(f"==> {text}", flush=True)
+
+    work = ROOT / ".cache" / "bench-report"
+    say("starting the local account")
+    account = LocalAccount(work / "logs").start()
+    stack = Stack(work / "stack", _variables())
+    runs: list[Run] = []
+    try:
+        stack.init()
+        for name, pattern, naive in (("pattern 1", 1, False), ("naive", 1, True), ("pattern 2", 2, False)):
+            say(f"{name}: terraform apply (pattern {pattern})")
+            faults.ACTIVE = faults.Faults()
+            outputs = stack.apply(pattern)
+            if naive:
+                deploy_naive(outputs, account.region)
+            contender = Contender(name, account, outputs, "balance" if naive else "transactionCount")
+            runs.append(measure(contender, args.transactions, args.accounts, args.faults, say))
+            say(_headline(runs[-1]))
+    finally:
+        say("terraform destroy")
+        faults.ACTIVE = faults.Faults()
+        stack.destroy()
+        account.stop()
+    from bench.render import write_report  # matplotlib is imported only to draw
+
+    path = write_report(runs, args.faults, args.out)
+    (args.out / "benchmark.json").write_text(json.dumps([asdict(r) for r in runs], indent=1) + "\n")
+    say(f"report written: {path.relative_to(ROOT)}")
+    return 0
+
+
+def _variables() -> dict[str, Any]:
+    return {
+        "name_prefix": f"bench-{uuid.uuid4().hex[:6]}",
+        "lambda_zip": str(ROOT / "dist" / "lambda.zip"),
+        "tables": {"details_deletion_protection": False},
+        "alarms": None,
+    }
+
+
+def _headline(run: Run) -> str:
+    exact = f"exact {run.time_to_exact:.1f} s after the burst" if run.time_to_exact is not None else "never exact"
+    return (
+        f"{run.name}: {exact}; lost {run.lost}, double-counted {run.double_counted}; "
+        f"summary write units per 1,000: {run.per_thousand(run.write_units.get('summary', 0)):.0f}; "
+        f"errors {run.function_errors}, timeouts {run.timeouts}, throttled {run.throttled}"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

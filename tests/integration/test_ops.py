@@ -1,0 +1,173 @@
+"""The operator's CLI against the deployed stack: reconcile, rebuild, dlq inspect and replay.
+
+Each command runs as an operator runs it (`python -m ledger_aggregator.ops`), in a
+subprocess, from an outputs file like the sandbox's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger_aggregator.codec import encode
+from ledger_aggregator.domain import change_of, coalesce, parse_batch
+from ledger_aggregator.ops.streams import StreamTail
+from sandbox.stack import ROOT
+from tests.integration.conftest import Deployment, dlq_messages, eventually, settled
+
+
+def ops(deployed: Deployment, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI; the outputs file carries the endpoint only for the local account."""
+    saved = {"region": deployed.env.region, "terraform": deployed.outputs}
+    if deployed.env.account:
+        saved["awsEndpointUrl"] = deployed.env.account.endpoint
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(saved))
+    environment = {**os.environ, "PYTHONPATH": str(ROOT / "lambda_src")}
+    command = [sys.executable, "-m", "ledger_aggregator.ops", "--outputs", str(path), "--quiet", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600, check=False)
+
+
+def post(deployed: Deployment, account: str, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        kind = "credit" if i % 3 else "debit"
+        answer = deployed.api.post_transaction(
+            account, {"transactionId": f"t{i}", "type": kind, "amount": f"{i + 1}.25"}
+        )
+        assert answer.status == 201, answer.body
+
+
+def plant(deployed: Deployment, account: str, amount: str) -> None:
+    """Corrupt a summary behind the writers' back."""
+    deployed.env.client("dynamodb").update_item(
+        TableName=deployed.outputs["summary_table"]["name"],
+        Key={"accountId": {"S": account}},
+        UpdateExpression="ADD credits :x, balance :x",
+        ExpressionAttributeValues={":x": {"N": amount}},
+    )
+
+
+def test_reconcile_finds_a_planted_corruption_and_rebuild_mends_it_under_load(
+    deployed: Deployment, tmp_path: Path
+) -> None:
+    account = deployed.account("ops")
+    post(deployed, account, 5)
+    eventually(lambda: settled(deployed, [account]))
+    plant(deployed, account, "0.01")
+    found = ops(deployed, tmp_path, "reconcile", "--account", account)
+    assert found.returncode == 1, found.stderr
+    assert f"{account}: expected" in found.stdout and "1 difference(s)" in found.stdout
+
+    load = threading.Thread(target=post, args=(deployed, account, 10, 5))  # the API keeps writing meanwhile
+    load.start()
+    mended = ops(deployed, tmp_path, "rebuild", "--account", account)
+    load.join()
+    assert mended.returncode == 0, mended.stdout + mended.stderr
+    assert f"{account}: rewritten" in mended.stdout
+    eventually(lambda: settled(deployed, [account]))
+    assert deployed.expected(account)[2] == 15
+    assert ops(deployed, tmp_path, "reconcile", "--account", account).returncode == 0
+
+
+def account_records(deployed: Deployment, account: str) -> list[dict[str, Any]]:
+    tail = StreamTail(deployed.env.client("dynamodbstreams"), deployed.outputs["details_stream_arn"])
+    tail.refresh()
+    return tail.of_account(account)
+
+
+def unapply(deployed: Deployment, records: list[dict[str, Any]]) -> None:
+    """Put the stack back as if these records had never been applied: no markers, no amounts."""
+    dynamodb = deployed.env.client("dynamodb")
+    for record in records:
+        change, _ = change_of(record)
+        assert change is not None and not change.totals.is_zero()
+        dynamodb.delete_item(TableName=deployed.outputs["applied_table"]["name"], Key={"id": {"S": change.record_id}})
+        t = change.totals
+        dynamodb.update_item(
+            TableName=deployed.outputs["summary_table"]["name"],
+            Key={"accountId": {"S": change.account_id}},
+            UpdateExpression="ADD credits :c, debits :d, balance :b, transactionCount :n",
+            ExpressionAttributeValues={
+                ":c": {"N": str(-t.credits)},
+                ":d": {"N": str(-t.debits)},
+                ":b": {"N": str(-t.balance)},
+                ":n": {"N": str(-t.count)},
+            },
+        )
+
+
+def given_up(deployed: Deployment, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The on-failure record Lambda sends when it gives a batch up: where the records were."""
+    arn = deployed.outputs["details_stream_arn"]
+    shard = deployed.env.client("dynamodbstreams").describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    return {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3},
+        "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+        "version": "1.0",
+        "DDBStreamBatchInfo": {
+            "shardId": shard["ShardId"],
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "batchSize": len(records),
+            "streamArn": arn,
+        },
+    }
+
+
+def test_replay_applies_a_given_up_batch_from_the_stream_and_drains_it(deployed: Deployment, tmp_path: Path) -> None:
+    account = deployed.account("replay")
+    post(deployed, account, 4)
+    eventually(lambda: settled(deployed, [account]))
+    want = deployed.expected(account)
+    records = account_records(deployed, account)
+    assert len(records) == 4
+    unapply(deployed, records)
+    assert deployed.summary(account) == (Decimal(0), Decimal(0), 0)
+    sqs, url = deployed.env.client("sqs"), deployed.outputs["stream_dlq_url"]
+    body = given_up(deployed, records)
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+
+    shown = ops(deployed, tmp_path, "dlq", "inspect")
+    info = body["DDBStreamBatchInfo"]
+    listed = [line.split(None, 1) for line in shown.stdout.splitlines()]
+    where = f"4 records of {info['shardId']} {info['startSequenceNumber']}..{info['endSequenceNumber']}"
+    assert ["given-up-batch", f"{where}, RetryAttemptsExhausted"] in listed
+
+    replayed = ops(deployed, tmp_path, "dlq", "replay", "--queue", "stream")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "given-up-batch" in replayed.stdout and ": applied (applied)" in replayed.stdout
+    assert deployed.summary(account) == want
+    left = [m for m in dlq_messages(deployed, url) if m.get("DDBStreamBatchInfo") == info]
+    assert left == [], "the replayed message is deleted"
+
+
+def test_replay_applies_buffered_deltas_and_empties_the_buffer_dlq(deployed: Deployment, tmp_path: Path) -> None:
+    url = deployed.outputs.get("buffer_dlq_url")
+    if not url:
+        pytest.skip("pattern 1 has no buffer queue")
+    account = deployed.account("buffer")
+    post(deployed, account, 3)
+    eventually(lambda: settled(deployed, [account]))
+    want = deployed.expected(account)
+    records = account_records(deployed, account)
+    unapply(deployed, records)
+    (delta,) = coalesce(parse_batch(records).changes)
+    sqs = deployed.env.client("sqs")
+    sqs.send_message(QueueUrl=url, MessageBody=encode(delta))
+    sqs.send_message(QueueUrl=url, MessageBody=encode(delta))  # a duplicate, as redrive can leave
+
+    shown = ops(deployed, tmp_path, "dlq", "inspect")
+    listed = [line.split(None, 1) for line in shown.stdout.splitlines()]
+    assert [kind for kind, rest in listed if rest.startswith(f"{account}: 3 records")] == ["delta", "delta"]
+    replayed = ops(deployed, tmp_path, "dlq", "replay", "--queue", "buffer")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert deployed.summary(account) == want, "applied once, not twice"
+    assert dlq_messages(deployed, url) == []

@@ -1,0 +1,114 @@
+"""dlq inspect and replay: what each message is, and what replay does with it; the stream reader."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from ledger_aggregator.codec import encode
+from ledger_aggregator.domain import coalesce, parse_batch
+from ledger_aggregator.ops.dlq import Entry, Replayer, classify
+from ledger_aggregator.ops.streams import StreamTail, TrimmedError, read_range
+from ledger_aggregator.ports import ApplyResult
+from tests.support.aws import DETAILS
+from tests.support.ledger import Ledger, image
+
+
+def message(body: Any, received: str = "1") -> dict[str, Any]:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return {"MessageId": "m1", "ReceiptHandle": "r1", "Body": text, "Attributes": {"ApproximateReceiveCount": received}}
+
+
+def test_each_kind_of_message_is_named_with_its_reason() -> None:
+    ledger = Ledger()
+    record = ledger.put(image("acc", "t1", "credit", "2.50"))
+    parked = {"kind": "poison-record", "reason": "amount is not a decimal", "field": "amount", "recordId": "ev1"}
+    entry = classify("stream", message({**parked, "record": record}))
+    assert (entry.kind, entry.summary) == (
+        "poison-record",
+        "acc/t1: amount is not a decimal (field amount), eventID ev1",
+    )
+    info = {"shardId": "s-1", "startSequenceNumber": "5", "endSequenceNumber": "9", "batchSize": 5}
+    entry = classify(
+        "stream", message({"requestContext": {"condition": "RetryAttemptsExhausted"}, "DDBStreamBatchInfo": info})
+    )
+    assert (entry.kind, entry.summary) == ("given-up-batch", "5 records of s-1 5..9, RetryAttemptsExhausted")
+    (delta,) = coalesce(parse_batch(ledger.records).changes)
+    entry = classify("buffer", message(encode(delta), received="6"))
+    assert (entry.kind, entry.summary) == ("delta", "acc: 1 records, credits 2.50 debits 0 count 1 (received 6 times)")
+    entry = classify("buffer", message("{not json"))
+    assert (entry.kind, entry.summary) == ("undecodable", "message body is not JSON (received 1 times)")
+
+
+class Store:
+    def __init__(self) -> None:
+        self.applied: list[str] = []
+
+    def apply(self, deltas: Any) -> list[ApplyResult]:
+        self.applied += [c.record_id for d in deltas for c in d.changes]
+        return [ApplyResult(d.account_id, applied=len(d.changes)) for d in deltas]
+
+
+class Sqs:
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    def delete_message(self, QueueUrl: str, ReceiptHandle: str) -> None:
+        self.deleted.append(ReceiptHandle)
+
+
+class TrimmedStream:
+    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
+        error = {"Error": {"Code": "TrimmedDataAccessException", "Message": "trimmed"}}
+        raise ClientError(error, "GetShardIterator")  # type: ignore[arg-type]
+
+
+def given_up() -> Entry:
+    info = {"streamArn": "arn", "shardId": "s-1", "startSequenceNumber": "5", "endSequenceNumber": "9"}
+    return classify("stream", message({"DDBStreamBatchInfo": info}))
+
+
+@pytest.mark.parametrize(("exact", "status"), [(True, "applied"), (False, "kept")])
+def test_a_trimmed_batch_falls_back_to_reconcile(exact: bool, status: str) -> None:
+    sqs = Sqs()
+    replayer = Replayer(sqs, TrimmedStream(), Store(), None, lambda: exact)
+    result = replayer.replay("url", given_up())
+    assert result.status == status
+    assert sqs.deleted == (["r1"] if exact else []), "deleted only when reconcile shows nothing was lost"
+
+
+def test_poison_is_left_where_it_is_and_a_buffered_delta_is_applied() -> None:
+    ledger = Ledger()
+    ledger.put(image("acc", "t1", "credit", "2.50"))
+    (delta,) = coalesce(parse_batch(ledger.records).changes)
+    sqs, store = Sqs(), Store()
+    replayer = Replayer(sqs, TrimmedStream(), store, None, lambda: True)
+    poison = classify("stream", message({"kind": "poison-record", "reason": "x", "record": ledger.records[0]}))
+    assert replayer.replay("url", poison).status == "left"
+    assert replayer.replay("url", classify("buffer", message(encode(delta)))).status == "applied"
+    assert (store.applied, sqs.deleted) == ([ledger.records[0]["eventID"]], ["r1"])
+
+
+def test_the_stream_reader_follows_new_records_and_rereads_a_range(ledger_tables: Any) -> None:
+    arn = ledger_tables.describe_table(TableName=DETAILS)["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams")
+    for i in range(3):
+        ledger_tables.put_item(TableName=DETAILS, Item=image("a", f"t{i}", "credit", "1"))
+    tail = StreamTail(streams, arn)
+    assert tail.refresh() == 3
+    ledger_tables.put_item(TableName=DETAILS, Item=image("b", "t9", "debit", "2"))
+    assert tail.refresh() == 1
+    assert [r["dynamodb"]["Keys"]["transactionId"]["S"] for r in tail.of_account("a")] == ["t0", "t1", "t2"]
+    _, second, third, _ = (r["dynamodb"]["SequenceNumber"] for r in tail.records)
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    again = read_range(streams, arn, shard, second, third)
+    assert [r["dynamodb"]["SequenceNumber"] for r in again] == [second, third]
+
+
+def test_a_range_no_longer_retained_is_reported_as_trimmed() -> None:
+    with pytest.raises(TrimmedError):
+        read_range(TrimmedStream(), "arn", "s-1", "5", "9")

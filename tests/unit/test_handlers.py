@@ -224,6 +224,21 @@ def test_throttled_summary_writes_fail_their_records_and_a_retry_makes_them_exac
     assert summaries(stack.dynamodb) == stack.expected()
 
 
+def test_a_batch_throttled_whole_is_reported_whole_not_raised(stack: Stack) -> None:
+    """Raising would be a function error, and the mapping would bisect the batch to single records."""
+    throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-2")
+    runtime.client.cache_clear()
+    original = runtime.client
+    runtime.client = lambda service: throttled if service == "dynamodb" else original(service)  # type: ignore[assignment]
+    try:
+        for i in range(3):
+            stack.put("acc-2", f"t{i}", "credit", "1.01")
+        records = stack.new_records()
+        assert failed_ids(stream_handler(records)) == [r["dynamodb"]["SequenceNumber"] for r in records]
+    finally:
+        runtime.client = original  # type: ignore[assignment]
+
+
 def test_pattern_2_goes_stream_to_queue_to_summary_and_all_ten_messages_of_a_batch_count(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

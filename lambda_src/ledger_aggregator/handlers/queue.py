@@ -15,7 +15,9 @@ from ._common import partial_response, record_outcome
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch that failed whole (all throttled) is reported, not raised: an error would make the
+# mapping bisect it down to single records, a retry of the whole batch is what it needs.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @logger.inject_lambda_context

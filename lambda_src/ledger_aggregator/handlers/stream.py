@@ -15,7 +15,10 @@ from ._common import partial_response, record_outcome
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A batch that failed whole (all throttled) is reported, not raised: an error would make the
+# mapping bisect it down to single records (each retry spending an attempt), where the whole
+# batch only needs to be tried again.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 @logger.inject_lambda_context

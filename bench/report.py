@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import threading
 import time
 import uuid
@@ -41,6 +42,7 @@ from sandbox.stack import ROOT, Stack
 
 DEFAULT_FAULTS = "throttle=10wcu,dup=0.1,seed=7"
 QUIET_SECONDS = 20
+PRODUCT_HANDLER = "ledger_aggregator.handlers.stream.handler"
 SETTLE_LIMIT = 300
 
 
@@ -54,6 +56,7 @@ class Run:
     time_to_exact: float | None = None
     lost: int = 0
     double_counted: int = 0
+    given_up: int = 0
     write_units: dict[str, int] = field(default_factory=dict)
     sqs_requests: dict[str, int] = field(default_factory=dict)
     invocations: dict[str, int] = field(default_factory=dict)
@@ -201,17 +204,40 @@ def _collect(run: Run, contender: Contender, posted: Counter[str]) -> None:
     run.peak_stream_age, run.peak_queue_age = stats.peak_stream_age, stats.peak_queue_age
     run.function_errors, run.timeouts = stats.function_errors, stats.timeouts
     run.throttled = faults.ACTIVE.throttled
+    run.given_up = _drain_given_up(contender)
 
 
-def deploy_naive(outputs: dict[str, Any], region: str) -> None:
-    """Replace the stream function's code with the naive baseline (the bench's own zip)."""
+def _drain_given_up(contender: Contender) -> int:
+    """Records the stream mapping gave up to the stream DLQ during the run (the DLQ is emptied)."""
+    sqs = boto3.client("sqs", region_name=contender.account.region)
+    url = contender.outputs["stream_dlq_url"]
+    records = 0
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+        if not got:
+            return records
+        for message in got:
+            info = json.loads(message["Body"]).get("DDBStreamBatchInfo") or {}
+            records += int(info.get("batchSize", 0))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def swap_code(outputs: dict[str, Any], region: str, naive: bool) -> None:
+    """Put the naive baseline (the bench's own zip) in the stream function, or the product back.
+
+    Terraform restores the handler it manages but not code changed behind its back, so the
+    bench puts the product's code back itself.
+    """
     archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as bundle:
-        bundle.write(ROOT / "bench" / "naive_aggregator.py", "naive_aggregator.py")
+    if naive:
+        with zipfile.ZipFile(archive, "w") as bundle:
+            bundle.write(ROOT / "bench" / "naive_aggregator.py", "naive_aggregator.py")
     lam = boto3.client("lambda", region_name=region)
     name = outputs["stream_function_name"]
-    lam.update_function_code(FunctionName=name, ZipFile=archive.getvalue())
-    lam.update_function_configuration(FunctionName=name, Handler="naive_aggregator.lambda_handler")
+    code = archive.getvalue() if naive else (ROOT / "dist" / "lambda.zip").read_bytes()
+    handler = "naive_aggregator.lambda_handler" if naive else PRODUCT_HANDLER
+    lam.update_function_code(FunctionName=name, ZipFile=code)
+    lam.update_function_configuration(FunctionName=name, Handler=handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"==> {text}", flush=True)
 
     work = ROOT / ".cache" / "bench-report"
+    shutil.rmtree(work, ignore_errors=True)  # a fresh local account each run: no earlier state applies
     say("starting the local account")
     account = LocalAccount(work / "logs").start()
     stack = Stack(work / "stack", _variables())
@@ -239,10 +266,12 @@ def main(argv: list[str] | None = None) -> int:
             faults.ACTIVE = faults.Faults()
             outputs = stack.apply(pattern)
             if naive:
-                deploy_naive(outputs, account.region)
+                swap_code(outputs, account.region, naive=True)
             contender = Contender(name, account, outputs, "balance" if naive else "transactionCount")
             runs.append(measure(contender, args.transactions, args.accounts, args.faults, say))
             say(_headline(runs[-1]))
+            if naive:
+                swap_code(outputs, account.region, naive=False)
     finally:
         say("terraform destroy")
         faults.ACTIVE = faults.Faults()
@@ -268,7 +297,8 @@ def _variables() -> dict[str, Any]:
 def _headline(run: Run) -> str:
     exact = f"exact {run.time_to_exact:.1f} s after the burst" if run.time_to_exact is not None else "never exact"
     return (
-        f"{run.name}: {exact}; lost {run.lost}, double-counted {run.double_counted}; "
+        f"{run.name}: {exact}; missing {run.lost} (given up to the DLQ: {run.given_up}), "
+        f"double-counted {run.double_counted}; "
         f"summary write units per 1,000: {run.per_thousand(run.write_units.get('summary', 0)):.0f}; "
         f"errors {run.function_errors}, timeouts {run.timeouts}, throttled {run.throttled}"
     )

@@ -238,7 +238,11 @@ class StreamPoller(_Poller):
         pending: list[tuple[float, dict[str, Any]]] = []
         retries, size_hint = 0, self._batch_size
         while not self._stop.is_set():
-            response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+            try:
+                response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+            except Exception:  # the emulator busy or restarting: the shard is read again, not dropped
+                self._stop.wait(1.0)
+                continue
             iterator = response.get("NextShardIterator") or iterator
             now = time.monotonic()
             pending += [(now, self._shape(r)) for r in response.get("Records", [])]
@@ -246,7 +250,11 @@ class StreamPoller(_Poller):
                 self._stop.wait(POLL_SECONDS)
                 continue
             batch = [record for _, record in pending[: min(size_hint, self._batch_size)]]
-            consumed, retries, size_hint = self._process(shard_id, batch, retries)
+            try:
+                consumed, retries, size_hint = self._process(shard_id, batch, retries)
+            except Exception:  # the mapping itself failed (not the function): try the same batch again
+                self._stop.wait(1.0)
+                continue
             del pending[:consumed]
 
     def _shape(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -357,7 +365,8 @@ class QueuePoller(_Poller):
                 self._stop.wait(1.0)
                 continue
             if messages:
-                self._deliver(messages)
+                with contextlib.suppress(Exception):  # undeleted messages come back after their visibility timeout
+                    self._deliver(messages)
 
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         """Invoke with one batch; delete what succeeded (nothing, when the invocation failed)."""

@@ -113,7 +113,11 @@ class LambdaRuntime:
         crash = faults.ACTIVE.crash_point()
         if crash == "before":
             return Outcome(error="injected crash before the handler ran", error_type="Crash")
-        worker = self._worker(function)
+        try:
+            worker = self._worker(function)
+        except (TimeoutError, BrokenPipeError, json.JSONDecodeError, OSError):
+            # The handler could not be imported or the runtime did not start: an init error, as on AWS.
+            return Outcome(error="the function's runtime did not start (see its log)", error_type="InitError")
         started = time.monotonic()
         request_id = str(uuid.uuid4())
         context = {

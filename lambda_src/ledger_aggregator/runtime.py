@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from functools import cache, lru_cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from .adapters.dynamodb import DynamoSummaryStore
+from .adapters.dynamodb import Backoff, DynamoSummaryStore
 from .adapters.sqs import QueuePublisher, SqsPoisonSink
 from .config import Settings
 from .ports import DeltaSink, PoisonSink
 
+# The share of an invocation's remaining time that throttled summary writes may wait through;
+# the rest is left for the writes themselves and the answer.
+WAIT_SHARE = 0.5
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 
 
@@ -28,20 +32,32 @@ def client(service: str) -> Any:
     return boto3.client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
 
 
-def summary_store() -> DynamoSummaryStore:
-    """The summary table with its applied-marker table."""
+def deadline(context: Any) -> float | None:
+    """Until when a throttled write may be waited for: half the invocation's remaining time."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return time.monotonic() + float(remaining()) / 1000 * WAIT_SHARE
+
+
+def summary_store(until: float | None = None) -> DynamoSummaryStore:
+    """The summary table with its applied-marker table; throttled writes are waited for ``until``."""
     s = settings()
     return DynamoSummaryStore(
-        client("dynamodb"), s.require("summary_table"), s.require("applied_table"), s.marker_ttl_seconds
+        client("dynamodb"),
+        s.require("summary_table"),
+        s.require("applied_table"),
+        s.marker_ttl_seconds,
+        backoff=Backoff(deadline=until),
     )
 
 
-def stream_sink() -> DeltaSink:
+def stream_sink(until: float | None = None) -> DeltaSink:
     """Pattern 1 writes summaries; pattern 2 publishes deltas to the buffer queue."""
     s = settings()
     if s.mode == "queue":
         return QueuePublisher(client("sqs"), s.require("buffer_queue_url"))
-    return summary_store()
+    return summary_store(until)
 
 
 def poison_sink() -> PoisonSink | None:

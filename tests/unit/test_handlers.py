@@ -135,17 +135,20 @@ def failed_ids(response: dict[str, Any]) -> list[str]:
 class ThrottleAccount:
     """A DynamoDB client whose writes for one account are throttled while ``active``."""
 
-    def __init__(self, client: Any, account: str) -> None:
+    def __init__(self, client: Any, account: str, times: int | None = None) -> None:
         self._client = client
         self.account = account
         self.active = True
+        self.times = times  # None: while active
+        self.refused = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
 
     def transact_write_items(self, **kwargs: Any) -> Any:
         key = kwargs["TransactItems"][0]["Update"]["Key"]["accountId"]["S"]
-        if self.active and key == self.account:
+        if self.active and key == self.account and (self.times is None or self.refused < self.times):
+            self.refused += 1
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "TransactWriteItems")
         return self._client.transact_write_items(**kwargs)
 
@@ -237,6 +240,30 @@ def test_a_batch_throttled_whole_is_reported_whole_not_raised(stack: Stack) -> N
         assert failed_ids(stream_handler(records)) == [r["dynamodb"]["SequenceNumber"] for r in records]
     finally:
         runtime.client = original  # type: ignore[assignment]
+
+
+@dataclass
+class TimedContext(Context):
+    """A context with the time left, as Lambda gives it."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 2000
+
+
+def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(stack: Stack) -> None:
+    throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-1", times=2)
+    runtime.client.cache_clear()
+    original = runtime.client
+    runtime.client = lambda service: throttled if service == "dynamodb" else original(service)  # type: ignore[assignment]
+    try:
+        stack.put("acc-1", "t1", "credit", "3.00")
+        from ledger_aggregator.handlers import stream
+
+        assert failed_ids(stream.handler({"Records": stack.new_records()}, TimedContext())) == []
+        assert throttled.refused == 2
+    finally:
+        runtime.client = original  # type: ignore[assignment]
+    assert summaries(stack.dynamodb) == stack.expected()
 
 
 def test_pattern_2_goes_stream_to_queue_to_summary_and_all_ten_messages_of_a_batch_count(

@@ -8,9 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ledger_aggregator.adapters.dynamodb import RECORDS_PER_WRITE, DynamoSummaryStore
+from ledger_aggregator.adapters.dynamodb import RECORDS_PER_WRITE, Backoff, DynamoSummaryStore
 from ledger_aggregator.domain import coalesce, parse_batch
 from tests.support.aws import APPLIED, SUMMARY, create_tables
 from tests.support.ledger import Ledger, image
@@ -80,3 +81,48 @@ def test_a_marker_written_behind_the_reads_back_is_still_caught_by_the_condition
     (result,) = blind.apply(deltas)
     assert (result.applied, result.duplicates) == (1, 1)
     assert summary(dynamodb, "acc")["credits"]["N"] == "10"
+
+
+class ThrottledFor:
+    """A client whose first ``times`` transactions are refused for capacity."""
+
+    def __init__(self, client: Any, times: int) -> None:
+        self._client = client
+        self.left = times
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        if self.left:
+            self.left -= 1
+            reasons = [{"Code": "ProvisionedThroughputExceeded"}] * len(kwargs["TransactItems"])
+            error = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+            raise ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
+        return self._client.transact_write_items(**kwargs)
+
+
+def paced(client: Any, deadline: float | None, slept: list[float]) -> DynamoSummaryStore:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    backoff = Backoff(deadline=deadline, clock=lambda: now[0], sleep=sleep)
+    return DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, backoff=backoff)
+
+
+@pytest.mark.parametrize(
+    ("deadline", "ok", "pauses"),
+    [(10.0, True, [0.05, 0.1, 0.2]), (0.2, False, [0.05, 0.1]), (None, False, [])],
+)
+def test_a_throttled_write_is_waited_for_within_the_deadline_only(
+    dynamodb: Any, deadline: float | None, ok: bool, pauses: list[float]
+) -> None:
+    ledger = Ledger()
+    ledger.put(image("acc", "t1", "credit", "1.50"))
+    slept: list[float] = []
+    (result,) = paced(ThrottledFor(dynamodb, 3), deadline, slept).apply(coalesce(parse_batch(ledger.records).changes))
+    assert (result.ok, result.throttled, slept) == (ok, not ok, pauses)
+    assert ("Item" in dynamodb.get_item(TableName=SUMMARY, Key={"accountId": {"S": "acc"}})) == ok

@@ -44,6 +44,33 @@ class _Throttled(Exception):
 
 
 @dataclass(slots=True)
+class Backoff:
+    """Waits between attempts at a throttled write, as long as the invocation has time.
+
+    Failing a throttled delta at once costs a whole retry of the batch: an attempt of the
+    stream mapping (given up after ``retry_attempts``), or an SQS receive (the DLQ after
+    ``maxReceiveCount``) and a visibility timeout. Waiting inside the invocation paces the
+    writes to the table's capacity instead. ``deadline`` is on ``clock``; None never waits.
+    """
+
+    deadline: float | None = None
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    first: float = 0.05
+    cap: float = 1.0
+
+    def wait(self, attempt: int) -> bool:
+        """Sleep before attempt ``attempt + 1``; False (no sleep) when that would pass the deadline."""
+        if self.deadline is None:
+            return False
+        pause = min(self.cap, self.first * 2**attempt)
+        if self.clock() + pause > self.deadline:
+            return False
+        self.sleep(pause)
+        return True
+
+
+@dataclass(slots=True)
 class _Progress:
     applied: int = 0
     duplicates: int = 0
@@ -59,13 +86,16 @@ class DynamoSummaryStore:
         summary_table: str,
         applied_table: str,
         marker_ttl_seconds: int,
+        *,
         clock: Callable[[], float] = time.time,
+        backoff: Backoff | None = None,
     ) -> None:
         self._client = client
         self._summary_table = summary_table
         self._applied_table = applied_table
         self._marker_ttl = marker_ttl_seconds
         self._clock = clock
+        self._backoff = backoff or Backoff()
 
     def apply(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
         """Apply each delta once; after a throttled delta the rest are left for the retry."""
@@ -84,7 +114,7 @@ class DynamoSummaryStore:
         progress.duplicates = len(delta.changes) - (len(remaining.changes) if remaining else 0)
         try:
             for part in chunked(remaining, RECORDS_PER_WRITE) if remaining else ():
-                self._write(part, progress)
+                self._write_paced(part, progress)
         except _Throttled as error:
             return self._result(delta, progress, f"throttled: {error}", throttled=True)
         except ClientError as error:
@@ -94,6 +124,18 @@ class DynamoSummaryStore:
     @staticmethod
     def _result(delta: Delta, p: _Progress, error: str | None, throttled: bool = False) -> ApplyResult:
         return ApplyResult(delta.account_id, p.applied, p.duplicates, p.writes, error, throttled)
+
+    def _write_paced(self, part: Delta, progress: _Progress) -> None:
+        """Write one part, waiting and trying again while throttled, as the backoff allows."""
+        attempt = 0
+        while True:
+            try:
+                self._write(part, progress)
+                return
+            except _Throttled:
+                if not self._backoff.wait(attempt):
+                    raise
+                attempt += 1
 
     def _write(self, part: Delta, progress: _Progress) -> None:
         pending: Delta | None = part

@@ -26,7 +26,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Apply a batch of delta messages; undecodable ones fail and reach the DLQ by redrive."""
     changes, poison = queue_items(event.get("Records", []))
-    outcome = project(changes, poison, runtime.summary_store(), None, "queue")
+    outcome = project(changes, poison, runtime.summary_store(runtime.deadline(context)), None, "queue")
     record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison)
     return partial_response(event, context, processor, outcome.failed_items, _message_id)
 

@@ -27,7 +27,8 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Project one stream batch; report the records not yet reflected as batch item failures."""
     changes, poison = stream_items(event.get("Records", []))
-    outcome = project(changes, poison, runtime.stream_sink(), runtime.poison_sink(), "stream")
+    sink = runtime.stream_sink(runtime.deadline(context))
+    outcome = project(changes, poison, sink, runtime.poison_sink(), "stream")
     record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison)
     return partial_response(event, context, processor, outcome.failed_items, _event_id)
 

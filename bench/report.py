@@ -43,7 +43,7 @@ from sandbox.stack import ROOT, Stack
 DEFAULT_FAULTS = "throttle=10wcu,dup=0.1,seed=7"
 QUIET_SECONDS = 20
 PRODUCT_HANDLER = "ledger_aggregator.handlers.stream.handler"
-SETTLE_LIMIT = 300
+SETTLE_LIMIT = 600
 
 
 @dataclass

@@ -109,7 +109,7 @@ def paced(client: Any, deadline: float | None, slept: list[float]) -> DynamoSumm
         slept.append(seconds)
         now[0] += seconds
 
-    backoff = Backoff(deadline=deadline, clock=lambda: now[0], sleep=sleep)
+    backoff = Backoff(deadline=deadline, clock=lambda: now[0], sleep=sleep, jitter=lambda ceiling: ceiling)
     return DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, backoff=backoff)
 
 

@@ -10,9 +10,10 @@ marker exists is dropped from the delta and the rest is written again. See
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -50,12 +51,15 @@ class Backoff:
     Failing a throttled delta at once costs a whole retry of the batch: an attempt of the
     stream mapping (given up after ``retry_attempts``), or an SQS receive (the DLQ after
     ``maxReceiveCount``) and a visibility timeout. Waiting inside the invocation paces the
-    writes to the table's capacity instead. ``deadline`` is on ``clock``; None never waits.
+    writes to the table's capacity instead. The pause is drawn at random up to the doubled
+    ceiling ("full jitter"), so that writers sharing the table take turns instead of one of
+    them always finding the capacity spent. ``deadline`` is on ``clock``; None never waits.
     """
 
     deadline: float | None = None
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[float], float] = field(default=lambda ceiling: random.uniform(0, ceiling))
     first: float = 0.05
     cap: float = 1.0
 
@@ -63,7 +67,7 @@ class Backoff:
         """Sleep before attempt ``attempt + 1``; False (no sleep) when that would pass the deadline."""
         if self.deadline is None:
             return False
-        pause = min(self.cap, self.first * 2**attempt)
+        pause = self.jitter(min(self.cap, self.first * 2**attempt))
         if self.clock() + pause > self.deadline:
             return False
         self.sleep(pause)

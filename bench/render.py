@@ -114,6 +114,8 @@ def _markdown(runs: list[Run], spec: str) -> list[str]:
         "Written by `make bench-report` (`bench/report.py`) in the local account. Each contender got the same",
         f"burst of {runs[0].transactions:,} transactions (credits of 1.00) written into the details table",
         f"(BatchWriteItem, the rows the API writes), with faults `{spec}` on the summary table.",
+        "A run ends when every summary is exact, when nothing has run for 20 s with the buffer queue",
+        "empty, or after 10 minutes. The functions and mappings have the module's defaults.",
         "Times on this machine are noisy: read the counts and ratios, not the seconds.",
         "",
         "## Headline",
@@ -141,10 +143,9 @@ def _headline(by_name: dict[str, Run]) -> list[str]:
         wrong = naive.lost + naive.double_counted
         lines.append(
             f"* The naive baseline got {wrong:,} of {naive.transactions:,} transactions wrong "
-            f"({naive.lost:,} lost for good, {naive.double_counted:,} double-counted). Pattern 1 double-counted "
-            f"{one.double_counted} and left {one.lost} out, {one.given_up} of them given up to the stream DLQ "
-            f"where `dlq replay` recovers them"
-            + (f"; pattern 2 double-counted {two.double_counted} and left {two.lost} out." if two else ".")
+            f"({naive.lost:,} lost for good, {naive.double_counted:,} double-counted). "
+            + "; ".join(_wrong(r) for r in (one, two) if r)
+            + "."
         )
         ratio = naive.write_units.get("summary", 0) / max(1, one.write_units.get("summary", 0))
         lines.append(f"* Summary write units: the naive baseline spent {ratio:.1f}x what pattern 1 spent.")
@@ -166,7 +167,7 @@ def _rows(runs: list[Run]) -> list[str]:
         return f"| {label} | " + " | ".join(values) + " |"
 
     def exact(run: Run) -> str:
-        return f"{run.time_to_exact:.1f} s" if run.time_to_exact is not None else "never (went quiet wrong)"
+        return f"{run.time_to_exact:.1f} s" if run.time_to_exact is not None else "not exact when the run ended"
 
     return [
         row("transactions missing from the summaries at the end", [f"{r.lost:,}" for r in runs]),
@@ -225,3 +226,10 @@ def _header(label: str, runs: list[Run]) -> list[str]:
         f"| {label} | " + " | ".join(r.name for r in runs) + " |",
         "| --- | " + " | ".join("---" for _ in runs) + " |",
     ]
+
+
+def _wrong(run: Run) -> str:
+    text = f"{run.name.capitalize()} double-counted {run.double_counted} and was missing {run.lost}"
+    if run.given_up:
+        text += f" ({run.given_up} records given up to the stream DLQ, where `dlq replay` recovers them)"
+    return text

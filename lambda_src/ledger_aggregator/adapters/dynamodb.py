@@ -52,9 +52,10 @@ class Backoff:
     stream mapping (given up after ``retry_attempts``), or an SQS receive (the DLQ after
     ``maxReceiveCount``) and a visibility timeout. Waiting inside the invocation paces the
     writes to the table's capacity instead. The pause is drawn at random up to the doubled
-    ceiling ("full jitter"), and the ceiling stays low (250 ms), so that writers sharing the
-    table take turns: with a 1 s ceiling, a writer that had waited long lost every race to
-    one that had just written (seen in the bench report, 10 WCU, two writers).
+    ceiling ("full jitter"), and the ceiling stays low (100 ms), so that writers sharing the
+    table take turns: with a ceiling of 1 s or 250 ms, a writer that had waited long asked
+    less often and lost most races to one that had just written (seen in the bench report,
+    10 WCU, two writers: a message left for the visibility timeout).
     ``deadline`` is on ``clock``; None never waits.
     """
 
@@ -63,7 +64,7 @@ class Backoff:
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[float], float] = field(default=lambda ceiling: random.uniform(0, ceiling))
     first: float = 0.05
-    cap: float = 0.25
+    cap: float = 0.1
 
     def wait(self, attempt: int) -> bool:
         """Sleep before attempt ``attempt + 1``; False (no sleep) when that would pass the deadline."""

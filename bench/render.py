@@ -144,12 +144,18 @@ def _headline(by_name: dict[str, Run]) -> list[str]:
         lines.append(
             f"* The naive baseline got {wrong:,} of {naive.transactions:,} transactions wrong "
             f"({naive.lost:,} lost for good, {naive.double_counted:,} double-counted). "
-            + "; ".join(_wrong(r) for r in (one, two) if r)
+            + _sentence("; ".join(_wrong(r) for r in (one, two) if r))
             + "."
         )
         ratio = naive.write_units.get("summary", 0) / max(1, one.write_units.get("summary", 0))
         lines.append(f"* Summary write units: the naive baseline spent {ratio:.1f}x what pattern 1 spent.")
     if one and two:
+        lines.append(
+            f"* Peak stream iterator age: pattern 1 {one.peak_stream_age:.1f} s, pattern 2 {two.peak_stream_age:.1f} s "
+            f"({one.peak_stream_age / max(two.peak_stream_age, 0.1):.0f}x lower): with the queue, the stream side "
+            f"keeps up while the summary table is held back "
+            f"(pattern 2's queue age peaked at {two.peak_queue_age:.1f} s)."
+        )
         lines.append(
             f"* Function errors: pattern 1 {one.function_errors}, pattern 2 {two.function_errors} "
             f"(throttled summary writes: {one.throttled} and {two.throttled})."
@@ -229,7 +235,11 @@ def _header(label: str, runs: list[Run]) -> list[str]:
 
 
 def _wrong(run: Run) -> str:
-    text = f"{run.name.capitalize()} double-counted {run.double_counted} and was missing {run.lost}"
+    text = f"{run.name} double-counted {run.double_counted} and was missing {run.lost}"
     if run.given_up:
         text += f" ({run.given_up} records given up to the stream DLQ, where `dlq replay` recovers them)"
     return text
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]

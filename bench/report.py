@@ -247,7 +247,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--faults", default=DEFAULT_FAULTS, help="the injected faults, as for make demo")
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    parser.add_argument("--render", action="store_true", help="only rewrite the report from <out>/benchmark.json")
     args = parser.parse_args(argv)
+    if args.render:
+        from bench.render import write_report
+
+        saved = json.loads((args.out / "benchmark.json").read_text())
+        print(write_report([Run(**r) for r in saved["runs"]], saved["faults"], args.out))
+        return 0
     faults.Faults.parse(args.faults)  # a bad spec fails before anything starts
 
     def say(text: str) -> None:
@@ -280,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.render import write_report  # matplotlib is imported only to draw
 
     path = write_report(runs, args.faults, args.out)
-    (args.out / "benchmark.json").write_text(json.dumps([asdict(r) for r in runs], indent=1) + "\n")
+    saved = {"faults": args.faults, "runs": [asdict(r) for r in runs]}
+    (args.out / "benchmark.json").write_text(json.dumps(saved, indent=1) + "\n")
     say(f"report written: {path.relative_to(ROOT)}")
     return 0
 

@@ -30,7 +30,7 @@ from ..adapters.sqs import SqsPoisonSink
 from ..config import DEFAULT_MARKER_TTL_SECONDS
 from .dlq import Replayer, held
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
-from .reconcile import Progress, reconcile
+from .reconcile import Progress, describe_totals, reconcile
 from .streams import StreamTail
 
 
@@ -106,7 +106,9 @@ class Ops:
         if result.status == "unchanged":
             return
         note = f", {result.in_flight} record(s) in flight" if result.in_flight else ""
-        print(f"{result.account_id}: {result.status} (was {result.before}, now {result.after}{note})")
+        before = describe_totals(result.before) if result.before else "no summary"
+        after = describe_totals(result.after) if result.after else "unchanged"
+        print(f"{result.account_id}: {result.status} (was {before}; now {after}{note})")
 
     def queues(self, which: str | None) -> list[tuple[str, str]]:
         """The DLQs of the stack as (name, url), optionally only one of them."""
@@ -131,7 +133,7 @@ class Ops:
         )
         poison = SqsPoisonSink(sqs, self.outputs["stream_dlq_url"])
         replayer = Replayer(sqs, boto3.client("dynamodbstreams"), store, poison, self.exact)
-        kept = 0
+        kept = replayed = 0
         for name, url in self.queues(which):
             with held(sqs, name, url) as holding:
                 for entry in tqdm(holding.entries, desc=f"replay {name}", file=sys.stderr, disable=self.quiet):
@@ -139,7 +141,9 @@ class Ops:
                     if result.status == "applied":
                         holding.deleted.add(entry.message_id)
                     kept += result.status == "kept"
+                    replayed += result.status == "applied"
                     print(f"{name} {entry.kind} {entry.summary}: {result.status} ({result.detail})")
+        print(f"{replayed} message(s) replayed, {kept} kept")
         return 1 if kept else 0
 
 

@@ -23,11 +23,12 @@ class Difference:
 
     def describe(self) -> str:
         """One line for a person."""
-        got = "no summary" if self.actual is None else _totals(self.actual)
-        return f"{self.account_id}: expected {_totals(self.expected)}, summary has {got}"
+        got = "no summary" if self.actual is None else describe_totals(self.actual)
+        return f"{self.account_id}: expected {describe_totals(self.expected)}, summary has {got}"
 
 
-def _totals(t: Totals) -> str:
+def describe_totals(t: Totals) -> str:
+    """Totals in words, for a person."""
     return f"credits {t.credits} debits {t.debits} count {t.count}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import boto3
 import pytest
 
 from ledger_aggregator.domain import Totals
@@ -80,3 +81,20 @@ def test_the_cli_exits_non_zero_on_differences(
     assert "a: expected credits 5 debits 0 count 1, summary has no summary" in capsys.readouterr().out
     summary(dynamodb, "a", "5", "0", 1)
     assert main(["--outputs", str(outputs), "reconcile", "--account", "a"]) == 0
+
+
+def test_rebuild_refuses_while_the_buffer_dlq_holds_deltas(
+    dynamodb: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="buffer-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    outputs = tmp_path / "outputs.json"
+    tables = {f"{k}_table": {"name": n} for k, n in (("details", DETAILS), ("summary", SUMMARY), ("applied", APPLIED))}
+    terraform = {**tables, "buffer_dlq_url": url, "details_stream_arn": "arn:unused"}
+    outputs.write_text(json.dumps({"region": "eu-west-1", "terraform": terraform}))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
+    assert main(["--outputs", str(outputs), "--quiet", "rebuild"]) == 2
+    assert "the buffer DLQ holds 1 message(s)" in capsys.readouterr().err

@@ -8,7 +8,7 @@
 The stack is found in .sandbox/outputs.json when a local sandbox is up (or the file
 given with --outputs), else in `terraform output` of the current folder; credentials
 and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
-found or work left undone, 2 usage.
+found or work left undone, 2 usage or refused (rebuild while the buffer DLQ holds messages).
 """
 
 from __future__ import annotations
@@ -89,7 +89,16 @@ class Ops:
         return not reconcile(self.dynamodb, self.tables["details"], self.tables["summary"])
 
     def rebuild(self, account: str | None, settle: float) -> int:
-        """Rewrite the summaries that differ; 1 when some account could not be settled."""
+        """Rewrite the summaries that differ; 1 when some account could not be settled, 2 when refused."""
+        waiting = self._buffer_dlq_depth()
+        if waiting:
+            print(
+                f"rebuild: the buffer DLQ holds {waiting} message(s); replay them first (dlq replay --queue buffer). "
+                "A delta older than the stream's 24-hour retention is counted as applied by rebuild, "
+                "so replaying it afterwards would count it twice.",
+                file=sys.stderr,
+            )
+            return 2
         tick, close = self.bar("rebuild: reading", self.tables["details"])
         stream_tail = StreamTail(boto3.client("dynamodbstreams"), self.outputs["details_stream_arn"], tick)
         results = Rebuilder(self.dynamodb, stream_tail, self.tables, settle, tick).run(account, report=self._rebuilt)
@@ -100,6 +109,15 @@ class Ops:
         rewritten = sum(r.status == "rewritten" for r in results)
         print(f"{len(results)} account(s): {rewritten} rewritten, {len(left)} left to try again")
         return 1 if left else 0
+
+    def _buffer_dlq_depth(self) -> int:
+        url = self.outputs.get("buffer_dlq_url")
+        if not url:
+            return 0
+        sqs: Any = boto3.client("sqs")
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        attributes: dict[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes.get(name, "0")) for name in names)
 
     @staticmethod
     def _rebuilt(result: Rebuilt) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -206,12 +207,21 @@ def test_poison_records_reach_the_dlq_with_their_reason_and_the_rest_is_applied(
     assert {p["record"]["dynamodb"]["Keys"]["transactionId"]["S"] for p in parked} == {"bad", "t2"}
 
 
-def test_throttled_summary_writes_fail_their_records_and_a_retry_makes_them_exact(stack: Stack) -> None:
-    throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-2")
+@contextmanager
+def dynamodb_through(client: Any) -> Iterator[None]:
+    """The handlers' DynamoDB calls go through ``client`` while the block runs."""
     runtime.client.cache_clear()
     original = runtime.client
-    runtime.client = lambda service: throttled if service == "dynamodb" else original(service)  # type: ignore[assignment]
+    runtime.client = lambda service: client if service == "dynamodb" else original(service)  # type: ignore[assignment]
     try:
+        yield
+    finally:
+        runtime.client = original  # type: ignore[assignment]
+
+
+def test_throttled_summary_writes_fail_their_records_and_a_retry_makes_them_exact(stack: Stack) -> None:
+    throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-2")
+    with dynamodb_through(throttled):
         for i in range(9):
             stack.put(f"acc-{1 + i % 2}", f"t{i}", "credit", "1.01")
         records = stack.new_records()
@@ -222,24 +232,17 @@ def test_throttled_summary_writes_fail_their_records_and_a_retry_makes_them_exac
         sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
         lowest = min(sequences.index(s) for s in first)
         assert failed_ids(stream_handler(records[lowest:])) == []  # Lambda resumes from the lowest failure
-    finally:
-        runtime.client = original  # type: ignore[assignment]
     assert summaries(stack.dynamodb) == stack.expected()
 
 
 def test_a_batch_throttled_whole_is_reported_whole_not_raised(stack: Stack) -> None:
     """Raising would be a function error, and the mapping would bisect the batch to single records."""
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-2")
-    runtime.client.cache_clear()
-    original = runtime.client
-    runtime.client = lambda service: throttled if service == "dynamodb" else original(service)  # type: ignore[assignment]
-    try:
+    with dynamodb_through(throttled):
         for i in range(3):
             stack.put("acc-2", f"t{i}", "credit", "1.01")
         records = stack.new_records()
         assert failed_ids(stream_handler(records)) == [r["dynamodb"]["SequenceNumber"] for r in records]
-    finally:
-        runtime.client = original  # type: ignore[assignment]
 
 
 @dataclass
@@ -252,17 +255,12 @@ class TimedContext(Context):
 
 def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(stack: Stack) -> None:
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-1", times=2)
-    runtime.client.cache_clear()
-    original = runtime.client
-    runtime.client = lambda service: throttled if service == "dynamodb" else original(service)  # type: ignore[assignment]
-    try:
+    with dynamodb_through(throttled):
         stack.put("acc-1", "t1", "credit", "3.00")
         from ledger_aggregator.handlers import stream
 
         assert failed_ids(stream.handler({"Records": stack.new_records()}, TimedContext())) == []
         assert throttled.refused == 2
-    finally:
-        runtime.client = original  # type: ignore[assignment]
     assert summaries(stack.dynamodb) == stack.expected()
 
 

@@ -12,19 +12,25 @@ against the integration's status code; renders the response template with
 ``$context.responseOverride``; and answers validation, authorization and media
 type errors through the gateway responses.
 
+Each stage's configuration is loaded once per deployment, as AWS serves a stage's
+deployment snapshot: a request reads the stage's current deployment id from the
+emulator's in-process state, and a new id (a redeploy) loads the API again.
+DynamoDB calls go to the emulator over a pool of kept-alive connections, and the
+gateway itself keeps client connections alive (HTTP/1.1), as AWS's endpoints do.
+
 Not emulated: stage throttling and usage plans, IAM authorization of the
 integration role (moto does not enforce IAM), Lambda or HTTP integrations.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import queue
 import re
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,7 +39,10 @@ from typing import Any
 
 import boto3
 import jsonschema
+from moto.apigateway.exceptions import NotFoundException as ApiNotFound
+from moto.apigateway.models import apigateway_backends
 
+from .lambdas import ACCOUNT
 from .vtl import Request, render
 
 JSON = "application/json"
@@ -92,22 +101,32 @@ class Gateway:
         )
         self._cache: dict[tuple[str, str], _Api] = {}
         self._lock = threading.Lock()
+        self._pool: queue.SimpleQueue[http.client.HTTPConnection] = queue.SimpleQueue()
+        self.loads = 0  # how many times an API's configuration was loaded (a test counts redeploys)
 
     # -- loading what is deployed -------------------------------------------------------------
 
-    def _api(self, api_id: str, stage: str) -> _Api | None:
+    def _deployed(self, api_id: str, stage: str) -> tuple[str, dict[str, str]] | None:
+        """The stage's deployment id and variables, from the emulator's state (no request)."""
         try:
-            described = self._client.get_stage(restApiId=api_id, stageName=stage)
-        except self._client.exceptions.NotFoundException:
+            described = apigateway_backends[ACCOUNT][self._region].get_stage(api_id, stage)
+        except ApiNotFound:
             return None
-        deployment = described.get("deploymentId", "")
+        return str(described.deployment_id or ""), dict(described.variables or {})
+
+    def _api(self, api_id: str, stage: str) -> _Api | None:
+        deployed = self._deployed(api_id, stage)
+        if deployed is None:
+            return None
+        deployment, variables = deployed
         with self._lock:
             cached = self._cache.get((api_id, stage))
             if cached and cached.deployment == deployment:
                 return cached
-        api = self._load(api_id, stage, deployment, described.get("variables") or {})
+        api = self._load(api_id, stage, deployment, variables)
         with self._lock:
             self._cache[(api_id, stage)] = api
+            self.loads += 1
         return api
 
     def _load(self, api_id: str, stage: str, deployment: str, variables: dict[str, str]) -> _Api:
@@ -255,22 +274,36 @@ class Gateway:
         if not match:
             return 500, json.dumps({"message": f"integration not emulated: {uri}"})
         region, action = match.groups()
-        request = urllib.request.Request(
-            self._endpoint + "/",
-            data=body.encode(),
-            method="POST",
-            headers={
-                "Content-Type": "application/x-amz-json-1.0",
-                "X-Amz-Target": f"DynamoDB_20120810.{action}",
-                "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/dynamodb/aws4_request, "
-                "SignedHeaders=host, Signature=local",
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return answer.status, answer.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": f"DynamoDB_20120810.{action}",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=local",
+        }
+        for attempt in (1, 2):  # a pooled connection the server has closed is replaced, once
+            connection = self._connection(fresh=attempt == 2)
+            try:
+                connection.request("POST", "/", body=body.encode(), headers=headers)
+                answer = connection.getresponse()
+                status, text = answer.status, answer.read().decode()
+            except (http.client.HTTPException, ConnectionError):
+                connection.close()
+                if attempt == 2:
+                    raise
+                continue
+            self._pool.put(connection)
+            return status, text
+        raise AssertionError("unreachable")
+
+    def _connection(self, fresh: bool) -> http.client.HTTPConnection:
+        """A kept-alive connection to the emulator from the pool, or a new one."""
+        if not fresh:
+            try:
+                return self._pool.get_nowait()
+            except queue.Empty:
+                pass
+        target = urllib.parse.urlsplit(self._endpoint)
+        return http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
 
     @staticmethod
     def _select(responses: dict[str, dict[str, Any]], status: int) -> dict[str, Any] | None:
@@ -349,6 +382,8 @@ def _json_type(value: Any) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     gateway: Gateway
+    protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no delayed-ACK stall between them
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

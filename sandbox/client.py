@@ -1,11 +1,15 @@
-"""An HTTP client for the ledger API, signing with SigV4 (execute-api) as AWS_IAM requires."""
+"""An HTTP client for the ledger API, signing with SigV4 (execute-api) as AWS_IAM requires.
+
+Like an AWS SDK client, it resolves credentials once and keeps its connections alive
+(one per thread), so that a load of many requests measures the server, not the client.
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
-import urllib.error
+import threading
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +35,8 @@ class LedgerClient:
         self.base_url = base_url.rstrip("/")
         self._region = region
         self._sign = sign
+        self._credentials: Any = None
+        self._local = threading.local()
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Response:
         """Send a request; ``body`` is sent as JSON unless it is already a string."""
@@ -39,17 +45,38 @@ class LedgerClient:
         url = self.base_url + path
         if self._sign:
             signed = AWSRequest(method=method, url=url, data=data or "", headers=all_headers)
-            credentials = boto3.Session().get_credentials()
-            if credentials is None:
-                raise RuntimeError("no AWS credentials to sign the request with")
-            SigV4Auth(credentials, "execute-api", self._region).add_auth(signed)
+            SigV4Auth(self._resolved_credentials(), "execute-api", self._region).add_auth(signed)
             all_headers = dict(signed.headers.items())
-        raw = urllib.request.Request(url, data=data.encode() if data else None, method=method, headers=all_headers)
-        try:
-            with urllib.request.urlopen(raw, timeout=30) as answer:
-                return _response(answer.status, answer.read().decode(), dict(answer.headers.items()))
-        except urllib.error.HTTPError as error:
-            return _response(error.code, error.read().decode(), dict(error.headers.items()))
+        target = urllib.parse.urlsplit(url)
+        path = target.path + (f"?{target.query}" if target.query else "")
+        payload = data.encode() if data else None
+        for attempt in (1, 2):  # a kept-alive connection the server closed is opened again, once
+            connection = self._connection(target, fresh=attempt == 2)
+            try:
+                connection.request(method, path, body=payload, headers=all_headers)
+                answer = connection.getresponse()
+                return _response(answer.status, answer.read().decode(), dict(answer.getheaders()))
+            except (http.client.HTTPException, ConnectionError):
+                connection.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _resolved_credentials(self) -> Any:
+        if self._credentials is None:
+            self._credentials = boto3.Session().get_credentials()
+            if self._credentials is None:
+                raise RuntimeError("no AWS credentials to sign the request with")
+        return self._credentials
+
+    def _connection(self, target: urllib.parse.SplitResult, fresh: bool) -> http.client.HTTPConnection:
+        """This thread's connection to the API's host, opened when there is none (or ``fresh``)."""
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None or fresh:
+            kind = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
+            connection = kind(target.netloc, timeout=30)
+            self._local.connection = connection
+        return connection
 
     def post_transaction(self, account: str, body: Any) -> Response:
         """POST /accounts/{account}/transactions."""

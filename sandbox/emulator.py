@@ -16,6 +16,9 @@ the Terraform modules or the Lambda package do.
   summary table, off unless the account is started with faults.
 * Metering (``sandbox.metering``): DynamoDB write units per table and SQS requests,
   counted for the benchmark's cost model; nothing is changed.
+* moto's server finds the backend of every request by walking its own package
+  folder (``list_of_moto_modules``) and matching every service's URL patterns, under
+  one lock; the answer depends only on the host, so it is remembered per host.
 * moto delivers DynamoDB stream records and SQS messages to mapped functions
   itself, synchronously, and drops them when the function cannot run (no Docker).
   The local account runs event source mappings itself (``sandbox.esm``), so
@@ -38,6 +41,7 @@ import moto.dynamodb.models.table as dynamodb_tables
 import moto.sqs.models as sqs_models
 from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledException
 from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
 
 from . import faults, metering
@@ -276,6 +280,20 @@ def _sqs_metering() -> None:
     backend.delete_message_batch = counted("DeleteMessageBatch", backend.delete_message_batch, always)  # type: ignore[method-assign]
 
 
+def _backend_per_host_remembered() -> None:
+    """Remember which backend serves a host: moto works it out again, from the filesystem, per request."""
+    dispatcher = DomainDispatcherApplication
+    find = dispatcher.get_backend_for_host
+    known: dict[str | None, Any] = {}
+
+    def remembered(self: Any, host: str | None) -> Any:
+        if host not in known:
+            known[host] = find(self, host)
+        return known[host]
+
+    dispatcher.get_backend_for_host = remembered  # type: ignore[method-assign]
+
+
 @functools.cache
 def patch_moto() -> None:
     """Apply the fidelity patches and the fault hooks (once per process)."""
@@ -287,6 +305,7 @@ def patch_moto() -> None:
     _isolated_writes()
     _reordering_delays()
     _sqs_metering()
+    _backend_per_host_remembered()
 
 
 def free_port() -> int:

@@ -11,26 +11,50 @@ to behave as AWS does:
 * ``$util.base64Decode`` returns a string, not bytes;
 * ``$input.params(name)`` returns a plain string, so Java string methods such
   as ``matches`` work on it.
+
+Two caches keep the rendering fast without changing it: JSONPath expressions are
+parsed once per expression text (``jsonpath_rw`` builds its PLY parse tables on every
+``parse`` call), and templates are compiled once per template text. Both are keyed
+by the text itself, so a redeployed template is a new key, never a stale entry.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
+import airspeed
 import airspeed.operators
-from jsonpath_rw import parse as parse_jsonpath
+import jsonpath_rw
+from localstack.services.apigateway.next_gen.execute_api import template_mapping
 from localstack.services.apigateway.next_gen.execute_api.template_mapping import (
     ApiGatewayVtlTemplate,
     VelocityInput,
     VelocityUtilApiGateway,
 )
+from localstack.utils.aws import templating
 
 # Java's Map has containsKey; API Gateway templates can call it on $input.path('$').
 airspeed.operators.__additional_methods__[dict].setdefault("containsKey", lambda self, key: key in self)
+
+parse_jsonpath = functools.lru_cache(maxsize=1024)(jsonpath_rw.parse)
+setattr(template_mapping, "parse", parse_jsonpath)  # noqa: B010 - $input.path in LocalStack's VelocityInput
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str) -> airspeed.Template:
+    """A template compiled once; rendering never changes it, so one copy serves every thread."""
+    template = airspeed.Template(text)
+    template.ensure_compiled()
+    return template
+
+
+setattr(templating, "airspeed", SimpleNamespace(Template=_compiled))  # noqa: B010 - LocalStack's render_vtl
 
 _SHORT_ESCAPES = {"\b": "\\b", "\n": "\\n", "\t": "\\t", "\f": "\\f", "\r": "\\r"}
 _CHAR_ESCAPES = {"'": "\\'", '"': '\\"', "\\": "\\\\", "/": "\\/"}

@@ -48,6 +48,7 @@ from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledExcep
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
+from moto.sqs.exceptions import ReceiptHandleIsInvalid
 
 from . import faults, metering
 
@@ -317,7 +318,7 @@ def _sqs_independent_of_depth() -> None:
                 self.pending_messages.discard(message)
                 self.deleted_messages.update(message.all_receipt_handles)
                 return
-        raise sqs_models.ReceiptHandleIsInvalid()
+        raise ReceiptHandleIsInvalid()
 
     queue_class.messages = property(shown)  # type: ignore[assignment,method-assign]
     queue_class.approximate_number_of_messages_delayed = property(delayed)  # type: ignore[assignment,method-assign]

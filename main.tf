@@ -10,6 +10,7 @@ locals {
     timeout_seconds      = var.functions.timeout_seconds
     reserved_concurrency = var.functions.reserved_concurrency
     log_retention_days   = var.functions.log_retention_days
+    tracing              = var.functions.tracing
   }
   marker_ttl_seconds = var.functions.marker_ttl_days * 86400
 }

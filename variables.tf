@@ -81,6 +81,7 @@ variable "functions" {
     reserved_concurrency = optional(number)
     log_retention_days   = optional(number, 30)
     marker_ttl_days      = optional(number, 15)
+    tracing              = optional(bool, true)
   })
   default  = {}
   nullable = false

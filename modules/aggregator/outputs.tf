@@ -26,3 +26,8 @@ output "event_source_mapping_uuid" {
   description = "UUID of the stream event source mapping."
   value       = aws_lambda_event_source_mapping.stream.uuid
 }
+
+output "function_tracing" {
+  description = "X-Ray tracing of the function: mode, and the POWERTOOLS_TRACE_DISABLED value."
+  value       = module.function.tracing
+}

@@ -25,3 +25,8 @@ output "log_group_name" {
   description = "Log group of the writer function."
   value       = module.function.log_group_name
 }
+
+output "function_tracing" {
+  description = "X-Ray tracing of the function: mode, and the POWERTOOLS_TRACE_DISABLED value."
+  value       = module.function.tracing
+}

@@ -28,6 +28,7 @@ variable "function" {
     timeout_seconds      = number
     reserved_concurrency = optional(number)
     log_retention_days   = number
+    tracing              = optional(bool, true)
   })
 }
 

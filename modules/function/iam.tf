@@ -16,11 +16,14 @@ data "aws_iam_policy_document" "runtime" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
-  statement {
-    sid     = "Tracing"
-    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    # X-Ray offers no resource-level permissions for these actions.
-    resources = ["*"]
+  dynamic "statement" {
+    for_each = var.settings.tracing ? ["xray"] : []
+    content {
+      sid     = "Tracing"
+      actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      # X-Ray offers no resource-level permissions for these actions.
+      resources = ["*"]
+    }
   }
   dynamic "statement" {
     for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]

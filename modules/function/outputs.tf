@@ -17,3 +17,11 @@ output "log_group_name" {
   description = "Log group of the function."
   value       = aws_cloudwatch_log_group.this.name
 }
+
+output "tracing" {
+  description = "X-Ray tracing mode of the function, and the POWERTOOLS_TRACE_DISABLED value its handler reads."
+  value = {
+    mode           = aws_lambda_function.this.tracing_config[0].mode
+    trace_disabled = aws_lambda_function.this.environment[0].variables["POWERTOOLS_TRACE_DISABLED"]
+  }
+}

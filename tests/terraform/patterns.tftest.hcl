@@ -112,3 +112,38 @@ run "no_alarms" {
     error_message = "alarms = null creates no alarm"
   }
 }
+
+run "tracing_on_by_default" {
+  command = plan
+
+  variables {
+    pattern = 2
+  }
+
+  assert {
+    condition     = module.aggregator.function_tracing.mode == "Active" && module.buffer[0].function_tracing.mode == "Active"
+    error_message = "X-Ray active tracing is on by default for both functions"
+  }
+  assert {
+    condition     = module.aggregator.function_tracing.trace_disabled == "false" && module.buffer[0].function_tracing.trace_disabled == "false"
+    error_message = "with tracing on, POWERTOOLS_TRACE_DISABLED is false"
+  }
+}
+
+run "tracing_off_imports_no_xray" {
+  command = plan
+
+  variables {
+    pattern   = 2
+    functions = { tracing = false }
+  }
+
+  assert {
+    condition     = module.aggregator.function_tracing.mode == "PassThrough" && module.buffer[0].function_tracing.mode == "PassThrough"
+    error_message = "functions.tracing = false turns active tracing off"
+  }
+  assert {
+    condition     = module.aggregator.function_tracing.trace_disabled == "true" && module.buffer[0].function_tracing.trace_disabled == "true"
+    error_message = "with tracing off, POWERTOOLS_TRACE_DISABLED is true, so the handlers import no X-Ray code"
+  }
+}

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from .. import runtime
 from ..projector import project, queue_items
 from ._common import partial_response, record_outcome
+from ._tracing import capture_lambda_handler
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 # A batch that failed whole (all throttled) is reported, not raised: an error would make the
 # mapping bisect it down to single records, a retry of the whole batch is what it needs.
@@ -21,7 +21,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Apply a batch of delta messages; undecodable ones fail and reach the DLQ by redrive."""

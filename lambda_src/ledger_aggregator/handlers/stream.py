@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from .. import runtime
 from ..projector import project, stream_items
 from ._common import partial_response, record_outcome
+from ._tracing import capture_lambda_handler
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 # A batch that failed whole (all throttled) is reported, not raised: an error would make the
 # mapping bisect it down to single records (each retry spending an attempt), where the whole
@@ -22,7 +22,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Project one stream batch; report the records not yet reflected as batch item failures."""

@@ -21,7 +21,7 @@ CHECKOV := .venv-checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
 
 .PHONY: help venv package test test-unit test-templates test-terraform test-integration checkov lint bench \
-        clean tf-init plan apply destroy demo sandbox soak bench-report
+        clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -87,6 +87,9 @@ lint: $(STAMP) ## terraform fmt, ruff and mypy
 
 bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test)
 	@$(PY) -m bench.aggregator
+
+bench-sandbox: package tf-init ## The local account's speed before and after (baseline revision in a worktree), one run
+	@$(PY) -m bench.sandbox
 
 demo: package tf-init ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
 	@$(PY) -m sandbox demo --pattern $(PATTERN) --faults "$(FAULTS)"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,20 +55,25 @@ def test_the_architecture_flag_selects_the_platform_wheels(built: Path, tmp_path
     assert x86_native and all("x86_64" in n for n in x86_native)
 
 
-def test_handlers_import_from_the_zip_in_a_clean_interpreter(built: Path, tmp_path: Path) -> None:
+def in_clean_interpreter(built: Path, tmp_path: Path, probe: str, tracing_disabled: str) -> Any:
+    """Run ``probe`` in a fresh isolated interpreter with the extracted zip first on its path; its JSON output."""
     with zipfile.ZipFile(built) as archive:
         archive.extractall(tmp_path / "task")
+    code = "import json, sys; sys.path.insert(0, sys.argv[1]);" + probe
+    env = {"AWS_REGION": "eu-west-1", "PATH": "/usr/bin:/bin", "POWERTOOLS_TRACE_DISABLED": tracing_disabled}
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code, str(tmp_path / "task")], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def test_handlers_import_from_the_zip_in_a_clean_interpreter(built: Path, tmp_path: Path) -> None:
     probe = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]);"
         "import ledger_aggregator.handlers.stream as s, ledger_aggregator.handlers.queue as q;"
         "import aws_lambda_powertools as p;"
         "print(json.dumps([s.__file__, q.__file__, p.__file__, callable(s.handler), callable(q.handler)]))"
     )
-    env = {"AWS_REGION": "eu-west-1", "PATH": "/usr/bin:/bin", "POWERTOOLS_TRACE_DISABLED": "true"}
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", probe, str(tmp_path / "task")], capture_output=True, text=True, env=env, check=True
-    )
-    *files, stream_ok, queue_ok = json.loads(done.stdout)
+    *files, stream_ok, queue_ok = in_clean_interpreter(built, tmp_path, probe, tracing_disabled="true")
     assert all(f.startswith(str(tmp_path / "task")) for f in files)
     assert stream_ok and queue_ok
 
@@ -77,15 +83,8 @@ def test_the_xray_sdk_is_imported_only_when_tracing_is_on(
     built: Path, tmp_path: Path, disabled: str, imports_xray: bool
 ) -> None:
     """X-Ray's SDK was ~95 ms of a 225 ms cold import, loaded even with tracing off."""
-    with zipfile.ZipFile(built) as archive:
-        archive.extractall(tmp_path / "task")
     probe = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]);"
         "import ledger_aggregator.handlers.stream, ledger_aggregator.handlers.queue;"
         "print(json.dumps('aws_xray_sdk.core' in sys.modules))"
     )
-    env = {"AWS_REGION": "eu-west-1", "PATH": "/usr/bin:/bin", "POWERTOOLS_TRACE_DISABLED": disabled}
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", probe, str(tmp_path / "task")], capture_output=True, text=True, env=env, check=True
-    )
-    assert json.loads(done.stdout) is imports_xray
+    assert in_clean_interpreter(built, tmp_path, probe, tracing_disabled=disabled) is imports_xray

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -61,18 +62,33 @@ def monthly_cost(usage: Usage, transactions: int, prices: dict[str, float]) -> f
     return transactions * per_transaction
 
 
+def arrival_rate(samples: list[tuple[float, int, int]]) -> tuple[list[float], list[float]]:
+    """Transactions accepted by the API per second, between consecutive samples."""
+    times, rates = [], []
+    for (t0, posted0, _), (t1, posted1, _) in itertools.pairwise(samples):
+        if t1 > t0:
+            times.append(t1)
+            rates.append((posted1 - posted0) / (t1 - t0))
+    return times, rates
+
+
 def plot_lag(runs: list[Run], path: Path) -> None:
-    """Transactions posted but not yet in the summaries, over time, per contender."""
+    """Transactions posted but not yet in the summaries, over time, per contender, with the arrival rate."""
     figure, axes = plt.subplots(figsize=(8, 4.5))
+    arrivals = axes.twinx()
     for run in runs:
         times = [t for t, _, _ in run.samples]
         lag = [posted - reflected for _, posted, reflected in run.samples]
-        axes.plot(times, lag, label=run.name)
+        (line,) = axes.plot(times, lag, label=f"{run.name}: lag")
+        arrivals.plot(*arrival_rate(run.samples), linestyle=":", color=line.get_color(), label=f"{run.name}: arrivals")
     axes.set_xlabel("seconds since the burst began")
     axes.set_ylabel("transactions not yet in the summaries")
-    axes.set_title("Summary lag during and after the burst")
+    arrivals.set_ylabel("transactions accepted by the API per second (dotted)")
+    axes.set_title("Summary lag during and after the burst, and the burst's arrival rate")
     axes.axhline(0, color="grey", linewidth=0.5)
-    axes.legend()
+    handles, labels = axes.get_legend_handles_labels()
+    more_handles, more_labels = arrivals.get_legend_handles_labels()
+    axes.legend(handles + more_handles, labels + more_labels, fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -112,8 +128,8 @@ def _markdown(runs: list[Run], spec: str) -> list[str]:
         "# Benchmark report: pattern 1, pattern 2 and the naive baseline",
         "",
         "Written by `make bench-report` (`bench/report.py`) in the local account. Each contender got the same",
-        f"burst of {runs[0].transactions:,} transactions (credits of 1.00) written into the details table",
-        f"(BatchWriteItem, the rows the API writes), with faults `{spec}` on the summary table.",
+        f"burst of {runs[0].transactions:,} transactions (credits of 1.00) posted through the API by",
+        f"{runs[0].api_clients} concurrent clients (signed POSTs), with faults `{spec}` on the summary table.",
         "A run ends when every summary is exact, when nothing has run for 20 s with the buffer queue",
         "empty, or after 10 minutes. The functions and mappings have the module's defaults.",
         "Times on this machine are noisy: read the counts and ratios, not the seconds.",
@@ -131,7 +147,37 @@ def _markdown(runs: list[Run], spec: str) -> list[str]:
         "",
         "![Write units against transactions](write-units.png)",
         "",
+        *_api_section(runs),
+        "",
         *_cost_section(runs),
+    ]
+    return lines
+
+
+def _api_section(runs: list[Run]) -> list[str]:
+    """The API's own throughput and latency during each burst: the local emulator's, not AWS's."""
+    lines = [
+        "## The API during the burst (local emulator, not AWS)",
+        "",
+        "Signed POSTs through the local API Gateway (SigV4 header, request validator, mapping template,",
+        "DynamoDB, response template), on this 2-core machine, which also ran the functions and the",
+        "emulator. AWS's own latency and throughput are not measured here.",
+        "",
+        *_header("", runs),
+    ]
+
+    def row(label: str, value: Any) -> str:
+        return f"| {label} | " + " | ".join(value(run) for run in runs) + " |"
+
+    def quantile(run: Run, share: float) -> str:
+        ordered = sorted(run.api_latencies_ms)
+        return f"{ordered[min(len(ordered) - 1, int(share * len(ordered)))]:.1f}" if ordered else "-"
+
+    lines += [
+        row("requests per second", lambda r: f"{r.transactions / r.burst_seconds:.0f}" if r.burst_seconds else "-"),
+        row("latency p50 (ms)", lambda r: quantile(r, 0.5)),
+        row("latency p99 (ms)", lambda r: quantile(r, 0.99)),
+        row("burst duration (s)", lambda r: f"{r.burst_seconds:.1f}"),
     ]
     return lines
 

@@ -7,9 +7,11 @@ One run, on one local account with the same injected faults for each contender:
    PutItem + UpdateItem per record, errors swallowed, as the public sample does),
 3. pattern 2 (stream function -> SQS -> summary writer).
 
-Each gets a burst of transactions written into the details table (all credits of
-1.00, so that a summary's balance counts the transactions it reflects), against a
-summary table held at a small write capacity. The report says, per contender: transactions lost
+Each gets a burst of transactions posted through the API (signed POSTs from concurrent
+clients, the way a user's services send them; all credits of 1.00, so that a summary's
+balance counts the transactions it reflects), against a summary table held at a small
+write capacity. The API's own throughput and latency during the burst are reported too:
+the local emulator's figures, not AWS's. The report says, per contender: transactions lost
 and double-counted, summary write units per 1,000 transactions, the time until
 every summary is exact, peak iterator age (queue age for pattern 2), function
 errors and timeouts; and it plots the summary lag over time. Absolute times on
@@ -38,12 +40,14 @@ import boto3
 
 from sandbox import faults, metering
 from sandbox.account import LocalAccount
+from sandbox.client import LedgerClient
 from sandbox.stack import ROOT, Stack
 
 DEFAULT_FAULTS = "throttle=10wcu,dup=0.1,seed=7"
 QUIET_SECONDS = 20
 PRODUCT_HANDLER = "ledger_aggregator.handlers.stream.handler"
 SETTLE_LIMIT = 600
+API_CLIENTS = 8
 
 
 @dataclass
@@ -68,6 +72,8 @@ class Run:
     timeouts: int = 0
     throttled: int = 0
     samples: list[tuple[float, int, int]] = field(default_factory=list)  # seconds, posted, reflected
+    api_latencies_ms: list[float] = field(default_factory=list)  # every POST of the burst
+    api_clients: int = 0
 
     def per_thousand(self, count: float) -> float:
         """A count scaled to 1,000 transactions."""
@@ -116,37 +122,29 @@ class Contender:
         return self.account.mappings.stats.invocations == before
 
 
-def burst(contender: Contender, transactions: int, accounts: int, posted: Counter[str]) -> None:
-    """Write the transactions into the details table, 25 at a time, as fast as 4 clients can.
+def burst(contender: Contender, run: Run, accounts: int, posted: Counter[str]) -> None:
+    """POST the transactions through the API, signed, from ``API_CLIENTS`` concurrent clients.
 
-    The rows are those the API writes (an UpdateItem that creates the item); the API itself is
-    left out so that the burst is not limited by the local API Gateway's template rendering.
+    Every answer must be 201; each POST's latency is kept for the API section of the report.
     """
     names = [f"{contender.name.replace(' ', '')}-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(accounts)]
-    table = contender.outputs["details_table"]["name"]
+    client = LedgerClient(contender.account.api_base(contender.outputs), contender.account.region)
     lock = threading.Lock()
 
-    def chunk(start: int) -> None:
-        now = str(int(time.time() * 1000))
-        rows = [
-            {
-                "accountId": {"S": names[i % accounts]},
-                "transactionId": {"S": f"t{i}"},
-                "type": {"S": "credit"},
-                "amount": {"N": "1.00"},
-                "recordedAt": {"N": now},
-                "requestId": {"S": f"bench-{i}"},
-            }
-            for i in range(start, min(start + 25, transactions))
-        ]
-        request: dict[str, Any] = {table: [{"PutRequest": {"Item": row}} for row in rows]}
-        while request:
-            request = contender.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+    def post(i: int) -> None:
+        account = names[i % accounts]
+        started = time.perf_counter()
+        answer = client.post_transaction(account, {"transactionId": f"t{i}", "type": "credit", "amount": "1.00"})
+        elapsed = (time.perf_counter() - started) * 1000
+        if answer.status != 201:
+            raise RuntimeError(f"POST {account} t{i}: {answer.status} {answer.text}")
         with lock:
-            posted.update(row["accountId"]["S"] for row in rows)
+            posted[account] += 1
+            run.api_latencies_ms.append(round(elapsed, 2))
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(chunk, range(0, transactions, 25)))
+    run.api_clients = API_CLIENTS
+    with ThreadPoolExecutor(max_workers=API_CLIENTS) as pool:
+        list(pool.map(post, range(run.transactions)))
 
 
 def measure(contender: Contender, transactions: int, accounts: int, spec: str, say: Callable[[str], None]) -> Run:
@@ -168,7 +166,7 @@ def measure(contender: Contender, transactions: int, accounts: int, spec: str, s
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    burst(contender, transactions, accounts, posted)
+    burst(contender, run, accounts, posted)
     run.burst_seconds = time.monotonic() - started
     say(f"{contender.name}: {transactions} transactions posted in {run.burst_seconds:.1f} s; waiting for summaries")
     ended = time.monotonic()

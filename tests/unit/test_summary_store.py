@@ -126,3 +126,50 @@ def test_a_throttled_write_is_waited_for_within_the_deadline_only(
     (result,) = paced(ThrottledFor(dynamodb, 3), deadline, slept).apply(coalesce(parse_batch(ledger.records).changes))
     assert (result.ok, result.throttled, slept) == (ok, not ok, pauses)
     assert ("Item" in dynamodb.get_item(TableName=SUMMARY, Key={"accountId": {"S": "acc"}})) == ok
+
+
+class ThrottledAfterEachRefusal:
+    """Records every transaction; after each one refused on a condition, throttles the next ``times`` attempts.
+
+    That is a shared table under contention: a cancelled conditional write spends capacity (on AWS, as here),
+    so the attempt after it often finds none left.
+    """
+
+    def __init__(self, client: Any, times: int) -> None:
+        self._client = client
+        self._times = times
+        self.left = 0
+        self.conditional_attempts = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        if self.left:
+            self.left -= 1
+            reasons = [{"Code": "ProvisionedThroughputExceeded"}] * len(kwargs["TransactItems"])
+            error = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+            raise ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
+        self.conditional_attempts += "ConditionExpression" in kwargs["TransactItems"][0]["Update"]
+        try:
+            return self._client.transact_write_items(**kwargs)
+        except ClientError:
+            self.left = self._times
+            raise
+
+
+def test_what_a_refused_write_taught_is_kept_while_waiting_out_throttling(dynamodb: Any) -> None:
+    """The soak's pattern 2 livelocked: after each throttle the writer began again with the condition on
+    lastTransactionAt that had just been refused, spent capacity on that doomed attempt, and was throttled
+    on the next: 172 transactions committed in 130 s against a budget of 15 a second."""
+    ledger = Ledger()
+    ledger.put(image("acc", "late", "credit", "1", at="2026-05-01T00:00:00Z"))
+    ledger.put(image("acc", "early", "credit", "2", at="2026-04-01T00:00:00Z"))
+    late, early = (coalesce(parse_batch([record]).changes) for record in ledger.records)
+    store(dynamodb).apply(late)
+    client = ThrottledAfterEachRefusal(dynamodb, times=2)
+    (result,) = paced(client, 10.0, []).apply(early)
+    assert (result.ok, result.applied) == (True, 1)
+    assert client.conditional_attempts == 1, "the refused condition is not sent again after a backoff"
+    item = summary(dynamodb, "acc")
+    assert (Decimal(item["credits"]["N"]), item["lastTransactionAt"]["S"]) == (3, "2026-05-01T00:00:00.000000Z")

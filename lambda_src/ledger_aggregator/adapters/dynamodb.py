@@ -84,6 +84,14 @@ class _Progress:
     writes: int = 0
 
 
+@dataclass(slots=True)
+class _PartState:
+    """What is left of one part to write, and whether its latest time may still be set."""
+
+    pending: Delta | None
+    set_latest: bool = True
+
+
 class DynamoSummaryStore:
     """Applies deltas to the summary table, recording applied records in the marker table."""
 
@@ -133,32 +141,36 @@ class DynamoSummaryStore:
         return ApplyResult(delta.account_id, p.applied, p.duplicates, p.writes, error, throttled)
 
     def _write_paced(self, part: Delta, progress: _Progress) -> None:
-        """Write one part, waiting and trying again while throttled, as the backoff allows."""
+        """Write one part, waiting and trying again while throttled, as the backoff allows.
+
+        What a refused attempt taught (records already applied, a later ``lastTransactionAt``
+        already stored) is kept across the waits: a refused conditional write spends capacity,
+        so repeating it after every wait livelocks a writer on a contended table.
+        """
+        state = _PartState(part)
         attempt = 0
         while True:
             try:
-                self._write(part, progress)
+                self._write(state, progress)
                 return
             except _Throttled:
                 if not self._backoff.wait(attempt):
                     raise
                 attempt += 1
 
-    def _write(self, part: Delta, progress: _Progress) -> None:
-        pending: Delta | None = part
-        set_latest = True
+    def _write(self, state: _PartState, progress: _Progress) -> None:
         for _ in range(MAX_ATTEMPTS):
-            if pending is None:
+            if state.pending is None:
                 return
-            refusal = self._attempt(pending, set_latest)
+            refusal = self._attempt(state.pending, state.set_latest)
             if refusal is None:
-                progress.applied += sum(1 for c in pending.changes if not c.totals.is_zero())
-                progress.writes += 1 if _writes_anything(pending, set_latest) else 0
+                progress.applied += sum(1 for c in state.pending.changes if not c.totals.is_zero())
+                progress.writes += 1 if _writes_anything(state.pending, state.set_latest) else 0
                 return
             duplicates, latest_refused = refusal
-            set_latest = set_latest and not latest_refused
+            state.set_latest = state.set_latest and not latest_refused
             progress.duplicates += len(duplicates)
-            pending = pending.without(duplicates)
+            state.pending = state.pending.without(duplicates)
         raise ClientError({"Error": {"Code": "TooManyConflicts", "Message": "gave up after retries"}}, "Apply")
 
     def _attempt(self, delta: Delta, set_latest: bool) -> tuple[list[str], bool] | None:

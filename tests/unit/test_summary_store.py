@@ -83,6 +83,13 @@ def test_a_marker_written_behind_the_reads_back_is_still_caught_by_the_condition
     assert summary(dynamodb, "acc")["credits"]["N"] == "10"
 
 
+def refused_for_capacity(items: list[Any]) -> ClientError:
+    """The cancellation DynamoDB answers a transaction with when the table has no capacity left."""
+    reasons = [{"Code": "ProvisionedThroughputExceeded"}] * len(items)
+    error = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+    return ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
+
+
 class ThrottledFor:
     """A client whose first ``times`` transactions are refused for capacity."""
 
@@ -96,9 +103,7 @@ class ThrottledFor:
     def transact_write_items(self, **kwargs: Any) -> Any:
         if self.left:
             self.left -= 1
-            reasons = [{"Code": "ProvisionedThroughputExceeded"}] * len(kwargs["TransactItems"])
-            error = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
-            raise ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
+            raise refused_for_capacity(kwargs["TransactItems"])
         return self._client.transact_write_items(**kwargs)
 
 
@@ -147,9 +152,7 @@ class ThrottledAfterEachRefusal:
     def transact_write_items(self, **kwargs: Any) -> Any:
         if self.left:
             self.left -= 1
-            reasons = [{"Code": "ProvisionedThroughputExceeded"}] * len(kwargs["TransactItems"])
-            error = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
-            raise ClientError(error, "TransactWriteItems")  # type: ignore[arg-type]
+            raise refused_for_capacity(kwargs["TransactItems"])
         self.conditional_attempts += "ConditionExpression" in kwargs["TransactItems"][0]["Update"]
         try:
             return self._client.transact_write_items(**kwargs)

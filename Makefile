@@ -38,7 +38,15 @@ venv: $(STAMP) ## Create .venv with the pinned tools
 package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 	@$(PY) build.py --arch $(ARCH)
 
-test: test-unit test-templates test-terraform checkov test-integration ## Everything CI runs
+# The parts run side by side (make -j): the integration tier spends most of its time in the AWS
+# provider's fixed waits (25 s per SQS queue, 5 s per function), while the others use the CPU.
+# Each part's output is printed whole when it ends (--output-sync); the slowest, integration, ends last.
+TEST_PARTS := test-unit test-templates test-terraform checkov test-integration
+
+test: ## Everything CI runs: every part below, side by side; fails if any part fails
+	@started=$$(date +%s); \
+	$(MAKE) --no-print-directory -j$(words $(TEST_PARTS)) --output-sync=target $(TEST_PARTS); status=$$?; \
+	echo "==> make test: $$(( $$(date +%s) - started )) s, exit $$status"; exit $$status
 
 test-unit: $(STAMP) ## Unit, property and handler tests (pytest, moto)
 	@echo "==> unit tests"

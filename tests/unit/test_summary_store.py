@@ -133,31 +133,27 @@ def test_a_throttled_write_is_waited_for_within_the_deadline_only(
     assert ("Item" in dynamodb.get_item(TableName=SUMMARY, Key={"accountId": {"S": "acc"}})) == ok
 
 
-class ThrottledAfterEachRefusal:
-    """Records every transaction; after each one refused on a condition, throttles the next ``times`` attempts.
+class ThrottledAfterEachRefusal(ThrottledFor):
+    """Counts conditional attempts; after each transaction refused on a condition, throttles the next ``times``.
 
     That is a shared table under contention: a cancelled conditional write spends capacity (on AWS, as here),
     so the attempt after it often finds none left.
     """
 
     def __init__(self, client: Any, times: int) -> None:
-        self._client = client
+        super().__init__(client, 0)
         self._times = times
-        self.left = 0
         self.conditional_attempts = 0
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
     def transact_write_items(self, **kwargs: Any) -> Any:
-        if self.left:
-            self.left -= 1
-            raise refused_for_capacity(kwargs["TransactItems"])
-        self.conditional_attempts += "ConditionExpression" in kwargs["TransactItems"][0]["Update"]
+        throttled = bool(self.left)
+        if not throttled:
+            self.conditional_attempts += "ConditionExpression" in kwargs["TransactItems"][0]["Update"]
         try:
-            return self._client.transact_write_items(**kwargs)
+            return super().transact_write_items(**kwargs)
         except ClientError:
-            self.left = self._times
+            if not throttled:
+                self.left = self._times
             raise
 
 

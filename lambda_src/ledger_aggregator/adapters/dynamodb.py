@@ -144,8 +144,9 @@ class DynamoSummaryStore:
         """Write one part, waiting and trying again while throttled, as the backoff allows.
 
         What a refused attempt taught (records already applied, a later ``lastTransactionAt``
-        already stored) is kept across the waits: a refused conditional write spends capacity,
-        so repeating it after every wait livelocks a writer on a contended table.
+        already stored) is kept across the waits. Repeating a write known to be refused wastes a
+        request after every wait; where a cancelled transaction spends capacity (the local
+        account charges it), it livelocked the writers of a contended table.
         """
         state = _PartState(part)
         attempt = 0

@@ -42,6 +42,7 @@ import jsonschema
 from moto.apigateway.exceptions import NotFoundException as ApiNotFound
 from moto.apigateway.models import apigateway_backends
 
+from .keepalive import exchange
 from .lambdas import ACCOUNT
 from .vtl import Request, render
 
@@ -280,20 +281,9 @@ class Gateway:
             "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/dynamodb/aws4_request, "
             "SignedHeaders=host, Signature=local",
         }
-        for attempt in (1, 2):  # a pooled connection the server has closed is replaced, once
-            connection = self._connection(fresh=attempt == 2)
-            try:
-                connection.request("POST", "/", body=body.encode(), headers=headers)
-                answer = connection.getresponse()
-                status, text = answer.status, answer.read().decode()
-            except (http.client.HTTPException, ConnectionError):
-                connection.close()
-                if attempt == 2:
-                    raise
-                continue
-            self._pool.put(connection)
-            return status, text
-        raise AssertionError("unreachable")
+        answer = exchange(self._connection, "POST", "/", body.encode(), headers)
+        self._pool.put(answer.connection)
+        return answer.status, answer.text
 
     def _connection(self, fresh: bool) -> http.client.HTTPConnection:
         """A kept-alive connection to the emulator from the pool, or a new one."""

@@ -17,6 +17,8 @@ import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from .keepalive import exchange
+
 
 @dataclass
 class Response:
@@ -50,17 +52,8 @@ class LedgerClient:
         target = urllib.parse.urlsplit(url)
         path = target.path + (f"?{target.query}" if target.query else "")
         payload = data.encode() if data else None
-        for attempt in (1, 2):  # a kept-alive connection the server closed is opened again, once
-            connection = self._connection(target, fresh=attempt == 2)
-            try:
-                connection.request(method, path, body=payload, headers=all_headers)
-                answer = connection.getresponse()
-                return _response(answer.status, answer.read().decode(), dict(answer.getheaders()))
-            except (http.client.HTTPException, ConnectionError):
-                connection.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        answer = exchange(lambda fresh: self._connection(target, fresh), method, path, payload, all_headers)
+        return _response(answer.status, answer.text, answer.headers)
 
     def _resolved_credentials(self) -> Any:
         if self._credentials is None:

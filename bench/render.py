@@ -13,6 +13,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
+from bench.load import percentile
+
 if TYPE_CHECKING:
     from bench.report import Run
 
@@ -170,8 +172,7 @@ def _api_section(runs: list[Run]) -> list[str]:
         return f"| {label} | " + " | ".join(value(run) for run in runs) + " |"
 
     def quantile(run: Run, share: float) -> str:
-        ordered = sorted(run.api_latencies_ms)
-        return f"{ordered[min(len(ordered) - 1, int(share * len(ordered)))]:.1f}" if ordered else "-"
+        return f"{percentile(run.api_latencies_ms, share):.1f}" if run.api_latencies_ms else "-"
 
     lines += [
         row("requests per second", lambda r: f"{r.transactions / r.burst_seconds:.0f}" if r.burst_seconds else "-"),

@@ -30,7 +30,6 @@ import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +37,7 @@ from typing import Any
 
 import boto3
 
+from bench.load import post_concurrently
 from sandbox import faults, metering
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
@@ -129,22 +129,17 @@ def burst(contender: Contender, run: Run, accounts: int, posted: Counter[str]) -
     """
     names = [f"{contender.name.replace(' ', '')}-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(accounts)]
     client = LedgerClient(contender.account.api_base(contender.outputs), contender.account.region)
-    lock = threading.Lock()
+    posts = [
+        (names[i % accounts], {"transactionId": f"t{i}", "type": "credit", "amount": "1.00"})
+        for i in range(run.transactions)
+    ]
 
-    def post(i: int) -> None:
-        account = names[i % accounts]
-        started = time.perf_counter()
-        answer = client.post_transaction(account, {"transactionId": f"t{i}", "type": "credit", "amount": "1.00"})
-        elapsed = (time.perf_counter() - started) * 1000
-        if answer.status != 201:
-            raise RuntimeError(f"POST {account} t{i}: {answer.status} {answer.text}")
-        with lock:
-            posted[account] += 1
-            run.api_latencies_ms.append(round(elapsed, 2))
+    def counted(account: str, milliseconds: float) -> None:
+        posted[account] += 1
+        run.api_latencies_ms.append(round(milliseconds, 2))
 
     run.api_clients = API_CLIENTS
-    with ThreadPoolExecutor(max_workers=API_CLIENTS) as pool:
-        list(pool.map(post, range(run.transactions)))
+    post_concurrently(client, posts, API_CLIENTS, counted)
 
 
 def measure(contender: Contender, transactions: int, accounts: int, spec: str, say: Callable[[str], None]) -> Run:

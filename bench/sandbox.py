@@ -26,11 +26,12 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench.load import percentile, post_concurrently
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "8debc05"  # the last revision before the local account was made fast
@@ -81,41 +82,12 @@ class Side:
     sqs_cycle_ms: dict[str, float] = field(default_factory=dict)
 
 
-def percentile(values: list[float], share: float) -> float:
-    """The value below which ``share`` of the sorted values lie."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def load(base_url: str, region: str, threads: int, per_thread: int, prefix: str) -> tuple[float, list[float]]:
-    """Signed POSTs from ``threads`` clients; (requests per second, latencies in ms). Every answer must be 201."""
+    """Signed POSTs of one credit each from ``threads`` clients, ``per_thread`` to each of ``threads`` accounts."""
     from sandbox.client import LedgerClient
 
-    client = LedgerClient(base_url, region)
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-
-    def post(worker: int) -> None:
-        for _ in range(per_thread):
-            started = time.perf_counter()
-            answer = client.post_transaction(f"{prefix}-{worker}", {"type": "credit", "amount": "1.00"})
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                latencies.append(elapsed)
-                if answer.status != 201:
-                    failures.append(f"{answer.status} {answer.text}")
-
-    workers = [threading.Thread(target=post, args=(i,)) for i in range(threads)]
-    started = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    wall = time.perf_counter() - started
-    if failures:
-        raise RuntimeError(f"{len(failures)} POSTs were not 201, e.g. {failures[0]}")
-    return len(latencies) / wall, latencies
+    posts = [(f"{prefix}-{i % threads}", {"type": "credit", "amount": "1.00"}) for i in range(threads * per_thread)]
+    return post_concurrently(LedgerClient(base_url, region), posts, threads)
 
 
 def summary_latency(base_url: str, region: str, account: str, count: int = 50) -> float:

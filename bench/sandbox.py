@@ -170,21 +170,10 @@ def baseline_tree(revision: str) -> Path:
 
 
 def cold_imports() -> list[str]:
-    """The handlers' cold import against boto3's, tracing off and on (on is what every cold start paid before)."""
-    sys.path[:0] = [str(ROOT / "lambda_src"), str(ROOT)]
-    from bench.aggregator import extracted_zip, import_time_ms
+    """The handlers' cold import against boto3's, from this tree's zip (bench.aggregator measures it)."""
+    from bench.aggregator import cold_import_lines, extracted_zip
 
-    folder = extracted_zip()
-    boto3_ms = import_time_ms(folder, "boto3")
-    lines = [f"cold_import_ms boto3 {boto3_ms:.0f}"]
-    for module in ("ledger_aggregator.handlers.stream", "ledger_aggregator.handlers.queue"):
-        off = import_time_ms(folder, module)
-        on = import_time_ms(folder, module, tracing=True)
-        lines.append(
-            f"cold_import_ms {module} tracing off {off:.0f} ({off / boto3_ms:.2f}x boto3; target <= 1.5x), "
-            f"tracing on {on:.0f} ({on / boto3_ms:.2f}x)"
-        )
-    return lines
+    return cold_import_lines(extracted_zip())
 
 
 def report(before: Side, after: Side) -> None:

@@ -20,7 +20,7 @@ MODULES := $(wildcard modules/*)
 CHECKOV := .venv-checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help venv package test test-unit test-templates test-terraform test-integration checkov lint bench \
+.PHONY: help venv currencies package test test-unit test-templates test-terraform test-integration checkov lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
         integration-switch integration-soak2
 
@@ -35,6 +35,9 @@ $(STAMP): requirements-dev.txt lambda_src/requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP) ## Create .venv with the pinned tools
+
+currencies: $(STAMP) ## Regenerate lambda_src/ledger_aggregator/currencies.json from ISO 4217 (the iso4217 package)
+	@$(PY) tools/currencies.py
 
 package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 	@$(PY) build.py --arch $(ARCH)

@@ -1,17 +1,23 @@
-"""Pure domain core: stream records to per-account deltas, and the fold.
+"""Pure domain core: stream records to per-(account, currency) deltas, and the fold.
 
 Nothing here imports boto3 or Powertools. Money is :class:`decimal.Decimal`
-from the wire format to the summary; no float is ever created.
+from the wire format to the summary; no float is ever created, and amounts of
+two currencies are never added: every total belongs to one ``(account, currency)``
+key, the key of one summary item.
 
 Vocabulary
 ----------
+*Key*
+    ``(accountId, currency)``: one summary item.
 *Contribution*
-    What one valid details row adds to its account's summary.
+    What one valid details row adds to its key's summary.
 *Change*
-    The effect of one stream record: ``contribution(NEW) - contribution(OLD)``.
-    It carries the record's ``eventID``, the identity used for exactly-once.
+    The effect of one stream record on one key: ``contribution(NEW) - contribution(OLD)``.
+    It carries the record's ``eventID``, the identity used for exactly-once. A MODIFY that
+    changes a row's currency has two changes: the new currency gains the row, and the old
+    one loses it (the *moved-out* change, with a marker id of its own).
 *Delta*
-    The coalesced changes of one account within one batch: one summary write.
+    The coalesced changes of one key within one batch: one summary write.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .currencies import minor_units
+
+Key = tuple[str, str]
 ZERO = Decimal(0)
 ACCOUNT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 _MAX_AMOUNT_DIGITS = 15
-_MAX_AMOUNT_PLACES = 2
 
 
 class PoisonRecordError(ValueError):
@@ -73,37 +81,54 @@ _NOTHING = Totals()
 
 @dataclass(frozen=True, slots=True)
 class Contribution:
-    """What one valid details row contributes to its account's summary."""
+    """What one valid details row contributes to its key's summary."""
 
     account_id: str
+    currency: str
     totals: Totals
     occurred_at: str
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """The effect of one stream record on one account.
+    """The effect of one stream record on one ``(account, currency)`` key.
 
     Attributes:
         record_id: the stream record's ``eventID``; unique per record, stable on redelivery.
         sequence: the record's ``SequenceNumber`` (checkpointing; not used for identity).
         account_id: the account the record belongs to.
-        totals: ``contribution(NEW) - contribution(OLD)``.
-        latest_at: the NEW image's transaction time, if the record has a valid NEW image.
+        currency: the currency whose totals change.
+        totals: ``contribution(NEW) - contribution(OLD)`` in this currency.
+        latest_at: the NEW image's transaction time, if the record has a valid NEW image in this currency.
+        moved_out: True for the change that takes a row out of its old currency (a MODIFY
+            that changed the currency); it is applied exactly once under its own marker id.
     """
 
     record_id: str
     sequence: str
     account_id: str
+    currency: str
     totals: Totals
     latest_at: str | None
+    moved_out: bool = False
+
+    @property
+    def key(self) -> Key:
+        """The summary item this change belongs to."""
+        return self.account_id, self.currency
+
+    @property
+    def marker_id(self) -> str:
+        """The applied-marker id: the record's ``eventID``, suffixed for a moved-out change."""
+        return f"{self.record_id}@{self.currency}" if self.moved_out else self.record_id
 
 
 @dataclass(frozen=True, slots=True)
 class Delta:
-    """The coalesced changes of one account: applied in one atomic write."""
+    """The coalesced changes of one ``(account, currency)`` key: applied in one atomic write."""
 
     account_id: str
+    currency: str
     changes: tuple[Change, ...]
     totals: Totals = field(init=False)
     latest_at: str | None = field(init=False)
@@ -112,10 +137,17 @@ class Delta:
         total = Totals()
         latest: str | None = None
         for change in self.changes:
+            if change.key != self.key:
+                raise ValueError(f"a change of {change.key} cannot join the delta of {self.key}")
             total = total + change.totals
             latest = later_of(latest, change.latest_at)
         object.__setattr__(self, "totals", total)
         object.__setattr__(self, "latest_at", latest)
+
+    @property
+    def key(self) -> Key:
+        """The summary item this delta is written to."""
+        return self.account_id, self.currency
 
     @property
     def record_ids(self) -> tuple[str, ...]:
@@ -123,10 +155,10 @@ class Delta:
         return tuple(change.record_id for change in self.changes)
 
     def without(self, applied: Iterable[str]) -> Delta | None:
-        """This delta less the records already applied; None when nothing is left."""
+        """This delta less the changes whose marker ids are already applied; None when nothing is left."""
         skip = set(applied)
-        remaining = tuple(c for c in self.changes if c.record_id not in skip)
-        return Delta(self.account_id, remaining) if remaining else None
+        remaining = tuple(c for c in self.changes if c.marker_id not in skip)
+        return Delta(self.account_id, self.currency, remaining) if remaining else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +182,10 @@ class ParsedBatch:
 
 @dataclass(slots=True)
 class Summary:
-    """An account summary as the fold of its rows defines it."""
+    """The summary of one ``(account, currency)`` key as the fold of its rows defines it."""
 
     account_id: str
+    currency: str
     totals: Totals = field(default_factory=Totals)
     last_transaction_at: str | None = None
 
@@ -185,8 +218,16 @@ def epoch_millis_to_time(millis: Decimal) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def parse_amount(value: str) -> Decimal:
-    """Parse a positive amount with at most 15 digits and 2 decimal places."""
+def currency_places(code: str | None) -> int:
+    """The decimal places an amount in ``code`` may have; PoisonRecordError for an unknown code."""
+    places = minor_units().get(code) if type(code) is str else None
+    if places is None:
+        raise PoisonRecordError("currency is not an active ISO 4217 code", "currency")
+    return places
+
+
+def parse_amount(value: str, places: int = 2) -> Decimal:
+    """Parse a positive amount with at most 15 digits and ``places`` decimal places."""
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
@@ -196,8 +237,8 @@ def parse_amount(value: str) -> Decimal:
     parts = amount.as_tuple()
     exponent = int(parts.exponent)
     digits = len(parts.digits) + max(exponent, 0)
-    if -exponent > _MAX_AMOUNT_PLACES or digits > _MAX_AMOUNT_DIGITS:
-        raise PoisonRecordError("amount has more than 15 digits or 2 decimal places", "amount")
+    if -exponent > places or digits > _MAX_AMOUNT_DIGITS:
+        raise PoisonRecordError(f"amount has more than 15 digits or {places} decimal places", "amount")
     return amount
 
 
@@ -225,12 +266,14 @@ def contribution_of(image: Mapping[str, Any], key_account: str | None = None) ->
     kind = _attribute(image, "type", "S")
     if kind not in ("credit", "debit"):
         raise PoisonRecordError("type must be credit or debit", "type")
+    currency = _attribute(image, "currency", "S")
+    places = currency_places(currency)
     raw_amount = _attribute(image, "amount", "N")
     if raw_amount is None:
         raise PoisonRecordError("amount is missing", "amount")
-    amount = parse_amount(raw_amount)
+    amount = parse_amount(raw_amount, places)
     totals = Totals(credits=amount, count=1) if kind == "credit" else Totals(debits=amount, count=1)
-    return Contribution(account_id, totals, _time_of(image))
+    return Contribution(account_id, str(currency), totals, _time_of(image))
 
 
 def _time_of(image: Mapping[str, Any]) -> str:
@@ -267,29 +310,36 @@ def _image_contribution(
         return None
 
 
-def change_of(record: Mapping[str, Any]) -> tuple[Change | None, PoisonRecordError | None]:
-    """Turn one stream record into its change, and the problem if it is (partly) poison.
+def changes_of(record: Mapping[str, Any]) -> tuple[tuple[Change, ...], PoisonRecordError | None]:
+    """Turn one stream record into its changes (one per currency it touches), and the problem if it is (partly) poison.
 
     An invalid image contributes nothing, exactly as the fold of the table treats
     an invalid row: a MODIFY from a valid to an invalid row subtracts the old
     contribution and reports the record as poison. A record without an
-    identity or account gives no change at all.
+    identity or account, or without a valid image, gives no change at all.
     """
     record_id = record.get("eventID")
     stream = record.get("dynamodb")
     if type(record_id) is not str or not record_id or type(stream) is not dict:
-        return None, PoisonRecordError("record has no eventID or dynamodb section", "eventID")
+        return (), PoisonRecordError("record has no eventID or dynamodb section", "eventID")
     sequence = str(stream.get("SequenceNumber", ""))
     account = _key_account(stream)
     if account is None:
-        return None, PoisonRecordError("accountId is missing or malformed", "accountId")
+        return (), PoisonRecordError("accountId is missing or malformed", "accountId")
     problems: list[PoisonRecordError] = []
     new = _image_contribution(stream, "NewImage", account, problems)
     old = _image_contribution(stream, "OldImage", account, problems)
-    added = new.totals if new else _NOTHING
-    totals = added if old is None else added - old.totals
-    change = Change(record_id, sequence, account, totals, new.occurred_at if new else None)
-    return change, (problems[0] if problems else None)
+    problem = problems[0] if problems else None
+    if new is None and old is None:
+        return (), problem
+    latest = new.occurred_at if new else None
+    if new is not None and old is not None and new.currency != old.currency:
+        moved_in = Change(record_id, sequence, account, new.currency, new.totals, latest)
+        moved_out = Change(record_id, sequence, account, old.currency, _NOTHING - old.totals, None, moved_out=True)
+        return (moved_in, moved_out), problem
+    currency = new.currency if new else old.currency  # type: ignore[union-attr]
+    totals = (new.totals if new else _NOTHING) - (old.totals if old else _NOTHING)
+    return (Change(record_id, sequence, account, currency, totals, latest),), problem
 
 
 def parse_batch(records: Sequence[Mapping[str, Any]]) -> ParsedBatch:
@@ -297,9 +347,8 @@ def parse_batch(records: Sequence[Mapping[str, Any]]) -> ParsedBatch:
     changes: list[Change] = []
     poison: list[Poison] = []
     for record in records:
-        change, problem = change_of(record)
-        if change is not None:
-            changes.append(change)
+        found, problem = changes_of(record)
+        changes.extend(found)
         if problem is not None:
             poison.append(_poison(record, problem))
     return ParsedBatch(tuple(changes), tuple(poison))
@@ -312,30 +361,48 @@ def _poison(record: Mapping[str, Any], problem: PoisonRecordError) -> Poison:
 
 
 def coalesce(changes: Iterable[Change]) -> list[Delta]:
-    """Group changes by account, keeping stream order, into one delta per account.
+    """Group changes by ``(account, currency)``, keeping stream order, into one delta per key.
 
-    A record seen twice in the input (a duplicated delivery) is kept once.
+    A change seen twice in the input (a duplicated delivery) is kept once.
     """
-    by_account: dict[str, dict[str, Change]] = {}
+    by_key: dict[Key, dict[str, Change]] = {}
     for change in changes:
-        by_account.setdefault(change.account_id, {}).setdefault(change.record_id, change)
-    return [Delta(account, tuple(group.values())) for account, group in by_account.items()]
+        by_key.setdefault(change.key, {}).setdefault(change.marker_id, change)
+    return [Delta(account, currency, tuple(group.values())) for (account, currency), group in by_key.items()]
 
 
 def chunked(delta: Delta, size: int) -> Iterator[Delta]:
     """Split a delta into deltas of at most ``size`` records (transaction limits)."""
     for start in range(0, len(delta.changes), size):
-        yield Delta(delta.account_id, delta.changes[start : start + size])
+        yield Delta(delta.account_id, delta.currency, delta.changes[start : start + size])
 
 
-def fold(rows: Iterable[Mapping[str, Any]]) -> dict[str, Summary]:
-    """The reference: summaries as the fold of the valid details rows (DynamoDB images)."""
-    summaries: dict[str, Summary] = {}
+def fold(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Summary]:
+    """The reference: summaries per ``(account, currency)`` as the fold of the valid details rows."""
+    summaries: dict[Key, Summary] = {}
     for row in rows:
         try:
             part = contribution_of(row)
         except PoisonRecordError:
             continue
-        summary = summaries.setdefault(part.account_id, Summary(part.account_id))
+        key = (part.account_id, part.currency)
+        summary = summaries.setdefault(key, Summary(*key))
         summary.add(part.totals, part.occurred_at)
     return summaries
+
+
+def standalone_net(rows: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
+    """Per currency, the standalone credits less the standalone debits: what all balances must sum to.
+
+    A transfer's two legs (rows carrying ``transferId``) add up to zero, so they are left out.
+    """
+    net: dict[str, Decimal] = {}
+    for row in rows:
+        if "transferId" in row:
+            continue
+        try:
+            part = contribution_of(row)
+        except PoisonRecordError:
+            continue
+        net[part.currency] = net.get(part.currency, ZERO) + part.totals.balance
+    return net

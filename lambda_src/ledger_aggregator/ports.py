@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .domain import Delta, Poison
+from .domain import Delta, Key, Poison
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +14,7 @@ class ApplyResult:
     """What happened to one delta.
 
     Attributes:
-        account_id: the delta's account.
+        key: the delta's ``(account, currency)``.
         applied: records whose effect was written now.
         duplicates: records skipped because their effect was already written.
         writes: summary-item writes (or queue messages) this delta cost.
@@ -22,7 +22,7 @@ class ApplyResult:
         throttled: True when the error was capacity (retry later, nothing lost).
     """
 
-    account_id: str
+    key: Key
     applied: int = 0
     duplicates: int = 0
     writes: int = 0
@@ -33,6 +33,11 @@ class ApplyResult:
     def ok(self) -> bool:
         """True when every record of the delta is now reflected exactly once."""
         return self.error is None
+
+    @property
+    def label(self) -> str:
+        """``account/currency``, for messages."""
+        return "/".join(self.key)
 
 
 class DeltaSink(Protocol):

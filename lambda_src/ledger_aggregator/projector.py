@@ -85,7 +85,7 @@ def _outcome(failed: set[str], records: int, results: Sequence[ApplyResult], par
         writes=sum(r.writes for r in results),
         poison_parked=parked,
         throttled=sum(1 for r in results if r.throttled),
-        errors=tuple(f"{r.account_id}: {r.error}" for r in results if r.error),
+        errors=tuple(f"{r.label}: {r.error}" for r in results if r.error),
     )
 
 

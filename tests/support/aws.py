@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
+
+from ledger_aggregator.domain import Key, Totals
+from ledger_aggregator.summary_item import key_of, stored_totals
 
 SUMMARY = "test-summary"
 APPLIED = "test-applied"
@@ -11,12 +14,12 @@ DETAILS = "test-details"
 
 
 def create_tables(dynamodb: Any) -> None:
-    """Create the summary and applied-marker tables."""
-    for name, key in ((SUMMARY, "accountId"), (APPLIED, "id")):
+    """Create the summary table (keyed on accountId and currency) and the applied-marker table."""
+    for name, keys in ((SUMMARY, ("accountId", "currency")), (APPLIED, ("id",))):
         dynamodb.create_table(
             TableName=name,
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in zip(keys, ("HASH", "RANGE"), strict=False)],
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
             BillingMode="PAY_PER_REQUEST",
         )
 
@@ -50,20 +53,12 @@ def create_details_table(dynamodb: Any) -> str:
     return str(response["TableDescription"]["LatestStreamArn"])
 
 
-def summaries(dynamodb: Any) -> dict[str, tuple[Decimal, Decimal, int]]:
-    """Credits, debits and count of every summary item."""
+def summaries(dynamodb: Any) -> dict[Key, Totals]:
+    """The totals of every summary item that holds any, by (account, currency)."""
     items = dynamodb.scan(TableName=SUMMARY, ConsistentRead=True)["Items"]
-    return {
-        item["accountId"]["S"]: (
-            Decimal(item.get("credits", {"N": "0"})["N"]),
-            Decimal(item.get("debits", {"N": "0"})["N"]),
-            int(item.get("transactionCount", {"N": "0"})["N"]),
-        )
-        for item in items
-        if int(item.get("transactionCount", {"N": "0"})["N"]) or item.get("credits")
-    }
+    return nonzero({key_of(item): stored_totals(item) for item in items})
 
 
-def nonzero(totals: dict[str, tuple[Decimal, Decimal, int]]) -> dict[str, tuple[Decimal, Decimal, int]]:
-    """Drop accounts whose totals are all zero (a summary that exists but folds to nothing)."""
-    return {a: t for a, t in totals.items() if t != (Decimal(0), Decimal(0), 0)}
+def nonzero(totals: Mapping[Key, Totals]) -> dict[Key, Totals]:
+    """Drop keys whose totals are all zero (a summary that exists but folds to nothing)."""
+    return {k: t for k, t in totals.items() if not t.is_zero()}

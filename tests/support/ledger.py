@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
+
+from ledger_aggregator.domain import Key, Totals, fold
 
 Image = dict[str, dict[str, str]]
 
 
-def image(account: str, txid: str, kind: str, amount: str, at: str = "2026-01-01T00:00:00Z") -> Image:
+def image(
+    account: str, txid: str, kind: str, amount: str, at: str = "2026-01-01T00:00:00Z", *, currency: str = "EUR"
+) -> Image:
     """A details row as DynamoDB JSON."""
     return {
         "accountId": {"S": account},
         "transactionId": {"S": txid},
         "type": {"S": kind},
         "amount": {"N": amount},
+        "currency": {"S": currency},
         "occurredAt": {"S": at},
     }
 
@@ -65,8 +69,6 @@ class Ledger:
         return record
 
 
-def expected_totals(ledger: Ledger) -> dict[str, tuple[Decimal, Decimal, int]]:
-    """Credits, debits and count per account, as the fold of the valid rows."""
-    from ledger_aggregator.domain import fold
-
-    return {a: (s.totals.credits, s.totals.debits, s.totals.count) for a, s in fold(ledger.rows.values()).items()}
+def expected_totals(ledger: Ledger) -> dict[Key, Totals]:
+    """Totals per (account, currency) that hold any, as the fold of the valid rows."""
+    return {k: s.totals for k, s in fold(ledger.rows.values()).items() if not s.totals.is_zero()}

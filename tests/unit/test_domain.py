@@ -7,14 +7,20 @@ from decimal import Decimal
 import pytest
 
 from ledger_aggregator.codec import decode, delta_id, encode
+from ledger_aggregator.currencies import minor_units
 from ledger_aggregator.domain import (
+    Change,
+    Delta,
     PoisonRecordError,
     Totals,
     canonical_time,
-    change_of,
+    changes_of,
     coalesce,
+    currency_places,
+    fold,
     parse_amount,
     parse_batch,
+    standalone_net,
 )
 from tests.support.ledger import Ledger, image
 
@@ -46,8 +52,8 @@ def test_a_row_without_occurred_at_uses_the_recorded_epoch_milliseconds() -> Non
     del row["occurredAt"]
     row["recordedAt"] = {"N": "1767225600123"}
     ledger = Ledger()
-    change, problem = change_of(ledger.put(row))
-    assert problem is None and change is not None
+    (change,), problem = changes_of(ledger.put(row))
+    assert problem is None
     assert change.latest_at == "2026-01-01T00:00:00.123000Z"
 
 
@@ -79,8 +85,8 @@ def test_correcting_a_poison_row_adds_only_the_new_version() -> None:
 
 
 def test_a_record_without_an_account_gives_no_change() -> None:
-    change, problem = change_of({"eventID": "e1", "dynamodb": {"Keys": {}, "SequenceNumber": "1"}})
-    assert change is None and problem is not None and problem.field == "accountId"
+    changes, problem = changes_of({"eventID": "e1", "dynamodb": {"Keys": {}, "SequenceNumber": "1"}})
+    assert changes == () and problem is not None and problem.field == "accountId"
 
 
 def test_coalescing_makes_one_delta_per_account_in_stream_order() -> None:
@@ -110,11 +116,102 @@ def test_queue_messages_round_trip_with_exact_decimals_and_a_deterministic_id() 
         "not json",
         "[]",
         '{"v": 2}',
-        '{"v": 1, "accountId": "a b", "changes": [["e", "1", "1", "0", 1, null]]}',
-        '{"v": 1, "accountId": "a", "changes": [["e", "1", 1.5, "0", 1, null]]}',
-        '{"v": 1, "accountId": "a", "changes": [["e", "1", "NaN", "0", 1, null]]}',
+        '{"v": 1, "accountId": "a", "changes": [["e", "1", "1", "0", 1, null]]}',
+        '{"v": 2, "accountId": "a b", "currency": "EUR", "changes": [["e", "1", "1", "0", 1, null, false]]}',
+        '{"v": 2, "accountId": "a", "changes": [["e", "1", "1", "0", 1, null, false]]}',
+        '{"v": 2, "accountId": "a", "currency": "EURO", "changes": [["e", "1", "1", "0", 1, null, false]]}',
+        '{"v": 2, "accountId": "a", "currency": "EUR", "changes": [["e", "1", "1", "0", 1, null]]}',
+        '{"v": 2, "accountId": "a", "currency": "EUR", "changes": [["e", "1", 1.5, "0", 1, null, false]]}',
+        '{"v": 2, "accountId": "a", "currency": "EUR", "changes": [["e", "1", "NaN", "0", 1, null, false]]}',
+        '{"v": 2, "accountId": "a", "currency": "EUR", "changes": [["e", "1", "1", "0", 1, null, "no"]]}',
     ],
 )
 def test_malformed_messages_are_poison(body: str) -> None:
     with pytest.raises(PoisonRecordError):
         decode(body)
+
+
+@pytest.mark.parametrize(("code", "places"), [("EUR", 2), ("USD", 2), ("JPY", 0), ("KRW", 0), ("BHD", 3), ("KWD", 3)])
+def test_minor_units_come_from_iso_4217(code: str, places: int) -> None:
+    assert currency_places(code) == places
+    assert {"JOD", "OMR", "TND"} <= {c for c, p in minor_units().items() if p == 3}
+
+
+@pytest.mark.parametrize("code", ["eur", "EURO", "XXX", "XAU", "ABC", "", None])
+def test_unknown_or_unitless_currencies_are_refused(code: str | None) -> None:
+    with pytest.raises(PoisonRecordError) as raised:
+        currency_places(code)
+    assert raised.value.field == "currency"
+
+
+@pytest.mark.parametrize(
+    ("text", "places", "ok"), [("1", 0, True), ("1.5", 0, False), ("1.005", 3, True), ("1.0001", 3, False)]
+)
+def test_the_minor_unit_bounds_an_amounts_places(text: str, places: int, ok: bool) -> None:
+    if ok:
+        assert parse_amount(text, places) == Decimal(text)
+    else:
+        with pytest.raises(PoisonRecordError, match=f"{places} decimal places"):
+            parse_amount(text, places)
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "field"),
+    [(None, "1", "currency"), ("EURO", "1", "currency"), ("JPY", "1.5", "amount"), ("EUR", "1.005", "amount")],
+)
+def test_a_row_without_a_valid_currency_or_with_too_many_places_is_poison(
+    currency: str | None, amount: str, field: str
+) -> None:
+    row = image("a", "t", "credit", amount, currency=currency or "EUR")
+    if currency is None:
+        del row["currency"]
+    changes, problem = changes_of(Ledger().put(row))
+    assert changes == () and problem is not None and problem.field == field
+
+
+def test_one_account_keeps_one_summary_per_currency_and_never_adds_two() -> None:
+    ledger = Ledger()
+    ledger.put(image("a", "t1", "credit", "100", currency="EUR"))
+    ledger.put(image("a", "t2", "debit", "100", currency="USD"))
+    ledger.put(image("a", "t3", "debit", "5000", currency="JPY"))
+    folded = fold(ledger.rows.values())
+    assert {k: s.totals.balance for k, s in folded.items()} == {
+        ("a", "EUR"): Decimal(100),
+        ("a", "USD"): Decimal(-100),
+        ("a", "JPY"): Decimal(-5000),
+    }
+    deltas = coalesce(parse_batch(ledger.records).changes)
+    assert sorted(d.key for d in deltas) == sorted(folded)
+
+
+def test_a_modify_that_changes_the_currency_moves_the_amount_exactly() -> None:
+    ledger = Ledger()
+    ledger.put(image("a", "t", "credit", "10.50", currency="EUR"))
+    ledger.put(image("a", "t", "credit", "11", currency="USD"))
+    moved_in, moved_out = changes_of(ledger.records[-1])[0]
+    assert (moved_in.currency, moved_in.totals) == ("USD", Totals(Decimal(11), Decimal(0), 1))
+    assert (moved_out.currency, moved_out.totals) == ("EUR", Totals(Decimal("-10.50"), Decimal(0), -1))
+    assert moved_in.marker_id != moved_out.marker_id and moved_in.record_id == moved_out.record_id
+    assert moved_out.latest_at is None
+    totals = {d.key: d.totals for d in coalesce(parse_batch(ledger.records).changes)}
+    assert totals == {("a", "EUR"): Totals(), ("a", "USD"): Totals(Decimal(11), Decimal(0), 1)}
+
+
+def test_a_delta_refuses_a_change_of_another_currency() -> None:
+    change = Change("e1", "1", "a", "USD", Totals(Decimal(1), Decimal(0), 1), None)
+    with pytest.raises(ValueError, match="cannot join"):
+        Delta("a", "EUR", (change,))
+
+
+def test_transfer_legs_are_left_out_of_the_standalone_net() -> None:
+    ledger = Ledger()
+    ledger.put(image("a", "t1", "credit", "100"))
+    ledger.put(image("b", "t2", "debit", "30"))
+    legs = [image("a", "x1", "debit", "40"), image("b", "x1", "credit", "40")]
+    for leg in legs:
+        leg["transferId"] = {"S": "x1"}
+        ledger.put(leg)
+    ledger.put(image("a", "t3", "credit", "7", currency="JPY"))
+    assert standalone_net(ledger.rows.values()) == {"EUR": Decimal(70), "JPY": Decimal(7)}
+    balances = sum((s.totals.balance for k, s in fold(ledger.rows.values()).items() if k[1] == "EUR"), Decimal(0))
+    assert balances == Decimal(70)

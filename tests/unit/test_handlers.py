@@ -16,7 +16,8 @@ from moto import mock_aws
 
 from ledger_aggregator import runtime
 from ledger_aggregator.config import ConfigurationError
-from ledger_aggregator.domain import fold
+from ledger_aggregator.domain import Key, Totals, fold
+from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
 
 
@@ -45,6 +46,7 @@ class Stack:
             "transactionId": {"S": txid},
             "type": {"S": kind},
             "amount": {"N": amount},
+            "currency": {"S": "EUR"},
             "occurredAt": {"S": "2026-02-01T12:00:00Z"},
         }
         item.update(extra)
@@ -62,9 +64,9 @@ class Stack:
         self._iterator = response["NextShardIterator"]
         return [lambda_shape(r, self.stream_arn) for r in response["Records"]]
 
-    def expected(self) -> dict[str, tuple[Decimal, Decimal, int]]:
+    def expected(self) -> dict[Key, Totals]:
         rows = self.dynamodb.scan(TableName=DETAILS, ConsistentRead=True)["Items"]
-        return {a: (s.totals.credits, s.totals.debits, s.totals.count) for a, s in fold(rows).items()}
+        return {k: s.totals for k, s in fold(rows).items()}
 
     def receive(self, url: str) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -160,9 +162,8 @@ def test_pattern_1_projects_a_batch_into_exact_summaries_with_one_write_per_acco
     response = stream_handler(stack.new_records())
     assert response == {"batchItemFailures": []}
     assert summaries(stack.dynamodb) == stack.expected()
-    balance = stack.dynamodb.get_item(TableName=SUMMARY, Key={"accountId": {"S": "acc-1"}})["Item"]["balance"]["N"]
-    credits, debits, _ = stack.expected()["acc-1"]
-    assert Decimal(balance) == credits - debits
+    balance = stack.dynamodb.get_item(TableName=SUMMARY, Key=summary_key("acc-1", "EUR"))["Item"]["balance"]["N"]
+    assert Decimal(balance) == stack.expected()[("acc-1", "EUR")].balance
 
 
 def test_a_batch_delivered_twice_counts_once(stack: Stack) -> None:
@@ -171,7 +172,7 @@ def test_a_batch_delivered_twice_counts_once(stack: Stack) -> None:
     records = stack.new_records()
     assert failed_ids(stream_handler(records)) == []
     assert failed_ids(stream_handler(records)) == []
-    assert summaries(stack.dynamodb) == {"acc-1": (Decimal("50.50"), Decimal(0), 5)}
+    assert summaries(stack.dynamodb) == {("acc-1", "EUR"): Totals(Decimal("50.50"), Decimal(0), 5)}
 
 
 def test_modify_and_remove_are_reflected(stack: Stack) -> None:
@@ -180,7 +181,7 @@ def test_modify_and_remove_are_reflected(stack: Stack) -> None:
     stack.put("acc-1", "t1", "credit", "120.50")  # a correction
     stack.dynamodb.delete_item(TableName=DETAILS, Key={"accountId": {"S": "acc-1"}, "transactionId": {"S": "t2"}})
     assert failed_ids(stream_handler(stack.new_records())) == []
-    assert summaries(stack.dynamodb) == {"acc-1": (Decimal("120.50"), Decimal(0), 1)}
+    assert summaries(stack.dynamodb) == {("acc-1", "EUR"): Totals(Decimal("120.50"), Decimal(0), 1)}
 
 
 def test_poison_records_reach_the_dlq_with_their_reason_and_the_rest_is_applied(stack: Stack) -> None:
@@ -192,13 +193,17 @@ def test_poison_records_reach_the_dlq_with_their_reason_and_the_rest_is_applied(
             "transactionId": {"S": "bad"},
             "type": {"S": "credit"},
             "amount": {"S": "abc"},
+            "currency": {"S": "EUR"},
         },
     )
     stack.put("acc-2", "t2", "refund", "7")
     stack.put("acc-2", "t3", "debit", "2")
     response = stream_handler(stack.new_records())
     assert failed_ids(response) == []
-    assert summaries(stack.dynamodb) == {"acc-1": (Decimal(5), Decimal(0), 1), "acc-2": (Decimal(0), Decimal(2), 1)}
+    assert summaries(stack.dynamodb) == {
+        ("acc-1", "EUR"): Totals(Decimal(5), Decimal(0), 1),
+        ("acc-2", "EUR"): Totals(Decimal(0), Decimal(2), 1),
+    }
     parked = [json.loads(m["Body"]) for m in stack.receive(stack.dlq_url)]
     assert sorted(p["reason"] for p in parked) == [
         "NewImage: amount is not of DynamoDB type N",
@@ -286,11 +291,12 @@ def test_an_undecodable_queue_message_fails_alone(stack: Stack, monkeypatch: pyt
     runtime.reset()
     stack.put("acc-1", "t1", "debit", "3.30")
     stream_handler(stack.new_records())
-    stack.sqs.send_message(QueueUrl=stack.buffer_url, MessageBody='{"v": 1, "accountId": "acc-1", "changes": "x"}')
+    body = '{"v": 2, "accountId": "acc-1", "currency": "EUR", "changes": "x"}'
+    stack.sqs.send_message(QueueUrl=stack.buffer_url, MessageBody=body)
     messages = stack.receive(stack.buffer_url)
     bad = [m["MessageId"] for m in messages if '"x"' in m["Body"]]
     assert failed_ids(queue_handler(sqs_event(messages))) == bad
-    assert summaries(stack.dynamodb) == {"acc-1": (Decimal(0), Decimal("3.30"), 1)}
+    assert summaries(stack.dynamodb) == {("acc-1", "EUR"): Totals(Decimal(0), Decimal("3.30"), 1)}
 
 
 def test_a_missing_setting_is_named(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,45 +12,65 @@ from moto import mock_aws
 
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
 from ledger_aggregator.adapters.sqs import QueuePublisher
-from ledger_aggregator.domain import Totals, coalesce, parse_batch
+from ledger_aggregator.domain import ZERO, Key, Totals, coalesce, currency_places, parse_batch, standalone_net
 from ledger_aggregator.projector import project, queue_items, stream_items
 from tests.support.aws import APPLIED, SUMMARY, create_tables, nonzero, summaries
 from tests.support.delivery import Faults, FaultyClient, ListPoisonSink, StandardQueue, StreamShard
 from tests.support.ledger import Ledger, expected_totals, image
 
 ACCOUNTS = ("acc-1", "acc-2", "acc-3", "acc_4")
-amounts = st.one_of(
-    st.integers(min_value=1, max_value=10**6).map(lambda c: str(Decimal(c) / 100)),
-    st.just("999999999999999"),
-    st.just("9999999999999.99"),
-    st.just("0.01"),
-)
+CURRENCIES = ("EUR", "EUR", "USD", "JPY", "BHD")
+# Amounts in minor units, rendered with the currency's places: the extremes are the largest allowed.
+minor_amounts = st.one_of(st.integers(min_value=1, max_value=10**6), st.just(999999999999999), st.just(1))
 operation = st.tuples(
-    st.sampled_from(["put", "put", "put", "remove", "poison"]),
+    st.sampled_from(["put", "put", "put", "remove", "poison", "transfer"]),
     st.sampled_from(ACCOUNTS),
     st.integers(min_value=0, max_value=6),
     st.sampled_from(["credit", "debit"]),
-    amounts,
+    minor_amounts,
     st.integers(min_value=0, max_value=59),
+    st.sampled_from(CURRENCIES),
 )
+Operation = tuple[str, str, int, str, int, int, str]
 
 
-def build_ledger(ops: list[tuple[str, str, int, str, str, int]]) -> Ledger:
-    """Apply generated operations: inserts, corrections (MODIFY), deletions and poison rows."""
+def rendered(minor: int, currency: str) -> str:
+    """An amount of ``minor`` smallest units of ``currency``, as the API stores it."""
+    return str(Decimal(minor).scaleb(-currency_places(currency)))
+
+
+def build_ledger(ops: list[Operation]) -> Ledger:
+    """Apply generated operations: inserts, corrections (MODIFY, currency changes among them),
+    deletions, poison rows and transfers (a debit leg and a credit leg, in two accounts)."""
     ledger = Ledger()
-    for kind, account, tx, side, amount, minute in ops:
-        txid = f"t{tx}"
+    for kind, account, tx, side, minor, minute, currency in ops:
+        txid, amount = f"t{tx}", rendered(minor, currency)
         at = f"2026-03-01T10:{minute:02d}:00Z"
         if kind == "remove":
             if (account, txid) in ledger.rows:
                 ledger.remove(account, txid)
         elif kind == "poison":
-            bad = image(account, txid, side, amount, at)
+            bad = image(account, txid, side, amount, at, currency=currency)
             bad["amount"] = {"N": "abc"} if minute % 2 else {"S": amount}
+            if minute % 3 == 0:
+                bad = image(account, txid, side, amount, at, currency="EURO")
             ledger.put(bad)
+        elif kind == "transfer":
+            put_transfer(ledger, f"x{len(ledger.records)}", account, (amount, currency), at)
         else:
-            ledger.put(image(account, txid, side, amount, at))
+            ledger.put(image(account, txid, side, amount, at, currency=currency))
     return ledger
+
+
+def put_transfer(ledger: Ledger, transfer_id: str, source: str, money: tuple[str, str], at: str) -> None:
+    """The two legs the transfer template writes in one transaction; ``money`` is (amount, currency)."""
+    amount, currency = money
+    destination = ACCOUNTS[(ACCOUNTS.index(source) + 1) % len(ACCOUNTS)]
+    for account, side, other in ((source, "debit", destination), (destination, "credit", source)):
+        leg = image(account, transfer_id, side, amount, at, currency=currency)
+        leg["transferId"] = {"S": transfer_id}
+        leg["counterpartyAccountId"] = {"S": other}
+        ledger.put(leg)
 
 
 def poison_record_ids(ledger: Ledger) -> list[str]:
@@ -59,13 +79,23 @@ def poison_record_ids(ledger: Ledger) -> list[str]:
 
 
 @given(st.lists(operation, max_size=60))
-def test_one_clean_pass_over_the_stream_folds_to_the_rows(ops: list[tuple[str, str, int, str, str, int]]) -> None:
+def test_one_clean_pass_over_the_stream_folds_to_the_rows(ops: list[Operation]) -> None:
     ledger = build_ledger(ops)
-    totals: dict[str, Totals] = {}
+    totals: dict[Key, Totals] = {}
     for delta in coalesce(parse_batch(ledger.records).changes):
-        totals[delta.account_id] = totals.get(delta.account_id, Totals()) + delta.totals
-    got = nonzero({a: (t.credits, t.debits, t.count) for a, t in totals.items()})
-    assert got == expected_totals(ledger)
+        totals[delta.key] = totals.get(delta.key, Totals()) + delta.totals
+    assert nonzero(totals) == expected_totals(ledger)
+
+
+@given(st.lists(operation, max_size=60))
+def test_transfers_conserve_money_per_currency(ops: list[Operation]) -> None:
+    ledger = build_ledger(ops)
+    balances: dict[str, Decimal] = {}
+    for (_, currency), totals in expected_totals(ledger).items():
+        balances[currency] = balances.get(currency, ZERO) + totals.balance
+    standalone = standalone_net(ledger.rows.values())
+    for currency in set(balances) | set(standalone):
+        assert balances.get(currency, ZERO) == standalone.get(currency, ZERO)
 
 
 @given(st.lists(operation, max_size=40), st.randoms(use_true_random=False))
@@ -74,9 +104,10 @@ def test_coalescing_keeps_every_amount_once_even_with_duplicated_records(ops, rn
     doubled = records + [rng.choice(records) for _ in range(len(records) // 2)] if records else []
     changes = parse_batch(doubled).changes
     deltas = coalesce(changes)
-    assert len(deltas) == len({c.account_id for c in changes})
-    unique = {c.record_id: c.totals for c in changes}
-    assert sum((d.totals for d in deltas), Totals()) == sum(unique.values(), Totals())
+    assert len(deltas) == len({c.key for c in changes})
+    for delta in deltas:
+        unique = {c.marker_id: c.totals for c in changes if c.key == delta.key}
+        assert delta.totals == sum(unique.values(), Totals())
 
 
 fault_profiles = st.builds(

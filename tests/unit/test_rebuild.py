@@ -13,12 +13,14 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
-from ledger_aggregator.domain import coalesce, parse_batch
+from ledger_aggregator.domain import Totals, coalesce, parse_batch
 from ledger_aggregator.ops.rebuild import Rebuilder, reflected
+from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
 from tests.support.ledger import Ledger, expected_totals, image
 
 TABLES = {"details": DETAILS, "summary": SUMMARY, "applied": APPLIED}
+A_EUR = ("a", "EUR")
 
 
 class Tail:
@@ -48,8 +50,8 @@ class Stack:
         self.ledger = Ledger()
         self.store = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400)
 
-    def put(self, account: str, txid: str, kind: str, amount: str) -> dict[str, Any]:
-        row = image(account, txid, kind, amount)
+    def put(self, account: str, txid: str, kind: str, amount: str, currency: str = "EUR") -> dict[str, Any]:
+        row = image(account, txid, kind, amount, currency=currency)
         self.client.put_item(TableName=DETAILS, Item=row)
         return self.ledger.put(row)
 
@@ -62,11 +64,11 @@ class Stack:
         results = self.store.apply(coalesce(parse_batch(records).changes))
         assert all(r.ok for r in results)
 
-    def corrupt(self, account: str, amount: str, count: int = 0) -> None:
+    def corrupt(self, account: str, amount: str, count: int = 0, currency: str = "EUR") -> None:
         """A summary damaged outside the writers (a manual edit, a bug): no revision change."""
         self.client.update_item(
             TableName=SUMMARY,
-            Key={"accountId": {"S": account}},
+            Key=summary_key(account, currency),
             UpdateExpression="ADD credits :x, balance :x, transactionCount :n",
             ExpressionAttributeValues={":x": {"N": amount}, ":n": {"N": str(count)}},
         )
@@ -87,7 +89,7 @@ def test_a_corrupted_summary_is_rewritten_to_the_fold(stack: Stack) -> None:
     stack.corrupt("a", "7")
     (result,) = rebuild(stack)
     assert (result.status, result.in_flight) == ("rewritten", 0)
-    assert summaries(stack.client)["a"] == (Decimal("5.25"), Decimal("1.00"), 2)
+    assert summaries(stack.client)[A_EUR] == Totals(Decimal("5.25"), Decimal("1.00"), 2)
 
 
 def test_records_still_in_flight_are_left_to_their_writers(stack: Stack) -> None:
@@ -97,9 +99,9 @@ def test_records_still_in_flight_are_left_to_their_writers(stack: Stack) -> None
     stack.corrupt("a", "100")
     (result,) = rebuild(stack)
     assert (result.status, result.in_flight) == ("rewritten", 2)
-    assert summaries(stack.client)["a"] == (Decimal(5), Decimal(0), 1), "the fold less what is in flight"
+    assert summaries(stack.client)[A_EUR] == Totals(Decimal(5), Decimal(0), 1), "the fold less what is in flight"
     stack.apply(in_flight)
-    assert summaries(stack.client)["a"] == expected_totals(stack.ledger)["a"]
+    assert summaries(stack.client)[A_EUR] == expected_totals(stack.ledger)[A_EUR]
 
 
 def test_a_writer_applying_during_the_rebuild_makes_it_read_again(stack: Stack) -> None:
@@ -108,7 +110,7 @@ def test_a_writer_applying_during_the_rebuild_makes_it_read_again(stack: Stack) 
     results = rebuild(stack, hook=lambda: stack.apply([first]))
     assert [r.status for r in results] == ["rewritten"]
     stack.apply(stack.ledger.records)
-    assert summaries(stack.client)["a"] == (Decimal(5), Decimal(0), 1)
+    assert summaries(stack.client)[A_EUR] == Totals(Decimal(5), Decimal(0), 1)
 
 
 def test_a_summary_that_looks_right_is_read_again_when_a_writer_raced_the_check(stack: Stack) -> None:
@@ -116,7 +118,7 @@ def test_a_summary_that_looks_right_is_read_again_when_a_writer_raced_the_check(
     stack.corrupt("a", "0.01", count=1)  # equal to the fold, yet `first` is still to be applied: wrong
     results = rebuild(stack, hook=lambda: stack.apply([first]))  # found by the property test below
     assert [r.status for r in results] == ["rewritten"]
-    assert summaries(stack.client)["a"] == (Decimal("0.01"), Decimal(0), 1)
+    assert summaries(stack.client)[A_EUR] == Totals(Decimal("0.01"), Decimal(0), 1)
 
 
 def test_a_row_whose_record_the_stream_has_not_shown_yet_is_unsettled() -> None:
@@ -136,6 +138,7 @@ operation = st.tuples(
     st.sampled_from(["t1", "t2", "t3"]),
     st.sampled_from(["credit", "debit", "remove", "poison"]),
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2),
+    st.sampled_from(["EUR", "EUR", "USD"]),  # a correction may move a row to another currency
 )
 
 
@@ -172,16 +175,30 @@ def test_rebuild_is_exact_whatever_is_applied_around_it(
         results = rebuild(stack, race)
         assert all(r.status in ("rewritten", "unchanged") for r in results), results
         stack.apply(stack.ledger.records)  # everything in flight lands; markers drop what already had
-        want = {a: t for a, t in expected_totals(stack.ledger).items()}
-        have = summaries(client)
-        for account in ACCOUNTS:
-            assert have.get(account, (Decimal(0), Decimal(0), 0)) == want.get(account, (Decimal(0), Decimal(0), 0))
+        assert summaries(client) == expected_totals(stack.ledger)
 
 
-def write(stack: Stack, op: tuple[str, str, str, Decimal]) -> dict[str, Any] | None:
-    account, txid, kind, amount = op
+def write(stack: Stack, op: tuple[str, str, str, Decimal, str]) -> dict[str, Any] | None:
+    account, txid, kind, amount, currency = op
     if kind == "remove":
         return stack.remove(account, txid) if (account, txid) in stack.ledger.rows else None
     if kind == "poison":
-        return stack.put(account, txid, "credit", "-1")
-    return stack.put(account, txid, kind, str(amount))
+        return stack.put(account, txid, "credit", "-1", currency)
+    return stack.put(account, txid, kind, str(amount), currency)
+
+
+def test_each_currency_of_an_account_is_rebuilt_on_its_own(stack: Stack) -> None:
+    stack.apply([stack.put("a", "t1", "credit", "5"), stack.put("a", "t2", "debit", "700", "JPY")])
+    in_flight = stack.put("a", "t1", "credit", "6", "USD")  # the correction moves t1 from EUR to USD
+    stack.corrupt("a", "9", currency="JPY")
+    results = {r.key: r for r in rebuild(stack)}
+    assert {k: r.status for k, r in results.items()} == {
+        ("a", "EUR"): "unchanged",  # the fold has no EUR now, but the move out of EUR is still in flight
+        ("a", "JPY"): "rewritten",
+        ("a", "USD"): "unchanged",
+    }
+    assert results[("a", "EUR")].in_flight == 1 and results[("a", "USD")].in_flight == 1
+    jpy = Totals(debits=Decimal(700), count=1)
+    assert summaries(stack.client) == {A_EUR: Totals(Decimal(5), Decimal(0), 1), ("a", "JPY"): jpy}
+    stack.apply([in_flight])
+    assert summaries(stack.client) == expected_totals(stack.ledger)

@@ -10,7 +10,8 @@ import pytest
 
 from ledger_aggregator.domain import Totals
 from ledger_aggregator.ops.__main__ import main
-from ledger_aggregator.ops.reconcile import reconcile
+from ledger_aggregator.ops.reconcile import reconcile, reconcile_global
+from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, DETAILS, SUMMARY
 from tests.support.ledger import image
 
@@ -20,11 +21,11 @@ def dynamodb(ledger_tables: Any) -> Any:
     return ledger_tables
 
 
-def summary(client: Any, account: str, credits: str, debits: str, count: int) -> None:
+def summary(client: Any, account: str, credits: str, debits: str, count: int, *, currency: str = "EUR") -> None:
     client.put_item(
         TableName=SUMMARY,
         Item={
-            "accountId": {"S": account},
+            **summary_key(account, currency),
             "credits": {"N": credits},
             "debits": {"N": debits},
             "transactionCount": {"N": str(count)},
@@ -49,11 +50,39 @@ def test_a_planted_corruption_and_a_missing_summary_are_found(dynamodb: Any) -> 
     dynamodb.put_item(TableName=DETAILS, Item=bad)  # a poison row counts for nothing
     summary(dynamodb, "a", "5.01", "0", 1)
     found = reconcile(dynamodb, DETAILS, SUMMARY)
-    assert [(d.account_id, d.expected, d.actual) for d in found] == [
-        ("a", Totals(Decimal(5), Decimal(0), 1), Totals(Decimal("5.01"), Decimal(0), 1)),
-        ("b", Totals(Decimal(0), Decimal(2), 1), None),
+    assert [(d.key, d.expected, d.actual) for d in found] == [
+        (("a", "EUR"), Totals(Decimal(5), Decimal(0), 1), Totals(Decimal("5.01"), Decimal(0), 1)),
+        (("b", "EUR"), Totals(Decimal(0), Decimal(2), 1), None),
     ]
-    assert [d.account_id for d in reconcile(dynamodb, DETAILS, SUMMARY, account="b")] == ["b"]
+    assert [d.key for d in reconcile(dynamodb, DETAILS, SUMMARY, account="b")] == [("b", "EUR")]
+
+
+def test_each_currency_is_compared_on_its_own(dynamodb: Any) -> None:
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "100", currency="EUR"))
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t2", "debit", "5000", currency="JPY"))
+    summary(dynamodb, "a", "100", "0", 1, currency="EUR")
+    summary(dynamodb, "a", "0", "4900", 1, currency="JPY")
+    summary(dynamodb, "a", "0", "100", 1, currency="USD")  # a currency the account never used
+    found = reconcile(dynamodb, DETAILS, SUMMARY, account="a")
+    assert [(d.key, d.actual) for d in found] == [
+        (("a", "JPY"), Totals(Decimal(0), Decimal(4900), 1)),
+        (("a", "USD"), Totals(Decimal(0), Decimal(100), 1)),
+    ]
+
+
+def test_global_reconcile_finds_a_transfer_that_does_not_net_to_zero(dynamodb: Any) -> None:
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "100"))
+    legs = [image("a", "x1", "debit", "40"), image("b", "x1", "credit", "40")]
+    for leg in legs:
+        leg["transferId"] = {"S": "x1"}
+        dynamodb.put_item(TableName=DETAILS, Item=leg)
+    summary(dynamodb, "a", "100", "40", 2)
+    summary(dynamodb, "b", "40", "0", 1)
+    assert reconcile_global(dynamodb, DETAILS, SUMMARY) == []
+    dynamodb.delete_item(TableName=DETAILS, Key={"accountId": {"S": "b"}, "transactionId": {"S": "x1"}})
+    summary(dynamodb, "b", "0", "0", 0)  # the credit leg is gone, and b's summary with it
+    (imbalance,) = reconcile_global(dynamodb, DETAILS, SUMMARY)
+    assert (imbalance.currency, imbalance.balances, imbalance.standalone) == ("EUR", Decimal(60), Decimal(100))
 
 
 def test_the_cli_exits_non_zero_on_differences(
@@ -78,9 +107,13 @@ def test_the_cli_exits_non_zero_on_differences(
     )
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")
     assert main(["--outputs", str(outputs), "--quiet", "reconcile"]) == 1
-    assert "a: expected credits 5 debits 0 count 1, summary has no summary" in capsys.readouterr().out
+    assert "a/EUR: expected credits 5 debits 0 count 1, summary has no summary" in capsys.readouterr().out
     summary(dynamodb, "a", "5", "0", 1)
     assert main(["--outputs", str(outputs), "reconcile", "--account", "a"]) == 0
+    assert main(["--outputs", str(outputs), "--quiet", "reconcile", "--global"]) == 0
+    summary(dynamodb, "b", "1", "0", 1)
+    assert main(["--outputs", str(outputs), "--quiet", "reconcile", "--global"]) == 1
+    assert "EUR: the balances sum to 6, but standalone credits less debits are 5" in capsys.readouterr().out
 
 
 def test_rebuild_refuses_while_the_buffer_dlq_holds_deltas(

@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from ledger_aggregator.adapters.dynamodb import RECORDS_PER_WRITE, Backoff, DynamoSummaryStore
 from ledger_aggregator.domain import coalesce, parse_batch
+from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, SUMMARY, create_tables
 from tests.support.ledger import Ledger, image
 
@@ -30,7 +31,7 @@ def store(client: Any) -> DynamoSummaryStore:
 
 
 def summary(client: Any, account: str) -> dict[str, Any]:
-    return client.get_item(TableName=SUMMARY, Key={"accountId": {"S": account}}, ConsistentRead=True)["Item"]
+    return client.get_item(TableName=SUMMARY, Key=summary_key(account, "EUR"), ConsistentRead=True)["Item"]
 
 
 def test_a_delta_larger_than_one_transaction_is_written_in_parts_exactly_once(dynamodb: Any) -> None:
@@ -130,7 +131,7 @@ def test_a_throttled_write_is_waited_for_within_the_deadline_only(
     slept: list[float] = []
     (result,) = paced(ThrottledFor(dynamodb, 3), deadline, slept).apply(coalesce(parse_batch(ledger.records).changes))
     assert (result.ok, result.throttled, slept) == (ok, not ok, pauses)
-    assert ("Item" in dynamodb.get_item(TableName=SUMMARY, Key={"accountId": {"S": "acc"}})) == ok
+    assert ("Item" in dynamodb.get_item(TableName=SUMMARY, Key=summary_key("acc", "EUR"))) == ok
 
 
 class ThrottledAfterEachRefusal(ThrottledFor):

@@ -1,8 +1,8 @@
 """The summary store: applies deltas to DynamoDB exactly once.
 
 Each delta is written with one ``TransactWriteItems``: an ``UpdateItem`` that
-adds the delta to the account's summary, and one conditional ``PutItem`` per
-record into the applied-marker table (``attribute_not_exists(id)``). Either
+adds the delta to its ``(account, currency)`` summary item, and one conditional
+``PutItem`` per change (its marker id) into the applied-marker table (``attribute_not_exists(id)``). Either
 every marker and the summary change are written, or none is. A record whose
 marker exists is dropped from the delta and the rest is written again. See
 ``docs/exactly-once.md``.
@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from ..domain import Change, Delta, chunked
 from ..ports import ApplyResult
+from ..summary_item import REVISION, summary_key
 
 THROTTLE_CODES = frozenset(
     {
@@ -35,9 +36,8 @@ MAX_ATTEMPTS = 4
 # TransactWriteItems takes 100 actions: one summary update plus 99 markers.
 RECORDS_PER_WRITE = 99
 _BATCH_GET_KEYS = 100
-# Every money write adds one to the summary's revision, so that ``ops rebuild`` can tell
-# "nothing was applied since I read it" from "what was applied happened to sum to zero".
-REVISION = "revision"
+# Every money write adds one to the summary's revision (REVISION), so that ``ops rebuild`` can
+# tell "nothing was applied since I read it" from "what was applied happened to sum to zero".
 
 
 class _Throttled(Exception):
@@ -114,11 +114,11 @@ class DynamoSummaryStore:
 
     def apply(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
         """Apply each delta once; after a throttled delta the rest are left for the retry."""
-        known = self._already_applied(c.record_id for d in deltas for c in d.changes if not c.totals.is_zero())
+        known = self._already_applied(c.marker_id for d in deltas for c in d.changes if not c.totals.is_zero())
         results: list[ApplyResult] = []
         for delta in deltas:
             if results and results[-1].throttled:
-                results.append(ApplyResult(delta.account_id, error="not attempted: table throttled", throttled=True))
+                results.append(ApplyResult(delta.key, error="not attempted: table throttled", throttled=True))
                 continue
             results.append(self._apply_one(delta, known))
         return results
@@ -138,7 +138,7 @@ class DynamoSummaryStore:
 
     @staticmethod
     def _result(delta: Delta, p: _Progress, error: str | None, throttled: bool = False) -> ApplyResult:
-        return ApplyResult(delta.account_id, p.applied, p.duplicates, p.writes, error, throttled)
+        return ApplyResult(delta.key, p.applied, p.duplicates, p.writes, error, throttled)
 
     def _write_paced(self, part: Delta, progress: _Progress) -> None:
         """Write one part, waiting and trying again while throttled, as the backoff allows.
@@ -203,7 +203,7 @@ class DynamoSummaryStore:
             raise _Throttled(",".join(reasons)) from error
         if any(r not in ("None", "ConditionalCheckFailed", *RETRYABLE_CODES) for r in reasons):
             raise error
-        duplicates = [m.record_id for m, r in zip(markers, reasons[1:], strict=False) if r == "ConditionalCheckFailed"]
+        duplicates = [m.marker_id for m, r in zip(markers, reasons[1:], strict=False) if r == "ConditionalCheckFailed"]
         latest_refused = bool(reasons) and reasons[0] == "ConditionalCheckFailed"
         return duplicates, latest_refused
 
@@ -224,7 +224,8 @@ class DynamoSummaryStore:
                 }
             )
             clauses.append("ADD #b :b, #c :c, #d :d, #n :n, #r :one")
-        update: dict[str, Any] = {"TableName": self._summary_table, "Key": {"accountId": {"S": delta.account_id}}}
+        key = summary_key(delta.account_id, delta.currency)
+        update: dict[str, Any] = {"TableName": self._summary_table, "Key": key}
         if latest is not None:
             names["#t"] = "lastTransactionAt"
             values[":t"] = {"S": latest}
@@ -240,7 +241,7 @@ class DynamoSummaryStore:
         return {
             "TableName": self._applied_table,
             "Item": {
-                "id": {"S": change.record_id},
+                "id": {"S": change.marker_id},
                 "accountId": {"S": change.account_id},
                 "expiresAt": {"N": str(expires)},
             },

@@ -40,8 +40,8 @@ class QueuePublisher:
     @staticmethod
     def _result(index: int, delta: Delta, failed: dict[int, str], sent: dict[int, int]) -> ApplyResult:
         if index in failed:
-            return ApplyResult(delta.account_id, error=failed[index])
-        return ApplyResult(delta.account_id, applied=len(delta.changes), writes=sent.get(index, 0))
+            return ApplyResult(delta.key, error=failed[index])
+        return ApplyResult(delta.key, applied=len(delta.changes), writes=sent.get(index, 0))
 
     def _send(self, window: list[tuple[int, Delta]]) -> dict[int, str]:
         entries = [

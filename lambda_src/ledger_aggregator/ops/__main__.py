@@ -1,6 +1,6 @@
 """Operator's tools for the ledger.
 
-  python -m ledger_aggregator.ops reconcile [--account ID]
+  python -m ledger_aggregator.ops reconcile [--account ID | --global]
   python -m ledger_aggregator.ops rebuild   [--account ID] [--settle SECONDS]
   python -m ledger_aggregator.ops dlq inspect
   python -m ledger_aggregator.ops dlq replay [--queue stream|buffer]
@@ -30,7 +30,7 @@ from ..adapters.sqs import SqsPoisonSink
 from ..config import DEFAULT_MARKER_TTL_SECONDS
 from .dlq import Replayer, held
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
-from .reconcile import Progress, describe_totals, reconcile
+from .reconcile import Progress, describe_totals, reconcile, reconcile_global
 from .streams import StreamTail
 
 
@@ -84,6 +84,16 @@ class Ops:
         print(f"{len(found)} difference(s)")
         return 1 if found else 0
 
+    def conservation(self) -> int:
+        """Check that, per currency, every account's balances sum to the standalone rows; 1 when not."""
+        tick, close = self.bar("reconcile --global: scanning", self.tables["details"])
+        found = reconcile_global(self.dynamodb, self.tables["details"], self.tables["summary"], tick)
+        close()
+        for imbalance in found:
+            print(imbalance.describe())
+        print(f"{len(found)} currenc{'y' if len(found) == 1 else 'ies'} out of balance")
+        return 1 if found else 0
+
     def exact(self) -> bool:
         """True when reconcile finds no difference."""
         return not reconcile(self.dynamodb, self.tables["details"], self.tables["summary"])
@@ -107,7 +117,7 @@ class Ops:
         for result in left:
             self._rebuilt(result)
         rewritten = sum(r.status == "rewritten" for r in results)
-        print(f"{len(results)} account(s): {rewritten} rewritten, {len(left)} left to try again")
+        print(f"{len(results)} summaries: {rewritten} rewritten, {len(left)} left to try again")
         return 1 if left else 0
 
     def _buffer_dlq_depth(self) -> int:
@@ -126,7 +136,7 @@ class Ops:
         note = f", {result.in_flight} record(s) in flight" if result.in_flight else ""
         before = describe_totals(result.before) if result.before else "no summary"
         after = describe_totals(result.after) if result.after else "unchanged"
-        print(f"{result.account_id}: {result.status} (was {before}; now {after}{note})")
+        print(f"{result.label}: {result.status} (was {before}; now {after}{note})")
 
     def queues(self, which: str | None) -> list[tuple[str, str]]:
         """The DLQs of the stack as (name, url), optionally only one of them."""
@@ -172,7 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("reconcile", help="recompute summaries from the details table and show differences")
-    check.add_argument("--account", help="only this account")
+    scope = check.add_mutually_exclusive_group()
+    scope.add_argument("--account", help="only this account")
+    scope.add_argument(
+        "--global",
+        dest="whole_ledger",
+        action="store_true",
+        help="check conservation: per currency, the balances of all accounts sum to standalone credits - debits",
+    )
     fix = commands.add_parser("rebuild", help="rewrite summaries from the details table (safe while streaming)")
     fix.add_argument("--account", help="only this account")
     fix.add_argument("--settle", type=float, default=DEFAULT_SETTLE_SECONDS, help="stream publication lag to wait")
@@ -183,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ops = Ops(stack_outputs(args.outputs), args.quiet)
     if args.command == "reconcile":
-        return ops.reconcile(args.account)
+        return ops.conservation() if args.whole_ledger else ops.reconcile(args.account)
     if args.command == "rebuild":
         return ops.rebuild(args.account, args.settle)
     return ops.inspect() if args.action == "inspect" else ops.replay(args.queue)

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..codec import decode
-from ..domain import PoisonRecordError, Totals
+from ..domain import PoisonRecordError
 from ..ports import DeltaSink, PoisonSink
 from ..projector import PoisonItem, Tagged, project, queue_items, stream_items
+from .reconcile import describe_totals
 from .streams import TrimmedError, read_range
 
 RECEIVE = 10
@@ -74,7 +75,8 @@ def classify(queue: str, message: Mapping[str, Any]) -> Entry:
         delta = decode(text)
     except PoisonRecordError as error:
         return _entry(queue, message, "undecodable", f"{error.reason} (received {received} times)", text)
-    line = f"{delta.account_id}: {len(delta.changes)} records, {_money(delta.totals)} (received {received} times)"
+    line = f"{delta.account_id}/{delta.currency}: {len(delta.changes)} records, {describe_totals(delta.totals)}"
+    line += f" (received {received} times)"
     return _entry(queue, message, "delta", line, delta)
 
 
@@ -88,10 +90,6 @@ def _json(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return None
-
-
-def _money(t: Totals) -> str:
-    return f"credits {t.credits} debits {t.debits} count {t.count}"
 
 
 @dataclass(slots=True)

@@ -1,5 +1,8 @@
 """Rewrite summaries from the details table, exactly, while the stream keeps running.
 
+Each ``(account, currency)`` summary is rebuilt on its own; an account's rows and
+stream records are read once for all its currencies.
+
 Why a plain "sum the rows and overwrite" is wrong: a row written just before the
 scan is in the sum, and its stream record, not yet applied, will be added again
 when it is. So the rebuild subtracts those records:
@@ -37,14 +40,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..adapters.dynamodb import REVISION
-from ..domain import Change, Totals, change_of, fold
-from .reconcile import Progress, account_rows, scan, summary_totals
+from ..domain import Change, Key, Totals, changes_of, fold
+from ..summary_item import REVISION, key_of, stored_revision, stored_totals, summary_key
+from .reconcile import Progress, account_items, scan
 from .streams import StreamTail
 
 Item = Mapping[str, Any]
@@ -54,27 +56,46 @@ DEFAULT_ROUNDS = 6
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """One account as read: its summary (or None), the summary's revision and its rows."""
+    """One account as read: its summary items (one per currency) and its rows."""
 
     account_id: str
-    stored: Totals | None
-    revision: int | None
+    summaries: Mapping[str, Item]
     rows: tuple[Item, ...]
+
+    def currencies(self) -> list[str]:
+        """Every currency the account has a summary or a valid row in."""
+        folded = {currency for _, currency in fold(self.rows)}
+        return sorted(folded | set(self.summaries))
+
+    def stored(self, currency: str) -> Totals | None:
+        """The totals stored for ``currency``, or None when there is no summary item."""
+        item = self.summaries.get(currency)
+        return stored_totals(item) if item else None
+
+    def stamp(self, currency: str) -> tuple[bool, int | None]:
+        """Whether the currency's summary existed when read, and its revision."""
+        item = self.summaries.get(currency)
+        return item is not None, stored_revision(item)
 
 
 @dataclass(frozen=True, slots=True)
 class Rebuilt:
-    """What the rebuild did to one account.
+    """What the rebuild did to one ``(account, currency)`` summary.
 
     ``status`` is ``rewritten``, ``unchanged``, ``busy`` (writers kept applying; try
-    again) or ``unsettled`` (the stream never caught up with the rows).
+    again) or ``unsettled`` (the stream never caught up with the account's rows).
     """
 
-    account_id: str
+    key: Key
     status: str
     before: Totals | None
     after: Totals | None
     in_flight: int
+
+    @property
+    def label(self) -> str:
+        """``account/currency``, for messages."""
+        return "/".join(self.key)
 
 
 def reflected(rows: Iterable[Item], records: Sequence[Item]) -> tuple[list[Item], bool]:
@@ -106,22 +127,23 @@ def _reflected_prefix(row: Item | None, history: Sequence[Item]) -> int | None:
     return None
 
 
+def money_changes(records: Iterable[Item]) -> list[Change]:
+    """The changes of the records that move money."""
+    return [c for record in records for c in changes_of(record)[0] if not c.totals.is_zero()]
+
+
 def pending_changes(records: Iterable[Item], applied: set[str]) -> list[Change]:
     """The money changes of the records that have no applied marker."""
-    changes = []
-    for record in records:
-        change, _ = change_of(record)
-        if change is not None and not change.totals.is_zero() and change.record_id not in applied:
-            changes.append(change)
-    return changes
+    return [c for c in money_changes(records) if c.marker_id not in applied]
 
 
-def target(snapshot: Snapshot, in_flight: Iterable[Change]) -> tuple[Totals, str | None]:
+def target(snapshot: Snapshot, currency: str, in_flight: Iterable[Change]) -> tuple[Totals, str | None]:
     """The totals to store now so that, once the in-flight changes land, the summary is the fold."""
-    folded = fold(snapshot.rows).get(snapshot.account_id)
+    folded = fold(snapshot.rows).get((snapshot.account_id, currency))
     totals = folded.totals if folded else Totals()
     for change in in_flight:
-        totals = totals - change.totals
+        if change.currency == currency:
+            totals = totals - change.totals
     return totals, folded.last_transaction_at if folded else None
 
 
@@ -151,53 +173,56 @@ class Rebuilder:
         self, account: str | None = None, rounds: int = DEFAULT_ROUNDS, report: Callable[[Rebuilt], None] | None = None
     ) -> list[Rebuilt]:
         """Rebuild every summary (or one account's); accounts that raced a writer are retried."""
-        done: dict[str, Rebuilt] = {}
+        done: dict[Key, Rebuilt] = {}
         snapshots = self._read_all() if account is None else {account: self._read_one(account)}
         for _ in range(rounds):
             time.sleep(self._settle)  # the stream's publication lag, between reading rows and the stream
             self._tail.refresh()
-            retry = []
+            retry = set()
             for result in self._round(list(snapshots.values())):
-                done[result.account_id] = result
+                done[result.key] = result
                 if result.status in ("busy", "unsettled"):
-                    retry.append(result.account_id)
+                    retry.add(result.key[0])
                 elif report:
                     report(result)
             if not retry:
                 break
-            snapshots = {a: self._read_one(a) for a in retry}
-        return [done[a] for a in sorted(done)]
+            snapshots = {a: self._read_one(a) for a in sorted(retry)}
+        return [done[k] for k in sorted(done)]
 
     def _round(self, snapshots: list[Snapshot]) -> list[Rebuilt]:
         found = {s.account_id: candidates(s, self._tail) for s in snapshots}
-        ids = {str(r["eventID"]) for records, _ in found.values() for r in records}
+        ids = {c.marker_id for records, _ in found.values() for c in money_changes(records)}
         applied = self._applied_markers(ids)
         results = []
         for snapshot in snapshots:
             records, settled = found[snapshot.account_id]
             in_flight = pending_changes(records, applied)
-            if not settled:
-                results.append(Rebuilt(snapshot.account_id, "unsettled", snapshot.stored, None, len(in_flight)))
-                continue
-            results.append(self._write(snapshot, in_flight))
+            for currency in snapshot.currencies():
+                key = (snapshot.account_id, currency)
+                waiting = [c for c in in_flight if c.currency == currency]
+                if settled:
+                    results.append(self._write(snapshot, currency, waiting))
+                else:
+                    results.append(Rebuilt(key, "unsettled", snapshot.stored(currency), None, len(waiting)))
         return results
 
-    def _write(self, snapshot: Snapshot, in_flight: list[Change]) -> Rebuilt:
-        totals, latest = target(snapshot, in_flight)
-        account = snapshot.account_id
-        if snapshot.stored == totals or (snapshot.stored is None and totals.is_zero()):
+    def _write(self, snapshot: Snapshot, currency: str, in_flight: list[Change]) -> Rebuilt:
+        totals, latest = target(snapshot, currency, in_flight)
+        key, stored = (snapshot.account_id, currency), snapshot.stored(currency)
+        if stored == totals or (stored is None and totals.is_zero()):
             # Right only if nothing was applied since the summary was read: the markers describe that moment.
-            status = "unchanged" if self._read_summary(account) == _stamp(snapshot) else "busy"
-            return Rebuilt(account, status, snapshot.stored, snapshot.stored, len(in_flight))
+            status = "unchanged" if self._read_stamp(key) == snapshot.stamp(currency) else "busy"
+            return Rebuilt(key, status, stored, stored, len(in_flight))
         try:
-            self._db.update_item(**self._update(snapshot, totals, latest))
+            self._db.update_item(**self._update(snapshot, currency, totals, latest))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
-            return Rebuilt(account, "busy", snapshot.stored, None, len(in_flight))
-        return Rebuilt(account, "rewritten", snapshot.stored, totals, len(in_flight))
+            return Rebuilt(key, "busy", stored, None, len(in_flight))
+        return Rebuilt(key, "rewritten", stored, totals, len(in_flight))
 
-    def _update(self, snapshot: Snapshot, totals: Totals, latest: str | None) -> dict[str, Any]:
+    def _update(self, snapshot: Snapshot, currency: str, totals: Totals, latest: str | None) -> dict[str, Any]:
         names = {"#b": "balance", "#c": "credits", "#d": "debits", "#n": "transactionCount", "#r": REVISION}
         values: dict[str, Any] = {
             ":b": {"N": str(totals.balance)},
@@ -211,11 +236,12 @@ class Rebuilder:
             names["#t"], values[":t"] = "lastTransactionAt", {"S": latest}
             assignments += ", #t = :t"
         condition = "attribute_not_exists(#r)"
-        if snapshot.revision is not None:
-            condition, values[":r"] = "#r = :r", {"N": str(snapshot.revision)}
+        revision = snapshot.stamp(currency)[1]
+        if revision is not None:
+            condition, values[":r"] = "#r = :r", {"N": str(revision)}
         return {
             "TableName": self._summary,
-            "Key": {"accountId": {"S": snapshot.account_id}},
+            "Key": summary_key(snapshot.account_id, currency),
             "UpdateExpression": f"{assignments} ADD #r :one",
             "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
@@ -224,28 +250,26 @@ class Rebuilder:
 
     def _read_all(self) -> dict[str, Snapshot]:
         """Summaries first, then rows: a summary is always read before its rows."""
-        summaries = {i["accountId"]["S"]: i for i in scan(self._db, self._summary, progress=self._progress)}
+        summaries: dict[str, dict[str, Item]] = {}
+        for item in scan(self._db, self._summary, progress=self._progress):
+            account, currency = key_of(item)
+            summaries.setdefault(account, {})[currency] = item
         by_account: dict[str, list[Item]] = {}
         for row in scan(self._db, self._details, progress=self._progress):
             account = row.get("accountId", {}).get("S")
             if isinstance(account, str):
                 by_account.setdefault(account, []).append(row)
         accounts = set(summaries) | set(by_account)
-        return {a: _snapshot(a, summaries.get(a), by_account.get(a, [])) for a in accounts}
+        return {a: Snapshot(a, summaries.get(a, {}), tuple(by_account.get(a, []))) for a in accounts}
 
     def _read_one(self, account: str) -> Snapshot:
-        item = self._get_summary(account)
-        return _snapshot(account, item, account_rows(self._db, self._details, account))
+        items = {key_of(i)[1]: i for i in account_items(self._db, self._summary, account)}
+        return Snapshot(account, items, tuple(account_items(self._db, self._details, account)))
 
-    def _get_summary(self, account: str) -> Item | None:
-        key = {"accountId": {"S": account}}
-        item: Item | None = self._db.get_item(TableName=self._summary, Key=key, ConsistentRead=True).get("Item")
-        return item
-
-    def _read_summary(self, account: str) -> tuple[bool, int | None]:
-        """Whether the account has a summary now, and its revision."""
-        item = self._get_summary(account)
-        return item is not None, _revision(item)
+    def _read_stamp(self, key: Key) -> tuple[bool, int | None]:
+        """Whether the key has a summary now, and its revision."""
+        item = self._db.get_item(TableName=self._summary, Key=summary_key(*key), ConsistentRead=True).get("Item")
+        return item is not None, stored_revision(item)
 
     def _applied_markers(self, ids: set[str]) -> set[str]:
         keys = [{"id": {"S": i}} for i in sorted(ids)]
@@ -259,15 +283,3 @@ class Rebuilder:
                 found |= {i["id"]["S"] for i in response.get("Responses", {}).get(self._applied, [])}
                 request = response.get("UnprocessedKeys") or {}
         return found
-
-
-def _revision(item: Item | None) -> int | None:
-    return int(Decimal(item[REVISION]["N"])) if item and REVISION in item else None
-
-
-def _stamp(snapshot: Snapshot) -> tuple[bool, int | None]:
-    return snapshot.stored is not None, snapshot.revision
-
-
-def _snapshot(account: str, item: Item | None, rows: Sequence[Item]) -> Snapshot:
-    return Snapshot(account, summary_totals(dict(item)) if item else None, _revision(item), tuple(rows))

@@ -2,29 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..domain import Summary, Totals, fold
+from ..domain import ZERO, Key, Summary, Totals, fold, standalone_net
+from ..summary_item import key_of, stored_totals
 
 Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Difference:
-    """One account whose summary is not the fold of its rows."""
+    """One ``(account, currency)`` whose summary is not the fold of its rows."""
 
-    account_id: str
+    key: Key
     expected: Totals
     actual: Totals | None
 
     def describe(self) -> str:
         """One line for a person."""
         got = "no summary" if self.actual is None else describe_totals(self.actual)
-        return f"{self.account_id}: expected {describe_totals(self.expected)}, summary has {got}"
+        return f"{'/'.join(self.key)}: expected {describe_totals(self.expected)}, summary has {got}"
+
+
+@dataclass(frozen=True, slots=True)
+class Imbalance:
+    """A currency whose balances, summed over every account, are not what the standalone rows make."""
+
+    currency: str
+    balances: Decimal
+    standalone: Decimal
+
+    def describe(self) -> str:
+        """One line for a person."""
+        return (
+            f"{self.currency}: the balances sum to {self.balances}, but standalone credits less debits are "
+            f"{self.standalone}: transfers do not net to zero, or summaries differ (run reconcile per account)"
+        )
 
 
 def describe_totals(t: Totals) -> str:
@@ -50,8 +67,8 @@ def scan(client: Any, table: str, segments: int = 4, progress: Progress | None =
         return [item for part in pool.map(segment, range(segments)) for item in part]
 
 
-def account_rows(client: Any, table: str, account: str) -> list[dict[str, Any]]:
-    """One account's details rows."""
+def account_items(client: Any, table: str, account: str) -> list[dict[str, Any]]:
+    """One account's items of a table keyed on ``accountId``: its details rows, or its summaries."""
     pages = client.get_paginator("query").paginate(
         TableName=table,
         KeyConditionExpression="accountId = :a",
@@ -61,24 +78,29 @@ def account_rows(client: Any, table: str, account: str) -> list[dict[str, Any]]:
     return [item for page in pages for item in page["Items"]]
 
 
-def summary_totals(item: dict[str, Any]) -> Totals:
-    """The money totals stored in a summary item."""
-
-    def number(name: str) -> Decimal:
-        return Decimal(item.get(name, {"N": "0"})["N"])
-
-    return Totals(number("credits"), number("debits"), int(number("transactionCount")))
-
-
-def differences(expected: dict[str, Summary], actual: dict[str, Totals]) -> list[Difference]:
-    """Accounts whose stored totals differ from the fold (a missing summary of zero is fine)."""
+def differences(expected: Mapping[Key, Summary], actual: Mapping[Key, Totals]) -> list[Difference]:
+    """Keys whose stored totals differ from the fold (a missing summary of zero is fine)."""
     found = []
-    for account in sorted(set(expected) | set(actual)):
-        want = expected[account].totals if account in expected else Totals()
-        have = actual.get(account)
+    for key in sorted(set(expected) | set(actual)):
+        want = expected[key].totals if key in expected else Totals()
+        have = actual.get(key)
         if (have or Totals()) != want or (have is None and not want.is_zero()):
-            found.append(Difference(account, want, have))
+            found.append(Difference(key, want, have))
     return found
+
+
+def imbalances(rows: Iterable[Mapping[str, Any]], summaries: Iterable[Mapping[str, Any]]) -> list[Imbalance]:
+    """Currencies where the conservation invariant fails: sum of balances != standalone credits - debits."""
+    balances: dict[str, Decimal] = {}
+    for item in summaries:
+        currency = key_of(item)[1]
+        balances[currency] = balances.get(currency, ZERO) + stored_totals(item).balance
+    standalone = standalone_net(rows)
+    return [
+        Imbalance(c, balances.get(c, ZERO), standalone.get(c, ZERO))
+        for c in sorted(set(balances) | set(standalone))
+        if balances.get(c, ZERO) != standalone.get(c, ZERO)
+    ]
 
 
 def reconcile(
@@ -86,10 +108,14 @@ def reconcile(
 ) -> list[Difference]:
     """Compare every summary (or one account's) with the fold of the details rows."""
     if account:
-        rows = account_rows(client, details, account)
-        item = client.get_item(TableName=summary, Key={"accountId": {"S": account}}, ConsistentRead=True).get("Item")
-        stored = {account: summary_totals(item)} if item else {}
+        rows = account_items(client, details, account)
+        items = account_items(client, summary, account)
     else:
         rows = scan(client, details, progress=progress)
-        stored = {i["accountId"]["S"]: summary_totals(i) for i in scan(client, summary, progress=progress)}
-    return differences(fold(rows), stored)
+        items = scan(client, summary, progress=progress)
+    return differences(fold(rows), {key_of(i): stored_totals(i) for i in items})
+
+
+def reconcile_global(client: Any, details: str, summary: str, progress: Progress | None = None) -> list[Imbalance]:
+    """Check conservation over the whole ledger: per currency, transfers net to zero across accounts."""
+    return imbalances(scan(client, details, progress=progress), scan(client, summary, progress=progress))

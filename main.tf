@@ -13,6 +13,8 @@ locals {
     tracing              = var.functions.tracing
   }
   marker_ttl_seconds = var.functions.marker_ttl_days * 86400
+  # The one list of currencies: ISO 4217 codes and minor units, also read by the aggregator and the tests.
+  currencies = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/currencies.json")).minorUnits
 }
 
 # The tables do not depend on the pattern: switching patterns never replaces or empties them.
@@ -65,6 +67,7 @@ module "api" {
   name_prefix = var.name_prefix
   tables      = { details = module.tables.details, summary = module.tables.summary }
   settings    = var.api
+  currencies  = local.currencies
   kms_key_arn = var.kms_key_arn
   tags        = var.tags
 }

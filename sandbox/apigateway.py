@@ -24,10 +24,12 @@ integration role (moto does not enforce IAM), Lambda or HTTP integrations.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import queue
 import re
+import secrets
 import threading
 import time
 import urllib.parse
@@ -44,7 +46,7 @@ from moto.apigateway.models import apigateway_backends
 
 from .keepalive import exchange
 from .lambdas import ACCOUNT
-from .vtl import Request, render
+from .vtl import Request, carry_overrides, render
 
 JSON = "application/json"
 GATEWAY_DEFAULTS = {
@@ -192,11 +194,15 @@ class Gateway:
         refusal = self._refuse(api, method, request, headers)
         return refusal or self._integrate(method, request)
 
-    def _context(self, verb: str, headers: dict[str, str]) -> dict[str, Any]:
+    @staticmethod
+    def _context(verb: str, headers: dict[str, str]) -> dict[str, Any]:
         now = datetime.now(UTC)
         return {
-            "requestId": str(uuid.uuid4()),
-            "extendedRequestId": str(uuid.uuid4()),
+            # "$context.requestId: An ID for the request. Clients can override this request ID."; the
+            # extendedRequestId is API Gateway's own, base64 like "Jg3QbHxxIAMEbkA=" (11 random bytes).
+            # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
+            "requestId": headers.get("x-amzn-requestid") or str(uuid.uuid4()),
+            "extendedRequestId": base64.b64encode(secrets.token_bytes(11)).decode(),
             "requestTimeEpoch": int(time.time() * 1000),
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "httpMethod": verb,
@@ -255,7 +261,11 @@ class Gateway:
     def _integrate(self, method: _Method, request: Request) -> Reply:
         integration = method.integration
         template = (integration.get("requestTemplates") or {}).get(JSON, "")
-        rendered = render(template, request).body if template else request.body
+        if template:
+            sent = render(template, request)
+            rendered, request = sent.body, carry_overrides(request, sent)
+        else:
+            rendered = request.body
         status, backend = self._call(integration.get("uri", ""), rendered)
         chosen = self._select(integration.get("integrationResponses") or {}, status)
         if chosen is None:

@@ -1,7 +1,7 @@
 """API Gateway mapping templates rendered with AWS's semantics.
 
 Built on LocalStack's renderer (``ApiGatewayVtlTemplate``: airspeed with
-``$input``, ``$util`` and ``$context``), with three differences from it fixed
+``$input``, ``$util`` and ``$context``), with four differences from it fixed
 to behave as AWS does:
 
 * ``$util.escapeJavaScript`` follows Java's ``StringEscapeUtils.escapeJavaScript``,
@@ -10,7 +10,8 @@ to behave as AWS does:
   with upper-case hex, one escape per UTF-16 unit;
 * ``$util.base64Decode`` returns a string, not bytes;
 * ``$input.params(name)`` returns a plain string, so Java string methods such
-  as ``matches`` work on it.
+  as ``matches`` work on it;
+* ``String.indexOf`` answers -1 for a missing substring, as Java's does (airspeed raises).
 
 Two caches keep the rendering fast without changing it: JSONPath expressions are
 parsed once per expression text (``jsonpath_rw`` builds its PLY parse tables on every
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass, field
@@ -41,6 +43,9 @@ from localstack.utils.aws import templating
 
 # Java's Map has containsKey; API Gateway templates can call it on $input.path('$').
 airspeed.operators.__additional_methods__[dict].setdefault("containsKey", lambda self, key: key in self)
+# Java's String.indexOf answers -1 for a missing substring; airspeed's raises (Python's str.index).
+# https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#indexOf-java.lang.String-int-
+airspeed.operators.__additional_methods__[str]["indexOf"] = lambda self, text, start=0: self.find(text, start)
 
 parse_jsonpath = functools.lru_cache(maxsize=1024)(jsonpath_rw.parse)
 setattr(template_mapping, "parse", parse_jsonpath)  # noqa: B010 - $input.path in LocalStack's VelocityInput
@@ -147,11 +152,28 @@ class Request:
 
 @dataclass
 class Rendered:
-    """A rendered template and the overrides it set."""
+    """A rendered template and the overrides it set.
+
+    ``request_override`` is ``$context.requestOverride`` as the template left it. API Gateway hands
+    what a request template sets there on to the response template's ``$context`` (see
+    ``carry_overrides``).
+    """
 
     body: str
     status: int | None
     headers: dict[str, str]
+    request_override: dict[str, Any] = field(default_factory=dict)
+
+
+def carry_overrides(request: Request, rendered: Rendered) -> Request:
+    """The request as the response template sees it: with the request template's ``requestOverride``.
+
+    AWS keeps ``$context.requestOverride`` from the request template for the response template; LocalStack
+    validated this against AWS when it added the same behaviour (localstack/localstack#11799).
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-override-request-response-parameters.html
+    """
+    context = {**request.context, "requestOverride": copy.deepcopy(rendered.request_override)}
+    return dataclasses.replace(request, context=context)
 
 
 def render(template: str, request: Request, integration_body: str | None = None) -> Rendered:
@@ -171,4 +193,5 @@ def render(template: str, request: Request, integration_body: str | None = None)
     }
     text = AwsTemplate().render_vtl(template=template.strip(), variables=variables)
     override = context["responseOverride"]
-    return Rendered(str(text), int(override.get("status") or 0) or None, dict(override.get("header") or {}))
+    status = int(override.get("status") or 0) or None
+    return Rendered(str(text), status, dict(override.get("header") or {}), dict(context["requestOverride"]))

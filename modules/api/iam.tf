@@ -8,10 +8,13 @@ data "aws_iam_policy_document" "assume" {
   }
 }
 
-# The API may create transactions, list them through the index, and read summaries. Nothing else.
+# The API may create transactions and transfers, list them through the index, and read summaries.
+# Nothing else. A transfer is one TransactWriteItems of two updates: DynamoDB authorizes each item
+# of a transaction as its own action (dynamodb:UpdateItem here), and there is no IAM action for
+# TransactWriteItems itself (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
 data "aws_iam_policy_document" "api" {
   statement {
-    sid       = "CreateTransactions"
+    sid       = "CreateTransactionsAndTransfers"
     actions   = ["dynamodb:UpdateItem"]
     resources = [var.tables.details.arn]
   }
@@ -22,7 +25,7 @@ data "aws_iam_policy_document" "api" {
   }
   statement {
     sid       = "ReadSummaries"
-    actions   = ["dynamodb:GetItem"]
+    actions   = ["dynamodb:Query"]
     resources = [var.tables.summary.arn]
   }
   dynamic "statement" {

@@ -9,7 +9,19 @@ locals {
   fingerprint = sha1(jsonencode([
     [for f in sort(setunion(fileset(path.module, "templates/*.vtl"), fileset(path.module, "*.{json,tf}"))) : filesha1("${path.module}/${f}")],
     var.settings.authorization,
+    var.currencies,
   ]))
+  # What templatefile puts into the templates: the checks every money-writing request shares, and the
+  # currencies as ",CODE:places" entries (sorted by code).
+  template_vars = {
+    money_checks = templatefile("${local.templates}/_money_checks.vtl", {
+      minor_units = join(",", [for code in sort(keys(var.currencies)) : "${code}:${var.currencies[code]}"])
+    })
+  }
+  models = {
+    NewTransaction = "new_transaction.schema.json"
+    NewTransfer    = "new_transfer.schema.json"
+  }
 
   # One entry per method: the DynamoDB action, its templates and the responses it can give.
   methods = {
@@ -18,24 +30,36 @@ locals {
       http_method = "POST"
       action      = "UpdateItem"
       query       = {}
+      path        = true
       success     = "201"
-      model       = true
+      model       = "NewTransaction"
+    }
+    create_transfer = {
+      resource    = aws_api_gateway_resource.transfers.id
+      http_method = "POST"
+      action      = "TransactWriteItems"
+      query       = {}
+      path        = false
+      success     = "201"
+      model       = "NewTransfer"
     }
     list_transactions = {
       resource    = aws_api_gateway_resource.transactions.id
       http_method = "GET"
       action      = "Query"
       query       = { "method.request.querystring.limit" = false, "method.request.querystring.nextToken" = false }
+      path        = true
       success     = "200"
-      model       = false
+      model       = null
     }
     get_summary = {
       resource    = aws_api_gateway_resource.summary.id
       http_method = "GET"
-      action      = "GetItem"
-      query       = {}
+      action      = "Query"
+      query       = { "method.request.querystring.currency" = false }
+      path        = true
       success     = "200"
-      model       = false
+      model       = null
     }
   }
   # Integration responses by DynamoDB status: 2xx -> success, 4xx -> error template, else -> 500.
@@ -93,12 +117,19 @@ resource "aws_api_gateway_resource" "summary" {
   path_part   = "summary"
 }
 
-resource "aws_api_gateway_model" "new_transaction" {
+resource "aws_api_gateway_resource" "transfers" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "transfers"
+}
+
+resource "aws_api_gateway_model" "this" {
+  for_each     = local.models
   rest_api_id  = aws_api_gateway_rest_api.this.id
-  name         = "NewTransaction"
-  description  = "Shape of a new transaction; values are checked by the request template."
+  name         = each.key
+  description  = "Shape of a request body; values are checked by the request template."
   content_type = local.json
-  schema       = file("${path.module}/new_transaction.schema.json")
+  schema       = file("${path.module}/${each.value}")
 }
 
 resource "aws_api_gateway_request_validator" "this" {
@@ -117,8 +148,8 @@ resource "aws_api_gateway_method" "this" {
   http_method          = each.value.http_method
   authorization        = var.settings.authorization
   request_validator_id = aws_api_gateway_request_validator.this.id
-  request_models       = each.value.model ? { (local.json) = aws_api_gateway_model.new_transaction.name } : {}
-  request_parameters   = merge({ "method.request.path.accountId" = true }, each.value.query)
+  request_models       = each.value.model == null ? {} : { (local.json) = aws_api_gateway_model.this[each.value.model].name }
+  request_parameters   = merge(each.value.path ? { "method.request.path.accountId" = true } : {}, each.value.query)
 }
 
 resource "aws_api_gateway_integration" "this" {
@@ -131,7 +162,7 @@ resource "aws_api_gateway_integration" "this" {
   uri                     = "${local.dynamodb}/${each.value.action}"
   credentials             = aws_iam_role.api.arn
   passthrough_behavior    = "NEVER"
-  request_templates       = { (local.json) = file("${local.templates}/${each.key}.request.vtl") }
+  request_templates       = { (local.json) = templatefile("${local.templates}/${each.key}.request.vtl", local.template_vars) }
 }
 
 resource "aws_api_gateway_method_response" "this" {
@@ -172,4 +203,9 @@ resource "aws_api_gateway_deployment" "this" {
     create_before_destroy = true
   }
   depends_on = [aws_api_gateway_integration_response.this, aws_api_gateway_gateway_response.this]
+}
+
+moved {
+  from = aws_api_gateway_model.new_transaction
+  to   = aws_api_gateway_model.this["NewTransaction"]
 }

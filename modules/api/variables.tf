@@ -37,6 +37,16 @@ variable "settings" {
   }
 }
 
+variable "currencies" {
+  description = "ISO 4217 code -> minor unit (decimal places) of every accepted currency; the root reads it from currencies.json."
+  type        = map(number)
+  nullable    = false
+  validation {
+    condition     = length(var.currencies) > 0 && alltrue([for code, places in var.currencies : can(regex("^[A-Z]{3}$", code)) && contains([0, 1, 2, 3, 4], places)])
+    error_message = "currencies must map three-letter upper-case codes to 0-4 decimal places."
+  }
+}
+
 variable "kms_key_arn" {
   description = "Customer managed KMS key for the access-log group; null for the AWS managed key."
   type        = string

@@ -48,7 +48,7 @@ resource "aws_dynamodb_table" "details" {
   tags = var.tags
 }
 
-# One summary per account, written only by the aggregator.
+# One summary per (account, currency), written only by the aggregator.
 resource "aws_dynamodb_table" "summary" {
   #checkov:skip=CKV_AWS_28:Point-in-time recovery is on unless summary.point_in_time_recovery turns it off; checkov cannot read the variable.
   #checkov:skip=CKV2_AWS_16:Fixed provisioned capacity is the point: it reproduces a summary table that cannot scale. Use PAY_PER_REQUEST or attach autoscaling in production.
@@ -57,9 +57,14 @@ resource "aws_dynamodb_table" "summary" {
   read_capacity  = var.summary.billing_mode == "PROVISIONED" ? var.summary.read_capacity : null
   write_capacity = var.summary.billing_mode == "PROVISIONED" ? var.summary.write_capacity : null
   hash_key       = "accountId"
+  range_key      = "currency"
 
   attribute {
     name = "accountId"
+    type = "S"
+  }
+  attribute {
+    name = "currency"
     type = "S"
   }
   point_in_time_recovery {

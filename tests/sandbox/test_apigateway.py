@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from sandbox.apigateway import validation_error
+from sandbox.apigateway import Gateway, validation_error
 
 MODEL = json.loads((Path(__file__).resolve().parents[2] / "modules/api/new_transaction.schema.json").read_text())
 
@@ -15,11 +16,12 @@ MODEL = json.loads((Path(__file__).resolve().parents[2] / "modules/api/new_trans
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ('{"type": "credit", "amount": "1"}', None),
-        ('{"type": "credit"}', '[object has missing required properties (["amount"])]'),
-        ("{}", '[object has missing required properties (["amount","type"])]'),
+        ('{"type": "credit", "amount": "1", "currency": "EUR"}', None),
+        ('{"type": "credit", "currency": "EUR"}', '[object has missing required properties (["amount"])]'),
+        ('{"type": "credit", "amount": "1"}', '[object has missing required properties (["currency"])]'),
+        ("{}", '[object has missing required properties (["amount","currency","type"])]'),
         (
-            '{"type": "credit", "amount": "1", "zeta": 1, "alpha": 2}',
+            '{"type": "credit", "amount": "1", "currency": "EUR", "zeta": 1, "alpha": 2}',
             '[object instance has properties which are not allowed by the schema: ["alpha","zeta"]]',
         ),
         ("[1]", '[instance type (array) does not match any allowed primitive type (allowed: ["object"])]'),
@@ -28,3 +30,14 @@ MODEL = json.loads((Path(__file__).resolve().parents[2] / "modules/api/new_trans
 )
 def test_messages_have_api_gateways_wording(body: str, expected: str | None) -> None:
     assert validation_error(MODEL, body) == expected
+
+
+def test_the_request_id_is_the_clients_when_sent_and_the_extended_id_has_aws_shape() -> None:
+    given = Gateway._context("POST", {"x-amzn-requestid": "a|b'c"})
+    assert given["requestId"] == "a|b'c"
+    generated = [Gateway._context("POST", {}) for _ in range(200)]
+    assert all(re.fullmatch(r"[0-9a-f-]{36}", c["requestId"]) for c in generated)
+    extended = [c["extendedRequestId"] for c in generated]
+    assert all(re.fullmatch(r"[A-Za-z0-9+/]{15}=", e) for e in extended), extended[:3]
+    assert len(set(extended)) == 200
+    assert any("+" in e or "/" in e for e in extended), "AWS's ids carry + and /; the templates must meet them"

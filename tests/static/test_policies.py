@@ -56,12 +56,26 @@ def test_the_api_may_only_create_list_and_read() -> None:
     api = [body for f, body in statements() if f == "api/iam.tf" and "sts:AssumeRole" not in body]
     actions = sorted(a for body in api for a in items(body, "actions"))
     assert actions == [
-        "dynamodb:GetItem",
+        "dynamodb:Query",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
         "kms:Decrypt",
         "kms:GenerateDataKey",
     ]
+
+
+def test_transfers_add_no_action_beyond_item_updates_on_the_details_table() -> None:
+    # DynamoDB authorizes each item of a TransactWriteItems as its own action; there is no IAM action
+    # for the transaction itself, so the transfer route needs only what creating a transaction needs.
+    api = [body for f, body in statements() if f == "api/iam.tf" and "sts:AssumeRole" not in body]
+    writes = [
+        body for body in api if any(a.startswith("dynamodb:") and a != "dynamodb:Query" for a in items(body, "actions"))
+    ]
+    assert [items(body, "actions") for body in writes] == [["dynamodb:UpdateItem"]]
+    assert [items(body, "resources") for body in writes] == [[]]  # an expression, not a string: checked next
+    assert re.search(r"resources\s*=\s*\[var\.tables\.details\.arn\]", writes[0])
+    transfer = (MODULES / "api" / "main.tf").read_text()
+    assert 'action      = "TransactWriteItems"' in transfer
 
 
 def test_the_writer_may_only_consume_its_queue_and_update_summaries() -> None:

@@ -4,36 +4,60 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 import yaml
+
+from ledger_aggregator.currencies import minor_units
+from tests.support.templates import api_template
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
 SCHEMAS = SPEC["components"]["schemas"]
-CREATE = (ROOT / "modules/api/templates/create_transaction.request.vtl").read_text()
+CREATE = api_template("create_transaction.request.vtl")
+TRANSFER = api_template("create_transfer.request.vtl")
 LIST = (ROOT / "modules/api/templates/list_transactions.request.vtl").read_text()
-MODEL = json.loads((ROOT / "modules/api/new_transaction.schema.json").read_text())
+SUMMARY = (ROOT / "modules/api/templates/get_summary.request.vtl").read_text()
+MODELS = {
+    "NewTransaction": json.loads((ROOT / "modules/api/new_transaction.schema.json").read_text()),
+    "NewTransfer": json.loads((ROOT / "modules/api/new_transfer.schema.json").read_text()),
+}
 
 
-def test_the_body_fields_and_required_set_match_the_deployed_model() -> None:
-    body = SCHEMAS["NewTransaction"]
-    assert set(body["properties"]) == set(MODEL["properties"])
-    assert body["required"] == MODEL["required"]
-    assert body["additionalProperties"] is MODEL["additionalProperties"] is False
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_the_body_fields_and_required_set_match_the_deployed_model(name: str) -> None:
+    body, model = SCHEMAS[name], MODELS[name]
+    assert set(body["properties"]) == set(model["properties"])
+    assert body["required"] == model["required"]
+    assert body["additionalProperties"] is model["additionalProperties"] is False
 
 
-def test_every_value_pattern_is_the_one_the_template_enforces() -> None:
-    props = SCHEMAS["NewTransaction"]["properties"]
-    for name in ("transactionId", "amount", "currency", "occurredAt"):
-        inner = props[name]["pattern"][1:-1]  # the template matches the JSON text: "<value>"
-        assert f"'^\"{inner}\"$'" in CREATE, name
-    assert props["description"]["maxLength"] == 256 and "length() > 256" in CREATE
-    assert props["type"]["enum"] == ["credit", "debit"] and "(credit|debit)" in CREATE
+def pattern(prop: dict[str, Any]) -> str:
+    """A property's pattern, following a $ref to a shared schema."""
+    target = SCHEMAS[prop["$ref"].rsplit("/", 1)[-1]] if "$ref" in prop else prop
+    return str(target["pattern"])
+
+
+@pytest.mark.parametrize(("name", "template"), [("NewTransaction", CREATE), ("NewTransfer", TRANSFER)])
+def test_every_value_pattern_is_the_one_the_template_enforces(name: str, template: str) -> None:
+    props = SCHEMAS[name]["properties"]
+    for field in [f for f in props if f not in ("type", "amount", "description")]:
+        inner = pattern(props[field])[1:-1]  # the template matches the JSON text: "<value>"
+        assert f"'^\"{inner}\"$'" in template, field
+    # The amount's places depend on the currency: the template fills them in; the document gives the widest.
+    assert "'^\"(0|[1-9][0-9]{0,14})(\\.[0-9]{1,PLACES})?\"$'" in template
+    assert pattern(props["amount"]) == f"^(0|[1-9][0-9]{{0,14}})(\\.[0-9]{{1,{max(minor_units().values())}}})?$"
+    assert props["description"]["maxLength"] == 256 and "length() > 256" in template
+    if name == "NewTransaction":
+        assert props["type"]["enum"] == ["credit", "debit"] and "(credit|debit)" in template
 
 
 def test_path_and_query_patterns_match_the_templates() -> None:
     account = SPEC["components"]["parameters"]["accountId"]["schema"]["pattern"]
-    assert f"'{account}'" in CREATE and f"'{account}'" in LIST
+    assert f"'{account}'" in CREATE and f"'{account}'" in LIST and f"'{account}'" in SUMMARY
+    currency = SPEC["paths"]["/accounts/{accountId}/summary"]["get"]["parameters"][0]["schema"]["pattern"]
+    assert f"'^{currency.removeprefix('^(').removesuffix(')?$')}$'" in SUMMARY
     query = {
         p["name"]: p["schema"]["pattern"]
         for p in SPEC["paths"]["/accounts/{accountId}/transactions"]["get"]["parameters"]

@@ -11,7 +11,6 @@ import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,16 +18,19 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from sandbox.vtl import Request, escape_javascript, render
+from ledger_aggregator.summary_item import summary_key
+from sandbox.vtl import Request, carry_overrides, escape_javascript, render
 from tests.support.aws import DETAILS, SUMMARY, create_details_table, create_tables
+from tests.support.templates import api_template as template
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "modules" / "api" / "templates"
 STAGE = {"detailsTable": DETAILS, "summaryTable": SUMMARY}
-ACTIONS = {"create_transaction": "update_item", "get_summary": "get_item", "list_transactions": "query"}
-
-
-def template(name: str) -> str:
-    return (TEMPLATES / name).read_text()
+ACTIONS = {
+    "create_transaction": "update_item",
+    "create_transfer": "transact_write_items",
+    "get_summary": "query",
+    "list_transactions": "query",
+}
+CREATED = {"create_transaction": 201, "create_transfer": 201}
 
 
 @dataclass
@@ -62,24 +64,38 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
         body=body if isinstance(body, str) else json.dumps(body) if body is not None else "",
         path=path,
         querystring=query or {},
-        context={"requestId": request_id, "requestTimeEpoch": epoch},
+        context={"requestId": request_id, "extendedRequestId": EXTENDED_ID, "requestTimeEpoch": epoch},
         stage_variables=STAGE,
     )
-    sent = json.loads(render(template(f"{method}.request.vtl"), request).body)
+    rendered = render(template(f"{method}.request.vtl"), request)
+    request = carry_overrides(request, rendered)
+    sent = json.loads(rendered.body)
     try:
         result = getattr(client, ACTIONS[method])(**sent)
         result.pop("ResponseMetadata", None)
         status, name, backend = 200, f"{method}.response.vtl", json.dumps(result)
     except ClientError as error:
-        details = error.response["Error"]
         status = error.response["ResponseMetadata"]["HTTPStatusCode"]
         name = "dynamodb_error.response.vtl" if 400 <= status < 500 else "server_error.response.vtl"
-        backend = json.dumps(
-            {"__type": f"com.amazonaws.dynamodb.v20120810#{details['Code']}", "message": details["Message"]}
-        )
-    default = {"create_transaction": 201}.get(method, 200) if status == 200 else (400 if status < 500 else 500)
+        backend = json.dumps(dynamodb_error_body(error))
+    default = CREATED.get(method, 200) if status == 200 else (400 if status < 500 else 500)
     rendered = render(template(name), request, integration_body=backend)
     return Answer(rendered.status or default, json.loads(rendered.body), rendered.headers, sent)
+
+
+EXTENDED_ID = "Jg3Qb+xx/AMEbkA="  # the shape of AWS's extendedRequestId: base64, with + / and =
+GENERATED_ID = "Jg3Qb-xx_AMEbkA"  # the id the templates make of it
+
+
+def dynamodb_error_body(error: ClientError) -> dict[str, Any]:
+    """The JSON body DynamoDB answers an error with (a cancelled transaction also lists its reasons)."""
+    details = error.response["Error"]
+    body: dict[str, Any] = {"__type": f"com.amazonaws.dynamodb.v20120810#{details['Code']}"}
+    if "CancellationReasons" in error.response:
+        body.update(Message=details["Message"], CancellationReasons=error.response["CancellationReasons"])
+    else:
+        body["message"] = details["Message"]
+    return body
 
 
 def items(client: Any) -> list[dict[str, Any]]:
@@ -95,6 +111,18 @@ def test_escape_javascript_is_javas_as_api_gateway_documents_it() -> None:
     assert escape_javascript("a/b\\c\n\t\x01é😀") == "a\\/b\\\\c\\n\\t\\u0001\\u00E9\\uD83D\\uDE00"
 
 
+def test_index_of_a_missing_substring_is_minus_one_as_in_java() -> None:
+    text = "#set($s = 'abcb')$s.indexOf('x') $s.indexOf('b') $s.indexOf('b', 2)"
+    assert render(text, Request()).body == "-1 1 3"
+
+
+def test_a_request_override_reaches_the_response_template() -> None:
+    sent = render("#set($context.requestOverride.header.ledgerId = 'x1')ok", Request())
+    carried = carry_overrides(Request(), sent)
+    assert render("$context.requestOverride.header.ledgerId", carried, integration_body="{}").body == "x1"
+    assert render("[$!context.requestOverride.header.ledgerId]", Request(), integration_body="{}").body == "[]"
+
+
 def test_the_apostrophe_escape_is_not_json_so_templates_must_undo_it() -> None:
     request = Request(body=json.dumps({"d": "it's"}))
     raw = render("\"$util.escapeJavaScript($input.path('$.d'))\"", request).body
@@ -105,23 +133,42 @@ def test_the_apostrophe_escape_is_not_json_so_templates_must_undo_it() -> None:
 # --- POST /accounts/{accountId}/transactions ----------------------------------------------------
 
 
-def test_a_minimal_transaction_is_created_with_the_request_id_and_time(dynamodb: Any) -> None:
-    answer = call(dynamodb, "create_transaction", {"accountId": "acc-1"}, {"type": "credit", "amount": "12.50"})
-    assert (answer.status, answer.body) == (201, {"accountId": "acc-1", "transactionId": "req-0001"})
+def test_a_minimal_transaction_gets_the_gateways_own_id_and_the_request_time(dynamodb: Any) -> None:
+    body = {"type": "credit", "amount": "12.50", "currency": "EUR"}
+    answer = call(dynamodb, "create_transaction", {"accountId": "acc-1"}, body)
+    assert (answer.status, answer.body) == (201, {"accountId": "acc-1", "transactionId": GENERATED_ID})
     assert answer.request == {
         "TableName": DETAILS,
-        "Key": {"accountId": {"S": "acc-1"}, "transactionId": {"S": "req-0001"}},
-        "UpdateExpression": "SET #ty = :ty, #am = :am, #ra = :ra, #rq = :rq",
+        "Key": {"accountId": {"S": "acc-1"}, "transactionId": {"S": GENERATED_ID}},
+        "UpdateExpression": "SET #ty = :ty, #am = :am, #cu = :cu, #ra = :ra, #rq = :rq",
         "ConditionExpression": "attribute_not_exists(transactionId)",
-        "ExpressionAttributeNames": {"#ty": "type", "#am": "amount", "#ra": "recordedAt", "#rq": "requestId"},
+        "ExpressionAttributeNames": {
+            "#ty": "type",
+            "#am": "amount",
+            "#cu": "currency",
+            "#ra": "recordedAt",
+            "#rq": "requestId",
+        },
         "ExpressionAttributeValues": {
             ":ty": {"S": "credit"},
             ":am": {"N": "12.50"},
+            ":cu": {"S": "EUR"},
             ":ra": {"N": "1767225600000"},
             ":rq": {"S": "req-0001"},
         },
         "ReturnValues": "ALL_NEW",
     }
+
+
+@pytest.mark.parametrize("request_id", ["a|b'c", 'x"}, "y": {"S": "z', "../../etc", "é" * 80])
+def test_a_hostile_request_id_is_kept_as_audit_text_but_never_becomes_the_id(dynamodb: Any, request_id: str) -> None:
+    body = {"type": "credit", "amount": "1", "currency": "EUR"}
+    answer = call(dynamodb, "create_transaction", {"accountId": "acc"}, body, request_id=request_id)
+    assert answer.status == 201 and answer.body["transactionId"] == GENERATED_ID
+    (item,) = items(dynamodb)
+    assert item["transactionId"] == {"S": GENERATED_ID} and item["requestId"] == {"S": request_id}
+    listing = call(dynamodb, "list_transactions", {"accountId": "acc"}, query={"limit": "1"})
+    assert listing.status == 200 and listing.body["transactions"][0]["transactionId"] == GENERATED_ID
 
 
 def test_every_optional_field_is_stored(dynamodb: Any) -> None:
@@ -131,7 +178,7 @@ def test_every_optional_field_is_stored(dynamodb: Any) -> None:
         "amount": "0.05",
         "currency": "EUR",
         "description": "coffee",
-        "occurredAt": "2026-01-02T03:04:05.123Z",
+        "occurredAt": "2025-12-30T03:04:05.123Z",
     }
     answer = call(dynamodb, "create_transaction", {"accountId": "A_b-9"}, body)
     assert (answer.status, answer.body) == (201, {"accountId": "A_b-9", "transactionId": "tx_9"})
@@ -143,7 +190,7 @@ def test_every_optional_field_is_stored(dynamodb: Any) -> None:
         "amount": {"N": "0.05"},
         "currency": {"S": "EUR"},
         "description": {"S": "coffee"},
-        "occurredAt": {"S": "2026-01-02T03:04:05.123Z"},
+        "occurredAt": {"S": "2025-12-30T03:04:05.123Z"},
         "recordedAt": {"N": "1767225600000"},
         "requestId": {"S": "req-0001"},
     }
@@ -168,38 +215,94 @@ HOSTILE = [
 
 @pytest.mark.parametrize("description", HOSTILE)
 def test_hostile_descriptions_are_stored_verbatim_and_change_nothing_else(dynamodb: Any, description: str) -> None:
-    body = {"transactionId": "t1", "type": "credit", "amount": "1", "description": description}
+    body = {"transactionId": "t1", "type": "credit", "amount": "1", "currency": "EUR", "description": description}
     answer = call(dynamodb, "create_transaction", {"accountId": "acc-1"}, body)
     assert answer.status == 201
     (item,) = items(dynamodb)
     assert item["description"] == {"S": description}
     assert item["amount"] == {"N": "1"} and item["type"] == {"S": "credit"}
-    assert set(item) == {"accountId", "transactionId", "type", "amount", "description", "recordedAt", "requestId"}
+    assert set(item) == {
+        "accountId",
+        "transactionId",
+        "type",
+        "amount",
+        "currency",
+        "description",
+        "recordedAt",
+        "requestId",
+    }
 
+
+# The request time in these tests is 2026-01-01T00:00:00Z; 5 minutes later is the latest allowed.
+IMPOSSIBLE_TIMES = [
+    "2024-99-99T99:99:99Z",
+    "2024-13-01T00:00:00Z",
+    "2024-04-31T00:00:00Z",
+    "2023-02-29T00:00:00Z",
+    "1900-02-29T00:00:00Z",
+    "2024-02-30T00:00:00Z",
+    "2024-01-01T24:00:00Z",
+    "2024-01-01T23:60:00Z",
+    "2024-01-01T23:59:60Z",
+    "9999-12-31T23:59:59Z",
+    "2026-01-01T00:05:01Z",
+    "2026-01-02T00:00:00Z",
+]
+POSSIBLE_TIMES = [
+    "2024-02-29T12:00:00Z",
+    "2000-02-29T00:00:00.5Z",
+    "0001-01-01T00:00:00Z",
+    "1969-12-31T23:59:59.999999Z",
+    "2025-12-31T23:59:59Z",
+    "2026-01-01T00:05:00Z",
+]
 
 BAD_BODIES = [
-    ({"accountId": "a b"}, {"type": "credit", "amount": "1"}, "accountId"),
-    ({"accountId": "x" * 65}, {"type": "credit", "amount": "1"}, "accountId"),
-    ({"accountId": 'acc"}'}, {"type": "credit", "amount": "1"}, "accountId"),
-    ({"accountId": ""}, {"type": "credit", "amount": "1"}, "accountId"),
-    ({"accountId": "acc"}, {"type": "refund", "amount": "1"}, "type"),
-    ({"accountId": "acc"}, {"type": None, "amount": "1"}, "type"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "abc"}, "amount"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": 5}, "amount"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "0"}, "amount"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "0.00"}, "amount"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "-1"}, "amount"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "1.001"}, "amount"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "1e3"}, "amount"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "1000000000000000"}, "amount"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "01"}, "amount"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "transactionId": "a/b"}, "transactionId"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "transactionId": ""}, "transactionId"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "transactionId": 7}, "transactionId"),
+    ({"accountId": "a b"}, {"type": "credit", "amount": "1", "currency": "EUR"}, "accountId"),
+    ({"accountId": "x" * 65}, {"type": "credit", "amount": "1", "currency": "EUR"}, "accountId"),
+    ({"accountId": 'acc"}'}, {"type": "credit", "amount": "1", "currency": "EUR"}, "accountId"),
+    ({"accountId": ""}, {"type": "credit", "amount": "1", "currency": "EUR"}, "accountId"),
+    ({"accountId": "acc"}, {"type": "refund", "amount": "1", "currency": "EUR"}, "type"),
+    ({"accountId": "acc"}, {"type": None, "amount": "1", "currency": "EUR"}, "type"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "abc", "currency": "EUR"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": 5, "currency": "EUR"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "0", "currency": "EUR"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "0.00", "currency": "EUR"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "-1", "currency": "EUR"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1.001", "currency": "EUR"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1e3", "currency": "EUR"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1000000000000000", "currency": "EUR"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "01", "currency": "EUR"}, "amount"),
+    (
+        {"accountId": "acc"},
+        {"type": "credit", "amount": "1", "transactionId": "a/b", "currency": "EUR"},
+        "transactionId",
+    ),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "transactionId": "", "currency": "EUR"}, "transactionId"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "transactionId": 7, "currency": "EUR"}, "transactionId"),
     ({"accountId": "acc"}, {"type": "credit", "amount": "1", "currency": "eur"}, "currency"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "description": "x" * 257}, "description"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "description": ["x"]}, "description"),
-    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "occurredAt": "yesterday"}, "occurredAt"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "currency": "XXX"}, "currency"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "currency": "ABC"}, "currency"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "currency": ["EUR"]}, "currency"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1.5", "currency": "JPY"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1.0", "currency": "KRW"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1.0001", "currency": "BHD"}, "amount"),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "99999999999999.99", "currency": "EUR"}, "amount"),
+    (
+        {"accountId": "acc"},
+        {"type": "credit", "amount": "1", "description": "x" * 257, "currency": "EUR"},
+        "description",
+    ),
+    ({"accountId": "acc"}, {"type": "credit", "amount": "1", "description": ["x"], "currency": "EUR"}, "description"),
+    (
+        {"accountId": "acc"},
+        {"type": "credit", "amount": "1", "occurredAt": "yesterday", "currency": "EUR"},
+        "occurredAt",
+    ),
+    *[
+        ({"accountId": "acc"}, {"type": "credit", "amount": "1", "currency": "EUR", "occurredAt": at}, "occurredAt")
+        for at in IMPOSSIBLE_TIMES
+    ],
 ]
 
 
@@ -213,17 +316,37 @@ def test_bad_values_get_400_naming_the_field_and_nothing_is_written(
     assert items(dynamodb) == []
 
 
-def test_the_largest_amount_and_description_are_accepted(dynamodb: Any) -> None:
-    for i, amount in enumerate(["999999999999999", "9999999999999.99", "0.01", "0.1", "10.0"]):
-        body = {"transactionId": f"t{i}", "type": "credit", "amount": amount, "description": "é" * 256}
-        assert call(dynamodb, "create_transaction", {"accountId": "acc"}, body).status == 201
-    assert sorted(i["amount"]["N"] for i in items(dynamodb)) == sorted(
-        ["999999999999999", "9999999999999.99", "0.01", "0.1", "10.0"]
-    )
+ACCEPTED_AMOUNTS = [
+    ("999999999999999", "EUR"),
+    ("9999999999999.99", "EUR"),
+    ("0.01", "EUR"),
+    ("0.1", "EUR"),
+    ("10.0", "EUR"),
+    ("999999999999999", "JPY"),
+    ("5000", "KRW"),
+    ("0.001", "BHD"),
+    ("999999999999.999", "KWD"),
+    ("1.0001", "CLF"),
+]
+
+
+def test_the_largest_amounts_in_each_minor_unit_and_description_are_accepted(dynamodb: Any) -> None:
+    for i, (amount, currency) in enumerate(ACCEPTED_AMOUNTS):
+        body = {"transactionId": f"t{i}", "type": "credit", "amount": amount, "currency": currency}
+        answer = call(dynamodb, "create_transaction", {"accountId": "acc"}, {**body, "description": "é" * 256})
+        assert answer.status == 201, (amount, currency, answer.body)
+    assert sorted((i["amount"]["N"], i["currency"]["S"]) for i in items(dynamodb)) == sorted(ACCEPTED_AMOUNTS)
+
+
+@pytest.mark.parametrize("at", POSSIBLE_TIMES)
+def test_real_instants_up_to_five_minutes_ahead_are_accepted(dynamodb: Any, at: str) -> None:
+    body = {"type": "credit", "amount": "1", "currency": "EUR", "occurredAt": at}
+    assert call(dynamodb, "create_transaction", {"accountId": "acc"}, body).status == 201
+    assert [i["occurredAt"]["S"] for i in items(dynamodb)] == [at]
 
 
 def test_a_repeated_transaction_id_gets_409_and_writes_nothing(dynamodb: Any) -> None:
-    body = {"transactionId": "dup", "type": "credit", "amount": "1"}
+    body = {"transactionId": "dup", "type": "credit", "amount": "1", "currency": "EUR"}
     assert call(dynamodb, "create_transaction", {"accountId": "acc"}, body).status == 201
     again = call(dynamodb, "create_transaction", {"accountId": "acc"}, {**body, "amount": "2"}, request_id="req-0002")
     assert again.status == 409
@@ -264,6 +387,133 @@ def test_other_failures_are_never_2xx(code: str, status: int, expected: int) -> 
     assert answer.body["error"] in ("internal", "invalid_request")
 
 
+# --- POST /transfers ---------------------------------------------------------------------------
+
+TRANSFER = {"transferId": "tr-1", "fromAccountId": "alice", "toAccountId": "bob", "amount": "25.50", "currency": "EUR"}
+
+
+def legs(client: Any) -> dict[str, dict[str, Any]]:
+    return {i["accountId"]["S"]: i for i in items(client)}
+
+
+def test_a_transfer_is_one_transaction_of_a_debit_leg_and_a_credit_leg(dynamodb: Any) -> None:
+    answer = call(
+        dynamodb, "create_transfer", {}, {**TRANSFER, "description": "rent", "occurredAt": "2025-12-31T09:00:00Z"}
+    )
+    assert (answer.status, answer.body) == (201, {"transferId": "tr-1", "fromAccountId": "alice", "toAccountId": "bob"})
+    assert [list(i) for i in answer.request["TransactItems"]] == [["Update"], ["Update"]]
+    assert all(
+        i["Update"]["ConditionExpression"] == "attribute_not_exists(transactionId)"
+        for i in answer.request["TransactItems"]
+    )
+    written = legs(dynamodb)
+    common = {
+        "transactionId": {"S": "tr-1"},
+        "transferId": {"S": "tr-1"},
+        "amount": {"N": "25.50"},
+        "currency": {"S": "EUR"},
+        "description": {"S": "rent"},
+        "occurredAt": {"S": "2025-12-31T09:00:00Z"},
+        "recordedAt": {"N": "1767225600000"},
+        "requestId": {"S": "req-0001"},
+    }
+    assert written["alice"] == {
+        **common,
+        "accountId": {"S": "alice"},
+        "type": {"S": "debit"},
+        "counterpartyAccountId": {"S": "bob"},
+    }
+    assert written["bob"] == {
+        **common,
+        "accountId": {"S": "bob"},
+        "type": {"S": "credit"},
+        "counterpartyAccountId": {"S": "alice"},
+    }
+    listed = call(dynamodb, "list_transactions", {"accountId": "bob"}).body["transactions"]
+    assert [(t["transferId"], t["counterpartyAccountId"], t["type"]) for t in listed] == [("tr-1", "alice", "credit")]
+
+
+def test_a_transfer_without_an_id_gets_the_gateways_own(dynamodb: Any) -> None:
+    body = {k: v for k, v in TRANSFER.items() if k != "transferId"}
+    answer = call(dynamodb, "create_transfer", {}, body, request_id="a|b'c")
+    assert answer.status == 201 and answer.body["transferId"] == GENERATED_ID
+    assert {i["transactionId"]["S"] for i in items(dynamodb)} == {GENERATED_ID}
+
+
+@pytest.mark.parametrize("existing", ["alice", "bob"])
+def test_a_repeated_transfer_is_409_and_writes_neither_leg(dynamodb: Any, existing: str) -> None:
+    other = {"transactionId": "tr-1", "type": "credit", "amount": "1", "currency": "EUR"}
+    assert call(dynamodb, "create_transaction", {"accountId": existing}, other).status == 201
+    answer = call(dynamodb, "create_transfer", {}, TRANSFER)
+    assert answer.status == 409
+    assert answer.body == {"error": "conflict", "message": answer.body["message"], "field": "transferId"}
+    assert [(i["accountId"]["S"], i["amount"]["N"]) for i in items(dynamodb)] == [(existing, "1")]
+
+
+BAD_TRANSFERS = [
+    ({"fromAccountId": "alice b"}, "fromAccountId"),
+    ({"toAccountId": 'bob"}'}, "toAccountId"),
+    ({"toAccountId": "alice"}, "toAccountId"),
+    ({"transferId": "a|b"}, "transferId"),
+    ({"transferId": ""}, "transferId"),
+    ({"amount": "1.5", "currency": "JPY"}, "amount"),
+    ({"amount": "0"}, "amount"),
+    ({"amount": 3}, "amount"),
+    ({"currency": "XAU"}, "currency"),
+    ({"occurredAt": "9999-12-31T23:59:59Z"}, "occurredAt"),
+    ({"occurredAt": "2023-02-29T00:00:00Z"}, "occurredAt"),
+    ({"description": "x" * 257}, "description"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), BAD_TRANSFERS)
+def test_a_bad_transfer_is_400_naming_the_field_and_writes_nothing(
+    dynamodb: Any, change: dict[str, Any], field: str
+) -> None:
+    answer = call(dynamodb, "create_transfer", {}, {**TRANSFER, **change})
+    assert (answer.status, answer.body["error"], answer.body["field"]) == (400, "invalid_request", field)
+    assert items(dynamodb) == []
+
+
+@pytest.mark.parametrize("description", HOSTILE)
+def test_hostile_transfer_descriptions_are_stored_verbatim_in_both_legs(dynamodb: Any, description: str) -> None:
+    assert call(dynamodb, "create_transfer", {}, {**TRANSFER, "description": description}).status == 201
+    assert [i["description"] for i in items(dynamodb)] == [{"S": description}] * 2
+    assert sorted(i["type"]["S"] for i in items(dynamodb)) == ["credit", "debit"]
+
+
+def cancelled(*codes: str) -> Answer:
+    request = Request(stage_variables=STAGE)
+    reasons = ", ".join(codes)
+    body = {
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "Message": f"Transaction cancelled, please refer cancellation reasons for specific reasons [{reasons}]",
+        "CancellationReasons": [{"Code": c} for c in codes],
+    }
+    rendered = render(template("dynamodb_error.response.vtl"), request, integration_body=json.dumps(body))
+    return Answer(rendered.status or 400, json.loads(rendered.body), rendered.headers, {})
+
+
+@pytest.mark.parametrize(
+    ("codes", "status", "error"),
+    [
+        (("None", "ConditionalCheckFailed"), 409, "conflict"),
+        (("ConditionalCheckFailed", "ThrottlingError"), 409, "conflict"),
+        (("ThrottlingError", "None"), 429, "throttled"),
+        (("None", "ProvisionedThroughputExceeded"), 429, "throttled"),
+        (("TransactionConflict", "None"), 429, "throttled"),
+        (("ValidationError", "None"), 400, "invalid_request"),
+        (("ItemCollectionSizeLimitExceeded", "None"), 500, "internal"),
+    ],
+)
+def test_each_cancellation_reason_has_its_own_answer_and_none_is_2xx(
+    codes: tuple[str, ...], status: int, error: str
+) -> None:
+    answer = cancelled(*codes)
+    assert (answer.status, answer.body["error"]) == (status, error)
+    assert (answer.headers.get("Retry-After") == "1") == (status == 429)
+
+
 # --- GET /accounts/{accountId}/summary ----------------------------------------------------------
 
 
@@ -272,36 +522,47 @@ def test_a_missing_summary_is_404(dynamodb: Any) -> None:
     assert answer.status == 404 and answer.body["error"] == "not_found"
 
 
-def test_a_summary_is_clean_json_with_decimal_strings(dynamodb: Any) -> None:
-    dynamodb.put_item(
-        TableName=SUMMARY,
-        Item={
-            "accountId": {"S": "acc"},
-            "balance": {"N": "-7.5"},
-            "credits": {"N": "12.5"},
-            "debits": {"N": "20"},
-            "transactionCount": {"N": "3"},
-            "lastTransactionAt": {"S": "2026-01-02T03:04:05.000000Z"},
-            "internal": {"S": "not shown"},
-        },
-    )
+def put_summary(client: Any, account: str, currency: str, **numbers: str) -> None:
+    item = {**summary_key(account, currency), **{k: {"N": v} for k, v in numbers.items()}}
+    client.put_item(TableName=SUMMARY, Item={**item, "lastTransactionAt": {"S": "2026-01-02T03:04:05.000000Z"}})
+
+
+def test_a_summary_lists_every_currency_of_the_account_in_order_with_decimal_strings(dynamodb: Any) -> None:
+    put_summary(dynamodb, "acc", "USD", balance="-100", credits="0", debits="100", transactionCount="1")
+    put_summary(dynamodb, "acc", "EUR", balance="-7.5", credits="12.5", debits="20", transactionCount="3")
+    put_summary(dynamodb, "acc", "JPY", balance="-5000", credits="0", debits="5000", transactionCount="1")
+    put_summary(dynamodb, "acc", "GBP", balance="0", credits="0", debits="0", transactionCount="0")
+    put_summary(dynamodb, "other", "CHF", balance="1", credits="1", debits="0", transactionCount="1")
     answer = call(dynamodb, "get_summary", {"accountId": "acc"})
-    assert (answer.status, answer.body) == (
-        200,
-        {
-            "accountId": "acc",
-            "balance": "-7.5",
-            "credits": "12.5",
-            "debits": "20",
-            "transactionCount": 3,
-            "lastTransactionAt": "2026-01-02T03:04:05.000000Z",
-        },
-    )
+    assert answer.status == 200 and answer.body["accountId"] == "acc"
+    assert [b["currency"] for b in answer.body["balances"]] == ["EUR", "JPY", "USD"], "sorted, none of 0 rows"
+    assert answer.body["balances"][0] == {
+        "currency": "EUR",
+        "balance": "-7.5",
+        "credits": "12.5",
+        "debits": "20",
+        "transactionCount": 3,
+        "lastTransactionAt": "2026-01-02T03:04:05.000000Z",
+    }
 
 
-def test_a_bad_account_id_on_summary_is_400(dynamodb: Any) -> None:
-    answer = call(dynamodb, "get_summary", {"accountId": "bad id"})
-    assert answer.status == 400 and answer.body["field"] == "accountId"
+def test_a_summary_in_one_currency_is_still_a_list_and_404_when_the_account_has_none_in_it(dynamodb: Any) -> None:
+    put_summary(dynamodb, "acc", "EUR", balance="1", credits="1", debits="0", transactionCount="1")
+    put_summary(dynamodb, "acc", "USD", balance="2", credits="2", debits="0", transactionCount="1")
+    answer = call(dynamodb, "get_summary", {"accountId": "acc"}, query={"currency": "USD"})
+    assert answer.status == 200 and [b["currency"] for b in answer.body["balances"]] == ["USD"]
+    assert call(dynamodb, "get_summary", {"accountId": "acc"}, query={"currency": "JPY"}).status == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [({"accountId": "bad id"}, {}, "accountId"), ({"accountId": "acc"}, {"currency": "eur"}, "currency")],
+)
+def test_a_bad_account_or_currency_on_summary_is_400(
+    dynamodb: Any, path: dict[str, str], query: dict[str, str], field: str
+) -> None:
+    answer = call(dynamodb, "get_summary", path, query=query)
+    assert answer.status == 400 and answer.body["field"] == field
 
 
 # --- GET /accounts/{accountId}/transactions ------------------------------------------------------
@@ -309,7 +570,13 @@ def test_a_bad_account_id_on_summary_is_400(dynamodb: Any) -> None:
 
 def post(client: Any, account: str, n: int) -> None:
     for i in range(n):
-        body = {"transactionId": f"t{i:02d}", "type": "credit", "amount": "1", "description": f"it's #{i}"}
+        body = {
+            "transactionId": f"t{i:02d}",
+            "type": "credit",
+            "amount": "1",
+            "currency": "EUR",
+            "description": f"it's #{i}",
+        }
         assert (
             call(client, "create_transaction", {"accountId": account}, body, epoch=1_767_225_600_000 + i).status == 201
         )
@@ -336,9 +603,11 @@ def test_listing_pages_newest_first_until_the_token_runs_out(dynamodb: Any) -> N
         "transactionId": "t06",
         "type": "credit",
         "amount": "1",
-        "currency": None,
+        "currency": "EUR",
         "description": "it's #6",
         "occurredAt": None,
+        "transferId": None,
+        "counterpartyAccountId": None,
         "recordedAt": 1767225600006,
     }
 

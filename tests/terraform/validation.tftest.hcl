@@ -105,6 +105,20 @@ run "api_authorization_is_iam_or_none" {
     name_prefix = "tftest"
     tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
     settings    = { authorization = "COGNITO" }
+    currencies  = { EUR = 2 }
   }
   expect_failures = [var.settings]
+}
+
+run "currencies_need_known_minor_units" {
+  command = plan
+  module {
+    source = "./modules/api"
+  }
+  variables {
+    name_prefix = "tftest"
+    tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
+    currencies  = { EUR = 2, eur = 2, JPY = 0.5 }
+  }
+  expect_failures = [var.currencies]
 }

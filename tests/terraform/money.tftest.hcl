@@ -1,0 +1,59 @@
+# The money model in the configuration: summaries keyed per (account, currency), the currency list
+# rendered into the request templates from the one data file, and the transfer route.
+
+mock_provider "aws" {
+  source = "./tests/terraform"
+}
+
+variables {
+  name_prefix = "tftest"
+  lambda_zip  = "tests/terraform/fixtures/lambda.zip"
+}
+
+run "summaries_are_keyed_per_account_and_currency" {
+  command = plan
+  module {
+    source = "./modules/tables"
+  }
+  variables {
+    details = {}
+    summary = {}
+  }
+  assert {
+    condition     = aws_dynamodb_table.summary.hash_key == "accountId" && aws_dynamodb_table.summary.range_key == "currency"
+    error_message = "the summary table is keyed on accountId (partition) and currency (sort)"
+  }
+  assert {
+    condition     = toset([for a in aws_dynamodb_table.summary.attribute : "${a.name}:${a.type}"]) == toset(["accountId:S", "currency:S"])
+    error_message = "the summary table declares exactly its two string key attributes"
+  }
+}
+
+run "currencies_are_rendered_from_the_data_file" {
+  command = plan
+  module {
+    source = "./modules/api"
+  }
+  variables {
+    tables     = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
+    currencies = jsondecode(file("lambda_src/ledger_aggregator/currencies.json")).minorUnits
+  }
+  assert {
+    condition = alltrue([for m in ["create_transaction", "create_transfer"] : strcontains(
+      aws_api_gateway_integration.this[m].request_templates["application/json"], ",JPY:0,KES:2,"
+    )])
+    error_message = "both money-writing templates carry the currencies of currencies.json, sorted"
+  }
+  assert {
+    condition     = !anytrue([for m, i in aws_api_gateway_integration.this : strcontains(i.request_templates["application/json"], "$${")])
+    error_message = "no template keeps an unrendered Terraform placeholder"
+  }
+  assert {
+    condition     = endswith(aws_api_gateway_integration.this["create_transfer"].uri, "dynamodb:action/TransactWriteItems") && endswith(aws_api_gateway_integration.this["get_summary"].uri, "dynamodb:action/Query")
+    error_message = "a transfer is one TransactWriteItems; a summary is a Query over the account's currencies"
+  }
+  assert {
+    condition     = aws_api_gateway_method.this["create_transfer"].request_models["application/json"] == "NewTransfer" && aws_api_gateway_method.this["create_transaction"].request_models["application/json"] == "NewTransaction"
+    error_message = "each money-writing route validates its body's shape with its own model"
+  }
+}

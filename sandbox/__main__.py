@@ -125,31 +125,83 @@ def demo(pattern: int, prefix: str, injected: Faults) -> int:
 
 
 POSTS = [
-    ("alice", {"transactionId": "salary-11", "type": "credit", "amount": "2500.00", "description": "November's pay"}),
-    ("alice", {"transactionId": "rent-11", "type": "debit", "amount": "950.50", "description": "rent, it's due"}),
-    ("alice", {"type": "debit", "amount": "12.99", "currency": "EUR", "description": 'coffee "beans"'}),
-    ("bob", {"transactionId": "gift-1", "type": "credit", "amount": "100", "occurredAt": "2026-11-20T10:00:00Z"}),
-    ("bob", {"type": "debit", "amount": "0.01"}),
-    ("carol", {"transactionId": "refund-7", "type": "credit", "amount": "999999999999.99"}),
+    (
+        "alice",
+        {
+            "transactionId": "salary-11",
+            "type": "credit",
+            "amount": "2500.00",
+            "currency": "EUR",
+            "description": "November's pay",
+        },
+    ),
+    (
+        "alice",
+        {
+            "transactionId": "rent-11",
+            "type": "debit",
+            "amount": "950.50",
+            "currency": "EUR",
+            "description": "rent, it's due",
+        },
+    ),
+    ("alice", {"type": "debit", "amount": "12.99", "currency": "USD", "description": 'coffee "beans"'}),
+    (
+        "bob",
+        {
+            "transactionId": "gift-1",
+            "type": "credit",
+            "amount": "10000",
+            "currency": "JPY",
+            "occurredAt": "2026-11-20T10:00:00Z",
+        },
+    ),
+    ("bob", {"type": "debit", "amount": "0.01", "currency": "EUR"}),
+    ("carol", {"transactionId": "refund-7", "type": "credit", "amount": "999999999999.999", "currency": "KWD"}),
 ]
+TRANSFER = {
+    "transferId": "dinner-11",
+    "fromAccountId": "alice",
+    "toAccountId": "bob",
+    "amount": "40.00",
+    "currency": "EUR",
+}
+Totals = tuple[Decimal, Decimal, int]  # credits, debits, transaction count
+Expected = dict[str, dict[str, Totals]]
 
 
-def post_transactions(client: LedgerClient) -> dict[str, tuple[Decimal, Decimal, int]]:
-    """Post the demo's transactions, a duplicate and a bad one; return the expected totals."""
-    expected: dict[str, tuple[Decimal, Decimal, int]] = {}
+def post_transactions(client: LedgerClient) -> Expected:
+    """Post the demo's transactions and a transfer, a duplicate and bad ones; return the expected totals."""
+    expected: Expected = {}
     for account, body in POSTS:
         answer = client.post_transaction(account, body)
         print(f"    POST {account} {json.dumps(body)} -> {answer.status} {json.dumps(answer.body)}", flush=True)
         if answer.status != 201:
             raise DemoFailed(f"expected 201, got {answer.status}")
-        credits, debits, count = expected.get(account, (Decimal(0), Decimal(0), 0))
-        amount = Decimal(body["amount"])
-        credit = body["type"] == "credit"
-        expected[account] = (credits + (amount if credit else 0), debits + (0 if credit else amount), count + 1)
+        add(expected, account, body["currency"], body["type"], body["amount"])
+    answer = client.post_transfer(TRANSFER)
+    print(f"    POST /transfers {json.dumps(TRANSFER)} -> {answer.status} {json.dumps(answer.body)}", flush=True)
+    if answer.status != 201:
+        raise DemoFailed(f"a transfer: expected 201, got {answer.status}")
+    add(expected, TRANSFER["fromAccountId"], TRANSFER["currency"], "debit", TRANSFER["amount"])
+    add(expected, TRANSFER["toAccountId"], TRANSFER["currency"], "credit", TRANSFER["amount"])
     check(client.post_transaction("alice", POSTS[0][1]), 409, "transactionId", "the same transactionId again")
-    check(client.post_transaction("bob", {"type": "credit", "amount": "1.001"}), 400, "amount", "a bad amount")
-    check(client.post_transaction("bad account", {"type": "credit", "amount": "1"}), 400, "accountId", "a bad path")
+    check(client.post_transfer(TRANSFER), 409, "transferId", "the same transfer again")
+    yen = {"type": "credit", "amount": "1.5", "currency": "JPY"}
+    check(client.post_transaction("bob", yen), 400, "amount", "1.5 yen (JPY has no minor unit)")
+    later = {"type": "credit", "amount": "1", "currency": "EUR", "occurredAt": "9999-12-31T23:59:59Z"}
+    check(client.post_transaction("bob", later), 400, "occurredAt", "a transaction in the far future")
+    bad_path = {"type": "credit", "amount": "1", "currency": "EUR"}
+    check(client.post_transaction("bad account", bad_path), 400, "accountId", "a bad path")
     return expected
+
+
+def add(expected: Expected, account: str, currency: str, kind: str, amount: str) -> None:
+    """Fold one posted entry into the expected totals of (account, currency)."""
+    credits, debits, count = expected.setdefault(account, {}).get(currency, (Decimal(0), Decimal(0), 0))
+    value = Decimal(amount)
+    credited = kind == "credit"
+    expected[account][currency] = (credits + value * credited, debits + value * (not credited), count + 1)
 
 
 def check(answer: Any, status: int, field: str, what: str) -> None:
@@ -159,25 +211,32 @@ def check(answer: Any, status: int, field: str, what: str) -> None:
         raise DemoFailed(f"{what}: expected {status} naming {field}")
 
 
-def wait_for_summaries(client: LedgerClient, expected: dict[str, tuple[Decimal, Decimal, int]]) -> None:
-    """Poll the summaries (bounded) until each equals what was posted."""
+def served(body: dict[str, Any]) -> dict[str, Totals]:
+    """The balances a summary answer holds, per currency; fails the demo if a balance is not credits - debits."""
+    found = {}
+    for b in body.get("balances", []):
+        totals = (Decimal(b["credits"]), Decimal(b["debits"]), int(b["transactionCount"]))
+        if Decimal(b["balance"]) != totals[0] - totals[1]:
+            raise DemoFailed(f"{body['accountId']}/{b['currency']}: balance {b['balance']} is not credits - debits")
+        found[b["currency"]] = totals
+    return found
+
+
+def wait_for_summaries(client: LedgerClient, expected: Expected) -> None:
+    """Poll the summaries (bounded) until each account's balances equal what was posted, per currency."""
     done = step("waiting for the summaries to settle (stream -> aggregator -> summary)")
     deadline = time.monotonic() + 90
     pending = dict(expected)
     while pending and time.monotonic() < deadline:
-        for account, (credits, debits, count) in list(pending.items()):
+        for account, balances in list(pending.items()):
             answer = client.summary(account)
-            body = answer.body if answer.status == 200 else {}
-            got = (Decimal(body.get("credits", "0")), Decimal(body.get("debits", "0")), body.get("transactionCount"))
-            if got == (credits, debits, count):
-                print(f"    GET {account}/summary -> {json.dumps(body)}", flush=True)
-                if Decimal(body["balance"]) != credits - debits:
-                    raise DemoFailed(f"{account}: balance {body['balance']} is not credits - debits")
+            if answer.status == 200 and served(answer.body) == balances:
+                print(f"    GET {account}/summary -> {json.dumps(answer.body)}", flush=True)
                 del pending[account]
         time.sleep(0.5)
     if pending:
         raise DemoFailed(f"summaries not exact after 90 s: {sorted(pending)}")
-    done("every summary equals the transactions posted")
+    done("every balance equals what was posted, per currency")
 
 
 def up(pattern: int, prefix: str, injected: Faults) -> int:

@@ -75,9 +75,14 @@ class LedgerClient:
         """POST /accounts/{account}/transactions."""
         return self.request("POST", f"/accounts/{_segment(account)}/transactions", body)
 
-    def summary(self, account: str) -> Response:
-        """GET /accounts/{account}/summary."""
-        return self.request("GET", f"/accounts/{_segment(account)}/summary")
+    def post_transfer(self, body: Any, headers: dict[str, str] | None = None) -> Response:
+        """POST /transfers."""
+        return self.request("POST", "/transfers", body, headers)
+
+    def summary(self, account: str, currency: str | None = None) -> Response:
+        """GET /accounts/{account}/summary[?currency=...]: the account's balances, one per currency."""
+        query = f"?currency={_segment(currency)}" if currency else ""
+        return self.request("GET", f"/accounts/{_segment(account)}/summary{query}")
 
     def transactions(self, account: str, query: str = "") -> Response:
         """GET /accounts/{account}/transactions[?query]."""

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from ledger_aggregator.domain import Totals
+from ledger_aggregator.ops.reconcile import reconcile_global
 from sandbox.stack import changes
 from tests.integration.conftest import Deployment, dlq_messages, eventually, settled
 from tests.templates.test_templates import BAD_BODIES
@@ -17,22 +20,100 @@ def test_every_summary_equals_the_fold_of_its_details_rows(deployed: Deployment)
     rng = random.Random(deployed.pattern)
     accounts = [deployed.account(f"acct{i}") for i in range(5)]
     for i in range(40):
-        body = {"type": rng.choice(["credit", "debit"]), "amount": f"{rng.randint(1, 10**6)}.{rng.randint(0, 99):02d}"}
+        currency = rng.choice(["EUR", "USD", "JPY"])
+        cents = f".{rng.randint(0, 99):02d}" if currency != "JPY" else ""
+        body = {
+            "type": rng.choice(["credit", "debit"]),
+            "amount": f"{rng.randint(1, 10**6)}{cents}",
+            "currency": currency,
+        }
         if i % 3:
             body["transactionId"] = f"tx-{i}"
         answer = deployed.api.post_transaction(accounts[i % 5], body)
         assert answer.status == 201, answer.text
     eventually(lambda: settled(deployed, accounts))
-    assert sum(deployed.expected(a)[2] for a in accounts) == 40
+    assert sum(t.count for a in accounts for t in deployed.expected(a).values()) == 40
+
+
+def test_one_account_keeps_an_exact_balance_per_currency_and_never_adds_them(deployed: Deployment) -> None:
+    account = deployed.account("multi")
+    for amount, currency, kind in [("100", "EUR", "credit"), ("100", "USD", "debit"), ("5000", "JPY", "debit")]:
+        answer = deployed.api.post_transaction(account, {"type": kind, "amount": amount, "currency": currency})
+        assert answer.status == 201, answer.text
+    balances = eventually(lambda: (s := deployed.summary(account)) and len(s) == 3 and s)
+    assert {c: t.balance for c, t in balances.items()} == {
+        "EUR": Decimal(100),
+        "JPY": Decimal(-5000),
+        "USD": Decimal(-100),
+    }
+    only = deployed.api.summary(account, "JPY")
+    assert only.status == 200 and [b["currency"] for b in only.body["balances"]] == ["JPY"]
+    assert deployed.api.summary(account, "GBP").status == 404
+
+
+def test_a_jpy_amount_with_decimals_is_400_and_writes_nothing(deployed: Deployment) -> None:
+    account = deployed.account("yen")
+    answer = deployed.api.post_transaction(account, {"type": "credit", "amount": "1.5", "currency": "JPY"})
+    assert (answer.status, answer.body["field"]) == (400, "amount")
+    assert deployed.rows(account) == []
+
+
+def test_a_transfer_moves_both_summaries_and_its_repeat_is_409(deployed: Deployment) -> None:
+    source, target = deployed.account("payer"), deployed.account("payee")
+    assert deployed.api.post_transaction(source, {"type": "credit", "amount": "100", "currency": "EUR"}).status == 201
+    transfer = {"fromAccountId": source, "toAccountId": target, "amount": "30.25", "currency": "EUR"}
+    answer = deployed.api.post_transfer({**transfer, "transferId": "rent-1"})
+    assert (answer.status, answer.body) == (
+        201,
+        {"transferId": "rent-1", "fromAccountId": source, "toAccountId": target},
+    )
+    repeat = deployed.api.post_transfer({**transfer, "transferId": "rent-1", "amount": "1"})
+    assert (repeat.status, repeat.body["field"]) == (409, "transferId")
+    generated = deployed.api.post_transfer(transfer)
+    assert generated.status == 201 and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", generated.body["transferId"])
+    eventually(lambda: settled(deployed, [source, target]))
+    assert deployed.summary(source) == {"EUR": Totals(Decimal(100), Decimal("60.50"), 3)}
+    assert deployed.summary(target) == {"EUR": Totals(Decimal("60.50"), Decimal(0), 2)}
+    legs = deployed.api.transactions(target).body["transactions"]
+    assert {(t["transferId"], t["counterpartyAccountId"]) for t in legs} == {
+        ("rent-1", source),
+        (generated.body["transferId"], source),
+    }
+
+
+def test_money_is_conserved_per_currency_once_settled(deployed: Deployment) -> None:
+    tables = {k: deployed.outputs[f"{k}_table"]["name"] for k in ("details", "summary")}
+    dynamodb = deployed.env.client("dynamodb")
+    eventually(lambda: not reconcile_global(dynamodb, tables["details"], tables["summary"]), timeout=180)
+
+
+def test_a_hostile_request_id_never_becomes_an_id_and_the_account_stays_pageable(deployed: Deployment) -> None:
+    account = deployed.account("reqid")
+    hostile = {"X-Amzn-RequestId": "a|b'c"}
+    for i in range(3):
+        body = {"type": "credit", "amount": f"{i + 1}", "currency": "EUR"}
+        answer = deployed.api.request("POST", f"/accounts/{account}/transactions", body, hostile)
+        assert answer.status == 201, answer.text
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", answer.body["transactionId"])
+    ids, token = [], ""
+    for _ in range(5):
+        page = deployed.api.transactions(account, f"limit=1{'&nextToken=' + token if token else ''}")
+        assert page.status == 200, page.text
+        ids += [t["transactionId"] for t in page.body["transactions"]]
+        token = page.body["nextToken"] or ""
+        if not token:
+            break
+    assert len(ids) == 3 and all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids)
+    assert {r["requestId"]["S"] for r in deployed.rows(account)} == {"a|b'c"}, "kept only as audit text"
 
 
 def test_a_duplicate_transaction_id_is_409_and_counted_once(deployed: Deployment) -> None:
     account = deployed.account("dup")
-    body = {"transactionId": "once", "type": "credit", "amount": "10.10"}
+    body = {"transactionId": "once", "type": "credit", "amount": "10.10", "currency": "EUR"}
     assert deployed.api.post_transaction(account, body).status == 201
     again = deployed.api.post_transaction(account, {**body, "amount": "99"})
     assert again.status == 409 and again.body["field"] == "transactionId"
-    assert eventually(lambda: deployed.summary(account)) == (Decimal("10.10"), Decimal(0), 1)
+    assert eventually(lambda: deployed.summary(account)) == {"EUR": Totals(Decimal("10.10"), Decimal(0), 1)}
     assert len(deployed.rows(account)) == 1
 
 
@@ -53,11 +134,12 @@ def test_bad_input_over_http_is_400_naming_the_field_and_writes_nothing(
 @pytest.mark.parametrize(
     ("body", "headers", "status", "field"),
     [
-        ({"type": "credit"}, {}, 400, "amount"),
-        ({"type": "credit", "amount": "1", "colour": "red"}, {}, 400, "colour"),
+        ({"type": "credit", "currency": "EUR"}, {}, 400, "amount"),
+        ({"type": "credit", "amount": "1"}, {}, 400, "currency"),
+        ({"type": "credit", "amount": "1", "currency": "EUR", "colour": "red"}, {}, 400, "colour"),
         ("not json", {}, 400, "body"),
         ("[1, 2]", {}, 400, "body"),
-        ('{"type": "credit", "amount": "1"}', {"Content-Type": "text/plain"}, 415, None),
+        ('{"type": "credit", "amount": "1", "currency": "EUR"}', {"Content-Type": "text/plain"}, 415, None),
     ],
 )
 def test_refused_bodies_are_json_errors_and_write_nothing(
@@ -80,7 +162,7 @@ def test_an_unsigned_request_is_refused(deployed: Deployment) -> None:
 
 def test_a_poison_item_reaches_the_dlq_with_its_reason_and_the_rest_is_exact(deployed: Deployment) -> None:
     account, neighbour = deployed.account("poisoned"), deployed.account("neighbour")
-    assert deployed.api.post_transaction(account, {"type": "credit", "amount": "5"}).status == 201
+    assert deployed.api.post_transaction(account, {"type": "credit", "amount": "5", "currency": "EUR"}).status == 201
     deployed.env.client("dynamodb").put_item(
         TableName=deployed.outputs["details_table"]["name"],
         Item={
@@ -88,14 +170,15 @@ def test_a_poison_item_reaches_the_dlq_with_its_reason_and_the_rest_is_exact(dep
             "transactionId": {"S": "poison"},
             "type": {"S": "credit"},
             "amount": {"S": "abc"},
+            "currency": {"S": "EUR"},
         },
     )
-    assert deployed.api.post_transaction(account, {"type": "debit", "amount": "2"}).status == 201
-    assert deployed.api.post_transaction(neighbour, {"type": "credit", "amount": "7"}).status == 201
+    assert deployed.api.post_transaction(account, {"type": "debit", "amount": "2", "currency": "EUR"}).status == 201
+    assert deployed.api.post_transaction(neighbour, {"type": "credit", "amount": "7", "currency": "EUR"}).status == 201
     parked = eventually(lambda: find_parked(deployed, account))
     assert parked["reason"] == "NewImage: amount is not of DynamoDB type N" and parked["field"] == "amount"
     eventually(lambda: settled(deployed, [account, neighbour]))
-    assert deployed.summary(account) == (Decimal(5), Decimal(2), 2)
+    assert deployed.summary(account) == {"EUR": Totals(Decimal(5), Decimal(2), 2)}
 
 
 def find_parked(deployed: Deployment, account: str) -> dict[str, Any] | None:
@@ -113,7 +196,7 @@ def test_a_second_plan_has_no_changes(deployed: Deployment) -> None:
 def test_switching_patterns_keeps_every_table_and_every_amount(deployed: Deployment) -> None:
     account = deployed.account("switch")
     before = deployed.env.posted
-    assert deployed.api.post_transaction(account, {"type": "credit", "amount": "3.33"}).status == 201
+    assert deployed.api.post_transaction(account, {"type": "credit", "amount": "3.33", "currency": "EUR"}).status == 201
     eventually(lambda: settled(deployed, [account, *before]))
     before[account] = deployed.expected(account)
     if deployed.switch_changes is None:

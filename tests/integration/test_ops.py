@@ -11,15 +11,15 @@ import os
 import subprocess
 import sys
 import threading
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ledger_aggregator.codec import encode
-from ledger_aggregator.domain import change_of, coalesce, parse_batch
+from ledger_aggregator.domain import changes_of, coalesce, parse_batch
 from ledger_aggregator.ops.streams import StreamTail
+from ledger_aggregator.summary_item import summary_key
 from sandbox.stack import ROOT
 from tests.integration.conftest import Deployment, dlq_messages, eventually, settled
 
@@ -40,7 +40,7 @@ def post(deployed: Deployment, account: str, count: int, start: int = 0) -> None
     for i in range(start, start + count):
         kind = "credit" if i % 3 else "debit"
         answer = deployed.api.post_transaction(
-            account, {"transactionId": f"t{i}", "type": kind, "amount": f"{i + 1}.25"}
+            account, {"transactionId": f"t{i}", "type": kind, "amount": f"{i + 1}.25", "currency": "EUR"}
         )
         assert answer.status == 201, answer.body
 
@@ -49,7 +49,7 @@ def plant(deployed: Deployment, account: str, amount: str) -> None:
     """Corrupt a summary behind the writers' back."""
     deployed.env.client("dynamodb").update_item(
         TableName=deployed.outputs["summary_table"]["name"],
-        Key={"accountId": {"S": account}},
+        Key=summary_key(account, "EUR"),
         UpdateExpression="ADD credits :x, balance :x",
         ExpressionAttributeValues={":x": {"N": amount}},
     )
@@ -64,16 +64,16 @@ def test_reconcile_finds_a_planted_corruption_and_rebuild_mends_it_under_load(
     plant(deployed, account, "0.01")
     found = ops(deployed, tmp_path, "reconcile", "--account", account)
     assert found.returncode == 1, found.stderr
-    assert f"{account}: expected" in found.stdout and "1 difference(s)" in found.stdout
+    assert f"{account}/EUR: expected" in found.stdout and "1 difference(s)" in found.stdout
 
     load = threading.Thread(target=post, args=(deployed, account, 10, 5))  # the API keeps writing meanwhile
     load.start()
     mended = ops(deployed, tmp_path, "rebuild", "--account", account)
     load.join()
     assert mended.returncode == 0, mended.stdout + mended.stderr
-    assert f"{account}: rewritten" in mended.stdout
+    assert f"{account}/EUR: rewritten" in mended.stdout
     eventually(lambda: settled(deployed, [account]))
-    assert deployed.expected(account)[2] == 15
+    assert deployed.expected(account)["EUR"].count == 15
     assert ops(deployed, tmp_path, "reconcile", "--account", account).returncode == 0
 
 
@@ -87,13 +87,13 @@ def unapply(deployed: Deployment, records: list[dict[str, Any]]) -> None:
     """Put the stack back as if these records had never been applied: no markers, no amounts."""
     dynamodb = deployed.env.client("dynamodb")
     for record in records:
-        change, _ = change_of(record)
-        assert change is not None and not change.totals.is_zero()
-        dynamodb.delete_item(TableName=deployed.outputs["applied_table"]["name"], Key={"id": {"S": change.record_id}})
+        (change,), _ = changes_of(record)
+        assert not change.totals.is_zero()
+        dynamodb.delete_item(TableName=deployed.outputs["applied_table"]["name"], Key={"id": {"S": change.marker_id}})
         t = change.totals
         dynamodb.update_item(
             TableName=deployed.outputs["summary_table"]["name"],
-            Key={"accountId": {"S": change.account_id}},
+            Key=summary_key(change.account_id, change.currency),
             UpdateExpression="ADD credits :c, debits :d, balance :b, transactionCount :n",
             ExpressionAttributeValues={
                 ":c": {"N": str(-t.credits)},
@@ -130,7 +130,7 @@ def test_replay_applies_a_given_up_batch_from_the_stream_and_drains_it(deployed:
     records = account_records(deployed, account)
     assert len(records) == 4
     unapply(deployed, records)
-    assert deployed.summary(account) == (Decimal(0), Decimal(0), 0)
+    assert deployed.summary(account) is None, "a summary of no transactions is not served"
     sqs, url = deployed.env.client("sqs"), deployed.outputs["stream_dlq_url"]
     body = given_up(deployed, records)
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
@@ -166,7 +166,7 @@ def test_replay_applies_buffered_deltas_and_empties_the_buffer_dlq(deployed: Dep
 
     shown = ops(deployed, tmp_path, "dlq", "inspect")
     listed = [line.split(None, 1) for line in shown.stdout.splitlines()]
-    assert [kind for kind, rest in listed if rest.startswith(f"{account}: 3 records")] == ["delta", "delta"]
+    assert [kind for kind, rest in listed if rest.startswith(f"{account}/EUR: 3 records")] == ["delta", "delta"]
     replayed = ops(deployed, tmp_path, "dlq", "replay", "--queue", "buffer")
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert deployed.summary(account) == want, "applied once, not twice"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ledger_aggregator.ops.reconcile import reconcile
+from ledger_aggregator.ops.reconcile import Imbalance, imbalances, reconcile, scan
 from sandbox import faults
 from tests.integration.conftest import TARGET, Deployment, dlq_messages, eventually
 
@@ -25,6 +25,8 @@ SPEC = {
     2: "throttle=30wcu,latency=2ms,crash=0.05,dup=0.2,reorder=0.3,seed=11",
 }
 TRANSACTIONS, ACCOUNTS, HOT = 5000, 50, 5
+TRANSFER_SHARE = 0.1  # of the operations; each transfer writes two rows, so about 20% of the rows are legs
+CURRENCIES = ["EUR"] * 12 + ["USD"] * 5 + ["JPY"] * 3
 
 
 @pytest.fixture
@@ -37,14 +39,29 @@ def injected(deployed: Deployment) -> Iterator[faults.Faults]:
         faults.ACTIVE = previous
 
 
-def row(account: str, txid: str, rng: random.Random) -> dict[str, Any]:
+def money(rng: random.Random, currency: str) -> str:
+    """A random amount of ``currency`` with its minor unit's places."""
+    return f"{rng.randint(1, 10**7)}{'' if currency == 'JPY' else f'.{rng.randint(0, 99):02d}'}"
+
+
+def row(account: str, txid: str, rng: random.Random, currency: str | None = None) -> dict[str, Any]:
+    currency = currency or rng.choice(CURRENCIES)
     return {
         "accountId": {"S": account},
         "transactionId": {"S": txid},
         "type": {"S": rng.choice(["credit", "debit"])},
-        "amount": {"N": f"{rng.randint(1, 10**7)}.{rng.randint(0, 99):02d}"},
+        "amount": {"N": money(rng, currency)},
+        "currency": {"S": currency},
         "recordedAt": {"N": str(1_767_225_600_000 + rng.randint(0, 10**6))},
     }
+
+
+def legs(source: str, target: str, transfer_id: str, rng: random.Random) -> list[dict[str, Any]]:
+    """The two rows of a transfer, as POST /transfers writes them."""
+    debit = row(source, transfer_id, rng)
+    debit.update(type={"S": "debit"}, transferId={"S": transfer_id}, counterpartyAccountId={"S": target})
+    credit = {**debit, "accountId": {"S": target}, "type": {"S": "credit"}, "counterpartyAccountId": {"S": source}}
+    return [debit, credit]
 
 
 def load(deployed: Deployment, prefix: str) -> set[str]:
@@ -53,15 +70,19 @@ def load(deployed: Deployment, prefix: str) -> set[str]:
     dynamodb = deployed.env.client("dynamodb")
     table = deployed.outputs["details_table"]["name"]
     accounts = [f"{prefix}-{i:02d}" for i in range(ACCOUNTS)]
-    keys = []
-    for start in range(0, TRANSACTIONS, 25):
-        items = []
-        for i in range(start, min(start + 25, TRANSACTIONS)):
-            account = accounts[rng.randrange(HOT)] if rng.random() < 0.5 else rng.choice(accounts)
-            items.append(row(account, f"t{i}", rng))
+    keys = []  # standalone rows only: a correction or a deletion of one transfer leg would unbalance it
+    pending: list[dict[str, Any]] = []
+    for i in range(TRANSACTIONS):
+        account = accounts[rng.randrange(HOT)] if rng.random() < 0.5 else rng.choice(accounts)
+        if rng.random() < TRANSFER_SHARE:
+            pending += legs(account, rng.choice([a for a in accounts if a != account]), f"x{i}", rng)
+        else:
+            pending.append(row(account, f"t{i}", rng))
             keys.append((account, f"t{i}"))
-        dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in items]})
-    for account, txid in rng.sample(keys, 500):  # corrections: MODIFY
+        while len(pending) >= 25 or (pending and i == TRANSACTIONS - 1):
+            batch, pending = pending[:25], pending[25:]
+            dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in batch]})
+    for account, txid in rng.sample(keys, 500):  # corrections, some into another currency: MODIFY
         dynamodb.put_item(TableName=table, Item=row(account, txid, rng))
     removed = rng.sample(keys, 300)  # deletions: REMOVE
     for start in range(0, len(removed), 25):
@@ -102,12 +123,17 @@ def test_every_amount_survives_every_fault(
     details, summary = deployed.outputs["details_table"]["name"], deployed.outputs["summary_table"]["name"]
 
     def exact() -> bool:
-        return not [d for d in reconcile(dynamodb, details, summary) if d.account_id.startswith(prefix)]
+        return not [d for d in reconcile(dynamodb, details, summary) if d.key[0].startswith(prefix)]
+
+    def conserved() -> list[Imbalance]:  # reconcile --global, over this test's accounts
+        ours = [i for i in scan(dynamodb, details) if i["accountId"]["S"].startswith(prefix)]
+        return imbalances(ours, [i for i in scan(dynamodb, summary) if i["accountId"]["S"].startswith(prefix)])
 
     # A full reconcile scans every row, so it runs only once the pipelines have gone quiet.
     stats = deployed.env.account.mappings.stats if deployed.env.account else None
     eventually(lambda: quiet(deployed, stats, window=5), timeout=1500, interval=1)
     eventually(exact, timeout=300, interval=5)
+    assert conserved() == [], "transfers net to zero in every currency"
     with capsys.disabled():  # a figure for the reader (README's time table), not a gate
         drained = time.monotonic() - last_write
         print(f"\n    soak pattern {deployed.pattern}: exact {drained:.0f} s after the last write")

@@ -2,6 +2,7 @@
 
 Per record it does a PutItem then an UpdateItem on the summary, uses floats,
 ignores REMOVE and MODIFY images, and swallows every write error with a print.
+It writes to this project's summary table, so it keys its item with the row's currency.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ def handle(records: Sequence[dict[str, Any]], client: Any, table: str) -> int:
         if not image:
             continue
         try:
-            account = image["accountId"]["S"]
+            key = {"accountId": image["accountId"], "currency": image["currency"]}
             amount = float(image["amount"]["N"])
             signed = amount if image["type"]["S"] == "credit" else -amount
             writes += 2
             client.put_item(
                 TableName=table,
-                Item={"accountId": {"S": account}},
+                Item=key,
                 ConditionExpression="attribute_not_exists(accountId)",
             )
         except ClientError:
@@ -37,7 +38,7 @@ def handle(records: Sequence[dict[str, Any]], client: Any, table: str) -> int:
         try:
             client.update_item(
                 TableName=table,
-                Key={"accountId": {"S": account}},
+                Key=key,
                 UpdateExpression="ADD balance :b",
                 ExpressionAttributeValues={":b": {"N": repr(signed)}},
             )

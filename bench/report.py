@@ -93,7 +93,7 @@ class Contender:
     def reflected(self, accounts: list[str]) -> dict[str, int]:
         """How many transactions each account's summary reflects now."""
         table = self.outputs["summary_table"]["name"]
-        keys = [{"accountId": {"S": a}} for a in accounts]
+        keys = [{"accountId": {"S": a}, "currency": {"S": "EUR"}} for a in accounts]  # every post is in EUR
         found: dict[str, int] = {}
         for start in range(0, len(keys), 100):
             request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
@@ -130,7 +130,7 @@ def burst(contender: Contender, run: Run, accounts: int, posted: Counter[str]) -
     names = [f"{contender.name.replace(' ', '')}-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(accounts)]
     client = LedgerClient(contender.account.api_base(contender.outputs), contender.account.region)
     posts = [
-        (names[i % accounts], {"transactionId": f"t{i}", "type": "credit", "amount": "1.00"})
+        (names[i % accounts], {"transactionId": f"t{i}", "type": "credit", "amount": "1.00", "currency": "EUR"})
         for i in range(run.transactions)
     ]
 

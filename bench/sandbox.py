@@ -86,7 +86,10 @@ def load(base_url: str, region: str, threads: int, per_thread: int, prefix: str)
     """Signed POSTs of one credit each from ``threads`` clients, ``per_thread`` to each of ``threads`` accounts."""
     from sandbox.client import LedgerClient
 
-    posts = [(f"{prefix}-{i % threads}", {"type": "credit", "amount": "1.00"}) for i in range(threads * per_thread)]
+    posts = [
+        (f"{prefix}-{i % threads}", {"type": "credit", "amount": "1.00", "currency": "EUR"})
+        for i in range(threads * per_thread)
+    ]
     return post_concurrently(LedgerClient(base_url, region), posts, threads)
 
 

@@ -9,7 +9,10 @@ the Terraform modules or the Lambda package do.
   whole new item, as on AWS (moto first puts the bare key, which emitted a second,
   key-only INSERT record).
 * A failed transaction is rolled back item by item, not by deep copies of whole tables
-  (moto's copies made each transaction slower as the applied-marker table grew).
+  (moto's copies made each transaction slower as the applied-marker table grew), and it
+  leaves nothing in a table's stream, as on AWS: moto's copy replaced the stream shard,
+  so open iterators kept a record of the cancelled write and saw nothing written after.
+  Stream reads wait for the write lock, so no reader sees a transaction half written.
 * DynamoDB writes take one lock, so that transactions are isolated from each other as on
   AWS (moto's rollback could erase a concurrent commit).
 * Injected faults (``sandbox.faults``): latency and a write-unit budget on the
@@ -43,6 +46,7 @@ from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
+import moto.dynamodbstreams.models as dynamodbstreams_models
 import moto.sqs.models as sqs_models
 from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledException
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -187,9 +191,14 @@ def _item_level_rollback() -> None:
 
     moto backs up every table a transaction touches with a deep copy, once per item of the
     transaction: with a marker per record, dozens of copies of the applied table per write,
-    slower as it grows. Here the touched items are copied before and put back if the
-    transaction fails. Tables with a stream keep moto's whole-table backup, so that a failed
-    transaction can never leave stream records behind.
+    slower as it grows. Worse, on a table with a stream, putting the copy back replaced the
+    table's stream shard: the records of the items written before the failing one stayed in
+    the old shard, which every open iterator kept reading, and nothing written afterwards
+    reached those iterators (a cancelled transfer stopped the stream function for good). On
+    AWS a cancelled transaction writes nothing and streams nothing. Here the touched items
+    are copied before and put back if the transaction fails, and each touched stream is cut
+    back to its length before the transaction; readers of the stream wait for the write lock
+    (``_isolated_reads_of_streams``), so none sees a record that is then taken back.
     """
     backend = dynamodb_models.DynamoDBBackend
     transact = backend.transact_write_items
@@ -203,19 +212,24 @@ def _item_level_rollback() -> None:
 
     def rolled_back_by_item(self: Any, transact_items: list[dict[str, Any]]) -> Any:
         touched = []
+        streamed: dict[int, tuple[Any, int]] = {}
         for entry in transact_items:
             op = next(iter(entry.values()))
             table = self.tables.get(op.get("TableName", ""))
             key = _key_of(table, op) if table is not None else None
-            if table is None or key is None or table.stream_shard is not None:
+            if table is None or key is None:
                 return transact(self, transact_items)
             touched.append((table, *key, real_copy.deepcopy(table.get_item(*key))))
+            if table.stream_shard is not None:
+                streamed[id(table)] = (table.stream_shard, len(table.stream_shard.items))
         state.live_tables = True
         try:
             return transact(self, transact_items)
         except Exception:
             for table, hash_value, range_value, old in reversed(touched):
                 _restore(table, hash_value, range_value, old)
+            for shard, length in streamed.values():
+                del shard.items[length:]
             raise
         finally:
             state.live_tables = False
@@ -263,6 +277,18 @@ def _isolated_writes() -> None:
                 return _method(self, *args, **kwargs)
 
         setattr(backend, name, locked)
+
+
+def _isolated_reads_of_streams() -> None:
+    """Stream reads wait for the write lock, so that a transaction is seen whole or not at all."""
+    backend = dynamodbstreams_models.DynamoDBStreamsBackend
+    get_records = backend.get_records
+
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _WRITES:
+            return get_records(self, *args, **kwargs)
+
+    backend.get_records = locked  # type: ignore[method-assign]
 
 
 def _sqs_metering() -> None:
@@ -350,6 +376,7 @@ def patch_moto() -> None:
     _item_level_rollback()
     _summary_capacity()
     _isolated_writes()
+    _isolated_reads_of_streams()
     _reordering_delays()
     _sqs_metering()
     _backend_per_host_remembered()

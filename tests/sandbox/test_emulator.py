@@ -51,6 +51,47 @@ def apply(dynamodb: Any, account: str, markers: list[str]) -> None:
     dynamodb.transact_write_items(TransactItems=items)
 
 
+def test_a_cancelled_transaction_on_a_streamed_table_emits_nothing_and_the_stream_goes_on(
+    clients: dict[str, Any],
+) -> None:
+    # AWS: a cancelled TransactWriteItems writes nothing, so its stream has no record of it, and the
+    # stream (and every iterator on it) carries on. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+    dynamodb = clients["dynamodb"]
+    arn = dynamodb.create_table(
+        TableName="e-streamed",
+        KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}, {"AttributeName": "t", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "a", "AttributeType": "S"},
+            {"AttributeName": "t", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    streams = boto3.client(
+        "dynamodbstreams",
+        endpoint_url=dynamodb.meta.endpoint_url,
+        region_name="eu-west-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+
+    def leg(account: str) -> dict[str, Any]:
+        key = {"a": {"S": account}, "t": {"S": "x1"}}
+        return {"Put": {"TableName": "e-streamed", "Item": key, "ConditionExpression": "attribute_not_exists(t)"}}
+
+    dynamodb.put_item(TableName="e-streamed", Item={"a": {"S": "bob"}, "t": {"S": "x1"}})
+    with pytest.raises(ClientError):
+        dynamodb.transact_write_items(TransactItems=[leg("alice"), leg("bob")])  # bob's leg exists
+    dynamodb.put_item(TableName="e-streamed", Item={"a": {"S": "carol"}, "t": {"S": "t1"}})
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["a"]["S"] for r in records] == ["bob", "carol"]
+    assert "Item" not in dynamodb.get_item(TableName="e-streamed", Key={"a": {"S": "alice"}, "t": {"S": "x1"}})
+
+
 def test_a_cancelled_transaction_leaves_nothing_behind(clients: dict[str, Any]) -> None:
     dynamodb = clients["dynamodb"]
     apply(dynamodb, "acc", ["m1"])

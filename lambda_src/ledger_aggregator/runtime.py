@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from .adapters.dynamodb import Backoff, DynamoSummaryStore
+from .adapters.dynamodb import Backoff, DynamoSummaryStore, StoredTimes
 from .adapters.sqs import QueuePublisher, SqsPoisonSink
 from .config import Settings
 from .ports import DeltaSink, PoisonSink
@@ -40,6 +40,12 @@ def deadline(context: Any) -> float | None:
     return time.monotonic() + float(remaining()) / 1000 * WAIT_SHARE
 
 
+@cache
+def stored_times() -> StoredTimes:
+    """What this execution environment has learned of the stored lastTransactionAt (kept warm)."""
+    return StoredTimes()
+
+
 def summary_store(until: float | None = None) -> DynamoSummaryStore:
     """The summary table with its applied-marker table; throttled writes are waited for ``until``."""
     s = settings()
@@ -49,6 +55,7 @@ def summary_store(until: float | None = None) -> DynamoSummaryStore:
         s.require("applied_table"),
         s.marker_ttl_seconds,
         backoff=Backoff(deadline=until),
+        times=stored_times(),
     )
 
 
@@ -70,3 +77,4 @@ def reset() -> None:
     """Forget cached settings and clients (tests change the environment)."""
     settings.cache_clear()
     client.cache_clear()
+    stored_times.cache_clear()

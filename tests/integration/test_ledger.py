@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +50,17 @@ def test_one_account_keeps_an_exact_balance_per_currency_and_never_adds_them(dep
     only = deployed.api.summary(account, "JPY")
     assert only.status == 200 and [b["currency"] for b in only.body["balances"]] == ["JPY"]
     assert deployed.api.summary(account, "GBP").status == 404
+
+
+def test_occurred_at_may_be_at_most_five_minutes_after_the_request(deployed: Deployment) -> None:
+    account = deployed.account("clock")
+    now = datetime.now(UTC)
+    for minutes, status in ((4, 201), (6, 400)):
+        at = (now + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {"type": "credit", "amount": "1", "currency": "EUR", "occurredAt": at}
+        answer = deployed.api.post_transaction(account, body)
+        assert answer.status == status, (minutes, answer.text)
+    assert len(deployed.rows(account)) == 1
 
 
 def test_a_jpy_amount_with_decimals_is_400_and_writes_nothing(deployed: Deployment) -> None:

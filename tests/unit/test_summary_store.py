@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ledger_aggregator.adapters.dynamodb import RECORDS_PER_WRITE, Backoff, DynamoSummaryStore
+from ledger_aggregator.adapters.dynamodb import RECORDS_PER_WRITE, Backoff, DynamoSummaryStore, StoredTimes
 from ledger_aggregator.domain import coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, SUMMARY, create_tables
@@ -173,3 +173,61 @@ def test_what_a_refused_write_taught_is_kept_while_waiting_out_throttling(dynamo
     assert client.conditional_attempts == 1, "the refused condition is not sent again after a backoff"
     item = summary(dynamodb, "acc")
     assert (Decimal(item["credits"]["N"]), item["lastTransactionAt"]["S"]) == (3, "2026-05-01T00:00:00.000000Z")
+
+
+class CountingConditions:
+    """Counts the writes that carry the condition on lastTransactionAt, and those refused."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.conditional = 0
+        self.refused = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        if "ConditionExpression" in kwargs["TransactItems"][0]["Update"]:
+            self.conditional += 1
+        try:
+            return self._client.transact_write_items(**kwargs)
+        except ClientError:
+            self.refused += 1
+            raise
+
+
+def deltas_at(*times: str) -> list[list[Any]]:
+    ledger = Ledger()
+    for i, at in enumerate(times):
+        ledger.put(image("acc", f"t{i}", "credit", "1", at=at))
+    return [coalesce(parse_batch([record]).changes) for record in ledger.records]
+
+
+def test_an_environment_remembers_stored_times_so_backdated_deltas_cost_no_refused_write(dynamodb: Any) -> None:
+    """Backdated transactions (an occurredAt older than the summary's) each cost a refused, charged
+    transaction and a second one without the time: in the pattern-2 soak, about 45% of the capacity."""
+    newest, *backdated = deltas_at("2026-05-01T00:00:00Z", "2026-04-01T00:00:00Z", "2026-03-01T00:00:00Z")
+    client = CountingConditions(dynamodb)
+    times = StoredTimes()
+    DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).apply(newest)
+    for delta in backdated:
+        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).apply(delta)
+        assert result.ok
+    assert (client.conditional, client.refused) == (1, 0)
+    item = summary(dynamodb, "acc")
+    assert (item["credits"]["N"], item["lastTransactionAt"]["S"]) == ("3", "2026-05-01T00:00:00.000000Z")
+
+
+def test_a_refusal_teaches_the_stored_time_another_writer_set(dynamodb: Any) -> None:
+    newest, older, oldest, later = deltas_at(
+        "2026-05-01T00:00:00Z", "2026-04-01T00:00:00Z", "2026-03-01T00:00:00Z", "2026-06-01T00:00:00Z"
+    )
+    DynamoSummaryStore(dynamodb, SUMMARY, APPLIED, 86_400).apply(newest)  # another execution environment
+    client, times = CountingConditions(dynamodb), StoredTimes()
+    for delta in (older, oldest):
+        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).apply(delta)
+        assert result.ok
+    assert (client.conditional, client.refused) == (1, 1), "refused once, then known: 2026-05-01"
+    assert times.known[("acc", "EUR")] == "2026-05-01T00:00:00.000000Z"
+    DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).apply(later)
+    assert summary(dynamodb, "acc")["lastTransactionAt"] == {"S": "2026-06-01T00:00:00.000000Z"}

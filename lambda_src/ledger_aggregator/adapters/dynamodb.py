@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..domain import Change, Delta, chunked
+from ..domain import Change, Delta, Key, chunked
 from ..ports import ApplyResult
 from ..summary_item import REVISION, summary_key
 
@@ -78,6 +78,36 @@ class Backoff:
 
 
 @dataclass(slots=True)
+class StoredTimes:
+    """What one execution environment knows of the ``lastTransactionAt`` stored per summary item.
+
+    Each value is a lower bound of the stored time: learned from a write that set it, or from a
+    refused write (the stored item comes back with the refusal). A delta whose latest time is no
+    later than the known one is written without setting the time, so it cannot be refused for it:
+    a backdated transaction costs one write, not a refused, charged transaction and a second one.
+    The stored time only moves forward under the writers. ``ops rebuild`` may set it back to the
+    fold of the rows (when the latest row was removed); a warm environment then skips times up to
+    what it knew until it learns again, so ``lastTransactionAt`` can lag a rebuild, never money.
+    """
+
+    known: dict[Key, str] = field(default_factory=dict)
+    capacity: int = 100_000
+
+    def covers(self, key: Key, latest: str | None) -> bool:
+        """True when ``latest`` is known not to be later than the stored time."""
+        stored = self.known.get(key)
+        return latest is not None and stored is not None and latest <= stored
+
+    def learn(self, key: Key, stored: str | None) -> None:
+        """Remember that the item's stored time is at least ``stored``."""
+        if stored is None or stored <= self.known.get(key, ""):
+            return
+        if len(self.known) >= self.capacity:
+            self.known.clear()  # bounded memory; forgetting only costs a refused write
+        self.known[key] = stored
+
+
+@dataclass(slots=True)
 class _Progress:
     applied: int = 0
     duplicates: int = 0
@@ -104,6 +134,7 @@ class DynamoSummaryStore:
         *,
         clock: Callable[[], float] = time.time,
         backoff: Backoff | None = None,
+        times: StoredTimes | None = None,
     ) -> None:
         self._client = client
         self._summary_table = summary_table
@@ -111,6 +142,7 @@ class DynamoSummaryStore:
         self._marker_ttl = marker_ttl_seconds
         self._clock = clock
         self._backoff = backoff or Backoff()
+        self._times = times if times is not None else StoredTimes()
 
     def apply(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
         """Apply each delta once; after a throttled delta the rest are left for the retry."""
@@ -148,7 +180,7 @@ class DynamoSummaryStore:
         request after every wait; where a cancelled transaction spends capacity (the local
         account charges it), it livelocked the writers of a contended table.
         """
-        state = _PartState(part)
+        state = _PartState(part, set_latest=not self._times.covers(part.key, part.latest_at))
         attempt = 0
         while True:
             try:
@@ -167,15 +199,18 @@ class DynamoSummaryStore:
             if refusal is None:
                 progress.applied += sum(1 for c in state.pending.changes if not c.totals.is_zero())
                 progress.writes += 1 if _writes_anything(state.pending, state.set_latest) else 0
+                if state.set_latest:
+                    self._times.learn(state.pending.key, state.pending.latest_at)
                 return
-            duplicates, latest_refused = refusal
+            duplicates, latest_refused, stored = refusal
+            self._times.learn(state.pending.key, stored)
             state.set_latest = state.set_latest and not latest_refused
             progress.duplicates += len(duplicates)
             state.pending = state.pending.without(duplicates)
         raise ClientError({"Error": {"Code": "TooManyConflicts", "Message": "gave up after retries"}}, "Apply")
 
-    def _attempt(self, delta: Delta, set_latest: bool) -> tuple[list[str], bool] | None:
-        """One write. None on success, else (records already applied, latest-time refused)."""
+    def _attempt(self, delta: Delta, set_latest: bool) -> tuple[list[str], bool, str | None] | None:
+        """One write. None on success, else (markers already applied, latest-time refused, stored time)."""
         if not _writes_anything(delta, set_latest):
             return None
         markers = [c for c in delta.changes if not c.totals.is_zero()]
@@ -190,12 +225,12 @@ class DynamoSummaryStore:
             return self._interpret(error, markers)
         return None
 
-    def _interpret(self, error: ClientError, markers: list[Change]) -> tuple[list[str], bool]:
+    def _interpret(self, error: ClientError, markers: list[Change]) -> tuple[list[str], bool, str | None]:
         code = error.response.get("Error", {}).get("Code", "")
         if code in THROTTLE_CODES:
             raise _Throttled(code) from error
         if code == "ConditionalCheckFailedException":
-            return [], True
+            return [], True, _stored_time(error.response.get("Item"))
         if code != "TransactionCanceledException":
             raise error
         reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
@@ -205,7 +240,8 @@ class DynamoSummaryStore:
             raise error
         duplicates = [m.marker_id for m, r in zip(markers, reasons[1:], strict=False) if r == "ConditionalCheckFailed"]
         latest_refused = bool(reasons) and reasons[0] == "ConditionalCheckFailed"
-        return duplicates, latest_refused
+        first: Any = error.response.get("CancellationReasons", [{}])[0] if reasons else {}
+        return duplicates, latest_refused, _stored_time(first.get("Item")) if latest_refused else None
 
     def _update(self, delta: Delta, latest: str | None, with_totals: bool) -> dict[str, Any]:
         names: dict[str, str] = {}
@@ -231,6 +267,7 @@ class DynamoSummaryStore:
             values[":t"] = {"S": latest}
             clauses.append("SET #t = :t")
             update["ConditionExpression"] = "attribute_not_exists(#t) OR #t < :t"
+            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"  # a refusal says what is stored
         update.update(
             UpdateExpression=" ".join(clauses), ExpressionAttributeNames=names, ExpressionAttributeValues=values
         )
@@ -265,6 +302,12 @@ class DynamoSummaryStore:
             return set()
         items = response.get("Responses", {}).get(self._applied_table, [])
         return {item["id"]["S"] for item in items}
+
+
+def _stored_time(item: Any) -> str | None:
+    """The ``lastTransactionAt`` of an item returned with a refusal (ALL_OLD), if any."""
+    value = item.get("lastTransactionAt", {}).get("S") if isinstance(item, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _writes_anything(delta: Delta, set_latest: bool) -> bool:

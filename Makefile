@@ -124,7 +124,8 @@ sandbox: package tf-init ## The stack on this machine, up until Ctrl-C; writes .
 plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment
 	@terraform plan -var pattern=$(PATTERN)
 
-apply: package tf-init ## terraform apply PATTERN=1|2
+apply: package tf-init ## terraform apply PATTERN=1|2, after a preflight that refuses to lose queued deltas
+	@PYTHONPATH=lambda_src $(PY) -m ledger_aggregator.ops preflight --pattern $(PATTERN)
 	@terraform apply -var pattern=$(PATTERN)
 
 destroy: tf-init ## terraform destroy

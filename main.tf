@@ -27,10 +27,14 @@ module "tables" {
     point_in_time_recovery = var.tables.point_in_time_recovery
   }
   summary = {
+    deletion_protection    = var.tables.summary_deletion_protection
     billing_mode           = var.tables.summary_billing_mode
     read_capacity          = var.tables.summary_read_capacity
     write_capacity         = var.tables.summary_write_capacity
     point_in_time_recovery = var.tables.point_in_time_recovery
+  }
+  applied = {
+    deletion_protection = var.tables.applied_deletion_protection
   }
   tags = var.tags
 }

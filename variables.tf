@@ -45,9 +45,11 @@ variable "tags" {
 }
 
 variable "tables" {
-  description = "Details table protection, and the summary table's billing (PROVISIONED with small capacity reproduces the scaling challenge)."
+  description = "Deletion protection of each table (the applied markers are the memory of exactly-once), and the summary table's billing (PROVISIONED with small capacity reproduces the scaling challenge)."
   type = object({
     details_deletion_protection = optional(bool, true)
+    summary_deletion_protection = optional(bool, true)
+    applied_deletion_protection = optional(bool, true)
     point_in_time_recovery      = optional(bool, true)
     summary_billing_mode        = optional(string, "PROVISIONED")
     summary_read_capacity       = optional(number, 5)
@@ -55,6 +57,10 @@ variable "tables" {
   })
   default  = {}
   nullable = false
+  validation {
+    condition     = alltrue([for n in [var.tables.summary_read_capacity, var.tables.summary_write_capacity] : n >= 1 && n == floor(n)])
+    error_message = "tables.summary_read_capacity and tables.summary_write_capacity must be whole numbers of at least 1."
+  }
 }
 
 variable "api" {
@@ -106,6 +112,13 @@ variable "functions" {
     error_message = "functions.marker_ttl_days must be at least 15, longer than SQS's longest retention (14 days)."
   }
   validation {
+    condition = alltrue([for n in [
+      var.functions.memory_mb, var.functions.timeout_seconds, var.functions.reserved_concurrency,
+      var.functions.log_retention_days, var.functions.marker_ttl_days,
+    ] : n == floor(n) if n != null])
+    error_message = "functions.memory_mb, timeout_seconds, reserved_concurrency, log_retention_days and marker_ttl_days must be whole numbers."
+  }
+  validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.functions.log_retention_days)
     error_message = "functions.log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ...)."
   }
@@ -139,6 +152,13 @@ variable "stream" {
     condition     = contains(["TRIM_HORIZON", "LATEST"], var.stream.starting_position)
     error_message = "stream.starting_position must be TRIM_HORIZON or LATEST."
   }
+  validation {
+    condition = alltrue([for n in [
+      var.stream.batch_size, var.stream.batching_window_seconds, var.stream.retry_attempts,
+      var.stream.maximum_record_age_seconds, var.stream.parallelization_factor,
+    ] : n == floor(n)])
+    error_message = "stream.batch_size, batching_window_seconds, retry_attempts, maximum_record_age_seconds and parallelization_factor must be whole numbers."
+  }
 }
 
 variable "buffer" {
@@ -168,6 +188,10 @@ variable "buffer" {
   validation {
     condition     = var.buffer.visibility_timeout_seconds >= 0 && var.buffer.visibility_timeout_seconds <= 43200 && var.buffer.message_retention_seconds >= 60 && var.buffer.message_retention_seconds <= 1209600
     error_message = "buffer.visibility_timeout_seconds must be 0-43200 and buffer.message_retention_seconds 60-1209600."
+  }
+  validation {
+    condition     = alltrue([for n in values(var.buffer) : n == floor(n)])
+    error_message = "every buffer setting is a whole number (counts and seconds)."
   }
 }
 

@@ -41,7 +41,7 @@ from bench.load import post_concurrently
 from sandbox import faults, metering
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, Stack
+from sandbox.stack import ROOT, UNPROTECTED, Stack
 
 DEFAULT_FAULTS = "throttle=10wcu,dup=0.1,seed=7"
 QUIET_SECONDS = 20
@@ -290,7 +290,7 @@ def _variables() -> dict[str, Any]:
     return {
         "name_prefix": f"bench-{uuid.uuid4().hex[:6]}",
         "lambda_zip": str(ROOT / "dist" / "lambda.zip"),
-        "tables": {"details_deletion_protection": False},
+        "tables": UNPROTECTED,
         "alarms": None,
     }
 

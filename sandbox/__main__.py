@@ -23,7 +23,7 @@ from typing import Any
 from .account import LocalAccount
 from .client import LedgerClient
 from .faults import Faults
-from .stack import ROOT, Stack
+from .stack import ROOT, UNPROTECTED, Stack
 
 SANDBOX_DIR = ROOT / ".sandbox"
 
@@ -88,9 +88,7 @@ def set_up(pattern: int, prefix: str, folder: Path, injected: Faults) -> tuple[L
     if not zip_path.exists():
         raise DemoFailed("dist/lambda.zip is missing: run `make package`")
     done = step(f"terraform init and apply, pattern {pattern}")
-    stack = Stack(
-        folder, {"name_prefix": prefix, "lambda_zip": str(zip_path), "tables": {"details_deletion_protection": False}}
-    )
+    stack = Stack(folder, {"name_prefix": prefix, "lambda_zip": str(zip_path), "tables": UNPROTECTED})
     stack.init()
     outputs = stack.apply(pattern)
     done(f"applied; API {account.api_base(outputs)}")

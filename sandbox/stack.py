@@ -13,6 +13,10 @@ from python_terraform import IsFlagged, Terraform
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The `tables` setting of the stacks the tests, the demo and the benchmark create and destroy themselves:
+# no table keeps deletion protection (it is on by default for every table).
+UNPROTECTED = {f"{table}_deletion_protection": False for table in ("details", "summary", "applied")}
+
 
 class TerraformError(RuntimeError):
     """A terraform command failed; the message holds its output."""

@@ -35,6 +35,10 @@ variable "settings" {
     condition     = var.settings.throttle_rate > 0 && var.settings.throttle_burst > 0
     error_message = "settings.throttle_rate and settings.throttle_burst must be positive."
   }
+  validation {
+    condition     = var.settings.throttle_burst == floor(var.settings.throttle_burst) && var.settings.log_retention_days == floor(var.settings.log_retention_days)
+    error_message = "settings.throttle_burst and settings.log_retention_days must be whole numbers."
+  }
 }
 
 variable "currencies" {

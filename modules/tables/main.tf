@@ -59,6 +59,8 @@ resource "aws_dynamodb_table" "summary" {
   hash_key       = "accountId"
   range_key      = "currency"
 
+  deletion_protection_enabled = var.summary.deletion_protection
+
   attribute {
     name = "accountId"
     type = "S"
@@ -79,9 +81,10 @@ resource "aws_dynamodb_table" "summary" {
 
 # Applied markers: one per stream record reflected in a summary (docs/exactly-once.md).
 resource "aws_dynamodb_table" "applied" {
-  name         = "${var.name_prefix}-applied"
-  billing_mode = "PAY_PER_REQUEST"
-  hash_key     = "id"
+  name                        = "${var.name_prefix}-applied"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "id"
+  deletion_protection_enabled = var.applied.deletion_protection
 
   attribute {
     name = "id"

@@ -23,3 +23,12 @@ output "applied" {
     arn  = aws_dynamodb_table.applied.arn
   }
 }
+
+output "protected" {
+  description = "Whether each table refuses deletion (deletion_protection_enabled), by table."
+  value = {
+    details = aws_dynamodb_table.details.deletion_protection_enabled
+    summary = aws_dynamodb_table.summary.deletion_protection_enabled
+    applied = aws_dynamodb_table.applied.deletion_protection_enabled
+  }
+}

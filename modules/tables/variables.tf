@@ -24,8 +24,9 @@ variable "details" {
 }
 
 variable "summary" {
-  description = "Account Summary table capacity. PROVISIONED with small capacity reproduces the scaling challenge."
+  description = "Account Summary table: deletion protection and capacity. PROVISIONED with small capacity reproduces the scaling challenge."
   type = object({
+    deletion_protection    = optional(bool, true)
     billing_mode           = optional(string, "PROVISIONED")
     read_capacity          = optional(number, 5)
     write_capacity         = optional(number, 5)
@@ -41,6 +42,15 @@ variable "summary" {
     condition     = var.summary.read_capacity >= 1 && var.summary.write_capacity >= 1
     error_message = "summary.read_capacity and summary.write_capacity must be at least 1."
   }
+}
+
+variable "applied" {
+  description = "Applied-marker table: deletion protection. The markers are the memory of exactly-once: without them every redelivered record counts again."
+  type = object({
+    deletion_protection = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
 }
 
 variable "tags" {

@@ -25,7 +25,7 @@ import pytest
 from ledger_aggregator.domain import Totals, fold
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, Stack, changes
+from sandbox.stack import ROOT, UNPROTECTED, Stack, changes
 
 TARGET = os.environ.get("CQRS_TARGET", "local")
 T = TypeVar("T")
@@ -133,7 +133,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
     variables: dict[str, Any] = {
         "name_prefix": f"it-{uuid.uuid4().hex[:8]}",
         "lambda_zip": str(zip_path),
-        "tables": {"details_deletion_protection": False},
+        "tables": UNPROTECTED,
         "alarms": None,
         # Nothing may be given up under injected faults (the soak test): retry until it works, and
         # keep timeouts short so that a crashed writer's messages come back in 61 s, not 5 minutes.

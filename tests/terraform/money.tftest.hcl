@@ -57,3 +57,26 @@ run "currencies_are_rendered_from_the_data_file" {
     error_message = "each money-writing route validates its body's shape with its own model"
   }
 }
+
+# Reviewed finding: only the details table refused deletion; a name_prefix change planned the replacement
+# of all three. The applied markers are the memory of exactly-once: every table is protected by default.
+run "every_table_is_protected_from_deletion_by_default" {
+  command = plan
+  assert {
+    condition = alltrue([
+      module.tables.protected.details, module.tables.protected.summary, module.tables.protected.applied,
+    ])
+    error_message = "details, summary and applied tables all have deletion protection by default"
+  }
+}
+
+run "protection_can_be_turned_off_per_table" {
+  command = plan
+  variables {
+    tables = { summary_deletion_protection = false, applied_deletion_protection = false }
+  }
+  assert {
+    condition     = module.tables.protected == { details = true, summary = false, applied = false }
+    error_message = "each table's protection follows its own setting"
+  }
+}

@@ -122,3 +122,45 @@ run "currencies_need_known_minor_units" {
   }
   expect_failures = [var.currencies]
 }
+
+# Reviewed finding: marker_ttl_days = 15.00001 passed and rendered MARKER_TTL_SECONDS = "1296000.864",
+# which the function refuses to parse on every invocation. Whole numbers are checked wherever meant.
+run "marker_ttl_days_must_be_whole" {
+  command = plan
+  variables {
+    functions = { marker_ttl_days = 15.00001 }
+  }
+  expect_failures = [var.functions]
+}
+
+run "function_numbers_must_be_whole" {
+  command = plan
+  variables {
+    functions = { memory_mb = 256.5, reserved_concurrency = 2.5 }
+  }
+  expect_failures = [var.functions]
+}
+
+run "stream_numbers_must_be_whole" {
+  command = plan
+  variables {
+    stream = { batch_size = 10.5 }
+  }
+  expect_failures = [var.stream]
+}
+
+run "buffer_numbers_must_be_whole" {
+  command = plan
+  variables {
+    buffer = { visibility_timeout_seconds = 300.5 }
+  }
+  expect_failures = [var.buffer]
+}
+
+run "table_capacities_must_be_whole" {
+  command = plan
+  variables {
+    tables = { summary_write_capacity = 2.5 }
+  }
+  expect_failures = [var.tables]
+}

@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import coalesce, parse_batch
-from ledger_aggregator.ops.dlq import Entry, Replayer, classify
-from ledger_aggregator.ops.streams import StreamTail, TrimmedError, read_range
+from ledger_aggregator.ops.dlq import Entry, Replayer, classify, held
+from ledger_aggregator.ops.streams import MAX_EMPTY_PAGES, IncompleteRangeError, StreamTail, TrimmedError, read_range
 from ledger_aggregator.ports import ApplyResult
 from tests.support.aws import DETAILS
 from tests.support.ledger import Ledger, image
@@ -113,3 +113,93 @@ def test_the_stream_reader_follows_new_records_and_rereads_a_range(ledger_tables
 def test_a_range_no_longer_retained_is_reported_as_trimmed() -> None:
     with pytest.raises(TrimmedError):
         read_range(TrimmedStream(), "arn", "s-1", "5", "9")
+
+
+class PagedStream:
+    """A shard read page by page, as GetRecords answers: empty pages may come before the records."""
+
+    def __init__(self, pages: list[list[int]], closed: bool = False) -> None:
+        self._pages = pages
+        self._closed = closed
+        self.reads = 0
+
+    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
+        return {"ShardIterator": "0"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        self.reads += 1
+        index = int(ShardIterator)
+        records = [{"eventID": f"e{n}", "dynamodb": {"SequenceNumber": str(n)}} for n in self._pages[index]]
+        last = index + 1 == len(self._pages)
+        following = None if last and self._closed else str(min(index + 1, len(self._pages) - 1))
+        return {"Records": records, "NextShardIterator": following}
+
+
+def test_a_range_is_read_past_empty_pages_to_its_end() -> None:
+    """Reviewed finding: reading stopped at the first empty page, so 102 and 103 were never applied
+    while the given-up message was deleted."""
+    stream = PagedStream([[100, 101], [], [102, 103], [104]])
+    found = read_range(stream, "arn", "s-1", "100", "103")
+    assert [r["dynamodb"]["SequenceNumber"] for r in found] == ["100", "101", "102", "103"]
+
+
+@pytest.mark.parametrize(
+    "pages", [[[100, 101], []], [[100, 101], [102]]], ids=["empty-until-the-bound", "closed-before-the-end"]
+)
+def test_a_range_that_never_reaches_its_end_is_refused_not_cut_short(pages: list[list[int]]) -> None:
+    stream = PagedStream(pages, closed=pages[-1] != [])
+    with pytest.raises(IncompleteRangeError, match="103"):
+        read_range(stream, "arn", "s-1", "100", "103")
+    assert stream.reads <= MAX_EMPTY_PAGES + len(pages)
+
+
+def test_a_given_up_batch_whose_range_cannot_be_read_whole_is_kept() -> None:
+    sqs = Sqs()
+    replayer = Replayer(sqs, PagedStream([[5, 6], []]), Store(), None, lambda: True)
+    result = replayer.replay("url", given_up())
+    assert (result.status, sqs.deleted) == ("kept", [])
+    assert "9" in result.detail
+
+
+class SamplingSqs(Sqs):
+    """SQS short polling samples a subset of servers: a receive can be empty while messages wait."""
+
+    def __init__(self, bodies: list[str], empty_first: int) -> None:
+        super().__init__()
+        self._waiting = [{"MessageId": f"m{i}", "ReceiptHandle": f"r{i}", "Body": b} for i, b in enumerate(bodies)]
+        self._empty_first = empty_first
+        self.waits: list[int] = []
+
+    def get_queue_attributes(self, QueueUrl: str, AttributeNames: list[str]) -> dict[str, Any]:
+        return {
+            "Attributes": {
+                "ApproximateNumberOfMessages": str(len(self._waiting)),
+                "ApproximateNumberOfMessagesNotVisible": "0",
+            }
+        }
+
+    def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+        self.waits.append(kwargs.get("WaitTimeSeconds", 0))
+        if self._empty_first:
+            self._empty_first -= 1
+            return {}
+        got, self._waiting = self._waiting[:10], self._waiting[10:]
+        return {"Messages": got} if got else {}
+
+    def change_message_visibility_batch(self, **_: Any) -> None:
+        pass
+
+
+def test_holding_a_dlq_long_polls_until_every_message_counted_is_seen() -> None:
+    """Reviewed finding: inspect and replay short-polled and stopped at the first empty receive, and
+    reported "0 replayed" with messages present."""
+    sqs = SamplingSqs(["{}"] * 12, empty_first=1)
+    with held(sqs, "buffer", "url") as holding:
+        assert (len(holding.entries), holding.unseen) == (12, 0)
+    assert all(wait > 0 for wait in sqs.waits), "long polling"
+
+
+def test_messages_never_seen_are_reported_not_passed_over() -> None:
+    sqs = SamplingSqs(["{}"] * 3, empty_first=100)
+    with held(sqs, "buffer", "url") as holding:
+        assert (holding.entries, holding.unseen) == ([], 3)

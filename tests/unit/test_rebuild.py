@@ -14,6 +14,7 @@ from moto import mock_aws
 
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
 from ledger_aggregator.domain import Totals, coalesce, parse_batch
+from ledger_aggregator.ops.__main__ import main
 from ledger_aggregator.ops.rebuild import Rebuilder, reflected
 from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
@@ -202,3 +203,44 @@ def test_each_currency_of_an_account_is_rebuilt_on_its_own(stack: Stack) -> None
     assert summaries(stack.client) == {A_EUR: Totals(Decimal(5), Decimal(0), 1), ("a", "JPY"): jpy}
     stack.apply([in_flight])
     assert summaries(stack.client) == expected_totals(stack.ledger)
+
+
+def test_rebuild_refuses_while_a_delta_waits_in_the_buffer_queue(stack: Stack) -> None:
+    """Reviewed finding: a row whose record was trimmed from the stream (no tail record, no marker) was
+    settled at credits 100, and became 200 once the delta still queued in pattern 2 landed."""
+    queued = stack.put("a", "t1", "credit", "100")
+    stack.ledger.records.clear()  # older than the stream's retention: the tail no longer has it
+    waiting = ["the buffer queue holds 1 message"]
+    results = Rebuilder(stack.client, Tail(stack.ledger), TABLES, settle=0, guard=lambda: waiting[0]).run()
+    assert [(r.key, r.status) for r in results] == [(A_EUR, "refused")]
+    assert summaries(stack.client) == {}, "nothing written"
+    stack.apply([queued])  # the queued delta lands
+    assert summaries(stack.client) == {A_EUR: Totals(Decimal(100), Decimal(0), 1)}
+
+
+def test_the_guard_is_asked_again_right_before_each_write(stack: Stack) -> None:
+    stack.apply([stack.put("a", "t1", "credit", "5"), stack.put("b", "t1", "credit", "7")])
+    stack.corrupt("a", "1")
+    stack.corrupt("b", "1")
+    asked: list[str | None] = [None, None, "the buffer DLQ holds 1 message"]  # a message arrives mid-run
+    results = Rebuilder(stack.client, Tail(stack.ledger), TABLES, settle=0, guard=lambda: asked.pop(0)).run()
+    assert [r.status for r in results] == ["rewritten", "refused"]
+    assert summaries(stack.client)[("b", "EUR")] == Totals(Decimal(8), Decimal(0), 1), "b left as it was"
+
+
+def test_a_recent_row_the_tail_has_not_shown_yet_is_unsettled() -> None:
+    """Reviewed finding: with --settle 0, or a tail that stopped early, a fresh row with no record yet was
+    counted in the fold and then applied again when its record arrived."""
+    now_ms = 1_767_225_600_000
+    fresh = {**image("a", "t1", "credit", "5"), "recordedAt": {"N": str(now_ms - 60_000)}}
+    old = {**image("a", "t2", "credit", "5"), "recordedAt": {"N": str(now_ms - 2 * 86_400_000)}}
+    assert reflected([fresh], [], now_ms=now_ms) == ([], False)
+    assert reflected([old], [], now_ms=now_ms) == ([], True), "older than the retention: taken as applied"
+    assert reflected([image("a", "t3", "credit", "5")], [], now_ms=now_ms) == ([], True), "no recordedAt: old"
+
+
+@pytest.mark.parametrize("settle", ["0", "-1", "0.5", "301", "abc"])
+def test_the_settle_time_is_validated(settle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["--outputs", "/nonexistent", "rebuild", "--settle", settle])
+    assert raised.value.code == 2 and "--settle" in capsys.readouterr().err

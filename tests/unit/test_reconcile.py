@@ -116,18 +116,70 @@ def test_the_cli_exits_non_zero_on_differences(
     assert "EUR: the balances sum to 6, but standalone credits less debits are 5" in capsys.readouterr().out
 
 
-def test_rebuild_refuses_while_the_buffer_dlq_holds_deltas(
-    dynamodb: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("queue", "delay", "named"), [("buffer_dlq_url", 0, "buffer DLQ"), ("buffer_queue_url", 900, "buffer queue")]
+)
+def test_rebuild_refuses_while_the_buffer_queue_or_its_dlq_holds_deltas(  # noqa: PLR0917 - fixtures and parameters
+    dynamodb: Any,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    queue: str,
+    delay: int,
+    named: str,
 ) -> None:
     import json
 
     sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName="buffer-dlq")["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    url = sqs.create_queue(QueueName=queue.replace("_", "-"))["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}", DelaySeconds=delay)  # a delayed message counts too
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "5"))
     outputs = tmp_path / "outputs.json"
     tables = {f"{k}_table": {"name": n} for k, n in (("details", DETAILS), ("summary", SUMMARY), ("applied", APPLIED))}
-    terraform = {**tables, "buffer_dlq_url": url, "details_stream_arn": "arn:unused"}
+    terraform = {**tables, queue: url, "details_stream_arn": "arn:unused"}
     outputs.write_text(json.dumps({"region": "eu-west-1", "terraform": terraform}))
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")
     assert main(["--outputs", str(outputs), "--quiet", "rebuild"]) == 2
-    assert "the buffer DLQ holds 1 message(s)" in capsys.readouterr().err
+    assert f"the {named} holds 1 message(s)" in capsys.readouterr().err
+    assert dynamodb.scan(TableName=SUMMARY)["Items"] == [], "nothing written"
+
+
+@pytest.mark.parametrize(("pattern", "waiting", "code"), [(1, True, 2), (1, False, 0), (2, True, 0)])
+def test_preflight_refuses_a_switch_to_pattern_1_while_deltas_wait(  # noqa: PLR0917 - fixtures and parameters
+    dynamodb: Any,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    pattern: int,
+    waiting: bool,
+    code: int,
+) -> None:
+    """Reviewed finding: switching from pattern 2 to 1 destroyed the buffer queue and its DLQ with the
+    deltas in them; rebuild then took their records as in flight for 24 hours, and they never came."""
+    import json
+
+    sqs = boto3.client("sqs")
+    urls = {
+        name: sqs.create_queue(QueueName=name.replace("_", "-"))["QueueUrl"]
+        for name in ("buffer_queue_url", "buffer_dlq_url")
+    }
+    if waiting:
+        sqs.send_message(QueueUrl=urls["buffer_dlq_url"], MessageBody="{}")
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "region": "eu-west-1",
+                "terraform": {
+                    "details_table": {"name": DETAILS},
+                    "summary_table": {"name": SUMMARY},
+                    "applied_table": {"name": APPLIED},
+                    **urls,
+                },
+            }
+        )
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
+    assert main(["--outputs", str(outputs), "preflight", "--pattern", str(pattern)]) == code
+    if code:
+        assert "destroys the buffer queue and its DLQ" in capsys.readouterr().err

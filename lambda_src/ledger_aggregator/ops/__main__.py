@@ -4,11 +4,13 @@
   python -m ledger_aggregator.ops rebuild   [--account ID] [--settle SECONDS]
   python -m ledger_aggregator.ops dlq inspect
   python -m ledger_aggregator.ops dlq replay [--queue stream|buffer]
+  python -m ledger_aggregator.ops preflight --pattern 1|2
 
 The stack is found in .sandbox/outputs.json when a local sandbox is up (or the file
 given with --outputs), else in `terraform output` of the current folder; credentials
 and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
-found or work left undone, 2 usage or refused (rebuild while the buffer DLQ holds messages).
+found or work left undone, 2 usage or refused (rebuild, or a switch to pattern 1, while pattern
+2's buffer queue or its DLQ holds messages).
 """
 
 from __future__ import annotations
@@ -100,19 +102,21 @@ class Ops:
 
     def rebuild(self, account: str | None, settle: float) -> int:
         """Rewrite the summaries that differ; 1 when some account could not be settled, 2 when refused."""
-        waiting = self._buffer_dlq_depth()
-        if waiting:
-            print(
-                f"rebuild: the buffer DLQ holds {waiting} message(s); replay them first (dlq replay --queue buffer). "
-                "A delta older than the stream's 24-hour retention is counted as applied by rebuild, "
-                "so replaying it afterwards would count it twice.",
-                file=sys.stderr,
-            )
-            return 2
         tick, close = self.bar("rebuild: reading", self.tables["details"])
         stream_tail = StreamTail(boto3.client("dynamodbstreams"), self.outputs["details_stream_arn"], tick)
-        results = Rebuilder(self.dynamodb, stream_tail, self.tables, settle, tick).run(account, report=self._rebuilt)
+        rebuilder = Rebuilder(self.dynamodb, stream_tail, self.tables, settle, tick, guard=self._deltas_waiting)
+        results = rebuilder.run(account, report=self._rebuilt)
         close()
+        if rebuilder.refusal:
+            print(
+                f"rebuild: refused: {rebuilder.refusal}. Let the writer drain the buffer queue and replay its DLQ "
+                "(dlq replay --queue buffer) first: rebuild takes a delta older than the stream's 24-hour "
+                "retention as applied, so one applied afterwards would count twice.",
+                file=sys.stderr,
+            )
+            done = sum(r.status == "rewritten" for r in results)
+            print(f"{len(results)} summaries: {done} rewritten before the refusal, the rest left as they were")
+            return 2
         left = [r for r in results if r.status in ("busy", "unsettled")]
         for result in left:
             self._rebuilt(result)
@@ -120,14 +124,15 @@ class Ops:
         print(f"{len(results)} summaries: {rewritten} rewritten, {len(left)} left to try again")
         return 1 if left else 0
 
-    def _buffer_dlq_depth(self) -> int:
-        url = self.outputs.get("buffer_dlq_url")
-        if not url:
-            return 0
+    def _deltas_waiting(self) -> str | None:
+        """Why a rebuild must not write now: deltas waiting in pattern 2's buffer queue or its DLQ."""
         sqs: Any = boto3.client("sqs")
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        attributes: dict[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-        return sum(int(attributes.get(name, "0")) for name in names)
+        for output, name in (("buffer_queue_url", "buffer queue"), ("buffer_dlq_url", "buffer DLQ")):
+            url = self.outputs.get(output)
+            waiting = queue_depth(sqs, url) if url else 0
+            if waiting:
+                return f"the {name} holds {waiting} message(s)"
+        return None
 
     @staticmethod
     def _rebuilt(result: Rebuilt) -> None:
@@ -138,20 +143,37 @@ class Ops:
         after = describe_totals(result.after) if result.after else "unchanged"
         print(f"{result.label}: {result.status} (was {before}; now {after}{note})")
 
+    def preflight(self, pattern: int) -> int:
+        """Refuse (2) a switch to pattern 1 while the buffer queue or its DLQ holds deltas: it destroys both."""
+        waiting = self._deltas_waiting() if pattern == 1 else None
+        if waiting:
+            print(
+                f"preflight: refused: {waiting}, and pattern 1 destroys the buffer queue and its DLQ with what they "
+                "hold. Let the writer drain the queue and replay the DLQ (dlq replay --queue buffer), then apply.",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"preflight: pattern {pattern} can be applied: no delta would be lost")
+        return 0
+
     def queues(self, which: str | None) -> list[tuple[str, str]]:
         """The DLQs of the stack as (name, url), optionally only one of them."""
         named = [("stream", self.outputs.get("stream_dlq_url")), ("buffer", self.outputs.get("buffer_dlq_url"))]
         return [(n, u) for n, u in named if u and (which is None or which == n)]
 
     def inspect(self) -> int:
-        """List what each DLQ holds and why."""
+        """List what each DLQ holds and why; 1 when the queue counted messages no receive returned."""
         sqs = boto3.client("sqs")
+        unseen = 0
         for name, url in self.queues(None):
             with held(sqs, name, url, seconds=30) as holding:
                 print(f"{name} DLQ: {len(holding.entries)} message(s)")
                 for entry in holding.entries:
                     print(f"  {entry.kind:15} {entry.summary}")
-        return 0
+                unseen += holding.unseen
+                if holding.unseen:
+                    print(f"  {holding.unseen} more counted by the queue but not received: run again")
+        return 1 if unseen else 0
 
     def replay(self, which: str | None) -> int:
         """Re-drive what can be re-driven; 1 when something other than poison was kept."""
@@ -161,9 +183,10 @@ class Ops:
         )
         poison = SqsPoisonSink(sqs, self.outputs["stream_dlq_url"])
         replayer = Replayer(sqs, boto3.client("dynamodbstreams"), store, poison, self.exact)
-        kept = replayed = 0
+        kept = replayed = unseen = 0
         for name, url in self.queues(which):
             with held(sqs, name, url) as holding:
+                unseen += holding.unseen
                 for entry in tqdm(holding.entries, desc=f"replay {name}", file=sys.stderr, disable=self.quiet):
                     result = replayer.replay(url, entry)
                     if result.status == "applied":
@@ -171,8 +194,27 @@ class Ops:
                     kept += result.status == "kept"
                     replayed += result.status == "applied"
                     print(f"{name} {entry.kind} {entry.summary}: {result.status} ({result.detail})")
-        print(f"{replayed} message(s) replayed, {kept} kept")
-        return 1 if kept else 0
+        note = f", {unseen} counted by the queue but not received (run again)" if unseen else ""
+        print(f"{replayed} message(s) replayed, {kept} kept{note}")
+        return 1 if kept or unseen else 0
+
+
+def queue_depth(sqs: Any, url: str) -> int:
+    """Messages in a queue: visible, in flight and delayed."""
+    names = [f"ApproximateNumberOfMessages{kind}" for kind in ("", "NotVisible", "Delayed")]
+    attributes: dict[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes.get(name, "0")) for name in names)
+
+
+def settle_seconds(text: str) -> float:
+    """``--settle``: 1 to 300 seconds. Less leaves a fresh row's record unseen; the stream publishes within seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 1 <= value <= 300:
+        raise argparse.ArgumentTypeError(f"{text} is outside 1-300 seconds")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,17 +234,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     fix = commands.add_parser("rebuild", help="rewrite summaries from the details table (safe while streaming)")
     fix.add_argument("--account", help="only this account")
-    fix.add_argument("--settle", type=float, default=DEFAULT_SETTLE_SECONDS, help="stream publication lag to wait")
+    fix.add_argument(
+        "--settle", type=settle_seconds, default=DEFAULT_SETTLE_SECONDS, help="stream publication lag to wait (1-300 s)"
+    )
     dlq = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(dest="action", required=True)
     dlq.add_parser("inspect", help="show what is in each DLQ and why")
     redo = dlq.add_parser("replay", help="re-drive given-up batches and buffered deltas")
     redo.add_argument("--queue", choices=["stream", "buffer"], help="only this DLQ")
+    switch = commands.add_parser("preflight", help="check that applying a pattern loses nothing (make apply runs it)")
+    switch.add_argument("--pattern", type=int, choices=[1, 2], required=True, help="the pattern about to be applied")
     args = parser.parse_args(argv)
     ops = Ops(stack_outputs(args.outputs), args.quiet)
     if args.command == "reconcile":
         return ops.conservation() if args.whole_ledger else ops.reconcile(args.account)
     if args.command == "rebuild":
         return ops.rebuild(args.account, args.settle)
+    if args.command == "preflight":
+        return ops.preflight(args.pattern)
     return ops.inspect() if args.action == "inspect" else ops.replay(args.queue)
 
 

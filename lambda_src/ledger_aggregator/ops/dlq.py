@@ -33,10 +33,14 @@ from ..domain import PoisonRecordError
 from ..ports import DeltaSink, PoisonSink
 from ..projector import PoisonItem, Tagged, project, queue_items, stream_items
 from .reconcile import describe_totals
-from .streams import TrimmedError, read_range
+from .streams import IncompleteRangeError, TrimmedError, read_range
 
 RECEIVE = 10
 HOLD_SECONDS = 120
+# Long polling asks every server for messages (short polling samples some and may answer empty while
+# messages wait): https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html
+WAIT_SECONDS = 2
+EMPTY_RECEIVES = 3
 THROTTLE_RETRIES = 5
 
 
@@ -99,23 +103,36 @@ class Held:
     url: str
     entries: list[Entry]
     deleted: set[str] = field(default_factory=set)
+    unseen: int = 0  # messages the queue counted at the start that no receive brought back
 
 
 @contextmanager
 def held(sqs: Any, name: str, url: str, seconds: int = HOLD_SECONDS) -> Iterator[Held]:
     """Every message of a queue, hidden from other readers while the block runs.
 
-    Messages recorded in ``deleted`` are gone; the rest are made visible again at the end.
+    Messages recorded in ``deleted`` are gone; the rest are made visible again at the end. Receives
+    long-poll until every message the queue counted at the start is held, and stop after a few empty
+    ones; ``unseen`` says how many counted messages were never received (an operator must not read
+    "nothing there" into that).
     """
+    counted = int(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"].get(
+            "ApproximateNumberOfMessages", "0"
+        )
+    )
     entries: dict[str, Entry] = {}
-    while True:
+    empty = 0
+    while empty < EMPTY_RECEIVES and not (empty and len(entries) >= counted):
         got = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=RECEIVE, VisibilityTimeout=seconds, AttributeNames=["All"]
+            QueueUrl=url,
+            MaxNumberOfMessages=RECEIVE,
+            VisibilityTimeout=seconds,
+            WaitTimeSeconds=WAIT_SECONDS,
+            AttributeNames=["All"],
         ).get("Messages", [])
-        if not got:
-            break
+        empty = 0 if got else empty + 1
         entries.update({m["MessageId"]: classify(name, m) for m in got})
-    holding = Held(url, list(entries.values()))
+    holding = Held(url, list(entries.values()), unseen=max(0, counted - len(entries)))
     try:
         yield holding
     finally:
@@ -182,6 +199,12 @@ class Replayer:
             if self._exact():
                 return self._finish(url, entry, None, "records trimmed from the stream; reconcile is clean")
             return Replayed(entry, "kept", f"{error}; reconcile differs: run `rebuild`, then replay again")
+        except IncompleteRangeError as error:
+            return Replayed(entry, "kept", f"{error}; nothing applied, try again later")
+        expected = info.get("batchSize")
+        if isinstance(expected, int) and len(records) != expected:
+            detail = f"the range holds {len(records)} records, the batch had {expected}; nothing applied"
+            return Replayed(entry, "kept", detail)
         changes, poison = stream_items(records)
         return self._finish(url, entry, self._apply(changes, poison, self._poison))
 

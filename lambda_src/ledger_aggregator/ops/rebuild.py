@@ -52,6 +52,8 @@ from .streams import StreamTail
 Item = Mapping[str, Any]
 DEFAULT_SETTLE_SECONDS = 5.0
 DEFAULT_ROUNDS = 6
+STREAM_RETENTION_MS = 24 * 3600 * 1000
+Guard = Callable[[], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,8 @@ class Rebuilt:
     """What the rebuild did to one ``(account, currency)`` summary.
 
     ``status`` is ``rewritten``, ``unchanged``, ``busy`` (writers kept applying; try
-    again) or ``unsettled`` (the stream never caught up with the account's rows).
+    again), ``unsettled`` (the stream never caught up with the account's rows) or
+    ``refused`` (the guard reported deltas waiting outside the stream; nothing written).
     """
 
     key: Key
@@ -98,8 +101,13 @@ class Rebuilt:
         return "/".join(self.key)
 
 
-def reflected(rows: Iterable[Item], records: Sequence[Item]) -> tuple[list[Item], bool]:
-    """The records whose effect the rows show, and False if some row's record is not in the stream yet."""
+def reflected(rows: Iterable[Item], records: Sequence[Item], now_ms: float | None = None) -> tuple[list[Item], bool]:
+    """The records whose effect the rows show, and False if some row's record is not in the stream yet.
+
+    A row recorded within the stream's retention (``recordedAt``) with no record at all has not
+    reached the stream yet. A row older than the retention, or without ``recordedAt``, is taken as
+    applied: its records are gone from the stream.
+    """
     current = {row["transactionId"]["S"]: row for row in rows if "transactionId" in row}
     by_key: dict[str, list[Item]] = {}
     for record in records:
@@ -113,7 +121,17 @@ def reflected(rows: Iterable[Item], records: Sequence[Item]) -> tuple[list[Item]
             settled = False
             continue
         found += history[:upto]
-    return found, settled
+    horizon = (time.time() * 1000 if now_ms is None else now_ms) - STREAM_RETENTION_MS
+    unseen = [row for key, row in current.items() if key not in by_key and _recorded_ms(row) > horizon]
+    return found, settled and not unseen
+
+
+def _recorded_ms(row: Item) -> float:
+    """When the API wrote the row (epoch milliseconds); 0 when the row does not say."""
+    try:
+        return float(row["recordedAt"]["N"])
+    except (KeyError, TypeError, ValueError):
+        return 0.0
 
 
 def _reflected_prefix(row: Item | None, history: Sequence[Item]) -> int | None:
@@ -162,12 +180,16 @@ class Rebuilder:
         tables: Mapping[str, str],
         settle: float = DEFAULT_SETTLE_SECONDS,
         progress: Progress | None = None,
+        *,
+        guard: Guard | None = None,
     ) -> None:
         self._db = dynamodb
         self._tail = tail
         self._details, self._summary, self._applied = tables["details"], tables["summary"], tables["applied"]
         self._settle = settle
         self._progress = progress
+        self._guard = guard or (lambda: None)
+        self.refusal: str | None = None
 
     def run(
         self, account: str | None = None, rounds: int = DEFAULT_ROUNDS, report: Callable[[Rebuilt], None] | None = None
@@ -175,17 +197,23 @@ class Rebuilder:
         """Rebuild every summary (or one account's); accounts that raced a writer are retried."""
         done: dict[Key, Rebuilt] = {}
         snapshots = self._read_all() if account is None else {account: self._read_one(account)}
+        if self._refused():
+            return [
+                Rebuilt((s.account_id, c), "refused", s.stored(c), None, 0)
+                for s in snapshots.values()
+                for c in s.currencies()
+            ]
         for _ in range(rounds):
             time.sleep(self._settle)  # the stream's publication lag, between reading rows and the stream
             self._tail.refresh()
             retry = set()
             for result in self._round(list(snapshots.values())):
                 done[result.key] = result
-                if result.status in ("busy", "unsettled"):
+                if result.status in ("busy", "unsettled") and not self.refusal:
                     retry.add(result.key[0])
                 elif report:
                     report(result)
-            if not retry:
+            if not retry or self.refusal:
                 break
             snapshots = {a: self._read_one(a) for a in sorted(retry)}
         return [done[k] for k in sorted(done)]
@@ -195,7 +223,7 @@ class Rebuilder:
         ids = {c.marker_id for records, _ in found.values() for c in money_changes(records)}
         applied = self._applied_markers(ids)
         results = []
-        for snapshot in snapshots:
+        for snapshot in sorted(snapshots, key=lambda s: s.account_id):
             records, settled = found[snapshot.account_id]
             in_flight = pending_changes(records, applied)
             for currency in snapshot.currencies():
@@ -214,6 +242,8 @@ class Rebuilder:
             # Right only if nothing was applied since the summary was read: the markers describe that moment.
             status = "unchanged" if self._read_stamp(key) == snapshot.stamp(currency) else "busy"
             return Rebuilt(key, status, stored, stored, len(in_flight))
+        if self._refused():  # asked again right before the write: a delta may have been queued meanwhile
+            return Rebuilt(key, "refused", stored, None, len(in_flight))
         try:
             self._db.update_item(**self._update(snapshot, currency, totals, latest))
         except ClientError as error:
@@ -221,6 +251,12 @@ class Rebuilder:
                 raise
             return Rebuilt(key, "busy", stored, None, len(in_flight))
         return Rebuilt(key, "rewritten", stored, totals, len(in_flight))
+
+    def _refused(self) -> bool:
+        """True once the guard has reported deltas waiting outside the stream (then for the rest of the run)."""
+        if self.refusal is None:
+            self.refusal = self._guard()
+        return self.refusal is not None
 
     def _update(self, snapshot: Snapshot, currency: str, totals: Totals, latest: str | None) -> dict[str, Any]:
         names = {"#b": "balance", "#c": "credits", "#d": "debits", "#n": "transactionCount", "#r": REVISION}

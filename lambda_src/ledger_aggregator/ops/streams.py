@@ -17,10 +17,18 @@ from botocore.exceptions import ClientError
 PAGE = 1000
 # GetRecords may answer empty pages before it reaches a shard's records; this many in a row is the tip.
 EMPTY_PAGES_AT_TIP = 3
+# Reading a given range, empty pages are passed over until its end is reached, up to this many in a row
+# ("GetRecords can return an empty result ... even when there are records later in the shard":
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetRecords.html).
+MAX_EMPTY_PAGES = 100
 
 
 class TrimmedError(Exception):
     """The records asked for are older than the stream's retention (or the shard is gone)."""
+
+
+class IncompleteRangeError(Exception):
+    """A range could not be read to its end: the shard closed first, or only empty pages came back."""
 
 
 @dataclass(slots=True)
@@ -112,14 +120,19 @@ def read_range(client: Any, stream_arn: str, shard_id: str, start: str, end: str
             raise TrimmedError(f"{shard_id} {start}..{end}: {error}") from error
         raise
     found: list[dict[str, Any]] = []
-    last = int(end)
-    while iterator:
+    first, last = int(start), int(end)
+    empty = 0
+    while iterator and empty < MAX_EMPTY_PAGES:
         page = client.get_records(ShardIterator=iterator, Limit=PAGE)
         records = page.get("Records", [])
-        found += [r for r in records if int(start) <= sequence_key(r) <= last]
-        if not records or sequence_key(records[-1]) >= last:
+        found += [r for r in records if first <= sequence_key(r) <= last]
+        if records and sequence_key(records[-1]) >= last:
             break
+        empty = 0 if records else empty + 1
         iterator = page.get("NextShardIterator")
-    if not found or sequence_key(found[0]) != int(start):
+    if not found or sequence_key(found[0]) != first:
         raise TrimmedError(f"{shard_id} {start}..{end}: the first record is no longer in the stream")
+    if sequence_key(found[-1]) != last:
+        seen = found[-1]["dynamodb"]["SequenceNumber"]
+        raise IncompleteRangeError(f"{shard_id} {start}..{end}: read up to {seen} only, never reached {end}")
     return found

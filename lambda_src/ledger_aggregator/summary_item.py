@@ -8,6 +8,7 @@ Its attributes: ``accountId`` (partition key), ``currency`` (sort key), ``balanc
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -38,3 +39,19 @@ def stored_totals(item: Mapping[str, Any]) -> Totals:
 def stored_revision(item: Mapping[str, Any] | None) -> int | None:
     """The item's revision; None for no item, or an item no money write has touched."""
     return int(Decimal(item[REVISION]["N"])) if item and REVISION in item else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSummary:
+    """Every field the API serves of one summary item, as stored."""
+
+    totals: Totals
+    balance: Decimal
+    last_transaction_at: str | None
+
+
+def stored_summary(item: Mapping[str, Any]) -> StoredSummary:
+    """A summary item's fields; a missing number reads as 0, as the response template renders it."""
+    balance = Decimal(item.get("balance", {"N": "0"})["N"])
+    latest = item.get("lastTransactionAt", {}).get("S")
+    return StoredSummary(stored_totals(item), balance, latest if isinstance(latest, str) else None)

@@ -244,3 +244,17 @@ def test_the_settle_time_is_validated(settle: str, capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as raised:
         main(["--outputs", "/nonexistent", "rebuild", "--settle", settle])
     assert raised.value.code == 2 and "--settle" in capsys.readouterr().err
+
+
+def test_a_wrong_balance_with_right_totals_is_rewritten_not_left_unchanged(stack: Stack) -> None:
+    stack.apply([stack.put("a", "t1", "credit", "100")])
+    stack.client.update_item(
+        TableName=SUMMARY,
+        Key=summary_key("a", "EUR"),
+        UpdateExpression="SET balance = :b",
+        ExpressionAttributeValues={":b": {"N": "999999"}},
+    )
+    (result,) = rebuild(stack)
+    assert result.status == "rewritten"
+    item = stack.client.get_item(TableName=SUMMARY, Key=summary_key("a", "EUR"))["Item"]
+    assert item["balance"] == {"N": "100"}

@@ -21,17 +21,26 @@ def dynamodb(ledger_tables: Any) -> Any:
     return ledger_tables
 
 
-def summary(client: Any, account: str, credits: str, debits: str, count: int, *, currency: str = "EUR") -> None:
-    client.put_item(
-        TableName=SUMMARY,
-        Item={
-            **summary_key(account, currency),
-            "credits": {"N": credits},
-            "debits": {"N": debits},
-            "transactionCount": {"N": str(count)},
-            "balance": {"N": str(Decimal(credits) - Decimal(debits))},
-        },
-    )
+def summary(  # noqa: PLR0917 - the fields of a summary item
+    client: Any,
+    account: str,
+    credits: str,
+    debits: str,
+    count: int,
+    *,
+    currency: str = "EUR",
+    latest: str | None = "2026-01-01T00:00:00.000000Z",  # the rows' time in tests.support.ledger.image
+) -> None:
+    item = {
+        **summary_key(account, currency),
+        "credits": {"N": credits},
+        "debits": {"N": debits},
+        "transactionCount": {"N": str(count)},
+        "balance": {"N": str(Decimal(credits) - Decimal(debits))},
+    }
+    if latest:
+        item["lastTransactionAt"] = {"S": latest}
+    client.put_item(TableName=SUMMARY, Item=item)
 
 
 def test_exact_summaries_give_no_difference(dynamodb: Any) -> None:
@@ -183,3 +192,22 @@ def test_preflight_refuses_a_switch_to_pattern_1_while_deltas_wait(  # noqa: PLR
     assert main(["--outputs", str(outputs), "preflight", "--pattern", str(pattern)]) == code
     if code:
         assert "destroys the buffer queue and its DLQ" in capsys.readouterr().err
+
+
+def test_every_served_field_is_compared_not_only_the_totals(dynamodb: Any) -> None:
+    """Reviewed finding: a summary with credits 100 and balance 999999 reconciled clean."""
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "100", at="2026-03-01T00:00:00Z"))
+    dynamodb.put_item(TableName=DETAILS, Item=image("b", "t1", "credit", "100", at="2026-03-01T00:00:00Z"))
+    summary(dynamodb, "a", "100", "0", 1, latest="2026-03-01T00:00:00.000000Z")
+    dynamodb.update_item(
+        TableName=SUMMARY,
+        Key=summary_key("a", "EUR"),
+        UpdateExpression="SET balance = :b",
+        ExpressionAttributeValues={":b": {"N": "999999"}},
+    )
+    summary(dynamodb, "b", "100", "0", 1, latest=None)  # right totals and balance, but no lastTransactionAt
+    found = {d.key[0]: d.problems for d in reconcile(dynamodb, DETAILS, SUMMARY)}
+    assert found == {
+        "a": ("balance 999999 is not credits - debits (100)",),
+        "b": ("lastTransactionAt None is earlier than the rows' latest 2026-03-01T00:00:00.000000Z",),
+    }

@@ -44,9 +44,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..domain import Change, Key, Totals, changes_of, fold
-from ..summary_item import REVISION, key_of, stored_revision, stored_totals, summary_key
-from .reconcile import Progress, account_items, scan
+from ..domain import Change, Key, Summary, Totals, changes_of, fold
+from ..summary_item import REVISION, key_of, stored_revision, stored_summary, stored_totals, summary_key
+from .reconcile import Progress, account_items, problems, scan
 from .streams import StreamTail
 
 Item = Mapping[str, Any]
@@ -73,6 +73,14 @@ class Snapshot:
         """The totals stored for ``currency``, or None when there is no summary item."""
         item = self.summaries.get(currency)
         return stored_totals(item) if item else None
+
+    def served_right(self, currency: str, totals: Totals, latest: str | None) -> bool:
+        """True when the stored item already serves ``totals`` with a consistent balance and time."""
+        item = self.summaries.get(currency)
+        if item is None:
+            return totals.is_zero()
+        expected = Summary(self.account_id, currency, totals, latest)
+        return not problems(expected, stored_summary(item))
 
     def stamp(self, currency: str) -> tuple[bool, int | None]:
         """Whether the currency's summary existed when read, and its revision."""
@@ -238,7 +246,7 @@ class Rebuilder:
     def _write(self, snapshot: Snapshot, currency: str, in_flight: list[Change]) -> Rebuilt:
         totals, latest = target(snapshot, currency, in_flight)
         key, stored = (snapshot.account_id, currency), snapshot.stored(currency)
-        if stored == totals or (stored is None and totals.is_zero()):
+        if snapshot.served_right(currency, totals, latest):
             # Right only if nothing was applied since the summary was read: the markers describe that moment.
             status = "unchanged" if self._read_stamp(key) == snapshot.stamp(currency) else "busy"
             return Rebuilt(key, status, stored, stored, len(in_flight))

@@ -9,23 +9,46 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import ZERO, Key, Summary, Totals, fold, standalone_net
-from ..summary_item import key_of, stored_totals
+from ..summary_item import StoredSummary, key_of, stored_summary
 
 Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Difference:
-    """One ``(account, currency)`` whose summary is not the fold of its rows."""
+    """One ``(account, currency)`` whose summary, as the API serves it, is not the fold of its rows."""
 
     key: Key
     expected: Totals
     actual: Totals | None
+    problems: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One line for a person."""
         got = "no summary" if self.actual is None else describe_totals(self.actual)
-        return f"{'/'.join(self.key)}: expected {describe_totals(self.expected)}, summary has {got}"
+        line = f"{'/'.join(self.key)}: expected {describe_totals(self.expected)}, summary has {got}"
+        return line + "".join(f"; {p}" for p in self.problems)
+
+
+def problems(expected: Summary | None, stored: StoredSummary | None) -> tuple[str, ...]:
+    """What is wrong with a stored summary against the fold of its rows; empty when it is right.
+
+    Every field the API serves is compared. ``balance`` must be credits less debits, exactly.
+    ``lastTransactionAt`` must not be missing or earlier than the rows' latest time; a later one
+    is accepted, because a row removed from the table (never through the API) leaves it as it was.
+    """
+    want = expected.totals if expected else Totals()
+    if stored is None:
+        return () if want.is_zero() else ("no summary",)
+    found = []
+    if stored.totals != want:
+        found.append("totals differ")
+    if stored.balance != stored.totals.credits - stored.totals.debits:
+        found.append(f"balance {stored.balance} is not credits - debits ({stored.totals.balance})")
+    latest = expected.last_transaction_at if expected else None
+    if latest is not None and (stored.last_transaction_at is None or stored.last_transaction_at < latest):
+        found.append(f"lastTransactionAt {stored.last_transaction_at} is earlier than the rows' latest {latest}")
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +101,15 @@ def account_items(client: Any, table: str, account: str) -> list[dict[str, Any]]
     return [item for page in pages for item in page["Items"]]
 
 
-def differences(expected: Mapping[Key, Summary], actual: Mapping[Key, Totals]) -> list[Difference]:
-    """Keys whose stored totals differ from the fold (a missing summary of zero is fine)."""
+def differences(expected: Mapping[Key, Summary], actual: Mapping[Key, StoredSummary]) -> list[Difference]:
+    """Keys whose stored summary is not the fold (a missing summary of zero is fine)."""
     found = []
     for key in sorted(set(expected) | set(actual)):
-        want = expected[key].totals if key in expected else Totals()
-        have = actual.get(key)
-        if (have or Totals()) != want or (have is None and not want.is_zero()):
-            found.append(Difference(key, want, have))
+        fold_of, stored = expected.get(key), actual.get(key)
+        wrong = problems(fold_of, stored)
+        if wrong:
+            want = fold_of.totals if fold_of else Totals()
+            found.append(Difference(key, want, stored.totals if stored else None, wrong))
     return found
 
 
@@ -94,7 +118,7 @@ def imbalances(rows: Iterable[Mapping[str, Any]], summaries: Iterable[Mapping[st
     balances: dict[str, Decimal] = {}
     for item in summaries:
         currency = key_of(item)[1]
-        balances[currency] = balances.get(currency, ZERO) + stored_totals(item).balance
+        balances[currency] = balances.get(currency, ZERO) + stored_summary(item).balance  # as the API serves it
     standalone = standalone_net(rows)
     return [
         Imbalance(c, balances.get(c, ZERO), standalone.get(c, ZERO))
@@ -113,7 +137,7 @@ def reconcile(
     else:
         rows = scan(client, details, progress=progress)
         items = scan(client, summary, progress=progress)
-    return differences(fold(rows), {key_of(i): stored_totals(i) for i in items})
+    return differences(fold(rows), {key_of(i): stored_summary(i) for i in items})
 
 
 def reconcile_global(client: Any, details: str, summary: str, progress: Progress | None = None) -> list[Imbalance]:

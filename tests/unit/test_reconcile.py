@@ -21,7 +21,7 @@ def dynamodb(ledger_tables: Any) -> Any:
     return ledger_tables
 
 
-def summary(  # noqa: PLR0917 - the fields of a summary item
+def summary(
     client: Any,
     account: str,
     credits: str,

@@ -66,6 +66,19 @@ module "aggregator" {
   tags               = var.tags
 }
 
+# Only the function that must send to a queue may; operators may be added (ops dlq replay parks poison
+# records in the stream DLQ). The buffer DLQ is filled by SQS's redrive alone.
+module "queue_policies" {
+  source   = "./modules/queue_policy"
+  for_each = var.pattern == 2 ? toset(["stream_dlq", "buffer", "buffer_dlq"]) : toset(["stream_dlq"])
+  queue = {
+    stream_dlq = { url = module.aggregator.dlq.url, arn = module.aggregator.dlq.arn }
+    buffer     = try({ url = module.buffer[0].queue.url, arn = module.buffer[0].queue.arn }, null)
+    buffer_dlq = try({ url = module.buffer[0].dlq.url, arn = module.buffer[0].dlq.arn }, null)
+  }[each.key]
+  senders = concat(each.key == "buffer_dlq" ? [] : [module.aggregator.role_arn], var.operator_arns)
+}
+
 module "api" {
   source      = "./modules/api"
   name_prefix = var.name_prefix

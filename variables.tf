@@ -44,6 +44,17 @@ variable "tags" {
   default     = {}
 }
 
+variable "operator_arns" {
+  description = "IAM roles of the operators who may send to the stream DLQ and the buffer queue (ops dlq replay parks poison records); every other principal but the stream function is refused sqs:SendMessage."
+  type        = list(string)
+  default     = []
+  nullable    = false
+  validation {
+    condition     = alltrue([for arn in var.operator_arns : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:", arn))])
+    error_message = "operator_arns must be IAM role (or STS) ARNs."
+  }
+}
+
 variable "tables" {
   description = "Deletion protection of each table (the applied markers are the memory of exactly-once), and the summary table's billing (PROVISIONED with small capacity reproduces the scaling challenge)."
   type = object({

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .domain import ACCOUNT_ID_PATTERN, Change, Delta, PoisonRecordError, Totals, currency_places
+from .domain import ACCOUNT_ID_PATTERN, Change, Delta, PoisonRecordError, Totals, currency_places, parse_amount
 
 FORMAT_VERSION = 2
 _ROW_LENGTH = 7
+# What the stream function writes, and nothing else: the writer refuses any other message (to its DLQ).
+_RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_SEQUENCE = re.compile(r"^[0-9]{1,48}$")
+_CANONICAL_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$")
 
 
 def delta_id(delta: Delta) -> str:
@@ -49,28 +54,52 @@ def decode(body: str) -> Delta:
     if not isinstance(account, str) or not ACCOUNT_ID_PATTERN.match(account):
         raise PoisonRecordError("accountId is missing or malformed", "accountId")
     currency = payload.get("currency")
-    currency_places(currency)
+    places = currency_places(currency)
     rows = payload.get("changes")
     if not isinstance(rows, list) or not rows:
         raise PoisonRecordError("changes is missing or empty", "changes")
-    return Delta(account, str(currency), tuple(_change(account, str(currency), row) for row in rows))
+    changes = tuple(_change(account, str(currency), places, row) for row in rows)
+    if len({c.marker_id for c in changes}) != len(changes):
+        raise PoisonRecordError("a change appears twice in one message", "changes")
+    return Delta(account, str(currency), changes)
 
 
-def _change(account: str, currency: str, row: Any) -> Change:
+def _change(account: str, currency: str, places: int, row: Any) -> Change:
     if not isinstance(row, list) or len(row) != _ROW_LENGTH:
         raise PoisonRecordError(f"a change is not a {_ROW_LENGTH}-element list", "changes")
     record_id, sequence, credits, debits, count, latest, moved_out = row
-    if not isinstance(record_id, str) or not record_id or not isinstance(count, int) or isinstance(count, bool):
-        raise PoisonRecordError("a change has a bad record id or count", "changes")
-    if latest is not None and not isinstance(latest, str):
+    if not isinstance(record_id, str) or not _RECORD_ID.match(record_id):
+        raise PoisonRecordError("a change has a bad record id", "changes")
+    if not isinstance(sequence, str) or not _SEQUENCE.match(sequence):
+        raise PoisonRecordError("a change has a bad sequence number", "changes")
+    if latest is not None and (not isinstance(latest, str) or not _CANONICAL_TIME.match(latest)):
         raise PoisonRecordError("a change has a bad time", "changes")
     if not isinstance(moved_out, bool):
         raise PoisonRecordError("a change has a bad moved-out flag", "changes")
-    totals = Totals(_money(credits), _money(debits), count)
-    return Change(record_id, str(sequence), account, currency, totals, latest, moved_out)
+    totals = Totals(_money(credits, places), _money(debits, places), _count(count))
+    if not _possible(totals, moved_out, latest):
+        raise PoisonRecordError("a change no stream record can make", "changes")
+    return Change(record_id, sequence, account, currency, totals, latest, moved_out)
 
 
-def _money(value: Any) -> Decimal:
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value not in (-1, 0, 1):
+        raise PoisonRecordError("a change's count is not -1, 0 or 1", "changes")
+    return value
+
+
+def _possible(totals: Totals, moved_out: bool, latest: str | None) -> bool:
+    """What ``contribution(NEW) - contribution(OLD)`` can be: a row added (count 1, amounts not negative),
+    removed or moved out (count -1, amounts not positive), or changed in place (count 0)."""
+    if totals.count == 1:
+        return not moved_out and totals.credits >= 0 and totals.debits >= 0 and not totals.is_zero()
+    if totals.count == -1:
+        return latest is None and totals.credits <= 0 and totals.debits <= 0 and not totals.is_zero()
+    return not moved_out
+
+
+def _money(value: Any, places: int) -> Decimal:
+    """A decimal string within the currency's places and 15 digits (either sign: a change can subtract)."""
     if not isinstance(value, str):
         raise PoisonRecordError("an amount is not a decimal string", "changes")
     try:
@@ -79,4 +108,6 @@ def _money(value: Any) -> Decimal:
         raise PoisonRecordError("an amount is not a decimal string", "changes") from None
     if not amount.is_finite():
         raise PoisonRecordError("an amount is not finite", "changes")
+    if amount and parse_amount(str(abs(amount)), places) != abs(amount):
+        raise PoisonRecordError("an amount is out of range", "changes")
     return amount

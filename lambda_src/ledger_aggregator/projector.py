@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .codec import decode
-from .domain import Change, Poison, PoisonRecordError, coalesce, parse_batch
+from .codec import decode, delta_id
+from .domain import Change, Delta, Poison, PoisonRecordError, coalesce, parse_batch
 from .ports import ApplyResult, DeltaSink, PoisonSink
 
 
@@ -103,8 +103,17 @@ def queue_items(messages: Sequence[Mapping[str, Any]]) -> tuple[list[Tagged], li
         message_id = str(message.get("messageId", ""))
         try:
             delta = decode(str(message.get("body", "")))
+            _check_delta_id(message, delta)
         except PoisonRecordError as error:
             poison.append(PoisonItem(message_id, Poison(message_id, "", error.reason, error.field, message)))
             continue
         changes.extend(Tagged(message_id, change) for change in delta.changes)
     return changes, poison
+
+
+def _check_delta_id(message: Mapping[str, Any], delta: Delta) -> None:
+    """The stream function labels each message with its delta's id; a label that does not match is refused."""
+    label = (message.get("messageAttributes") or {}).get("deltaId") or {}
+    given = label.get("stringValue") if isinstance(label, dict) else None
+    if given is not None and given != delta_id(delta):
+        raise PoisonRecordError("the deltaId attribute does not match the message", "deltaId")

@@ -8,6 +8,11 @@ output "function_arn" {
   value       = module.function.arn
 }
 
+output "role_arn" {
+  description = "ARN of the stream function's execution role: it sends to the stream DLQ and, in pattern 2, the buffer queue."
+  value       = module.function.role_arn
+}
+
 output "log_group_name" {
   description = "Log group of the stream function."
   value       = module.function.log_group_name

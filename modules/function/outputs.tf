@@ -25,3 +25,8 @@ output "tracing" {
     trace_disabled = aws_lambda_function.this.environment[0].variables["POWERTOOLS_TRACE_DISABLED"]
   }
 }
+
+output "role_arn" {
+  description = "Execution role ARN (for queue policies that name their senders)."
+  value       = aws_iam_role.this.arn
+}

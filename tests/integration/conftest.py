@@ -91,6 +91,15 @@ class Deployment:
         }
 
 
+def operator_arn(sts: Any) -> str:
+    """The ARN a queue policy sees for the caller: an assumed role's session is its role."""
+    arn = str(sts.get_caller_identity()["Arn"])
+    if ":assumed-role/" in arn:
+        partition, account, name = arn.split(":")[1], arn.split(":")[4], arn.split("/")[1]
+        return f"arn:{partition}:iam::{account}:role/{name}"
+    return arn
+
+
 def eventually(probe: Callable[[], T | None], timeout: float = 120, interval: float = 0.5) -> T:
     """Poll ``probe`` until it returns something truthy, for at most ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -149,6 +158,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         api_base = lambda outputs: outputs["api_url"]  # noqa: E731
     else:
         raise pytest.UsageError(f"CQRS_TARGET must be local or aws, not {TARGET!r}")
+    variables["operator_arns"] = [operator_arn(boto3.client("sts", region_name=str(region)))]  # the tests send to DLQs
     stack = Stack(state, variables)
     env = Environment(stack, str(region), api_base, account)
     try:

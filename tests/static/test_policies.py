@@ -41,8 +41,19 @@ def test_the_modules_have_policy_statements_to_check() -> None:
 
 
 def test_no_action_is_a_wildcard() -> None:
-    wild = [(f, a) for f, body in statements() for a in items(body, "actions") if "*" in a]
+    allowing = [(f, body) for f, body in statements() if not re.search(r'effect\s*=\s*"Deny"', body)]
+    wild = [(f, a) for f, body in allowing for a in items(body, "actions") if "*" in a]
     assert wild == []
+
+
+def test_every_queue_refuses_plain_http_and_every_sender_but_the_listed_ones() -> None:
+    policy = (MODULES / "queue_policy" / "main.tf").read_text()
+    denies = [body for body in blocks(policy) if 'effect  = "Deny"' in body or 'effect = "Deny"' in body]
+    assert len(denies) == 2
+    assert any('"aws:SecureTransport"' in d and '"false"' in d for d in denies)
+    assert any('"sqs:SendMessage"' in d and '"ArnNotLike"' in d and '"aws:PrincipalArn"' in d for d in denies)
+    root = (MODULES.parent / "main.tf").read_text()
+    assert 'toset(["stream_dlq", "buffer", "buffer_dlq"])' in root, "both queues and both DLQs have a policy"
 
 
 def test_a_wildcard_resource_only_where_aws_offers_nothing_narrower_and_says_so() -> None:

@@ -19,6 +19,10 @@ run "pattern_1" {
     error_message = "pattern 1 must have no buffer queue, DLQ or writer"
   }
   assert {
+    condition     = keys(module.queue_policies) == ["stream_dlq"]
+    error_message = "pattern 1's one queue, the stream DLQ, has a policy"
+  }
+  assert {
     condition     = output.buffer_queue_url == null && output.buffer_dlq_url == null && output.writer_function_name == null
     error_message = "pattern 1 outputs for the buffer must be null"
   }
@@ -58,6 +62,10 @@ run "switch_to_pattern_2" {
   assert {
     condition     = length(module.buffer) == 1
     error_message = "pattern 2 adds the buffer"
+  }
+  assert {
+    condition     = toset(keys(module.queue_policies)) == toset(["stream_dlq", "buffer", "buffer_dlq"])
+    error_message = "pattern 2: both queues and both DLQs have a policy"
   }
 }
 

@@ -22,6 +22,7 @@ from ledger_aggregator.domain import (
     parse_batch,
     standalone_net,
 )
+from ledger_aggregator.projector import queue_items
 from tests.support.ledger import Ledger, image
 
 
@@ -215,3 +216,42 @@ def test_transfer_legs_are_left_out_of_the_standalone_net() -> None:
     assert standalone_net(ledger.rows.values()) == {"EUR": Decimal(70), "JPY": Decimal(7)}
     balances = sum((s.totals.balance for k, s in fold(ledger.rows.values()).items() if k[1] == "EUR"), Decimal(0))
     assert balances == Decimal(70)
+
+
+FORGED = [
+    ("a change's count is not -1, 0 or 1", '["e1", "1", "5", "0", 7, null, false]'),
+    ("an inserted row's amount is negative", '["e1", "1", "-5", "0", 1, null, false]'),
+    ("a removed row's amount is positive", '["e1", "1", "5", "0", -1, null, false]'),
+    ("more places than the currency has", '["e1", "1", "0.001", "0", 1, null, false]'),
+    ("more than 15 digits", '["e1", "1", "1000000000000000", "0", 1, null, false]'),
+    ("a record id of another shape", '["e 1\\"", "1", "5", "0", 1, null, false]'),
+    ("a sequence number that is not one", '["e1", "x", "5", "0", 1, null, false]'),
+    ("a time not in the canonical form", '["e1", "1", "5", "0", 1, "2026-01-01", false]'),
+    ("a moved-out change that adds", '["e1", "1", "5", "0", 1, null, true]'),
+]
+
+
+@pytest.mark.parametrize(("why", "row"), FORGED, ids=[w for w, _ in FORGED])
+def test_a_message_the_stream_function_would_not_write_is_poison(why: str, row: str) -> None:
+    """Reviewed finding: anyone who could send to the buffer queue could change balances; the writer
+    trusted any well-formed message."""
+    with pytest.raises(PoisonRecordError):
+        decode(f'{{"v": 2, "accountId": "a", "currency": "EUR", "changes": [{row}]}}')
+
+
+def test_the_same_change_twice_in_one_message_is_poison() -> None:
+    row = '["e1", "1", "5", "0", 1, null, false]'
+    with pytest.raises(PoisonRecordError, match="twice"):
+        decode(f'{{"v": 2, "accountId": "a", "currency": "EUR", "changes": [{row}, {row}]}}')
+
+
+def test_a_message_whose_delta_id_does_not_match_its_body_is_poison() -> None:
+    ledger = Ledger()
+    ledger.put(image("acc", "t1", "credit", "2.50"))
+    (delta,) = coalesce(parse_batch(ledger.records).changes)
+    body = encode(delta)
+    good = {"messageId": "m1", "body": body, "messageAttributes": {"deltaId": {"stringValue": delta_id(delta)}}}
+    forged = {"messageId": "m2", "body": body, "messageAttributes": {"deltaId": {"stringValue": "0" * 32}}}
+    changes, poison = queue_items([good, forged])
+    assert [t.item for t in changes] == ["m1"]
+    assert [(p.item, p.poison.field) for p in poison] == [("m2", "deltaId")]

@@ -1,0 +1,15 @@
+variable "queue" {
+  description = "The queue the policy protects: url and arn."
+  type        = object({ url = string, arn = string })
+}
+
+variable "senders" {
+  description = "ARNs of the IAM principals (roles) that may send to the queue; every other IAM principal is refused. Empty: none may."
+  type        = list(string)
+  default     = []
+  nullable    = false
+  validation {
+    condition     = alltrue([for arn in var.senders : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:", arn))])
+    error_message = "senders must be IAM or STS ARNs."
+  }
+}

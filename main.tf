@@ -15,7 +15,13 @@ locals {
   marker_ttl_seconds = var.functions.marker_ttl_days * 86400
   # The one list of currencies: ISO 4217 codes and minor units, also read by the aggregator and the tests.
   currencies = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/currencies.json")).minorUnits
+  # The stream function's role, named "<name_prefix>-stream" by the aggregator module: the buffer queue
+  # names it as its one sender without waiting for the role (the role's policy names the queue).
+  stream_role_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${var.name_prefix}-stream"
 }
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 
 # The tables do not depend on the pattern: switching patterns never replaces or empties them.
 module "tables" {
@@ -40,13 +46,15 @@ module "tables" {
 }
 
 module "buffer" {
-  source             = "./modules/buffer"
-  count              = var.pattern == 2 ? 1 : 0
-  name_prefix        = var.name_prefix
-  tables             = { summary = module.tables.summary, applied = module.tables.applied }
-  package            = local.package
-  function           = local.function
-  queue              = var.buffer
+  source      = "./modules/buffer"
+  count       = var.pattern == 2 ? 1 : 0
+  name_prefix = var.name_prefix
+  tables      = { summary = module.tables.summary, applied = module.tables.applied }
+  package     = local.package
+  function    = local.function
+  queue       = var.buffer
+  # Only the stream function (and operators) may send deltas; its role ARN is known from its name.
+  senders            = { queue = concat([local.stream_role_arn], var.operator_arns), dlq = var.operator_arns }
   marker_ttl_seconds = local.marker_ttl_seconds
   kms_key_arn        = var.kms_key_arn
   tags               = var.tags
@@ -61,22 +69,10 @@ module "aggregator" {
   package            = local.package
   function           = local.function
   stream             = var.stream
+  queue_senders      = var.operator_arns
   marker_ttl_seconds = local.marker_ttl_seconds
   kms_key_arn        = var.kms_key_arn
   tags               = var.tags
-}
-
-# Only the function that must send to a queue may; operators may be added (ops dlq replay parks poison
-# records in the stream DLQ). The buffer DLQ is filled by SQS's redrive alone.
-module "queue_policies" {
-  source   = "./modules/queue_policy"
-  for_each = var.pattern == 2 ? toset(["stream_dlq", "buffer", "buffer_dlq"]) : toset(["stream_dlq"])
-  queue = {
-    stream_dlq = { url = module.aggregator.dlq.url, arn = module.aggregator.dlq.arn }
-    buffer     = try({ url = module.buffer[0].queue.url, arn = module.buffer[0].queue.arn }, null)
-    buffer_dlq = try({ url = module.buffer[0].dlq.url, arn = module.buffer[0].dlq.arn }, null)
-  }[each.key]
-  senders = concat(each.key == "buffer_dlq" ? [] : [module.aggregator.role_arn], var.operator_arns)
 }
 
 module "api" {
@@ -108,5 +104,6 @@ module "alarms" {
     api_latency_p99_ms = var.alarms.api_latency_p99_ms
   }
   topic_arn = var.alarms.topic_arn
+  emails    = var.alarms.emails
   tags      = var.tags
 }

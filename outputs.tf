@@ -67,3 +67,8 @@ output "alarm_names" {
   description = "Names of the CloudWatch alarms (empty when alarms is null)."
   value       = try(module.alarms[0].alarm_names, [])
 }
+
+output "alarm_topic_arn" {
+  description = "The SNS topic the alarms notify: subscribe to it to be paged (null when alarms is null)."
+  value       = try(module.alarms[0].topic_arn, null)
+}

@@ -82,6 +82,7 @@ variable "api" {
     throttle_rate       = optional(number, 100)
     throttle_burst      = optional(number, 200)
     log_retention_days  = optional(number, 30)
+    execution_log_level = optional(string, "OFF")
     create_logging_role = optional(bool, false)
   })
   default  = {}
@@ -207,9 +208,10 @@ variable "buffer" {
 }
 
 variable "alarms" {
-  description = "CloudWatch alarms, notifying an optional SNS topic; null for none."
+  description = "CloudWatch alarms and whom they notify: topic_arn, or (when null) an encrypted topic created for them, with optional email subscriptions; null for no alarms."
   type = object({
     topic_arn          = optional(string)
+    emails             = optional(list(string), [])
     iterator_age_ms    = optional(number, 60000)
     queue_age_seconds  = optional(number, 300)
     api_latency_p99_ms = optional(number, 1000)

@@ -17,8 +17,15 @@ locals {
 }
 
 # On-failure destination of the stream mapping, and the parking place of poison records.
+module "dlq_policy" {
+  source     = "../queue_policy"
+  queue_name = "${local.name}-dlq"
+  senders    = concat([module.function.role_arn], var.queue_senders)
+}
+
 resource "aws_sqs_queue" "dlq" {
   name                      = "${local.name}-dlq"
+  policy                    = module.dlq_policy.json
   message_retention_seconds = 1209600
   kms_master_key_id         = var.kms_key_arn
   sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null

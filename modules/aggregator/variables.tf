@@ -72,6 +72,13 @@ variable "marker_ttl_seconds" {
   type        = number
 }
 
+variable "queue_senders" {
+  description = "IAM principals besides the stream function that may send to its DLQ (operators)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "kms_key_arn" {
   description = "Customer managed KMS key for the DLQ, logs and environment; null for AWS managed keys."
   type        = string

@@ -1,6 +1,8 @@
 locals {
-  actions = var.topic_arn == null ? [] : [var.topic_arn]
-  t       = var.targets
+  # Alarms always reach a topic: the one given, or one created here (topic.tf).
+  topic_arn = var.topic_arn != null ? var.topic_arn : aws_sns_topic.this[0].arn
+  actions   = [local.topic_arn]
+  t         = var.targets
 
   alarms = merge(
     { for q in local.t.dead_letter_queues : "dlq-${q}" => {

@@ -2,3 +2,8 @@ output "alarm_names" {
   description = "Names of every alarm."
   value       = sort([for a in aws_cloudwatch_metric_alarm.this : a.alarm_name])
 }
+
+output "topic_arn" {
+  description = "The SNS topic every alarm notifies (the one given, or the one created)."
+  value       = local.topic_arn
+}

@@ -33,9 +33,20 @@ variable "thresholds" {
 }
 
 variable "topic_arn" {
-  description = "SNS topic notified on alarm and recovery; null for no notification."
+  description = "SNS topic notified on alarm and recovery; null creates an encrypted one (output topic_arn)."
   type        = string
   default     = null
+}
+
+variable "emails" {
+  description = "Addresses subscribed to the alarm topic by email (each must confirm the subscription)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+  validation {
+    condition     = alltrue([for e in var.emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "emails must be e-mail addresses."
+  }
 }
 
 variable "tags" {

@@ -8,7 +8,7 @@ resource "aws_cloudwatch_log_group" "access" {
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP back ends; the back end here is DynamoDB through IAM.
   #checkov:skip=CKV2_AWS_29:WAF is an account-level choice; attach a web ACL to the stage ARN from outside the module.
-  #checkov:skip=CKV2_AWS_4:Access logs are always on; execution logging needs the account-wide role, so its level is ERROR only with settings.create_logging_role.
+  #checkov:skip=CKV2_AWS_4:Access logs are always on; execution logging is settings.execution_log_level (OFF by default: it needs API Gateway's account-wide CloudWatch role).
   #checkov:skip=CKV_AWS_120:Responses must be current (summaries change with every transaction); caching would serve stale balances.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
@@ -46,7 +46,8 @@ resource "aws_api_gateway_method_settings" "all" {
     throttling_rate_limit  = var.settings.throttle_rate
     throttling_burst_limit = var.settings.throttle_burst
     metrics_enabled        = true
-    logging_level          = var.settings.create_logging_role ? "ERROR" : "OFF"
+    # ERROR or INFO needs the account's API Gateway CloudWatch role: one that exists, or create_logging_role.
+    logging_level = var.settings.execution_log_level
     # Data tracing would log request bodies (descriptions, amounts): never on.
     data_trace_enabled = false
   }

@@ -19,10 +19,15 @@ variable "settings" {
     throttle_rate       = optional(number, 100)
     throttle_burst      = optional(number, 200)
     log_retention_days  = optional(number, 30)
+    execution_log_level = optional(string, "OFF")
     create_logging_role = optional(bool, false)
   })
   default  = {}
   nullable = false
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.settings.execution_log_level)
+    error_message = "settings.execution_log_level must be OFF, ERROR or INFO."
+  }
   validation {
     condition     = contains(["AWS_IAM", "NONE"], var.settings.authorization)
     error_message = "settings.authorization must be AWS_IAM or NONE."

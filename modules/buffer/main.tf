@@ -4,8 +4,16 @@ locals {
   minimum_visibility = 6 * var.function.timeout_seconds + var.queue.batching_window_seconds
 }
 
+module "policy" {
+  source     = "../queue_policy"
+  for_each   = { buffer = "${var.name_prefix}-buffer", dlq = "${var.name_prefix}-buffer-dlq" }
+  queue_name = each.value
+  senders    = each.key == "buffer" ? var.senders.queue : var.senders.dlq
+}
+
 resource "aws_sqs_queue" "dlq" {
   name                      = "${var.name_prefix}-buffer-dlq"
+  policy                    = module.policy["dlq"].json
   message_retention_seconds = 1209600
   kms_master_key_id         = var.kms_key_arn
   sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
@@ -14,6 +22,7 @@ resource "aws_sqs_queue" "dlq" {
 
 resource "aws_sqs_queue" "buffer" {
   name                       = "${var.name_prefix}-buffer"
+  policy                     = module.policy["buffer"].json
   visibility_timeout_seconds = var.queue.visibility_timeout_seconds
   message_retention_seconds  = var.queue.message_retention_seconds
   kms_master_key_id          = var.kms_key_arn

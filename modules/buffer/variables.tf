@@ -53,6 +53,14 @@ variable "marker_ttl_seconds" {
   type        = number
 }
 
+variable "senders" {
+  description = "IAM principals that may send to the buffer queue (the stream function, operators) and to its DLQ (operators; SQS's redrive needs no permission)."
+  type = object({
+    queue = list(string)
+    dlq   = optional(list(string), [])
+  })
+}
+
 variable "kms_key_arn" {
   description = "Customer managed KMS key for the queues, logs and environment; null for AWS managed keys."
   type        = string

@@ -1,9 +1,19 @@
-# Who may put messages into a queue. Identity policies alone let anyone in the account with
+# Who may put messages into a queue: the policy document, set inline on the queue (aws_sqs_queue.policy),
+# so that it is written with the queue and needs no wait of its own. Identity policies alone let anyone in the account with
 # sqs:SendMessage forge a delta (the writer would apply it) or a DLQ entry (an operator's replay would).
 # So every request must use TLS, and every IAM principal but the listed senders is refused SendMessage.
 # The deny applies to requests made by an IAM principal (aws:PrincipalArn present): SQS's own redrive
 # from a source queue to its DLQ is not such a request.
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  # The queue's own ARN, from its name: the policy is part of the queue, so it cannot read the ARN back.
+  queue_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${var.queue_name}"
+}
+
 data "aws_iam_policy_document" "this" {
   statement {
     sid     = "RequireTls"
@@ -13,7 +23,7 @@ data "aws_iam_policy_document" "this" {
       type        = "*"
       identifiers = ["*"]
     }
-    resources = [var.queue.arn]
+    resources = [local.queue_arn]
     condition {
       test     = "Bool"
       variable = "aws:SecureTransport"
@@ -28,7 +38,7 @@ data "aws_iam_policy_document" "this" {
       type        = "*"
       identifiers = ["*"]
     }
-    resources = [var.queue.arn]
+    resources = [local.queue_arn]
     condition {
       test     = "ArnNotLike"
       variable = "aws:PrincipalArn"
@@ -40,9 +50,4 @@ data "aws_iam_policy_document" "this" {
       values   = ["false"]
     }
   }
-}
-
-resource "aws_sqs_queue_policy" "this" {
-  queue_url = var.queue.url
-  policy    = data.aws_iam_policy_document.this.json
 }

@@ -1,4 +1,4 @@
-output "policy_json" {
-  description = "The queue policy as applied."
-  value       = aws_sqs_queue_policy.this.policy
+output "json" {
+  description = "The queue policy document, for the queue's policy argument."
+  value       = data.aws_iam_policy_document.this.json
 }

@@ -1,6 +1,6 @@
-variable "queue" {
-  description = "The queue the policy protects: url and arn."
-  type        = object({ url = string, arn = string })
+variable "queue_name" {
+  description = "Name of the queue the policy protects (in this account and region)."
+  type        = string
 }
 
 variable "senders" {

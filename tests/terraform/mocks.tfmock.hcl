@@ -42,3 +42,27 @@ mock_resource "aws_cloudwatch_log_group" {
     arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mock"
   }
 }
+
+mock_resource "aws_sns_topic" {
+  defaults = {
+    arn = "arn:aws:sns:eu-west-1:123456789012:mock-alarms"
+  }
+}
+
+mock_resource "aws_kms_key" {
+  defaults = {
+    arn = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  }
+}
+
+mock_data "aws_caller_identity" {
+  defaults = {
+    account_id = "123456789012"
+  }
+}
+
+mock_data "aws_partition" {
+  defaults = {
+    partition = "aws"
+  }
+}

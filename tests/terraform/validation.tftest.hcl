@@ -86,6 +86,7 @@ run "visibility_timeout_must_cover_six_timeouts" {
     source = "./modules/buffer"
   }
   variables {
+    senders            = { queue = [] }
     name_prefix        = "tftest"
     tables             = { summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" }, applied = { name = "a", arn = "arn:aws:dynamodb:eu-west-1:1:table/a" } }
     package            = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
@@ -163,4 +164,18 @@ run "table_capacities_must_be_whole" {
     tables = { summary_write_capacity = 2.5 }
   }
   expect_failures = [var.tables]
+}
+
+run "api_execution_log_level_is_off_error_or_info" {
+  command = plan
+  module {
+    source = "./modules/api"
+  }
+  variables {
+    name_prefix = "tftest"
+    tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
+    settings    = { execution_log_level = "DEBUG" }
+    currencies  = { EUR = 2 }
+  }
+  expect_failures = [var.settings]
 }

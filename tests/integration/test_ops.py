@@ -171,3 +171,27 @@ def test_replay_applies_buffered_deltas_and_empties_the_buffer_dlq(deployed: Dep
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert deployed.summary(account) == want, "applied once, not twice"
     assert dlq_messages(deployed, url) == []
+
+
+def test_rebuild_and_a_switch_to_pattern_1_refuse_while_a_delta_waits_in_the_buffer_queue(
+    deployed: Deployment, tmp_path: Path
+) -> None:
+    url = deployed.outputs.get("buffer_queue_url")
+    if not url:
+        pytest.skip("pattern 1 has no buffer queue")
+    account = deployed.account("waiting")
+    post(deployed, account, 2)
+    eventually(lambda: settled(deployed, [account]))
+    sqs = deployed.env.client("sqs")
+    (delta,) = coalesce(parse_batch(account_records(deployed, account)).changes)
+    sqs.send_message(QueueUrl=url, MessageBody=encode(delta), DelaySeconds=900)  # delayed: no writer sees it yet
+    try:
+        refused = ops(deployed, tmp_path, "rebuild", "--account", account)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "the buffer queue holds 1 message(s)" in refused.stderr
+        switch = ops(deployed, tmp_path, "preflight", "--pattern", "1")
+        assert switch.returncode == 2 and "destroys the buffer queue and its DLQ" in switch.stderr
+    finally:
+        sqs.purge_queue(QueueUrl=url)  # AWS may take up to 60 s to purge: the preflight is polled
+    eventually(lambda: ops(deployed, tmp_path, "preflight", "--pattern", "1").returncode == 0, timeout=90, interval=5)
+    assert ops(deployed, tmp_path, "reconcile", "--account", account).returncode == 0

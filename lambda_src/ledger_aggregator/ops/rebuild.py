@@ -29,7 +29,10 @@ and writes it only if nothing was applied in between:
    moment as the summary read in 1, and every record not yet applied (reflected
    or written later) is applied exactly once after the rewrite.
 
-Records older than the stream's retention are taken as applied. A batch given
+Records older than the stream's retention are taken as applied: so rebuild refuses
+while pattern 2's buffer queue or its DLQ holds any message (the ``guard``, asked at the
+start and again right before each write), and a row recorded within the retention that
+has no record in the tail yet makes its account unsettled. A batch given
 up to the stream DLQ whose records have been trimmed cannot be replayed anyway
 (``dlq replay`` falls back to reconcile), so counting its rows is what makes the
 summary exact.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +21,22 @@ from tests.support.ledger import image
 @pytest.fixture
 def dynamodb(ledger_tables: Any) -> Any:
     return ledger_tables
+
+
+@pytest.fixture
+def outputs(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Writes the stack's outputs file the CLI reads (the test tables, plus ``extra`` outputs); returns its path."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
+
+    def write(**extra: Any) -> str:
+        tables = {
+            f"{k}_table": {"name": n} for k, n in (("details", DETAILS), ("summary", SUMMARY), ("applied", APPLIED))
+        }
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps({"region": "eu-west-1", "terraform": {**tables, **extra}}))
+        return str(path)
+
+    return write
 
 
 def summary(
@@ -95,33 +113,17 @@ def test_global_reconcile_finds_a_transfer_that_does_not_net_to_zero(dynamodb: A
 
 
 def test_the_cli_exits_non_zero_on_differences(
-    dynamodb: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import json
-
     dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "5"))
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(
-        json.dumps(
-            {
-                "awsEndpointUrl": "",
-                "region": "eu-west-1",
-                "terraform": {
-                    "details_table": {"name": DETAILS},
-                    "summary_table": {"name": SUMMARY},
-                    "applied_table": {"name": APPLIED},
-                },
-            }
-        )
-    )
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
-    assert main(["--outputs", str(outputs), "--quiet", "reconcile"]) == 1
+    path = outputs()
+    assert main(["--outputs", path, "--quiet", "reconcile"]) == 1
     assert "a/EUR: expected credits 5 debits 0 count 1, summary has no summary" in capsys.readouterr().out
     summary(dynamodb, "a", "5", "0", 1)
-    assert main(["--outputs", str(outputs), "reconcile", "--account", "a"]) == 0
-    assert main(["--outputs", str(outputs), "--quiet", "reconcile", "--global"]) == 0
+    assert main(["--outputs", path, "reconcile", "--account", "a"]) == 0
+    assert main(["--outputs", path, "--quiet", "reconcile", "--global"]) == 0
     summary(dynamodb, "b", "1", "0", 1)
-    assert main(["--outputs", str(outputs), "--quiet", "reconcile", "--global"]) == 1
+    assert main(["--outputs", path, "--quiet", "reconcile", "--global"]) == 1
     assert "EUR: the balances sum to 6, but standalone credits less debits are 5" in capsys.readouterr().out
 
 
@@ -130,25 +132,18 @@ def test_the_cli_exits_non_zero_on_differences(
 )
 def test_rebuild_refuses_while_the_buffer_queue_or_its_dlq_holds_deltas(  # noqa: PLR0917 - fixtures and parameters
     dynamodb: Any,
-    tmp_path: Any,
+    outputs: Callable[..., str],
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     queue: str,
     delay: int,
     named: str,
 ) -> None:
-    import json
-
     sqs = boto3.client("sqs")
     url = sqs.create_queue(QueueName=queue.replace("_", "-"))["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="{}", DelaySeconds=delay)  # a delayed message counts too
     dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "5"))
-    outputs = tmp_path / "outputs.json"
-    tables = {f"{k}_table": {"name": n} for k, n in (("details", DETAILS), ("summary", SUMMARY), ("applied", APPLIED))}
-    terraform = {**tables, queue: url, "details_stream_arn": "arn:unused"}
-    outputs.write_text(json.dumps({"region": "eu-west-1", "terraform": terraform}))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
-    assert main(["--outputs", str(outputs), "--quiet", "rebuild"]) == 2
+    path = outputs(**{queue: url, "details_stream_arn": "arn:unused"})
+    assert main(["--outputs", path, "--quiet", "rebuild"]) == 2
     assert f"the {named} holds 1 message(s)" in capsys.readouterr().err
     assert dynamodb.scan(TableName=SUMMARY)["Items"] == [], "nothing written"
 
@@ -156,17 +151,14 @@ def test_rebuild_refuses_while_the_buffer_queue_or_its_dlq_holds_deltas(  # noqa
 @pytest.mark.parametrize(("pattern", "waiting", "code"), [(1, True, 2), (1, False, 0), (2, True, 0)])
 def test_preflight_refuses_a_switch_to_pattern_1_while_deltas_wait(  # noqa: PLR0917 - fixtures and parameters
     dynamodb: Any,
-    tmp_path: Any,
+    outputs: Callable[..., str],
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     pattern: int,
     waiting: bool,
     code: int,
 ) -> None:
     """Reviewed finding: switching from pattern 2 to 1 destroyed the buffer queue and its DLQ with the
     deltas in them; rebuild then took their records as in flight for 24 hours, and they never came."""
-    import json
-
     sqs = boto3.client("sqs")
     urls = {
         name: sqs.create_queue(QueueName=name.replace("_", "-"))["QueueUrl"]
@@ -174,22 +166,7 @@ def test_preflight_refuses_a_switch_to_pattern_1_while_deltas_wait(  # noqa: PLR
     }
     if waiting:
         sqs.send_message(QueueUrl=urls["buffer_dlq_url"], MessageBody="{}")
-    outputs = tmp_path / "outputs.json"
-    outputs.write_text(
-        json.dumps(
-            {
-                "region": "eu-west-1",
-                "terraform": {
-                    "details_table": {"name": DETAILS},
-                    "summary_table": {"name": SUMMARY},
-                    "applied_table": {"name": APPLIED},
-                    **urls,
-                },
-            }
-        )
-    )
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "")
-    assert main(["--outputs", str(outputs), "preflight", "--pattern", str(pattern)]) == code
+    assert main(["--outputs", outputs(**urls), "preflight", "--pattern", str(pattern)]) == code
     if code:
         assert "destroys the buffer queue and its DLQ" in capsys.readouterr().err
 

@@ -285,9 +285,9 @@ class DynamoSummaryStore:
             "ConditionExpression": "attribute_not_exists(id)",
         }
 
-    def _already_applied(self, record_ids: Iterable[str]) -> set[str]:
+    def _already_applied(self, marker_ids: Iterable[str]) -> set[str]:
         """Markers that already exist: a read-only shortcut; the write conditions stay the guarantee."""
-        ids = list(dict.fromkeys(record_ids))
+        ids = list(dict.fromkeys(marker_ids))
         found: set[str] = set()
         for start in range(0, len(ids), _BATCH_GET_KEYS):
             keys = [{"id": {"S": i}} for i in ids[start : start + _BATCH_GET_KEYS]]

@@ -280,13 +280,21 @@ def _isolated_writes() -> None:
 
 
 def _isolated_reads_of_streams() -> None:
-    """Stream reads wait for the write lock, so that a transaction is seen whole or not at all."""
+    """Stream reads wait for the write lock, so that a transaction is seen whole or not at all.
+
+    The ``empty`` fault answers a page with no records and the same iterator. AWS: "GetRecords
+    can return an empty result even when there are records further on in the shard"
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetRecords.html,
+    and the Kinesis page it follows, "a consumer may need several calls to reach the records").
+    """
     backend = dynamodbstreams_models.DynamoDBStreamsBackend
     get_records = backend.get_records
 
-    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def locked(self: Any, iterator_arn: str, *args: Any, **kwargs: Any) -> Any:
+        if faults.ACTIVE.chance(faults.ACTIVE.empty) and iterator_arn in self.shard_iterators:
+            return {"Records": [], "NextShardIterator": iterator_arn}
         with _WRITES:
-            return get_records(self, *args, **kwargs)
+            return get_records(self, iterator_arn, *args, **kwargs)
 
     backend.get_records = locked  # type: ignore[method-assign]
 

@@ -12,8 +12,10 @@ DynamoDB streams (one thread per shard, records in order):
 
 SQS (``MaximumConcurrency`` pollers, each invoking synchronously):
   batch size and batching window; partial batch responses (only the successes are
-  deleted; the rest come back after the queue's visibility timeout); the redrive
-  to the DLQ after ``maxReceiveCount`` is moto's own.
+  deleted; the rest come back after the queue's visibility timeout, or whatever
+  visibility the function set with ``ChangeMessageVisibility``, which is moto's);
+  the redrive to the DLQ after ``maxReceiveCount`` is moto's own. How long failed
+  messages stayed away is measured (``Stats.redeliveries``).
 
 Not emulated: ``ParallelizationFactor`` above 1 (a shard is processed by one
 thread, which is one valid schedule of what AWS does), tumbling windows, filters.
@@ -59,6 +61,41 @@ def _clients(endpoint: str, region: str) -> dict[str, Any]:
 
 
 @dataclass
+class Redeliveries:
+    """How long failed queue messages stayed away before they were received again.
+
+    A message reported failed by an invocation that answered (the writer defers it with
+    ``ChangeMessageVisibility``) is counted apart from one whose whole invocation failed (a
+    crash or a timeout), which only the queue's visibility timeout brings back.
+    """
+
+    after_report: int = 0
+    longest_after_report: float = 0.0
+    after_crash: int = 0
+    longest_after_crash: float = 0.0
+    away: dict[str, tuple[float, bool]] = field(default_factory=dict)  # message id -> (received at, crashed)
+
+    def received(self, message_ids: list[str], now: float) -> None:
+        """Messages handed to an invocation; those that had failed before count as redelivered."""
+        for message_id in message_ids:
+            before = self.away.pop(message_id, None)
+            if before is None:
+                continue
+            waited, crashed = now - before[0], before[1]
+            if crashed:
+                self.after_crash += 1
+                self.longest_after_crash = max(self.longest_after_crash, waited)
+            else:
+                self.after_report += 1
+                self.longest_after_report = max(self.longest_after_report, waited)
+
+    def failed(self, message_ids: list[str], received_at: float, crashed: bool) -> None:
+        """Messages that stay in the queue after an invocation."""
+        for message_id in message_ids:
+            self.away[message_id] = (received_at, crashed)
+
+
+@dataclass
 class Stats:
     """Counters of what the mappings did, for tests and the benchmark.
 
@@ -73,6 +110,7 @@ class Stats:
     peak_queue_age: float = 0.0
     calls: Counter[str] = field(default_factory=Counter)
     milliseconds: Counter[str] = field(default_factory=Counter)
+    redeliveries: Redeliveries = field(default_factory=Redeliveries)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, function: str, outcome: Outcome) -> None:
@@ -103,6 +141,17 @@ class Stats:
             self.peak_stream_age = self.peak_queue_age = 0.0
             self.calls.clear()
             self.milliseconds.clear()
+            self.redeliveries = Redeliveries()
+
+    def received(self, message_ids: list[str], now: float) -> None:
+        """See ``Redeliveries.received``."""
+        with self.lock:
+            self.redeliveries.received(message_ids, now)
+
+    def failed(self, message_ids: list[str], received_at: float, crashed: bool) -> None:
+        """See ``Redeliveries.failed``."""
+        with self.lock:
+            self.redeliveries.failed(message_ids, received_at, crashed)
 
 
 class EventSourceMappings:
@@ -154,7 +203,7 @@ class EventSourceMappings:
         if ":dynamodb:" in arn:
             return StreamPoller(mapping, self._clients, invoke, self._region)
         if ":sqs:" in arn:
-            return QueuePoller(mapping, self._clients, invoke, self._region)
+            return QueuePoller(mapping, self._clients, invoke, self._region, self.stats)
         return None
 
     def _invoker(self, function: str) -> Callable[[dict[str, Any]], Outcome]:
@@ -335,8 +384,16 @@ class StreamPoller(_Poller):
 class QueuePoller(_Poller):
     """One mapping of an SQS queue, with at most ``MaximumConcurrency`` invocations at once."""
 
-    def __init__(self, mapping: dict[str, Any], clients: dict[str, Any], invoke: Callable[..., Outcome], region: str):
+    def __init__(
+        self,
+        mapping: dict[str, Any],
+        clients: dict[str, Any],
+        invoke: Callable[..., Outcome],
+        region: str,
+        stats: Stats,
+    ):
         super().__init__()
+        self._stats = stats
         self._sqs = clients["sqs"]
         self._invoke = invoke
         self._region = region
@@ -370,10 +427,15 @@ class QueuePoller(_Poller):
 
     def _deliver(self, messages: list[dict[str, Any]]) -> None:
         """Invoke with one batch; delete what succeeded (nothing, when the invocation failed)."""
+        received_at = time.monotonic()
+        ids = [m["MessageId"] for m in messages]
+        self._stats.received(ids, received_at)
         outcome = self._invoke({"Records": [self._shape(m) for m in messages]})
         failed = _failed_ids(outcome, self._reports)
         if failed is None:
+            self._stats.failed(ids, received_at, crashed=True)
             return  # the whole batch comes back after the visibility timeout
+        self._stats.failed([i for i in ids if i in set(failed)], received_at, crashed=False)
         done = [m for m in messages if m["MessageId"] not in set(failed)]
         for start in range(0, len(done), 10):
             entries = [

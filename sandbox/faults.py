@@ -14,6 +14,9 @@ dup=<p>          a stream batch that succeeded is delivered again with probabili
                  an SQS message that succeeded is sent again.
 reorder=<p>      SQS batches are shuffled, and with probability p a message sent becomes
                  visible 1-3 s late, so that later ones overtake it (not counted as a receive).
+empty=<p>        a DynamoDB Streams GetRecords answers an empty page with probability p, its
+                 next iterator at the same place: AWS documents that GetRecords may return no
+                 records while the shard holds more further on.
 seed=<n>         the random choices are reproducible.
 
 Off by default: ``Faults()`` injects nothing.
@@ -40,6 +43,7 @@ class Faults:
     crash: float = 0.0
     dup: float = 0.0
     reorder: float = 0.0
+    empty: float = 0.0
     seed: int | None = None
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -73,6 +77,7 @@ class Faults:
             "crash": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "crash"),
             "dup": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "dup"),
             "reorder": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "reorder"),
+            "empty": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "empty"),
             "seed": (r"(\d+)", "seed"),
         }
         if name not in patterns:
@@ -87,7 +92,7 @@ class Faults:
     @property
     def active(self) -> bool:
         """True when anything is injected."""
-        return bool(self.throttle_wcu or self.latency_ms or self.crash or self.dup or self.reorder)
+        return bool(self.throttle_wcu or self.latency_ms or self.crash or self.dup or self.reorder or self.empty)
 
     def chance(self, probability: float) -> bool:
         """A reproducible coin flip."""

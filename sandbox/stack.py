@@ -42,6 +42,7 @@ class Stack:
         self.state = state_dir / "terraform.tfstate"
         self.var_file = state_dir / "stack.tfvars.json"
         self.variables = dict(variables)
+        self.pattern: int | None = None  # the pattern last applied
         config = cli_config()
         if config:
             os.environ["TF_CLI_CONFIG_FILE"] = config
@@ -66,6 +67,7 @@ class Stack:
         """Apply the stack with this pattern; return its outputs."""
         self._write_vars(pattern)
         self._run("apply", auto_approve=IsFlagged, state=str(self.state), var_file=str(self.var_file))
+        self.pattern = pattern
         return self.outputs()
 
     def outputs(self) -> dict[str, Any]:
@@ -81,8 +83,9 @@ class Stack:
         return dict(json.loads(self._run("show", "-json", str(plan_file))))
 
     def destroy(self) -> None:
-        """Destroy everything in this stack's state."""
+        """Destroy everything in this stack's state (with the variables as they are now, not as last planned)."""
         if self.state.exists():
+            self._write_vars(self.pattern or 2)
             self._run("destroy", auto_approve=IsFlagged, state=str(self.state), var_file=str(self.var_file))
 
 

@@ -33,6 +33,17 @@ def clients() -> Iterator[dict[str, Any]]:
     server.stop()
 
 
+def streams_of(dynamodb: Any) -> Any:
+    """A DynamoDB Streams client of the same emulator."""
+    return boto3.client(
+        "dynamodbstreams",
+        endpoint_url=dynamodb.meta.endpoint_url,
+        region_name="eu-west-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
 def apply(dynamodb: Any, account: str, markers: list[str]) -> None:
     items: list[dict[str, Any]] = [
         {
@@ -67,13 +78,7 @@ def test_a_cancelled_transaction_on_a_streamed_table_emits_nothing_and_the_strea
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )["TableDescription"]["LatestStreamArn"]
-    streams = boto3.client(
-        "dynamodbstreams",
-        endpoint_url=dynamodb.meta.endpoint_url,
-        region_name="eu-west-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    streams = streams_of(dynamodb)
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
         "ShardIterator"
@@ -90,6 +95,33 @@ def test_a_cancelled_transaction_on_a_streamed_table_emits_nothing_and_the_strea
     records = streams.get_records(ShardIterator=iterator)["Records"]
     assert [r["dynamodb"]["Keys"]["a"]["S"] for r in records] == ["bob", "carol"]
     assert "Item" not in dynamodb.get_item(TableName="e-streamed", Key={"a": {"S": "alice"}, "t": {"S": "x1"}})
+
+
+def test_the_empty_fault_answers_empty_pages_that_lead_on_to_every_record(clients: dict[str, Any]) -> None:
+    dynamodb = clients["dynamodb"]
+    arn = dynamodb.create_table(
+        TableName="e-paged",
+        KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    for name in ("a1", "a2", "a3"):
+        dynamodb.put_item(TableName="e-paged", Item={"a": {"S": name}})
+    streams = streams_of(dynamodb)
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    pages: list[int] = []
+    seen: list[str] = []
+    with mock.patch.object(faults, "ACTIVE", faults.Faults.parse("empty=0.6,seed=4")):
+        next_iterator = iterator["ShardIterator"]
+        while len(seen) < 3 and len(pages) < 50:
+            page = streams.get_records(ShardIterator=next_iterator, Limit=1)
+            pages.append(len(page["Records"]))
+            seen += [r["dynamodb"]["Keys"]["a"]["S"] for r in page["Records"]]
+            next_iterator = page["NextShardIterator"]
+    assert seen == ["a1", "a2", "a3"]
+    assert 0 in pages, "some pages were empty"
 
 
 def test_a_cancelled_transaction_leaves_nothing_behind(clients: dict[str, Any]) -> None:

@@ -127,13 +127,31 @@ def test_sqs_deletes_only_the_successes_and_nothing_after_a_function_error() -> 
         "ScalingConfig": {"MaximumConcurrency": 2},
     }
     sqs = RecordingSqs()
-    partial = QueuePoller(mapping, {"sqs": sqs}, lambda event: failures("m1", "m3"), "eu-west-1")
+    stats = Stats()
+    partial = QueuePoller(mapping, {"sqs": sqs}, lambda event: failures("m1", "m3"), "eu-west-1", stats)
     assert len(partial._threads) == 2
     partial._deliver(messages)
     assert sqs.deleted == ["r0", "r2"]
-    crashed = QueuePoller(mapping, {"sqs": sqs}, lambda event: Outcome(error="x"), "eu-west-1")
-    crashed._deliver(messages)
+    crashed = QueuePoller(mapping, {"sqs": sqs}, lambda event: Outcome(error="x"), "eu-west-1", stats)
+    crashed._deliver(messages[1:2])
     assert sqs.deleted == ["r0", "r2"]
+    crashed._deliver(messages[1:2])
+    redelivered = stats.redeliveries
+    assert (redelivered.after_report, redelivered.after_crash) == (1, 1)  # m1 came back twice: reported, crashed
+    assert set(redelivered.away) == {"m1", "m3"}
+
+
+def test_redeliveries_measure_how_long_a_message_stayed_away_by_why() -> None:
+    stats = Stats()
+    stats.received(["a", "b"], 100.0)
+    stats.failed(["a"], 100.0, crashed=False)
+    stats.failed(["b"], 100.0, crashed=True)
+    stats.received(["a"], 103.5)
+    stats.received(["b", "c"], 161.0)
+    r = stats.redeliveries
+    assert (r.after_report, r.longest_after_report, r.after_crash, r.longest_after_crash) == (1, 3.5, 1, 61.0)
+    stats.reset()
+    assert stats.redeliveries.after_report == 0 and stats.redeliveries.away == {}
 
 
 def test_stats_keep_the_peak_age_of_the_oldest_record_handed_to_a_function() -> None:

@@ -43,6 +43,12 @@ def test_each_kind_of_message_is_named_with_its_reason() -> None:
     assert (entry.kind, entry.summary) == ("delta", line)
     entry = classify("buffer", message("{not json"))
     assert (entry.kind, entry.summary) == ("undecodable", "message body is not JSON (received 1 times)")
+    refused = {**parked, "source": "queue", "recordId": "m-9", "field": "deltaId", "record": {"body": "{}"}}
+    entry = classify("buffer", message(refused))
+    assert (entry.kind, entry.summary) == (
+        "poison-record",
+        "buffer message m-9: amount is not a decimal (field deltaId)",
+    )
 
 
 class Store:
@@ -203,3 +209,17 @@ def test_messages_never_seen_are_reported_not_passed_over() -> None:
     sqs = SamplingSqs(["{}"] * 3, empty_first=100)
     with held(sqs, "buffer", "url") as holding:
         assert (holding.entries, holding.unseen) == ([], 3)
+
+
+class HeldElsewhereSqs(SamplingSqs):
+    """One message is in flight to another reader: counted as not visible, never received."""
+
+    def get_queue_attributes(self, QueueUrl: str, AttributeNames: list[str]) -> dict[str, Any]:
+        attributes = super().get_queue_attributes(QueueUrl, AttributeNames)["Attributes"]
+        return {"Attributes": {**attributes, "ApproximateNumberOfMessagesNotVisible": "1"}}
+
+
+def test_a_message_in_flight_to_another_reader_is_reported_unseen() -> None:
+    sqs = HeldElsewhereSqs(["{}"] * 2, empty_first=0)
+    with held(sqs, "stream", "url") as holding:
+        assert (len(holding.entries), holding.unseen) == (2, 1)

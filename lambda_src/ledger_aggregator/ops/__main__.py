@@ -30,7 +30,7 @@ from tqdm import tqdm
 from ..adapters.dynamodb import DynamoSummaryStore
 from ..adapters.sqs import SqsPoisonSink
 from ..config import DEFAULT_MARKER_TTL_SECONDS
-from .dlq import Replayer, held
+from .dlq import Replayer, held, queue_depth
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
 from .reconcile import Progress, describe_totals, reconcile, reconcile_global
 from .streams import StreamTail
@@ -172,7 +172,10 @@ class Ops:
                     print(f"  {entry.kind:15} {entry.summary}")
                 unseen += holding.unseen
                 if holding.unseen:
-                    print(f"  {holding.unseen} more counted by the queue but not received: run again")
+                    print(
+                        f"  {holding.unseen} more counted by the queue but not received (in flight to another "
+                        "reader, delayed, or missed): run again"
+                    )
         return 1 if unseen else 0
 
     def replay(self, which: str | None) -> int:
@@ -197,13 +200,6 @@ class Ops:
         note = f", {unseen} counted by the queue but not received (run again)" if unseen else ""
         print(f"{replayed} message(s) replayed, {kept} kept{note}")
         return 1 if kept or unseen else 0
-
-
-def queue_depth(sqs: Any, url: str) -> int:
-    """Messages in a queue: visible, in flight and delayed."""
-    names = [f"ApproximateNumberOfMessages{kind}" for kind in ("", "NotVisible", "Delayed")]
-    attributes: dict[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return sum(int(attributes.get(name, "0")) for name in names)
 
 
 def settle_seconds(text: str) -> float:

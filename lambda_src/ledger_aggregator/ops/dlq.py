@@ -11,8 +11,10 @@ The stream DLQ holds two kinds of message:
   gone, it falls back to reconcile: when every summary is already exact the
   message is deleted, otherwise it is kept and the operator runs ``rebuild``.
 
-The buffer DLQ (pattern 2) holds delta messages the writer could not apply, or
-could not decode. Replay applies the decodable ones.
+The buffer DLQ (pattern 2) holds delta messages the writer could not apply within
+``maxReceiveCount`` receives (SQS's redrive), which replay applies, and
+``poison-record`` messages: a message the writer refused (not what the stream
+function writes), parked with its reason. Replay leaves these in place.
 
 Replaying applies through the same summary store as the functions, so applied
 markers make it exactly once: replaying twice, or a record the functions also
@@ -63,10 +65,7 @@ def classify(queue: str, message: Mapping[str, Any]) -> Entry:
     received = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
     parsed = _json(text)
     if isinstance(parsed, dict) and parsed.get("kind") == "poison-record":
-        keys = (parsed.get("record") or {}).get("dynamodb", {}).get("Keys", {})
-        where = "/".join(str(v.get("S", "?")) for v in (keys.get("accountId", {}), keys.get("transactionId", {})))
-        line = f"{where}: {parsed.get('reason')} (field {parsed.get('field')}), eventID {parsed.get('recordId')}"
-        return _entry(queue, message, "poison-record", line, parsed)
+        return _entry(queue, message, "poison-record", _poison_line(parsed), parsed)
     if isinstance(parsed, dict) and "DDBStreamBatchInfo" in parsed:
         info = parsed["DDBStreamBatchInfo"]
         condition = parsed.get("requestContext", {}).get("condition")
@@ -82,6 +81,16 @@ def classify(queue: str, message: Mapping[str, Any]) -> Entry:
     line = f"{delta.account_id}/{delta.currency}: {len(delta.changes)} records, {describe_totals(delta.totals)}"
     line += f" (received {received} times)"
     return _entry(queue, message, "delta", line, delta)
+
+
+def _poison_line(parsed: Mapping[str, Any]) -> str:
+    """A parked stream record names its row; a message the writer refused names the message."""
+    why = f"{parsed.get('reason')} (field {parsed.get('field')})"
+    if parsed.get("source") == "queue":
+        return f"buffer message {parsed.get('recordId')}: {why}"
+    keys = (parsed.get("record") or {}).get("dynamodb", {}).get("Keys", {})
+    where = "/".join(str(v.get("S", "?")) for v in (keys.get("accountId", {}), keys.get("transactionId", {})))
+    return f"{where}: {why}, eventID {parsed.get('recordId')}"
 
 
 def _entry(queue: str, message: Mapping[str, Any], kind: str, line: str, body: Any) -> Entry:
@@ -112,14 +121,10 @@ def held(sqs: Any, name: str, url: str, seconds: int = HOLD_SECONDS) -> Iterator
 
     Messages recorded in ``deleted`` are gone; the rest are made visible again at the end. Receives
     long-poll until every message the queue counted at the start is held, and stop after a few empty
-    ones; ``unseen`` says how many counted messages were never received (an operator must not read
-    "nothing there" into that).
+    ones; ``unseen`` says how many counted messages were never received: visible ones a receive missed,
+    and ones in flight to another reader or delayed (an operator must not read "nothing there" into that).
     """
-    counted = int(
-        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"].get(
-            "ApproximateNumberOfMessages", "0"
-        )
-    )
+    counted = queue_depth(sqs, url)
     entries: dict[str, Entry] = {}
     empty = 0
     while empty < EMPTY_RECEIVES and not (empty and len(entries) >= counted):
@@ -137,6 +142,13 @@ def held(sqs: Any, name: str, url: str, seconds: int = HOLD_SECONDS) -> Iterator
         yield holding
     finally:
         release(sqs, url, [e for e in holding.entries if e.message_id not in holding.deleted])
+
+
+def queue_depth(sqs: Any, url: str) -> int:
+    """Messages in a queue: visible, in flight and delayed."""
+    names = [f"ApproximateNumberOfMessages{kind}" for kind in ("", "NotVisible", "Delayed")]
+    attributes: dict[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes.get(name, "0")) for name in names)
 
 
 def release(sqs: Any, url: str, entries: Sequence[Entry]) -> None:

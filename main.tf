@@ -15,9 +15,12 @@ locals {
   marker_ttl_seconds = var.functions.marker_ttl_days * 86400
   # The one list of currencies: ISO 4217 codes and minor units, also read by the aggregator and the tests.
   currencies = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/currencies.json")).minorUnits
-  # The stream function's role, named "<name_prefix>-stream" by the aggregator module: the buffer queue
-  # names it as its one sender without waiting for the role (the role's policy names the queue).
-  stream_role_arn = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${var.name_prefix}-stream"
+  # The functions' roles, named "<name_prefix>-stream" and "<name_prefix>-writer" by their modules: the
+  # queues name their senders without waiting for the roles (the roles' policies name the queues).
+  role_arn = {
+    for function in ["stream", "writer"] :
+    function => "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${var.name_prefix}-${function}"
+  }
 }
 
 data "aws_caller_identity" "current" {}
@@ -51,10 +54,15 @@ module "buffer" {
   name_prefix = var.name_prefix
   tables      = { summary = module.tables.summary, applied = module.tables.applied }
   package     = local.package
-  function    = local.function
-  queue       = var.buffer
-  # Only the stream function (and operators) may send deltas; its role ARN is known from its name.
-  senders            = { queue = concat([local.stream_role_arn], var.operator_arns), dlq = var.operator_arns }
+  # The writer has its own timeout: it bounds the visibility timeout, and with it recovery from a crash.
+  function = merge(local.function, { timeout_seconds = var.buffer.writer_timeout_seconds })
+  queue    = var.buffer
+  # Only the stream function (and operators) may send deltas, only the writer (parking what it refuses)
+  # and operators may send to the DLQ.
+  senders = {
+    queue = concat([local.role_arn.stream], var.operator_arns)
+    dlq   = concat([local.role_arn.writer], var.operator_arns)
+  }
   marker_ttl_seconds = local.marker_ttl_seconds
   kms_key_arn        = var.kms_key_arn
   tags               = var.tags

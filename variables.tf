@@ -174,14 +174,16 @@ variable "stream" {
 }
 
 variable "buffer" {
-  description = "Pattern 2's buffer queue and writer mapping. maximum_concurrency caps the writers so that a summary table that cannot scale is not overrun."
+  description = "Pattern 2's buffer queue and writer. maximum_concurrency caps the writers so that a summary table that cannot scale is not overrun. A message the writer could not apply comes back after a jittered backoff of 2, 4, 8 ... up to backoff_max_seconds; after max_receive_count receives it moves to the DLQ. writer_timeout_seconds bounds visibility_timeout_seconds (at least 6 x it + batching_window_seconds), which bounds recovery from a crashed writer."
   type = object({
-    max_receive_count          = optional(number, 5)
+    max_receive_count          = optional(number, 15)
     maximum_concurrency        = optional(number, 2)
     batch_size                 = optional(number, 10)
     batching_window_seconds    = optional(number, 1)
-    visibility_timeout_seconds = optional(number, 300)
+    visibility_timeout_seconds = optional(number, 60)
     message_retention_seconds  = optional(number, 345600)
+    backoff_max_seconds        = optional(number, 45)
+    writer_timeout_seconds     = optional(number, 9)
   })
   default  = {}
   nullable = false
@@ -200,6 +202,19 @@ variable "buffer" {
   validation {
     condition     = var.buffer.visibility_timeout_seconds >= 0 && var.buffer.visibility_timeout_seconds <= 43200 && var.buffer.message_retention_seconds >= 60 && var.buffer.message_retention_seconds <= 1209600
     error_message = "buffer.visibility_timeout_seconds must be 0-43200 and buffer.message_retention_seconds 60-1209600."
+  }
+  validation {
+    condition     = var.buffer.backoff_max_seconds >= 1 && var.buffer.backoff_max_seconds < var.buffer.visibility_timeout_seconds
+    error_message = "buffer.backoff_max_seconds must be at least 1 and less than buffer.visibility_timeout_seconds (a longer backoff than the timeout would hide a failed message longer than a crashed one)."
+  }
+  validation {
+    condition     = var.buffer.writer_timeout_seconds >= 1 && var.buffer.writer_timeout_seconds <= 900
+    error_message = "buffer.writer_timeout_seconds must be 1-900."
+  }
+  validation {
+    # https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html: at least six times the function's timeout.
+    condition     = var.buffer.visibility_timeout_seconds >= 6 * var.buffer.writer_timeout_seconds + var.buffer.batching_window_seconds
+    error_message = "buffer.visibility_timeout_seconds must be at least 6 x buffer.writer_timeout_seconds + buffer.batching_window_seconds (AWS's advice for SQS mappings; it bounds recovery from a crashed writer)."
   }
   validation {
     condition     = alltrue([for n in values(var.buffer) : n == floor(n)])

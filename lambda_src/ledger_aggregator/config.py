@@ -6,8 +6,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .redelivery import DEFAULT_CEILING_SECONDS
+
 DEFAULT_MARKER_TTL_SECONDS = 15 * 24 * 3600  # longer than SQS's longest retention (14 days)
 MODES = ("direct", "queue")
+DEFAULT_BACKOFF_MAX_SECONDS = DEFAULT_CEILING_SECONDS
+MAX_VISIBILITY_SECONDS = 43_200  # SQS's longest visibility timeout
 
 
 class ConfigurationError(RuntimeError):
@@ -24,6 +28,7 @@ class Settings:
     buffer_queue_url: str | None
     poison_queue_url: str | None
     marker_ttl_seconds: int
+    backoff_max_seconds: int = DEFAULT_BACKOFF_MAX_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -32,16 +37,16 @@ class Settings:
         mode = source.get("MODE", "direct")
         if mode not in MODES:
             raise ConfigurationError(f"MODE must be one of {MODES}, got {mode!r}")
-        ttl_text = source.get("MARKER_TTL_SECONDS", str(DEFAULT_MARKER_TTL_SECONDS))
-        if not ttl_text.isdigit() or int(ttl_text) < 86_400:
-            raise ConfigurationError("MARKER_TTL_SECONDS must be a whole number of seconds, at least 86400")
         return cls(
             mode=mode,
             summary_table=source.get("SUMMARY_TABLE") or None,
             applied_table=source.get("APPLIED_TABLE") or None,
             buffer_queue_url=source.get("BUFFER_QUEUE_URL") or None,
             poison_queue_url=source.get("POISON_QUEUE_URL") or None,
-            marker_ttl_seconds=int(ttl_text),
+            marker_ttl_seconds=_seconds(source, "MARKER_TTL_SECONDS", DEFAULT_MARKER_TTL_SECONDS, 86_400, None),
+            backoff_max_seconds=_seconds(
+                source, "BACKOFF_MAX_SECONDS", DEFAULT_BACKOFF_MAX_SECONDS, 1, MAX_VISIBILITY_SECONDS
+            ),
         )
 
     def require(self, name: str) -> str:
@@ -50,3 +55,12 @@ class Settings:
         if not value:
             raise ConfigurationError(f"{name.upper()} is not set for MODE={self.mode}")
         return str(value)
+
+
+def _seconds(source: Mapping[str, str], name: str, default: int, low: int, high: int | None) -> int:
+    """A whole number of seconds from the environment, within ``low``..``high``."""
+    text = source.get(name, str(default))
+    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+        bounds = f"at least {low}" if high is None else f"{low}-{high}"
+        raise ConfigurationError(f"{name} must be a whole number of seconds, {bounds}")
+    return int(text)

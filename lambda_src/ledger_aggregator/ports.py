@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .domain import Delta, Key, Poison
+from .redelivery import Deferral
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,4 +54,12 @@ class PoisonSink(Protocol):
 
     def park(self, poison: Sequence[Poison], source: str) -> set[str]:
         """Park the records; return the ``record_id`` of each one parked successfully."""
+        ...
+
+
+class Redelivery(Protocol):
+    """Sets when failed queue messages come back (pattern 2's writer)."""
+
+    def defer(self, deferrals: Sequence[Deferral]) -> int:
+        """Make each message invisible for its delay; return how many were deferred. Must not raise."""
         ...

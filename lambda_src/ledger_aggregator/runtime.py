@@ -10,9 +10,9 @@ import boto3
 from botocore.config import Config
 
 from .adapters.dynamodb import Backoff, DynamoSummaryStore, StoredTimes
-from .adapters.sqs import QueuePublisher, SqsPoisonSink
+from .adapters.sqs import QueuePublisher, SqsPoisonSink, SqsVisibility
 from .config import Settings
-from .ports import DeltaSink, PoisonSink
+from .ports import DeltaSink, PoisonSink, Redelivery
 
 # The share of an invocation's remaining time that throttled summary writes may wait through;
 # the rest is left for the writes themselves and the answer.
@@ -71,6 +71,11 @@ def poison_sink() -> PoisonSink | None:
     """The dead-letter queue for poison stream records, when configured."""
     url = settings().poison_queue_url
     return SqsPoisonSink(client("sqs"), url) if url else None
+
+
+def redelivery() -> Redelivery:
+    """The buffer queue, where the writer defers the messages it could not apply (pattern 2)."""
+    return SqsVisibility(client("sqs"), settings().require("buffer_queue_url"))
 
 
 def reset() -> None:

@@ -5,6 +5,16 @@ data "aws_iam_policy_document" "this" {
     resources = [aws_sqs_queue.buffer.arn]
   }
   statement {
+    sid       = "DeferFailedMessages"
+    actions   = ["sqs:ChangeMessageVisibility"]
+    resources = [aws_sqs_queue.buffer.arn]
+  }
+  statement {
+    sid       = "ParkRefusedMessages"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dlq.arn]
+  }
+  statement {
     sid       = "UpdateSummaries"
     actions   = ["dynamodb:UpdateItem"]
     resources = [var.tables.summary.arn]

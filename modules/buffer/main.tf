@@ -36,7 +36,7 @@ resource "aws_sqs_queue" "buffer" {
   lifecycle {
     precondition {
       condition     = var.queue.visibility_timeout_seconds >= local.minimum_visibility
-      error_message = "buffer.visibility_timeout_seconds must be at least 6 x functions.timeout_seconds + buffer.batching_window_seconds (${local.minimum_visibility} s); AWS only checks this when the mapping is first created."
+      error_message = "buffer.visibility_timeout_seconds must be at least 6 x buffer.writer_timeout_seconds + buffer.batching_window_seconds (${local.minimum_visibility} s); AWS only checks this when the mapping is first created."
     }
     precondition {
       condition     = var.marker_ttl_seconds > var.queue.message_retention_seconds + 86400
@@ -56,6 +56,9 @@ module "function" {
     SUMMARY_TABLE                = var.tables.summary.name
     APPLIED_TABLE                = var.tables.applied.name
     MARKER_TTL_SECONDS           = tostring(var.marker_ttl_seconds)
+    BUFFER_QUEUE_URL             = aws_sqs_queue.buffer.url
+    POISON_QUEUE_URL             = aws_sqs_queue.dlq.url
+    BACKOFF_MAX_SECONDS          = tostring(var.queue.backoff_max_seconds)
     POWERTOOLS_SERVICE_NAME      = local.name
     POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
   }

@@ -41,6 +41,7 @@ variable "queue" {
     batching_window_seconds    = number
     visibility_timeout_seconds = number
     message_retention_seconds  = number
+    backoff_max_seconds        = number
   })
   validation {
     condition     = var.queue.maximum_concurrency >= 2 && var.queue.maximum_concurrency <= 1000
@@ -54,7 +55,7 @@ variable "marker_ttl_seconds" {
 }
 
 variable "senders" {
-  description = "IAM principals that may send to the buffer queue (the stream function, operators) and to its DLQ (operators; SQS's redrive needs no permission)."
+  description = "IAM principals that may send to the buffer queue (the stream function, operators) and to its DLQ (the writer, which parks what it refuses, and operators; SQS's redrive needs no permission)."
   type = object({
     queue = list(string)
     dlq   = optional(list(string), [])

@@ -30,3 +30,8 @@ output "role_arn" {
   description = "Execution role ARN (for queue policies that name their senders)."
   value       = aws_iam_role.this.arn
 }
+
+output "timeout_seconds" {
+  description = "The function's timeout."
+  value       = aws_lambda_function.this.timeout
+}

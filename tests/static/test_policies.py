@@ -98,18 +98,24 @@ def test_transfers_add_no_action_beyond_item_updates_on_the_details_table() -> N
     assert 'action      = "TransactWriteItems"' in transfer
 
 
-def test_the_writer_may_only_consume_its_queue_and_update_summaries() -> None:
+def test_the_writer_may_only_consume_and_defer_its_queue_park_refusals_and_update_summaries() -> None:
     writer = [a for f, body in statements() if f == "buffer/iam.tf" for a in items(body, "actions")]
     assert sorted(writer) == sorted(
         [
             "sqs:ReceiveMessage",
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility",
+            "sqs:SendMessage",
             "dynamodb:UpdateItem",
             "dynamodb:PutItem",
             "dynamodb:BatchGetItem",
         ]
     )
+    sending = [body for f, body in statements() if f == "buffer/iam.tf" and "sqs:SendMessage" in body]
+    assert [re.search(r"resources\s*=\s*\[([^\]]*)\]", b).group(1).strip() for b in sending] == [  # type: ignore[union-attr]
+        "aws_sqs_queue.dlq.arn"
+    ], "the writer may send only to its DLQ"
 
 
 def test_readme_documents_every_root_variable_and_output() -> None:

@@ -79,6 +79,10 @@ run "pattern_2" {
     error_message = "buffer queue names come from name_prefix"
   }
   assert {
+    condition     = module.buffer[0].redelivery == { writer_timeout_seconds = 9, visibility_timeout_seconds = 60, backoff_max_seconds = 45, max_receive_count = 15 }
+    error_message = "By default a crashed writer's messages come back within a minute, and a failed message backs off up to 45 s over 15 receives."
+  }
+  assert {
     condition     = length(output.alarm_names) == 11
     error_message = "pattern 2 adds the writer's errors and throttles, its DLQ and the queue age"
   }

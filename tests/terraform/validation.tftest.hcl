@@ -91,7 +91,7 @@ run "visibility_timeout_must_cover_six_timeouts" {
     tables             = { summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" }, applied = { name = "a", arn = "arn:aws:dynamodb:eu-west-1:1:table/a" } }
     package            = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
     function           = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 60, log_retention_days = 30 }
-    queue              = { max_receive_count = 5, maximum_concurrency = 2, batch_size = 10, batching_window_seconds = 1, visibility_timeout_seconds = 300, message_retention_seconds = 345600 }
+    queue              = { max_receive_count = 5, maximum_concurrency = 2, batch_size = 10, batching_window_seconds = 1, visibility_timeout_seconds = 300, message_retention_seconds = 345600, backoff_max_seconds = 45 }
     marker_ttl_seconds = 1296000
   }
   expect_failures = [aws_sqs_queue.buffer]
@@ -178,4 +178,22 @@ run "api_execution_log_level_is_off_error_or_info" {
     currencies  = { EUR = 2 }
   }
   expect_failures = [var.settings]
+}
+
+run "the_backoff_ceiling_must_be_shorter_than_the_visibility_timeout" {
+  command = plan
+  variables {
+    pattern = 2
+    buffer  = { backoff_max_seconds = 60 }
+  }
+  expect_failures = [var.buffer]
+}
+
+run "a_writer_timeout_too_long_for_the_default_visibility_timeout_is_refused" {
+  command = plan
+  variables {
+    pattern = 2
+    buffer  = { writer_timeout_seconds = 10 }
+  }
+  expect_failures = [var.buffer]
 }

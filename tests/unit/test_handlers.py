@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from ledger_aggregator.config import ConfigurationError
 from ledger_aggregator.domain import Key, Totals, fold
 from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
+
+VISIBILITY = 300  # the buffer queue's visibility timeout in these tests
 
 
 @dataclass
@@ -71,7 +74,8 @@ class Stack:
     def receive(self, url: str) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
         while True:
-            got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
+            got = got.get("Messages", [])
             if not got:
                 return messages
             messages += got
@@ -90,7 +94,7 @@ def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
                 "messageId": m["MessageId"],
                 "receiptHandle": m["ReceiptHandle"],
                 "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1"},
+                "attributes": m.get("Attributes") or {"ApproximateReceiveCount": "1"},
                 "messageAttributes": {},
                 "eventSource": "aws:sqs",
                 "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:buffer",
@@ -107,7 +111,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         sqs = boto3.client("sqs")
         create_tables(dynamodb)
         arn = create_details_table(dynamodb)
-        buffer_url = sqs.create_queue(QueueName="buffer")["QueueUrl"]
+        buffer_url = sqs.create_queue(QueueName="buffer", Attributes={"VisibilityTimeout": str(VISIBILITY)})["QueueUrl"]
         dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
         monkeypatch.setenv("SUMMARY_TABLE", SUMMARY)
         monkeypatch.setenv("APPLIED_TABLE", APPLIED)
@@ -117,6 +121,12 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         runtime.reset()
         yield Stack(dynamodb, sqs, arn, buffer_url, dlq_url)
         runtime.reset()
+
+
+def queue_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pattern 2: the stream function publishes to the buffer queue."""
+    monkeypatch.setenv("MODE", "queue")
+    runtime.reset()
 
 
 def stream_handler(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -213,11 +223,11 @@ def test_poison_records_reach_the_dlq_with_their_reason_and_the_rest_is_applied(
 
 
 @contextmanager
-def dynamodb_through(client: Any) -> Iterator[None]:
-    """The handlers' DynamoDB calls go through ``client`` while the block runs."""
+def clients_through(replacements: dict[str, Any]) -> Iterator[None]:
+    """The handlers' calls to these services go through the given clients while the block runs."""
     runtime.client.cache_clear()
     original = runtime.client
-    runtime.client = lambda service: client if service == "dynamodb" else original(service)  # type: ignore[assignment]
+    runtime.client = lambda service: replacements.get(service) or original(service)  # type: ignore[assignment]
     try:
         yield
     finally:
@@ -226,7 +236,7 @@ def dynamodb_through(client: Any) -> Iterator[None]:
 
 def test_throttled_summary_writes_fail_their_records_and_a_retry_makes_them_exact(stack: Stack) -> None:
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-2")
-    with dynamodb_through(throttled):
+    with clients_through({"dynamodb": throttled}):
         for i in range(9):
             stack.put(f"acc-{1 + i % 2}", f"t{i}", "credit", "1.01")
         records = stack.new_records()
@@ -243,7 +253,7 @@ def test_throttled_summary_writes_fail_their_records_and_a_retry_makes_them_exac
 def test_a_batch_throttled_whole_is_reported_whole_not_raised(stack: Stack) -> None:
     """Raising would be a function error, and the mapping would bisect the batch to single records."""
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-2")
-    with dynamodb_through(throttled):
+    with clients_through({"dynamodb": throttled}):
         for i in range(3):
             stack.put("acc-2", f"t{i}", "credit", "1.01")
         records = stack.new_records()
@@ -260,7 +270,7 @@ class TimedContext(Context):
 
 def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(stack: Stack) -> None:
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-1", times=2)
-    with dynamodb_through(throttled):
+    with clients_through({"dynamodb": throttled}):
         stack.put("acc-1", "t1", "credit", "3.00")
         from ledger_aggregator.handlers import stream
 
@@ -272,8 +282,7 @@ def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(stack: St
 def test_pattern_2_goes_stream_to_queue_to_summary_and_all_ten_messages_of_a_batch_count(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MODE", "queue")
-    runtime.reset()
+    queue_mode(monkeypatch)
     for i in range(10):
         stack.put(f"acc-{i}", f"t{i}", "credit", f"{i + 1}.00")
     assert failed_ids(stream_handler(stack.new_records())) == []
@@ -286,17 +295,88 @@ def test_pattern_2_goes_stream_to_queue_to_summary_and_all_ten_messages_of_a_bat
     assert summaries(stack.dynamodb) == stack.expected()
 
 
-def test_an_undecodable_queue_message_fails_alone(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MODE", "queue")
-    runtime.reset()
+def test_an_undecodable_queue_message_is_parked_in_the_dlq_with_its_reason_and_not_retried(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue_mode(monkeypatch)
     stack.put("acc-1", "t1", "debit", "3.30")
     stream_handler(stack.new_records())
     body = '{"v": 2, "accountId": "acc-1", "currency": "EUR", "changes": "x"}'
     stack.sqs.send_message(QueueUrl=stack.buffer_url, MessageBody=body)
     messages = stack.receive(stack.buffer_url)
-    bad = [m["MessageId"] for m in messages if '"x"' in m["Body"]]
-    assert failed_ids(queue_handler(sqs_event(messages))) == bad
+    bad = next(m["MessageId"] for m in messages if '"x"' in m["Body"])
+    assert failed_ids(queue_handler(sqs_event(messages))) == []  # parked: deleted from the buffer, not redelivered
     assert summaries(stack.dynamodb) == {("acc-1", "EUR"): Totals(Decimal(0), Decimal("3.30"), 1)}
+    parked = [json.loads(m["Body"]) for m in stack.receive(stack.dlq_url)]
+    assert [(p["kind"], p["source"], p["recordId"], p["field"]) for p in parked] == [
+        ("poison-record", "queue", bad, "changes")
+    ]
+    assert parked[0]["record"]["body"] == body
+
+
+class RecordVisibility:
+    """An SQS client that records every ChangeMessageVisibilityBatch entry it passes on."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.entries: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def change_message_visibility_batch(self, **kwargs: Any) -> Any:
+        self.entries += kwargs["Entries"]
+        return self._client.change_message_visibility_batch(**kwargs)
+
+
+def test_a_throttled_message_comes_back_within_seconds_not_after_the_visibility_timeout(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue_mode(monkeypatch)
+    stack.put("acc-1", "t1", "credit", "1.00")
+    stack.put("acc-2", "t2", "credit", "2.00")
+    stream_handler(stack.new_records())
+    messages = stack.receive(stack.buffer_url)
+    sqs = RecordVisibility(boto3.client("sqs"))
+    with clients_through({"dynamodb": ThrottleAccount(boto3.client("dynamodb"), "acc-2"), "sqs": sqs}):
+        failed = failed_ids(queue_handler(sqs_event(messages)))
+    throttled = [m for m in messages if m["MessageId"] in failed]
+    assert len(throttled) == 1
+    assert [(e["ReceiptHandle"], 1 <= e["VisibilityTimeout"] <= 2) for e in sqs.entries] == [
+        (throttled[0]["ReceiptHandle"], True)
+    ]
+    back = poll_receive(stack, seconds=4)
+    assert [m["MessageId"] for m in back] == [throttled[0]["MessageId"]]
+    assert back[0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    assert failed_ids(queue_handler(sqs_event(back))) == []
+    assert summaries(stack.dynamodb) == stack.expected()
+
+
+def poll_receive(stack: Stack, seconds: float) -> list[dict[str, Any]]:
+    """Receive from the buffer queue until a message comes back, for at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        got = stack.sqs.receive_message(
+            QueueUrl=stack.buffer_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["All"]
+        ).get("Messages", [])
+        if got:
+            return list(got)
+    return []
+
+
+def test_a_message_failing_again_and_again_backs_off_to_the_ceiling(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKOFF_MAX_SECONDS", "30")
+    queue_mode(monkeypatch)
+    stack.put("acc-2", "t2", "credit", "2.00")
+    stream_handler(stack.new_records())
+    event = sqs_event(stack.receive(stack.buffer_url))
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "9"
+    sqs = RecordVisibility(boto3.client("sqs"))
+    with clients_through({"dynamodb": ThrottleAccount(boto3.client("dynamodb"), "acc-2"), "sqs": sqs}):
+        assert len(failed_ids(queue_handler(event))) == 1
+    assert 15 <= sqs.entries[0]["VisibilityTimeout"] <= 30
 
 
 def test_a_missing_setting_is_named(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:

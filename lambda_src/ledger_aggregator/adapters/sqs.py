@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from ..codec import delta_id, encode
 from ..domain import Delta, Poison, chunked
 from ..ports import ApplyResult
+from ..redelivery import Deferral
 
 SEND_BATCH = 10
 CHANGES_PER_MESSAGE = 200
@@ -96,3 +97,31 @@ class SqsPoisonSink:
             "MessageBody": json.dumps(body, default=str, sort_keys=True),
             "MessageAttributes": {"reason": {"DataType": "String", "StringValue": poison.reason[:256]}},
         }
+
+
+class SqsVisibility:
+    """Defers failed messages of the buffer queue with ``ChangeMessageVisibilityBatch``.
+
+    A deferral that SQS refuses (the message is gone, or past SQS's 12-hour visibility limit)
+    leaves the message to the queue's own visibility timeout: slower, never lost.
+    """
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def defer(self, deferrals: Sequence[Deferral]) -> int:
+        """Set each message's visibility timeout to its delay; return how many SQS accepted."""
+        accepted = 0
+        for start in range(0, len(deferrals), SEND_BATCH):
+            window = deferrals[start : start + SEND_BATCH]
+            entries = [
+                {"Id": str(i), "ReceiptHandle": d.receipt_handle, "VisibilityTimeout": d.seconds}
+                for i, d in enumerate(window)
+            ]
+            try:
+                response = self._client.change_message_visibility_batch(QueueUrl=self._queue_url, Entries=entries)
+            except ClientError:
+                continue
+            accepted += len(response.get("Successful", []))
+        return accepted

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from .. import runtime
 from ..projector import project, queue_items
+from ..redelivery import deferrals
 from ._common import partial_response, record_outcome
 from ._tracing import capture_lambda_handler
 
@@ -24,10 +26,22 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Apply a batch of delta messages; undecodable ones fail and reach the DLQ by redrive."""
-    changes, poison = queue_items(event.get("Records", []))
-    outcome = project(changes, poison, runtime.summary_store(runtime.deadline(context)), None, "queue")
-    record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison)
+    """Apply a batch of delta messages.
+
+    Messages the writer refuses (not what the stream function writes) are parked in the
+    buffer DLQ with their reason. Messages not applied now (throttled) are reported failed
+    and deferred by a jittered backoff (``redelivery``), not the queue's visibility timeout.
+    """
+    records = event.get("Records", [])
+    changes, poison = queue_items(records)
+    store = runtime.summary_store(runtime.deadline(context))
+    outcome = project(changes, poison, store, runtime.poison_sink(), "queue")
+    record_outcome(logger, metrics, len(records), outcome, poison)
+    later = deferrals(records, outcome.failed_items, runtime.settings().backoff_max_seconds)
+    if later:
+        deferred = runtime.redelivery().defer(later)
+        metrics.add_metric(name="MessagesDeferred", unit=MetricUnit.Count, value=deferred)
+        logger.info("failed messages deferred", extra={"deferred": deferred, "seconds": [d.seconds for d in later]})
     return partial_response(event, context, processor, outcome.failed_items, _message_id)
 
 

@@ -15,6 +15,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ import boto3
 import pytest
 
 from ledger_aggregator.domain import Totals, fold
+from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
 from sandbox.stack import ROOT, UNPROTECTED, Stack, changes
@@ -112,6 +114,25 @@ def eventually(probe: Callable[[], T | None], timeout: float = 120, interval: fl
     raise AssertionError(f"not within {timeout} s (last: {last!r})")
 
 
+def buffer_visibility_timeout(deployed: Deployment) -> int:
+    """The buffer queue's visibility timeout, as SQS reports it."""
+    attributes = deployed.env.client("sqs").get_queue_attributes(
+        QueueUrl=deployed.outputs["buffer_queue_url"], AttributeNames=["VisibilityTimeout"]
+    )["Attributes"]
+    return int(attributes["VisibilityTimeout"])
+
+
+@contextmanager
+def injected(spec: str) -> Iterator[faults.Faults]:
+    """The local account injects these faults while the block runs."""
+    previous = faults.ACTIVE
+    faults.ACTIVE = faults.Faults.parse(spec)
+    try:
+        yield faults.ACTIVE
+    finally:
+        faults.ACTIVE = previous
+
+
 def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:
     """Every message in a queue: each receive hides what it got for a minute, until none is left.
 
@@ -144,11 +165,11 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         "lambda_zip": str(zip_path),
         "tables": UNPROTECTED,
         "alarms": None,
-        # Nothing may be given up under injected faults (the soak test): retry until it works, and
-        # keep timeouts short so that a crashed writer's messages come back in 61 s, not 5 minutes.
+        # Nothing may be given up under injected faults (the soak test): retry until it works. The
+        # buffer keeps its defaults (a crashed writer's messages come back within 60 s).
         "stream": {"retry_attempts": -1, "maximum_record_age_seconds": -1, "batching_window_seconds": 0},
         "functions": {"timeout_seconds": 10},
-        "buffer": {"visibility_timeout_seconds": 61, "batching_window_seconds": 0, "maximum_concurrency": 2},
+        "buffer": {"batching_window_seconds": 0},
     }
     if TARGET == "local":
         account: LocalAccount | None = LocalAccount(state / "logs").start()

@@ -11,7 +11,14 @@ import pytest
 
 from ledger_aggregator.ops.reconcile import Imbalance, imbalances, reconcile, scan
 from sandbox import faults
-from tests.integration.conftest import TARGET, Deployment, dlq_messages, eventually
+from tests.integration.conftest import (
+    TARGET,
+    Deployment,
+    buffer_visibility_timeout,
+    dlq_messages,
+    eventually,
+    injected,
+)
 
 pytestmark = [
     pytest.mark.skipif(TARGET != "local", reason="faults are injected by the local account only"),
@@ -32,13 +39,9 @@ CURRENCIES = ["EUR"] * 12 + ["USD"] * 5 + ["JPY"] * 3
 
 
 @pytest.fixture
-def injected(deployed: Deployment) -> Iterator[faults.Faults]:
-    previous = faults.ACTIVE
-    faults.ACTIVE = faults.Faults.parse(SPEC[deployed.pattern])
-    try:
-        yield faults.ACTIVE
-    finally:
-        faults.ACTIVE = previous
+def soak_faults(deployed: Deployment) -> Iterator[faults.Faults]:
+    with injected(SPEC[deployed.pattern]) as active:
+        yield active
 
 
 def money(rng: random.Random, currency: str) -> str:
@@ -116,7 +119,7 @@ def quiet(deployed: Deployment, stats: Any, window: float = 15) -> bool:
 
 
 def test_every_amount_survives_every_fault(
-    deployed: Deployment, injected: faults.Faults, capsys: pytest.CaptureFixture[str]
+    deployed: Deployment, soak_faults: faults.Faults, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prefix = f"soak{deployed.pattern}"
     poison = load(deployed, prefix)
@@ -139,7 +142,18 @@ def test_every_amount_survives_every_fault(
     with capsys.disabled():  # a figure for the reader (README's time table), not a gate
         drained = time.monotonic() - last_write
         print(f"\n    soak pattern {deployed.pattern}: exact {drained:.0f} s after the last write")
-    assert injected.throttled > 0 and injected.crashes > 0, "the faults must actually have fired"
+    assert soak_faults.throttled > 0 and soak_faults.crashes > 0, "the faults must actually have fired"
+    if stats and deployed.pattern == 2:
+        redelivered = stats.redeliveries
+        with capsys.disabled():
+            print(
+                f"    redelivered after a reported failure: {redelivered.after_report}, longest away "
+                f"{redelivered.longest_after_report:.1f} s; after a crash: {redelivered.after_crash}, longest away "
+                f"{redelivered.longest_after_crash:.1f} s"
+            )
+        visibility = buffer_visibility_timeout(deployed)
+        assert redelivered.longest_after_report < visibility, "a failed message backs off, never the whole timeout"
+        assert redelivered.longest_after_crash < visibility + 15, "a crashed writer's messages come back in a minute"
     in_dlq = dlq_messages(deployed, deployed.outputs["stream_dlq_url"])
     keys = [m.get("record", {}).get("dynamodb", {}).get("Keys", {}) for m in in_dlq]
     parked = {k["transactionId"]["S"] for k in keys if k.get("accountId", {}).get("S", "").startswith(prefix)}

@@ -1,0 +1,75 @@
+"""Pattern 2's writer under a summary table with no capacity, and under forged messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ledger_aggregator.codec import encode
+from ledger_aggregator.domain import coalesce, parse_batch
+from tests.integration.conftest import (
+    TARGET,
+    Deployment,
+    buffer_visibility_timeout,
+    eventually,
+    injected,
+    settled,
+)
+from tests.integration.test_ops import account_records, post
+
+
+def buffer_only(deployed: Deployment) -> None:
+    if deployed.pattern != 2:
+        pytest.skip("pattern 1 has no buffer queue")
+
+
+@pytest.mark.skipif(TARGET != "local", reason="capacity is taken away by the local account's faults")
+def test_a_writer_without_capacity_retries_within_seconds_and_catches_up(deployed: Deployment) -> None:
+    """Reviewed: a message the writer could not apply stayed invisible for the whole visibility timeout."""
+    buffer_only(deployed)
+    assert deployed.env.account
+    stats = deployed.env.account.mappings.stats
+    visibility = buffer_visibility_timeout(deployed)
+    account = deployed.account("starved")
+    before = stats.redeliveries.after_report
+    # One unit a second never pays for a transactional write (2 units): every summary write is refused.
+    with injected("throttle=1wcu") as starved:
+        post(deployed, account, 3)
+        eventually(lambda: stats.redeliveries.after_report >= before + 2, timeout=visibility * 0.6, interval=0.5)
+        assert deployed.summary(account) is None and starved.throttled > 0
+    assert stats.redeliveries.longest_after_report < visibility / 2
+    eventually(lambda: settled(deployed, [account]), timeout=visibility * 0.8)
+
+
+def test_a_forged_buffer_message_is_parked_with_its_reason_and_changes_nothing(deployed: Deployment) -> None:
+    """Reviewed: anyone who could send to the buffer queue could change balances with a well-formed message."""
+    buffer_only(deployed)
+    account = deployed.account("forged")
+    post(deployed, account, 2)
+    eventually(lambda: settled(deployed, [account]))
+    want = deployed.expected(account)
+    (delta,) = coalesce(parse_batch(account_records(deployed, account)).changes)
+    forged = json.loads(encode(delta))
+    forged["changes"][0][4] = 7  # one record counted as seven: no stream record makes that
+    body = json.dumps(forged)
+    sqs = deployed.env.client("sqs")
+    sqs.send_message(QueueUrl=deployed.outputs["buffer_queue_url"], MessageBody=body)
+    message = eventually(lambda: take_parked(deployed, body), timeout=60)
+    assert (message["kind"], message["source"], message["field"]) == ("poison-record", "queue", "changes")
+    assert message["reason"], "parked with its reason"
+    assert deployed.summary(account) == want
+
+
+def take_parked(deployed: Deployment, body: str) -> dict[str, Any] | None:
+    """The buffer DLQ's record of a refused message with this body, deleted once found (rebuild refuses
+    while the buffer DLQ holds anything)."""
+    sqs, url = deployed.env.client("sqs"), deployed.outputs["buffer_dlq_url"]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=5, WaitTimeSeconds=1)
+    for message in got.get("Messages", []):
+        parsed = json.loads(message["Body"])
+        if isinstance(parsed.get("record"), dict) and parsed["record"].get("body") == body:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            return dict(parsed)
+    return None

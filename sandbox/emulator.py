@@ -27,6 +27,10 @@ the Terraform modules or the Lambda package do.
 * moto's server finds the backend of every request by walking its own package
   folder (``list_of_moto_modules``) and matching every service's URL patterns, under
   one lock; the answer depends only on the host, so it is remembered per host.
+* API Gateway's Update* actions for methods, integrations, integration and method responses,
+  models and resources (moto has none): a changed template, authorization or schema is applied
+  in place with the patch operations Terraform sends, as on AWS
+  (https://docs.aws.amazon.com/apigateway/latest/api/patch-operations.html).
 * moto delivers DynamoDB stream records and SQS messages to mapped functions
   itself, synchronously, and drops them when the function cannot run (no Docker).
   The local account runs event source mappings itself (``sandbox.esm``), so
@@ -41,13 +45,16 @@ import logging
 import socket
 import threading
 import time
+import urllib.parse
 from types import SimpleNamespace
 from typing import Any
 
+import moto.apigateway.responses as apigateway_responses
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 import moto.dynamodbstreams.models as dynamodbstreams_models
 import moto.sqs.models as sqs_models
+from moto.apigateway.exceptions import BadRequestException
 from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledException
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -375,6 +382,115 @@ def _backend_per_host_remembered() -> None:
     dispatcher.get_backend_for_host = remembered  # type: ignore[method-assign]
 
 
+# API field -> moto attribute, for what Update* may change. Paths are "/field" or "/field/key", with "/"
+# in a key written "~1" (JSON Pointer). A method's request parameter says whether it is required.
+_PATCHABLE: dict[str, dict[str, str]] = {
+    "method": {
+        "authorizationType": "authorization_type",
+        "authorizerId": "authorizer_id",
+        "authorizationScopes": "authorization_scopes",
+        "apiKeyRequired": "api_key_required",
+        "requestValidatorId": "request_validator_id",
+        "requestParameters": "request_parameters",
+        "requestModels": "request_models",
+        "operationName": "operation_name",
+    },
+    "integration": {
+        "type": "integration_type",
+        "uri": "uri",
+        "httpMethod": "http_method",
+        "requestTemplates": "request_templates",
+        "requestParameters": "request_parameters",
+        "passthroughBehavior": "passthrough_behaviour",
+        "credentials": "credentials",
+        "contentHandling": "content_handling",
+        "timeoutInMillis": "timeout_in_millis",
+        "connectionType": "connection_type",
+    },
+    "integration_response": {
+        "selectionPattern": "selection_pattern",
+        "responseTemplates": "response_templates",
+        "responseParameters": "response_parameters",
+        "contentHandling": "content_handling",
+    },
+    "method_response": {"responseModels": "response_models", "responseParameters": "response_parameters"},
+    "model": {"schema": "schema", "description": "description"},
+    "resource": {"parentId": "parent_id", "pathPart": "path_part"},
+}
+_BOOLEAN_VALUES = {"apiKeyRequired", "requestParameters"}
+
+
+def apply_patch(target: Any, kind: str, operations: list[dict[str, Any]]) -> None:
+    """Apply API Gateway patch operations (add, replace, remove) to a moto model; unknown paths are refused."""
+    fields = _PATCHABLE[kind]
+    for operation in operations:
+        name, _, key = str(operation.get("path", "")).lstrip("/").partition("/")
+        attribute = fields.get(name)
+        if attribute is None or operation.get("op") not in ("add", "replace", "remove"):
+            raise BadRequestException(f"Invalid patch path {operation.get('path')!r} for {operation.get('op')!r}")
+        value: Any = operation.get("value")
+        if name in _BOOLEAN_VALUES and kind == "method" and isinstance(value, str):
+            value = value == "true"
+        if not key:
+            setattr(target, attribute, None if operation["op"] == "remove" else value)
+            continue
+        mapping = dict(getattr(target, attribute) or {})
+        key = key.replace("~1", "/").replace("~0", "~")
+        if operation["op"] == "remove":
+            mapping.pop(key, None)
+        else:
+            mapping[key] = value
+        setattr(target, attribute, mapping)
+
+
+def _api_gateway_updates() -> None:
+    """UpdateMethod, UpdateIntegration, UpdateIntegrationResponse, UpdateMethodResponse, UpdateModel, UpdateResource."""
+    responses = apigateway_responses.APIGatewayResponse
+
+    def parts(self: Any) -> list[str]:
+        return [urllib.parse.unquote(p) for p in self.path.split("/")]
+
+    def method(self: Any) -> Any:
+        p = parts(self)
+        return self.backend.get_method(p[2], p[4], p[6])
+
+    def answer(self: Any, kind: str, target: Any, render: Any) -> str:
+        apply_patch(target, kind, self._get_param("patchOperations") or [])
+        return json.dumps(render(target))
+
+    def update_method(self: Any) -> str:
+        return answer(self, "method", method(self), lambda m: m.to_json())
+
+    def update_integration(self: Any) -> str:
+        return answer(self, "integration", method(self).method_integration, lambda i: i.to_json())
+
+    def update_integration_response(self: Any) -> str:
+        target = method(self).method_integration.get_integration_response(parts(self)[-1])
+        return answer(self, "integration_response", target, lambda r: r.to_json())
+
+    def update_method_response(self: Any) -> str:
+        target = method(self).method_responses[parts(self)[-1]]
+        return answer(self, "method_response", target, lambda r: r.to_json())
+
+    def update_model(self: Any) -> str:
+        p = parts(self)
+        return answer(self, "model", self.backend.get_model(p[2], p[4]), lambda m: m.to_json())
+
+    def update_resource(self: Any) -> str:
+        p = parts(self)
+        return answer(self, "resource", self.backend.get_resource(p[2], p[4]), lambda r: r.to_dict())
+
+    for handler in (
+        update_method,
+        update_integration,
+        update_integration_response,
+        update_method_response,
+        update_model,
+        update_resource,
+    ):
+        setattr(responses, handler.__name__, handler)
+
+
 @functools.cache
 def patch_moto() -> None:
     """Apply the fidelity patches and the fault hooks (once per process)."""
@@ -389,6 +505,7 @@ def patch_moto() -> None:
     _sqs_metering()
     _backend_per_host_remembered()
     _sqs_independent_of_depth()
+    _api_gateway_updates()
 
 
 def free_port() -> int:

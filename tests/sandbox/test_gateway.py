@@ -11,6 +11,7 @@ import pytest
 from sandbox import emulator
 from sandbox.apigateway import Gateway, serve
 from sandbox.client import LedgerClient
+from tests.support.gateway import get_item_method
 
 REGION = "eu-west-1"
 TABLE = "g-items"
@@ -39,17 +40,7 @@ def stage() -> Iterator[dict[str, Any]]:
     root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
     items = apigateway.create_resource(restApiId=api, parentId=root, pathPart="items")["id"]
     item = apigateway.create_resource(restApiId=api, parentId=items, pathPart="{id}")["id"]
-    apigateway.put_method(restApiId=api, resourceId=item, httpMethod="GET", authorizationType="NONE")
-    apigateway.put_integration(
-        restApiId=api,
-        resourceId=item,
-        httpMethod="GET",
-        type="AWS",
-        integrationHttpMethod="POST",
-        uri=f"arn:aws:apigateway:{REGION}:dynamodb:action/GetItem",
-        requestTemplates={"application/json": REQUEST},
-    )
-    apigateway.put_method_response(restApiId=api, resourceId=item, httpMethod="GET", statusCode="200")
+    get_item_method(apigateway, api, item, REQUEST)
     respond = lambda label: apigateway.put_integration_response(  # noqa: E731
         restApiId=api,
         resourceId=item,
@@ -60,7 +51,7 @@ def stage() -> Iterator[dict[str, Any]]:
     )
     respond("one")
     apigateway.create_deployment(restApiId=api, stageName="v1")
-    gateway = Gateway(url, REGION)
+    gateway = Gateway(url, REGION, {"x": "x"})
     port = emulator.free_port()
     http = serve(gateway, port)
     client = LedgerClient(f"http://127.0.0.1:{port}/{api}/v1", REGION, sign=False)
@@ -98,3 +89,63 @@ def test_a_kept_alive_connection_serves_many_requests(stage: dict[str, Any]) -> 
         label(stage)
     assert client._local.connection is connection
     assert connection.sock is not None, "the gateway kept the connection open (HTTP/1.1 keep-alive)"
+
+
+def test_methods_integrations_models_and_resources_update_in_place(stage: dict[str, Any]) -> None:
+    """AWS applies Update* patch operations in place (moto had none): Terraform changes a template, an
+    authorization or a schema without replacing anything."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    served = label(stage)
+    resources = {r["path"]: r["id"] for r in apigateway.get_resources(restApiId=api)["items"]}
+    item = apigateway.create_resource(restApiId=api, parentId=resources["/"], pathPart="patched")["id"]
+    get_item_method(apigateway, api, item, REQUEST)
+    apigateway.update_method(
+        restApiId=api,
+        resourceId=item,
+        httpMethod="GET",
+        patchOperations=[
+            {"op": "replace", "path": "/authorizationType", "value": "AWS_IAM"},
+            {"op": "add", "path": "/requestParameters/method.request.path.id", "value": "true"},
+        ],
+    )
+    method = apigateway.get_method(restApiId=api, resourceId=item, httpMethod="GET")
+    assert method["authorizationType"] == "AWS_IAM"
+    assert method["requestParameters"] == {"method.request.path.id": True}
+    assert label(stage) == served, "the deployed stage is untouched until a deployment"
+    apigateway.update_integration(
+        restApiId=api,
+        resourceId=item,
+        httpMethod="GET",
+        patchOperations=[{"op": "replace", "path": "/requestTemplates/application~1json", "value": "{}"}],
+    )
+    assert apigateway.get_integration(restApiId=api, resourceId=item, httpMethod="GET")["requestTemplates"] == {
+        "application/json": "{}"
+    }
+    apigateway.update_integration_response(
+        restApiId=api,
+        resourceId=item,
+        httpMethod="GET",
+        statusCode="200",
+        patchOperations=[{"op": "replace", "path": "/selectionPattern", "value": "2\\d{2}"}],
+    )
+    response = apigateway.get_integration_response(restApiId=api, resourceId=item, httpMethod="GET", statusCode="200")
+    assert response["selectionPattern"] == "2\\d{2}"
+    apigateway.create_model(restApiId=api, name="Thing", contentType="application/json", schema="{}")
+    apigateway.update_model(
+        restApiId=api, modelName="Thing", patchOperations=[{"op": "replace", "path": "/schema", "value": '{"a": 1}'}]
+    )
+    assert apigateway.get_model(restApiId=api, modelName="Thing")["schema"] == '{"a": 1}'
+    other = apigateway.create_resource(restApiId=api, parentId=resources["/"], pathPart="other")["id"]
+    apigateway.update_resource(
+        restApiId=api,
+        resourceId=other,
+        patchOperations=[{"op": "replace", "path": "/parentId", "value": resources["/items"]}],
+    )
+    assert apigateway.get_resource(restApiId=api, resourceId=other)["path"] == "/items/other"
+    with pytest.raises(apigateway.exceptions.BadRequestException):
+        apigateway.update_method(
+            restApiId=api,
+            resourceId=item,
+            httpMethod="GET",
+            patchOperations=[{"op": "replace", "path": "/colour", "value": "blue"}],
+        )

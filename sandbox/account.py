@@ -13,6 +13,9 @@ from .esm import EventSourceMappings
 from .lambdas import LambdaRuntime
 
 REGION = "eu-west-1"
+# The local account's one credential pair: what Terraform, boto3 and the CLI use, and what the local
+# gateway checks SigV4 signatures with (make sandbox prints it).
+ACCESS_KEY_ID, SECRET_ACCESS_KEY = "local", "local"
 
 
 @dataclass
@@ -35,7 +38,7 @@ class LocalAccount:
         mappings = EventSourceMappings(self.endpoint, self.region, runtime)
         mappings.start()
         port = emulator.free_port()
-        http = serve(Gateway(self.endpoint, self.region), port)
+        http = serve(Gateway(self.endpoint, self.region, {ACCESS_KEY_ID: SECRET_ACCESS_KEY}), port)
         self.gateway_url = f"http://127.0.0.1:{port}"
         self._parts = {"moto": server, "runtime": runtime, "mappings": mappings, "http": http}
         return self
@@ -46,8 +49,8 @@ class LocalAccount:
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
         }
 
     def api_base(self, outputs: dict[str, Any]) -> str:

@@ -1,9 +1,11 @@
 """API Gateway execution for the local account: serves each deployed REST API and stage.
 
 URL: ``http://127.0.0.1:<port>/<restApiId>/<stage>/<path>``. For each request it
-resolves the resource and method as deployed in the emulator; requires a SigV4
-``Authorization`` header when the method's authorization is ``AWS_IAM`` (the
-signature itself is not verified); runs the request validator (required
+resolves the resource and method as deployed in the emulator; authorizes the caller
+as the method says (``sandbox.auth``: AWS_IAM verifies the SigV4 signature against the
+local account's credentials; COGNITO_USER_POOLS verifies the ID token against the
+authorizer's user pools and hands its claims to the templates as
+``$context.authorizer.claims``); runs the request validator (required
 parameters, the body against its JSON-schema model, with API Gateway's
 ``validationErrorString`` wording); renders the request template with API
 Gateway's VTL semantics (``sandbox.vtl``); calls the DynamoDB action on the
@@ -33,6 +35,7 @@ import secrets
 import threading
 import time
 import urllib.parse
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,9 +44,11 @@ from typing import Any
 
 import boto3
 import jsonschema
+from botocore.awsrequest import AWSRequest
 from moto.apigateway.exceptions import NotFoundException as ApiNotFound
 from moto.apigateway.models import apigateway_backends
 
+from .auth import CognitoVerifier, Denied, caller_of, verify_sigv4
 from .keepalive import exchange
 from .lambdas import ACCOUNT
 from .vtl import Request, carry_overrides, render
@@ -51,6 +56,9 @@ from .vtl import Request, carry_overrides, render
 JSON = "application/json"
 GATEWAY_DEFAULTS = {
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "INVALID_SIGNATURE": (403, "Invalid signature"),
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "Access denied"),
     "BAD_REQUEST_BODY": (400, "Invalid request body"),
     "BAD_REQUEST_PARAMETERS": (400, "Missing required request parameters"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type"),
@@ -73,6 +81,7 @@ class _Method:
     resource_id: str
     http_method: str
     authorization: str
+    authorizer: dict[str, Any] | None
     validator: dict[str, Any] | None
     model_schema: dict[str, Any] | None
     parameters: dict[str, bool]
@@ -92,16 +101,15 @@ class _Api:
 class Gateway:
     """Executes requests against the REST APIs deployed in the emulator."""
 
-    def __init__(self, endpoint: str, region: str) -> None:
+    def __init__(self, endpoint: str, region: str, secrets: dict[str, str]) -> None:
         self._endpoint = endpoint
         self._region = region
-        self._client = boto3.client(
-            "apigateway",
-            endpoint_url=endpoint,
-            region_name=region,
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        self._secrets = secrets  # access key id -> secret: the credentials SigV4 signatures are checked with
+        key, secret = next(iter(secrets.items()))
+        session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
+        self._client = session.client("apigateway", endpoint_url=endpoint)
+        self._cognito = session.client("cognito-idp", endpoint_url=endpoint)
+        self._tokens = CognitoVerifier(self._jwks, self._app_clients)
         self._cache: dict[tuple[str, str], _Api] = {}
         self._lock = threading.Lock()
         self._pool: queue.SimpleQueue[http.client.HTTPConnection] = queue.SimpleQueue()
@@ -132,8 +140,19 @@ class Gateway:
             self.loads += 1
         return api
 
+    def _jwks(self, pool: str) -> dict[str, Any]:
+        """A user pool's public keys, from the pool's JWKS address (in the emulator)."""
+        with urllib.request.urlopen(f"{self._endpoint}/{pool}/.well-known/jwks.json", timeout=10) as answer:
+            return dict(json.load(answer))
+
+    def _app_clients(self, pool: str) -> set[str]:
+        """The ids of a user pool's app clients: the audiences its ID tokens may have."""
+        listed = self._cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60).get("UserPoolClients", [])
+        return {c["ClientId"] for c in listed}
+
     def _load(self, api_id: str, stage: str, deployment: str, variables: dict[str, str]) -> _Api:
         validators = {v["id"]: v for v in self._client.get_request_validators(restApiId=api_id).get("items", [])}
+        authorizers = {a["id"]: a for a in self._client.get_authorizers(restApiId=api_id).get("items", [])}
         models = {m["name"]: m for m in self._client.get_models(restApiId=api_id).get("items", [])}
         methods = []
         for resource in self._client.get_resources(restApiId=api_id, limit=500).get("items", []):
@@ -147,6 +166,7 @@ class Gateway:
                         resource_id=resource["id"],
                         http_method=verb,
                         authorization=method.get("authorizationType", "NONE"),
+                        authorizer=authorizers.get(method.get("authorizerId") or ""),
                         validator=validators.get(method.get("requestValidatorId", "")),
                         model_schema=schema,
                         parameters=method.get("requestParameters") or {},
@@ -191,7 +211,8 @@ class Gateway:
             context=context,
             stage_variables=api.variables,
         )
-        refusal = self._refuse(api, method, request, headers)
+        url = f"http://{headers.get('host', 'localhost')}{raw_path}"
+        refusal = self._authorize(api, method, request, url) or self._refuse(api, method, request, headers)
         return refusal or self._integrate(method, request)
 
     @staticmethod
@@ -229,11 +250,36 @@ class Gateway:
                 return method, params
         return None
 
+    def _authorize(self, api: _Api, method: _Method, request: Request, url: str) -> Reply | None:
+        """The caller's signature or token, as the method's authorization says; the claims go into the context."""
+        denied: Denied | None = None
+        if method.authorization == "AWS_IAM":
+            signed = AWSRequest(method=method.http_method, url=url, data=request.body.encode())
+            caller = caller_of(_access_key(request.headers.get("authorization", "")), self._secrets, ACCOUNT)
+            secrets = {caller.key: caller.secret} if caller else {}
+            denied = verify_sigv4(signed, request.headers, self._region, secrets)
+            denied = denied or (caller.permits(self._invoke_arn(api, request)) if caller else None)
+        elif method.authorization == "COGNITO_USER_POOLS":
+            source = ((method.authorizer or {}).get("identitySource") or "method.request.header.Authorization").lower()
+            token = request.headers.get(source.removeprefix("method.request.header."), "")
+            claims = self._tokens.claims(token, list((method.authorizer or {}).get("providerARNs") or []))
+            if isinstance(claims, Denied):
+                denied = claims
+            else:
+                request.context["authorizer"] = {"claims": claims}
+        if denied is None:
+            return None
+        return self._gateway(api, denied.kind, dict(request.context), {"message": denied.message})
+
+    def _invoke_arn(self, api: _Api, request: Request) -> str:
+        """The method's execute-api ARN, with the request's path: what an IAM policy must allow."""
+        path = request.context["path"].removeprefix(f"/{api.stage}")
+        method = request.context["httpMethod"]
+        return f"arn:aws:execute-api:{self._region}:{ACCOUNT}:{api.api_id}/{api.stage}/{method}{path}"
+
     def _refuse(self, api: _Api, method: _Method, request: Request, headers: dict[str, str]) -> Reply | None:
-        """Authorization, media type and validator checks, in API Gateway's order."""
+        """Media type and validator checks, in API Gateway's order (after authorization)."""
         context = dict(request.context)
-        if method.authorization == "AWS_IAM" and not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256 "):
-            return self._gateway(api, "MISSING_AUTHENTICATION_TOKEN", context, {})
         content_type = headers.get("content-type", JSON).split(";")[0].strip().lower() or JSON
         templates = method.integration.get("requestTemplates") or {}
         if request.body and content_type not in templates and method.integration.get("passthroughBehavior") == "NEVER":
@@ -337,6 +383,12 @@ class Gateway:
         for name, value in (configured.get("responseParameters") or {}).items():
             headers[name.split(".")[-1]] = value.strip("'")
         return Reply(int(configured.get("statusCode") or status), body, headers)
+
+
+def _access_key(authorization: str) -> str:
+    """The access key id of a SigV4 Authorization header ("" when there is none)."""
+    found = re.search(r"Credential=([^/,\s]+)/", authorization)
+    return found.group(1) if found else ""
 
 
 def validation_error(schema: dict[str, Any], body: str) -> str | None:

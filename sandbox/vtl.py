@@ -1,7 +1,7 @@
 """API Gateway mapping templates rendered with AWS's semantics.
 
 Built on LocalStack's renderer (``ApiGatewayVtlTemplate``: airspeed with
-``$input``, ``$util`` and ``$context``), with four differences from it fixed
+``$input``, ``$util`` and ``$context``), with five differences from it fixed
 to behave as AWS does:
 
 * ``$util.escapeJavaScript`` follows Java's ``StringEscapeUtils.escapeJavaScript``,
@@ -11,7 +11,8 @@ to behave as AWS does:
 * ``$util.base64Decode`` returns a string, not bytes;
 * ``$input.params(name)`` returns a plain string, so Java string methods such
   as ``matches`` work on it;
-* ``String.indexOf`` answers -1 for a missing substring, as Java's does (airspeed raises).
+* ``String.indexOf`` answers -1 for a missing substring, as Java's does (airspeed raises);
+* ``String.trim`` exists, with Java's meaning.
 
 Two caches keep the rendering fast without changing it: JSONPath expressions are
 parsed once per expression text (``jsonpath_rw`` builds its PLY parse tables on every
@@ -46,6 +47,12 @@ airspeed.operators.__additional_methods__[dict].setdefault("containsKey", lambda
 # Java's String.indexOf answers -1 for a missing substring; airspeed's raises (Python's str.index).
 # https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#indexOf-java.lang.String-int-
 airspeed.operators.__additional_methods__[str]["indexOf"] = lambda self, text, start=0: self.find(text, start)
+# Java's String.trim removes every leading and trailing character up to U+0020 (spaces and controls).
+# https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#trim--
+_JAVA_TRIMMED = "".join(chr(code) for code in range(0x21))
+airspeed.operators.__additional_methods__[str]["trim"] = lambda self: self.strip(_JAVA_TRIMMED)
+# String.split is Python's here (airspeed calls a real attribute first). For a literal separator such as
+# ',' it answers what Java's does, but for trailing empty strings, which Java drops.
 
 parse_jsonpath = functools.lru_cache(maxsize=1024)(jsonpath_rw.parse)
 setattr(template_mapping, "parse", parse_jsonpath)  # noqa: B010 - $input.path in LocalStack's VelocityInput

@@ -115,3 +115,11 @@ module "alarms" {
   emails    = var.alarms.emails
   tags      = var.tags
 }
+
+# Allowed only with api.allow_unauthenticated (validated), and still said in every plan.
+check "api_is_authenticated" {
+  assert {
+    condition     = var.api.authorization != "NONE"
+    error_message = "api.authorization is NONE: anyone who can reach the API may read and move the money of every account."
+  }
+}

@@ -72,3 +72,12 @@ output "alarm_topic_arn" {
   description = "The SNS topic the alarms notify: subscribe to it to be paged (null when alarms is null)."
   value       = try(module.alarms[0].topic_arn, null)
 }
+
+output "api_access" {
+  description = "For modules/account_access (AWS_IAM): the execution ARN, the stage and every route by operation, from which it renders the IAM policy that grants a principal given operations on given accounts."
+  value = {
+    execution_arn = module.api.execution_arn
+    stage_name    = module.api.stage_name
+    routes        = module.api.routes
+  }
+}

@@ -75,18 +75,29 @@ variable "tables" {
 }
 
 variable "api" {
-  description = "API authorization (AWS_IAM, or NONE for demos), stage name and throttling, access-log retention, and whether to create API Gateway's account-wide logging role."
+  description = "Who may call the API: authorization AWS_IAM (per-account access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; its account_claim lists the accounts it holds) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
   type = object({
-    authorization       = optional(string, "AWS_IAM")
-    stage_name          = optional(string, "v1")
-    throttle_rate       = optional(number, 100)
-    throttle_burst      = optional(number, 200)
-    log_retention_days  = optional(number, 30)
-    execution_log_level = optional(string, "OFF")
-    create_logging_role = optional(bool, false)
+    authorization          = optional(string, "AWS_IAM")
+    cognito_user_pool_arns = optional(list(string), [])
+    account_claim          = optional(string, "custom:accounts")
+    allow_unauthenticated  = optional(bool, false)
+    stage_name             = optional(string, "v1")
+    throttle_rate          = optional(number, 100)
+    throttle_burst         = optional(number, 200)
+    log_retention_days     = optional(number, 30)
+    execution_log_level    = optional(string, "OFF")
+    create_logging_role    = optional(bool, false)
   })
   default  = {}
   nullable = false
+  validation {
+    condition     = var.api.authorization != "NONE" || var.api.allow_unauthenticated
+    error_message = "api.authorization = \"NONE\" opens every account to anyone who can reach the API: set api.allow_unauthenticated = true to mean it."
+  }
+  validation {
+    condition     = var.api.authorization != "COGNITO" || length(var.api.cognito_user_pool_arns) > 0
+    error_message = "api.authorization = \"COGNITO\" needs api.cognito_user_pool_arns (one or more user pool ARNs)."
+  }
 }
 
 variable "functions" {

@@ -20,10 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import boto3
+from botocore.credentials import Credentials
+
 from .account import LocalAccount
 from .client import LedgerClient
 from .faults import Faults
-from .stack import ROOT, UNPROTECTED, Stack
+from .stack import ROOT, UNPROTECTED, Stack, account_policy
 
 SANDBOX_DIR = ROOT / ".sandbox"
 
@@ -113,6 +116,7 @@ def demo(pattern: int, prefix: str, injected: Faults) -> int:
         client = LedgerClient(account.api_base(outputs), account.region)
         expected = post_transactions(client)
         wait_for_summaries(client, expected)
+        show_access(account, outputs)
         print("==> demo passed", flush=True)
         return 0
     except DemoFailed as failure:
@@ -157,13 +161,8 @@ POSTS = [
     ("bob", {"type": "debit", "amount": "0.01", "currency": "EUR"}),
     ("carol", {"transactionId": "refund-7", "type": "credit", "amount": "999999999999.999", "currency": "KWD"}),
 ]
-TRANSFER = {
-    "transferId": "dinner-11",
-    "fromAccountId": "alice",
-    "toAccountId": "bob",
-    "amount": "40.00",
-    "currency": "EUR",
-}
+TRANSFER_FROM = "alice"
+TRANSFER = {"transferId": "dinner-11", "toAccountId": "bob", "amount": "40.00", "currency": "EUR"}
 Totals = tuple[Decimal, Decimal, int]  # credits, debits, transaction count
 Expected = dict[str, dict[str, Totals]]
 
@@ -177,14 +176,15 @@ def post_transactions(client: LedgerClient) -> Expected:
         if answer.status != 201:
             raise DemoFailed(f"expected 201, got {answer.status}")
         add(expected, account, body["currency"], body["type"], body["amount"])
-    answer = client.post_transfer(TRANSFER)
-    print(f"    POST /transfers {json.dumps(TRANSFER)} -> {answer.status} {json.dumps(answer.body)}", flush=True)
+    answer = client.post_transfer(TRANSFER_FROM, TRANSFER)
+    transfer = f"POST {TRANSFER_FROM}/transfers {json.dumps(TRANSFER)}"
+    print(f"    {transfer} -> {answer.status} {json.dumps(answer.body)}", flush=True)
     if answer.status != 201:
         raise DemoFailed(f"a transfer: expected 201, got {answer.status}")
-    add(expected, TRANSFER["fromAccountId"], TRANSFER["currency"], "debit", TRANSFER["amount"])
+    add(expected, TRANSFER_FROM, TRANSFER["currency"], "debit", TRANSFER["amount"])
     add(expected, TRANSFER["toAccountId"], TRANSFER["currency"], "credit", TRANSFER["amount"])
     check(client.post_transaction("alice", POSTS[0][1]), 409, "transactionId", "the same transactionId again")
-    check(client.post_transfer(TRANSFER), 409, "transferId", "the same transfer again")
+    check(client.post_transfer(TRANSFER_FROM, TRANSFER), 409, "transferId", "the same transfer again")
     yen = {"type": "credit", "amount": "1.5", "currency": "JPY"}
     check(client.post_transaction("bob", yen), 400, "amount", "1.5 yen (JPY has no minor unit)")
     later = {"type": "credit", "amount": "1", "currency": "EUR", "occurredAt": "9999-12-31T23:59:59Z"}
@@ -235,6 +235,34 @@ def wait_for_summaries(client: LedgerClient, expected: Expected) -> None:
     if pending:
         raise DemoFailed(f"summaries not exact after 90 s: {sorted(pending)}")
     done("every balance equals what was posted, per currency")
+
+
+def show_access(account: LocalAccount, outputs: dict[str, Any]) -> None:
+    """An IAM user holding alice's account only (its policy rendered by modules/account_access) reads
+    alice's summary, and is refused bob's, and a transfer out of bob's."""
+    done = step("an IAM user allowed alice's account only (modules/account_access), signing its own requests")
+    iam = boto3.client("iam", region_name=account.region)
+    user = f"alice-app-{os.getpid() % 10000}"
+    iam.create_user(UserName=user)
+    grants = [{"accounts": ["alice"], "operations": ["read", "post", "transfer"]}]
+    policy = account_policy(outputs["api_access"], grants)
+    iam.put_user_policy(UserName=user, PolicyName="ledger-accounts", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    app = LedgerClient(
+        account.api_base(outputs), account.region, credentials=Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    )
+    own = app.summary("alice")
+    print(f"    {user}: GET alice/summary -> {own.status}", flush=True)
+    if own.status != 200:
+        raise DemoFailed(f"{user} reading alice's summary: expected 200, got {own.status}")
+    for what, answer in (
+        ("GET bob/summary", app.summary("bob")),
+        ("POST bob/transfers", app.post_transfer("bob", {**TRANSFER, "transferId": "t-2", "toAccountId": "alice"})),
+    ):
+        print(f"    {user}: {what} -> {answer.status} {json.dumps(answer.body)}", flush=True)
+        if answer.status != 403:
+            raise DemoFailed(f"{user}: {what}: expected 403, got {answer.status}")
+    done("alice's account answered, bob's refused with 403")
 
 
 def up(pattern: int, prefix: str, injected: Faults) -> int:

@@ -33,11 +33,12 @@ class Response:
 class LedgerClient:
     """Calls one deployed stage."""
 
-    def __init__(self, base_url: str, region: str, sign: bool = True) -> None:
+    def __init__(self, base_url: str, region: str, sign: bool = True, credentials: Any = None) -> None:
+        """``credentials`` (botocore Credentials) sign the requests; by default, the AWS environment's."""
         self.base_url = base_url.rstrip("/")
         self._region = region
         self._sign = sign
-        self._credentials: Any = None
+        self._credentials: Any = credentials
         self._local = threading.local()
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Response:
@@ -75,9 +76,9 @@ class LedgerClient:
         """POST /accounts/{account}/transactions."""
         return self.request("POST", f"/accounts/{_segment(account)}/transactions", body)
 
-    def post_transfer(self, body: Any, headers: dict[str, str] | None = None) -> Response:
-        """POST /transfers."""
-        return self.request("POST", "/transfers", body, headers)
+    def post_transfer(self, account: str, body: Any, headers: dict[str, str] | None = None) -> Response:
+        """POST /accounts/{account}/transfers: money out of ``account``."""
+        return self.request("POST", f"/accounts/{_segment(account)}/transfers", body, headers)
 
     def summary(self, account: str, currency: str | None = None) -> Response:
         """GET /accounts/{account}/summary[?currency=...]: the account's balances, one per currency."""

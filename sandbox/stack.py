@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,26 @@ def changes(plan: dict[str, Any]) -> list[tuple[str, list[str]]]:
         for r in plan.get("resource_changes", [])
         if r["change"]["actions"] not in (["no-op"], ["read"])
     ]
+
+
+def account_policy(api_access: dict[str, Any], grants: list[dict[str, list[str]]]) -> dict[str, Any]:
+    """The IAM policy document modules/account_access renders for these grants (Terraform evaluates it).
+
+    The module is pure (no provider, nothing created), so ``terraform console`` evaluates it in a
+    copy of its folder, which keeps the repository free of the state file console writes.
+    """
+    with tempfile.TemporaryDirectory(prefix="account-access-") as work:
+        module = Path(work) / "module"
+        shutil.copytree(ROOT / "modules" / "account_access", module)
+        (module / "grants.tfvars.json").write_text(json.dumps({"api": api_access, "grants": grants}))
+        done = subprocess.run(
+            [shutil.which("terraform") or "terraform", f"-chdir={module}", "console", "-var-file=grants.tfvars.json"],
+            input="jsonencode(local.document)\n",
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull},
+        )
+    if done.returncode != 0:
+        raise TerraformError(f"terraform console failed ({done.returncode}):\n{done.stderr}")
+    return dict(json.loads(json.loads(done.stdout)))

@@ -9,23 +9,31 @@ locals {
   fingerprint = sha1(jsonencode([
     [for f in sort(setunion(fileset(path.module, "templates/*.vtl"), fileset(path.module, "*.{json,tf}"))) : filesha1("${path.module}/${f}")],
     var.settings.authorization,
+    var.settings.account_claim,
     var.currencies,
   ]))
+  cognito = var.settings.authorization == "COGNITO"
   # What templatefile puts into the templates: the checks every money-writing request shares, and the
   # currencies as ",CODE:places" entries (sorted by code).
+  # With COGNITO, the per-account check of the caller's claim; nothing with AWS_IAM (the IAM policy
+  # decides which accounts' routes a principal may invoke).
   template_vars = {
     money_checks = templatefile("${local.templates}/_money_checks.vtl", {
       minor_units = join(",", [for code in sort(keys(var.currencies)) : "${code}:${var.currencies[code]}"])
     })
+    account_check = local.cognito ? templatefile("${local.templates}/_account_check.vtl", { claim = var.settings.account_claim }) : ""
   }
   models = {
     NewTransaction = "new_transaction.schema.json"
     NewTransfer    = "new_transfer.schema.json"
   }
 
-  # One entry per method: the DynamoDB action, its templates and the responses it can give.
+  # One entry per method: who may call it (operation: read, post or transfer, per account), its route,
+  # the DynamoDB action, its templates and the responses it can give.
   methods = {
     create_transaction = {
+      operation   = "post"
+      route       = "/accounts/{accountId}/transactions"
       resource    = aws_api_gateway_resource.transactions.id
       http_method = "POST"
       action      = "UpdateItem"
@@ -35,15 +43,19 @@ locals {
       model       = "NewTransaction"
     }
     create_transfer = {
+      operation   = "transfer"
+      route       = "/accounts/{accountId}/transfers"
       resource    = aws_api_gateway_resource.transfers.id
       http_method = "POST"
       action      = "TransactWriteItems"
       query       = {}
-      path        = false
+      path        = true
       success     = "201"
       model       = "NewTransfer"
     }
     list_transactions = {
+      operation   = "read"
+      route       = "/accounts/{accountId}/transactions"
       resource    = aws_api_gateway_resource.transactions.id
       http_method = "GET"
       action      = "Query"
@@ -53,6 +65,8 @@ locals {
       model       = null
     }
     get_summary = {
+      operation   = "read"
+      route       = "/accounts/{accountId}/summary"
       resource    = aws_api_gateway_resource.summary.id
       http_method = "GET"
       action      = "Query"
@@ -73,7 +87,7 @@ locals {
     }
   }
   method_statuses = {
-    for pair in setproduct(keys(local.methods), ["success", "400", "404", "409", "429", "500"]) :
+    for pair in setproduct(keys(local.methods), ["success", "400", "403", "404", "409", "429", "500"]) :
     "${pair[0]}.${pair[1]}" => {
       method = pair[0]
       status = pair[1] == "success" ? local.methods[pair[0]].success : pair[1]
@@ -117,9 +131,11 @@ resource "aws_api_gateway_resource" "summary" {
   path_part   = "summary"
 }
 
+# A transfer is posted under the account it debits, so that per-account access (an IAM resource ARN,
+# or the Cognito claim) covers the money leaving an account; any account may be credited.
 resource "aws_api_gateway_resource" "transfers" {
   rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  parent_id   = aws_api_gateway_resource.account.id
   path_part   = "transfers"
 }
 
@@ -139,14 +155,24 @@ resource "aws_api_gateway_request_validator" "this" {
   validate_request_parameters = true
 }
 
+# COGNITO: the ID token in the Authorization header, verified by API Gateway against the user pools.
+resource "aws_api_gateway_authorizer" "cognito" {
+  count           = local.cognito ? 1 : 0
+  name            = "${var.name_prefix}-cognito"
+  rest_api_id     = aws_api_gateway_rest_api.this.id
+  type            = "COGNITO_USER_POOLS"
+  provider_arns   = var.settings.cognito_user_pool_arns
+  identity_source = "method.request.header.Authorization"
+}
+
 resource "aws_api_gateway_method" "this" {
-  #checkov:skip=CKV_AWS_59:Authorization is AWS_IAM by default; NONE only when settings.authorization asks for a demo.
   #checkov:skip=CKV2_AWS_53:Requests are validated: the body by the model and validator, every value by the request template.
   for_each             = local.methods
   rest_api_id          = aws_api_gateway_rest_api.this.id
   resource_id          = each.value.resource
   http_method          = each.value.http_method
-  authorization        = var.settings.authorization
+  authorization        = local.cognito ? "COGNITO_USER_POOLS" : var.settings.authorization
+  authorizer_id        = try(aws_api_gateway_authorizer.cognito[0].id, null)
   request_validator_id = aws_api_gateway_request_validator.this.id
   request_models       = each.value.model == null ? {} : { (local.json) = aws_api_gateway_model.this[each.value.model].name }
   request_parameters   = merge(each.value.path ? { "method.request.path.accountId" = true } : {}, each.value.query)

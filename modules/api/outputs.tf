@@ -32,3 +32,21 @@ output "role_arn" {
   description = "Role API Gateway assumes to call DynamoDB."
   value       = aws_iam_role.api.arn
 }
+
+output "routes" {
+  description = "Every route by operation (read, post, transfer), as METHOD/path with {accountId}: what follows <execution_arn>/<stage>/ in an execute-api resource ARN."
+  value = {
+    for operation in distinct([for m in values(local.methods) : m.operation]) :
+    operation => sort([for m in values(local.methods) : "${m.http_method}${m.route}" if m.operation == operation])
+  }
+}
+
+output "authorization" {
+  description = "How every method is authorized: its authorization type and authorizer id (null without one)."
+  value       = { for name, method in aws_api_gateway_method.this : name => { type = method.authorization, authorizer_id = method.authorizer_id } }
+}
+
+output "authorizer_id" {
+  description = "The Cognito user pool authorizer (COGNITO), else null."
+  value       = try(aws_api_gateway_authorizer.cognito[0].id, null)
+}

@@ -12,15 +12,18 @@ variable "tables" {
 }
 
 variable "settings" {
-  description = "Authorization (AWS_IAM, or NONE for demos), stage throttling, access-log retention, stage name."
+  description = "Authorization (AWS_IAM; COGNITO with the user pools and the claim listing the caller's accounts; NONE only with allow_unauthenticated, which the root module checks), stage throttling, access-log retention, stage name."
   type = object({
-    authorization       = optional(string, "AWS_IAM")
-    stage_name          = optional(string, "v1")
-    throttle_rate       = optional(number, 100)
-    throttle_burst      = optional(number, 200)
-    log_retention_days  = optional(number, 30)
-    execution_log_level = optional(string, "OFF")
-    create_logging_role = optional(bool, false)
+    authorization          = optional(string, "AWS_IAM")
+    cognito_user_pool_arns = optional(list(string), [])
+    account_claim          = optional(string, "custom:accounts")
+    allow_unauthenticated  = optional(bool, false)
+    stage_name             = optional(string, "v1")
+    throttle_rate          = optional(number, 100)
+    throttle_burst         = optional(number, 200)
+    log_retention_days     = optional(number, 30)
+    execution_log_level    = optional(string, "OFF")
+    create_logging_role    = optional(bool, false)
   })
   default  = {}
   nullable = false
@@ -29,8 +32,16 @@ variable "settings" {
     error_message = "settings.execution_log_level must be OFF, ERROR or INFO."
   }
   validation {
-    condition     = contains(["AWS_IAM", "NONE"], var.settings.authorization)
-    error_message = "settings.authorization must be AWS_IAM or NONE."
+    condition     = contains(["AWS_IAM", "COGNITO", "NONE"], var.settings.authorization)
+    error_message = "api.authorization must be AWS_IAM, COGNITO or NONE."
+  }
+  validation {
+    condition     = alltrue([for arn in var.settings.cognito_user_pool_arns : can(regex("^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/[A-Za-z0-9_-]+$", arn))])
+    error_message = "api.cognito_user_pool_arns must be Cognito user pool ARNs."
+  }
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:-]{1,64}$", var.settings.account_claim))
+    error_message = "api.account_claim must be a claim name of letters, digits and _ . : - (for example custom:accounts)."
   }
   validation {
     condition     = can(regex("^[A-Za-z0-9_]{1,64}$", var.settings.stage_name))

@@ -24,6 +24,7 @@ import boto3
 import pytest
 
 from ledger_aggregator.domain import Totals, fold
+from ledger_aggregator.summary_item import key_of, stored_totals
 from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
@@ -77,6 +78,16 @@ class Deployment:
     def expected(self, account: str) -> dict[str, Totals]:
         """The fold of the account's rows, per currency: what its summary must say."""
         return {c: s.totals for (_, c), s in fold(self.rows(account)).items() if s.totals.count}
+
+    def stored(self, account: str) -> dict[str, Totals]:
+        """The account's summary items as the table holds them, per currency (not through the API)."""
+        answer = self.env.client("dynamodb").query(
+            TableName=self.outputs["summary_table"]["name"],
+            KeyConditionExpression="accountId = :a",
+            ExpressionAttributeValues={":a": {"S": account}},
+            ConsistentRead=True,
+        )
+        return {key_of(i)[1]: stored_totals(i) for i in answer["Items"] if stored_totals(i).count}
 
     def summary(self, account: str) -> dict[str, Totals] | None:
         """The balances the API answers, per currency, or None while there are none."""
@@ -153,6 +164,11 @@ def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:
 def settled(deployment: Deployment, accounts: list[str]) -> bool:
     """True when every account's summary equals the fold of its rows, in every currency."""
     return all((deployment.summary(a) or {}) == deployment.expected(a) for a in accounts)
+
+
+def settled_in_table(deployment: Deployment, accounts: list[str]) -> bool:
+    """``settled``, read from the summary table rather than through the API."""
+    return all(deployment.stored(a) == deployment.expected(a) for a in accounts)
 
 
 @pytest.fixture(scope="session")

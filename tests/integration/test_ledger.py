@@ -73,15 +73,15 @@ def test_a_jpy_amount_with_decimals_is_400_and_writes_nothing(deployed: Deployme
 def test_a_transfer_moves_both_summaries_and_its_repeat_is_409(deployed: Deployment) -> None:
     source, target = deployed.account("payer"), deployed.account("payee")
     assert deployed.api.post_transaction(source, {"type": "credit", "amount": "100", "currency": "EUR"}).status == 201
-    transfer = {"fromAccountId": source, "toAccountId": target, "amount": "30.25", "currency": "EUR"}
-    answer = deployed.api.post_transfer({**transfer, "transferId": "rent-1"})
+    transfer = {"toAccountId": target, "amount": "30.25", "currency": "EUR"}
+    answer = deployed.api.post_transfer(source, {**transfer, "transferId": "rent-1"})
     assert (answer.status, answer.body) == (
         201,
         {"transferId": "rent-1", "fromAccountId": source, "toAccountId": target},
     )
-    repeat = deployed.api.post_transfer({**transfer, "transferId": "rent-1", "amount": "1"})
+    repeat = deployed.api.post_transfer(source, {**transfer, "transferId": "rent-1", "amount": "1"})
     assert (repeat.status, repeat.body["field"]) == (409, "transferId")
-    generated = deployed.api.post_transfer(transfer)
+    generated = deployed.api.post_transfer(source, transfer)
     assert generated.status == 201 and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", generated.body["transferId"])
     eventually(lambda: settled(deployed, [source, target]))
     assert deployed.summary(source) == {"EUR": Totals(Decimal(100), Decimal("60.50"), 3)}

@@ -62,7 +62,7 @@ def row(account: str, txid: str, rng: random.Random, currency: str | None = None
 
 
 def legs(source: str, target: str, transfer_id: str, rng: random.Random) -> list[dict[str, Any]]:
-    """The two rows of a transfer, as POST /transfers writes them."""
+    """The two rows of a transfer, as POST /accounts/{source}/transfers writes them."""
     debit = row(source, transfer_id, rng)
     debit.update(type={"S": "debit"}, transferId={"S": transfer_id}, counterpartyAccountId={"S": target})
     credit = {**debit, "accountId": {"S": target}, "type": {"S": "credit"}, "counterpartyAccountId": {"S": source}}

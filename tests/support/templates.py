@@ -14,7 +14,11 @@ def minor_units_entries() -> str:
     return ",".join(f"{code}:{places}" for code, places in sorted(minor_units().items()))
 
 
-def api_template(name: str) -> str:
-    """A template's text as deployed: the shared money checks placed in, the currencies rendered."""
+def api_template(name: str, account_claim: str | None = None) -> str:
+    """A template's text as deployed: the shared money checks placed in, the currencies rendered, and
+    with COGNITO (``account_claim``) the account check of that claim; with AWS_IAM, no account check."""
     checks = (TEMPLATES / "_money_checks.vtl").read_text().replace("${minor_units}", minor_units_entries())
-    return (TEMPLATES / name).read_text().replace("${money_checks}", checks)
+    account = ""
+    if account_claim is not None:
+        account = (TEMPLATES / "_account_check.vtl").read_text().replace("${claim}", account_claim)
+    return (TEMPLATES / name).read_text().replace("${money_checks}", checks).replace("${account_check}", account)

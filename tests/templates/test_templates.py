@@ -58,16 +58,25 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
     query: dict[str, str] | None = None,
     request_id: str = "req-0001",
     epoch: int = 1_767_225_600_000,
+    claims: dict[str, str] | None = None,
 ) -> Answer:
-    """Run one method as its integration does: request template, DynamoDB, response template."""
+    """Run one method as its integration does: request template, DynamoDB, response template.
+
+    With ``claims``, the API is deployed with COGNITO (the account check is in the templates) and the
+    caller's token carries these claims; without, it is AWS_IAM.
+    """
+    context: dict[str, Any] = {"requestId": request_id, "extendedRequestId": EXTENDED_ID, "requestTimeEpoch": epoch}
+    if claims is not None:
+        context["authorizer"] = {"claims": claims}
     request = Request(
         body=body if isinstance(body, str) else json.dumps(body) if body is not None else "",
         path=path,
         querystring=query or {},
-        context={"requestId": request_id, "extendedRequestId": EXTENDED_ID, "requestTimeEpoch": epoch},
+        context=context,
         stage_variables=STAGE,
     )
-    rendered = render(template(f"{method}.request.vtl"), request)
+    claim = CLAIM if claims is not None else None
+    rendered = render(template(f"{method}.request.vtl", claim), request)
     request = carry_overrides(request, rendered)
     sent = json.loads(rendered.body)
     try:
@@ -83,6 +92,7 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
     return Answer(rendered.status or default, json.loads(rendered.body), rendered.headers, sent)
 
 
+CLAIM = "custom:accounts"
 EXTENDED_ID = "Jg3Qb+xx/AMEbkA="  # the shape of AWS's extendedRequestId: base64, with + / and =
 GENERATED_ID = "Jg3Qb-xx_AMEbkA"  # the id the templates make of it
 
@@ -395,9 +405,10 @@ def test_other_failures_are_never_2xx(code: str, status: int, expected: int) -> 
     assert answer.body["error"] in ("internal", "invalid_request")
 
 
-# --- POST /transfers ---------------------------------------------------------------------------
+# --- POST /accounts/{accountId}/transfers --------------------------------------------------------
 
-TRANSFER = {"transferId": "tr-1", "fromAccountId": "alice", "toAccountId": "bob", "amount": "25.50", "currency": "EUR"}
+TRANSFER = {"transferId": "tr-1", "toAccountId": "bob", "amount": "25.50", "currency": "EUR"}
+FROM = {"accountId": "alice"}
 
 
 def legs(client: Any) -> dict[str, dict[str, Any]]:
@@ -406,7 +417,7 @@ def legs(client: Any) -> dict[str, dict[str, Any]]:
 
 def test_a_transfer_is_one_transaction_of_a_debit_leg_and_a_credit_leg(dynamodb: Any) -> None:
     answer = call(
-        dynamodb, "create_transfer", {}, {**TRANSFER, "description": "rent", "occurredAt": "2025-12-31T09:00:00Z"}
+        dynamodb, "create_transfer", FROM, {**TRANSFER, "description": "rent", "occurredAt": "2025-12-31T09:00:00Z"}
     )
     assert (answer.status, answer.body) == (201, {"transferId": "tr-1", "fromAccountId": "alice", "toAccountId": "bob"})
     assert [list(i) for i in answer.request["TransactItems"]] == [["Update"], ["Update"]]
@@ -443,7 +454,7 @@ def test_a_transfer_is_one_transaction_of_a_debit_leg_and_a_credit_leg(dynamodb:
 
 def test_a_transfer_without_an_id_gets_the_gateways_own(dynamodb: Any) -> None:
     body = {k: v for k, v in TRANSFER.items() if k != "transferId"}
-    answer = call(dynamodb, "create_transfer", {}, body, request_id="a|b'c")
+    answer = call(dynamodb, "create_transfer", FROM, body, request_id="a|b'c")
     assert answer.status == 201 and answer.body["transferId"] == GENERATED_ID
     assert {i["transactionId"]["S"] for i in items(dynamodb)} == {GENERATED_ID}
 
@@ -452,14 +463,13 @@ def test_a_transfer_without_an_id_gets_the_gateways_own(dynamodb: Any) -> None:
 def test_a_repeated_transfer_is_409_and_writes_neither_leg(dynamodb: Any, existing: str) -> None:
     other = {"transactionId": "tr-1", "type": "credit", "amount": "1", "currency": "EUR"}
     assert call(dynamodb, "create_transaction", {"accountId": existing}, other).status == 201
-    answer = call(dynamodb, "create_transfer", {}, TRANSFER)
+    answer = call(dynamodb, "create_transfer", FROM, TRANSFER)
     assert answer.status == 409
     assert answer.body == {"error": "conflict", "message": answer.body["message"], "field": "transferId"}
     assert [(i["accountId"]["S"], i["amount"]["N"]) for i in items(dynamodb)] == [(existing, "1")]
 
 
 BAD_TRANSFERS = [
-    ({"fromAccountId": "alice b"}, "fromAccountId"),
     ({"toAccountId": 'bob"}'}, "toAccountId"),
     ({"toAccountId": "alice"}, "toAccountId"),
     ({"transferId": "a|b"}, "transferId"),
@@ -478,14 +488,20 @@ BAD_TRANSFERS = [
 def test_a_bad_transfer_is_400_naming_the_field_and_writes_nothing(
     dynamodb: Any, change: dict[str, Any], field: str
 ) -> None:
-    answer = call(dynamodb, "create_transfer", {}, {**TRANSFER, **change})
+    answer = call(dynamodb, "create_transfer", FROM, {**TRANSFER, **change})
     assert (answer.status, answer.body["error"], answer.body["field"]) == (400, "invalid_request", field)
+    assert items(dynamodb) == []
+
+
+def test_a_transfer_from_a_malformed_account_is_400_naming_accountId(dynamodb: Any) -> None:
+    answer = call(dynamodb, "create_transfer", {"accountId": "alice b"}, TRANSFER)
+    assert (answer.status, answer.body["field"]) == (400, "accountId")
     assert items(dynamodb) == []
 
 
 @pytest.mark.parametrize("description", HOSTILE)
 def test_hostile_transfer_descriptions_are_stored_verbatim_in_both_legs(dynamodb: Any, description: str) -> None:
-    assert call(dynamodb, "create_transfer", {}, {**TRANSFER, "description": description}).status == 201
+    assert call(dynamodb, "create_transfer", FROM, {**TRANSFER, "description": description}).status == 201
     assert [i["description"] for i in items(dynamodb)] == [{"S": description}] * 2
     assert sorted(i["type"]["S"] for i in items(dynamodb)) == ["credit", "debit"]
 
@@ -672,3 +688,84 @@ def test_other_gateway_errors_are_json() -> None:
         "message": "Forbidden",
         "field": None,
     }
+
+
+# --- COGNITO: a caller reaches only the accounts its claim lists ----------------------------------
+
+CREDIT = {"transactionId": "t1", "type": "credit", "amount": "1.00", "currency": "EUR"}
+METHODS = [
+    ("create_transaction", CREDIT),
+    ("create_transfer", TRANSFER),
+    ("get_summary", None),
+    ("list_transactions", None),
+]
+
+
+@pytest.mark.parametrize(("method", "body"), METHODS)
+@pytest.mark.parametrize(
+    "claim",
+    ["alice", "acc-9,alice", " acc-9 , alice ", "alice,", "bob,alice,carol"],
+)
+def test_a_caller_whose_claim_lists_the_account_passes(dynamodb: Any, method: str, body: Any, claim: str) -> None:
+    answer = call(dynamodb, method, {"accountId": "alice"}, body, claims={CLAIM: claim})
+    assert answer.status in (200, 201, 404), answer.body
+    assert answer.status != 403
+
+
+@pytest.mark.parametrize(("method", "body"), METHODS)
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {CLAIM: "bob"},
+        {CLAIM: ""},
+        {},
+        {"email": "alice"},
+        {CLAIM: "ALICE"},
+        {CLAIM: "alic"},
+        {CLAIM: "alice-2"},
+        {CLAIM: '"alice"'},
+        {CLAIM: 'alice"'},
+        {CLAIM: ".*"},
+        {CLAIM: "alic."},
+        {CLAIM: "^alice$"},
+        {CLAIM: "[alice]"},
+        {CLAIM: '["alice"]'},
+        {CLAIM: "bob;alice"},
+        {CLAIM: "bob alice"},
+        {CLAIM: "$accountId"},
+        {CLAIM: "#set($held = true)"},
+    ],
+)
+def test_a_caller_without_the_account_is_403_and_nothing_is_read_or_written(
+    dynamodb: Any, method: str, body: Any, claims: dict[str, str]
+) -> None:
+    seeded = call(dynamodb, "create_transaction", {"accountId": "alice"}, {**CREDIT, "transactionId": "seed"})
+    assert seeded.status == 201
+    before = items(dynamodb)
+    answer = call(dynamodb, method, {"accountId": "alice"}, body, claims=claims)
+    assert (answer.status, answer.body["error"], answer.body["field"]) == (403, "forbidden", "accountId")
+    assert "alice" not in json.dumps(answer.body), "a refusal says nothing of the account"
+    assert items(dynamodb) == before
+    assert "Item" not in answer.request and "Items" not in json.dumps(answer.body)
+
+
+def test_a_refused_request_is_refused_before_its_body_is_read(dynamodb: Any) -> None:
+    """A caller without the account learns nothing about which of its values would be wrong."""
+    answer = call(dynamodb, "create_transaction", {"accountId": "alice"}, {"type": "x"}, claims={CLAIM: "bob"})
+    assert (answer.status, answer.body["field"]) == (403, "accountId")
+
+
+def test_a_transfer_needs_the_source_account_and_may_credit_any(dynamodb: Any) -> None:
+    out_of_bob = call(
+        dynamodb, "create_transfer", {"accountId": "bob"}, {**TRANSFER, "toAccountId": "alice"}, claims={CLAIM: "alice"}
+    )
+    assert out_of_bob.status == 403 and items(dynamodb) == []
+    answer = call(dynamodb, "create_transfer", FROM, {**TRANSFER, "toAccountId": "zed"}, claims={CLAIM: "alice"})
+    assert answer.status == 201
+    assert sorted(i["accountId"]["S"] for i in items(dynamodb)) == ["alice", "zed"]
+
+
+def test_without_cognito_the_templates_hold_no_account_check() -> None:
+    for method, _ in METHODS:
+        assert "authorizer" not in template(f"{method}.request.vtl")
+        assert "authorizer.claims['custom:accounts']" in template(f"{method}.request.vtl", CLAIM)

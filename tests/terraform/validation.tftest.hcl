@@ -97,7 +97,7 @@ run "visibility_timeout_must_cover_six_timeouts" {
   expect_failures = [aws_sqs_queue.buffer]
 }
 
-run "api_authorization_is_iam_or_none" {
+run "api_authorization_is_iam_cognito_or_none" {
   command = plan
   module {
     source = "./modules/api"
@@ -105,7 +105,7 @@ run "api_authorization_is_iam_or_none" {
   variables {
     name_prefix = "tftest"
     tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
-    settings    = { authorization = "COGNITO" }
+    settings    = { authorization = "OAUTH" }
     currencies  = { EUR = 2 }
   }
   expect_failures = [var.settings]

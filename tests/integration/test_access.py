@@ -1,0 +1,259 @@
+"""Per-account access, end to end: a caller reaches only the accounts it holds.
+
+AWS_IAM (the stack's default): an IAM principal whose policy modules/account_access renders, and
+requests signed with a wrong secret. COGNITO: the stack is applied with a user pool authorizer for
+this module's tests, and applied back to AWS_IAM after them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.credentials import Credentials
+
+from sandbox.client import LedgerClient, Response
+from sandbox.iam import allowed
+from sandbox.stack import account_policy
+from tests.integration.conftest import TARGET, Deployment, eventually, settled, settled_in_table
+from tests.support.tokens import claims_of, forged, tampered
+
+PASSWORD = "Secret-123456"
+CREDIT = {"type": "credit", "amount": "10.00", "currency": "EUR"}
+
+
+def funded(deployed: Deployment, *names: str) -> list[str]:
+    """Accounts with one credit each, their summaries settled."""
+    accounts = [deployed.account(name) for name in names]
+    for account in accounts:
+        assert deployed.api.post_transaction(account, CREDIT).status == 201
+    eventually(lambda: settled(deployed, accounts))
+    return accounts
+
+
+# --- AWS_IAM ------------------------------------------------------------------------------------
+
+
+def test_a_request_signed_with_a_wrong_secret_is_403_and_changes_nothing(deployed: Deployment) -> None:
+    (account,) = funded(deployed, "wrong-secret")
+    before = deployed.summary(account)
+    real = boto3.Session().get_credentials()
+    assert real is not None
+    forged = LedgerClient(deployed.api.base_url, deployed.env.region, credentials=Credentials(real.access_key, "x"))
+    for answer in (forged.summary(account), forged.post_transaction(account, CREDIT)):
+        assert answer.status == 403, answer.text
+        assert answer.body["error"] in ("INVALID_SIGNATURE", "UNAUTHORIZED", "ACCESS_DENIED"), answer.body
+    assert deployed.summary(account) == before
+    assert len(deployed.rows(account)) == 1
+
+
+@dataclass
+class IamUser:
+    client: LedgerClient
+    iam: Any
+    name: str
+
+    def delete(self) -> None:
+        for key in self.iam.list_access_keys(UserName=self.name)["AccessKeyMetadata"]:
+            self.iam.delete_access_key(UserName=self.name, AccessKeyId=key["AccessKeyId"])
+        self.iam.delete_user_policy(UserName=self.name, PolicyName="ledger-accounts")
+        self.iam.delete_user(UserName=self.name)
+
+
+def iam_user(deployed: Deployment, grants: list[dict[str, list[str]]]) -> IamUser:
+    """An IAM user whose only policy is what modules/account_access renders for ``grants``."""
+    iam = deployed.env.client("iam")
+    name = f"ledger-test-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    policy = account_policy(deployed.outputs["api_access"], grants)
+    iam.put_user_policy(UserName=name, PolicyName="ledger-accounts", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    credentials = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    return IamUser(LedgerClient(deployed.api.base_url, deployed.env.region, credentials=credentials), iam, name)
+
+
+def test_an_iam_principal_reaches_only_the_accounts_its_policy_lists(deployed: Deployment) -> None:
+    mine, theirs, payee = funded(deployed, "iam-a", "iam-b", "iam-c")
+    before = deployed.summary(theirs)
+    user = iam_user(deployed, [{"accounts": [mine], "operations": ["read", "post", "transfer"]}])
+    try:
+        # A new key takes a few seconds to work on AWS (IAM is eventually consistent).
+        eventually(lambda: user.client.summary(mine).status == 200, timeout=60, interval=2)
+        assert user.client.post_transaction(mine, CREDIT).status == 201
+        out = {"toAccountId": payee, "amount": "1.00", "currency": "EUR"}
+        assert user.client.post_transfer(mine, out).status == 201
+        refused = [
+            user.client.summary(theirs),
+            user.client.transactions(theirs),
+            user.client.post_transaction(theirs, CREDIT),
+            user.client.post_transfer(theirs, {"toAccountId": mine, "amount": "5.00", "currency": "EUR"}),
+        ]
+        assert [r.status for r in refused] == [403] * 4, [r.text for r in refused]
+        assert all(r.body["error"] == "ACCESS_DENIED" for r in refused)
+    finally:
+        user.delete()
+    assert deployed.summary(theirs) == before and len(deployed.rows(theirs)) == 1
+
+
+def test_the_policy_allows_exactly_the_routes_the_api_has_for_the_listed_account(deployed: Deployment) -> None:
+    """The module's ARNs are checked against the API as deployed, with IAM's own matching rules."""
+    apigateway = deployed.env.client("apigateway")
+    api_id, stage = deployed.outputs["rest_api_id"], deployed.outputs["stage_name"]
+    routes = {
+        f"{verb}{resource['path']}"
+        for resource in apigateway.get_resources(restApiId=api_id, limit=500)["items"]
+        for verb in resource.get("resourceMethods") or {}
+    }
+    assert routes and all("{accountId}" in r for r in routes), "every route names an account"
+    access = deployed.outputs["api_access"]
+    policy = account_policy(access, [{"accounts": ["acc-x"], "operations": ["read", "post", "transfer"]}])
+    base = f"{access['execution_arn']}/{stage}/"
+    for route in routes:
+        assert allowed([policy], "execute-api:Invoke", base + route.replace("{accountId}", "acc-x")), route
+        for other in ("acc-y", "acc-x2", "acc", "ACC-X"):
+            assert not allowed([policy], "execute-api:Invoke", base + route.replace("{accountId}", other)), route
+    listed = policy["Statement"][0]["Resource"]
+    assert sorted(listed) == sorted(base + r.replace("{accountId}", "acc-x") for r in routes)
+    reader = account_policy(access, [{"accounts": ["acc-x"], "operations": ["read"]}])
+    assert [r for r in routes if allowed([reader], "execute-api:Invoke", base + r.replace("{accountId}", "acc-x"))] == [
+        r for r in routes if r.startswith("GET/")
+    ]
+
+
+# --- COGNITO ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Pools:
+    cognito: Any
+    pool: str
+    client_id: str
+    other_pool: str
+    other_client_id: str
+    accounts: dict[str, str]  # user -> the account it holds
+
+    def token(self, user: str, pool: str | None = None, client_id: str | None = None) -> str:
+        answer = self.cognito.admin_initiate_auth(
+            UserPoolId=pool or self.pool,
+            ClientId=client_id or self.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": user, "PASSWORD": PASSWORD},
+        )
+        return str(answer["AuthenticationResult"]["IdToken"])
+
+
+def user_pool(cognito: Any, name: str, users: dict[str, str]) -> tuple[str, str]:
+    """A user pool with the custom accounts attribute, an app client and users holding accounts."""
+    schema = [{"Name": "accounts", "AttributeDataType": "String", "Mutable": True}]
+    pool = cognito.create_user_pool(PoolName=name, Schema=schema)["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool,
+        ClientName=f"{name}-app",
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    for user, accounts in users.items():
+        cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=user,
+            UserAttributes=[{"Name": "custom:accounts", "Value": accounts}],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(UserPoolId=pool, Username=user, Password=PASSWORD, Permanent=True)
+    return pool, client
+
+
+@pytest.fixture(scope="module")
+def cognito(deployed: Deployment) -> Iterator[Pools]:
+    """The stack applied with COGNITO for this module's tests; AWS_IAM again afterwards."""
+    holders = {"user-a": deployed.account("cog-a"), "user-b": deployed.account("cog-b")}
+    for account in holders.values():
+        assert deployed.api.post_transaction(account, CREDIT).status == 201
+    eventually(lambda: settled(deployed, list(holders.values())))
+    client = deployed.env.client("cognito-idp")
+    suffix = uuid.uuid4().hex[:6]
+    pool, client_id = user_pool(client, f"ledger-{suffix}", {u: a for u, a in holders.items()})
+    other_pool, other_client = user_pool(client, f"ledger-other-{suffix}", {"user-a": holders["user-a"]})
+    arn = client.describe_user_pool(UserPoolId=pool)["UserPool"]["Arn"]
+    stack = deployed.env.stack
+    saved = dict(stack.variables)
+    stack.variables["api"] = {**saved.get("api", {}), "authorization": "COGNITO", "cognito_user_pool_arns": [arn]}
+    try:
+        stack.apply(deployed.pattern)
+        yield Pools(client, pool, client_id, other_pool, other_client, holders)
+    finally:
+        stack.variables = saved
+        stack.apply(deployed.pattern)
+        for each in (pool, other_pool):
+            client.delete_user_pool(UserPoolId=each)
+
+
+def as_token(deployed: Deployment, token: str | None) -> LedgerClient:
+    """A client that sends an ID token (or nothing) instead of a signature."""
+    client = LedgerClient(deployed.api.base_url, deployed.env.region, sign=False)
+    if token is not None:
+        original = client.request
+
+        def request(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Response:
+            return original(method, path, body, {"Authorization": token, **(headers or {})})
+
+        client.request = request  # type: ignore[method-assign]
+    return client
+
+
+def test_a_cognito_user_reads_and_posts_to_its_own_account(deployed: Deployment, cognito: Pools) -> None:
+    mine = cognito.accounts["user-a"]
+    client = as_token(deployed, cognito.token("user-a"))
+    summary = eventually(lambda: client.summary(mine) if client.summary(mine).status == 200 else None, timeout=60)
+    assert summary.body["accountId"] == mine and summary.body["balances"][0]["transactionCount"] == 1
+    assert client.transactions(mine).status == 200
+    assert client.post_transaction(mine, CREDIT).status == 201
+    payee = deployed.account("cog-payee")
+    assert client.post_transfer(mine, {"toAccountId": payee, "amount": "1.00", "currency": "EUR"}).status == 201
+    eventually(lambda: settled_in_table(deployed, [mine, payee]))
+    assert deployed.stored(mine)["EUR"].count == 3 and deployed.stored(payee)["EUR"].count == 1
+
+
+def test_a_cognito_user_is_403_on_an_account_it_does_not_hold(deployed: Deployment, cognito: Pools) -> None:
+    theirs = cognito.accounts["user-b"]
+    before, rows = deployed.stored(theirs), len(deployed.rows(theirs))
+    assert before["EUR"].count == 1
+    client = as_token(deployed, cognito.token("user-a"))
+    refused = [
+        client.summary(theirs),
+        client.transactions(theirs),
+        client.post_transaction(theirs, CREDIT),
+        client.post_transfer(theirs, {"toAccountId": cognito.accounts["user-a"], "amount": "5.00", "currency": "EUR"}),
+    ]
+    assert [(r.status, r.body["error"], r.body["field"]) for r in refused] == [(403, "forbidden", "accountId")] * 4
+    assert deployed.stored(theirs) == before and len(deployed.rows(theirs)) == rows
+
+
+def forged_expired(token: str) -> str:
+    """The same claims, expired, signed with the local account's Cognito key (moto's)."""
+    return forged({**claims_of(token), "exp": int(time.time()) - 60})
+
+
+@pytest.mark.parametrize("kind", ["absent", "garbage", "tampered", "wrong-pool", "expired"])
+def test_a_token_that_does_not_verify_is_401(deployed: Deployment, cognito: Pools, kind: str) -> None:
+    if kind == "expired" and TARGET != "local":
+        pytest.skip("an expired token with a valid signature is forged with the local account's key")
+    theirs = cognito.accounts["user-b"]
+    before, rows = deployed.stored(theirs), len(deployed.rows(theirs))
+    assert before["EUR"].count == 1
+    token = {
+        "absent": lambda: None,
+        "garbage": lambda: "not-a-token",
+        "tampered": lambda: tampered(cognito.token("user-a"), **{"custom:accounts": "everything,anything"}),
+        "wrong-pool": lambda: cognito.token("user-a", cognito.other_pool, cognito.other_client_id),
+        "expired": lambda: forged_expired(cognito.token("user-b")),
+    }[kind]()
+    client = as_token(deployed, token)
+    for answer in (client.summary(theirs), client.post_transaction(theirs, CREDIT)):
+        assert (answer.status, answer.body["error"]) == (401, "UNAUTHORIZED"), answer.text
+    assert deployed.stored(theirs) == before and len(deployed.rows(theirs)) == rows

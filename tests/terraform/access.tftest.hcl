@@ -1,0 +1,142 @@
+# Who may call the API: AWS_IAM by default, COGNITO with an authorizer on every method, NONE only when
+# asked for; and the IAM policy of modules/account_access, which allows the listed accounts' routes only.
+
+mock_provider "aws" {
+  source = "./tests/terraform"
+}
+
+variables {
+  name_prefix = "tftest"
+  lambda_zip  = "tests/terraform/fixtures/lambda.zip"
+}
+
+run "aws_iam_by_default_on_every_method" {
+  command = plan
+  assert {
+    condition     = alltrue([for m in values(module.api.authorization) : m.type == "AWS_IAM" && m.authorizer_id == null])
+    error_message = "every method is AWS_IAM without an authorizer by default"
+  }
+  assert {
+    condition     = length(module.api.authorization) == 4
+    error_message = "the API has four methods"
+  }
+}
+
+run "the_routes_by_operation_are_the_methods" {
+  command = plan
+  assert {
+    condition = jsonencode(output.api_access.routes) == jsonencode({
+      post     = ["POST/accounts/{accountId}/transactions"]
+      read     = ["GET/accounts/{accountId}/summary", "GET/accounts/{accountId}/transactions"]
+      transfer = ["POST/accounts/{accountId}/transfers"]
+    })
+    error_message = "every route names its account in the path, a transfer the account it debits"
+  }
+}
+
+run "cognito_puts_the_authorizer_on_every_method" {
+  command = apply
+  variables {
+    api = {
+      authorization          = "COGNITO"
+      cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
+    }
+  }
+  assert {
+    condition     = module.api.authorizer_id != null
+    error_message = "COGNITO creates the user pool authorizer"
+  }
+  assert {
+    condition     = alltrue([for m in values(module.api.authorization) : m.type == "COGNITO_USER_POOLS" && m.authorizer_id == module.api.authorizer_id])
+    error_message = "every method uses the Cognito authorizer"
+  }
+}
+
+run "cognito_needs_user_pools" {
+  command = plan
+  variables {
+    api = { authorization = "COGNITO" }
+  }
+  expect_failures = [var.api]
+}
+
+run "none_is_refused_unless_asked_for" {
+  command = plan
+  variables {
+    api = { authorization = "NONE" }
+  }
+  expect_failures = [var.api]
+}
+
+run "none_when_asked_for_still_warns_in_the_plan" {
+  command = plan
+  variables {
+    api = { authorization = "NONE", allow_unauthenticated = true }
+  }
+  expect_failures = [check.api_is_authenticated]
+  assert {
+    condition     = alltrue([for m in values(module.api.authorization) : m.type == "NONE"])
+    error_message = "NONE opens every method"
+  }
+}
+
+run "account_access_allows_the_granted_routes_only" {
+  command = plan
+  module {
+    source = "./modules/account_access"
+  }
+  variables {
+    api = {
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123"
+      stage_name    = "v1"
+      routes = {
+        read     = ["GET/accounts/{accountId}/summary", "GET/accounts/{accountId}/transactions"]
+        post     = ["POST/accounts/{accountId}/transactions"]
+        transfer = ["POST/accounts/{accountId}/transfers"]
+      }
+    }
+    grants = [
+      { accounts = ["acc-1", "acc-2"], operations = ["read"] },
+      { accounts = ["acc-1"], operations = ["post", "transfer", "read"] },
+    ]
+  }
+  assert {
+    condition = output.resources == tolist([
+      "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/GET/accounts/acc-1/summary",
+      "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/GET/accounts/acc-1/transactions",
+      "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/GET/accounts/acc-2/summary",
+      "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/GET/accounts/acc-2/transactions",
+      "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/POST/accounts/acc-1/transactions",
+      "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/POST/accounts/acc-1/transfers",
+    ])
+    error_message = "each granted account gets its operations' routes, once, and nothing else"
+  }
+  assert {
+    condition     = jsondecode(output.json).Statement[0].Action == "execute-api:Invoke" && jsondecode(output.json).Statement[0].Effect == "Allow"
+    error_message = "the policy allows execute-api:Invoke"
+  }
+}
+
+run "account_access_refuses_a_wildcard_account" {
+  command = plan
+  module {
+    source = "./modules/account_access"
+  }
+  variables {
+    api    = { execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123", stage_name = "v1", routes = { read = [], post = [], transfer = [] } }
+    grants = [{ accounts = ["acc-*"], operations = ["read"] }]
+  }
+  expect_failures = [var.grants]
+}
+
+run "account_access_refuses_an_unknown_operation" {
+  command = plan
+  module {
+    source = "./modules/account_access"
+  }
+  variables {
+    api    = { execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123", stage_name = "v1", routes = { read = [], post = [], transfer = [] } }
+    grants = [{ accounts = ["acc-1"], operations = ["delete"] }]
+  }
+  expect_failures = [var.grants]
+}

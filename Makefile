@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt lambda_src/requirem
 ARCH ?= arm64
 PATTERN ?= 2
 FAULTS ?=
-BENCH_FAULTS ?= throttle=10wcu,dup=0.1,seed=7
+BENCH_FAULTS ?= throttle=15wcu,latency=3ms,dup=0.3,reorder=0.5,seed=7
+BENCH_CRASH ?= crash=0.1
 
 # terraform init uses a local provider mirror when one exists (tools/terraformrc.sh), else the registry.
 TF_RC := $(shell tools/terraformrc.sh .terraformrc.generated 2>/dev/null)
@@ -134,5 +135,5 @@ destroy: tf-init ## terraform destroy
 clean: ## Remove build outputs and caches
 	rm -rf dist .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .terraform modules/*/.terraform
 
-bench-report: package tf-init ## Pattern 1, pattern 2 and the naive baseline under one burst: reports/benchmark.md and plots
-	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)"
+bench-report: package tf-init ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes: reports/
+	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)" --crash "$(BENCH_CRASH)"

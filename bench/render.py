@@ -114,24 +114,27 @@ def plot_units(runs: list[Run], path: Path) -> None:
     plt.close(figure)
 
 
-def write_report(runs: list[Run], spec: str, out: Path) -> Path:
+def write_report(runs: list[Run], out: Path) -> Path:
     """Write reports/benchmark.md and its plots; return the Markdown file."""
     out.mkdir(parents=True, exist_ok=True)
     plot_lag(runs, out / "summary-lag.png")
     plot_units(runs, out / "write-units.png")
     path = out / "benchmark.md"
-    path.write_text("\n".join(_markdown(runs, spec)) + "\n")
+    path.write_text("\n".join(_markdown(runs)) + "\n")
     return path
 
 
-def _markdown(runs: list[Run], spec: str) -> list[str]:
+def _markdown(runs: list[Run]) -> list[str]:
     by_name = {run.name: run for run in runs}
+    specs = list(dict.fromkeys(run.faults for run in runs))
     lines = [
         "# Benchmark report: pattern 1, pattern 2 and the naive baseline",
         "",
         "Written by `make bench-report` (`bench/report.py`) in the local account. Each contender got the same",
         f"burst of {runs[0].transactions:,} transactions (credits of 1.00) posted through the API by",
-        f"{runs[0].api_clients} concurrent clients (signed POSTs), with faults `{spec}` on the summary table.",
+        f"{runs[0].api_clients} concurrent clients (signed POSTs), under injected faults: "
+        + " and ".join(f"`{spec}`" for spec in specs)
+        + " (the row `faults` says which).",
         "A run ends when every summary is exact, when nothing has run for 20 s with the buffer queue",
         "empty, or after 10 minutes. The functions and mappings have the module's defaults.",
         "Times on this machine are noisy: read the counts and ratios, not the seconds.",
@@ -207,11 +210,39 @@ def _headline(by_name: dict[str, Run]) -> list[str]:
             f"* Function errors: pattern 1 {one.function_errors}, pattern 2 {two.function_errors} "
             f"(throttled summary writes: {one.throttled} and {two.throttled})."
         )
-        if one.time_to_exact and two.time_to_exact:
-            lines.append(
-                f"* Time until every summary was exact after the burst, pattern 2 against pattern 1: "
-                f"{two.time_to_exact / one.time_to_exact:.2f}x."
-            )
+    lines += _time_to_exact(one, two, f"under contention (`{one.faults if one else ''}`)")
+    one_c, two_c = by_name.get("pattern 1, crashes"), by_name.get("pattern 2, crashes")
+    lines += _time_to_exact(one_c, two_c, f"with crashes (`{one_c.faults if one_c else ''}`)")
+    lines += _redeliveries(two, two_c)
+    return lines
+
+
+def _time_to_exact(one: Run | None, two: Run | None, condition: str) -> list[str]:
+    if not (one and two and one.time_to_exact and two.time_to_exact):
+        return []
+    return [
+        f"* Time until every summary was exact after the burst {condition}, pattern 2 against pattern 1: "
+        f"{two.time_to_exact / one.time_to_exact:.2f}x ({two.time_to_exact:.1f} s against {one.time_to_exact:.1f} s)."
+    ]
+
+
+def _redeliveries(two: Run | None, crashed: Run | None) -> list[str]:
+    lines = []
+    if two and two.visibility_timeout:
+        verdict = "no message" if two.longest_after_report < two.visibility_timeout else "SOME MESSAGE"
+        lines.append(
+            f"* Pattern 2 without crashes: {verdict} waited out the {two.visibility_timeout} s visibility timeout. "
+            f"{two.redelivered_after_report:,} failed messages came back after the writer's backoff, the longest "
+            f"after {two.longest_after_report:.1f} s; {two.redelivered_after_crash} came back after a failed "
+            "invocation."
+        )
+    if crashed and crashed.visibility_timeout:
+        lines.append(
+            f"* Pattern 2 with crashes: {crashed.redelivered_after_crash:,} messages of crashed invocations came back "
+            f"after the visibility timeout, the longest after {crashed.longest_after_crash:.1f} s; "
+            f"{crashed.redelivered_after_report:,} failed messages came back after the backoff, the longest after "
+            f"{crashed.longest_after_report:.1f} s."
+        )
     return lines
 
 
@@ -222,7 +253,11 @@ def _rows(runs: list[Run]) -> list[str]:
     def exact(run: Run) -> str:
         return f"{run.time_to_exact:.1f} s" if run.time_to_exact is not None else "not exact when the run ended"
 
+    def away(count: int, longest: float, run: Run) -> str:
+        return f"{count:,} ({longest:.1f} s)" if run.visibility_timeout else "-"
+
     return [
+        row("faults", [f"`{r.faults}`" for r in runs]),
         row("transactions missing from the summaries at the end", [f"{r.lost:,}" for r in runs]),
         row("... of which given up to the stream DLQ (replayable)", [f"{r.given_up:,}" for r in runs]),
         row("transactions double-counted", [f"{r.double_counted:,}" for r in runs]),
@@ -238,6 +273,15 @@ def _rows(runs: list[Run]) -> list[str]:
         row("throttled summary writes", [f"{r.throttled:,}" for r in runs]),
         row("invocations", [f"{sum(r.invocations.values()):,}" for r in runs]),
         row("SQS requests", [f"{sum(r.sqs_requests.values()):,}" for r in runs]),
+        row("buffer visibility timeout", [f"{r.visibility_timeout} s" if r.visibility_timeout else "-" for r in runs]),
+        row(
+            "redelivered after the writer's backoff (longest away)",
+            [away(r.redelivered_after_report, r.longest_after_report, r) for r in runs],
+        ),
+        row(
+            "redelivered after a failed invocation (longest away)",
+            [away(r.redelivered_after_crash, r.longest_after_crash, r) for r in runs],
+        ),
     ]
 
 

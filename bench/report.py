@@ -5,7 +5,10 @@ One run, on one local account with the same injected faults for each contender:
 1. pattern 1 (the stream function writes summaries),
 2. the naive baseline (bench/naive_aggregator.py deployed as the stream function:
    PutItem + UpdateItem per record, errors swallowed, as the public sample does),
-3. pattern 2 (stream function -> SQS -> summary writer).
+3. pattern 2 (stream function -> SQS -> summary writer),
+
+then patterns 1 and 2 again with crashes added to the same faults (``--crash``): a crashed
+invocation cannot defer its messages, so only the visibility timeout brings them back.
 
 Each gets a burst of transactions posted through the API (signed POSTs from concurrent
 clients, the way a user's services send them; all credits of 1.00, so that a summary's
@@ -43,7 +46,9 @@ from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
 from sandbox.stack import ROOT, UNPROTECTED, Stack
 
-DEFAULT_FAULTS = "throttle=10wcu,dup=0.1,seed=7"
+# Contended: a summary table held to 15 units a second, slow writes, duplicates and reordering.
+DEFAULT_FAULTS = "throttle=15wcu,latency=3ms,dup=0.3,reorder=0.5,seed=7"
+DEFAULT_CRASH = "crash=0.1"
 QUIET_SECONDS = 20
 PRODUCT_HANDLER = "ledger_aggregator.handlers.stream.handler"
 SETTLE_LIMIT = 600
@@ -56,6 +61,7 @@ class Run:
 
     name: str
     transactions: int
+    faults: str = ""
     burst_seconds: float = 0.0
     time_to_exact: float | None = None
     lost: int = 0
@@ -74,6 +80,11 @@ class Run:
     samples: list[tuple[float, int, int]] = field(default_factory=list)  # seconds, posted, reflected
     api_latencies_ms: list[float] = field(default_factory=list)  # every POST of the burst
     api_clients: int = 0
+    visibility_timeout: int | None = None  # the buffer queue's (pattern 2)
+    redelivered_after_report: int = 0  # failed messages the writer deferred, received again
+    longest_after_report: float = 0.0  # the longest such a message stayed away, in seconds
+    redelivered_after_crash: int = 0  # messages of an invocation that failed whole, received again
+    longest_after_crash: float = 0.0
 
     def per_thousand(self, count: float) -> float:
         """A count scaled to 1,000 transactions."""
@@ -148,7 +159,7 @@ def measure(contender: Contender, transactions: int, accounts: int, spec: str, s
     stats = contender.account.mappings.stats
     stats.reset()
     metering.METER.reset()
-    run = Run(contender.name, transactions)
+    run = Run(contender.name, transactions, spec)
     posted: Counter[str] = Counter()
     started = time.monotonic()
     done = threading.Event()
@@ -198,6 +209,14 @@ def _collect(run: Run, contender: Contender, posted: Counter[str]) -> None:
     run.function_errors, run.timeouts = stats.function_errors, stats.timeouts
     run.throttled = faults.ACTIVE.throttled
     run.given_up = _drain_given_up(contender)
+    redelivered = stats.redeliveries
+    run.redelivered_after_report, run.longest_after_report = redelivered.after_report, redelivered.longest_after_report
+    run.redelivered_after_crash, run.longest_after_crash = redelivered.after_crash, redelivered.longest_after_crash
+    url = contender.outputs.get("buffer_queue_url")
+    if url:
+        sqs = boto3.client("sqs", region_name=contender.account.region)
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+        run.visibility_timeout = int(attributes["VisibilityTimeout"])
 
 
 def _drain_given_up(contender: Contender) -> int:
@@ -239,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transactions", type=int, default=1000)
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--faults", default=DEFAULT_FAULTS, help="the injected faults, as for make demo")
+    parser.add_argument(
+        "--crash", default=DEFAULT_CRASH, help="added to --faults for the runs with crashes; '' for none"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     parser.add_argument("--render", action="store_true", help="only rewrite the report from <out>/benchmark.json")
     args = parser.parse_args(argv)
@@ -246,9 +268,17 @@ def main(argv: list[str] | None = None) -> int:
         from bench.render import write_report
 
         saved = json.loads((args.out / "benchmark.json").read_text())
-        print(write_report([Run(**r) for r in saved["runs"]], saved["faults"], args.out))
+        print(write_report([Run(**{"faults": saved["faults"], **r}) for r in saved["runs"]], args.out))
         return 0
-    faults.Faults.parse(args.faults)  # a bad spec fails before anything starts
+    crashing = ",".join(filter(None, [args.faults, args.crash]))
+    faults.Faults.parse(crashing)  # a bad spec fails before anything starts
+    contenders = [
+        ("pattern 1", 1, False, args.faults),
+        ("naive", 1, True, args.faults),
+        ("pattern 2", 2, False, args.faults),
+    ]
+    if args.crash:
+        contenders += [("pattern 1, crashes", 1, False, crashing), ("pattern 2, crashes", 2, False, crashing)]
 
     def say(text: str) -> None:
         print(f"==> {text}", flush=True)
@@ -261,14 +291,14 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Run] = []
     try:
         stack.init()
-        for name, pattern, naive in (("pattern 1", 1, False), ("naive", 1, True), ("pattern 2", 2, False)):
+        for name, pattern, naive, spec in contenders:
             say(f"{name}: terraform apply (pattern {pattern})")
             faults.ACTIVE = faults.Faults()
             outputs = stack.apply(pattern)
             if naive:
                 swap_code(outputs, account.region, naive=True)
             contender = Contender(name, account, outputs, "balance" if naive else "transactionCount")
-            runs.append(measure(contender, args.transactions, args.accounts, args.faults, say))
+            runs.append(measure(contender, args.transactions, args.accounts, spec, say))
             say(_headline(runs[-1]))
             if naive:
                 swap_code(outputs, account.region, naive=False)
@@ -279,8 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         account.stop()
     from bench.render import write_report  # matplotlib is imported only to draw
 
-    path = write_report(runs, args.faults, args.out)
-    saved = {"faults": args.faults, "runs": [asdict(r) for r in runs]}
+    path = write_report(runs, args.out)
+    saved = {"faults": args.faults, "crash": args.crash, "runs": [asdict(r) for r in runs]}
     (args.out / "benchmark.json").write_text(json.dumps(saved, indent=1) + "\n")
     say(f"report written: {path.relative_to(ROOT)}")
     return 0
@@ -301,7 +331,10 @@ def _headline(run: Run) -> str:
         f"{run.name}: {exact}; missing {run.lost} (given up to the DLQ: {run.given_up}), "
         f"double-counted {run.double_counted}; "
         f"summary write units per 1,000: {run.per_thousand(run.write_units.get('summary', 0)):.0f}; "
-        f"errors {run.function_errors}, timeouts {run.timeouts}, throttled {run.throttled}"
+        f"errors {run.function_errors}, timeouts {run.timeouts}, throttled {run.throttled}; "
+        f"redelivered after a reported failure {run.redelivered_after_report} (longest away "
+        f"{run.longest_after_report:.1f} s), after a crash {run.redelivered_after_crash} "
+        f"(longest away {run.longest_after_crash:.1f} s)"
     )
 
 

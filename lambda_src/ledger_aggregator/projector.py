@@ -42,6 +42,7 @@ class Outcome:
     applied: int
     duplicates: int
     writes: int
+    deltas: int  # deltas handled whole (written, or published in pattern 2)
     poison_parked: int
     throttled: int
     errors: tuple[str, ...]
@@ -83,6 +84,7 @@ def _outcome(failed: set[str], records: int, results: Sequence[ApplyResult], par
         applied=sum(r.applied for r in results),
         duplicates=sum(r.duplicates for r in results),
         writes=sum(r.writes for r in results),
+        deltas=sum(1 for r in results if r.ok),
         poison_parked=parked,
         throttled=sum(1 for r in results if r.throttled),
         errors=tuple(f"{r.label}: {r.error}" for r in results if r.error),

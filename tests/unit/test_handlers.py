@@ -385,3 +385,31 @@ def test_a_missing_setting_is_named(stack: Stack, monkeypatch: pytest.MonkeyPatc
     stack.put("acc-1", "t1", "debit", "1")
     with pytest.raises(ConfigurationError, match="APPLIED_TABLE"):
         stream_handler(stack.new_records())
+
+
+def emitted_metrics(output: str) -> dict[str, list[float]]:
+    """The metrics of every EMF document a handler printed, by name."""
+    found: dict[str, list[float]] = {}
+    for line in output.splitlines():
+        document = json.loads(line) if line.startswith('{"_aws"') else None
+        if document:
+            for definition in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                found.setdefault(definition["Name"], []).extend(document[definition["Name"]])
+    return found
+
+
+def test_pattern_2s_stream_function_counts_deltas_published_and_messages_sent_not_summary_writes(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    queue_mode(monkeypatch)
+    for i in range(4):
+        stack.put(f"acc-{i % 2}", f"t{i}", "credit", "1.00")
+    capsys.readouterr()
+    stream_handler(stack.new_records())
+    published = emitted_metrics(capsys.readouterr().out)
+    assert (published["DeltasPublished"], published["MessagesSent"], published["RecordsRead"]) == ([2], [2], [4])
+    assert "RecordsApplied" not in published and "SummaryWrites" not in published
+    queue_handler(sqs_event(stack.receive(stack.buffer_url)))
+    written = emitted_metrics(capsys.readouterr().out)
+    assert (written["RecordsApplied"], written["SummaryWrites"]) == ([4], [2])
+    assert "DeltasPublished" not in written

@@ -16,16 +16,33 @@ class NotProjectedError(Exception):
     """The record's effect is not yet in the summary; the event source will deliver it again."""
 
 
-def record_outcome(logger: Logger, metrics: Metrics, read: int, outcome: Outcome, poison: Sequence[PoisonItem]) -> None:
-    """Emit the batch's metrics and log every poison record and error as structured JSON."""
-    for name, value in (
+def record_outcome(
+    logger: Logger,
+    metrics: Metrics,
+    read: int,
+    outcome: Outcome,
+    poison: Sequence[PoisonItem],
+    *,
+    publishes: bool = False,
+) -> None:
+    """Emit the batch's metrics and log every poison record and error as structured JSON.
+
+    A function that writes summaries counts ``RecordsApplied`` and ``SummaryWrites``; pattern 2's stream
+    function, which only publishes, counts ``DeltasPublished`` and ``MessagesSent`` instead, so that
+    nobody reads a summary write into a message sent.
+    """
+    counts = (
+        [("DeltasPublished", outcome.deltas), ("MessagesSent", outcome.writes)]
+        if publishes
+        else [("RecordsApplied", outcome.applied), ("SummaryWrites", outcome.writes)]
+    )
+    counts += [
         ("RecordsRead", read),
-        ("RecordsApplied", outcome.applied),
         ("DuplicatesSkipped", outcome.duplicates),
         ("PoisonRecords", len(poison)),
-        ("SummaryWrites", outcome.writes),
         ("ThrottledDeltas", outcome.throttled),
-    ):
+    ]
+    for name, value in counts:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     for item in poison:
         p = item.poison

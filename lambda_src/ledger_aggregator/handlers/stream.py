@@ -29,7 +29,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     changes, poison = stream_items(event.get("Records", []))
     sink = runtime.stream_sink(runtime.deadline(context))
     outcome = project(changes, poison, sink, runtime.poison_sink(), "stream")
-    record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison)
+    publishes = runtime.settings().mode == "queue"
+    record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison, publishes=publishes)
     return partial_response(event, context, processor, outcome.failed_items, _event_id)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import shutil
 import threading
 import time
@@ -138,7 +139,8 @@ def burst(contender: Contender, run: Run, accounts: int, posted: Counter[str]) -
 
     Every answer must be 201; each POST's latency is kept for the API section of the report.
     """
-    names = [f"{contender.name.replace(' ', '')}-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(accounts)]
+    label = re.sub(r"[^A-Za-z0-9_-]", "", contender.name)  # account ids are letters, digits, _ and -
+    names = [f"{label}-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(accounts)]
     client = LedgerClient(contender.account.api_base(contender.outputs), contender.account.region)
     posts = [
         (names[i % accounts], {"transactionId": f"t{i}", "type": "credit", "amount": "1.00", "currency": "EUR"})

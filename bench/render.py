@@ -237,11 +237,14 @@ def _redeliveries(two: Run | None, crashed: Run | None) -> list[str]:
             "invocation."
         )
     if crashed and crashed.visibility_timeout:
+        drained = f"{crashed.drained:.1f} s" if crashed.drained is not None else "not within the run"
         lines.append(
-            f"* Pattern 2 with crashes: {crashed.redelivered_after_crash:,} messages of crashed invocations came back "
-            f"after the visibility timeout, the longest after {crashed.longest_after_crash:.1f} s; "
-            f"{crashed.redelivered_after_report:,} failed messages came back after the backoff, the longest after "
-            f"{crashed.longest_after_report:.1f} s."
+            f"* Pattern 2 with crashes ({crashed.function_errors} failed invocations): "
+            f"{crashed.redelivered_after_crash:,} messages of failed invocations came back when the "
+            f"{crashed.visibility_timeout} s visibility timeout ended, the longest after "
+            f"{crashed.longest_after_crash:.1f} s; {crashed.redelivered_after_report:,} failed messages came back "
+            f"after the backoff, the longest after {crashed.longest_after_report:.1f} s; the buffer queue was empty "
+            f"{drained} after the burst."
         )
     return lines
 
@@ -267,6 +270,10 @@ def _rows(runs: list[Run]) -> list[str]:
         ),
         row("all write units per 1,000 tx", [f"{r.per_thousand(sum(r.write_units.values())):,.0f}" for r in runs]),
         row("time until every summary is exact", [exact(r) for r in runs]),
+        row(
+            "time until the buffer queue is empty (pattern 2)",
+            [f"{r.drained:.1f} s" if r.drained is not None else "-" for r in runs],
+        ),
         row("peak stream iterator age", [f"{r.peak_stream_age:.1f} s" for r in runs]),
         row("peak queue age (pattern 2)", [f"{r.peak_queue_age:.1f} s" if r.peak_queue_age else "-" for r in runs]),
         row("function errors (of which timeouts)", [f"{r.function_errors} ({r.timeouts})" for r in runs]),

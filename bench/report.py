@@ -78,6 +78,7 @@ class Run:
     function_errors: int = 0
     timeouts: int = 0
     throttled: int = 0
+    drained: float | None = None  # pattern 2: seconds after the burst until the buffer queue held nothing
     samples: list[tuple[float, int, int]] = field(default_factory=list)  # seconds, posted, reflected
     api_latencies_ms: list[float] = field(default_factory=list)  # every POST of the burst
     api_clients: int = 0
@@ -190,8 +191,25 @@ def measure(contender: Contender, transactions: int, accounts: int, spec: str, s
         time.sleep(0.5)  # polling interval of a measurement, not a synchronisation
     done.set()
     sampler.join()
+    run.drained = _drained(contender, ended)
     _collect(run, contender, posted)
     return run
+
+
+def _drained(contender: Contender, ended: float) -> float | None:
+    """Pattern 2: wait (bounded) until the buffer queue holds nothing, visible or in flight, so that the
+    messages of crashed invocations come back and their time away is measured; seconds after the burst."""
+    url = contender.outputs.get("buffer_queue_url")
+    if not url:
+        return None
+    sqs = boto3.client("sqs", region_name=contender.account.region)
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    while time.monotonic() - ended < SETTLE_LIMIT:
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        if not any(int(attributes[name]) for name in names):
+            return time.monotonic() - ended
+        time.sleep(0.5)  # polling interval of a measurement, not a synchronisation
+    return None
 
 
 def _collect(run: Run, contender: Contender, posted: Counter[str]) -> None:

@@ -202,7 +202,7 @@ def _drained(contender: Contender, ended: float) -> float | None:
     url = contender.outputs.get("buffer_queue_url")
     if not url:
         return None
-    sqs = boto3.client("sqs", region_name=contender.account.region)
+    sqs: Any = boto3.client("sqs", region_name=contender.account.region)
     names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     while time.monotonic() - ended < SETTLE_LIMIT:
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]

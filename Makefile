@@ -46,7 +46,7 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 # The parts run side by side (make -j): the integration tier spends most of its time in the AWS
 # provider's fixed waits (25 s per SQS queue, 5 s per function), while the others use the CPU.
 # Each part's output is printed whole when it ends (--output-sync); the slowest, integration, ends last.
-TEST_PARTS := test-unit test-templates test-terraform checkov test-integration
+TEST_PARTS := lint test-unit test-templates test-terraform checkov test-integration
 
 test: ## Everything CI runs: every part below, side by side; fails if any part fails
 	@started=$$(date +%s); \
@@ -63,19 +63,20 @@ test-templates: $(STAMP) ## Mapping templates rendered and executed against Dyna
 
 # The pattern-2 soak is bound by the summary table's injected capacity (time, not CPU), so it runs on a
 # stack of its own beside the rest: pattern 1, the switch to pattern 2 on the same state, and every
-# other test. Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
-SOAK2 := test_every_amount_survives_every_fault and pattern-2
+# other test. The pattern-2 runs of the access and recovery tests go with the soak, to even out the two
+# sides. Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
+SECOND_STACK := pattern-2 and (test_every_amount_survives_every_fault or test_access or test_recovery)
 
 test-integration: package tf-init ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
 	@$(MAKE) --no-print-directory -j2 --output-sync=target integration-switch integration-soak2
 
 integration-switch:  # part of test-integration, which builds the zip and runs terraform init first
 	@echo "==> integration tests: pattern 1, the switch, pattern 2 (target: $${CQRS_TARGET:-local})"
-	@$(PY) -m pytest tests/integration -k "not ($(SOAK2))" --durations=5
+	@$(PY) -m pytest tests/integration -k "not ($(SECOND_STACK))" --durations=5
 
 integration-soak2:  # part of test-integration
-	@echo "==> integration tests: the pattern-2 soak on its own stack (target: $${CQRS_TARGET:-local})"
-	@$(PY) -m pytest tests/integration -k "$(SOAK2)" --durations=3
+	@echo "==> integration tests: the pattern-2 soak, access and recovery tests on a stack of their own (target: $${CQRS_TARGET:-local})"
+	@$(PY) -m pytest tests/integration -k "$(SECOND_STACK)" --durations=5
 
 soak: package tf-init ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile
 	@echo "==> soak test (local account, both patterns)"

@@ -1,0 +1,74 @@
+"""Every relative link and anchor in the project's Markdown files resolves."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SKIPPED = {".venv", ".venv-checkov", ".terraform", ".cache", ".git", "node_modules", "dist", ".sandbox"}
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)|!\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.M | re.S)
+
+
+def markdown_files() -> list[Path]:
+    return sorted(p for p in ROOT.rglob("*.md") if not SKIPPED & set(p.relative_to(ROOT).parts))
+
+
+def slugs(path: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped but - and _, spaces to -, repeats numbered."""
+    found: set[str] = set()
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*#*$", FENCE.sub("", path.read_text()), re.M):
+        base = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        slug, n = base, 0
+        while slug in found:
+            n += 1
+            slug = f"{base}-{n}"
+        found.add(slug)
+    return found
+
+
+def links(path: Path) -> list[str]:
+    text = FENCE.sub("", path.read_text())
+    return [a or b for a, b in LINK.findall(text)]
+
+
+def test_there_are_documents_and_links_to_check() -> None:
+    assert len(markdown_files()) >= 3
+    assert sum(len(links(p)) for p in markdown_files()) >= 20
+
+
+def broken_links(path: Path) -> list[str]:
+    """The relative links of a Markdown file whose file or heading anchor does not exist."""
+    broken = []
+    for target in links(path):
+        if re.match(r"^[a-z]+:", target):
+            continue  # http(s), mailto: not followed (no network)
+        file_part, _, anchor = target.partition("#")
+        resolved = (path.parent / file_part).resolve() if file_part else path
+        if not resolved.exists():
+            broken.append(f"{target}: no such file")
+        elif anchor and resolved.suffix == ".md" and anchor not in slugs(resolved):
+            broken.append(f"{target}: no heading with anchor #{anchor}")
+    return broken
+
+
+@pytest.mark.parametrize("path", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_and_anchor_resolves(path: Path) -> None:
+    assert broken_links(path) == []
+
+
+def test_a_missing_file_or_anchor_is_found(tmp_path: Path) -> None:
+    (tmp_path / "other.md").write_text("# Other\n\n## Fault injection (local)\n")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Page\n\n## The API: who\n\n[a](#the-api-who) [b](other.md#fault-injection-local) [c](https://x.y)\n"
+        "[d](#nowhere) [e](missing.md) [f](other.md#fault-injection)\n```\n[g](#in-a-fence)\n```\n"
+    )
+    assert broken_links(page) == [
+        "#nowhere: no heading with anchor #nowhere",
+        "missing.md: no such file",
+        "other.md#fault-injection: no heading with anchor #fault-injection",
+    ]

@@ -10,7 +10,7 @@ never shrinks to nothing.
 
 Every receive counts toward the queue's ``maxReceiveCount``. The shortest time a message
 can keep failing before SQS moves it to the DLQ is therefore the sum of the lower bounds
-of its delays (``tolerated_seconds``); README's "Pattern 2 under throttling" has the table.
+of its delays (``tolerated_seconds``); docs/operations.md, "Pattern 2 under throttling and crashes", has the table.
 
 https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html (failed
 messages reappear after the visibility timeout);

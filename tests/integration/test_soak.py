@@ -139,7 +139,7 @@ def test_every_amount_survives_every_fault(
     eventually(lambda: quiet(deployed, stats, window=5), timeout=1500, interval=1)
     eventually(exact, timeout=300, interval=5)
     assert conserved() == [], "transfers net to zero in every currency"
-    with capsys.disabled():  # a figure for the reader (README's time table), not a gate
+    with capsys.disabled():  # a figure for the reader (docs/testing.md's time table), not a gate
         drained = time.monotonic() - last_write
         print(f"\n    soak pattern {deployed.pattern}: exact {drained:.0f} s after the last write")
     assert soak_faults.throttled > 0 and soak_faults.crashes > 0, "the faults must actually have fired"

@@ -118,9 +118,9 @@ def test_the_writer_may_only_consume_and_defer_its_queue_park_refusals_and_updat
     ], "the writer may send only to its DLQ"
 
 
-def test_readme_documents_every_root_variable_and_output() -> None:
+def test_the_deploying_guide_documents_every_root_variable_and_output() -> None:
     root = MODULES.parent
-    readme = (root / "README.md").read_text()
+    readme = (root / "docs" / "deploying.md").read_text()
     names = re.findall(r'^(?:variable|output) "([a-z_]+)"', (root / "variables.tf").read_text(), re.M)
     names += re.findall(r'^output "([a-z_]+)"', (root / "outputs.tf").read_text(), re.M)
     assert len(names) > 20

@@ -32,7 +32,7 @@ def test_steps_double_from_two_seconds_up_to_the_ceiling() -> None:
 
 
 def test_the_defaults_cover_minutes_of_throttling_before_the_dlq() -> None:
-    """README's table: 15 receives with a 45 s ceiling cannot reach the DLQ in under 256 s."""
+    """docs/operations.md's table: 15 receives with a 45 s ceiling cannot reach the DLQ in under 256 s."""
     assert tolerated_seconds(15, 45) == 1 + 2 + 4 + 8 + 16 + 23 * 10
     assert tolerated_seconds(15, 45) >= 240
     assert tolerated_seconds(5, 45) < 60  # the old default of 5 receives: under a minute

@@ -21,7 +21,7 @@ MODULES := $(wildcard modules/*)
 CHECKOV := .venv-checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: help venv currencies package test test-unit test-templates test-terraform test-integration checkov lint bench \
+.PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
         integration-switch integration-soak2
 
@@ -104,6 +104,9 @@ checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any faile
 	@# stderr holds only checkov's failed look-ups of its online guideline mappings (no network here).
 	@$(CHECKOV) --directory . --framework terraform --quiet --compact --skip-path .venv --skip-path tests \
 		--download-external-modules false 2>.cache/checkov.stderr
+
+docs: $(STAMP) ## Regenerate each module's README.md and the root inputs and outputs in docs/deploying.md from the .tf files
+	@$(PY) tools/docs.py
 
 lint: $(STAMP) ## terraform fmt, ruff and mypy
 	@terraform fmt -check -recursive

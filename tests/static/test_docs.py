@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tools.docs import expected_files, object_attributes
+
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED = {".venv", ".venv-checkov", ".terraform", ".cache", ".git", "node_modules", "dist", ".sandbox"}
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)|!\[[^\]]*\]\(([^)\s]+)\)")
@@ -72,3 +74,22 @@ def test_a_missing_file_or_anchor_is_found(tmp_path: Path) -> None:
         "missing.md: no such file",
         "other.md#fault-injection: no heading with anchor #fault-injection",
     ]
+
+
+def test_the_generated_terraform_docs_are_up_to_date() -> None:
+    """Each module's README.md and the root inputs and outputs in docs/deploying.md (run make docs)."""
+    expected = expected_files()
+    stale = [str(p.relative_to(ROOT)) for p, text in expected.items() if not p.exists() or p.read_text() != text]
+    assert stale == []
+
+
+def test_an_object_types_attributes_are_read_with_their_defaults() -> None:
+    kind = 'object({a = optional(number, 5), b = string, c = optional(list(string), ["x, y"]), d = optional(bool)})'
+    assert object_attributes(kind) == [
+        ("a", "number", "5"),
+        ("b", "string", ""),
+        ("c", "list(string)", '["x, y"]'),
+        ("d", "bool", "null"),
+    ]
+    assert object_attributes("list(object({a = string}))") == [("a", "string", "")]
+    assert object_attributes("map(string)") == []

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from ..domain import Change, Delta, Key, chunked
 from ..ports import ApplyResult
-from ..summary_item import REVISION, summary_key
+from ..summary_item import LAST_TRANSACTION_AT, money_names, money_values, summary_key
 
 THROTTLE_CODES = frozenset(
     {
@@ -248,22 +248,13 @@ class DynamoSummaryStore:
         values: dict[str, Any] = {}
         clauses: list[str] = []
         if with_totals:
-            t = delta.totals
-            names.update({"#b": "balance", "#c": "credits", "#d": "debits", "#n": "transactionCount", "#r": REVISION})
-            values.update(
-                {
-                    ":b": {"N": str(t.balance)},
-                    ":c": {"N": str(t.credits)},
-                    ":d": {"N": str(t.debits)},
-                    ":n": {"N": str(t.count)},
-                    ":one": {"N": "1"},
-                }
-            )
+            names.update(money_names())
+            values.update(money_values(delta.totals))
             clauses.append("ADD #b :b, #c :c, #d :d, #n :n, #r :one")
         key = summary_key(delta.account_id, delta.currency)
         update: dict[str, Any] = {"TableName": self._summary_table, "Key": key}
         if latest is not None:
-            names["#t"] = "lastTransactionAt"
+            names["#t"] = LAST_TRANSACTION_AT
             values[":t"] = {"S": latest}
             clauses.append("SET #t = :t")
             update["ConditionExpression"] = "attribute_not_exists(#t) OR #t < :t"
@@ -306,7 +297,7 @@ class DynamoSummaryStore:
 
 def _stored_time(item: Any) -> str | None:
     """The ``lastTransactionAt`` of an item returned with a refusal (ALL_OLD), if any."""
-    value = item.get("lastTransactionAt", {}).get("S") if isinstance(item, dict) else None
+    value = item.get(LAST_TRANSACTION_AT, {}).get("S") if isinstance(item, dict) else None
     return value if isinstance(value, str) else None
 
 

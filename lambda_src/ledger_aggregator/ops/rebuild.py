@@ -48,7 +48,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..domain import Change, Key, Summary, Totals, changes_of, fold
-from ..summary_item import REVISION, key_of, stored_revision, stored_summary, stored_totals, summary_key
+from ..summary_item import (
+    LAST_TRANSACTION_AT,
+    key_of,
+    money_names,
+    money_values,
+    stored_revision,
+    stored_summary,
+    stored_totals,
+    summary_key,
+)
 from .reconcile import Progress, account_items, problems, scan
 from .streams import StreamTail
 
@@ -270,17 +279,10 @@ class Rebuilder:
         return self.refusal is not None
 
     def _update(self, snapshot: Snapshot, currency: str, totals: Totals, latest: str | None) -> dict[str, Any]:
-        names = {"#b": "balance", "#c": "credits", "#d": "debits", "#n": "transactionCount", "#r": REVISION}
-        values: dict[str, Any] = {
-            ":b": {"N": str(totals.balance)},
-            ":c": {"N": str(totals.credits)},
-            ":d": {"N": str(totals.debits)},
-            ":n": {"N": str(totals.count)},
-            ":one": {"N": "1"},
-        }
+        names, values = money_names(), money_values(totals)
         assignments = "SET #b = :b, #c = :c, #d = :d, #n = :n"
         if latest is not None:
-            names["#t"], values[":t"] = "lastTransactionAt", {"S": latest}
+            names["#t"], values[":t"] = LAST_TRANSACTION_AT, {"S": latest}
             assignments += ", #t = :t"
         condition = "attribute_not_exists(#r)"
         revision = snapshot.stamp(currency)[1]

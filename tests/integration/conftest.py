@@ -145,7 +145,8 @@ def injected(spec: str) -> Iterator[faults.Faults]:
 
 
 def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:
-    """Every message in a queue: each receive hides what it got for a minute, until none is left.
+    """Every message in a queue, left there: each receive hides what it got, until none is left, and
+    then every message is made visible again (an operator's tool counts a hidden one as unseen).
 
     (With a visibility timeout of 0, SQS may keep answering with the same first ten messages.)
     """
@@ -153,11 +154,19 @@ def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:
         return []
     sqs = deployed.env.client("sqs")
     seen: dict[str, dict[str, Any]] = {}
+    receipts: list[str] = []
     for _ in range(500):
         got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
         if not got:
             break
         seen.update({m["MessageId"]: json.loads(m["Body"]) for m in got})
+        receipts += [m["ReceiptHandle"] for m in got]
+    for start in range(0, len(receipts), 10):
+        entries = [
+            {"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0}
+            for i, r in enumerate(receipts[start : start + 10])
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
     return list(seen.values())
 
 

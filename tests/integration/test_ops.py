@@ -233,7 +233,7 @@ def test_dlq_inspect_never_answers_0_while_a_message_is_held_elsewhere(deployed:
     sqs, url = deployed.env.client("sqs"), deployed.outputs["stream_dlq_url"]
     body = json.dumps(given_up(deployed, [{"dynamodb": {"SequenceNumber": "1"}}]))  # only listed, never replayed
     sqs.send_message(QueueUrl=url, MessageBody=body)
-    (other,) = eventually(lambda: sqs.receive_message(QueueUrl=url, VisibilityTimeout=60).get("Messages"))
+    other = eventually(lambda: hold(sqs, url, body))  # "another reader" holds the test's own message
     try:
         shown = ops(deployed, tmp_path, "dlq", "inspect")
         assert shown.returncode == 1, shown.stdout + shown.stderr
@@ -281,3 +281,16 @@ def test_the_summary_and_marker_tables_refuse_deletion_by_default(deployed: Depl
     finally:
         stack.variables = saved
         stack.apply(deployed.pattern)
+
+
+def hold(sqs: Any, url: str, body: str) -> dict[str, Any] | None:
+    """Receive the message with this body and keep it hidden for a minute; every other one is let go at once."""
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+    mine = next((m for m in got if m["Body"] == body), None)
+    others = [m for m in got if m is not mine]
+    if others:
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0} for i, m in enumerate(others)
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+    return mine

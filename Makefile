@@ -18,6 +18,7 @@ ifneq ($(TF_RC),)
 export TF_CLI_CONFIG_FILE := $(TF_RC)
 endif
 MODULES := $(wildcard modules/*)
+EXAMPLES := $(wildcard examples/*)
 CHECKOV := .venv-checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
 
@@ -84,14 +85,15 @@ soak: package tf-init ## Soak test: 5,000 transactions per pattern with every fa
 
 tf-init:
 	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null
-	@for m in $(MODULES); do terraform -chdir=$$m init -backend=false -input=false >/dev/null || exit 1; done
+	@for m in $(MODULES) $(EXAMPLES); do terraform -chdir=$$m init -backend=false -input=false >/dev/null || exit 1; done
 
-test-terraform: tf-init ## terraform fmt, validate (root and every module) and terraform test (mocked provider)
+test-terraform: tf-init ## terraform fmt, validate (root, every module and example) and terraform test (mocked provider)
 	@echo "==> terraform fmt, validate, test"
 	@terraform fmt -check -recursive
 	@terraform validate -no-color >/dev/null && echo "root: valid"
-	@for m in $(MODULES); do terraform -chdir=$$m validate -no-color >/dev/null && echo "$$m: valid" || exit 1; done
+	@for m in $(MODULES) $(EXAMPLES); do terraform -chdir=$$m validate -no-color >/dev/null && echo "$$m: valid" || exit 1; done
 	@terraform test -test-directory=tests/terraform -no-color
+	@for e in $(EXAMPLES); do terraform -chdir=$$e test -no-color || exit 1; done
 
 $(CHECKOV):
 	@echo "==> checkov $(CHECKOV_VERSION) in .venv-checkov"

@@ -1,3 +1,6 @@
+# No provider block: region, credentials and endpoint come from the environment (AWS_REGION,
+# AWS_PROFILE or keys, AWS_ENDPOINT_URL for the local account), and the module can be called from
+# another configuration, which configures its own provider (examples/).
 terraform {
   required_version = ">= 1.7"
   required_providers {

@@ -66,3 +66,9 @@ mock_data "aws_partition" {
     partition = "aws"
   }
 }
+
+mock_resource "aws_cognito_user_pool" {
+  defaults = {
+    arn = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_mock"
+  }
+}

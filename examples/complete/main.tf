@@ -1,0 +1,122 @@
+# The ledger with every option set: pattern 2 behind a fixed-capacity summary table, Cognito users
+# who hold accounts in a claim, a customer managed key, alarms to a team's address, and tuned
+# functions, stream and buffer. Build the package first: make package (in the ledger's folder).
+
+provider "aws" {}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+# One key for every table, queue, log group and function environment; CloudWatch Logs may use it.
+resource "aws_kms_key" "ledger" {
+  description         = "cqrs-ledger data"
+  enable_key_rotation = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "Account"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "CloudWatchLogs"
+        Effect    = "Allow"
+        Principal = { Service = "logs.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+      },
+    ]
+  })
+}
+
+# Customers sign in here; custom:accounts lists the accounts each one holds (set by the sign-up flow,
+# never writable by the app client).
+resource "aws_cognito_user_pool" "customers" {
+  name = "ledger-customers"
+  schema {
+    name                = "accounts"
+    attribute_data_type = "String"
+    mutable             = true
+    string_attribute_constraints {
+      min_length = 1
+      max_length = 2048
+    }
+  }
+}
+
+resource "aws_cognito_user_pool_client" "app" {
+  name             = "ledger-app"
+  user_pool_id     = aws_cognito_user_pool.customers.id
+  read_attributes  = ["custom:accounts", "email"]
+  write_attributes = ["email"]
+}
+
+module "ledger" {
+  source        = "../.."
+  name_prefix   = "ledger-prod"
+  pattern       = 2
+  lambda_zip    = var.lambda_zip
+  kms_key_arn   = aws_kms_key.ledger.arn
+  operator_arns = var.operator_arns
+  tags          = { team = "payments", cost-center = "ledger" }
+
+  tables = {
+    details_deletion_protection = true
+    summary_deletion_protection = true
+    applied_deletion_protection = true
+    point_in_time_recovery      = true
+    summary_billing_mode        = "PROVISIONED"
+    summary_read_capacity       = 10
+    summary_write_capacity      = 20
+  }
+  api = {
+    authorization          = "COGNITO"
+    cognito_user_pool_arns = [aws_cognito_user_pool.customers.arn]
+    account_claim          = "custom:accounts"
+    allow_unauthenticated  = false
+    stage_name             = "v1"
+    throttle_rate          = 200
+    throttle_burst         = 400
+    log_retention_days     = 400
+    execution_log_level    = "ERROR"
+    create_logging_role    = false
+  }
+  functions = {
+    runtime              = "python3.12"
+    architecture         = "arm64"
+    memory_mb            = 512
+    timeout_seconds      = 30
+    reserved_concurrency = 20
+    log_retention_days   = 400
+    marker_ttl_days      = 15
+    tracing              = true
+  }
+  stream = {
+    batch_size                 = 100
+    batching_window_seconds    = 1
+    retry_attempts             = 10
+    maximum_record_age_seconds = 3600
+    parallelization_factor     = 1
+    starting_position          = "TRIM_HORIZON"
+  }
+  buffer = {
+    max_receive_count          = 15
+    maximum_concurrency        = 2
+    batch_size                 = 10
+    batching_window_seconds    = 1
+    visibility_timeout_seconds = 60
+    message_retention_seconds  = 345600
+    backoff_max_seconds        = 45
+    writer_timeout_seconds     = 9
+  }
+  alarms = {
+    topic_arn          = null
+    emails             = var.alarm_emails
+    iterator_age_ms    = 60000
+    queue_age_seconds  = 300
+    api_latency_p99_ms = 1000
+  }
+}

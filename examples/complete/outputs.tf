@@ -1,0 +1,14 @@
+output "api_url" {
+  description = "Base URL of the ledger's API."
+  value       = module.ledger.api_url
+}
+
+output "user_pool_id" {
+  description = "The user pool whose ID tokens the API accepts."
+  value       = aws_cognito_user_pool.customers.id
+}
+
+output "alarm_topic_arn" {
+  description = "The encrypted topic the alarms notify."
+  value       = module.ledger.alarm_topic_arn
+}

@@ -1,0 +1,30 @@
+# The ledger with its defaults (pattern 2, AWS_IAM), and one service role allowed two accounts.
+# Build the package first: make package (in the ledger's folder).
+
+provider "aws" {}
+
+module "ledger" {
+  source     = "../.."
+  lambda_zip = var.lambda_zip
+}
+
+# A service that may read, post to and transfer out of acc-1 and acc-2, and nothing else.
+resource "aws_iam_role" "checkout" {
+  name = "checkout-ledger-client"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+}
+
+module "checkout_access" {
+  source = "../../modules/account_access"
+  api    = module.ledger.api_access
+  grants = [{ accounts = ["acc-1", "acc-2"], operations = ["read", "post", "transfer"] }]
+}
+
+resource "aws_iam_role_policy" "checkout_ledger" {
+  name   = "ledger-accounts"
+  role   = aws_iam_role.checkout.id
+  policy = module.checkout_access.json
+}

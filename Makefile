@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt lambda_src/requirements.txt | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt lambda_src/requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 ARCH ?= arm64
 PATTERN ?= 2
 FAULTS ?=
@@ -34,6 +34,7 @@ $(STAMP): requirements-dev.txt lambda_src/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@$(PY) -m pip install --quiet --no-deps -e .  # the ledger-ops console script (its dependencies are pinned above)
 	@rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP) ## Create .venv with the pinned tools
@@ -132,7 +133,7 @@ plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your 
 	@terraform plan -var pattern=$(PATTERN)
 
 apply: package tf-init ## terraform apply PATTERN=1|2, after a preflight that refuses to lose queued deltas
-	@PYTHONPATH=lambda_src $(PY) -m ledger_aggregator.ops preflight --pattern $(PATTERN)
+	@$(VENV)/bin/ledger-ops preflight --pattern $(PATTERN)
 	@terraform apply -var pattern=$(PATTERN)
 
 destroy: tf-init ## terraform destroy

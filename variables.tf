@@ -45,7 +45,7 @@ variable "tags" {
 }
 
 variable "operator_arns" {
-  description = "IAM roles of the operators who may send to the stream DLQ and the buffer queue (ops dlq replay parks poison records); every other principal but the stream function is refused sqs:SendMessage."
+  description = "IAM roles of the operators who may send to the stream DLQ and the buffer queue (ledger-ops dlq replay parks poison records); every other principal but the stream function is refused sqs:SendMessage."
   type        = list(string)
   default     = []
   nullable    = false

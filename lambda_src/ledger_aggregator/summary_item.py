@@ -2,7 +2,7 @@
 
 Its attributes: ``accountId`` (partition key), ``currency`` (sort key), ``balance``, ``credits``,
 ``debits`` (decimal numbers), ``transactionCount``, ``lastTransactionAt`` and ``revision``
-(every money write adds 1, see ``ops rebuild``).
+(every money write adds 1, see ``ledger-ops rebuild``).
 """
 
 from __future__ import annotations

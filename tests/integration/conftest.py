@@ -161,13 +161,16 @@ def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:
             break
         seen.update({m["MessageId"]: json.loads(m["Body"]) for m in got})
         receipts += [m["ReceiptHandle"] for m in got]
-    for start in range(0, len(receipts), 10):
-        entries = [
-            {"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0}
-            for i, r in enumerate(receipts[start : start + 10])
-        ]
-        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+    release(sqs, url, receipts)
     return list(seen.values())
+
+
+def release(sqs: Any, url: str, receipts: list[str]) -> None:
+    """Make received messages visible again at once."""
+    for start in range(0, len(receipts), 10):
+        window = receipts[start : start + 10]
+        entries = [{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0} for i, r in enumerate(window)]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
 
 
 def settled(deployment: Deployment, accounts: list[str]) -> bool:

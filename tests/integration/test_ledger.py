@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ledger_aggregator.domain import Totals
-from ledger_aggregator.ops.reconcile import reconcile_global
+from ledger_ops.reconcile import reconcile_global
 from sandbox.stack import changes
 from tests.integration.conftest import Deployment, dlq_messages, eventually, settled
 from tests.templates.test_templates import BAD_BODIES

@@ -1,6 +1,6 @@
 """The operator's CLI against the deployed stack: reconcile, rebuild, dlq inspect and replay.
 
-Each command runs as an operator runs it (`python -m ledger_aggregator.ops`), in a
+Each command runs as an operator runs it (the `ledger-ops` console script `make venv` installs), in a
 subprocess, from an outputs file like the sandbox's.
 """
 
@@ -20,10 +20,10 @@ from botocore.exceptions import ClientError
 
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import changes_of, coalesce, parse_batch
-from ledger_aggregator.ops.streams import StreamTail
 from ledger_aggregator.summary_item import summary_key
-from sandbox.stack import ROOT, TerraformError
-from tests.integration.conftest import Deployment, dlq_messages, eventually, injected, settled
+from ledger_ops.streams import StreamTail
+from sandbox.stack import TerraformError
+from tests.integration.conftest import Deployment, dlq_messages, eventually, injected, release, settled
 
 
 def ops(deployed: Deployment, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -33,8 +33,8 @@ def ops(deployed: Deployment, tmp_path: Path, *args: str) -> subprocess.Complete
         saved["awsEndpointUrl"] = deployed.env.account.endpoint
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(saved))
-    environment = {**os.environ, "PYTHONPATH": str(ROOT / "lambda_src")}
-    command = [sys.executable, "-m", "ledger_aggregator.ops", "--outputs", str(path), "--quiet", *args]
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # installed, not on a path
+    command = [str(Path(sys.executable).parent / "ledger-ops"), "--outputs", str(path), "--quiet", *args]
     return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600, check=False)
 
 
@@ -284,13 +284,15 @@ def test_the_summary_and_marker_tables_refuse_deletion_by_default(deployed: Depl
 
 
 def hold(sqs: Any, url: str, body: str) -> dict[str, Any] | None:
-    """Receive the message with this body and keep it hidden for a minute; every other one is let go at once."""
-    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
-    mine = next((m for m in got if m["Body"] == body), None)
-    others = [m for m in got if m is not mine]
-    if others:
-        entries = [
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0} for i, m in enumerate(others)
-        ]
-        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
+    """Receive the message with this body and keep it hidden for a minute; the others received while
+    looking for it are made visible again before this returns."""
+    others: list[str] = []
+    mine = None
+    for _ in range(100):
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+        mine = next((m for m in got if m["Body"] == body), None)
+        others += [m["ReceiptHandle"] for m in got if m is not mine]
+        if mine or not got:
+            break
+    release(sqs, url, others)
     return mine

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ledger_aggregator.ops.reconcile import Imbalance, imbalances, reconcile, scan
+from ledger_ops.reconcile import Imbalance, imbalances, reconcile, scan
 from sandbox import faults
 from tests.integration.conftest import (
     TARGET,

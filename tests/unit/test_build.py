@@ -88,3 +88,33 @@ def test_the_xray_sdk_is_imported_only_when_tracing_is_on(
         "print(json.dumps('aws_xray_sdk.core' in sys.modules))"
     )
     assert in_clean_interpreter(built, tmp_path, probe, tracing_disabled=disabled) is imports_xray
+
+
+def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
+    """The operator's CLI is its own package: nothing of it, nor its progress bars, is shipped."""
+    with zipfile.ZipFile(built) as archive:
+        ours = sorted(n for n in archive.namelist() if n.startswith("ledger_aggregator/"))
+    expected = {
+        "__init__.py",
+        "codec.py",
+        "config.py",
+        "currencies.json",
+        "currencies.py",
+        "domain.py",
+        "ports.py",
+        "projector.py",
+        "redelivery.py",
+        "runtime.py",
+        "summary_item.py",
+        "adapters/__init__.py",
+        "adapters/dynamodb.py",
+        "adapters/sqs.py",
+        "handlers/__init__.py",
+        "handlers/_common.py",
+        "handlers/_tracing.py",
+        "handlers/queue.py",
+        "handlers/stream.py",
+    }
+    assert {n.removeprefix("ledger_aggregator/") for n in ours} == expected
+    with zipfile.ZipFile(built) as archive:
+        assert not [n for n in archive.namelist() if n.split("/")[0] in ("ledger_ops", "tqdm")]

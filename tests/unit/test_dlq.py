@@ -11,9 +11,9 @@ from botocore.exceptions import ClientError
 
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import coalesce, parse_batch
-from ledger_aggregator.ops.dlq import Entry, Replayer, classify, held
-from ledger_aggregator.ops.streams import MAX_EMPTY_PAGES, IncompleteRangeError, StreamTail, TrimmedError, read_range
 from ledger_aggregator.ports import ApplyResult
+from ledger_ops.dlq import Entry, Replayer, classify, held
+from ledger_ops.streams import MAX_EMPTY_PAGES, IncompleteRangeError, StreamTail, TrimmedError, read_range
 from tests.support.aws import DETAILS
 from tests.support.ledger import Ledger, image
 

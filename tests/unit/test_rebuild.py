@@ -14,9 +14,9 @@ from moto import mock_aws
 
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
 from ledger_aggregator.domain import Totals, coalesce, parse_batch
-from ledger_aggregator.ops.__main__ import main
-from ledger_aggregator.ops.rebuild import Rebuilder, reflected
 from ledger_aggregator.summary_item import summary_key
+from ledger_ops.__main__ import main
+from ledger_ops.rebuild import Rebuilder, reflected
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
 from tests.support.ledger import Ledger, expected_totals, image
 

@@ -11,9 +11,9 @@ import boto3
 import pytest
 
 from ledger_aggregator.domain import Totals
-from ledger_aggregator.ops.__main__ import main
-from ledger_aggregator.ops.reconcile import reconcile, reconcile_global
 from ledger_aggregator.summary_item import summary_key
+from ledger_ops.__main__ import main
+from ledger_ops.reconcile import reconcile, reconcile_global
 from tests.support.aws import APPLIED, DETAILS, SUMMARY
 from tests.support.ledger import image
 

@@ -36,7 +36,7 @@ MAX_ATTEMPTS = 4
 # TransactWriteItems takes 100 actions: one summary update plus 99 markers.
 RECORDS_PER_WRITE = 99
 _BATCH_GET_KEYS = 100
-# Every money write adds one to the summary's revision (REVISION), so that ``ops rebuild`` can
+# Every money write adds one to the summary's revision (REVISION), so that ``ledger-ops rebuild`` can
 # tell "nothing was applied since I read it" from "what was applied happened to sum to zero".
 
 
@@ -85,7 +85,7 @@ class StoredTimes:
     refused write (the stored item comes back with the refusal). A delta whose latest time is no
     later than the known one is written without setting the time, so it cannot be refused for it:
     a backdated transaction costs one write, not a refused, charged transaction and a second one.
-    The stored time only moves forward under the writers. ``ops rebuild`` may set it back to the
+    The stored time only moves forward under the writers. ``ledger-ops rebuild`` may set it back to the
     fold of the rows (when the latest row was removed); a warm environment then skips times up to
     what it knew until it learns again, so ``lastTransactionAt`` can lag a rebuild, never money.
     """

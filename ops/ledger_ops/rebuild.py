@@ -47,8 +47,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..domain import Change, Key, Summary, Totals, changes_of, fold
-from ..summary_item import (
+from ledger_aggregator.domain import Change, Key, Summary, Totals, changes_of, fold
+from ledger_aggregator.summary_item import (
     LAST_TRANSACTION_AT,
     key_of,
     money_names,
@@ -58,6 +58,7 @@ from ..summary_item import (
     stored_totals,
     summary_key,
 )
+
 from .reconcile import Progress, account_items, problems, scan
 from .streams import StreamTail
 

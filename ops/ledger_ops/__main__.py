@@ -1,10 +1,10 @@
 """Operator's tools for the ledger.
 
-  python -m ledger_aggregator.ops reconcile [--account ID | --global]
-  python -m ledger_aggregator.ops rebuild   [--account ID] [--settle SECONDS]
-  python -m ledger_aggregator.ops dlq inspect
-  python -m ledger_aggregator.ops dlq replay [--queue stream|buffer]
-  python -m ledger_aggregator.ops preflight --pattern 1|2
+  ledger-ops reconcile [--account ID | --global]
+  ledger-ops rebuild   [--account ID] [--settle SECONDS]
+  ledger-ops dlq inspect
+  ledger-ops dlq replay [--queue stream|buffer]
+  ledger-ops preflight --pattern 1|2
 
 The stack is found in .sandbox/outputs.json when a local sandbox is up (or the file
 given with --outputs), else in `terraform output` of the current folder; credentials
@@ -27,9 +27,10 @@ from typing import Any
 import boto3
 from tqdm import tqdm
 
-from ..adapters.dynamodb import DynamoSummaryStore
-from ..adapters.sqs import SqsPoisonSink
-from ..config import DEFAULT_MARKER_TTL_SECONDS
+from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
+from ledger_aggregator.adapters.sqs import SqsPoisonSink
+from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
+
 from .dlq import Replayer, held, queue_depth
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
 from .reconcile import Progress, describe_totals, reconcile, reconcile_global
@@ -215,7 +216,7 @@ def settle_seconds(text: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; see the module's documentation for the exit codes."""
-    parser = argparse.ArgumentParser(prog="python -m ledger_aggregator.ops", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="ledger-ops", description=__doc__.splitlines()[0])
     parser.add_argument("--outputs", help="a sandbox outputs.json (default: .sandbox/outputs.json if present)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", required=True)

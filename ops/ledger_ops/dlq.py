@@ -30,10 +30,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..codec import decode
-from ..domain import PoisonRecordError
-from ..ports import DeltaSink, PoisonSink
-from ..projector import PoisonItem, Tagged, project, queue_items, stream_items
+from ledger_aggregator.codec import decode
+from ledger_aggregator.domain import PoisonRecordError
+from ledger_aggregator.ports import DeltaSink, PoisonSink
+from ledger_aggregator.projector import PoisonItem, Tagged, project, queue_items, stream_items
+
 from .reconcile import describe_totals
 from .streams import IncompleteRangeError, TrimmedError, read_range
 

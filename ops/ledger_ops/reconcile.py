@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..domain import ZERO, Key, Summary, Totals, fold, standalone_net
-from ..summary_item import StoredSummary, key_of, stored_summary
+from ledger_aggregator.domain import ZERO, Key, Summary, Totals, fold, standalone_net
+from ledger_aggregator.summary_item import StoredSummary, key_of, stored_summary
 
 Progress = Callable[[int], None]
 

@@ -1,1 +1,0 @@
-"""Operator's tools: ``python -m ledger_aggregator.ops --help``."""

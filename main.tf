@@ -71,7 +71,7 @@ module "buffer" {
 module "aggregator" {
   source             = "./modules/aggregator"
   name_prefix        = var.name_prefix
-  mode               = var.pattern == 1 ? "direct" : "queue"
+  pattern            = var.pattern
   tables             = { details = module.tables.details, summary = module.tables.summary, applied = module.tables.applied }
   buffer_queue       = try({ url = module.buffer[0].queue.url, arn = module.buffer[0].queue.arn }, null)
   package            = local.package

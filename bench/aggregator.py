@@ -108,7 +108,7 @@ PEAK_RSS_PROBE = """
 import json, os, sys
 sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2])
 os.environ.update(AWS_REGION="eu-west-1", POWERTOOLS_METRICS_NAMESPACE="Bench", POWERTOOLS_TRACE_DISABLED="true",
-                  SUMMARY_TABLE="s", APPLIED_TABLE="a", MODE="direct")
+                  SUMMARY_TABLE="s", APPLIED_TABLE="a", PATTERN="1")
 from bench.aggregator import ledger_records
 from ledger_aggregator import runtime
 from ledger_aggregator.handlers import stream

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from .redelivery import DEFAULT_CEILING_SECONDS
 
 DEFAULT_MARKER_TTL_SECONDS = 15 * 24 * 3600  # longer than SQS's longest retention (14 days)
-MODES = ("direct", "queue")
 DEFAULT_BACKOFF_MAX_SECONDS = DEFAULT_CEILING_SECONDS
 MAX_VISIBILITY_SECONDS = 43_200  # SQS's longest visibility timeout
 
@@ -22,7 +21,7 @@ class ConfigurationError(RuntimeError):
 class Settings:
     """What the handlers need to know about their deployment."""
 
-    mode: str
+    pattern: int
     summary_table: str | None
     applied_table: str | None
     buffer_queue_url: str | None
@@ -34,11 +33,11 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check the settings; raise ConfigurationError naming what is wrong."""
         source = os.environ if env is None else env
-        mode = source.get("MODE", "direct")
-        if mode not in MODES:
-            raise ConfigurationError(f"MODE must be one of {MODES}, got {mode!r}")
+        pattern = source.get("PATTERN", "1")
+        if pattern not in ("1", "2"):
+            raise ConfigurationError(f"PATTERN must be 1 or 2, got {pattern!r}")
         return cls(
-            mode=mode,
+            pattern=int(pattern),
             summary_table=source.get("SUMMARY_TABLE") or None,
             applied_table=source.get("APPLIED_TABLE") or None,
             buffer_queue_url=source.get("BUFFER_QUEUE_URL") or None,
@@ -53,7 +52,7 @@ class Settings:
         """The value of a setting that this function cannot work without."""
         value = getattr(self, name)
         if not value:
-            raise ConfigurationError(f"{name.upper()} is not set for MODE={self.mode}")
+            raise ConfigurationError(f"{name.upper()} is not set for PATTERN={self.pattern}")
         return str(value)
 
 

@@ -62,7 +62,7 @@ def summary_store(until: float | None = None) -> DynamoSummaryStore:
 def stream_sink(until: float | None = None) -> DeltaSink:
     """Pattern 1 writes summaries; pattern 2 publishes deltas to the buffer queue."""
     s = settings()
-    if s.mode == "queue":
+    if s.pattern == 2:
         return QueuePublisher(client("sqs"), s.require("buffer_queue_url"))
     return summary_store(until)
 

@@ -16,7 +16,7 @@ data "aws_iam_policy_document" "this" {
   }
 
   dynamic "statement" {
-    for_each = var.mode == "direct" ? [1] : []
+    for_each = var.pattern == 1 ? [1] : []
     content {
       sid       = "UpdateSummaries"
       actions   = ["dynamodb:UpdateItem"]
@@ -24,7 +24,7 @@ data "aws_iam_policy_document" "this" {
     }
   }
   dynamic "statement" {
-    for_each = var.mode == "direct" ? [1] : []
+    for_each = var.pattern == 1 ? [1] : []
     content {
       sid       = "RecordAppliedMarkers"
       actions   = ["dynamodb:PutItem", "dynamodb:BatchGetItem"]
@@ -32,7 +32,7 @@ data "aws_iam_policy_document" "this" {
     }
   }
   dynamic "statement" {
-    for_each = var.mode == "queue" ? [1] : []
+    for_each = var.pattern == 2 ? [1] : []
     content {
       sid       = "SendDeltas"
       actions   = ["sqs:SendMessage"]

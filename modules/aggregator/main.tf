@@ -2,17 +2,17 @@ locals {
   name = "${var.name_prefix}-stream"
   environment = merge(
     {
-      MODE                         = var.mode
+      PATTERN                      = tostring(var.pattern)
       POISON_QUEUE_URL             = aws_sqs_queue.dlq.url
       MARKER_TTL_SECONDS           = tostring(var.marker_ttl_seconds)
       POWERTOOLS_SERVICE_NAME      = local.name
       POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
     },
-    var.mode == "direct" ? {
+    var.pattern == 1 ? {
       SUMMARY_TABLE = var.tables.summary.name
       APPLIED_TABLE = var.tables.applied.name
     } : {},
-    var.mode == "queue" ? { BUFFER_QUEUE_URL = var.buffer_queue.url } : {},
+    var.pattern == 2 ? { BUFFER_QUEUE_URL = var.buffer_queue.url } : {},
   )
 }
 
@@ -35,7 +35,7 @@ resource "aws_sqs_queue" "dlq" {
 module "function" {
   source      = "../function"
   name        = local.name
-  description = "Projects the Account Details stream (${var.mode})."
+  description = "Projects the Account Details stream (pattern ${var.pattern})."
   handler     = "ledger_aggregator.handlers.stream.handler"
   package     = var.package
   settings    = var.function

@@ -3,12 +3,12 @@ variable "name_prefix" {
   type        = string
 }
 
-variable "mode" {
-  description = "direct (pattern 1): write summaries; queue (pattern 2): send deltas to the buffer queue."
-  type        = string
+variable "pattern" {
+  description = "1: the stream function writes summaries; 2: it sends deltas to the buffer queue (the root's pattern)."
+  type        = number
   validation {
-    condition     = contains(["direct", "queue"], var.mode)
-    error_message = "mode must be direct or queue."
+    condition     = contains([1, 2], var.pattern)
+    error_message = "pattern must be 1 or 2."
   }
 }
 

@@ -117,7 +117,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         monkeypatch.setenv("APPLIED_TABLE", APPLIED)
         monkeypatch.setenv("POISON_QUEUE_URL", dlq_url)
         monkeypatch.setenv("BUFFER_QUEUE_URL", buffer_url)
-        monkeypatch.setenv("MODE", "direct")
+        monkeypatch.setenv("PATTERN", "1")
         runtime.reset()
         yield Stack(dynamodb, sqs, arn, buffer_url, dlq_url)
         runtime.reset()
@@ -125,7 +125,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 
 def queue_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pattern 2: the stream function publishes to the buffer queue."""
-    monkeypatch.setenv("MODE", "queue")
+    monkeypatch.setenv("PATTERN", "2")
     runtime.reset()
 
 

@@ -59,3 +59,14 @@ def test_a_wrong_backoff_ceiling_is_named(value: str) -> None:
 def test_the_backoff_ceiling_defaults_to_45_seconds() -> None:
     assert Settings.from_env({}).backoff_max_seconds == 45
     assert Settings.from_env({"BACKOFF_MAX_SECONDS": "20"}).backoff_max_seconds == 20
+
+
+@pytest.mark.parametrize("value", ["queue", "direct", "3", "0", ""])
+def test_a_wrong_pattern_is_named(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="PATTERN must be 1 or 2"):
+        Settings.from_env({"PATTERN": value})
+
+
+def test_the_pattern_is_the_roots_number() -> None:
+    assert Settings.from_env({}).pattern == 1
+    assert Settings.from_env({"PATTERN": "2"}).pattern == 2

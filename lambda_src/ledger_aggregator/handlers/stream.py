@@ -1,4 +1,4 @@
-"""Stream handler: DynamoDB stream of the details table to summaries (MODE=direct) or the queue (MODE=queue)."""
+"""Stream handler: DynamoDB stream of the details table to summaries (PATTERN=1) or the buffer queue (PATTERN=2)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     changes, poison = stream_items(event.get("Records", []))
     sink = runtime.stream_sink(runtime.deadline(context))
     outcome = project(changes, poison, sink, runtime.poison_sink(), "stream")
-    publishes = runtime.settings().mode == "queue"
+    publishes = runtime.settings().pattern == 2
     record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison, publishes=publishes)
     return partial_response(event, context, processor, outcome.failed_items, _event_id)
 

@@ -110,14 +110,14 @@ sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2])
 os.environ.update(AWS_REGION="eu-west-1", POWERTOOLS_METRICS_NAMESPACE="Bench", POWERTOOLS_TRACE_DISABLED="true",
                   SUMMARY_TABLE="s", APPLIED_TABLE="a", PATTERN="1")
 from bench.aggregator import ledger_records
-from ledger_aggregator import runtime
+from ledger_aggregator import composition
 from ledger_aggregator.handlers import stream
 
 class Accepting:
     def __getattr__(self, name):
         return lambda **kwargs: {}
 
-runtime.client = lambda service: Accepting()
+composition.client = lambda service: Accepting()
 event = {"Records": ledger_records(10_000, 100)}
 class Context:
     function_name = "bench"; memory_limit_in_mb = 128; aws_request_id = "r"

@@ -104,7 +104,7 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
         "ports.py",
         "projector.py",
         "redelivery.py",
-        "runtime.py",
+        "composition.py",
         "summary_item.py",
         "adapters/__init__.py",
         "adapters/dynamodb.py",

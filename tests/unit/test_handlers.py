@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ledger_aggregator import runtime
+from ledger_aggregator import composition
 from ledger_aggregator.config import ConfigurationError
 from ledger_aggregator.domain import Key, Totals, fold
 from ledger_aggregator.summary_item import summary_key
@@ -118,15 +118,15 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         monkeypatch.setenv("POISON_QUEUE_URL", dlq_url)
         monkeypatch.setenv("BUFFER_QUEUE_URL", buffer_url)
         monkeypatch.setenv("PATTERN", "1")
-        runtime.reset()
+        composition.reset()
         yield Stack(dynamodb, sqs, arn, buffer_url, dlq_url)
-        runtime.reset()
+        composition.reset()
 
 
 def queue_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pattern 2: the stream function publishes to the buffer queue."""
     monkeypatch.setenv("PATTERN", "2")
-    runtime.reset()
+    composition.reset()
 
 
 def stream_handler(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -225,13 +225,13 @@ def test_poison_records_reach_the_dlq_with_their_reason_and_the_rest_is_applied(
 @contextmanager
 def clients_through(replacements: dict[str, Any]) -> Iterator[None]:
     """The handlers' calls to these services go through the given clients while the block runs."""
-    runtime.client.cache_clear()
-    original = runtime.client
-    runtime.client = lambda service: replacements.get(service) or original(service)  # type: ignore[assignment]
+    composition.client.cache_clear()
+    original = composition.client
+    composition.client = lambda service: replacements.get(service) or original(service)  # type: ignore[assignment]
     try:
         yield
     finally:
-        runtime.client = original  # type: ignore[assignment]
+        composition.client = original  # type: ignore[assignment]
 
 
 def test_throttled_summary_writes_fail_their_records_and_a_retry_makes_them_exact(stack: Stack) -> None:
@@ -381,7 +381,7 @@ def test_a_message_failing_again_and_again_backs_off_to_the_ceiling(
 
 def test_a_missing_setting_is_named(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APPLIED_TABLE")
-    runtime.reset()
+    composition.reset()
     stack.put("acc-1", "t1", "debit", "1")
     with pytest.raises(ConfigurationError, match="APPLIED_TABLE"):
         stream_handler(stack.new_records())

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from .. import runtime
+from .. import composition
 from ..projector import project, queue_items
 from ..redelivery import deferrals
 from ._common import partial_response, record_outcome
@@ -34,12 +34,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """
     records = event.get("Records", [])
     changes, poison = queue_items(records)
-    store = runtime.summary_store(runtime.deadline(context))
-    outcome = project(changes, poison, store, runtime.poison_sink(), "queue")
+    store = composition.summary_store(composition.deadline(context))
+    outcome = project(changes, poison, store, composition.poison_sink(), "queue")
     record_outcome(logger, metrics, len(records), outcome, poison)
-    later = deferrals(records, outcome.failed_items, runtime.settings().backoff_max_seconds)
+    later = deferrals(records, outcome.failed_items, composition.settings().backoff_max_seconds)
     if later:
-        deferred = runtime.redelivery().defer(later)
+        deferred = composition.redelivery().defer(later)
         metrics.add_metric(name="MessagesDeferred", unit=MetricUnit.Count, value=deferred)
         logger.info("failed messages deferred", extra={"deferred": deferred, "seconds": [d.seconds for d in later]})
     return partial_response(event, context, processor, outcome.failed_items, _message_id)

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from .. import runtime
+from .. import composition
 from ..projector import project, stream_items
 from ._common import partial_response, record_outcome
 from ._tracing import capture_lambda_handler
@@ -27,9 +27,9 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Project one stream batch; report the records not yet reflected as batch item failures."""
     changes, poison = stream_items(event.get("Records", []))
-    sink = runtime.stream_sink(runtime.deadline(context))
-    outcome = project(changes, poison, sink, runtime.poison_sink(), "stream")
-    publishes = runtime.settings().pattern == 2
+    sink = composition.stream_sink(composition.deadline(context))
+    outcome = project(changes, poison, sink, composition.poison_sink(), "stream")
+    publishes = composition.settings().pattern == 2
     record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison, publishes=publishes)
     return partial_response(event, context, processor, outcome.failed_items, _event_id)
 

@@ -1,4 +1,5 @@
-"""Wiring: builds the AWS clients and adapters once per execution environment."""
+"""The composition root: the settings, the boto3 clients and the adapters over them, built once per
+execution environment and handed to the handlers."""
 
 from __future__ import annotations
 

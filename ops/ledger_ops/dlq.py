@@ -142,7 +142,7 @@ def held(sqs: Any, name: str, url: str, seconds: int = HOLD_SECONDS) -> Iterator
     try:
         yield holding
     finally:
-        release(sqs, url, [e for e in holding.entries if e.message_id not in holding.deleted])
+        release(sqs, url, [e.receipt for e in holding.entries if e.message_id not in holding.deleted])
 
 
 def queue_depth(sqs: Any, url: str) -> int:
@@ -152,11 +152,11 @@ def queue_depth(sqs: Any, url: str) -> int:
     return sum(int(attributes.get(name, "0")) for name in names)
 
 
-def release(sqs: Any, url: str, entries: Sequence[Entry]) -> None:
-    """Make held messages visible again (a message already deleted is ignored)."""
-    for start in range(0, len(entries), 10):
-        window = entries[start : start + 10]
-        batch = [{"Id": str(i), "ReceiptHandle": e.receipt, "VisibilityTimeout": 0} for i, e in enumerate(window)]
+def release(sqs: Any, url: str, receipts: Sequence[str]) -> None:
+    """Make received messages visible again, by their receipt handles (a message already deleted is ignored)."""
+    for start in range(0, len(receipts), 10):
+        window = receipts[start : start + 10]
+        batch = [{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0} for i, r in enumerate(window)]
         sqs.change_message_visibility_batch(QueueUrl=url, Entries=batch)
 
 

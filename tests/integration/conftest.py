@@ -25,6 +25,7 @@ import pytest
 
 from ledger_aggregator.domain import Totals, fold
 from ledger_aggregator.summary_item import key_of, stored_totals
+from ledger_ops.dlq import release
 from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
@@ -163,14 +164,6 @@ def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:
         receipts += [m["ReceiptHandle"] for m in got]
     release(sqs, url, receipts)
     return list(seen.values())
-
-
-def release(sqs: Any, url: str, receipts: list[str]) -> None:
-    """Make received messages visible again at once."""
-    for start in range(0, len(receipts), 10):
-        window = receipts[start : start + 10]
-        entries = [{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0} for i, r in enumerate(window)]
-        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
 
 
 def settled(deployment: Deployment, accounts: list[str]) -> bool:

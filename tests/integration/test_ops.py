@@ -21,9 +21,10 @@ from botocore.exceptions import ClientError
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import changes_of, coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
+from ledger_ops.dlq import release
 from ledger_ops.streams import StreamTail
 from sandbox.stack import TerraformError
-from tests.integration.conftest import Deployment, dlq_messages, eventually, injected, release, settled
+from tests.integration.conftest import Deployment, dlq_messages, eventually, injected, settled
 
 
 def ops(deployed: Deployment, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

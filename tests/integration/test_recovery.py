@@ -9,6 +9,7 @@ import pytest
 
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import coalesce, parse_batch
+from ledger_ops.dlq import release
 from tests.integration.conftest import (
     TARGET,
     Deployment,
@@ -67,12 +68,13 @@ def take_parked(deployed: Deployment, body: str) -> dict[str, Any] | None:
     while the buffer DLQ holds anything)."""
     sqs, url = deployed.env.client("sqs"), deployed.outputs["buffer_dlq_url"]
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=5, WaitTimeSeconds=1)
-    found = None
+    found, others = None, []
     for message in got.get("Messages", []):
         parsed = json.loads(message["Body"])
         if isinstance(parsed.get("record"), dict) and parsed["record"].get("body") == body:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             found = dict(parsed)
         else:  # not this test's: visible again at once
-            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            others.append(message["ReceiptHandle"])
+    release(sqs, url, others)
     return found

@@ -126,6 +126,14 @@ def eventually(probe: Callable[[], T | None], timeout: float = 120, interval: fl
     raise AssertionError(f"not within {timeout} s (last: {last!r})")
 
 
+def buffer_output(deployed: Deployment, name: str) -> str:
+    """An output of pattern 2's buffer (its queue's or DLQ's URL); the test is skipped in pattern 1."""
+    url = deployed.outputs.get(name)
+    if not url:
+        pytest.skip("pattern 1 has no buffer queue")
+    return str(url)
+
+
 def buffer_visibility_timeout(deployed: Deployment) -> int:
     """The buffer queue's visibility timeout, as SQS reports it."""
     attributes = deployed.env.client("sqs").get_queue_attributes(

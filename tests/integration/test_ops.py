@@ -24,7 +24,7 @@ from ledger_aggregator.summary_item import summary_key
 from ledger_ops.dlq import release
 from ledger_ops.streams import StreamTail
 from sandbox.stack import TerraformError
-from tests.integration.conftest import Deployment, dlq_messages, eventually, injected, settled
+from tests.integration.conftest import Deployment, buffer_output, dlq_messages, eventually, injected, settled
 
 
 def ops(deployed: Deployment, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -161,9 +161,7 @@ def test_replay_applies_a_given_up_batch_from_the_stream_and_drains_it(deployed:
 
 
 def test_replay_applies_buffered_deltas_and_empties_the_buffer_dlq(deployed: Deployment, tmp_path: Path) -> None:
-    url = deployed.outputs.get("buffer_dlq_url")
-    if not url:
-        pytest.skip("pattern 1 has no buffer queue")
+    url = buffer_output(deployed, "buffer_dlq_url")
     account = deployed.account("buffer")
     post(deployed, account, 3)
     eventually(lambda: settled(deployed, [account]))
@@ -187,9 +185,7 @@ def test_replay_applies_buffered_deltas_and_empties_the_buffer_dlq(deployed: Dep
 def test_rebuild_and_a_switch_to_pattern_1_refuse_while_a_delta_waits_in_the_buffer_queue(
     deployed: Deployment, tmp_path: Path
 ) -> None:
-    url = deployed.outputs.get("buffer_queue_url")
-    if not url:
-        pytest.skip("pattern 1 has no buffer queue")
+    url = buffer_output(deployed, "buffer_queue_url")
     account = deployed.account("waiting")
     post(deployed, account, 2)
     eventually(lambda: settled(deployed, [account]))

@@ -13,6 +13,7 @@ from ledger_ops.dlq import release
 from tests.integration.conftest import (
     TARGET,
     Deployment,
+    buffer_output,
     buffer_visibility_timeout,
     eventually,
     injected,
@@ -21,15 +22,10 @@ from tests.integration.conftest import (
 from tests.integration.test_ops import account_records, post
 
 
-def buffer_only(deployed: Deployment) -> None:
-    if deployed.pattern != 2:
-        pytest.skip("pattern 1 has no buffer queue")
-
-
 @pytest.mark.skipif(TARGET != "local", reason="capacity is taken away by the local account's faults")
 def test_a_writer_without_capacity_retries_within_seconds_and_catches_up(deployed: Deployment) -> None:
     """Reviewed: a message the writer could not apply stayed invisible for the whole visibility timeout."""
-    buffer_only(deployed)
+    buffer_output(deployed, "buffer_queue_url")
     assert deployed.env.account
     stats = deployed.env.account.mappings.stats
     visibility = buffer_visibility_timeout(deployed)
@@ -46,7 +42,7 @@ def test_a_writer_without_capacity_retries_within_seconds_and_catches_up(deploye
 
 def test_a_forged_buffer_message_is_parked_with_its_reason_and_changes_nothing(deployed: Deployment) -> None:
     """Reviewed: anyone who could send to the buffer queue could change balances with a well-formed message."""
-    buffer_only(deployed)
+    queue = buffer_output(deployed, "buffer_queue_url")
     account = deployed.account("forged")
     post(deployed, account, 2)
     eventually(lambda: settled(deployed, [account]))
@@ -56,7 +52,7 @@ def test_a_forged_buffer_message_is_parked_with_its_reason_and_changes_nothing(d
     forged["changes"][0][4] = 7  # one record counted as seven: no stream record makes that
     body = json.dumps(forged)
     sqs = deployed.env.client("sqs")
-    sqs.send_message(QueueUrl=deployed.outputs["buffer_queue_url"], MessageBody=body)
+    sqs.send_message(QueueUrl=queue, MessageBody=body)
     message = eventually(lambda: take_parked(deployed, body), timeout=60)
     assert (message["kind"], message["source"], message["field"]) == ("poison-record", "queue", "changes")
     assert message["reason"], "parked with its reason"

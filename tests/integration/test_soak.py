@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ledger_ops.dlq import queue_depth
 from ledger_ops.reconcile import Imbalance, imbalances, reconcile, scan
 from sandbox import faults
 from tests.integration.conftest import (
@@ -110,11 +111,8 @@ def quiet(deployed: Deployment, stats: Any, window: float = 15) -> bool:
     before = stats.invocations
     time.sleep(window)  # measuring an idle interval, not waiting for an event
     url = deployed.outputs.get("buffer_queue_url")
-    if url:
-        counts = [f"ApproximateNumberOfMessages{kind}" for kind in ("", "NotVisible", "Delayed")]
-        attributes = deployed.env.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"]
-        if any(int(attributes[name]) for name in counts):
-            return False
+    if url and queue_depth(deployed.env.client("sqs"), url):
+        return False
     return bool(stats.invocations == before)
 
 

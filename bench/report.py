@@ -122,17 +122,19 @@ class Contender:
         """Every summary reflects exactly what was posted to its account."""
         return self.reflected(list(posted)) == dict(posted)
 
+    def buffered(self) -> int:
+        """Messages in pattern 2's buffer queue, visible or in flight (0 in pattern 1)."""
+        url = self.outputs.get("buffer_queue_url")
+        if not url:
+            return 0
+        sqs: Any = boto3.client("sqs", region_name=self.account.region)
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes[name]) for name in names)
+
     def quiet(self, before: int) -> bool:
         """Nothing invoked since ``before`` and nothing waiting in the buffer queue."""
-        url = self.outputs.get("buffer_queue_url")
-        if url:
-            sqs = boto3.client("sqs", region_name=self.account.region)
-            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-            if int(attributes["ApproximateNumberOfMessages"]) + int(
-                attributes["ApproximateNumberOfMessagesNotVisible"]
-            ):
-                return False
-        return self.account.mappings.stats.invocations == before
+        return not self.buffered() and self.account.mappings.stats.invocations == before
 
 
 def burst(contender: Contender, run: Run, accounts: int, posted: Counter[str]) -> None:
@@ -199,14 +201,10 @@ def measure(contender: Contender, transactions: int, accounts: int, spec: str, s
 def _drained(contender: Contender, ended: float) -> float | None:
     """Pattern 2: wait (bounded) until the buffer queue holds nothing, visible or in flight, so that the
     messages of crashed invocations come back and their time away is measured; seconds after the burst."""
-    url = contender.outputs.get("buffer_queue_url")
-    if not url:
+    if not contender.outputs.get("buffer_queue_url"):
         return None
-    sqs: Any = boto3.client("sqs", region_name=contender.account.region)
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     while time.monotonic() - ended < SETTLE_LIMIT:
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-        if not any(int(attributes[name]) for name in names):
+        if not contender.buffered():
             return time.monotonic() - ended
         time.sleep(0.5)  # polling interval of a measurement, not a synchronisation
     return None

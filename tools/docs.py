@@ -177,15 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a file is out of date")
     args = parser.parse_args(argv)
-    stale = [p for p, text in expected_files().items() if not p.exists() or p.read_text() != text]
+    stale = {p: text for p, text in expected_files().items() if not p.exists() or p.read_text() != text}
     if args.check:
         for path in stale:
             print(f"out of date: {path.relative_to(ROOT)} (run make docs)", file=sys.stderr)
         return 1 if stale else 0
-    for path, text in expected_files().items():
-        if path in stale:
-            path.write_text(text)
-            print(f"wrote {path.relative_to(ROOT)}")
+    for path, text in stale.items():
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

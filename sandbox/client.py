@@ -33,18 +33,29 @@ class Response:
 class LedgerClient:
     """Calls one deployed stage."""
 
-    def __init__(self, base_url: str, region: str, sign: bool = True, credentials: Any = None) -> None:
-        """``credentials`` (botocore Credentials) sign the requests; by default, the AWS environment's."""
+    def __init__(
+        self,
+        base_url: str,
+        region: str,
+        sign: bool = True,
+        credentials: Any = None,
+        token: str | None = None,
+    ) -> None:
+        """``credentials`` (botocore Credentials) sign the requests; by default, the AWS environment's.
+        ``token`` (an ID token, for COGNITO) is sent in ``Authorization`` instead of a signature."""
         self.base_url = base_url.rstrip("/")
         self._region = region
-        self._sign = sign
+        self._sign = sign and token is None
         self._credentials: Any = credentials
+        self._token = token
         self._local = threading.local()
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Response:
         """Send a request; ``body`` is sent as JSON unless it is already a string."""
         data = body if isinstance(body, str) or body is None else json.dumps(body)
         all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if self._token is not None:
+            all_headers.setdefault("Authorization", self._token)
         url = self.base_url + path
         if self._sign:
             signed = AWSRequest(method=method, url=url, data=data or "", headers=all_headers)

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from botocore.credentials import Credentials
 
-from sandbox.client import LedgerClient, Response
+from sandbox.client import LedgerClient
 from sandbox.iam import allowed
 from sandbox.stack import account_policy
 from tests.integration.conftest import TARGET, Deployment, eventually, settled, settled_in_table
@@ -195,15 +195,7 @@ def cognito(deployed: Deployment) -> Iterator[Pools]:
 
 def as_token(deployed: Deployment, token: str | None) -> LedgerClient:
     """A client that sends an ID token (or nothing) instead of a signature."""
-    client = LedgerClient(deployed.api.base_url, deployed.env.region, sign=False)
-    if token is not None:
-        original = client.request
-
-        def request(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Response:
-            return original(method, path, body, {"Authorization": token, **(headers or {})})
-
-        client.request = request  # type: ignore[method-assign]
-    return client
+    return LedgerClient(deployed.api.base_url, deployed.env.region, sign=False, token=token)
 
 
 def test_a_cognito_user_reads_and_posts_to_its_own_account(deployed: Deployment, cognito: Pools) -> None:

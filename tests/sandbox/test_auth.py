@@ -182,14 +182,13 @@ def test_an_unsigned_request_is_403_missing_authentication_token(stage: Stage) -
     assert (answer.status, answer.body["message"]) == (403, "Missing Authentication Token")
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": token}
+def with_token(stage: Stage, token: str | None) -> LedgerClient:
+    """A client that sends the ID token (or nothing) in Authorization, unsigned."""
+    return LedgerClient(stage.base, REGION, sign=False, token=token)
 
 
 def test_a_valid_id_token_passes_and_its_claims_reach_the_templates(stage: Stage) -> None:
-    answer = LedgerClient(stage.base, REGION, sign=False).request(
-        "GET", "/cognito", headers=bearer(stage.token("alice"))
-    )
+    answer = with_token(stage, stage.token("alice")).request("GET", "/cognito")
     assert answer.status == 200, answer.text
     assert answer.body == {"claims": "acc-1,acc-2", "user": "alice"}
 
@@ -211,15 +210,11 @@ def tampered(token: str) -> str:
     ],
 )
 def test_a_token_that_does_not_verify_is_401_in_the_gateways_json(stage: Stage, make: Any) -> None:
-    token = make(stage)
-    headers = bearer(token) if token else {}
-    answer = LedgerClient(stage.base, REGION, sign=False).request("GET", "/cognito", headers=headers)
+    answer = with_token(stage, make(stage) or None).request("GET", "/cognito")
     assert (answer.status, answer.body["message"]) == (401, "Unauthorized"), answer.text
 
 
 def test_the_forging_key_is_the_pools_so_the_refusals_above_are_for_their_claims(stage: Stage) -> None:
     """A token forged with unchanged claims passes: the refusals of forged tokens come from what they change."""
-    answer = LedgerClient(stage.base, REGION, sign=False).request(
-        "GET", "/cognito", headers=bearer(forged(claims_of(stage.token("alice"))))
-    )
+    answer = with_token(stage, forged(claims_of(stage.token("alice")))).request("GET", "/cognito")
     assert answer.status == 200, answer.text

@@ -48,7 +48,7 @@ from botocore.awsrequest import AWSRequest
 from moto.apigateway.exceptions import NotFoundException as ApiNotFound
 from moto.apigateway.models import apigateway_backends
 
-from .auth import CognitoVerifier, Denied, caller_of, verify_sigv4
+from .auth import CognitoVerifier, Denied, access_key, caller_of, verify_sigv4
 from .keepalive import exchange
 from .lambdas import ACCOUNT
 from .vtl import Request, carry_overrides, render
@@ -255,7 +255,7 @@ class Gateway:
         denied: Denied | None = None
         if method.authorization == "AWS_IAM":
             signed = AWSRequest(method=method.http_method, url=url, data=request.body.encode())
-            caller = caller_of(_access_key(request.headers.get("authorization", "")), self._secrets, ACCOUNT)
+            caller = caller_of(access_key(request.headers.get("authorization", "")), self._secrets, ACCOUNT)
             secrets = {caller.key: caller.secret} if caller else {}
             denied = verify_sigv4(signed, request.headers, self._region, secrets)
             denied = denied or (caller.permits(self._invoke_arn(api, request)) if caller else None)
@@ -383,12 +383,6 @@ class Gateway:
         for name, value in (configured.get("responseParameters") or {}).items():
             headers[name.split(".")[-1]] = value.strip("'")
         return Reply(int(configured.get("statusCode") or status), body, headers)
-
-
-def _access_key(authorization: str) -> str:
-    """The access key id of a SigV4 Authorization header ("" when there is none)."""
-    found = re.search(r"Credential=([^/,\s]+)/", authorization)
-    return found.group(1) if found else ""
 
 
 def validation_error(schema: dict[str, Any], body: str) -> str | None:

@@ -92,6 +92,12 @@ def caller_of(key: str, account_secrets: Mapping[str, str], account: str) -> Cal
 UNAUTHORIZED = Denied("UNAUTHORIZED", "Unauthorized")
 
 
+def access_key(authorization: str) -> str:
+    """The access key id of a well-formed SigV4 Authorization header ("" otherwise)."""
+    parts = _AUTHORIZATION.match(authorization)
+    return parts["key"] if parts else ""
+
+
 def verify_sigv4(
     request: AWSRequest, headers: Mapping[str, str], region: str, secrets: Mapping[str, str], now: float | None = None
 ) -> Denied | None:

@@ -40,7 +40,7 @@ output "details_stream_arn" {
 
 output "stream_function_name" {
   description = "Name of the stream function."
-  value       = module.aggregator.function_name
+  value       = module.stream.function_name
 }
 
 output "writer_function_name" {
@@ -50,7 +50,7 @@ output "writer_function_name" {
 
 output "stream_dlq_url" {
   description = "DLQ of the stream: on-failure destination and poison records."
-  value       = module.aggregator.dlq.url
+  value       = module.stream.dlq.url
 }
 
 output "buffer_queue_url" {

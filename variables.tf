@@ -69,6 +69,10 @@ variable "tables" {
   default  = {}
   nullable = false
   validation {
+    condition     = contains(["PROVISIONED", "PAY_PER_REQUEST"], var.tables.summary_billing_mode)
+    error_message = "tables.summary_billing_mode must be PROVISIONED or PAY_PER_REQUEST."
+  }
+  validation {
     condition     = alltrue([for n in [var.tables.summary_read_capacity, var.tables.summary_write_capacity] : n >= 1 && n == floor(n)])
     error_message = "tables.summary_read_capacity and tables.summary_write_capacity must be whole numbers of at least 1."
   }
@@ -97,6 +101,34 @@ variable "api" {
   validation {
     condition     = var.api.authorization != "COGNITO" || length(var.api.cognito_user_pool_arns) > 0
     error_message = "api.authorization = \"COGNITO\" needs api.cognito_user_pool_arns (one or more user pool ARNs)."
+  }
+  validation {
+    condition     = contains(["AWS_IAM", "COGNITO", "NONE"], var.api.authorization)
+    error_message = "api.authorization must be AWS_IAM, COGNITO or NONE."
+  }
+  validation {
+    condition     = alltrue([for arn in var.api.cognito_user_pool_arns : can(regex("^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:[0-9]{12}:userpool/[A-Za-z0-9_-]+$", arn))])
+    error_message = "api.cognito_user_pool_arns must be Cognito user pool ARNs."
+  }
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.:-]{1,64}$", var.api.account_claim))
+    error_message = "api.account_claim must be a claim name of letters, digits and _ . : - (for example custom:accounts)."
+  }
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,64}$", var.api.stage_name))
+    error_message = "api.stage_name must be 1-64 letters, digits or underscores."
+  }
+  validation {
+    condition     = var.api.throttle_rate > 0 && var.api.throttle_burst > 0 && var.api.throttle_burst == floor(var.api.throttle_burst)
+    error_message = "api.throttle_rate must be positive and api.throttle_burst a positive whole number."
+  }
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.api.log_retention_days)
+    error_message = "api.log_retention_days must be a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+  validation {
+    condition     = contains(["OFF", "ERROR", "INFO"], var.api.execution_log_level)
+    error_message = "api.execution_log_level must be OFF, ERROR or INFO."
   }
 }
 
@@ -243,4 +275,16 @@ variable "alarms" {
     api_latency_p99_ms = optional(number, 1000)
   })
   default = {}
+  validation {
+    condition     = var.alarms == null || try(var.alarms.iterator_age_ms > 0 && var.alarms.queue_age_seconds > 0 && var.alarms.api_latency_p99_ms > 0, false)
+    error_message = "alarms.iterator_age_ms, queue_age_seconds and api_latency_p99_ms must be positive."
+  }
+  validation {
+    condition     = var.alarms == null || alltrue([for e in try(var.alarms.emails, []) : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
+    error_message = "alarms.emails must be e-mail addresses."
+  }
+  validation {
+    condition     = try(var.alarms.topic_arn, null) == null || can(regex("^arn:aws[a-z-]*:sns:", var.alarms.topic_arn))
+    error_message = "alarms.topic_arn must be an SNS topic ARN."
+  }
 }

@@ -94,7 +94,7 @@ def cold_import_lines(folder: Path) -> list[str]:
     """The handlers' cold import against boto3's, tracing off and on (on is what every cold start paid before)."""
     boto3_ms = import_time_ms(folder, "boto3")
     lines = [f"cold_import_ms boto3 {boto3_ms:.0f} (what the Lambda runtime itself would load)"]
-    for module in ("ledger_aggregator.handlers.stream", "ledger_aggregator.handlers.queue"):
+    for module in ("ledger_aggregator.handlers.stream", "ledger_aggregator.handlers.writer"):
         off = import_time_ms(folder, module)
         on = import_time_ms(folder, module, tracing=True)
         lines.append(

@@ -1,6 +1,6 @@
 locals {
   # Alarms always reach a topic: the one given, or one created here (topic.tf).
-  topic_arn = var.topic_arn != null ? var.topic_arn : aws_sns_topic.this[0].arn
+  topic_arn = var.alarms.topic_arn != null ? var.alarms.topic_arn : aws_sns_topic.this[0].arn
   actions   = [local.topic_arn]
   t         = var.targets
 
@@ -24,7 +24,7 @@ locals {
       "iterator-age" = {
         description = "The stream function is falling behind the details stream."
         namespace   = "AWS/Lambda", metric = "IteratorAge", statistic = "Maximum"
-        dimensions  = { FunctionName = local.t.stream_function }, threshold = var.thresholds.iterator_age_ms, extended = null
+        dimensions  = { FunctionName = local.t.stream_function }, threshold = var.alarms.iterator_age_ms, extended = null
       }
       "api-5xx" = {
         description = "The API answered with a 5xx."
@@ -34,7 +34,7 @@ locals {
       "api-latency" = {
         description = "API p99 latency is high."
         namespace   = "AWS/ApiGateway", metric = "Latency", statistic = null
-        dimensions  = { ApiName = local.t.api_name, Stage = local.t.api_stage }, threshold = var.thresholds.api_latency_p99_ms, extended = "p99"
+        dimensions  = { ApiName = local.t.api_name, Stage = local.t.api_stage }, threshold = var.alarms.api_latency_p99_ms, extended = "p99"
       }
       "summary-throttled-writes" = {
         description = "Writes to the summary table were throttled (expected under a burst; pattern 2 absorbs it)."
@@ -46,7 +46,7 @@ locals {
       "buffer-age" = {
         description = "Deltas wait too long in the buffer queue."
         namespace   = "AWS/SQS", metric = "ApproximateAgeOfOldestMessage", statistic = "Maximum"
-        dimensions  = { QueueName = local.t.buffer_queue }, threshold = var.thresholds.queue_age_seconds, extended = null
+        dimensions  = { QueueName = local.t.buffer_queue }, threshold = var.alarms.queue_age_seconds, extended = null
       }
     },
   )
@@ -62,7 +62,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   extended_statistic  = each.value.extended
   dimensions          = each.value.dimensions
   period              = 60
-  evaluation_periods  = var.thresholds.evaluation_periods
+  evaluation_periods  = 1
   threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"

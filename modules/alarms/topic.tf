@@ -6,7 +6,7 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  create_topic = var.topic_arn == null
+  create_topic = var.alarms.topic_arn == null
   account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
 }
 
@@ -85,7 +85,7 @@ resource "aws_sns_topic_policy" "this" {
 }
 
 resource "aws_sns_topic_subscription" "email" {
-  for_each  = toset(var.emails)
+  for_each  = toset(var.alarms.emails)
   topic_arn = local.topic_arn
   protocol  = "email"
   endpoint  = each.value

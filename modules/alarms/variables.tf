@@ -16,37 +16,15 @@ variable "targets" {
   })
 }
 
-variable "thresholds" {
-  description = "Alarm thresholds."
+variable "alarms" {
+  description = "The root's alarms settings (validated there): the SNS topic to notify (null creates an encrypted one, output topic_arn), email subscriptions to it, and the thresholds."
   type = object({
-    iterator_age_ms    = optional(number, 60000)
-    queue_age_seconds  = optional(number, 300)
-    api_latency_p99_ms = optional(number, 1000)
-    evaluation_periods = optional(number, 1)
+    topic_arn          = string
+    emails             = list(string)
+    iterator_age_ms    = number
+    queue_age_seconds  = number
+    api_latency_p99_ms = number
   })
-  default  = {}
-  nullable = false
-  validation {
-    condition     = var.thresholds.iterator_age_ms > 0 && var.thresholds.queue_age_seconds > 0 && var.thresholds.api_latency_p99_ms > 0
-    error_message = "thresholds must be positive."
-  }
-}
-
-variable "topic_arn" {
-  description = "SNS topic notified on alarm and recovery; null creates an encrypted one (output topic_arn)."
-  type        = string
-  default     = null
-}
-
-variable "emails" {
-  description = "Addresses subscribed to the alarm topic by email (each must confirm the subscription)."
-  type        = list(string)
-  default     = []
-  nullable    = false
-  validation {
-    condition     = alltrue([for e in var.emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])
-    error_message = "emails must be e-mail addresses."
-  }
 }
 
 variable "tags" {

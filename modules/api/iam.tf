@@ -51,14 +51,14 @@ resource "aws_iam_role_policy" "api" {
 }
 
 resource "aws_iam_role" "logging" {
-  count              = var.settings.create_logging_role ? 1 : 0
+  count              = var.api.create_logging_role ? 1 : 0
   name               = "${var.name_prefix}-apigateway-logs"
   assume_role_policy = data.aws_iam_policy_document.assume.json
   tags               = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "logging" {
-  count      = var.settings.create_logging_role ? 1 : 0
+  count      = var.api.create_logging_role ? 1 : 0
   role       = aws_iam_role.logging[0].name
   policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 }

@@ -8,11 +8,11 @@ locals {
   # a change to any of it makes a new deployment.
   fingerprint = sha1(jsonencode([
     [for f in sort(setunion(fileset(path.module, "templates/*.vtl"), fileset(path.module, "*.{json,tf}"))) : filesha1("${path.module}/${f}")],
-    var.settings.authorization,
-    var.settings.account_claim,
+    var.api.authorization,
+    var.api.account_claim,
     var.currencies,
   ]))
-  cognito = var.settings.authorization == "COGNITO"
+  cognito = var.api.authorization == "COGNITO"
   # What templatefile puts into the templates: the checks every money-writing request shares, and the
   # currencies as ",CODE:places" entries (sorted by code).
   # With COGNITO, the per-account check of the caller's claim; nothing with AWS_IAM (the IAM policy
@@ -21,7 +21,7 @@ locals {
     money_checks = templatefile("${local.templates}/_money_checks.vtl", {
       minor_units = join(",", [for code in sort(keys(var.currencies)) : "${code}:${var.currencies[code]}"])
     })
-    account_check = local.cognito ? templatefile("${local.templates}/_account_check.vtl", { claim = var.settings.account_claim }) : ""
+    account_check = local.cognito ? templatefile("${local.templates}/_account_check.vtl", { claim = var.api.account_claim }) : ""
   }
   models = {
     NewTransaction = "new_transaction.schema.json"
@@ -161,7 +161,7 @@ resource "aws_api_gateway_authorizer" "cognito" {
   name            = "${var.name_prefix}-cognito"
   rest_api_id     = aws_api_gateway_rest_api.this.id
   type            = "COGNITO_USER_POOLS"
-  provider_arns   = var.settings.cognito_user_pool_arns
+  provider_arns   = var.api.cognito_user_pool_arns
   identity_source = "method.request.header.Authorization"
 }
 
@@ -171,7 +171,7 @@ resource "aws_api_gateway_method" "this" {
   rest_api_id          = aws_api_gateway_rest_api.this.id
   resource_id          = each.value.resource
   http_method          = each.value.http_method
-  authorization        = local.cognito ? "COGNITO_USER_POOLS" : var.settings.authorization
+  authorization        = local.cognito ? "COGNITO_USER_POOLS" : var.api.authorization
   authorizer_id        = try(aws_api_gateway_authorizer.cognito[0].id, null)
   request_validator_id = aws_api_gateway_request_validator.this.id
   request_models       = each.value.model == null ? {} : { (local.json) = aws_api_gateway_model.this[each.value.model].name }

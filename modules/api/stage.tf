@@ -1,6 +1,6 @@
 resource "aws_cloudwatch_log_group" "access" {
   name              = "/aws/apigateway/${var.name_prefix}-ledger"
-  retention_in_days = var.settings.log_retention_days
+  retention_in_days = var.api.log_retention_days
   kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
@@ -8,11 +8,11 @@ resource "aws_cloudwatch_log_group" "access" {
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP back ends; the back end here is DynamoDB through IAM.
   #checkov:skip=CKV2_AWS_29:WAF is an account-level choice; attach a web ACL to the stage ARN from outside the module.
-  #checkov:skip=CKV2_AWS_4:Access logs are always on; execution logging is settings.execution_log_level (OFF by default: it needs API Gateway's account-wide CloudWatch role).
+  #checkov:skip=CKV2_AWS_4:Access logs are always on; execution logging is api.execution_log_level (OFF by default: it needs API Gateway's account-wide CloudWatch role).
   #checkov:skip=CKV_AWS_120:Responses must be current (summaries change with every transaction); caching would serve stale balances.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
-  stage_name           = var.settings.stage_name
+  stage_name           = var.api.stage_name
   xray_tracing_enabled = true
   variables = {
     detailsTable = var.tables.details.name
@@ -43,19 +43,19 @@ resource "aws_api_gateway_method_settings" "all" {
   stage_name  = aws_api_gateway_stage.this.stage_name
   method_path = "*/*"
   settings {
-    throttling_rate_limit  = var.settings.throttle_rate
-    throttling_burst_limit = var.settings.throttle_burst
+    throttling_rate_limit  = var.api.throttle_rate
+    throttling_burst_limit = var.api.throttle_burst
     metrics_enabled        = true
     # ERROR or INFO needs the account's API Gateway CloudWatch role: one that exists, or create_logging_role.
-    logging_level = var.settings.execution_log_level
+    logging_level = var.api.execution_log_level
     # Data tracing would log request bodies (descriptions, amounts): never on.
     data_trace_enabled = false
   }
 }
 
 # API Gateway writes logs through one role per account and region. Creating it is an account-wide
-# setting, so it is opt-in (settings.create_logging_role); most accounts already have it.
+# setting, so it is opt-in (api.create_logging_role); most accounts already have it.
 resource "aws_api_gateway_account" "this" {
-  count               = var.settings.create_logging_role ? 1 : 0
+  count               = var.api.create_logging_role ? 1 : 0
   cloudwatch_role_arn = aws_iam_role.logging[0].arn
 }

@@ -1,7 +1,8 @@
 locals {
   name = "${var.name_prefix}-writer"
-  # AWS: the queue's visibility timeout must be at least 6 x the function timeout plus the batching window.
-  minimum_visibility = 6 * var.function.timeout_seconds + var.queue.batching_window_seconds
+  # The writer has its own timeout: it bounds the visibility timeout (the root validates at least
+  # 6 x it + the batching window), and with it recovery from a crashed writer.
+  functions = merge(var.functions, { timeout_seconds = var.buffer.writer_timeout_seconds })
 }
 
 module "policy" {
@@ -23,23 +24,20 @@ resource "aws_sqs_queue" "dlq" {
 resource "aws_sqs_queue" "buffer" {
   name                       = "${var.name_prefix}-buffer"
   policy                     = module.policy["buffer"].json
-  visibility_timeout_seconds = var.queue.visibility_timeout_seconds
-  message_retention_seconds  = var.queue.message_retention_seconds
+  visibility_timeout_seconds = var.buffer.visibility_timeout_seconds
+  message_retention_seconds  = var.buffer.message_retention_seconds
   kms_master_key_id          = var.kms_key_arn
   sqs_managed_sse_enabled    = var.kms_key_arn == null ? true : null
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dlq.arn
-    maxReceiveCount     = var.queue.max_receive_count
+    maxReceiveCount     = var.buffer.max_receive_count
   })
   tags = var.tags
 
   lifecycle {
+    # Two root variables meet here; a variable's validation may name another only from Terraform 1.9.
     precondition {
-      condition     = var.queue.visibility_timeout_seconds >= local.minimum_visibility
-      error_message = "buffer.visibility_timeout_seconds must be at least 6 x buffer.writer_timeout_seconds + buffer.batching_window_seconds (${local.minimum_visibility} s); AWS only checks this when the mapping is first created."
-    }
-    precondition {
-      condition     = var.marker_ttl_seconds > var.queue.message_retention_seconds + 86400
+      condition     = var.functions.marker_ttl_days * 86400 > var.buffer.message_retention_seconds + 86400
       error_message = "Applied markers must outlive every message: functions.marker_ttl_days must exceed buffer.message_retention_seconds by more than a day."
     }
   }
@@ -49,16 +47,15 @@ module "function" {
   source      = "../function"
   name        = local.name
   description = "Applies deltas from the buffer queue to the Account Summary table."
-  handler     = "ledger_aggregator.handlers.queue.handler"
+  handler     = "ledger_aggregator.handlers.writer.handler"
   package     = var.package
-  settings    = var.function
+  functions   = local.functions
   environment = {
     SUMMARY_TABLE                = var.tables.summary.name
     APPLIED_TABLE                = var.tables.applied.name
-    MARKER_TTL_SECONDS           = tostring(var.marker_ttl_seconds)
     BUFFER_QUEUE_URL             = aws_sqs_queue.buffer.url
     POISON_QUEUE_URL             = aws_sqs_queue.dlq.url
-    BACKOFF_MAX_SECONDS          = tostring(var.queue.backoff_max_seconds)
+    BACKOFF_MAX_SECONDS          = tostring(var.buffer.backoff_max_seconds)
     POWERTOOLS_SERVICE_NAME      = local.name
     POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
   }
@@ -70,11 +67,11 @@ module "function" {
 resource "aws_lambda_event_source_mapping" "queue" {
   event_source_arn                   = aws_sqs_queue.buffer.arn
   function_name                      = module.function.arn
-  batch_size                         = var.queue.batch_size
-  maximum_batching_window_in_seconds = var.queue.batching_window_seconds
+  batch_size                         = var.buffer.batch_size
+  maximum_batching_window_in_seconds = var.buffer.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 
   scaling_config {
-    maximum_concurrency = var.queue.maximum_concurrency
+    maximum_concurrency = var.buffer.maximum_concurrency
   }
 }

@@ -36,7 +36,7 @@ output "redelivery" {
   value = {
     writer_timeout_seconds     = module.function.timeout_seconds
     visibility_timeout_seconds = aws_sqs_queue.buffer.visibility_timeout_seconds
-    backoff_max_seconds        = var.queue.backoff_max_seconds
+    backoff_max_seconds        = var.buffer.backoff_max_seconds
     max_receive_count          = jsondecode(aws_sqs_queue.buffer.redrive_policy).maxReceiveCount
   }
 }

@@ -19,8 +19,8 @@ variable "package" {
   })
 }
 
-variable "function" {
-  description = "Function runtime settings (see the function module)."
+variable "functions" {
+  description = "The root's functions settings (validated there; see the function module). The writer's timeout is buffer.writer_timeout_seconds instead."
   type = object({
     runtime              = string
     architecture         = string
@@ -28,12 +28,13 @@ variable "function" {
     timeout_seconds      = number
     reserved_concurrency = optional(number)
     log_retention_days   = number
-    tracing              = optional(bool, true)
+    marker_ttl_days      = number
+    tracing              = bool
   })
 }
 
-variable "queue" {
-  description = "Buffer queue and the writer's mapping. maximum_concurrency is what protects a summary table that cannot scale."
+variable "buffer" {
+  description = "The root's buffer settings (validated there): the queue, the writer's mapping and timeout, and the backoff. maximum_concurrency is what protects a summary table that cannot scale."
   type = object({
     max_receive_count          = number
     maximum_concurrency        = number
@@ -42,16 +43,8 @@ variable "queue" {
     visibility_timeout_seconds = number
     message_retention_seconds  = number
     backoff_max_seconds        = number
+    writer_timeout_seconds     = number
   })
-  validation {
-    condition     = var.queue.maximum_concurrency >= 2 && var.queue.maximum_concurrency <= 1000
-    error_message = "queue.maximum_concurrency must be between 2 and 1000 (Lambda's limits)."
-  }
-}
-
-variable "marker_ttl_seconds" {
-  description = "How long applied markers live; longer than any redelivery (docs/exactly-once.md)."
-  type        = number
 }
 
 variable "senders" {

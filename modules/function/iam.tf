@@ -17,7 +17,7 @@ data "aws_iam_policy_document" "runtime" {
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
   dynamic "statement" {
-    for_each = var.settings.tracing ? ["xray"] : []
+    for_each = var.functions.tracing ? ["xray"] : []
     content {
       sid     = "Tracing"
       actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]

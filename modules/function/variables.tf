@@ -1,10 +1,6 @@
 variable "name" {
   description = "Function name (already prefixed by the caller)."
   type        = string
-  validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
-    error_message = "name must be 1-64 letters, digits, hyphens or underscores."
-  }
 }
 
 variable "description" {
@@ -25,8 +21,8 @@ variable "package" {
   })
 }
 
-variable "settings" {
-  description = "Runtime settings shared by the project's functions. tracing: X-Ray active tracing; when false the handlers import no X-Ray code (about 95 ms less cold start)."
+variable "functions" {
+  description = "The root's functions settings (validated there), with this function's timeout. tracing: X-Ray active tracing; when false the handlers import no X-Ray code (about 95 ms less cold start). marker_ttl_days: how long applied markers live (MARKER_TTL_SECONDS)."
   type = object({
     runtime              = string
     architecture         = string
@@ -34,7 +30,8 @@ variable "settings" {
     timeout_seconds      = number
     reserved_concurrency = optional(number)
     log_retention_days   = number
-    tracing              = optional(bool, true)
+    marker_ttl_days      = number
+    tracing              = bool
   })
 }
 

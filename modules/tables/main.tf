@@ -7,14 +7,14 @@ locals {
 
 # Transactions: one item per (accountId, transactionId). The stream feeds the aggregator.
 resource "aws_dynamodb_table" "details" {
-  #checkov:skip=CKV_AWS_28:Point-in-time recovery is on unless details.point_in_time_recovery turns it off; checkov cannot read the variable.
+  #checkov:skip=CKV_AWS_28:Point-in-time recovery is on unless tables.point_in_time_recovery turns it off; checkov cannot read the variable.
   name                        = "${var.name_prefix}-account-details"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "accountId"
   range_key                   = "transactionId"
   stream_enabled              = true
   stream_view_type            = "NEW_AND_OLD_IMAGES"
-  deletion_protection_enabled = var.details.deletion_protection
+  deletion_protection_enabled = var.tables.details_deletion_protection
 
   attribute {
     name = "accountId"
@@ -39,7 +39,7 @@ resource "aws_dynamodb_table" "details" {
   }
 
   point_in_time_recovery {
-    enabled = var.details.point_in_time_recovery
+    enabled = var.tables.point_in_time_recovery
   }
   server_side_encryption {
     enabled     = local.sse.enabled
@@ -50,16 +50,16 @@ resource "aws_dynamodb_table" "details" {
 
 # One summary per (account, currency), written only by the aggregator.
 resource "aws_dynamodb_table" "summary" {
-  #checkov:skip=CKV_AWS_28:Point-in-time recovery is on unless summary.point_in_time_recovery turns it off; checkov cannot read the variable.
+  #checkov:skip=CKV_AWS_28:Point-in-time recovery is on unless tables.point_in_time_recovery turns it off; checkov cannot read the variable.
   #checkov:skip=CKV2_AWS_16:Fixed provisioned capacity is the point: it reproduces a summary table that cannot scale. Use PAY_PER_REQUEST or attach autoscaling in production.
   name           = "${var.name_prefix}-account-summary"
-  billing_mode   = var.summary.billing_mode
-  read_capacity  = var.summary.billing_mode == "PROVISIONED" ? var.summary.read_capacity : null
-  write_capacity = var.summary.billing_mode == "PROVISIONED" ? var.summary.write_capacity : null
+  billing_mode   = var.tables.summary_billing_mode
+  read_capacity  = var.tables.summary_billing_mode == "PROVISIONED" ? var.tables.summary_read_capacity : null
+  write_capacity = var.tables.summary_billing_mode == "PROVISIONED" ? var.tables.summary_write_capacity : null
   hash_key       = "accountId"
   range_key      = "currency"
 
-  deletion_protection_enabled = var.summary.deletion_protection
+  deletion_protection_enabled = var.tables.summary_deletion_protection
 
   attribute {
     name = "accountId"
@@ -70,7 +70,7 @@ resource "aws_dynamodb_table" "summary" {
     type = "S"
   }
   point_in_time_recovery {
-    enabled = var.summary.point_in_time_recovery
+    enabled = var.tables.point_in_time_recovery
   }
   server_side_encryption {
     enabled     = local.sse.enabled
@@ -84,7 +84,7 @@ resource "aws_dynamodb_table" "applied" {
   name                        = "${var.name_prefix}-applied"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "id"
-  deletion_protection_enabled = var.applied.deletion_protection
+  deletion_protection_enabled = var.tables.applied_deletion_protection
 
   attribute {
     name = "id"

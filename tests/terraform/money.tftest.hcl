@@ -16,8 +16,10 @@ run "summaries_are_keyed_per_account_and_currency" {
     source = "./modules/tables"
   }
   variables {
-    details = {}
-    summary = {}
+    tables = {
+      details_deletion_protection = true, summary_deletion_protection = true, applied_deletion_protection = true,
+      point_in_time_recovery      = true, summary_billing_mode = "PROVISIONED", summary_read_capacity = 5, summary_write_capacity = 5
+    }
   }
   assert {
     condition     = aws_dynamodb_table.summary.hash_key == "accountId" && aws_dynamodb_table.summary.range_key == "currency"
@@ -37,6 +39,10 @@ run "currencies_are_rendered_from_the_data_file" {
   variables {
     tables     = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
     currencies = jsondecode(file("lambda_src/ledger_aggregator/currencies.json")).minorUnits
+    api = {
+      authorization = "AWS_IAM", cognito_user_pool_arns = [], account_claim = "custom:accounts", allow_unauthenticated = false,
+      stage_name    = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false
+    }
   }
   assert {
     condition = alltrue([for m in ["create_transaction", "create_transfer"] : strcontains(

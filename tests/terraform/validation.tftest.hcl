@@ -80,35 +80,22 @@ run "kms_key_must_be_an_arn" {
   expect_failures = [var.kms_key_arn]
 }
 
+# 6 x the writer's 9 s + the 1 s window is 55 s: one second short is refused.
 run "visibility_timeout_must_cover_six_timeouts" {
   command = plan
-  module {
-    source = "./modules/buffer"
-  }
   variables {
-    senders            = { queue = [] }
-    name_prefix        = "tftest"
-    tables             = { summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" }, applied = { name = "a", arn = "arn:aws:dynamodb:eu-west-1:1:table/a" } }
-    package            = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
-    function           = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 60, log_retention_days = 30 }
-    queue              = { max_receive_count = 5, maximum_concurrency = 2, batch_size = 10, batching_window_seconds = 1, visibility_timeout_seconds = 300, message_retention_seconds = 345600, backoff_max_seconds = 45 }
-    marker_ttl_seconds = 1296000
+    pattern = 2
+    buffer  = { visibility_timeout_seconds = 54, backoff_max_seconds = 30 }
   }
-  expect_failures = [aws_sqs_queue.buffer]
+  expect_failures = [var.buffer]
 }
 
 run "api_authorization_is_iam_cognito_or_none" {
   command = plan
-  module {
-    source = "./modules/api"
-  }
   variables {
-    name_prefix = "tftest"
-    tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
-    settings    = { authorization = "OAUTH" }
-    currencies  = { EUR = 2 }
+    api = { authorization = "OAUTH" }
   }
-  expect_failures = [var.settings]
+  expect_failures = [var.api]
 }
 
 run "currencies_need_known_minor_units" {
@@ -120,6 +107,10 @@ run "currencies_need_known_minor_units" {
     name_prefix = "tftest"
     tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
     currencies  = { EUR = 2, eur = 2, JPY = 0.5 }
+    api = {
+      authorization = "AWS_IAM", cognito_user_pool_arns = [], account_claim = "custom:accounts", allow_unauthenticated = false,
+      stage_name    = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false
+    }
   }
   expect_failures = [var.currencies]
 }
@@ -168,16 +159,10 @@ run "table_capacities_must_be_whole" {
 
 run "api_execution_log_level_is_off_error_or_info" {
   command = plan
-  module {
-    source = "./modules/api"
-  }
   variables {
-    name_prefix = "tftest"
-    tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
-    settings    = { execution_log_level = "DEBUG" }
-    currencies  = { EUR = 2 }
+    api = { execution_log_level = "DEBUG" }
   }
-  expect_failures = [var.settings]
+  expect_failures = [var.api]
 }
 
 run "the_backoff_ceiling_must_be_shorter_than_the_visibility_timeout" {
@@ -196,4 +181,89 @@ run "a_writer_timeout_too_long_for_the_default_visibility_timeout_is_refused" {
     buffer  = { writer_timeout_seconds = 10 }
   }
   expect_failures = [var.buffer]
+}
+
+# Validations that lived in the modules, naming variables the user never set (settings.*, summary.*,
+# thresholds, emails), are now the root's, and name what the user wrote.
+run "api_stage_name_is_letters_digits_underscores" {
+  command = plan
+  variables {
+    api = { stage_name = "v-1" }
+  }
+  expect_failures = [var.api]
+}
+
+run "api_account_claim_is_a_claim_name" {
+  command = plan
+  variables {
+    api = { account_claim = "custom accounts" }
+  }
+  expect_failures = [var.api]
+}
+
+run "api_user_pools_are_arns" {
+  command = plan
+  variables {
+    api = { cognito_user_pool_arns = ["pool-1"] }
+  }
+  expect_failures = [var.api]
+}
+
+run "api_throttle_burst_is_whole" {
+  command = plan
+  variables {
+    api = { throttle_burst = 2.5 }
+  }
+  expect_failures = [var.api]
+}
+
+run "api_log_retention_is_a_cloudwatch_value" {
+  command = plan
+  variables {
+    api = { log_retention_days = 31 }
+  }
+  expect_failures = [var.api]
+}
+
+run "summary_billing_mode_is_provisioned_or_on_demand" {
+  command = plan
+  variables {
+    tables = { summary_billing_mode = "ON_DEMAND" }
+  }
+  expect_failures = [var.tables]
+}
+
+run "alarm_thresholds_must_be_positive" {
+  command = plan
+  variables {
+    alarms = { iterator_age_ms = 0 }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "alarm_emails_must_be_addresses" {
+  command = plan
+  variables {
+    alarms = { emails = ["on-call"] }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "alarm_topic_must_be_an_sns_arn" {
+  command = plan
+  variables {
+    alarms = { topic_arn = "arn:aws:sqs:eu-west-1:123456789012:alarms" }
+  }
+  expect_failures = [var.alarms]
+}
+
+run "no_alarms_is_allowed" {
+  command = plan
+  variables {
+    alarms = null
+  }
+  assert {
+    condition     = length(module.alarms) == 0 && output.alarm_names == []
+    error_message = "alarms = null creates no alarms"
+  }
 }

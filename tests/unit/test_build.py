@@ -69,7 +69,7 @@ def in_clean_interpreter(built: Path, tmp_path: Path, probe: str, tracing_disabl
 
 def test_handlers_import_from_the_zip_in_a_clean_interpreter(built: Path, tmp_path: Path) -> None:
     probe = (
-        "import ledger_aggregator.handlers.stream as s, ledger_aggregator.handlers.queue as q;"
+        "import ledger_aggregator.handlers.stream as s, ledger_aggregator.handlers.writer as q;"
         "import aws_lambda_powertools as p;"
         "print(json.dumps([s.__file__, q.__file__, p.__file__, callable(s.handler), callable(q.handler)]))"
     )
@@ -84,7 +84,7 @@ def test_the_xray_sdk_is_imported_only_when_tracing_is_on(
 ) -> None:
     """X-Ray's SDK was ~95 ms of a 225 ms cold import, loaded even with tracing off."""
     probe = (
-        "import ledger_aggregator.handlers.stream, ledger_aggregator.handlers.queue;"
+        "import ledger_aggregator.handlers.stream, ledger_aggregator.handlers.writer;"
         "print(json.dumps('aws_xray_sdk.core' in sys.modules))"
     )
     assert in_clean_interpreter(built, tmp_path, probe, tracing_disabled=disabled) is imports_xray
@@ -112,7 +112,7 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
         "handlers/__init__.py",
         "handlers/_common.py",
         "handlers/_tracing.py",
-        "handlers/queue.py",
+        "handlers/writer.py",
         "handlers/stream.py",
     }
     assert {n.removeprefix("ledger_aggregator/") for n in ours} == expected

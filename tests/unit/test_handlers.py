@@ -135,10 +135,10 @@ def stream_handler(records: list[dict[str, Any]]) -> dict[str, Any]:
     return stream.handler({"Records": records}, Context())
 
 
-def queue_handler(event: dict[str, Any]) -> dict[str, Any]:
-    from ledger_aggregator.handlers import queue
+def writer_handler(event: dict[str, Any]) -> dict[str, Any]:
+    from ledger_aggregator.handlers import writer
 
-    return queue.handler(event, Context())
+    return writer.handler(event, Context())
 
 
 def failed_ids(response: dict[str, Any]) -> list[str]:
@@ -289,9 +289,9 @@ def test_pattern_2_goes_stream_to_queue_to_summary_and_all_ten_messages_of_a_bat
     assert summaries(stack.dynamodb) == {}, "pattern 2's stream side must not write summaries"
     messages = stack.receive(stack.buffer_url)
     assert len(messages) == 10
-    assert failed_ids(queue_handler(sqs_event(messages))) == []
+    assert failed_ids(writer_handler(sqs_event(messages))) == []
     assert summaries(stack.dynamodb) == stack.expected()
-    assert failed_ids(queue_handler(sqs_event(messages))) == []  # SQS redelivers: still exact
+    assert failed_ids(writer_handler(sqs_event(messages))) == []  # SQS redelivers: still exact
     assert summaries(stack.dynamodb) == stack.expected()
 
 
@@ -305,7 +305,7 @@ def test_an_undecodable_queue_message_is_parked_in_the_dlq_with_its_reason_and_n
     stack.sqs.send_message(QueueUrl=stack.buffer_url, MessageBody=body)
     messages = stack.receive(stack.buffer_url)
     bad = next(m["MessageId"] for m in messages if '"x"' in m["Body"])
-    assert failed_ids(queue_handler(sqs_event(messages))) == []  # parked: deleted from the buffer, not redelivered
+    assert failed_ids(writer_handler(sqs_event(messages))) == []  # parked: deleted from the buffer, not redelivered
     assert summaries(stack.dynamodb) == {("acc-1", "EUR"): Totals(Decimal(0), Decimal("3.30"), 1)}
     parked = [json.loads(m["Body"]) for m in stack.receive(stack.dlq_url)]
     assert [(p["kind"], p["source"], p["recordId"], p["field"]) for p in parked] == [
@@ -339,7 +339,7 @@ def test_a_throttled_message_comes_back_within_seconds_not_after_the_visibility_
     messages = stack.receive(stack.buffer_url)
     sqs = RecordVisibility(boto3.client("sqs"))
     with clients_through({"dynamodb": ThrottleAccount(boto3.client("dynamodb"), "acc-2"), "sqs": sqs}):
-        failed = failed_ids(queue_handler(sqs_event(messages)))
+        failed = failed_ids(writer_handler(sqs_event(messages)))
     throttled = [m for m in messages if m["MessageId"] in failed]
     assert len(throttled) == 1
     assert [(e["ReceiptHandle"], 1 <= e["VisibilityTimeout"] <= 2) for e in sqs.entries] == [
@@ -348,7 +348,7 @@ def test_a_throttled_message_comes_back_within_seconds_not_after_the_visibility_
     back = poll_receive(stack, seconds=4)
     assert [m["MessageId"] for m in back] == [throttled[0]["MessageId"]]
     assert back[0]["Attributes"]["ApproximateReceiveCount"] == "2"
-    assert failed_ids(queue_handler(sqs_event(back))) == []
+    assert failed_ids(writer_handler(sqs_event(back))) == []
     assert summaries(stack.dynamodb) == stack.expected()
 
 
@@ -375,7 +375,7 @@ def test_a_message_failing_again_and_again_backs_off_to_the_ceiling(
     event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "9"
     sqs = RecordVisibility(boto3.client("sqs"))
     with clients_through({"dynamodb": ThrottleAccount(boto3.client("dynamodb"), "acc-2"), "sqs": sqs}):
-        assert len(failed_ids(queue_handler(event))) == 1
+        assert len(failed_ids(writer_handler(event))) == 1
     assert 15 <= sqs.entries[0]["VisibilityTimeout"] <= 30
 
 
@@ -409,7 +409,7 @@ def test_pattern_2s_stream_function_counts_deltas_published_and_messages_sent_no
     published = emitted_metrics(capsys.readouterr().out)
     assert (published["DeltasPublished"], published["MessagesSent"], published["RecordsRead"]) == ([2], [2], [4])
     assert "RecordsApplied" not in published and "SummaryWrites" not in published
-    queue_handler(sqs_event(stack.receive(stack.buffer_url)))
+    writer_handler(sqs_event(stack.receive(stack.buffer_url)))
     written = emitted_metrics(capsys.readouterr().out)
     assert (written["RecordsApplied"], written["SummaryWrites"]) == ([4], [2])
     assert "DeltasPublished" not in written

@@ -1,1 +1,1 @@
-"""Lambda entry points: ``stream.handler`` and ``queue.handler``."""
+"""Lambda entry points: ``stream.handler`` (the stream function) and ``writer.handler`` (pattern 2's writer)."""

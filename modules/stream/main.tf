@@ -4,7 +4,6 @@ locals {
     {
       PATTERN                      = tostring(var.pattern)
       POISON_QUEUE_URL             = aws_sqs_queue.dlq.url
-      MARKER_TTL_SECONDS           = tostring(var.marker_ttl_seconds)
       POWERTOOLS_SERVICE_NAME      = local.name
       POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
     },
@@ -20,7 +19,7 @@ locals {
 module "dlq_policy" {
   source     = "../queue_policy"
   queue_name = "${local.name}-dlq"
-  senders    = concat([module.function.role_arn], var.queue_senders)
+  senders    = concat([module.function.role_arn], var.operator_arns)
 }
 
 resource "aws_sqs_queue" "dlq" {
@@ -38,7 +37,7 @@ module "function" {
   description = "Projects the Account Details stream (pattern ${var.pattern})."
   handler     = "ledger_aggregator.handlers.stream.handler"
   package     = var.package
-  settings    = var.function
+  functions   = var.functions
   environment = local.environment
   policy_json = data.aws_iam_policy_document.this.json
   kms_key_arn = var.kms_key_arn

@@ -1,4 +1,4 @@
-"""Queue handler (pattern 2): deltas from the buffer queue to the summary table."""
+"""The writer's handler (pattern 2): deltas from the buffer queue to the summary table."""
 
 from __future__ import annotations
 

@@ -4,12 +4,8 @@ variable "name_prefix" {
 }
 
 variable "pattern" {
-  description = "1: the stream function writes summaries; 2: it sends deltas to the buffer queue (the root's pattern)."
+  description = "1: the stream function writes summaries; 2: it sends deltas to the buffer queue (the root's pattern, validated there)."
   type        = number
-  validation {
-    condition     = contains([1, 2], var.pattern)
-    error_message = "pattern must be 1 or 2."
-  }
 }
 
 variable "tables" {
@@ -28,10 +24,6 @@ variable "buffer_queue" {
     arn = string
   })
   default = null
-  validation {
-    condition     = var.buffer_queue == null || can(regex("^arn:", var.buffer_queue.arn))
-    error_message = "buffer_queue.arn must be an ARN."
-  }
 }
 
 variable "package" {
@@ -42,8 +34,8 @@ variable "package" {
   })
 }
 
-variable "function" {
-  description = "Function runtime settings (see the function module)."
+variable "functions" {
+  description = "The root's functions settings (validated there; see the function module)."
   type = object({
     runtime              = string
     architecture         = string
@@ -51,12 +43,13 @@ variable "function" {
     timeout_seconds      = number
     reserved_concurrency = optional(number)
     log_retention_days   = number
-    tracing              = optional(bool, true)
+    marker_ttl_days      = number
+    tracing              = bool
   })
 }
 
 variable "stream" {
-  description = "Event source mapping of the details stream."
+  description = "Event source mapping of the details stream (the root's stream, validated there)."
   type = object({
     batch_size                 = number
     batching_window_seconds    = number
@@ -67,13 +60,8 @@ variable "stream" {
   })
 }
 
-variable "marker_ttl_seconds" {
-  description = "How long applied markers live; longer than any redelivery (docs/exactly-once.md)."
-  type        = number
-}
-
-variable "queue_senders" {
-  description = "IAM principals besides the stream function that may send to its DLQ (operators)."
+variable "operator_arns" {
+  description = "IAM principals besides the stream function that may send to its DLQ (the root's operator_arns)."
   type        = list(string)
   default     = []
   nullable    = false

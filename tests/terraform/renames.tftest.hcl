@@ -1,0 +1,38 @@
+# An existing stack's state follows the module renames (moved blocks in moved.tf): a stack applied with
+# the old addresses, then planned and applied with the current root, keeps every resource it had.
+# The mock provider generates a new UUID (and table ARN) for every resource it creates, so a resource
+# destroyed and created again under its new address shows as a changed value.
+
+mock_provider "aws" {
+  source = "./tests/terraform"
+}
+
+variables {
+  name_prefix = "tftest"
+  lambda_zip  = "tests/terraform/fixtures/lambda.zip"
+}
+
+run "before_the_renames" {
+  state_key = "renames"
+  module {
+    source = "./tests/terraform/fixtures/before_renames"
+  }
+  providers = {
+    aws = aws
+  }
+}
+
+run "the_stream_function_follows_to_module_stream" {
+  state_key = "renames"
+  variables {
+    pattern = 1
+  }
+  assert {
+    condition     = module.stream.event_source_mapping_uuid == run.before_the_renames.stream.mapping_uuid
+    error_message = "the stream's event source mapping was replaced: a new mapping starts from TRIM_HORIZON and replays the stream"
+  }
+  assert {
+    condition     = output.details_table.arn == run.before_the_renames.stream.details_arn
+    error_message = "the details table was replaced"
+  }
+}

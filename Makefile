@@ -21,10 +21,12 @@ MODULES := $(wildcard modules/*)
 EXAMPLES := $(wildcard examples/*)
 CHECKOV := .venv-checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
+# Each check of make lint is its own target, so that .pre-commit-config.yaml runs the same commands.
+LINT_PARTS := lint-terraform lint-ruff lint-mypy lint-imports
 
 .PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
-        integration-switch integration-soak2
+        integration-switch integration-soak2 $(LINT_PARTS) docs-check record-test-figures
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -45,15 +47,20 @@ currencies: $(STAMP) ## Regenerate lambda_src/ledger_aggregator/currencies.json 
 package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 	@$(PY) build.py --arch $(ARCH)
 
-# The parts run side by side (make -j): the integration tier spends most of its time in the AWS
-# provider's fixed waits (25 s per SQS queue, 5 s per function), while the others use the CPU.
-# Each part's output is printed whole when it ends (--output-sync); the slowest, integration, ends last.
+# The parts run side by side (tools/test_parts.py): the integration tier spends most of its time in
+# the AWS provider's fixed waits (25 s per SQS queue, 5 s per function), while the others use the CPU.
+# The prerequisites several parts share (venv, zip, terraform init) are made once first; the parts then
+# run with PREPARED=1, which drops them. Each part's output is printed whole when it ends, and the run's
+# figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).
 TEST_PARTS := lint test-unit test-templates test-terraform checkov test-integration
+SHARED_PREREQUISITES := $(if $(PREPARED),,package tf-init)
 
-test: ## Everything CI runs: every part below, side by side; fails if any part fails
-	@started=$$(date +%s); \
-	$(MAKE) --no-print-directory -j$(words $(TEST_PARTS)) --output-sync=target $(TEST_PARTS); status=$$?; \
-	echo "==> make test: $$(( $$(date +%s) - started )) s, exit $$status"; exit $$status
+test: $(STAMP) ## Everything CI runs: every part below, side by side; fails if any part fails
+	@PREPARED=1 $(PY) tools/test_parts.py run $(TEST_PARTS)
+
+record-test-figures: $(STAMP) ## Keep the last passing make test's figures in reports/make-test.json and quote them in docs/testing.md
+	@$(PY) tools/test_parts.py record $(FROM)
+	@$(PY) tools/docs.py
 
 test-unit: $(STAMP) ## Unit, property and handler tests (pytest, moto)
 	@echo "==> unit tests"
@@ -69,7 +76,7 @@ test-templates: $(STAMP) ## Mapping templates rendered and executed against Dyna
 # sides. Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
 SECOND_STACK := pattern-2 and (test_every_amount_survives_every_fault or test_access or test_recovery)
 
-test-integration: package tf-init ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
+test-integration: $(SHARED_PREREQUISITES) ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
 	@$(MAKE) --no-print-directory -j2 --output-sync=target integration-switch integration-soak2
 
 integration-switch:  # part of test-integration, which builds the zip and runs terraform init first
@@ -88,7 +95,7 @@ tf-init:
 	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null
 	@for m in $(MODULES) $(EXAMPLES); do terraform -chdir=$$m init -backend=false -input=false >/dev/null || exit 1; done
 
-test-terraform: tf-init ## terraform fmt, validate (root, every module and example) and terraform test (mocked provider)
+test-terraform: $(if $(PREPARED),,tf-init) ## terraform fmt, validate (root, every module and example) and terraform test (mocked provider)
 	@echo "==> terraform fmt, validate, test"
 	@terraform fmt -check -recursive
 	@terraform validate -no-color >/dev/null && echo "root: valid"
@@ -111,11 +118,23 @@ checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any faile
 docs: $(STAMP) ## Regenerate each module's README.md and the root inputs and outputs in docs/deploying.md from the .tf files
 	@$(PY) tools/docs.py
 
-lint: $(STAMP) ## terraform fmt, ruff and mypy
+lint: $(LINT_PARTS) ## terraform fmt, ruff, strict mypy and the import contracts (also run by pre-commit)
+
+lint-terraform:
 	@terraform fmt -check -recursive
+
+lint-ruff: $(STAMP)
 	@$(PY) -m ruff check .
 	@$(PY) -m ruff format --check .
+
+lint-mypy: $(STAMP)
 	@$(PY) -m mypy
+
+lint-imports: $(STAMP)  # the contracts in pyproject.toml: the core imports no AWS library, dependencies point inward
+	@set -o pipefail; $(VENV)/bin/lint-imports --no-cache | tail -n 8
+
+docs-check: $(STAMP)  # the Markdown links and the generated Terraform docs (also part of make test)
+	@$(PY) -m pytest -q tests/static/test_docs.py
 
 bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test)
 	@$(PY) -m bench.aggregator

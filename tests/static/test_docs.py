@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from tools.docs import expected_files, object_attributes
+from tools import test_parts
+from tools.docs import expected_files, figures_block, object_attributes
+from tools.test_parts import summaries
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED = {".venv", ".venv-checkov", ".terraform", ".cache", ".git", "node_modules", "dist", ".sandbox"}
@@ -93,3 +96,50 @@ def test_an_object_types_attributes_are_read_with_their_defaults() -> None:
     ]
     assert object_attributes("list(object({a = string}))") == [("a", "string", "")]
     assert object_attributes("map(string)") == []
+
+
+def test_each_tools_counts_are_read_from_a_parts_output() -> None:
+    output = (
+        "==> unit tests\n.....\n===== 228 passed, 1 warning in 124.01s (0:02:04) =====\n"
+        "Success! 54 passed, 0 failed.\nPassed checks: 250, Failed checks: 0, Skipped checks: 46\n"
+        "=== 1 failed, 3 passed, 2 skipped in 3.20s ===\nnot a summary: 5 passed\n"
+    )
+    assert summaries(output) == [
+        "228 passed, 1 warning",
+        "54 passed, 0 failed",
+        "Passed checks: 250, Failed checks: 0, Skipped checks: 46",
+        "1 failed, 3 passed, 2 skipped",
+    ]
+
+
+def test_a_failed_run_is_never_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = tmp_path / "kept.json"
+    monkeypatch.setattr(test_parts, "RECORD", kept)
+    run = {"commit": "abc1234", "date": "2026-11-28", "cores": 2, "ci": True, "seconds": 480, "exit": 2, "parts": []}
+    failed = tmp_path / "failed.json"
+    failed.write_text(json.dumps(run))
+    assert test_parts.record(failed) == 2 and not kept.exists()
+    passed = tmp_path / "passed.json"
+    passed.write_text(json.dumps({**run, "exit": 0}))
+    assert test_parts.record(passed) == 0 and json.loads(kept.read_text()) == {**run, "exit": 0}
+
+
+def test_the_quoted_figures_are_the_records() -> None:
+    run = {
+        "commit": "abc1234",
+        "date": "2026-11-28",
+        "cores": 2,
+        "ci": True,
+        "seconds": 481,
+        "exit": 0,
+        "parts": [
+            {"name": "lint", "seconds": 33, "exit": 0, "summaries": []},
+            {"name": "test-integration", "seconds": 412, "exit": 0, "summaries": ["154 passed", "13 passed"]},
+        ],
+    }
+    rows = figures_block(run).splitlines()
+    assert "commit `abc1234`" in rows[3] and "**481 s**" in rows[3] and "through `.ci/run`" in rows[3]
+    assert rows[-3:-1] == [
+        "| `make lint` | (no counts) | 33 s |",
+        "| `make test-integration` | 154 passed; 13 passed | 412 s |",
+    ]

@@ -1,0 +1,150 @@
+"""Run make test's parts side by side and record what each took, so that the docs quote a run.
+
+``run PART ...`` first makes the prerequisites the parts share (the virtual environment, the zip,
+``terraform init``) once, then runs every part as its own ``make`` at the same time. Each part's
+output is printed whole when it ends, with its time and exit status. The record of the run goes to
+``.cache/make-test.json``: each part's wall time, exit status and pytest's summary lines, the
+total, the commit and the machine.
+
+``record [FILE]`` copies a record of a passing run (by default the last one) to
+``reports/make-test.json``; it refuses a failed one. ``make docs`` quotes that file in
+docs/testing.md, so no figure there is typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LAST_RUN = ROOT / ".cache" / "make-test.json"
+RECORD = ROOT / "reports" / "make-test.json"
+SHARED = ["package", "tf-init"]  # prerequisites of several parts: made once, before them
+# The counts each tool ends with: pytest ("==== 228 passed, 1 warning in 124.01s (0:02:04) ===="),
+# terraform test ("Success! 54 passed, 0 failed.") and checkov ("Passed checks: 250, Failed checks: 0, ...").
+SUMMARIES = [
+    re.compile(r"^=+ (?P<counts>\d+ (?:passed|failed|error|errors|skipped|deselected).*) in [\d.]+s.*=+$"),
+    re.compile(r"^(?:Success|Failure)! (?P<counts>\d+ passed, \d+ failed(?:, \d+ skipped)?)\.$"),
+    re.compile(r"^(?P<counts>Passed checks: \d+, Failed checks: \d+, Skipped checks: \d+)"),
+]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of make test as it ran."""
+
+    name: str
+    seconds: int
+    exit: int
+    summaries: list[str]
+
+
+def make(*targets: str) -> subprocess.CompletedProcess[str]:
+    """``make`` these targets, capturing stdout and stderr together."""
+    command = ["make", "--no-print-directory", *targets]
+    return subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+
+
+def summaries(output: str) -> list[str]:
+    """The counts each pytest, terraform test and checkov run of a part ended with, in order."""
+    found = []
+    for line in output.splitlines():
+        for pattern in SUMMARIES:
+            if match := pattern.match(line.strip()):
+                found.append(match["counts"])
+    return found
+
+
+def run_part(name: str) -> tuple[Part, str]:
+    """Run one part; return its record and its output."""
+    started = time.monotonic()
+    done = make(name)
+    return Part(name, round(time.monotonic() - started), done.returncode, summaries(done.stdout)), done.stdout
+
+
+def commit() -> str:
+    """The commit the run tested, with ``+changes`` when the tree differed from it."""
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, check=False
+    )
+    return (head.stdout.strip() or "unknown") + ("+changes" if dirty.stdout.strip() else "")
+
+
+def run(parts: list[str]) -> int:
+    """Make the shared prerequisites, run the parts side by side, print them and write the record."""
+    started = time.monotonic()
+    print(f"==> preparing: {' '.join(SHARED)}", flush=True)
+    prepared = make(*SHARED)
+    if prepared.returncode:
+        print(prepared.stdout, end="")
+        print(f"==> make test: preparing failed (exit {prepared.returncode})")
+        return prepared.returncode
+    print(f"==> running side by side: {' '.join(parts)} (each part's output is printed when it ends)", flush=True)
+    results: list[Part] = []
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        for future in as_completed([pool.submit(run_part, name) for name in parts]):
+            part, output = future.result()
+            print(output, end="" if output.endswith("\n") or not output else "\n")
+            print(f"==> {part.name}: {part.seconds} s, exit {part.exit}", flush=True)
+            results.append(part)
+    total = round(time.monotonic() - started)
+    status = max(p.exit for p in results)
+    write_record(sorted(results, key=lambda p: parts.index(p.name)), total, status)
+    print(f"==> make test: {total} s, exit {status} (record: {LAST_RUN.relative_to(ROOT)})")
+    return status
+
+
+def write_record(parts: list[Part], total: int, status: int) -> None:
+    """Write the run's record to .cache/make-test.json."""
+    record = {
+        "commit": commit(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "cores": os.cpu_count(),
+        "ci": bool(os.environ.get("CI")),
+        "seconds": total,
+        "exit": status,
+        "parts": [asdict(p) for p in parts],
+    }
+    LAST_RUN.parent.mkdir(exist_ok=True)
+    LAST_RUN.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def record(source: Path) -> int:
+    """Copy a passing run's record to reports/make-test.json; refuse a failed or missing one."""
+    if not source.exists():
+        print(f"no record at {source}: run make test first", file=sys.stderr)
+        return 2
+    if json.loads(source.read_text())["exit"] != 0:
+        print(f"refused: {source} records a failed run", file=sys.stderr)
+        return 2
+    shutil.copyfile(source, RECORD)
+    print(f"wrote {RECORD} (make docs quotes it)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``run PART ...`` or ``record [FILE]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the parts side by side").add_argument("parts", nargs="+")
+    keep = commands.add_parser("record", help="keep a passing run's record for the docs")
+    keep.add_argument("file", nargs="?", type=Path, default=LAST_RUN)
+    args = parser.parse_args(argv)
+    return run(args.parts) if args.command == "run" else record(args.file)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

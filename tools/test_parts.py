@@ -31,11 +31,14 @@ LAST_RUN = ROOT / ".cache" / "make-test.json"
 RECORD = ROOT / "reports" / "make-test.json"
 SHARED = ["package", "tf-init"]  # prerequisites of several parts: made once, before them
 # The counts each tool ends with: pytest ("==== 228 passed, 1 warning in 124.01s (0:02:04) ===="),
-# terraform test ("Success! 54 passed, 0 failed.") and checkov ("Passed checks: 250, Failed checks: 0, ...").
+# terraform test ("Success! 54 passed, 0 failed."), checkov ("Passed checks: 250, Failed checks: 0, ..."),
+# mypy and import-linter.
 SUMMARIES = [
     re.compile(r"^=+ (?P<counts>\d+ (?:passed|failed|error|errors|skipped|deselected).*) in [\d.]+s.*=+$"),
     re.compile(r"^(?:Success|Failure)! (?P<counts>\d+ passed, \d+ failed(?:, \d+ skipped)?)\.$"),
     re.compile(r"^(?P<counts>Passed checks: \d+, Failed checks: \d+, Skipped checks: \d+)"),
+    re.compile(r"^Success: (?P<counts>no issues found in \d+ source files)$"),  # mypy
+    re.compile(r"^(?P<counts>Contracts: \d+ kept, \d+ broken)\.$"),  # import-linter
 ]
 
 
@@ -92,7 +95,8 @@ def run(parts: list[str]) -> int:
         print(prepared.stdout, end="")
         print(f"==> make test: preparing failed (exit {prepared.returncode})")
         return prepared.returncode
-    print(f"==> running side by side: {' '.join(parts)} (each part's output is printed when it ends)", flush=True)
+    print(f"==> prepared in {round(time.monotonic() - started)} s; running side by side: {' '.join(parts)}", flush=True)
+    print("    (each part's output is printed whole when it ends)", flush=True)
     results: list[Part] = []
     with ThreadPoolExecutor(max_workers=len(parts)) as pool:
         for future in as_completed([pool.submit(run_part, name) for name in parts]):

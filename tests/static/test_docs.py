@@ -103,12 +103,15 @@ def test_each_tools_counts_are_read_from_a_parts_output() -> None:
         "==> unit tests\n.....\n===== 228 passed, 1 warning in 124.01s (0:02:04) =====\n"
         "Success! 54 passed, 0 failed.\nPassed checks: 250, Failed checks: 0, Skipped checks: 46\n"
         "=== 1 failed, 3 passed, 2 skipped in 3.20s ===\nnot a summary: 5 passed\n"
+        "Success: no issues found in 47 source files\nContracts: 5 kept, 0 broken.\n"
     )
     assert summaries(output) == [
         "228 passed, 1 warning",
         "54 passed, 0 failed",
         "Passed checks: 250, Failed checks: 0, Skipped checks: 46",
         "1 failed, 3 passed, 2 skipped",
+        "no issues found in 47 source files",
+        "Contracts: 5 kept, 0 broken",
     ]
 
 

@@ -23,6 +23,8 @@ from typing import Any
 import boto3
 from botocore.credentials import Credentials
 
+from ledger_aggregator.domain import Totals
+
 from .account import LocalAccount
 from .client import LedgerClient
 from .faults import Faults
@@ -163,7 +165,6 @@ POSTS = [
 ]
 TRANSFER_FROM = "alice"
 TRANSFER = {"transferId": "dinner-11", "toAccountId": "bob", "amount": "40.00", "currency": "EUR"}
-Totals = tuple[Decimal, Decimal, int]  # credits, debits, transaction count
 Expected = dict[str, dict[str, Totals]]
 
 
@@ -196,10 +197,10 @@ def post_transactions(client: LedgerClient) -> Expected:
 
 def add(expected: Expected, account: str, currency: str, kind: str, amount: str) -> None:
     """Fold one posted entry into the expected totals of (account, currency)."""
-    credits, debits, count = expected.setdefault(account, {}).get(currency, (Decimal(0), Decimal(0), 0))
     value = Decimal(amount)
-    credited = kind == "credit"
-    expected[account][currency] = (credits + value * credited, debits + value * (not credited), count + 1)
+    entry = Totals(credits=value, count=1) if kind == "credit" else Totals(debits=value, count=1)
+    balances = expected.setdefault(account, {})
+    balances[currency] = balances.get(currency, Totals()) + entry
 
 
 def check(answer: Any, status: int, field: str, what: str) -> None:
@@ -213,8 +214,8 @@ def served(body: dict[str, Any]) -> dict[str, Totals]:
     """The balances a summary answer holds, per currency; fails the demo if a balance is not credits - debits."""
     found = {}
     for b in body.get("balances", []):
-        totals = (Decimal(b["credits"]), Decimal(b["debits"]), int(b["transactionCount"]))
-        if Decimal(b["balance"]) != totals[0] - totals[1]:
+        totals = Totals(Decimal(b["credits"]), Decimal(b["debits"]), int(b["transactionCount"]))
+        if Decimal(b["balance"]) != totals.balance:
             raise DemoFailed(f"{body['accountId']}/{b['currency']}: balance {b['balance']} is not credits - debits")
         found[b["currency"]] = totals
     return found

@@ -1,3 +1,7 @@
+# CloudWatch alarms on what needs a person: a message in a DLQ, function errors and throttles, the
+# stream's iterator age, the buffer queue's oldest message, API 5xx and p99 latency, and throttled
+# summary writes; each notifies the topic given, or an encrypted one created here (topic.tf).
+
 locals {
   # Alarms always reach a topic: the one given, or one created here (topic.tf).
   topic_arn = var.alarms.topic_arn != null ? var.alarms.topic_arn : aws_sns_topic.this[0].arn

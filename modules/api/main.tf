@@ -1,3 +1,8 @@
+# The command and query API: a REST API whose methods write to and read from DynamoDB through
+# mapping templates (templates/*.vtl), with no Lambda on the request path. Bad input answers 400 naming
+# the field, and nothing is written; every method is authorized (AWS_IAM, or COGNITO with a per-account
+# check of the caller's claim).
+
 data "aws_region" "current" {}
 
 locals {

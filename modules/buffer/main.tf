@@ -1,3 +1,7 @@
+# Pattern 2's buffer: the queue the stream function sends deltas to, its DLQ, and the writer function
+# that applies them to the summary table at a capped concurrency, deferring what it could not apply
+# with a jittered backoff.
+
 locals {
   name = "${var.name_prefix}-writer"
   # The writer has its own timeout: it bounds the visibility timeout (the root validates at least

@@ -1,3 +1,6 @@
+# One of the project's Lambda functions: the function (from the zip build.py made), its log group with
+# retention, and its role with the caller's policy plus logs and X-Ray.
+
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.name}"
   retention_in_days = var.functions.log_retention_days

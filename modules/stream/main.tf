@@ -1,3 +1,7 @@
+# The stream function: reads the details table's stream (bisecting a failing batch, reporting partial
+# failures), writes the summaries itself (pattern 1) or sends deltas to the buffer queue (pattern 2),
+# and parks what it cannot process in the stream DLQ.
+
 locals {
   name = "${var.name_prefix}-stream"
   environment = merge(

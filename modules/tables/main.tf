@@ -1,3 +1,7 @@
+# The three tables: Account Details (the transactions, with a stream), Account Summary (one item per
+# account and currency) and the applied markers (exactly-once). They do not depend on the pattern, so
+# switching patterns never replaces or empties them.
+
 locals {
   sse = {
     enabled     = true

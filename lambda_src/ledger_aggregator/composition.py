@@ -70,7 +70,7 @@ def stream_sink(until: float | None = None) -> DeltaSink:
 
 def poison_sink() -> PoisonSink | None:
     """The dead-letter queue for poison stream records, when configured."""
-    url = settings().poison_queue_url
+    url = settings().dlq_url
     return SqsPoisonSink(client("sqs"), url) if url else None
 
 

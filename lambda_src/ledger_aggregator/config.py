@@ -25,7 +25,7 @@ class Settings:
     summary_table: str | None
     applied_table: str | None
     buffer_queue_url: str | None
-    poison_queue_url: str | None
+    dlq_url: str | None
     marker_ttl_seconds: int
     backoff_max_seconds: int = DEFAULT_BACKOFF_MAX_SECONDS
 
@@ -41,7 +41,7 @@ class Settings:
             summary_table=source.get("SUMMARY_TABLE") or None,
             applied_table=source.get("APPLIED_TABLE") or None,
             buffer_queue_url=source.get("BUFFER_QUEUE_URL") or None,
-            poison_queue_url=source.get("POISON_QUEUE_URL") or None,
+            dlq_url=source.get("DLQ_URL") or None,
             marker_ttl_seconds=_seconds(source, "MARKER_TTL_SECONDS", DEFAULT_MARKER_TTL_SECONDS, 86_400, None),
             backoff_max_seconds=_seconds(
                 source, "BACKOFF_MAX_SECONDS", DEFAULT_BACKOFF_MAX_SECONDS, 1, MAX_VISIBILITY_SECONDS

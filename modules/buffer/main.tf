@@ -58,7 +58,7 @@ module "function" {
     SUMMARY_TABLE                = var.tables.summary.name
     APPLIED_TABLE                = var.tables.applied.name
     BUFFER_QUEUE_URL             = aws_sqs_queue.buffer.url
-    POISON_QUEUE_URL             = aws_sqs_queue.dlq.url
+    DLQ_URL                      = aws_sqs_queue.dlq.url
     BACKOFF_MAX_SECONDS          = tostring(var.buffer.backoff_max_seconds)
     POWERTOOLS_SERVICE_NAME      = local.name
     POWERTOOLS_METRICS_NAMESPACE = var.name_prefix

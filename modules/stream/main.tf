@@ -7,7 +7,7 @@ locals {
   environment = merge(
     {
       PATTERN                      = tostring(var.pattern)
-      POISON_QUEUE_URL             = aws_sqs_queue.dlq.url
+      DLQ_URL                      = aws_sqs_queue.dlq.url
       POWERTOOLS_SERVICE_NAME      = local.name
       POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
     },

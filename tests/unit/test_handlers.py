@@ -115,7 +115,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
         monkeypatch.setenv("SUMMARY_TABLE", SUMMARY)
         monkeypatch.setenv("APPLIED_TABLE", APPLIED)
-        monkeypatch.setenv("POISON_QUEUE_URL", dlq_url)
+        monkeypatch.setenv("DLQ_URL", dlq_url)
         monkeypatch.setenv("BUFFER_QUEUE_URL", buffer_url)
         monkeypatch.setenv("PATTERN", "1")
         composition.reset()

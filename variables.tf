@@ -260,6 +260,11 @@ variable "buffer" {
     error_message = "buffer.visibility_timeout_seconds must be at least 6 x buffer.writer_timeout_seconds + buffer.batching_window_seconds (AWS's advice for SQS mappings; it bounds recovery from a crashed writer)."
   }
   validation {
+    # A validation that names another variable needs Terraform 1.9 (versions.tf).
+    condition     = var.functions.marker_ttl_days * 86400 > var.buffer.message_retention_seconds + 86400
+    error_message = "Applied markers must outlive every message: functions.marker_ttl_days must exceed buffer.message_retention_seconds by more than a day."
+  }
+  validation {
     condition     = alltrue([for n in values(var.buffer) : n == floor(n)])
     error_message = "every buffer setting is a whole number (counts and seconds)."
   }

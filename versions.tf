@@ -2,7 +2,7 @@
 # AWS_PROFILE or keys, AWS_ENDPOINT_URL for the local account), and the module can be called from
 # another configuration, which configures its own provider (examples/).
 terraform {
-  required_version = ">= 1.7"
+  required_version = ">= 1.9"
   required_providers {
     aws = {
       source  = "hashicorp/aws"

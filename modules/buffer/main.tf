@@ -37,14 +37,6 @@ resource "aws_sqs_queue" "buffer" {
     maxReceiveCount     = var.buffer.max_receive_count
   })
   tags = var.tags
-
-  lifecycle {
-    # Two root variables meet here; a variable's validation may name another only from Terraform 1.9.
-    precondition {
-      condition     = var.functions.marker_ttl_days * 86400 > var.buffer.message_retention_seconds + 86400
-      error_message = "Applied markers must outlive every message: functions.marker_ttl_days must exceed buffer.message_retention_seconds by more than a day."
-    }
-  }
 }
 
 module "function" {

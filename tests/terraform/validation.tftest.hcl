@@ -267,3 +267,13 @@ run "no_alarms_is_allowed" {
     error_message = "alarms = null creates no alarms"
   }
 }
+
+# 14 days of buffer retention against the default 15 days of markers leaves one day, not more than one.
+run "markers_must_outlive_buffer_messages_by_a_day" {
+  command = plan
+  variables {
+    pattern = 2
+    buffer  = { message_retention_seconds = 1209600 }
+  }
+  expect_failures = [var.buffer]
+}

@@ -1,7 +1,7 @@
 # An existing stack's state follows the module renames (moved blocks in moved.tf): a stack applied with
-# the old addresses, then planned and applied with the current root, keeps every resource it had.
-# The mock provider generates a new UUID (and table ARN) for every resource it creates, so a resource
-# destroyed and created again under its new address shows as a changed value.
+# the old addresses, then applied with the current root, keeps the resources it had. The mock provider
+# generates a new mapping UUID (and table ARN) whenever it creates one, so a mapping destroyed and
+# created again under its new address shows as a changed UUID; without the moved block this fails.
 
 mock_provider "aws" {
   source = "./tests/terraform"

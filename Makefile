@@ -29,7 +29,7 @@ LINT_PARTS := lint-terraform lint-ruff lint-mypy lint-imports
         integration-switch integration-soak2 $(LINT_PARTS) docs-check record-test-figures
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 $(STAMP): requirements-dev.txt lambda_src/requirements.txt
 	@echo "==> virtual environment ($(PYTHON))"
@@ -58,7 +58,7 @@ SHARED_PREREQUISITES := $(if $(PREPARED),,package tf-init)
 test: $(STAMP) ## Everything CI runs: every part below, side by side; fails if any part fails
 	@PREPARED=1 $(PY) tools/test_parts.py run $(TEST_PARTS)
 
-record-test-figures: $(STAMP) ## Keep the last passing make test's figures in reports/make-test.json and quote them in docs/testing.md
+record-test-figures: $(STAMP) ## Keep the last passing make test's figures in reports/make-test.json and quote them in README and docs/testing.md
 	@$(PY) tools/test_parts.py record $(FROM)
 	@$(PY) tools/docs.py
 
@@ -115,7 +115,7 @@ checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any faile
 	@$(CHECKOV) --directory . --framework terraform --quiet --compact --skip-path .venv --skip-path tests \
 		--download-external-modules false 2>.cache/checkov.stderr
 
-docs: $(STAMP) ## Regenerate each module's README.md and the root inputs and outputs in docs/deploying.md from the .tf files
+docs: $(STAMP) ## Regenerate the generated docs: module READMEs and root inputs/outputs from the .tf files, the quoted make test figures
 	@$(PY) tools/docs.py
 
 lint: $(LINT_PARTS) ## terraform fmt, ruff, strict mypy and the import contracts (also run by pre-commit)

@@ -49,14 +49,15 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 
 # The parts run side by side (tools/test_parts.py): the integration tier spends most of its time in
 # the AWS provider's fixed waits (25 s per SQS queue, 5 s per function), while the others use the CPU.
-# The prerequisites several parts share (venv, zip, terraform init) are made once first; the parts then
-# run with PREPARED=1, which drops them. Each part's output is printed whole when it ends, and the run's
+# The prerequisites several parts share (SHARED) are made once first; the parts then run with
+# PREPARED=1, which drops them (unless_prepared), so that no two parts run terraform init at once. Each part's output is printed whole when it ends, and the run's
 # figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).
 TEST_PARTS := lint test-unit test-templates test-terraform checkov test-integration
-SHARED_PREREQUISITES := $(if $(PREPARED),,package tf-init)
+SHARED := package tf-init
+unless_prepared = $(if $(PREPARED),,$(1))
 
 test: $(STAMP) ## Everything CI runs: every part below, side by side; fails if any part fails
-	@PREPARED=1 $(PY) tools/test_parts.py run $(TEST_PARTS)
+	@PREPARED=1 $(PY) tools/test_parts.py run --prepare "$(SHARED)" $(TEST_PARTS)
 
 record-test-figures: $(STAMP) ## Keep the last passing make test's figures in reports/make-test.json and quote them in README and docs/testing.md
 	@$(PY) tools/test_parts.py record $(FROM)
@@ -76,7 +77,7 @@ test-templates: $(STAMP) ## Mapping templates rendered and executed against Dyna
 # sides. Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
 SECOND_STACK := pattern-2 and (test_every_amount_survives_every_fault or test_access or test_recovery)
 
-test-integration: $(SHARED_PREREQUISITES) ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
+test-integration: $(call unless_prepared,$(SHARED)) ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
 	@$(MAKE) --no-print-directory -j2 --output-sync=target integration-switch integration-soak2
 
 integration-switch:  # part of test-integration, which builds the zip and runs terraform init first
@@ -95,7 +96,7 @@ tf-init:
 	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null
 	@for m in $(MODULES) $(EXAMPLES); do terraform -chdir=$$m init -backend=false -input=false >/dev/null || exit 1; done
 
-test-terraform: $(if $(PREPARED),,tf-init) ## terraform fmt, validate (root, every module and example) and terraform test (mocked provider)
+test-terraform: $(call unless_prepared,tf-init) ## terraform fmt, validate (root, every module and example) and terraform test (mocked provider)
 	@echo "==> terraform fmt, validate, test"
 	@terraform fmt -check -recursive
 	@terraform validate -no-color >/dev/null && echo "root: valid"

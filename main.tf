@@ -16,7 +16,7 @@ locals {
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
-# Each module takes the root's variables under their own names; they are validated here, once.
+# Each module takes the root's variables under the root's names; they are validated here, once.
 # The tables do not depend on the pattern: switching patterns never replaces or empties them.
 module "tables" {
   source      = "./modules/tables"

@@ -1,7 +1,7 @@
 """Run make test's parts side by side and record what each took, so that the docs quote a run.
 
-``run PART ...`` first makes the prerequisites the parts share (the virtual environment, the zip,
-``terraform init``) once, then runs every part as its own ``make`` at the same time. Each part's
+``run --prepare "TARGET ..." PART ...`` first makes the prerequisites the parts share (the Makefile's
+``SHARED``: the zip, ``terraform init``) once, then runs every part as its own ``make`` at the same time. Each part's
 output is printed whole when it ends, with its time and exit status. The record of the run goes to
 ``.cache/make-test.json``: each part's wall time, exit status and pytest's summary lines, the
 total, the commit and the machine.
@@ -29,7 +29,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LAST_RUN = ROOT / ".cache" / "make-test.json"
 RECORD = ROOT / "reports" / "make-test.json"
-SHARED = ["package", "tf-init"]  # prerequisites of several parts: made once, before them
 # The counts each tool ends with: pytest ("==== 228 passed, 1 warning in 124.01s (0:02:04) ===="),
 # terraform test ("Success! 54 passed, 0 failed."), checkov ("Passed checks: 250, Failed checks: 0, ..."),
 # mypy and import-linter.
@@ -86,11 +85,11 @@ def commit() -> str:
     return (head.stdout.strip() or "unknown") + ("+changes" if dirty.stdout.strip() else "")
 
 
-def run(parts: list[str]) -> int:
+def run(shared: list[str], parts: list[str]) -> int:
     """Make the shared prerequisites, run the parts side by side, print them and write the record."""
     started = time.monotonic()
-    print(f"==> preparing: {' '.join(SHARED)}", flush=True)
-    prepared = make(*SHARED)
+    print(f"==> preparing: {' '.join(shared)}", flush=True)
+    prepared = make(*shared)
     if prepared.returncode:
         print(prepared.stdout, end="")
         print(f"==> make test: preparing failed (exit {prepared.returncode})")
@@ -143,11 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     """``run PART ...`` or ``record [FILE]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the parts side by side").add_argument("parts", nargs="+")
+    parts = commands.add_parser("run", help="run the parts side by side")
+    parts.add_argument("--prepare", default="", help="the targets several parts share, made once first")
+    parts.add_argument("parts", nargs="+")
     keep = commands.add_parser("record", help="keep a passing run's record for the docs")
     keep.add_argument("file", nargs="?", type=Path, default=LAST_RUN)
     args = parser.parse_args(argv)
-    return run(args.parts) if args.command == "run" else record(args.file)
+    return run(args.prepare.split(), args.parts) if args.command == "run" else record(args.file)
 
 
 if __name__ == "__main__":

@@ -257,17 +257,6 @@ run "alarm_topic_must_be_an_sns_arn" {
   expect_failures = [var.alarms]
 }
 
-run "no_alarms_is_allowed" {
-  command = plan
-  variables {
-    alarms = null
-  }
-  assert {
-    condition     = length(module.alarms) == 0 && output.alarm_names == []
-    error_message = "alarms = null creates no alarms"
-  }
-}
-
 # 14 days of buffer retention against the default 15 days of markers leaves one day, not more than one.
 run "markers_must_outlive_buffer_messages_by_a_day" {
   command = plan

@@ -79,18 +79,22 @@ variable "tables" {
 }
 
 variable "api" {
-  description = "Who may call the API: authorization AWS_IAM (per-account access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; its account_claim lists the accounts it holds) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
+  description = "Who may call the API: authorization AWS_IAM (per-account and per-operation access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; cognito_grants binds each operation, read, post and transfer, to the claim that lists the accounts it may be done to, or to null: granted to no token; by default a customer's custom:accounts may read and transfer out, and nobody may post) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
   type = object({
     authorization          = optional(string, "AWS_IAM")
     cognito_user_pool_arns = optional(list(string), [])
-    account_claim          = optional(string, "custom:accounts")
-    allow_unauthenticated  = optional(bool, false)
-    stage_name             = optional(string, "v1")
-    throttle_rate          = optional(number, 100)
-    throttle_burst         = optional(number, 200)
-    log_retention_days     = optional(number, 30)
-    execution_log_level    = optional(string, "OFF")
-    create_logging_role    = optional(bool, false)
+    cognito_grants = optional(object({
+      read     = optional(string, "custom:accounts")
+      transfer = optional(string, "custom:accounts")
+      post     = optional(string)
+    }), {})
+    allow_unauthenticated = optional(bool, false)
+    stage_name            = optional(string, "v1")
+    throttle_rate         = optional(number, 100)
+    throttle_burst        = optional(number, 200)
+    log_retention_days    = optional(number, 30)
+    execution_log_level   = optional(string, "OFF")
+    create_logging_role   = optional(bool, false)
   })
   default  = {}
   nullable = false
@@ -111,8 +115,8 @@ variable "api" {
     error_message = "api.cognito_user_pool_arns must be Cognito user pool ARNs."
   }
   validation {
-    condition     = can(regex("^[A-Za-z0-9_.:-]{1,64}$", var.api.account_claim))
-    error_message = "api.account_claim must be a claim name of letters, digits and _ . : - (for example custom:accounts)."
+    condition     = alltrue([for claim in values(var.api.cognito_grants) : claim == null || can(regex("^[A-Za-z0-9_.:-]{1,64}$", claim))])
+    error_message = "api.cognito_grants must bind each operation to a claim name of letters, digits and _ . : - (for example custom:accounts), or to null for no grant."
   }
   validation {
     condition     = can(regex("^[A-Za-z0-9_]{1,64}$", var.api.stage_name))

@@ -12,7 +12,7 @@ to behave as AWS does:
 * ``$input.params(name)`` returns a plain string, so Java string methods such
   as ``matches`` work on it;
 * ``String.indexOf`` answers -1 for a missing substring, as Java's does (airspeed raises);
-* ``String.trim`` exists, with Java's meaning.
+* ``String.trim``, ``startsWith`` and ``endsWith`` exist, with Java's meaning.
 
 Two caches keep the rendering fast without changing it: JSONPath expressions are
 parsed once per expression text (``jsonpath_rw`` builds its PLY parse tables on every
@@ -51,6 +51,11 @@ airspeed.operators.__additional_methods__[str]["indexOf"] = lambda self, text, s
 # https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#trim--
 _JAVA_TRIMMED = "".join(chr(code) for code in range(0x21))
 airspeed.operators.__additional_methods__[str]["trim"] = lambda self: self.strip(_JAVA_TRIMMED)
+# Java's String.startsWith and endsWith; airspeed knows neither, and an unknown method renders as null,
+# so without these a template's #if($s.endsWith('0')) was silently false here and true on AWS.
+# https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#endsWith-java.lang.String-
+airspeed.operators.__additional_methods__[str]["startsWith"] = lambda self, prefix: self.startswith(prefix)
+airspeed.operators.__additional_methods__[str]["endsWith"] = lambda self, suffix: self.endswith(suffix)
 # String.split is Python's here (airspeed calls a real attribute first). For a literal separator such as
 # ',' it answers what Java's does, but for trailing empty strings, which Java drops.
 

@@ -32,17 +32,21 @@ resource "aws_kms_key" "ledger" {
   })
 }
 
-# Customers sign in here; custom:accounts lists the accounts each one holds (set by the sign-up flow,
-# never writable by the app client).
+# Customers and tellers sign in here. custom:accounts lists the accounts a customer holds, which it may
+# read and transfer out of; custom:tellers lists the accounts a teller may post transactions to (the
+# module's api.cognito_grants below). Both are set by the back office, never writable by the app client.
 resource "aws_cognito_user_pool" "customers" {
   name = "ledger-customers"
-  schema {
-    name                = "accounts"
-    attribute_data_type = "String"
-    mutable             = true
-    string_attribute_constraints {
-      min_length = 1
-      max_length = 2048
+  dynamic "schema" {
+    for_each = toset(["accounts", "tellers"])
+    content {
+      name                = schema.value
+      attribute_data_type = "String"
+      mutable             = true
+      string_attribute_constraints {
+        min_length = 1
+        max_length = 2048
+      }
     }
   }
 }
@@ -50,7 +54,7 @@ resource "aws_cognito_user_pool" "customers" {
 resource "aws_cognito_user_pool_client" "app" {
   name             = "ledger-app"
   user_pool_id     = aws_cognito_user_pool.customers.id
-  read_attributes  = ["custom:accounts", "email"]
+  read_attributes  = ["custom:accounts", "custom:tellers", "email"]
   write_attributes = ["email"]
 }
 
@@ -75,7 +79,7 @@ module "ledger" {
   api = {
     authorization          = "COGNITO"
     cognito_user_pool_arns = [aws_cognito_user_pool.customers.arn]
-    account_claim          = "custom:accounts"
+    cognito_grants         = { read = "custom:accounts", transfer = "custom:accounts", post = "custom:tellers" }
     allow_unauthenticated  = false
     stage_name             = "v1"
     throttle_rate          = 200

@@ -14,19 +14,28 @@ locals {
   fingerprint = sha1(jsonencode([
     [for f in sort(setunion(fileset(path.module, "templates/*.vtl"), fileset(path.module, "*.{json,tf}"))) : filesha1("${path.module}/${f}")],
     var.api.authorization,
-    var.api.account_claim,
+    var.api.cognito_grants,
     var.currencies,
   ]))
-  cognito = var.api.authorization == "COGNITO"
-  # What templatefile puts into the templates: the checks every money-writing request shares, and the
-  # currencies as ",CODE:places" entries (sorted by code).
-  # With COGNITO, the per-account check of the caller's claim; nothing with AWS_IAM (the IAM policy
-  # decides which accounts' routes a principal may invoke).
+  cognito     = var.api.authorization == "COGNITO"
+  minor_units = join(",", [for code in sort(keys(var.currencies)) : "${code}:${var.currencies[code]}"])
+  # What templatefile puts into the templates: the checks every money-writing request shares, the
+  # currencies as ",CODE:places" entries (sorted by code), the fingerprint of a write (to tell a repetition
+  # from a reuse of its id) and the amounts written with their currency's minor unit.
   template_vars = {
-    money_checks = templatefile("${local.templates}/_money_checks.vtl", {
-      minor_units = join(",", [for code in sort(keys(var.currencies)) : "${code}:${var.currencies[code]}"])
-    })
-    account_check = local.cognito ? templatefile("${local.templates}/_account_check.vtl", { claim = var.api.account_claim }) : ""
+    money_checks        = templatefile("${local.templates}/_money_checks.vtl", { minor_units = local.minor_units })
+    request_fingerprint = file("${local.templates}/_request_fingerprint.vtl")
+    format_amount       = templatefile("${local.templates}/_format_amount.vtl", { minor_units = local.minor_units })
+  }
+  # The account check of each operation. With COGNITO, the claim that grants the operation must list the
+  # path's account; an operation granted to no claim (null) is refused to every token. Nothing with
+  # AWS_IAM (the IAM policy decides which accounts' routes a principal may invoke, per operation).
+  account_checks = {
+    for operation, claim in var.api.cognito_grants : operation => (
+      !local.cognito ? "" :
+      claim == null ? file("${local.templates}/_no_grant.vtl") :
+      templatefile("${local.templates}/_account_check.vtl", { claim = claim, operation = operation })
+    )
   }
   models = {
     NewTransaction = "new_transaction.schema.json"
@@ -92,7 +101,7 @@ locals {
     }
   }
   method_statuses = {
-    for pair in setproduct(keys(local.methods), ["success", "400", "403", "404", "409", "429", "500"]) :
+    for pair in setproduct(keys(local.methods), ["success", "400", "403", "404", "409", "422", "429", "500"]) :
     "${pair[0]}.${pair[1]}" => {
       method = pair[0]
       status = pair[1] == "success" ? local.methods[pair[0]].success : pair[1]
@@ -193,7 +202,11 @@ resource "aws_api_gateway_integration" "this" {
   uri                     = "${local.dynamodb}/${each.value.action}"
   credentials             = aws_iam_role.api.arn
   passthrough_behavior    = "NEVER"
-  request_templates       = { (local.json) = templatefile("${local.templates}/${each.key}.request.vtl", local.template_vars) }
+  request_templates = {
+    (local.json) = templatefile("${local.templates}/${each.key}.request.vtl", merge(local.template_vars, {
+      account_check = local.account_checks[each.value.operation]
+    }))
+  }
 }
 
 resource "aws_api_gateway_method_response" "this" {
@@ -213,7 +226,7 @@ resource "aws_api_gateway_integration_response" "this" {
   http_method        = aws_api_gateway_method.this[each.value.method].http_method
   status_code        = each.value.status
   selection_pattern  = each.value.pattern
-  response_templates = { (local.json) = file("${local.templates}/${each.value.template}") }
+  response_templates = { (local.json) = templatefile("${local.templates}/${each.value.template}", local.template_vars) }
   depends_on         = [aws_api_gateway_integration.this, aws_api_gateway_method_response.this]
 }
 

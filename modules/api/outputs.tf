@@ -50,3 +50,8 @@ output "authorizer_id" {
   description = "The Cognito user pool authorizer (COGNITO), else null."
   value       = try(aws_api_gateway_authorizer.cognito[0].id, null)
 }
+
+output "request_templates" {
+  description = "Each method's request template as deployed (partials placed in), so that the account check of each operation can be reviewed and tested."
+  value       = { for method, integration in aws_api_gateway_integration.this : method => integration.request_templates["application/json"] }
+}

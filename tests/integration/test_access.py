@@ -148,20 +148,24 @@ class Pools:
         return str(answer["AuthenticationResult"]["IdToken"])
 
 
-def user_pool(cognito: Any, name: str, users: dict[str, str]) -> tuple[str, str]:
-    """A user pool with the custom accounts attribute, an app client and users holding accounts."""
-    schema = [{"Name": "accounts", "AttributeDataType": "String", "Mutable": True}]
+POST_CLAIM = "custom:tellers"  # the stack's api.cognito_grants.post here; read and transfer keep custom:accounts
+
+
+def user_pool(cognito: Any, name: str, users: dict[str, dict[str, str]]) -> tuple[str, str]:
+    """A user pool with the custom attributes of the grants, an app client, and users whose attributes
+    (claim -> comma-separated accounts) grant them accounts."""
+    schema = [{"Name": n, "AttributeDataType": "String", "Mutable": True} for n in ("accounts", "tellers")]
     pool = cognito.create_user_pool(PoolName=name, Schema=schema)["UserPool"]["Id"]
     client = cognito.create_user_pool_client(
         UserPoolId=pool,
         ClientName=f"{name}-app",
         ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
-    for user, accounts in users.items():
+    for user, claims in users.items():
         cognito.admin_create_user(
             UserPoolId=pool,
             Username=user,
-            UserAttributes=[{"Name": "custom:accounts", "Value": accounts}],
+            UserAttributes=[{"Name": claim, "Value": accounts} for claim, accounts in claims.items()],
             MessageAction="SUPPRESS",
         )
         cognito.admin_set_user_password(UserPoolId=pool, Username=user, Password=PASSWORD, Permanent=True)
@@ -170,19 +174,30 @@ def user_pool(cognito: Any, name: str, users: dict[str, str]) -> tuple[str, str]
 
 @pytest.fixture(scope="module")
 def cognito(deployed: Deployment) -> Iterator[Pools]:
-    """The stack applied with COGNITO for this module's tests; AWS_IAM again afterwards."""
+    """The stack applied with COGNITO for this module's tests; AWS_IAM again afterwards.
+
+    Customers (user-a, user-b) hold their account in custom:accounts, which grants read and transfer; the
+    teller holds user-a's account in custom:tellers, which grants post and nothing else.
+    """
     holders = {"user-a": deployed.account("cog-a"), "user-b": deployed.account("cog-b")}
     for account in holders.values():
         assert deployed.api.post_transaction(account, CREDIT).status == 201
     eventually(lambda: settled(deployed, list(holders.values())))
     client = deployed.env.client("cognito-idp")
     suffix = uuid.uuid4().hex[:6]
-    pool, client_id = user_pool(client, f"ledger-{suffix}", {u: a for u, a in holders.items()})
-    other_pool, other_client = user_pool(client, f"ledger-other-{suffix}", {"user-a": holders["user-a"]})
+    users = {u: {"custom:accounts": a} for u, a in holders.items()}
+    users["teller"] = {POST_CLAIM: holders["user-a"]}
+    pool, client_id = user_pool(client, f"ledger-{suffix}", users)
+    other_pool, other_client = user_pool(client, f"ledger-other-{suffix}", {"user-a": users["user-a"]})
     arn = client.describe_user_pool(UserPoolId=pool)["UserPool"]["Arn"]
     stack = deployed.env.stack
     saved = dict(stack.variables)
-    stack.variables["api"] = {**saved.get("api", {}), "authorization": "COGNITO", "cognito_user_pool_arns": [arn]}
+    stack.variables["api"] = {
+        **saved.get("api", {}),
+        "authorization": "COGNITO",
+        "cognito_user_pool_arns": [arn],
+        "cognito_grants": {"post": POST_CLAIM},
+    }
     try:
         stack.apply(deployed.pattern)
         yield Pools(client, pool, client_id, other_pool, other_client, holders)
@@ -198,17 +213,39 @@ def as_token(deployed: Deployment, token: str | None) -> LedgerClient:
     return LedgerClient(deployed.api.base_url, deployed.env.region, sign=False, token=token)
 
 
-def test_a_cognito_user_reads_and_posts_to_its_own_account(deployed: Deployment, cognito: Pools) -> None:
+def test_a_customer_reads_and_transfers_out_of_its_account_but_cannot_credit_it(
+    deployed: Deployment, cognito: Pools
+) -> None:
     mine = cognito.accounts["user-a"]
     client = as_token(deployed, cognito.token("user-a"))
     summary = eventually(lambda: client.summary(mine) if client.summary(mine).status == 200 else None, timeout=60)
     assert summary.body["accountId"] == mine and summary.body["balances"][0]["transactionCount"] == 1
     assert client.transactions(mine).status == 200
-    assert client.post_transaction(mine, CREDIT).status == 201
+    mint = {"type": "credit", "amount": "999999999999999", "currency": "JPY"}
+    refused = client.post_transaction(mine, mint)
+    assert (refused.status, refused.body["error"], refused.body["field"]) == (403, "forbidden", "accountId")
     payee = deployed.account("cog-payee")
     assert client.post_transfer(mine, {"toAccountId": payee, "amount": "1.00", "currency": "EUR"}).status == 201
     eventually(lambda: settled_in_table(deployed, [mine, payee]))
-    assert deployed.stored(mine)["EUR"].count == 3 and deployed.stored(payee)["EUR"].count == 1
+    assert deployed.stored(mine)["EUR"].count == 2 and "JPY" not in deployed.stored(mine)
+    assert deployed.stored(payee)["EUR"].count == 1
+
+
+def test_a_teller_posts_to_the_accounts_its_claim_grants_and_does_nothing_else(
+    deployed: Deployment, cognito: Pools
+) -> None:
+    held, other = cognito.accounts["user-a"], cognito.accounts["user-b"]
+    teller = as_token(deployed, cognito.token("teller"))
+    rows = len(deployed.rows(other))
+    assert teller.post_transaction(held, CREDIT).status == 201
+    refused = [
+        teller.post_transaction(other, CREDIT),
+        teller.summary(held),
+        teller.transactions(held),
+        teller.post_transfer(held, {"toAccountId": other, "amount": "1.00", "currency": "EUR"}),
+    ]
+    assert [(r.status, r.body["error"]) for r in refused] == [(403, "forbidden")] * 4
+    assert len(deployed.rows(other)) == rows
 
 
 def test_a_cognito_user_is_403_on_an_account_it_does_not_hold(deployed: Deployment, cognito: Pools) -> None:

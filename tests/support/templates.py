@@ -7,6 +7,14 @@ from pathlib import Path
 from ledger_aggregator.currencies import minor_units
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "modules" / "api" / "templates"
+# What each method is, as an operation that api.cognito_grants binds to a claim (modules/api/main.tf).
+OPERATIONS = {
+    "create_transaction": "post",
+    "create_transfer": "transfer",
+    "get_summary": "read",
+    "list_transactions": "read",
+}
+NO_GRANT = ""
 
 
 def minor_units_entries() -> str:
@@ -14,11 +22,28 @@ def minor_units_entries() -> str:
     return ",".join(f"{code}:{places}" for code, places in sorted(minor_units().items()))
 
 
-def api_template(name: str, account_claim: str | None = None) -> str:
-    """A template's text as deployed: the shared money checks placed in, the currencies rendered, and
-    with COGNITO (``account_claim``) the account check of that claim; with AWS_IAM, no account check."""
-    checks = (TEMPLATES / "_money_checks.vtl").read_text().replace("${minor_units}", minor_units_entries())
+def _partial(name: str, **variables: str) -> str:
+    text = (TEMPLATES / name).read_text()
+    for key, value in variables.items():
+        text = text.replace("${" + key + "}", value)
+    return text
+
+
+def api_template(name: str, claim: str | None = None) -> str:
+    """A template's text as deployed: the shared partials placed in, the currencies rendered, and
+    with COGNITO (``claim``, the claim that api.cognito_grants binds to the method's operation; ``NO_GRANT``
+    for none) the account check of that claim; with AWS_IAM (``None``), no account check."""
+    units = minor_units_entries()
     account = ""
-    if account_claim is not None:
-        account = (TEMPLATES / "_account_check.vtl").read_text().replace("${claim}", account_claim)
-    return (TEMPLATES / name).read_text().replace("${money_checks}", checks).replace("${account_check}", account)
+    if claim == NO_GRANT:
+        account = _partial("_no_grant.vtl")
+    elif claim is not None:
+        operation = OPERATIONS.get(name.split(".", maxsplit=1)[0], "read")
+        account = _partial("_account_check.vtl", claim=claim, operation=operation)
+    return _partial(
+        name,
+        money_checks=_partial("_money_checks.vtl", minor_units=units),
+        request_fingerprint=_partial("_request_fingerprint.vtl"),
+        format_amount=_partial("_format_amount.vtl", minor_units=units),
+        account_check=account,
+    )

@@ -21,6 +21,7 @@ from moto import mock_aws
 from ledger_aggregator.summary_item import summary_key
 from sandbox.vtl import Request, carry_overrides, escape_javascript, render
 from tests.support.aws import DETAILS, SUMMARY, create_details_table, create_tables
+from tests.support.templates import NO_GRANT, OPERATIONS
 from tests.support.templates import api_template as template
 
 STAGE = {"detailsTable": DETAILS, "summaryTable": SUMMARY}
@@ -59,11 +60,13 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
     request_id: str = "req-0001",
     epoch: int = 1_767_225_600_000,
     claims: dict[str, str] | None = None,
+    grants: dict[str, str] | None = None,
 ) -> Answer:
     """Run one method as its integration does: request template, DynamoDB, response template.
 
     With ``claims``, the API is deployed with COGNITO (the account check is in the templates) and the
-    caller's token carries these claims; without, it is AWS_IAM.
+    caller's token carries these claims; ``grants`` binds each operation to its claim (``NO_GRANT``: none),
+    by default as api.cognito_grants does. Without ``claims``, it is AWS_IAM.
     """
     context: dict[str, Any] = {"requestId": request_id, "extendedRequestId": EXTENDED_ID, "requestTimeEpoch": epoch}
     if claims is not None:
@@ -75,7 +78,7 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
         context=context,
         stage_variables=STAGE,
     )
-    claim = CLAIM if claims is not None else None
+    claim = (grants or DEFAULT_GRANTS)[OPERATIONS[method]] if claims is not None else None
     rendered = render(template(f"{method}.request.vtl", claim), request)
     request = carry_overrides(request, rendered)
     sent = json.loads(rendered.body)
@@ -93,6 +96,9 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
 
 
 CLAIM = "custom:accounts"
+# api.cognito_grants' defaults: a customer's accounts claim reads and transfers out; nobody posts.
+DEFAULT_GRANTS = {"read": CLAIM, "transfer": CLAIM, "post": NO_GRANT}
+EVERY_GRANT = {"read": CLAIM, "transfer": CLAIM, "post": CLAIM}
 EXTENDED_ID = "Jg3Qb+xx/AMEbkA="  # the shape of AWS's extendedRequestId: base64, with + / and =
 GENERATED_ID = "Jg3Qb-xx_AMEbkA"  # the id the templates make of it
 
@@ -105,6 +111,8 @@ def dynamodb_error_body(error: ClientError) -> dict[str, Any]:
         body.update(Message=details["Message"], CancellationReasons=error.response["CancellationReasons"])
     else:
         body["message"] = details["Message"]
+    if "Item" in error.response:  # ReturnValuesOnConditionCheckFailure: the row that failed the condition
+        body["Item"] = error.response["Item"]
     return body
 
 
@@ -167,6 +175,7 @@ def test_a_minimal_transaction_gets_the_gateways_own_id_and_the_request_time(dyn
             ":rq": {"S": "req-0001"},
         },
         "ReturnValues": "ALL_NEW",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 
 
@@ -363,14 +372,56 @@ def test_real_instants_up_to_five_minutes_ahead_are_accepted(dynamodb: Any, at: 
     assert [i["occurredAt"]["S"] for i in items(dynamodb)] == [at]
 
 
-def test_a_repeated_transaction_id_gets_409_and_writes_nothing(dynamodb: Any) -> None:
-    body = {"transactionId": "dup", "type": "credit", "amount": "1", "currency": "EUR"}
+def test_the_same_transaction_again_is_409_and_writes_nothing(dynamodb: Any) -> None:
+    body = {"transactionId": "dup", "type": "credit", "amount": "1.50", "currency": "EUR", "description": "a|b"}
     assert call(dynamodb, "create_transaction", {"accountId": "acc"}, body).status == 201
-    again = call(dynamodb, "create_transaction", {"accountId": "acc"}, {**body, "amount": "2"}, request_id="req-0002")
+    again = call(dynamodb, "create_transaction", {"accountId": "acc"}, body, request_id="req-0002")
     assert again.status == 409
     assert again.body == {"error": "conflict", "message": again.body["message"], "field": "transactionId"}
     (item,) = items(dynamodb)
-    assert item["amount"] == {"N": "1"} and item["requestId"] == {"S": "req-0001"}
+    assert item["requestId"] == {"S": "req-0001"}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amount": "2"},
+        {"amount": "1.51"},
+        {"currency": "USD"},
+        {"type": "debit"},
+        {"description": "a|c"},
+        {"description": None},
+        {"occurredAt": "2025-01-01T00:00:00Z"},
+    ],
+)
+def test_a_transaction_id_reused_with_another_body_is_422_and_writes_nothing(
+    dynamodb: Any, change: dict[str, Any]
+) -> None:
+    """A 409 tells a client its request was written before; a different request must not get it."""
+    body = {"transactionId": "dup", "type": "credit", "amount": "1.50", "currency": "EUR", "description": "a|b"}
+    assert call(dynamodb, "create_transaction", {"accountId": "acc"}, body).status == 201
+    other = {k: v for k, v in {**body, **change}.items() if v is not None}
+    again = call(dynamodb, "create_transaction", {"accountId": "acc"}, other, request_id="req-0002")
+    assert (again.status, again.body["error"], again.body["field"]) == (422, "idempotency_key_reused", "transactionId")
+    (item,) = items(dynamodb)
+    assert item["amount"] == {"N": "1.50"} and item["requestId"] == {"S": "req-0001"}
+
+
+@pytest.mark.parametrize("stored", ["1.5", "1.50", "1.500"])
+def test_a_repetition_is_recognised_whatever_form_dynamodb_stored_the_amount_in(dynamodb: Any, stored: str) -> None:
+    """DynamoDB trims trailing zeros: "1.50" is stored as "1.5", and is still the same amount."""
+    row = {"type": {"S": "credit"}, "amount": {"N": stored}, "currency": {"S": "EUR"}, "recordedAt": {"N": "1"}}
+    dynamodb.put_item(TableName=DETAILS, Item={"accountId": {"S": "acc"}, "transactionId": {"S": "dup"}, **row})
+    body = {"transactionId": "dup", "type": "credit", "amount": "1.50", "currency": "EUR"}
+    assert call(dynamodb, "create_transaction", {"accountId": "acc"}, body).status == 409
+
+
+def test_a_transaction_reusing_the_id_of_a_transfer_leg_is_422(dynamodb: Any) -> None:
+    assert call(dynamodb, "create_transfer", FROM, {**TRANSFER, "transferId": "x1"}).status == 201
+    body = {"transactionId": "x1", "type": "debit", "amount": "25.50", "currency": "EUR"}
+    answer = call(dynamodb, "create_transaction", FROM, body)
+    assert (answer.status, answer.body["error"]) == (422, "idempotency_key_reused")
+    assert len(items(dynamodb)) == 2
 
 
 def error_answer(code: str, message: str, status: int) -> Answer:
@@ -427,7 +478,6 @@ def test_a_transfer_is_one_transaction_of_a_debit_leg_and_a_credit_leg(dynamodb:
     )
     written = legs(dynamodb)
     common = {
-        "transactionId": {"S": "tr-1"},
         "transferId": {"S": "tr-1"},
         "amount": {"N": "25.50"},
         "currency": {"S": "EUR"},
@@ -439,34 +489,83 @@ def test_a_transfer_is_one_transaction_of_a_debit_leg_and_a_credit_leg(dynamodb:
     assert written["alice"] == {
         **common,
         "accountId": {"S": "alice"},
+        "transactionId": {"S": "tr-1"},
         "type": {"S": "debit"},
         "counterpartyAccountId": {"S": "bob"},
     }
     assert written["bob"] == {
         **common,
         "accountId": {"S": "bob"},
+        "transactionId": {"S": "alice:tr-1"},
         "type": {"S": "credit"},
         "counterpartyAccountId": {"S": "alice"},
     }
     listed = call(dynamodb, "list_transactions", {"accountId": "bob"}).body["transactions"]
     assert [(t["transferId"], t["counterpartyAccountId"], t["type"]) for t in listed] == [("tr-1", "alice", "credit")]
+    assert listed[0]["transactionId"] == "alice:tr-1"
 
 
 def test_a_transfer_without_an_id_gets_the_gateways_own(dynamodb: Any) -> None:
     body = {k: v for k, v in TRANSFER.items() if k != "transferId"}
     answer = call(dynamodb, "create_transfer", FROM, body, request_id="a|b'c")
     assert answer.status == 201 and answer.body["transferId"] == GENERATED_ID
-    assert {i["transactionId"]["S"] for i in items(dynamodb)} == {GENERATED_ID}
+    assert {i["transactionId"]["S"] for i in items(dynamodb)} == {GENERATED_ID, f"alice:{GENERATED_ID}"}
 
 
-@pytest.mark.parametrize("existing", ["alice", "bob"])
-def test_a_repeated_transfer_is_409_and_writes_neither_leg(dynamodb: Any, existing: str) -> None:
-    other = {"transactionId": "tr-1", "type": "credit", "amount": "1", "currency": "EUR"}
-    assert call(dynamodb, "create_transaction", {"accountId": existing}, other).status == 201
-    answer = call(dynamodb, "create_transfer", FROM, TRANSFER)
+def test_the_same_transfer_again_is_409_and_writes_neither_leg(dynamodb: Any) -> None:
+    body = {**TRANSFER, "description": "rent", "occurredAt": "2025-12-31T09:00:00Z"}
+    assert call(dynamodb, "create_transfer", FROM, body).status == 201
+    before = items(dynamodb)
+    answer = call(dynamodb, "create_transfer", FROM, body, request_id="req-0002")
     assert answer.status == 409
     assert answer.body == {"error": "conflict", "message": answer.body["message"], "field": "transferId"}
-    assert [(i["accountId"]["S"], i["amount"]["N"]) for i in items(dynamodb)] == [(existing, "1")]
+    assert items(dynamodb) == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"amount": "25.51"}, {"currency": "USD"}, {"toAccountId": "carol"}, {"description": "other"}],
+)
+def test_a_transfer_id_reused_with_another_body_is_422_and_writes_nothing(
+    dynamodb: Any, change: dict[str, Any]
+) -> None:
+    assert call(dynamodb, "create_transfer", FROM, TRANSFER).status == 201
+    before = items(dynamodb)
+    answer = call(dynamodb, "create_transfer", FROM, {**TRANSFER, **change}, request_id="req-0002")
+    assert (answer.status, answer.body["error"], answer.body["field"]) == (422, "idempotency_key_reused", "transferId")
+    assert items(dynamodb) == before
+
+
+def test_a_transfer_id_held_by_the_payers_own_transaction_is_422(dynamodb: Any) -> None:
+    own = {"transactionId": "tr-1", "type": "credit", "amount": "1", "currency": "EUR"}
+    assert call(dynamodb, "create_transaction", FROM, own).status == 201
+    answer = call(dynamodb, "create_transfer", FROM, TRANSFER)
+    assert (answer.status, answer.body["error"]) == (422, "idempotency_key_reused")
+    assert [(i["accountId"]["S"], i["amount"]["N"]) for i in items(dynamodb)] == [("alice", "1")]
+
+
+@pytest.mark.parametrize("payer", ["carol", "dave"])
+def test_the_payees_rows_and_other_payers_transfers_never_block_a_transfer(dynamodb: Any, payer: str) -> None:
+    """The id space of a transfer is its payer's: nothing in the payee's account can clash with it."""
+    invoice = {"transactionId": "tr-1", "type": "credit", "amount": "7", "currency": "EUR", "description": "x"}
+    assert call(dynamodb, "create_transaction", {"accountId": "bob"}, invoice).status == 201
+    assert call(dynamodb, "create_transfer", {"accountId": payer}, TRANSFER).status == 201
+    answer = call(dynamodb, "create_transfer", FROM, TRANSFER)
+    assert (answer.status, answer.body["transferId"]) == (201, "tr-1")
+    debit = [i for i in items(dynamodb) if i["accountId"]["S"] == "alice"]
+    assert [(i["transactionId"]["S"], i["type"]["S"], i["amount"]["N"]) for i in debit] == [("tr-1", "debit", "25.50")]
+
+
+def test_a_transfer_stored_before_payer_namespaces_is_still_a_repetition(dynamodb: Any) -> None:
+    """Rows written by earlier versions keyed both legs transactionId = transferId; a retry of such a
+    transfer finds its debit leg and is answered 409, never written a second time."""
+    for account, kind, other in (("alice", "debit", "bob"), ("bob", "credit", "alice")):
+        leg = {"type": {"S": kind}, "amount": {"N": "25.5"}, "currency": {"S": "EUR"}, "recordedAt": {"N": "1"}}
+        extra = {"transferId": {"S": "tr-1"}, "counterpartyAccountId": {"S": other}}
+        key = {"accountId": {"S": account}, "transactionId": {"S": "tr-1"}}
+        dynamodb.put_item(TableName=DETAILS, Item={**key, **leg, **extra})
+    assert call(dynamodb, "create_transfer", FROM, TRANSFER).status == 409
+    assert len(items(dynamodb)) == 2
 
 
 BAD_TRANSFERS = [
@@ -521,8 +620,9 @@ def cancelled(*codes: str) -> Answer:
 @pytest.mark.parametrize(
     ("codes", "status", "error"),
     [
-        (("None", "ConditionalCheckFailed"), 409, "conflict"),
-        (("ConditionalCheckFailed", "ThrottlingError"), 409, "conflict"),
+        (("None", "ConditionalCheckFailed"), 500, "internal"),
+        (("ConditionalCheckFailed", "None"), 422, "idempotency_key_reused"),
+        (("ConditionalCheckFailed", "ThrottlingError"), 422, "idempotency_key_reused"),
         (("ThrottlingError", "None"), 429, "throttled"),
         (("None", "ProvisionedThroughputExceeded"), 429, "throttled"),
         (("TransactionConflict", "None"), 429, "throttled"),
@@ -533,6 +633,7 @@ def cancelled(*codes: str) -> Answer:
 def test_each_cancellation_reason_has_its_own_answer_and_none_is_2xx(
     codes: tuple[str, ...], status: int, error: str
 ) -> None:
+    """Without the row that is there (no Item), a repetition cannot be proven: never 409."""
     answer = cancelled(*codes)
     assert (answer.status, answer.body["error"]) == (status, error)
     assert (answer.headers.get("Retry-After") == "1") == (status == 429)
@@ -562,12 +663,46 @@ def test_a_summary_lists_every_currency_of_the_account_in_order_with_decimal_str
     assert [b["currency"] for b in answer.body["balances"]] == ["EUR", "JPY", "USD"], "sorted, none of 0 rows"
     assert answer.body["balances"][0] == {
         "currency": "EUR",
-        "balance": "-7.5",
-        "credits": "12.5",
-        "debits": "20",
+        "balance": "-7.50",
+        "credits": "12.50",
+        "debits": "20.00",
         "transactionCount": 3,
         "lastTransactionAt": "2026-01-02T03:04:05.000000Z",
     }
+
+
+@pytest.mark.parametrize(
+    ("currency", "stored", "shown"),
+    [
+        ("EUR", "80.5", "80.50"),
+        ("EUR", "40", "40.00"),
+        ("EUR", "0", "0.00"),
+        ("EUR", "-0.5", "-0.50"),
+        ("EUR", "123456789012345678901234567890.1", "123456789012345678901234567890.10"),
+        ("JPY", "5000", "5000"),
+        ("KWD", "1.125", "1.125"),
+        ("KWD", "2.1", "2.100"),
+        ("CLF", "3", "3.0000"),
+        ("EUR", "20.00", "20.00"),
+        ("EUR", "1.234", "1.234"),
+        ("JPY", "1.5", "1.5"),
+        ("EUR", "1E+3", "1E+3"),
+    ],
+)
+def test_every_amount_is_answered_with_its_currencys_minor_unit_and_never_rounded(
+    dynamodb: Any, currency: str, stored: str, shown: str
+) -> None:
+    """DynamoDB trims the zeros of numbers ("80.50" is stored as "80.5"); the API writes each amount with
+    its currency's minor unit whatever the stored form, and shows a value it cannot write so as stored."""
+    put_summary(dynamodb, "acc", currency, balance=stored, credits=stored, debits="0", transactionCount="1")
+    row = {"type": {"S": "credit"}, "amount": {"N": stored}, "currency": {"S": currency}, "recordedAt": {"N": "1"}}
+    dynamodb.put_item(TableName=DETAILS, Item={"accountId": {"S": "acc"}, "transactionId": {"S": "t"}, **row})
+    (balance,) = call(dynamodb, "get_summary", {"accountId": "acc"}).body["balances"]
+    places = {"EUR": 2, "JPY": 0, "KWD": 3, "CLF": 4}[currency]
+    assert (balance["balance"], balance["credits"]) == (shown, shown)
+    assert balance["debits"] == ("0." + "0" * places if places else "0")
+    (listed,) = call(dynamodb, "list_transactions", {"accountId": "acc"}).body["transactions"]
+    assert listed["amount"] == shown
 
 
 def test_a_summary_in_one_currency_is_still_a_list_and_404_when_the_account_has_none_in_it(dynamodb: Any) -> None:
@@ -626,7 +761,7 @@ def test_listing_pages_newest_first_until_the_token_runs_out(dynamodb: Any) -> N
     assert first == {
         "transactionId": "t06",
         "type": "credit",
-        "amount": "1",
+        "amount": "1.00",
         "currency": "EUR",
         "description": "it's #6",
         "occurredAt": None,
@@ -707,7 +842,7 @@ METHODS = [
     ["alice", "acc-9,alice", " acc-9 , alice ", "alice,", "bob,alice,carol"],
 )
 def test_a_caller_whose_claim_lists_the_account_passes(dynamodb: Any, method: str, body: Any, claim: str) -> None:
-    answer = call(dynamodb, method, {"accountId": "alice"}, body, claims={CLAIM: claim})
+    answer = call(dynamodb, method, {"accountId": "alice"}, body, claims={CLAIM: claim}, grants=EVERY_GRANT)
     assert answer.status in (200, 201, 404), answer.body
     assert answer.status != 403
 
@@ -742,7 +877,7 @@ def test_a_caller_without_the_account_is_403_and_nothing_is_read_or_written(
     seeded = call(dynamodb, "create_transaction", {"accountId": "alice"}, {**CREDIT, "transactionId": "seed"})
     assert seeded.status == 201
     before = items(dynamodb)
-    answer = call(dynamodb, method, {"accountId": "alice"}, body, claims=claims)
+    answer = call(dynamodb, method, {"accountId": "alice"}, body, claims=claims, grants=EVERY_GRANT)
     assert (answer.status, answer.body["error"], answer.body["field"]) == (403, "forbidden", "accountId")
     assert "alice" not in json.dumps(answer.body), "a refusal says nothing of the account"
     assert items(dynamodb) == before
@@ -763,6 +898,43 @@ def test_a_transfer_needs_the_source_account_and_may_credit_any(dynamodb: Any) -
     answer = call(dynamodb, "create_transfer", FROM, {**TRANSFER, "toAccountId": "zed"}, claims={CLAIM: "alice"})
     assert answer.status == 201
     assert sorted(i["accountId"]["S"] for i in items(dynamodb)) == ["alice", "zed"]
+
+
+def test_by_default_a_customer_reads_and_transfers_out_but_cannot_mint_money(dynamodb: Any) -> None:
+    """api.cognito_grants' defaults: the accounts claim grants read and transfer; posting is granted to
+    no claim, so a customer's own token cannot credit its account with any amount."""
+    token = {CLAIM: "alice"}
+    mint = {"transactionId": "mint", "type": "credit", "amount": "999999999999999", "currency": "JPY"}
+    refused = call(dynamodb, "create_transaction", {"accountId": "alice"}, mint, claims=token)
+    assert (refused.status, refused.body["error"], refused.body["field"]) == (403, "forbidden", "accountId")
+    assert items(dynamodb) == []
+    assert call(dynamodb, "create_transfer", FROM, TRANSFER, claims=token).status == 201
+    assert call(dynamodb, "list_transactions", FROM, claims=token).status == 200
+    assert call(dynamodb, "get_summary", FROM, claims=token).status == 404
+
+
+SEPARATE_GRANTS = {"read": "custom:read", "post": "custom:post", "transfer": "custom:transfer"}
+
+
+@pytest.mark.parametrize(("method", "body"), METHODS)
+def test_each_operation_is_granted_only_by_its_own_claim(dynamodb: Any, method: str, body: Any) -> None:
+    """A token that holds the account under every other operation's claim is refused this operation."""
+    own = SEPARATE_GRANTS[OPERATIONS[method]]
+    elsewhere = {claim: "alice" for claim in SEPARATE_GRANTS.values() if claim != own}
+    before = items(dynamodb)
+    refused = call(dynamodb, method, FROM, body, claims={**elsewhere, own: "bob"}, grants=SEPARATE_GRANTS)
+    assert (refused.status, refused.body["error"]) == (403, "forbidden")
+    assert items(dynamodb) == before
+    granted = call(dynamodb, method, FROM, body, claims={own: "bob,alice"}, grants=SEPARATE_GRANTS)
+    assert granted.status in (200, 201, 404), granted.body
+
+
+@pytest.mark.parametrize(("method", "body"), METHODS)
+def test_an_operation_granted_to_no_claim_is_refused_to_every_token(dynamodb: Any, method: str, body: Any) -> None:
+    nobody = {**EVERY_GRANT, OPERATIONS[method]: NO_GRANT}
+    answer = call(dynamodb, method, FROM, body, claims={CLAIM: "alice"}, grants=nobody)
+    assert (answer.status, answer.body["error"]) == (403, "forbidden")
+    assert items(dynamodb) == []
 
 
 def test_without_cognito_the_templates_hold_no_account_check() -> None:

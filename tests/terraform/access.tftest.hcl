@@ -52,6 +52,52 @@ run "cognito_puts_the_authorizer_on_every_method" {
   }
 }
 
+# Each operation's templates check the claim api.cognito_grants binds to it; by default a customer's
+# custom:accounts reads and transfers out, and no token may post (it would credit its own account).
+run "cognito_binds_each_operation_to_its_own_claim" {
+  command = plan
+  variables {
+    api = {
+      authorization          = "COGNITO"
+      cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
+      cognito_grants         = { read = "custom:read", post = "custom:post", transfer = "custom:pay" }
+    }
+  }
+  assert {
+    condition = alltrue([for method, claim in {
+      create_transaction = "custom:post", create_transfer = "custom:pay", get_summary = "custom:read", list_transactions = "custom:read"
+      } : strcontains(module.api.request_templates[method], "claims['${claim}']") && length(regexall("claims\\['", module.api.request_templates[method])) == 1
+    ])
+    error_message = "each method checks the claim of its own operation, and no other"
+  }
+}
+
+run "cognito_by_default_grants_no_post" {
+  command = plan
+  variables {
+    api = {
+      authorization          = "COGNITO"
+      cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
+    }
+  }
+  assert {
+    condition     = !strcontains(module.api.request_templates.create_transaction, "claims[") && strcontains(module.api.request_templates.create_transaction, "#set($refusal = \"forbidden_\")")
+    error_message = "without a post grant, posting a transaction is refused to every token"
+  }
+  assert {
+    condition     = alltrue([for m in ["create_transfer", "get_summary", "list_transactions"] : strcontains(module.api.request_templates[m], "claims['custom:accounts']")])
+    error_message = "by default custom:accounts grants read and transfer"
+  }
+}
+
+run "aws_iam_puts_no_claim_check_in_the_templates" {
+  command = plan
+  assert {
+    condition     = alltrue([for t in values(module.api.request_templates) : !strcontains(t, "authorizer")])
+    error_message = "with AWS_IAM the IAM policy decides, the templates check no claim"
+  }
+}
+
 run "cognito_needs_user_pools" {
   command = plan
   variables {

@@ -10,25 +10,65 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .domain import ACCOUNT_ID_PATTERN, Change, Delta, PoisonRecordError, Totals, currency_places, parse_amount
+from .domain import Change, Delta, PoisonRecordError, Totals, currency_places, parse_amount
+from .formats import is_account_id, is_canonical_time, is_record_id, is_sequence_number
 
 FORMAT_VERSION = 2
 _ROW_LENGTH = 7
-# What the stream function writes, and nothing else: the writer refuses any other message (to its DLQ).
-_RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_SEQUENCE = re.compile(r"^[0-9]{1,48}$")
-_CANONICAL_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$")
+# What the stream function writes, and nothing else: the writer refuses any other message or change
+# (to the DLQ), with the validators the stream side uses (formats).
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedChange:
+    """One change of a message that no stream record can make: parked alone, with why.
+
+    ``row`` is the change as it was sent, ``position`` its place in the message.
+    """
+
+    position: int
+    row: Any
+    error: PoisonRecordError
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A message read change by change: the valid changes, and those refused.
+
+    ``marker_ids`` are the identities of every change the message carries, refused ones included, so
+    that the message's ``deltaId`` label can be checked over what the stream function sent.
+    """
+
+    account_id: str
+    currency: str
+    changes: tuple[Change, ...]
+    refused: tuple[RefusedChange, ...]
+    marker_ids: tuple[str, ...]
+
+    @property
+    def delta(self) -> Delta | None:
+        """The valid changes as one delta; None when every change was refused."""
+        return Delta(self.account_id, self.currency, self.changes) if self.changes else None
+
+    @property
+    def sent_id(self) -> str:
+        """The ``deltaId`` of the message as the stream function sent it (every change, refused or not)."""
+        return _id_of(self.account_id, self.currency, self.marker_ids)
 
 
 def delta_id(delta: Delta) -> str:
     """A deterministic id for a delta: the same records always give the same id."""
-    digest = hashlib.sha256(f"{delta.account_id}\x00{delta.currency}".encode())
-    for change in delta.changes:
-        digest.update(b"\x00" + change.marker_id.encode())
+    return _id_of(delta.account_id, delta.currency, tuple(c.marker_id for c in delta.changes))
+
+
+def _id_of(account_id: str, currency: str, marker_ids: tuple[str, ...]) -> str:
+    digest = hashlib.sha256(f"{account_id}\x00{currency}".encode())
+    for marker_id in marker_ids:
+        digest.update(b"\x00" + marker_id.encode())
     return digest.hexdigest()[:32]
 
 
@@ -43,7 +83,20 @@ def encode(delta: Delta) -> str:
 
 
 def decode(body: str) -> Delta:
-    """Parse a queue message body; raises PoisonRecordError when it is malformed."""
+    """Parse a queue message body; raises PoisonRecordError when it, or any change in it, is malformed."""
+    decoded = decode_changes(body)
+    if decoded.refused:
+        raise decoded.refused[0].error
+    return Delta(decoded.account_id, decoded.currency, decoded.changes)
+
+
+def decode_changes(body: str) -> Decoded:
+    """Parse a queue message body change by change.
+
+    Raises PoisonRecordError when the message as a whole is malformed (not JSON, unknown version, bad
+    account or currency, no changes, a change without an identity, a change twice); a change whose
+    values no stream record can make is refused alone, so that it never takes the valid ones down.
+    """
     try:
         payload = json.loads(body, parse_float=Decimal, parse_int=int)
     except (json.JSONDecodeError, TypeError):
@@ -51,31 +104,45 @@ def decode(body: str) -> Delta:
     if not isinstance(payload, dict) or payload.get("v") != FORMAT_VERSION:
         raise PoisonRecordError("message is not a delta of a known version", "v")
     account = payload.get("accountId")
-    if not isinstance(account, str) or not ACCOUNT_ID_PATTERN.match(account):
+    if not is_account_id(account):
         raise PoisonRecordError("accountId is missing or malformed", "accountId")
     currency = payload.get("currency")
     places = currency_places(currency)
     rows = payload.get("changes")
     if not isinstance(rows, list) or not rows:
         raise PoisonRecordError("changes is missing or empty", "changes")
-    changes = tuple(_change(account, str(currency), places, row) for row in rows)
-    if len({c.marker_id for c in changes}) != len(changes):
+    marker_ids = tuple(_marker_id(str(currency), row) for row in rows)
+    if len(set(marker_ids)) != len(marker_ids):
         raise PoisonRecordError("a change appears twice in one message", "changes")
-    return Delta(account, str(currency), changes)
+    changes: list[Change] = []
+    refused: list[RefusedChange] = []
+    for position, row in enumerate(rows):
+        try:
+            changes.append(_change(str(account), str(currency), places, row))
+        except PoisonRecordError as error:
+            refused.append(RefusedChange(position, row, error))
+    return Decoded(str(account), str(currency), tuple(changes), tuple(refused), marker_ids)
 
 
-def _change(account: str, currency: str, places: int, row: Any) -> Change:
+def _marker_id(currency: str, row: Any) -> str:
+    """The identity of a change as sent: what makes it exactly-once, and what the deltaId label covers."""
     if not isinstance(row, list) or len(row) != _ROW_LENGTH:
         raise PoisonRecordError(f"a change is not a {_ROW_LENGTH}-element list", "changes")
-    record_id, sequence, credits, debits, count, latest, moved_out = row
-    if not isinstance(record_id, str) or not _RECORD_ID.match(record_id):
+    record_id, moved_out = row[0], row[6]
+    if not is_record_id(record_id):
         raise PoisonRecordError("a change has a bad record id", "changes")
-    if not isinstance(sequence, str) or not _SEQUENCE.match(sequence):
-        raise PoisonRecordError("a change has a bad sequence number", "changes")
-    if latest is not None and (not isinstance(latest, str) or not _CANONICAL_TIME.match(latest)):
-        raise PoisonRecordError("a change has a bad time", "changes")
     if not isinstance(moved_out, bool):
         raise PoisonRecordError("a change has a bad moved-out flag", "changes")
+    return f"{record_id}@{currency}" if moved_out else str(record_id)
+
+
+def _change(account: str, currency: str, places: int, row: list[Any]) -> Change:
+    """A change whose identity ``_marker_id`` has checked; its values are checked here."""
+    record_id, sequence, credits, debits, count, latest, moved_out = row
+    if not is_sequence_number(sequence):
+        raise PoisonRecordError("a change has a bad sequence number", "changes")
+    if latest is not None and not is_canonical_time(latest):
+        raise PoisonRecordError("a change has a bad time", "changes")
     totals = Totals(_money(credits, places), _money(debits, places), _count(count))
     if not _possible(totals, moved_out, latest):
         raise PoisonRecordError("a change no stream record can make", "changes")

@@ -22,7 +22,6 @@ Vocabulary
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,11 +29,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .currencies import minor_units
+from .formats import is_account_id, is_utc_time
 
 Key = tuple[str, str]
 ZERO = Decimal(0)
-ACCOUNT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
 _MAX_AMOUNT_DIGITS = 15
 
 
@@ -206,7 +204,7 @@ def later_of(a: str | None, b: str | None) -> str | None:
 
 def canonical_time(value: str) -> str:
     """Normalise an ISO-8601 UTC time (``...Z``) to fixed-width microseconds."""
-    if not _ISO_UTC.match(value):
+    if not is_utc_time(value):
         raise PoisonRecordError("occurredAt is not an ISO-8601 UTC time", "occurredAt")
     seconds, _, fraction = value[:-1].partition(".")
     return f"{seconds}.{fraction.ljust(6, '0')}Z"
@@ -261,7 +259,7 @@ def contribution_of(image: Mapping[str, Any], key_account: str | None = None) ->
     if type(image) is not dict:
         raise PoisonRecordError("image is not a map", "accountId")
     account_id = _attribute(image, "accountId", "S")
-    if account_id is None or (account_id != key_account and not ACCOUNT_ID_PATTERN.match(account_id)):
+    if account_id is None or (account_id != key_account and not is_account_id(account_id)):
         raise PoisonRecordError("accountId is missing or malformed", "accountId")
     kind = _attribute(image, "type", "S")
     if kind not in ("credit", "debit"):
@@ -294,7 +292,7 @@ def _key_account(stream: Mapping[str, Any]) -> str | None:
         account = stream["Keys"]["accountId"]["S"]
     except (KeyError, TypeError):
         return None
-    return account if type(account) is str and ACCOUNT_ID_PATTERN.match(account) else None
+    return account if is_account_id(account) else None
 
 
 def _image_contribution(

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .codec import decode, delta_id
-from .domain import Change, Delta, Poison, PoisonRecordError, coalesce, parse_batch
+from .codec import Decoded, decode_changes
+from .domain import Change, Poison, PoisonRecordError, coalesce, parse_batch
 from .ports import ApplyResult, DeltaSink, PoisonSink
 
 
@@ -98,24 +98,40 @@ def stream_items(records: Sequence[Mapping[str, Any]]) -> tuple[list[Tagged], li
 
 
 def queue_items(messages: Sequence[Mapping[str, Any]]) -> tuple[list[Tagged], list[PoisonItem]]:
-    """Tag an SQS batch: every change of a message is tagged with its ``messageId``."""
+    """Tag an SQS batch: every change of a message is tagged with its ``messageId``.
+
+    A message that cannot be read as a whole is one poison item. A change that no stream record can make
+    is parked alone (as ``<messageId>/<position>``), and the message's other changes are applied.
+    """
     changes: list[Tagged] = []
     poison: list[PoisonItem] = []
     for message in messages:
         message_id = str(message.get("messageId", ""))
         try:
-            delta = decode(str(message.get("body", "")))
-            _check_delta_id(message, delta)
+            decoded = decode_changes(str(message.get("body", "")))
+            _check_delta_id(message, decoded)
         except PoisonRecordError as error:
             poison.append(PoisonItem(message_id, Poison(message_id, "", error.reason, error.field, message)))
             continue
-        changes.extend(Tagged(message_id, change) for change in delta.changes)
+        changes.extend(Tagged(message_id, change) for change in decoded.changes)
+        poison.extend(_refused_changes(message, message_id, decoded))
     return changes, poison
 
 
-def _check_delta_id(message: Mapping[str, Any], delta: Delta) -> None:
+def _refused_changes(message: Mapping[str, Any], message_id: str, decoded: Decoded) -> list[PoisonItem]:
+    """Each refused change as its own poison, parked with the message's key and the change as sent."""
+    found = []
+    for refused in decoded.refused:
+        alone = {"accountId": decoded.account_id, "currency": decoded.currency, "change": refused.row}
+        record = {"messageId": message_id, "body": message.get("body"), "refusedChange": alone}
+        poison_id = f"{message_id}/{refused.position}"
+        found.append(PoisonItem(message_id, Poison(poison_id, "", refused.error.reason, refused.error.field, record)))
+    return found
+
+
+def _check_delta_id(message: Mapping[str, Any], decoded: Decoded) -> None:
     """The stream function labels each message with its delta's id; a label that does not match is refused."""
     label = (message.get("messageAttributes") or {}).get("deltaId") or {}
     given = label.get("stringValue") if isinstance(label, dict) else None
-    if given is not None and given != delta_id(delta):
+    if given is not None and given != decoded.sent_id:
         raise PoisonRecordError("the deltaId attribute does not match the message", "deltaId")

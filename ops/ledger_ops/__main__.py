@@ -34,7 +34,7 @@ from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from .dlq import Replayer, held, queue_depth
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
 from .reconcile import Progress, describe_totals, reconcile, reconcile_global
-from .streams import StreamTail
+from .streams import IncompleteRangeError, StreamTail
 
 
 def stack_outputs(path: str | None) -> dict[str, Any]:
@@ -106,8 +106,13 @@ class Ops:
         tick, close = self.bar("rebuild: reading", self.tables["details"])
         stream_tail = StreamTail(boto3.client("dynamodbstreams"), self.outputs["details_stream_arn"], tick)
         rebuilder = Rebuilder(self.dynamodb, stream_tail, self.tables, settle, tick, guard=self._deltas_waiting)
-        results = rebuilder.run(account, report=self._rebuilt)
-        close()
+        try:
+            results = rebuilder.run(account, report=self._rebuilt)
+        except IncompleteRangeError as error:
+            print(f"rebuild: refused: the stream could not be read to its end ({error}); try again", file=sys.stderr)
+            return 2
+        finally:
+            close()
         if rebuilder.refusal:
             print(
                 f"rebuild: refused: {rebuilder.refusal}. Let the writer drain the buffer queue and replay its DLQ "

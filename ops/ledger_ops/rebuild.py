@@ -19,7 +19,11 @@ and writes it only if nothing was applied in between:
 4. For each row key, the records *reflected* in the rows are those up to the
    record whose new image is the row as read (up to the last REMOVE for a key
    that was not there). A key whose row matches none of its records means the
-   stream has not caught up: the account is tried again.
+   stream has not caught up: the account is tried again. So does a key that is
+   not there and whose REMOVE is not in the tail, unless its first record was
+   recorded after the summaries were read (created since): a REMOVE the tail has
+   not reached yet must not be taken for a row created later, or it would be
+   subtracted twice.
 5. Look up the markers of the reflected records (consistent reads); those
    without one are still in flight (in the stream, the buffer queue or a DLQ)
    and will be applied later, so they are subtracted.
@@ -66,6 +70,9 @@ Item = Mapping[str, Any]
 DEFAULT_SETTLE_SECONDS = 5.0
 DEFAULT_ROUNDS = 6
 STREAM_RETENTION_MS = 24 * 3600 * 1000
+# recordedAt is API Gateway's clock, the read time the operator's: a write is taken as later than a
+# read only by more than this.
+CLOCK_SKEW_MS = 60_000
 Guard = Callable[[], str | None]
 
 
@@ -76,6 +83,7 @@ class Snapshot:
     account_id: str
     summaries: Mapping[str, Item]
     rows: tuple[Item, ...]
+    read_at_ms: float = 0.0  # after the summaries were read and before the rows were (epoch milliseconds)
 
     def currencies(self) -> list[str]:
         """Every currency the account has a summary or a valid row in."""
@@ -122,12 +130,16 @@ class Rebuilt:
         return "/".join(self.key)
 
 
-def reflected(rows: Iterable[Item], records: Sequence[Item], now_ms: float | None = None) -> tuple[list[Item], bool]:
+def reflected(
+    rows: Iterable[Item], records: Sequence[Item], now_ms: float | None = None, read_at_ms: float | None = None
+) -> tuple[list[Item], bool]:
     """The records whose effect the rows show, and False if some row's record is not in the stream yet.
 
     A row recorded within the stream's retention (``recordedAt``) with no record at all has not
     reached the stream yet. A row older than the retention, or without ``recordedAt``, is taken as
-    applied: its records are gone from the stream.
+    applied: its records are gone from the stream. A key with records but no row and no REMOVE is
+    settled only when it was recorded after ``read_at_ms`` (more than ``CLOCK_SKEW_MS`` after): created
+    after the summaries were read.
     """
     current = {row["transactionId"]["S"]: row for row in rows if "transactionId" in row}
     by_key: dict[str, list[Item]] = {}
@@ -137,7 +149,7 @@ def reflected(rows: Iterable[Item], records: Sequence[Item], now_ms: float | Non
     found: list[Item] = []
     settled = True
     for key, history in by_key.items():
-        upto = _reflected_prefix(current.get(key), history)
+        upto = _reflected_prefix(current.get(key), history, read_at_ms)
         if upto is None:
             settled = False
             continue
@@ -155,15 +167,18 @@ def _recorded_ms(row: Item) -> float:
         return 0.0
 
 
-def _reflected_prefix(row: Item | None, history: Sequence[Item]) -> int | None:
-    """How many of a key's records (in order) the row as read reflects; None if none can."""
+def _reflected_prefix(row: Item | None, history: Sequence[Item], read_at_ms: float | None) -> int | None:
+    """How many of a key's records (in order) the row as read reflects; None if none can be shown."""
     for index in range(len(history) - 1, -1, -1):
         image = history[index]["dynamodb"].get("NewImage")
         if (row is None and image is None) or (row is not None and image == row):
             return index + 1
-    if row is None:
-        return 0  # never removed in the retained records: created after the read
-    return None
+    first = history[0]["dynamodb"].get("NewImage") or {}
+    if row is None and read_at_ms is not None and _recorded_ms(first) > read_at_ms + CLOCK_SKEW_MS:
+        # Written after the summary was read, so none of its records was applied in it; an apply since
+        # changes the revision, which the write's condition catches.
+        return 0
+    return None  # a REMOVE the tail has not shown (yet), or a row whose record it has not shown
 
 
 def money_changes(records: Iterable[Item]) -> list[Change]:
@@ -188,7 +203,7 @@ def target(snapshot: Snapshot, currency: str, in_flight: Iterable[Change]) -> tu
 
 def candidates(snapshot: Snapshot, tail: StreamTail) -> tuple[list[Item], bool]:
     """The account's retained records that its rows reflect, and whether the stream has caught up."""
-    return reflected(snapshot.rows, tail.of_account(snapshot.account_id))
+    return reflected(snapshot.rows, tail.of_account(snapshot.account_id), read_at_ms=snapshot.read_at_ms)
 
 
 class Rebuilder:
@@ -228,6 +243,9 @@ class Rebuilder:
             time.sleep(self._settle)  # the stream's publication lag, between reading rows and the stream
             self._tail.refresh()
             retry = set()
+            # An account read again is judged on that reading alone: a currency it no longer has (its rows
+            # moved away) keeps no result of an earlier round.
+            done = {key: result for key, result in done.items() if key[0] not in snapshots}
             for result in self._round(list(snapshots.values())):
                 done[result.key] = result
                 if result.status in ("busy", "unsettled") and not self.refusal:
@@ -304,17 +322,19 @@ class Rebuilder:
         for item in scan(self._db, self._summary, progress=self._progress):
             account, currency = key_of(item)
             summaries.setdefault(account, {})[currency] = item
+        read_at_ms = time.time() * 1000  # after every summary was read, before any row is
         by_account: dict[str, list[Item]] = {}
         for row in scan(self._db, self._details, progress=self._progress):
             account = row.get("accountId", {}).get("S")
             if isinstance(account, str):
                 by_account.setdefault(account, []).append(row)
         accounts = set(summaries) | set(by_account)
-        return {a: Snapshot(a, summaries.get(a, {}), tuple(by_account.get(a, []))) for a in accounts}
+        return {a: Snapshot(a, summaries.get(a, {}), tuple(by_account.get(a, [])), read_at_ms) for a in accounts}
 
     def _read_one(self, account: str) -> Snapshot:
         items = {key_of(i)[1]: i for i in account_items(self._db, self._summary, account)}
-        return Snapshot(account, items, tuple(account_items(self._db, self._details, account)))
+        read_at_ms = time.time() * 1000  # after the summaries were read, before the rows are
+        return Snapshot(account, items, tuple(account_items(self._db, self._details, account)), read_at_ms)
 
     def _read_stamp(self, key: Key) -> tuple[bool, int | None]:
         """Whether the key has a summary now, and its revision."""

@@ -15,11 +15,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 PAGE = 1000
-# GetRecords may answer empty pages before it reaches a shard's records; this many in a row is the tip.
-EMPTY_PAGES_AT_TIP = 3
-# Reading a given range, empty pages are passed over until its end is reached, up to this many in a row
-# ("GetRecords can return an empty result ... even when there are records later in the shard":
+# GetRecords may answer empty pages before it reaches a shard's records ("GetRecords can return an
+# empty result ... even when there are records later in the shard":
 # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_GetRecords.html).
+# A closed shard is read to its real end (no next iterator); past this many empty pages in a row the
+# read is refused rather than cut short.
+MAX_EMPTY_PAGES_CLOSED = 10_000
+# An open shard gives no sign of its tip: it is taken as reached after this many empty pages in a row,
+# the bound a range is read past empty pages with too. Rebuild does not rely on it alone: a key whose
+# REMOVE it has not seen keeps its account unsettled (rebuild.reflected).
 MAX_EMPTY_PAGES = 100
 
 
@@ -34,6 +38,7 @@ class IncompleteRangeError(Exception):
 @dataclass(slots=True)
 class _Shard:
     iterator: str | None
+    closed: bool
     last_sequence: str | None = None
 
 
@@ -55,18 +60,22 @@ class StreamTail:
     def refresh(self) -> int:
         """Read what every shard holds beyond what was read before; return how many records were new."""
         before = len(self.records)
-        for shard_id in self._shard_ids():
+        for shard_id, closed in self._shard_ids():
             if shard_id not in self._shards:
-                self._shards[shard_id] = _Shard(self._iterator(shard_id, "TRIM_HORIZON"))
+                self._shards[shard_id] = _Shard(self._iterator(shard_id, "TRIM_HORIZON"), closed)
+            self._shards[shard_id].closed = closed
             self._drain(shard_id, self._shards[shard_id])
         self.records.sort(key=sequence_key)
         return len(self.records) - before
 
-    def _shard_ids(self) -> Iterator[str]:
+    def _shard_ids(self) -> Iterator[tuple[str, bool]]:
+        """Every shard, and whether it is closed (it has an ending sequence number)."""
         start: dict[str, str] = {}
         while True:
             description = self._client.describe_stream(StreamArn=self._arn, **start)["StreamDescription"]
-            yield from (shard["ShardId"] for shard in description.get("Shards", []))
+            for shard in description.get("Shards", []):
+                closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
+                yield shard["ShardId"], closed
             last = description.get("LastEvaluatedShardId")
             if not last:
                 return
@@ -81,8 +90,9 @@ class StreamTail:
         return str(iterator) if iterator else None
 
     def _drain(self, shard_id: str, shard: _Shard) -> None:
+        """Read a shard on: a closed one to its end, an open one to its tip (MAX_EMPTY_PAGES empty pages)."""
         empty = 0
-        while shard.iterator and empty < EMPTY_PAGES_AT_TIP:
+        while shard.iterator and empty < (MAX_EMPTY_PAGES_CLOSED if shard.closed else MAX_EMPTY_PAGES):
             try:
                 page = self._client.get_records(ShardIterator=shard.iterator, Limit=PAGE)
             except ClientError as error:
@@ -100,6 +110,8 @@ class StreamTail:
             empty = 0 if records else empty + 1
             # A closed shard ends with no next iterator; an open one is kept for the next refresh.
             shard.iterator = page.get("NextShardIterator")
+        if shard.closed and shard.iterator:
+            raise IncompleteRangeError(f"{shard_id}: {empty} empty pages in a row before the closed shard's end")
 
     def of_account(self, account_id: str) -> list[dict[str, Any]]:
         """The retained records of one account, in sequence order."""

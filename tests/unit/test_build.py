@@ -101,6 +101,7 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
         "currencies.json",
         "currencies.py",
         "domain.py",
+        "formats.py",
         "ports.py",
         "projector.py",
         "redelivery.py",

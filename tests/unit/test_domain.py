@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger_aggregator.codec import decode, delta_id, encode
+from ledger_aggregator.codec import decode, decode_changes, delta_id, encode
 from ledger_aggregator.currencies import minor_units
 from ledger_aggregator.domain import (
     Change,
@@ -255,3 +255,71 @@ def test_a_message_whose_delta_id_does_not_match_its_body_is_poison() -> None:
     changes, poison = queue_items([good, forged])
     assert [t.item for t in changes] == ["m1"]
     assert [(p.item, p.poison.field) for p in poison] == [("m2", "deltaId")]
+
+
+# --- one validator per field: the stream side and the writer's decoder agree ----------------------
+
+NOT_ASCII_OR_NOT_WHOLE_TIMES = [
+    "٢٠٢٤-01-01T00:00:00Z",  # Arabic-Indic digits: Python's \d takes them
+    "2024-01-01T00:00:00Z\n",  # $ takes a trailing newline
+    "2024-01-\uff101T00:00:00Z",  # a full-width digit
+    "2024-13-01T00:00:00Z",  # no such month
+    "2023-02-29T00:00:00Z",  # no such day
+]
+
+
+@pytest.mark.parametrize("when", NOT_ASCII_OR_NOT_WHOLE_TIMES)
+def test_the_stream_side_refuses_a_time_the_decoder_would_refuse(when: str) -> None:
+    """Reviewed finding: the stream side counted rows whose time the writer's decoder refused, so that a
+    message with one such change went whole to the DLQ."""
+    row = image("acc", "t1", "credit", "1")
+    row["occurredAt"] = {"S": when}
+    parsed = parse_batch([Ledger().put(row)])
+    assert parsed.changes == () and [p.field for p in parsed.poison] == ["occurredAt"]
+
+
+@pytest.mark.parametrize("account", ["acc\n", "\uff41cc", "acc-٢"])
+def test_an_account_id_is_ascii_and_whole(account: str) -> None:
+    row = image(account, "t1", "credit", "1")
+    changes, problem = changes_of(Ledger().put(row))
+    assert changes == () and problem is not None and problem.field == "accountId"
+    row_json = '["e1", "1", "5", "0", 1, null, false]'
+    body = f'{{"v": 2, "accountId": "{account}", "currency": "EUR", "changes": [{row_json}]}}'
+    with pytest.raises(PoisonRecordError, match="accountId"):
+        decode(body.replace("\n", "\\n"))
+
+
+def test_what_the_stream_side_counts_the_decoder_reads_back() -> None:
+    ledger = Ledger()
+    for i, when in enumerate(["2024-02-29T23:59:59Z", "0001-01-01T00:00:00.5Z", "2026-01-01T00:00:00.123456Z"]):
+        row = image("acc", f"t{i}", "credit", "1.25")
+        row["occurredAt"] = {"S": when}
+        ledger.put(row)
+    (delta,) = coalesce(parse_batch(ledger.records).changes)
+    assert decode(encode(delta)) == delta
+
+
+def test_one_bad_change_is_parked_alone_and_the_valid_ones_are_applied() -> None:
+    """Reviewed finding: one bad change sent its whole message to the DLQ, a valid 100.00 with it."""
+    good = '["e1", "1", "100.00", "0", 1, "2026-01-01T00:00:00.000000Z", false]'
+    bad = '["e2", "2", "5", "0", 1, "٢٠٢٦-01-01T00:00:00.000000Z", false]'
+    body = f'{{"v": 2, "accountId": "acc", "currency": "EUR", "changes": [{good}, {bad}]}}'
+    decoded = decode_changes(body)
+    labelled = {"messageId": "m1", "body": body, "messageAttributes": {"deltaId": {"stringValue": decoded.sent_id}}}
+    changes, poison = queue_items([labelled])
+    assert [(t.item, t.change.record_id, t.change.totals.credits) for t in changes] == [("m1", "e1", Decimal("100.00"))]
+    parked = [(p.item, p.poison.record_id, p.poison.reason) for p in poison]
+    assert parked == [("m1", "m1/1", "a change has a bad time")]
+    assert poison[0].poison.record["refusedChange"]["change"][0] == "e2"
+    with pytest.raises(PoisonRecordError):
+        decode(body)  # read whole, the message is still refused: classify and replay say so
+
+
+def test_the_delta_id_label_covers_the_refused_changes_too() -> None:
+    good = '["e1", "1", "1", "0", 1, null, false]'
+    bad = '["e2", "x", "5", "0", 1, null, false]'
+    body = f'{{"v": 2, "accountId": "acc", "currency": "EUR", "changes": [{good}, {bad}]}}'
+    only_good = decode(f'{{"v": 2, "accountId": "acc", "currency": "EUR", "changes": [{good}]}}')
+    forged = {"messageId": "m1", "body": body, "messageAttributes": {"deltaId": {"stringValue": delta_id(only_good)}}}
+    changes, poison = queue_items([forged])
+    assert changes == [] and [p.poison.field for p in poison] == ["deltaId"]

@@ -17,6 +17,7 @@ from ledger_aggregator.domain import Totals, coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
 from ledger_ops.__main__ import main
 from ledger_ops.rebuild import Rebuilder, reflected
+from ledger_ops.streams import IncompleteRangeError, StreamTail
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
 from tests.support.ledger import Ledger, expected_totals, image
 
@@ -258,3 +259,84 @@ def test_a_wrong_balance_with_right_totals_is_rewritten_not_left_unchanged(stack
     assert result.status == "rewritten"
     item = stack.client.get_item(TableName=SUMMARY, Key=summary_key("a", "EUR"))["Item"]
     assert item["balance"] == {"N": "100"}
+
+
+class StoppedTail(Tail):
+    """A tail that never reached the shard's last records: it shows only the first ``shown`` records."""
+
+    def __init__(self, ledger: Ledger, shown: int) -> None:
+        super().__init__(ledger)
+        self._shown = shown
+
+    def refresh(self) -> int:
+        self.records = list(self._ledger.records[: self._shown])
+        return len(self.records)
+
+
+def test_a_remove_the_tail_has_not_reached_keeps_the_account_unsettled(stack: Stack) -> None:
+    """Reviewed finding: a tail that stopped before a REMOVE took the removed row for one created after the
+    read, so the rebuild wrote the fold and the REMOVE, applied later, subtracted the row a second time."""
+    inserts = [stack.put("a", "t1", "credit", "1.00"), stack.put("a", "t2", "credit", "4.00")]
+    stack.apply(inserts)
+    removal = stack.remove("a", "t2")  # in flight: not applied yet, and beyond the tail's reach
+    results = Rebuilder(stack.client, StoppedTail(stack.ledger, shown=2), TABLES, settle=0).run()
+    assert [r.status for r in results] == ["unsettled"]
+    stack.apply([removal])
+    assert summaries(stack.client)[A_EUR] == Totals(Decimal("1.00"), Decimal(0), 1)
+    assert summaries(stack.client)[A_EUR] == expected_totals(stack.ledger)[A_EUR]
+
+
+def test_a_key_created_after_the_summaries_were_read_is_settled_without_its_remove() -> None:
+    ledger = Ledger()
+    read_at_ms = 1_767_225_600_000
+    late = {**image("a", "t1", "credit", "5"), "recordedAt": {"N": str(read_at_ms + 120_000)}}
+    early = {**image("a", "t2", "credit", "5"), "recordedAt": {"N": str(read_at_ms - 1)}}
+    ledger.put(late)
+    ledger.put(early)
+    assert reflected([], ledger.records[:1], read_at_ms=read_at_ms) == ([], True)
+    assert reflected([], ledger.records[1:], read_at_ms=read_at_ms) == ([], False)
+    within_skew = {**late, "recordedAt": {"N": str(read_at_ms + 30_000)}}
+    assert reflected([], [Ledger().put(within_skew)], read_at_ms=read_at_ms) == ([], False), "clocks may differ"
+
+
+class Shards:
+    """DynamoDB Streams with one shard, read page by page: empty pages may come before later records."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]], closed: bool) -> None:
+        self._pages = pages
+        self._closed = closed
+        self.reads = 0
+
+    def describe_stream(self, **_: Any) -> dict[str, Any]:
+        ranges = {"StartingSequenceNumber": "1", **({"EndingSequenceNumber": "999"} if self._closed else {})}
+        return {"StreamDescription": {"Shards": [{"ShardId": "s-1", "SequenceNumberRange": ranges}]}}
+
+    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
+        return {"ShardIterator": "0"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        self.reads += 1
+        index = int(ShardIterator)
+        last = index + 1 >= len(self._pages)
+        following = None if last and self._closed else str(min(index + 1, len(self._pages) - 1))
+        return {"Records": self._pages[index], "NextShardIterator": following}
+
+
+@pytest.mark.parametrize("closed", [False, True], ids=["open", "closed"])
+def test_the_tail_reads_past_empty_pages_to_the_shards_later_records(closed: bool) -> None:
+    """Reviewed finding: three empty pages in a row were taken for the tip, before later records."""
+    ledger = Ledger()
+    first, removal = ledger.put(image("a", "t1", "credit", "1")), ledger.remove("a", "t1")
+    for n, record in enumerate((first, removal), start=1):
+        record["dynamodb"]["SequenceNumber"] = str(n)
+    pages: list[list[dict[str, Any]]] = [[first], *([[]] * 40), [removal], []]
+    tail = StreamTail(Shards(pages, closed), "arn")
+    assert tail.refresh() == 2
+    assert [r["eventName"] for r in tail.records] == ["INSERT", "REMOVE"]
+
+
+def test_a_closed_shard_that_never_ends_is_refused_not_cut_short() -> None:
+    stream = Shards([[], []], closed=True)
+    stream.get_records = lambda ShardIterator, Limit: {"Records": [], "NextShardIterator": "0"}  # type: ignore[method-assign]
+    with pytest.raises(IncompleteRangeError, match="closed shard"):
+        StreamTail(stream, "arn").refresh()

@@ -152,8 +152,7 @@ sandbox: package tf-init ## The stack on this machine, up until Ctrl-C; writes .
 plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment
 	@terraform plan -var pattern=$(PATTERN)
 
-apply: package tf-init ## terraform apply PATTERN=1|2, after a preflight that refuses to lose queued deltas
-	@$(VENV)/bin/ledger-ops preflight --pattern $(PATTERN)
+apply: package tf-init ## terraform apply PATTERN=1|2 (pattern 1 keeps pattern 2's buffer draining; see docs/operations.md)
 	@terraform apply -var pattern=$(PATTERN)
 
 destroy: tf-init ## terraform destroy

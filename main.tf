@@ -11,10 +11,19 @@ locals {
     for function in ["stream", "writer"] :
     function => "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${var.name_prefix}-${function}"
   }
+  # The stream function, which the writer's removal guard reads (its pattern, when it last changed).
+  stream_function = {
+    name = "${var.name_prefix}-stream"
+    arn  = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${var.name_prefix}-stream"
+  }
+  # Pattern 2 sends deltas through the buffer. Pattern 1 keeps it, and the writer drains what it holds,
+  # until buffer.retired removes it; the writer's removal guard refuses while a delta could be lost.
+  buffer_kept = var.pattern == 2 || !var.buffer.retired
 }
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 # Each module takes the root's variables under the root's names; they are validated here, once.
 # The tables do not depend on the pattern: switching patterns never replaces or empties them.
@@ -28,20 +37,23 @@ module "tables" {
 
 module "buffer" {
   source      = "./modules/buffer"
-  count       = var.pattern == 2 ? 1 : 0
+  count       = local.buffer_kept ? 1 : 0
   name_prefix = var.name_prefix
   tables      = { summary = module.tables.summary, applied = module.tables.applied }
   package     = local.package
   functions   = var.functions
   buffer      = var.buffer
-  # Only the stream function (and operators) may send deltas, only the writer (parking what it refuses)
-  # and operators may send to the DLQ.
+  # Only the stream function (and operators) may send deltas; only operators may send to the DLQ (SQS's
+  # redrive needs no permission). The writer parks what it refuses in the stream DLQ, which outlives
+  # every pattern switch.
   senders = {
     queue = concat([local.role_arn.stream], var.operator_arns)
-    dlq   = concat([local.role_arn.writer], var.operator_arns)
+    dlq   = var.operator_arns
   }
-  kms_key_arn = var.kms_key_arn
-  tags        = var.tags
+  poison_dlq      = module.stream.dlq
+  stream_function = local.stream_function
+  kms_key_arn     = var.kms_key_arn
+  tags            = var.tags
 }
 
 module "stream" {
@@ -49,7 +61,8 @@ module "stream" {
   name_prefix   = var.name_prefix
   pattern       = var.pattern
   tables        = { details = module.tables.details, summary = module.tables.summary, applied = module.tables.applied }
-  buffer_queue  = try({ url = module.buffer[0].queue.url, arn = module.buffer[0].queue.arn }, null)
+  buffer_queue  = var.pattern == 2 ? { url = module.buffer[0].queue.url, arn = module.buffer[0].queue.arn } : null
+  dlq_senders   = local.buffer_kept ? [local.role_arn.writer] : []
   package       = local.package
   functions     = var.functions
   stream        = var.stream

@@ -81,3 +81,8 @@ output "api_access" {
     routes        = module.api.routes
   }
 }
+
+output "marker_ttl_seconds" {
+  description = "How long an applied marker lives (functions.marker_ttl_days): ledger-ops replays no DLQ message within a day of it."
+  value       = var.functions.marker_ttl_days * 86400
+}

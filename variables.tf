@@ -221,8 +221,10 @@ variable "stream" {
 }
 
 variable "buffer" {
-  description = "Pattern 2's buffer queue and writer. maximum_concurrency caps the writers so that a summary table that cannot scale is not overrun. A message the writer could not apply comes back after a jittered backoff of 2, 4, 8 ... up to backoff_max_seconds; after max_receive_count receives it moves to the DLQ. writer_timeout_seconds bounds visibility_timeout_seconds (at least 6 x it + batching_window_seconds), which bounds recovery from a crashed writer."
+  description = "Pattern 2's buffer queue and writer. maximum_concurrency caps the writers so that a summary table that cannot scale is not overrun. A message the writer could not apply comes back after a jittered backoff of 2, 4, 8 ... up to backoff_max_seconds; after max_receive_count receives it moves to the DLQ. writer_timeout_seconds bounds visibility_timeout_seconds (at least 6 x it + batching_window_seconds), which bounds recovery from a crashed writer. Pattern 1 keeps the buffer, draining, until retired = true (pattern 1 only) removes it; the writer's removal guard then refuses, failing the apply, while either queue holds a message or the stream function may still publish. removal_guard = false turns the guard off, only to throw a whole stack away."
   type = object({
+    retired                    = optional(bool, false)
+    removal_guard              = optional(bool, true)
     max_receive_count          = optional(number, 15)
     maximum_concurrency        = optional(number, 2)
     batch_size                 = optional(number, 10)
@@ -269,8 +271,12 @@ variable "buffer" {
     error_message = "Applied markers must outlive every message: functions.marker_ttl_days must exceed buffer.message_retention_seconds by more than a day."
   }
   validation {
-    condition     = alltrue([for n in values(var.buffer) : n == floor(n)])
+    condition     = alltrue([for k, n in var.buffer : n == floor(n) if !contains(["retired", "removal_guard"], k)])
     error_message = "every buffer setting is a whole number (counts and seconds)."
+  }
+  validation {
+    condition     = !var.buffer.retired || var.pattern == 1
+    error_message = "buffer.retired removes the buffer that pattern 2 sends its deltas through: apply pattern = 1 first, let the writer drain the queue, then retire it."
   }
 }
 

@@ -45,7 +45,7 @@ from bench.load import post_concurrently
 from sandbox import faults, metering
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, UNPROTECTED, Stack
+from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack
 
 # Contended: a summary table held to 15 units a second, slow writes, duplicates and reordering.
 DEFAULT_FAULTS = "throttle=15wcu,latency=3ms,dup=0.3,reorder=0.5,seed=7"
@@ -339,6 +339,7 @@ def _variables() -> dict[str, Any]:
         "name_prefix": f"bench-{uuid.uuid4().hex[:6]}",
         "lambda_zip": str(ROOT / "dist" / "lambda.zip"),
         "tables": UNPROTECTED,
+        "buffer": UNGUARDED,
         "alarms": None,
     }
 

@@ -28,7 +28,7 @@ from ledger_aggregator.domain import Totals
 from .account import LocalAccount
 from .client import LedgerClient
 from .faults import Faults
-from .stack import ROOT, UNPROTECTED, Stack, account_policy
+from .stack import ROOT, UNGUARDED, UNPROTECTED, Stack, account_policy
 
 SANDBOX_DIR = ROOT / ".sandbox"
 
@@ -93,7 +93,8 @@ def set_up(pattern: int, prefix: str, folder: Path, injected: Faults) -> tuple[L
     if not zip_path.exists():
         raise DemoFailed("dist/lambda.zip is missing: run `make package`")
     done = step(f"terraform init and apply, pattern {pattern}")
-    stack = Stack(folder, {"name_prefix": prefix, "lambda_zip": str(zip_path), "tables": UNPROTECTED})
+    variables = {"name_prefix": prefix, "lambda_zip": str(zip_path), "tables": UNPROTECTED, "buffer": UNGUARDED}
+    stack = Stack(folder, variables)
     stack.init()
     outputs = stack.apply(pattern)
     done(f"applied; API {account.api_base(outputs)}")

@@ -35,6 +35,7 @@ class LocalAccount:
         server, self.endpoint = emulator.start()
         os.environ.update(self.environment())
         runtime = LambdaRuntime(self.endpoint, self.region, self.log_dir)
+        emulator.route_invocations(runtime.answer)
         mappings = EventSourceMappings(self.endpoint, self.region, runtime)
         mappings.start()
         port = emulator.free_port()

@@ -35,6 +35,10 @@ the Terraform modules or the Lambda package do.
   itself, synchronously, and drops them when the function cannot run (no Docker).
   The local account runs event source mappings itself (``sandbox.esm``), so
   moto's own delivery is switched off.
+* Lambda's ``Invoke`` (RequestResponse) runs the function in the local account's runtime
+  (``route_invocations``), as Terraform's ``aws_lambda_invocation`` needs: moto runs code only in
+  Docker. A handler's error answers 200 with ``X-Amz-Function-Error: Unhandled`` and the error as
+  the payload, as AWS documents (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import moto.apigateway.responses as apigateway_responses
+import moto.awslambda.models as lambda_models
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 import moto.dynamodbstreams.models as dynamodbstreams_models
@@ -491,6 +496,28 @@ def _api_gateway_updates() -> None:
         setattr(responses, handler.__name__, handler)
 
 
+# The local account's Lambda runtime, once started: (function name, event) -> (result, error, error type).
+_INVOKE: list[Any] = []
+
+
+def route_invocations(invoke: Any) -> None:
+    """Send Lambda ``Invoke`` calls to ``invoke(name, event)``, which answers (result, error, error type)."""
+    _INVOKE[:] = [invoke]
+
+
+def _invocations_run_locally() -> None:
+    def invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> bytes:
+        if not _INVOKE:
+            raise RuntimeError("the local account's Lambda runtime is not started")
+        result, error, error_type = _INVOKE[0](self.function_name, json.loads(body) if body else {})
+        if error is not None:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorMessage": error, "errorType": error_type or "Error"}).encode()
+        return json.dumps(result).encode()
+
+    lambda_models.LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+
+
 @functools.cache
 def patch_moto() -> None:
     """Apply the fidelity patches and the fault hooks (once per process)."""
@@ -506,6 +533,7 @@ def patch_moto() -> None:
     _backend_per_host_remembered()
     _sqs_independent_of_depth()
     _api_gateway_updates()
+    _invocations_run_locally()
 
 
 def free_port() -> int:

@@ -107,10 +107,10 @@ class LambdaRuntime:
         self._lock = threading.Lock()
         log_dir.mkdir(parents=True, exist_ok=True)
 
-    def invoke(self, name: str, event: Any) -> Outcome:
-        """Invoke a function synchronously (RequestResponse)."""
+    def invoke(self, name: str, event: Any, *, faults_apply: bool = True) -> Outcome:
+        """Invoke a function synchronously (RequestResponse); the injected crashes are the mappings' only."""
         function = self._function(name)
-        crash = faults.ACTIVE.crash_point()
+        crash = faults.ACTIVE.crash_point() if faults_apply else None
         if crash == "before":
             return Outcome(error="injected crash before the handler ran", error_type="Crash")
         try:
@@ -199,6 +199,11 @@ class LambdaRuntime:
             )
             self._functions[name] = function
             return function
+
+    def answer(self, name: str, event: Any) -> tuple[Any, str | None, str | None]:
+        """An ``Invoke`` call (Terraform's, an operator's): the result, or the error and its type."""
+        outcome = self.invoke(name, event, faults_apply=False)
+        return outcome.result, outcome.error, outcome.error_type
 
     def stop(self) -> None:
         """Stop every warm worker."""

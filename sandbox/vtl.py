@@ -42,8 +42,9 @@ from localstack.services.apigateway.next_gen.execute_api.template_mapping import
 )
 from localstack.utils.aws import templating
 
-# Java's Map has containsKey; API Gateway templates can call it on $input.path('$').
+# Java's Map has containsKey and keySet; API Gateway templates can call them on $input.path('$').
 airspeed.operators.__additional_methods__[dict].setdefault("containsKey", lambda self, key: key in self)
+airspeed.operators.__additional_methods__[dict].setdefault("keySet", lambda self: list(self))
 # Java's String.indexOf answers -1 for a missing substring; airspeed's raises (Python's str.index).
 # https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#indexOf-java.lang.String-int-
 airspeed.operators.__additional_methods__[str]["indexOf"] = lambda self, text, start=0: self.find(text, start)

@@ -11,9 +11,11 @@ import boto3
 from botocore.config import Config
 
 from .adapters.dynamodb import Backoff, DynamoSummaryStore, StoredTimes
+from .adapters.guard import buffer_state
 from .adapters.sqs import QueuePublisher, SqsPoisonSink, SqsVisibility
 from .config import Settings
 from .ports import DeltaSink, PoisonSink, Redelivery
+from .retirement import BufferState
 
 # The share of an invocation's remaining time that throttled summary writes may wait through;
 # the rest is left for the writes themselves and the answer.
@@ -77,6 +79,11 @@ def poison_sink() -> PoisonSink | None:
 def redelivery() -> Redelivery:
     """The buffer queue, where the writer defers the messages it could not apply (pattern 2)."""
     return SqsVisibility(client("sqs"), settings().require("buffer_queue_url"))
+
+
+def buffer_now(queue_urls: list[str], stream_function: str) -> BufferState:
+    """The buffer's queues and the stream function as the removal guard sees them now."""
+    return buffer_state(client("sqs"), client("lambda"), queue_urls, stream_function)
 
 
 def reset() -> None:

@@ -41,6 +41,15 @@ locals {
     NewTransaction = "new_transaction.schema.json"
     NewTransfer    = "new_transfer.schema.json"
   }
+  # A schema file lists the fields of its body (the contract, and the OpenAPI document's); the deployed
+  # model checks only that the body is an object, and the request template refuses a field not listed,
+  # naming it whole (a model's refusal can only be answered with fixed text).
+  schemas = { for model, file_name in local.models : model => jsondecode(file("${path.module}/${file_name}")) }
+  known_fields = {
+    for model, schema in local.schemas : model => templatefile("${local.templates}/_known_fields.vtl", {
+      known_fields = join(",", sort(keys(schema.properties)))
+    })
+  }
 
   # One entry per method: who may call it (operation: read, post or transfer, per account), its route,
   # the DynamoDB action, its templates and the responses it can give.
@@ -157,9 +166,9 @@ resource "aws_api_gateway_model" "this" {
   for_each     = local.models
   rest_api_id  = aws_api_gateway_rest_api.this.id
   name         = each.key
-  description  = "Shape of a request body; values are checked by the request template."
+  description  = "A request body is a JSON object; its fields and values are checked by the request template."
   content_type = local.json
-  schema       = file("${path.module}/${each.value}")
+  schema       = jsonencode({ "$schema" = local.schemas[each.key]["$schema"], title = local.schemas[each.key].title, type = "object" })
 }
 
 resource "aws_api_gateway_request_validator" "this" {
@@ -204,7 +213,8 @@ resource "aws_api_gateway_integration" "this" {
   passthrough_behavior    = "NEVER"
   request_templates = {
     (local.json) = templatefile("${local.templates}/${each.key}.request.vtl", merge(local.template_vars, {
-      account_check = local.account_checks[each.value.operation]
+      account_check      = local.account_checks[each.value.operation]
+      known_fields_check = each.value.model == null ? "" : local.known_fields[each.value.model]
     }))
   }
 }

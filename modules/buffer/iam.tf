@@ -12,7 +12,17 @@ data "aws_iam_policy_document" "this" {
   statement {
     sid       = "ParkRefusedMessages"
     actions   = ["sqs:SendMessage"]
+    resources = [var.poison_dlq.arn]
+  }
+  statement {
+    sid       = "GuardRemovalCountsTheDlq"
+    actions   = ["sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.dlq.arn]
+  }
+  statement {
+    sid       = "GuardRemovalReadsTheStreamFunction"
+    actions   = ["lambda:GetFunctionConfiguration"]
+    resources = [var.stream_function.arn]
   }
   statement {
     sid       = "UpdateSummaries"

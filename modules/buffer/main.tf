@@ -1,6 +1,7 @@
 # Pattern 2's buffer: the queue the stream function sends deltas to, its DLQ, and the writer function
 # that applies them to the summary table at a capped concurrency, deferring what it could not apply
-# with a jittered backoff.
+# with a jittered backoff. Pattern 1 keeps it, draining, until buffer.retired; its removal guard then
+# refuses while a delta could be lost.
 
 locals {
   name = "${var.name_prefix}-writer"
@@ -50,7 +51,7 @@ module "function" {
     SUMMARY_TABLE                = var.tables.summary.name
     APPLIED_TABLE                = var.tables.applied.name
     BUFFER_QUEUE_URL             = aws_sqs_queue.buffer.url
-    DLQ_URL                      = aws_sqs_queue.dlq.url
+    DLQ_URL                      = var.poison_dlq.url
     BACKOFF_MAX_SECONDS          = tostring(var.buffer.backoff_max_seconds)
     POWERTOOLS_SERVICE_NAME      = local.name
     POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
@@ -70,4 +71,22 @@ resource "aws_lambda_event_source_mapping" "queue" {
   scaling_config {
     maximum_concurrency = var.buffer.maximum_concurrency
   }
+}
+
+# Before Terraform deletes the buffer (buffer.retired, or a destroy), it invokes the writer with this
+# event and the delete action (lifecycle_scope CRUD); the writer raises, and so fails the apply with its
+# reason, while either queue holds a message or the stream function may still publish
+# (ledger_aggregator.retirement). Created or updated, the invocation only arms the guard. It is destroyed
+# before the mapping, the writer and the queues, which it depends on; the queue output depends on it, so
+# that the stream function stops publishing before it runs.
+resource "aws_lambda_invocation" "removal_guard" {
+  function_name   = module.function.name
+  lifecycle_scope = "CRUD"
+  input = jsonencode({
+    ledgerGuard    = "buffer-removal"
+    check          = var.buffer.removal_guard
+    queueUrls      = [aws_sqs_queue.buffer.url, aws_sqs_queue.dlq.url]
+    streamFunction = var.stream_function.name
+  })
+  depends_on = [aws_lambda_event_source_mapping.queue]
 }

@@ -1,10 +1,11 @@
 output "queue" {
-  description = "The buffer queue: url, arn and name."
+  description = "The buffer queue: url, arn and name. It depends on the removal guard, so that whatever sends to the queue is changed before the guard is asked to let it go."
   value = {
     url  = aws_sqs_queue.buffer.url
     arn  = aws_sqs_queue.buffer.arn
     name = aws_sqs_queue.buffer.name
   }
+  depends_on = [aws_lambda_invocation.removal_guard]
 }
 
 output "dlq" {
@@ -39,4 +40,17 @@ output "redelivery" {
     backoff_max_seconds        = var.buffer.backoff_max_seconds
     max_receive_count          = jsondecode(aws_sqs_queue.buffer.redrive_policy).maxReceiveCount
   }
+}
+
+output "removal_guard" {
+  description = "The invocation that guards the buffer's removal: its lifecycle scope and the event the writer gets (the queues it counts, the stream function it reads, whether it checks)."
+  value = {
+    lifecycle_scope = aws_lambda_invocation.removal_guard.lifecycle_scope
+    input           = jsondecode(aws_lambda_invocation.removal_guard.input)
+  }
+}
+
+output "parks_in" {
+  description = "The DLQ the writer parks what it refuses in (the stream DLQ's URL)."
+  value       = var.poison_dlq.url
 }

@@ -36,6 +36,8 @@ variable "functions" {
 variable "buffer" {
   description = "The root's buffer settings (validated there): the queue, the writer's mapping and timeout, and the backoff. maximum_concurrency is what protects a summary table that cannot scale."
   type = object({
+    retired                    = bool
+    removal_guard              = bool
     max_receive_count          = number
     maximum_concurrency        = number
     batch_size                 = number
@@ -48,11 +50,21 @@ variable "buffer" {
 }
 
 variable "senders" {
-  description = "IAM principals that may send to the buffer queue (the stream function, operators) and to its DLQ (the writer, which parks what it refuses, and operators; SQS's redrive needs no permission)."
+  description = "IAM principals that may send to the buffer queue (the stream function, operators) and to its DLQ (operators; SQS's redrive needs no permission, and the writer parks what it refuses in the stream DLQ)."
   type = object({
     queue = list(string)
     dlq   = optional(list(string), [])
   })
+}
+
+variable "poison_dlq" {
+  description = "Where the writer parks the messages and changes it refuses: the stream DLQ (url, arn), which outlives every pattern switch."
+  type        = object({ url = string, arn = string, name = string })
+}
+
+variable "stream_function" {
+  description = "The stream function (name, arn), which the removal guard reads: the buffer is not removed while it may still publish."
+  type        = object({ name = string, arn = string })
 }
 
 variable "kms_key_arn" {

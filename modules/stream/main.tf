@@ -19,11 +19,12 @@ locals {
   )
 }
 
-# On-failure destination of the stream mapping, and the parking place of poison records.
+# On-failure destination of the stream mapping, and the parking place of poison records: the stream
+# function's, and the writer's (it outlives every pattern switch, so nothing parked is lost with a queue).
 module "dlq_policy" {
   source     = "../queue_policy"
   queue_name = "${local.name}-dlq"
-  senders    = concat([module.function.role_arn], var.operator_arns)
+  senders    = concat([module.function.role_arn], var.dlq_senders, var.operator_arns)
 }
 
 resource "aws_sqs_queue" "dlq" {

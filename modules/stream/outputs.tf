@@ -36,3 +36,8 @@ output "function_tracing" {
   description = "X-Ray tracing of the function: mode, and the POWERTOOLS_TRACE_DISABLED value."
   value       = module.function.tracing
 }
+
+output "publishes_to" {
+  description = "The buffer queue the stream function sends its deltas to (pattern 2); null in pattern 1, where it writes the summaries itself."
+  value       = var.buffer_queue == null ? null : var.buffer_queue.url
+}

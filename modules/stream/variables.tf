@@ -26,6 +26,13 @@ variable "buffer_queue" {
   default = null
 }
 
+variable "dlq_senders" {
+  description = "Other functions' roles that park poison in the stream DLQ (the writer, while the buffer exists); the stream function and operator_arns may always."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
 variable "package" {
   description = "The built Lambda zip: path and base64 SHA-256."
   type = object({

@@ -4,13 +4,13 @@
   ledger-ops rebuild   [--account ID] [--settle SECONDS]
   ledger-ops dlq inspect
   ledger-ops dlq replay [--queue stream|buffer]
-  ledger-ops preflight --pattern 1|2
+  ledger-ops preflight
 
 The stack is found in .sandbox/outputs.json when a local sandbox is up (or the file
 given with --outputs), else in `terraform output` of the current folder; credentials
 and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
-found or work left undone, 2 usage or refused (rebuild, or a switch to pattern 1, while pattern
-2's buffer queue or its DLQ holds messages).
+found or work left undone, 2 usage or refused (rebuild while pattern 2's buffer queue or its DLQ
+holds deltas; preflight while the buffer could not be retired).
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ import boto3
 from tqdm import tqdm
 
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
+from ledger_aggregator.adapters.guard import buffer_state
 from ledger_aggregator.adapters.sqs import SqsPoisonSink
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
+from ledger_aggregator.retirement import removal_refusal
 
 from .dlq import Replayer, held, queue_depth
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
@@ -131,14 +133,21 @@ class Ops:
         return 1 if left else 0
 
     def _deltas_waiting(self) -> str | None:
-        """Why a rebuild must not write now: deltas waiting in pattern 2's buffer queue or its DLQ."""
+        """Why a rebuild must not write now: deltas waiting in pattern 2's buffer queue or its DLQ.
+
+        A poison record in the buffer DLQ (parked there by versions before the writer parked in the stream
+        DLQ) is never applied, so it does not hold a rebuild back; a message that cannot be seen does.
+        """
         sqs: Any = boto3.client("sqs")
-        for output, name in (("buffer_queue_url", "buffer queue"), ("buffer_dlq_url", "buffer DLQ")):
-            url = self.outputs.get(output)
-            waiting = queue_depth(sqs, url) if url else 0
-            if waiting:
-                return f"the {name} holds {waiting} message(s)"
-        return None
+        queue, dlq = self.outputs.get("buffer_queue_url"), self.outputs.get("buffer_dlq_url")
+        waiting = queue_depth(sqs, queue) if queue else 0
+        if waiting:
+            return f"the buffer queue holds {waiting} message(s)"
+        if not dlq or not queue_depth(sqs, dlq):
+            return None
+        with held(sqs, "buffer", dlq, seconds=30) as holding:
+            deltas = sum(e.kind != "poison-record" for e in holding.entries) + holding.unseen
+        return f"the buffer DLQ holds {deltas} message(s) that may be applied" if deltas else None
 
     @staticmethod
     def _rebuilt(result: Rebuilt) -> None:
@@ -149,17 +158,20 @@ class Ops:
         after = describe_totals(result.after) if result.after else "unchanged"
         print(f"{result.label}: {result.status} (was {before}; now {after}{note})")
 
-    def preflight(self, pattern: int) -> int:
-        """Refuse (2) a switch to pattern 1 while the buffer queue or its DLQ holds deltas: it destroys both."""
-        waiting = self._deltas_waiting() if pattern == 1 else None
-        if waiting:
-            print(
-                f"preflight: refused: {waiting}, and pattern 1 destroys the buffer queue and its DLQ with what they "
-                "hold. Let the writer drain the queue and replay the DLQ (dlq replay --queue buffer), then apply.",
-                file=sys.stderr,
-            )
+    def preflight(self) -> int:
+        """Ask what the writer's removal guard will ask before buffer.retired removes the buffer; 2 when refused."""
+        queues = [self.outputs.get("buffer_queue_url"), self.outputs.get("buffer_dlq_url")]
+        if not all(queues):
+            print("preflight: this stack has no buffer: nothing to retire")
+            return 0
+        state = buffer_state(
+            boto3.client("sqs"), boto3.client("lambda"), [str(q) for q in queues], self.outputs["stream_function_name"]
+        )
+        refusal = removal_refusal(state)
+        if refusal:
+            print(f"preflight: the buffer cannot be retired now: {refusal}", file=sys.stderr)
             return 2
-        print(f"preflight: pattern {pattern} can be applied: no delta would be lost")
+        print("preflight: the buffer can be retired: both queues are empty and the stream function no longer publishes")
         return 0
 
     def queues(self, which: str | None) -> list[tuple[str, str]]:
@@ -187,11 +199,11 @@ class Ops:
     def replay(self, which: str | None) -> int:
         """Re-drive what can be re-driven; 1 when something other than poison was kept."""
         sqs = boto3.client("sqs")
-        store = DynamoSummaryStore(
-            self.dynamodb, self.tables["summary"], self.tables["applied"], DEFAULT_MARKER_TTL_SECONDS
-        )
+        ttl = int(self.outputs.get("marker_ttl_seconds") or DEFAULT_MARKER_TTL_SECONDS)
+        store = DynamoSummaryStore(self.dynamodb, self.tables["summary"], self.tables["applied"], ttl)
         poison = SqsPoisonSink(sqs, self.outputs["stream_dlq_url"])
-        replayer = Replayer(sqs, boto3.client("dynamodbstreams"), store, poison, self.exact)
+        streams = boto3.client("dynamodbstreams")
+        replayer = Replayer(sqs, streams, store, poison, self.exact, marker_ttl_seconds=ttl)
         kept = replayed = unseen = 0
         for name, url in self.queues(which):
             with held(sqs, name, url) as holding:
@@ -243,8 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     dlq.add_parser("inspect", help="show what is in each DLQ and why")
     redo = dlq.add_parser("replay", help="re-drive given-up batches and buffered deltas")
     redo.add_argument("--queue", choices=["stream", "buffer"], help="only this DLQ")
-    switch = commands.add_parser("preflight", help="check that applying a pattern loses nothing (make apply runs it)")
-    switch.add_argument("--pattern", type=int, choices=[1, 2], required=True, help="the pattern about to be applied")
+    commands.add_parser("preflight", help="whether the writer's guard would let buffer.retired remove the buffer now")
     args = parser.parse_args(argv)
     ops = Ops(stack_outputs(args.outputs), args.quiet)
     if args.command == "reconcile":
@@ -252,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rebuild":
         return ops.rebuild(args.account, args.settle)
     if args.command == "preflight":
-        return ops.preflight(args.pattern)
+        return ops.preflight()
     return ops.inspect() if args.action == "inspect" else ops.replay(args.queue)
 
 

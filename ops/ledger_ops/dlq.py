@@ -18,7 +18,10 @@ function writes), parked with its reason. Replay leaves these in place.
 
 Replaying applies through the same summary store as the functions, so applied
 markers make it exactly once: replaying twice, or a record the functions also
-applied, adds nothing.
+applied, adds nothing. That holds only while the markers live: a message whose
+age (since it was first sent) comes within a day of the markers' lifetime is
+kept, not replayed, since a marker of a change it carries may be gone
+(docs/exactly-once.md, "Marker lifetime").
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ HOLD_SECONDS = 120
 WAIT_SECONDS = 2
 EMPTY_RECEIVES = 3
 THROTTLE_RETRIES = 5
+# A message is replayed only while it is younger than the markers' lifetime less this margin.
+MARKER_MARGIN_SECONDS = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,7 @@ class Entry:
     summary: str
     text: str
     body: Any
+    sent_ms: float | None = None  # when the message was first sent (SQS's SentTimestamp), if known
 
 
 def classify(queue: str, message: Mapping[str, Any]) -> Entry:
@@ -96,7 +102,9 @@ def _poison_line(parsed: Mapping[str, Any]) -> str:
 
 def _entry(queue: str, message: Mapping[str, Any], kind: str, line: str, body: Any) -> Entry:
     receipt = str(message["ReceiptHandle"])
-    return Entry(queue, str(message["MessageId"]), receipt, kind, line, str(message.get("Body", "")), body)
+    sent = message.get("Attributes", {}).get("SentTimestamp")
+    sent_ms = float(sent) if isinstance(sent, str) and sent.isdigit() else None
+    return Entry(queue, str(message["MessageId"]), receipt, kind, line, str(message.get("Body", "")), body, sent_ms)
 
 
 def _json(text: str) -> Any:
@@ -180,23 +188,44 @@ class Replayer:
         poison_sink: PoisonSink | None,
         exact: Callable[[], bool],
         *,
+        marker_ttl_seconds: float,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._sqs = sqs
         self._streams = streams
         self._store = store
         self._poison = poison_sink
         self._exact = exact
+        self._marker_ttl = marker_ttl_seconds
         self._sleep = sleep
+        self._clock = clock
 
     def replay(self, url: str, entry: Entry) -> Replayed:
         """Re-drive one message; it is deleted only when everything it stands for is applied."""
         if entry.kind in ("poison-record", "undecodable"):
             return Replayed(entry, "left", "cannot be applied as it is; fix the row (a fix streams a new record)")
+        too_old = self._outlived_markers(entry)
+        if too_old:
+            return Replayed(entry, "kept", too_old)
         if entry.kind == "delta":
             changes, poison = queue_items([{"messageId": entry.message_id, "body": entry.text}])
             return self._finish(url, entry, self._apply(changes, poison, None))
         return self._given_up(url, entry)
+
+    def _outlived_markers(self, entry: Entry) -> str | None:
+        """Why a message is too old to replay exactly once, or None; a message of unknown age is refused."""
+        if entry.sent_ms is None:
+            return "its age is unknown (no SentTimestamp), so its markers may be gone: nothing applied"
+        age = self._clock() - entry.sent_ms / 1000
+        if age + MARKER_MARGIN_SECONDS < self._marker_ttl:
+            return None
+        return (
+            f"sent {age / 86_400:.1f} days ago, within a day of the applied markers' lifetime "
+            f"({self._marker_ttl / 86_400:.0f} days): a change it carries may have been applied and its marker "
+            "expired, so replaying could count it twice. Nothing applied: check with `reconcile`; the rows are "
+            "the truth, so delete the message and run `rebuild` if they differ"
+        )
 
     def _given_up(self, url: str, entry: Entry) -> Replayed:
         info = entry.body["DDBStreamBatchInfo"]

@@ -29,7 +29,7 @@ from ledger_ops.dlq import release
 from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, UNPROTECTED, Stack, changes
+from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack, changes
 
 TARGET = os.environ.get("CQRS_TARGET", "local")
 T = TypeVar("T")
@@ -198,7 +198,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         # buffer keeps its defaults (a crashed writer's messages come back within 60 s).
         "stream": {"retry_attempts": -1, "maximum_record_age_seconds": -1, "batching_window_seconds": 0},
         "functions": {"timeout_seconds": 10},
-        "buffer": {"batching_window_seconds": 0},
+        "buffer": {"batching_window_seconds": 0, **UNGUARDED},
     }
     if TARGET == "local":
         account: LocalAccount | None = LocalAccount(state / "logs").start()

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import changes_of, coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
-from ledger_ops.dlq import release
+from ledger_ops.dlq import queue_depth, release
 from ledger_ops.streams import StreamTail
 from sandbox.stack import TerraformError
 from tests.integration.conftest import Deployment, buffer_output, dlq_messages, eventually, injected, settled
@@ -76,13 +76,20 @@ def test_reconcile_finds_a_planted_corruption_and_rebuild_mends_it_under_load(
     if deployed.pattern == 2 and mended.returncode == 2:
         # Pattern 2: rebuild refuses while deltas wait in the buffer queue; once the writer drained it, it mends.
         assert "the buffer queue holds" in mended.stderr, mended.stderr
-        eventually(lambda: ops(deployed, tmp_path, "preflight", "--pattern", "1").returncode == 0, interval=2)
+        eventually(lambda: buffer_drained(deployed), interval=2)
         mended = ops(deployed, tmp_path, "rebuild", "--account", account)
     assert mended.returncode == 0, mended.stdout + mended.stderr
     assert f"{account}/EUR: rewritten" in mended.stdout
     eventually(lambda: settled(deployed, [account]))
     assert deployed.expected(account)["EUR"].count == 15
     assert ops(deployed, tmp_path, "reconcile", "--account", account).returncode == 0
+
+
+def buffer_drained(deployed: Deployment) -> bool:
+    """True when pattern 2's buffer queue and its DLQ hold nothing (visible, in flight or delayed)."""
+    sqs = deployed.env.client("sqs")
+    urls = [deployed.outputs.get(name) for name in ("buffer_queue_url", "buffer_dlq_url")]
+    return all(queue_depth(sqs, url) == 0 for url in urls if url)
 
 
 def account_records(deployed: Deployment, account: str) -> list[dict[str, Any]]:
@@ -182,7 +189,7 @@ def test_replay_applies_buffered_deltas_and_empties_the_buffer_dlq(deployed: Dep
     assert dlq_messages(deployed, url) == []
 
 
-def test_rebuild_and_a_switch_to_pattern_1_refuse_while_a_delta_waits_in_the_buffer_queue(
+def test_rebuild_and_retiring_the_buffer_refuse_while_a_delta_waits_in_the_buffer_queue(
     deployed: Deployment, tmp_path: Path
 ) -> None:
     url = buffer_output(deployed, "buffer_queue_url")
@@ -196,11 +203,11 @@ def test_rebuild_and_a_switch_to_pattern_1_refuse_while_a_delta_waits_in_the_buf
         refused = ops(deployed, tmp_path, "rebuild", "--account", account)
         assert refused.returncode == 2, refused.stdout + refused.stderr
         assert "the buffer queue holds 1 message(s)" in refused.stderr
-        switch = ops(deployed, tmp_path, "preflight", "--pattern", "1")
-        assert switch.returncode == 2 and "destroys the buffer queue and its DLQ" in switch.stderr
+        retire = ops(deployed, tmp_path, "preflight")
+        assert retire.returncode == 2 and "holds 1 message(s)" in retire.stderr, retire.stderr
     finally:
-        sqs.purge_queue(QueueUrl=url)  # AWS may take up to 60 s to purge: the preflight is polled
-    eventually(lambda: ops(deployed, tmp_path, "preflight", "--pattern", "1").returncode == 0, timeout=90, interval=5)
+        sqs.purge_queue(QueueUrl=url)  # AWS may take up to 60 s to purge: the queues are polled
+    eventually(lambda: buffer_drained(deployed), timeout=90, interval=5)
     assert ops(deployed, tmp_path, "reconcile", "--account", account).returncode == 0
 
 
@@ -218,7 +225,7 @@ def test_a_summary_whose_balance_alone_is_wrong_is_found_and_rewritten(deployed:
     found = ops(deployed, tmp_path, "reconcile", "--account", account)
     assert found.returncode == 1 and "balance 999999 is not credits - debits" in found.stdout, found.stdout
     if deployed.pattern == 2:
-        eventually(lambda: ops(deployed, tmp_path, "preflight", "--pattern", "1").returncode == 0, interval=2)
+        eventually(lambda: buffer_drained(deployed), interval=2)
     mended = ops(deployed, tmp_path, "rebuild", "--account", account)
     assert mended.returncode == 0 and f"{account}/EUR: rewritten" in mended.stdout, mended.stdout + mended.stderr
     assert ops(deployed, tmp_path, "reconcile", "--account", account).returncode == 0

@@ -60,9 +60,9 @@ def test_a_forged_buffer_message_is_parked_with_its_reason_and_changes_nothing(d
 
 
 def take_parked(deployed: Deployment, body: str) -> dict[str, Any] | None:
-    """The buffer DLQ's record of a refused message with this body, deleted once found (rebuild refuses
-    while the buffer DLQ holds anything)."""
-    sqs, url = deployed.env.client("sqs"), deployed.outputs["buffer_dlq_url"]
+    """The stream DLQ's record of a message (or change) the writer refused with this body, deleted once
+    found: the writer parks what it refuses there, since that DLQ outlives every pattern switch."""
+    sqs, url = deployed.env.client("sqs"), deployed.outputs["stream_dlq_url"]
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=5, WaitTimeSeconds=1)
     found, others = None, []
     for message in got.get("Messages", []):

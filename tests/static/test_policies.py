@@ -105,17 +105,23 @@ def test_the_writer_may_only_consume_and_defer_its_queue_park_refusals_and_updat
             "sqs:ReceiveMessage",
             "sqs:DeleteMessage",
             "sqs:GetQueueAttributes",
+            "sqs:GetQueueAttributes",  # its DLQ's, for the removal guard
             "sqs:ChangeMessageVisibility",
             "sqs:SendMessage",
             "dynamodb:UpdateItem",
             "dynamodb:PutItem",
             "dynamodb:BatchGetItem",
+            "lambda:GetFunctionConfiguration",  # the stream function's, for the removal guard
         ]
     )
     sending = [body for f, body in statements() if f == "buffer/iam.tf" and "sqs:SendMessage" in body]
     assert [re.search(r"resources\s*=\s*\[([^\]]*)\]", b).group(1).strip() for b in sending] == [  # type: ignore[union-attr]
-        "aws_sqs_queue.dlq.arn"
-    ], "the writer may send only to its DLQ"
+        "var.poison_dlq.arn"
+    ], "the writer may send only to the DLQ it parks what it refuses in (the stream DLQ)"
+    reading = [body for f, body in statements() if f == "buffer/iam.tf" and "lambda:" in body]
+    assert [re.search(r"resources\s*=\s*\[([^\]]*)\]", b).group(1).strip() for b in reading] == [  # type: ignore[union-attr]
+        "var.stream_function.arn"
+    ], "the guard reads the stream function's configuration, and no other function's"
 
 
 def test_the_deploying_guide_documents_every_root_variable_and_output() -> None:

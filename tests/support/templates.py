@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ledger_aggregator.currencies import minor_units
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "modules" / "api" / "templates"
+API = Path(__file__).resolve().parents[2] / "modules" / "api"
+TEMPLATES = API / "templates"
+# The schema file of each method with a body (modules/api/main.tf's models).
+SCHEMAS = {"create_transaction": "new_transaction.schema.json", "create_transfer": "new_transfer.schema.json"}
 # What each method is, as an operation that api.cognito_grants binds to a claim (modules/api/main.tf).
 OPERATIONS = {
     "create_transaction": "post",
@@ -34,11 +38,16 @@ def api_template(name: str, claim: str | None = None) -> str:
     with COGNITO (``claim``, the claim that api.cognito_grants binds to the method's operation; ``NO_GRANT``
     for none) the account check of that claim; with AWS_IAM (``None``), no account check."""
     units = minor_units_entries()
+    method = name.split(".", maxsplit=1)[0]
+    known = ""
+    if method in SCHEMAS:
+        fields = ",".join(sorted(json.loads((API / SCHEMAS[method]).read_text())["properties"]))
+        known = _partial("_known_fields.vtl", known_fields=fields)
     account = ""
     if claim == NO_GRANT:
         account = _partial("_no_grant.vtl")
     elif claim is not None:
-        operation = OPERATIONS.get(name.split(".", maxsplit=1)[0], "read")
+        operation = OPERATIONS.get(method, "read")
         account = _partial("_account_check.vtl", claim=claim, operation=operation)
     return _partial(
         name,
@@ -46,4 +55,5 @@ def api_template(name: str, claim: str | None = None) -> str:
         request_fingerprint=_partial("_request_fingerprint.vtl"),
         format_amount=_partial("_format_amount.vtl", minor_units=units),
         account_check=account,
+        known_fields_check=known,
     )

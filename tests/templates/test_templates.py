@@ -801,19 +801,54 @@ def test_a_token_cannot_reach_another_account(dynamodb: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("message", "field"),
+    "message",
     [
-        ('[object has missing required properties (["amount"])]', "amount"),
-        ('[object instance has properties which are not allowed by the schema: ["colour"]]', "colour"),
-        ('[instance type (array) does not match any allowed primitive type (allowed: ["object"])]', "body"),
-        ("Invalid request body", "body"),
+        "Invalid request body",
+        '[instance type (array) does not match any allowed primitive type (allowed: ["object"])]',
+        '"}, "field": "x", "y": "',
+        "#set($x = 1) $context.error.messageString",
     ],
 )
-def test_a_refused_body_names_the_field(message: str, field: str) -> None:
+def test_a_body_the_model_refuses_gets_fixed_json_whatever_the_validation_string(message: str) -> None:
+    """AWS substitutes a gateway response's variables without escaping them and runs no Velocity in it: the
+    answer to a refused model is fixed JSON (the request templates name fields)."""
+    template_text = template("bad_request_body.gateway.vtl")
+    assert "$" not in "".join(line for line in template_text.splitlines() if not line.startswith("##"))
     request = Request(context={"error": {"validationErrorString": message}})
-    body = json.loads(render(template("bad_request_body.gateway.vtl"), request).body)
-    assert body["error"] == "invalid_body" and body["message"] == message
-    assert body["field"] == field
+    body = json.loads(render(template_text, request).body)
+    assert body == {"error": "invalid_body", "message": "the body must be a JSON object", "field": "body"}
+
+
+@pytest.mark.parametrize(
+    ("method", "field"),
+    [
+        ("create_transaction", "colour"),
+        ("create_transaction", 'co"lo\\ur'),
+        ("create_transaction", "type,amount"),
+        ("create_transaction", "é 😀 \n"),
+        ("create_transfer", "transactionId"),
+        ("create_transfer", "it's"),
+    ],
+)
+def test_an_unknown_body_field_is_400_naming_it_whole_and_nothing_is_written(
+    dynamodb: Any, method: str, field: str
+) -> None:
+    """Reviewed finding: the 400 for an unknown field named a truncated one (co"lo\\ur gave "co\\")."""
+    body = {**(CREDIT if method == "create_transaction" else TRANSFER), field: "x"}
+    answer = call(dynamodb, method, FROM, body)
+    assert (answer.status, answer.body["error"], answer.body["field"]) == (400, "invalid_body", field)
+    assert items(dynamodb) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "missing"),
+    [("create_transaction", "type"), ("create_transaction", "amount"), ("create_transfer", "toAccountId")],
+)
+def test_a_missing_required_field_is_400_naming_it(dynamodb: Any, method: str, missing: str) -> None:
+    body = {k: v for k, v in (CREDIT if method == "create_transaction" else TRANSFER).items() if k != missing}
+    answer = call(dynamodb, method, FROM, body)
+    assert (answer.status, answer.body["field"]) == (400, missing)
+    assert items(dynamodb) == []
 
 
 def test_other_gateway_errors_are_json() -> None:

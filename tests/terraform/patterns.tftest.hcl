@@ -9,22 +9,24 @@ variables {
   lambda_zip  = "tests/terraform/fixtures/lambda.zip"
 }
 
+# A stack that starts in pattern 1 and never had a buffer retires it from the start.
 run "pattern_1" {
   variables {
     pattern = 1
+    buffer  = { retired = true }
   }
 
   assert {
     condition     = length(module.buffer) == 0
-    error_message = "pattern 1 must have no buffer queue, DLQ or writer"
+    error_message = "pattern 1 with buffer.retired has no buffer queue, DLQ or writer"
   }
   assert {
     condition     = output.buffer_queue_url == null && output.buffer_dlq_url == null && output.writer_function_name == null
-    error_message = "pattern 1 outputs for the buffer must be null"
+    error_message = "pattern 1 outputs for the buffer must be null once it is retired"
   }
   assert {
-    condition     = module.stream.function_name == "tftest-stream" && output.stream_dlq_url != null
-    error_message = "the stream function and its DLQ exist in pattern 1"
+    condition     = module.stream.function_name == "tftest-stream" && output.stream_dlq_url != null && module.stream.publishes_to == null
+    error_message = "the stream function and its DLQ exist in pattern 1, and it publishes nothing"
   }
   assert {
     condition     = output.details_table.name == "tftest-account-details" && output.summary_table.name == "tftest-account-summary"
@@ -56,8 +58,8 @@ run "switch_to_pattern_2" {
     error_message = "switching patterns keeps the stream DLQ (and what it holds)"
   }
   assert {
-    condition     = length(module.buffer) == 1
-    error_message = "pattern 2 adds the buffer"
+    condition     = length(module.buffer) == 1 && module.stream.publishes_to == module.buffer[0].queue.url
+    error_message = "pattern 2 adds the buffer, and the stream function publishes to it"
   }
 }
 
@@ -86,9 +88,24 @@ run "pattern_2" {
     condition     = length(output.alarm_names) == 11
     error_message = "pattern 2 adds the writer's errors and throttles, its DLQ and the queue age"
   }
+  assert {
+    condition     = module.buffer[0].parks_in == output.stream_dlq_url
+    error_message = "the writer parks what it refuses in the stream DLQ, which outlives every pattern switch"
+  }
+  assert {
+    condition = module.buffer[0].removal_guard == {
+      lifecycle_scope = "CRUD"
+      input = {
+        ledgerGuard = "buffer-removal", check = true, streamFunction = "tftest-stream"
+        queueUrls   = [module.buffer[0].queue.url, module.buffer[0].dlq.url]
+      }
+    }
+    error_message = "the writer is asked before the buffer is deleted, and counts both queues"
+  }
 }
 
-run "back_to_pattern_1" {
+# Reviewed finding: switching from 2 to 1 deleted the queues, with the deltas published during the apply.
+run "back_to_pattern_1_keeps_the_buffer_draining" {
   variables {
     pattern = 1
   }
@@ -98,9 +115,38 @@ run "back_to_pattern_1" {
     error_message = "switching back to pattern 1 must not change a table"
   }
   assert {
-    condition     = length(module.buffer) == 0
-    error_message = "pattern 1 removes the buffer"
+    condition     = length(module.buffer) == 1 && output.buffer_queue_url == run.pattern_2.buffer_queue_url && output.buffer_dlq_url == run.pattern_2.buffer_dlq_url
+    error_message = "pattern 1 keeps the buffer's queues and writer, which drain what they hold"
   }
+  assert {
+    condition     = module.stream.publishes_to == null
+    error_message = "in pattern 1 the stream function publishes nothing"
+  }
+}
+
+run "retiring_the_buffer_removes_it" {
+  variables {
+    pattern = 1
+    buffer  = { retired = true }
+  }
+
+  assert {
+    condition     = length(module.buffer) == 0 && output.buffer_queue_url == null
+    error_message = "buffer.retired removes the queues and the writer (the writer's guard decides when, on AWS)"
+  }
+  assert {
+    condition     = output.stream_dlq_url == run.pattern_2.stream_dlq_url
+    error_message = "retiring the buffer keeps the stream DLQ, where the writer parked what it refused"
+  }
+}
+
+run "retiring_the_buffer_needs_pattern_1" {
+  command = plan
+  variables {
+    pattern = 2
+    buffer  = { retired = true }
+  }
+  expect_failures = [var.buffer]
 }
 
 run "no_alarms" {

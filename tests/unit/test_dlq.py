@@ -17,10 +17,19 @@ from ledger_ops.streams import MAX_EMPTY_PAGES, IncompleteRangeError, StreamTail
 from tests.support.aws import DETAILS
 from tests.support.ledger import Ledger, image
 
+NOW = 1_767_225_600.0
+TTL = 15 * 86_400
 
-def message(body: Any, received: str = "1") -> dict[str, Any]:
+
+def message(body: Any, received: str = "1", age_days: float = 0.1) -> dict[str, Any]:
     text = body if isinstance(body, str) else json.dumps(body)
-    return {"MessageId": "m1", "ReceiptHandle": "r1", "Body": text, "Attributes": {"ApproximateReceiveCount": received}}
+    sent = str(int((NOW - age_days * 86_400) * 1000))
+    attributes = {"ApproximateReceiveCount": received, "SentTimestamp": sent}
+    return {"MessageId": "m1", "ReceiptHandle": "r1", "Body": text, "Attributes": attributes}
+
+
+def replayer_of(sqs: Any, streams: Any, store: Any, exact: bool = True) -> Replayer:
+    return Replayer(sqs, streams, store, None, lambda: exact, marker_ttl_seconds=TTL, clock=lambda: NOW)
 
 
 def test_each_kind_of_message_is_named_with_its_reason() -> None:
@@ -82,7 +91,7 @@ def given_up() -> Entry:
 @pytest.mark.parametrize(("exact", "status"), [(True, "applied"), (False, "kept")])
 def test_a_trimmed_batch_falls_back_to_reconcile(exact: bool, status: str) -> None:
     sqs = Sqs()
-    replayer = Replayer(sqs, TrimmedStream(), Store(), None, lambda: exact)
+    replayer = replayer_of(sqs, TrimmedStream(), Store(), exact)
     result = replayer.replay("url", given_up())
     assert result.status == status
     assert sqs.deleted == (["r1"] if exact else []), "deleted only when reconcile shows nothing was lost"
@@ -93,7 +102,7 @@ def test_poison_is_left_where_it_is_and_a_buffered_delta_is_applied() -> None:
     ledger.put(image("acc", "t1", "credit", "2.50"))
     (delta,) = coalesce(parse_batch(ledger.records).changes)
     sqs, store = Sqs(), Store()
-    replayer = Replayer(sqs, TrimmedStream(), store, None, lambda: True)
+    replayer = replayer_of(sqs, TrimmedStream(), store)
     poison = classify("stream", message({"kind": "poison-record", "reason": "x", "record": ledger.records[0]}))
     assert replayer.replay("url", poison).status == "left"
     assert replayer.replay("url", classify("buffer", message(encode(delta)))).status == "applied"
@@ -161,7 +170,7 @@ def test_a_range_that_never_reaches_its_end_is_refused_not_cut_short(pages: list
 
 def test_a_given_up_batch_whose_range_cannot_be_read_whole_is_kept() -> None:
     sqs = Sqs()
-    replayer = Replayer(sqs, PagedStream([[5, 6], []]), Store(), None, lambda: True)
+    replayer = replayer_of(sqs, PagedStream([[5, 6], []]), Store())
     result = replayer.replay("url", given_up())
     assert (result.status, sqs.deleted) == ("kept", [])
     assert "9" in result.detail
@@ -223,3 +232,29 @@ def test_a_message_in_flight_to_another_reader_is_reported_unseen() -> None:
     sqs = HeldElsewhereSqs(["{}"] * 2, empty_first=0)
     with held(sqs, "stream", "url") as holding:
         assert (len(holding.entries), holding.unseen) == (2, 1)
+
+
+@pytest.mark.parametrize(("age_days", "status"), [(13.9, "applied"), (14.1, "kept"), (40, "kept")])
+def test_a_message_near_the_markers_lifetime_is_kept_not_replayed(age_days: float, status: str) -> None:
+    """Reviewed finding: replay never compared a message's age with the applied markers' lifetime, which
+    docs/exactly-once.md requires: a change whose marker expired would be counted again."""
+    ledger = Ledger()
+    ledger.put(image("acc", "t1", "credit", "2.50"))
+    (delta,) = coalesce(parse_batch(ledger.records).changes)
+    sqs, store = Sqs(), Store()
+    result = replayer_of(sqs, TrimmedStream(), store).replay(
+        "url", classify("buffer", message(encode(delta), age_days=age_days))
+    )
+    assert result.status == status
+    assert (store.applied == []) == (status == "kept") and (sqs.deleted == []) == (status == "kept")
+    if status == "kept":
+        assert "markers" in result.detail
+
+
+def test_a_message_of_unknown_age_is_not_replayed() -> None:
+    ledger = Ledger()
+    ledger.put(image("acc", "t1", "credit", "2.50"))
+    (delta,) = coalesce(parse_batch(ledger.records).changes)
+    unknown = message(encode(delta))
+    del unknown["Attributes"]["SentTimestamp"]
+    assert replayer_of(Sqs(), TrimmedStream(), Store()).replay("url", classify("buffer", unknown)).status == "kept"

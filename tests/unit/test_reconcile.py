@@ -148,27 +148,44 @@ def test_rebuild_refuses_while_the_buffer_queue_or_its_dlq_holds_deltas(  # noqa
     assert dynamodb.scan(TableName=SUMMARY)["Items"] == [], "nothing written"
 
 
-@pytest.mark.parametrize(("pattern", "waiting", "code"), [(1, True, 2), (1, False, 0), (2, True, 0)])
-def test_preflight_refuses_a_switch_to_pattern_1_while_deltas_wait(  # noqa: PLR0917 - fixtures and parameters
-    dynamodb: Any,
-    outputs: Callable[..., str],
-    capsys: pytest.CaptureFixture[str],
-    pattern: int,
-    waiting: bool,
-    code: int,
+@pytest.mark.parametrize(("waiting", "code"), [("buffer_queue_url", 2), ("buffer_dlq_url", 2), (None, 0)])
+def test_preflight_says_whether_the_guard_would_let_the_buffer_go(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str], waiting: str | None, code: int
 ) -> None:
     """Reviewed finding: switching from pattern 2 to 1 destroyed the buffer queue and its DLQ with the
-    deltas in them; rebuild then took their records as in flight for 24 hours, and they never came."""
+    deltas in them. Pattern 1 now keeps the buffer; preflight asks what the writer's removal guard asks
+    before buffer.retired removes it (here the stream function is gone, so only the queues count)."""
     sqs = boto3.client("sqs")
     urls = {
         name: sqs.create_queue(QueueName=name.replace("_", "-"))["QueueUrl"]
         for name in ("buffer_queue_url", "buffer_dlq_url")
     }
     if waiting:
-        sqs.send_message(QueueUrl=urls["buffer_dlq_url"], MessageBody="{}")
-    assert main(["--outputs", outputs(**urls), "preflight", "--pattern", str(pattern)]) == code
+        sqs.send_message(QueueUrl=urls[waiting], MessageBody="{}")
+    assert main(["--outputs", outputs(**urls, stream_function_name="gone"), "preflight"]) == code
     if code:
-        assert "destroys the buffer queue and its DLQ" in capsys.readouterr().err
+        assert "holds 1 message(s)" in capsys.readouterr().err
+
+
+def test_a_poison_record_left_in_the_buffer_dlq_does_not_hold_a_rebuild_back(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reviewed finding: one poison message in the buffer DLQ refused rebuild (and preflight) for up to
+    14 days, though it is never applied. The writer now parks in the stream DLQ; one parked by an older
+    version is recognised and passed over."""
+    sqs = boto3.client("sqs")
+    urls = {
+        name: sqs.create_queue(QueueName=name.replace("_", "-"))["QueueUrl"]
+        for name in ("buffer_queue_url", "buffer_dlq_url")
+    }
+    parked = {"kind": "poison-record", "source": "queue", "reason": "x", "field": "changes", "recordId": "m1"}
+    sqs.send_message(QueueUrl=urls["buffer_dlq_url"], MessageBody=json.dumps(parked))
+    stream = dynamodb.describe_table(TableName=DETAILS)["Table"]["LatestStreamArn"]
+    path = outputs(**urls, details_stream_arn=stream)
+    assert main(["--outputs", path, "--quiet", "rebuild", "--settle", "1"]) == 0
+    sqs.send_message(QueueUrl=urls["buffer_dlq_url"], MessageBody="a delta, or anything else")
+    assert main(["--outputs", path, "--quiet", "rebuild", "--settle", "1"]) == 2
+    assert "the buffer DLQ holds 1 message(s) that may be applied" in capsys.readouterr().err
 
 
 def test_every_served_field_is_compared_not_only_the_totals(dynamodb: Any) -> None:

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from .. import composition
 from ..projector import project, queue_items
 from ..redelivery import deferrals
+from ..retirement import removal_refusal
 from ._common import partial_response, record_outcome
 from ._tracing import capture_lambda_handler
 
@@ -20,6 +21,12 @@ metrics = Metrics()
 # A batch that failed whole (all throttled) is reported, not raised: an error would make the
 # mapping bisect it down to single records, a retry of the whole batch is what it needs.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# Terraform's aws_lambda_invocation of the buffer module (lifecycle_scope CRUD) marks its events so.
+GUARD = "buffer-removal"
+
+
+class BufferRemovalRefusedError(Exception):
+    """The buffer still holds, or may still be sent, a delta: Terraform must not delete it now."""
 
 
 @logger.inject_lambda_context
@@ -32,6 +39,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     buffer DLQ with their reason. Messages not applied now (throttled) are reported failed
     and deferred by a jittered backoff (``redelivery``), not the queue's visibility timeout.
     """
+    if event.get("ledgerGuard") == GUARD:
+        return guard_buffer_removal(event)
     records = event.get("Records", [])
     changes, poison = queue_items(records)
     store = composition.summary_store(composition.deadline(context))
@@ -43,6 +52,25 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add_metric(name="MessagesDeferred", unit=MetricUnit.Count, value=deferred)
         logger.info("failed messages deferred", extra={"deferred": deferred, "seconds": [d.seconds for d in later]})
     return partial_response(event, context, processor, outcome.failed_items, _message_id)
+
+
+def guard_buffer_removal(event: dict[str, Any]) -> dict[str, Any]:
+    """Answer Terraform before it deletes the buffer: raise, and so fail the apply, while a delta could be lost.
+
+    Created and updated, the guard only arms itself; deleted, it reads the queues and the stream function.
+    """
+    action = (event.get("tf") or {}).get("action")
+    if action != "delete":
+        return {"guard": "armed", "action": action}
+    if not event.get("check", True):
+        logger.warning("buffer removal guard turned off (buffer.removal_guard = false): not checked")
+        return {"guard": "off"}
+    refusal = removal_refusal(composition.buffer_now(list(event["queueUrls"]), str(event["streamFunction"])))
+    if refusal:
+        logger.error("buffer removal refused", extra={"reason": refusal})
+        raise BufferRemovalRefusedError(f"the buffer is kept: {refusal}")
+    logger.info("buffer removal allowed: both queues are empty and the stream function no longer publishes")
+    return {"guard": "passed"}
 
 
 def _message_id(record: SQSRecord) -> str:

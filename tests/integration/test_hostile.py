@@ -1,0 +1,103 @@
+"""A hostile client through the signed API: every answer about money is honest.
+
+Each test tries a reproduction of a reviewed finding and holds the contract: no 2xx and no 409 for a
+write that did not happen, no write without a 2xx, a 409 only for a true repetition, and amounts
+answered with their currency's minor unit. (The Cognito reproductions, a customer minting money with
+its own token, are in test_access, which applies the stack with COGNITO.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sandbox.client import Response
+from tests.integration.conftest import Deployment, eventually, settled
+
+EUR = {"currency": "EUR"}
+
+
+def honest(deployed: Deployment, accounts: list[str], send: Callable[[], Response]) -> Response:
+    """Send a request and hold its answer to what it did: rows were added exactly when it answered 2xx."""
+    before = {a: len(deployed.rows(a)) for a in accounts}
+    answer = send()
+    after = {a: len(deployed.rows(a)) for a in accounts}
+    if 200 <= answer.status < 300:
+        assert after != before, f"{answer.status} for a write that did not happen: {answer.body}"
+    else:
+        assert after == before, f"{answer.status} {answer.body}, yet rows were written"
+    return answer
+
+
+def test_a_payees_own_ids_never_block_a_payment_or_leak(deployed: Deployment) -> None:
+    """Reviewed finding: B holding a transaction invoice-77 made A's transfer invoice-77 answer 409 while
+    nothing moved, and told A that the id existed in an account it cannot read."""
+    payer, payee, other_payer = (deployed.account(n) for n in ("payer", "payee", "other-payer"))
+    accounts = [payer, payee, other_payer]
+    own = {"transactionId": "invoice-77", "type": "credit", "amount": "7.00", **EUR}
+    assert honest(deployed, accounts, lambda: deployed.api.post_transaction(payee, own)).status == 201
+    earlier = {"transferId": "invoice-77", "toAccountId": payee, "amount": "1.00", **EUR}
+    assert honest(deployed, accounts, lambda: deployed.api.post_transfer(other_payer, earlier)).status == 201
+    transfer = {"transferId": "invoice-77", "toAccountId": payee, "amount": "40.50", **EUR}
+    paid = honest(deployed, accounts, lambda: deployed.api.post_transfer(payer, transfer))
+    assert (paid.status, paid.body["transferId"]) == (201, "invoice-77"), paid.body
+    listed = deployed.api.transactions(payer).body["transactions"]
+    assert [(t["transactionId"], t["type"], t["amount"]) for t in listed] == [("invoice-77", "debit", "40.50")]
+    eventually(lambda: settled(deployed, accounts))
+    assert deployed.summary(payee)["EUR"].count == 3  # its own credit and two transfers in
+
+
+def test_a_repetition_is_409_and_a_reused_id_is_422_and_neither_writes(deployed: Deployment) -> None:
+    payer, payee = deployed.account("rep-payer"), deployed.account("rep-payee")
+    accounts = [payer, payee]
+    transfer = {"transferId": "rent-11", "toAccountId": payee, "amount": "40.00", **EUR, "description": "rent"}
+    assert honest(deployed, accounts, lambda: deployed.api.post_transfer(payer, transfer)).status == 201
+    again = honest(deployed, accounts, lambda: deployed.api.post_transfer(payer, transfer))
+    assert (again.status, again.body["error"], again.body["field"]) == (409, "conflict", "transferId")
+    for change in ({"amount": "41.00"}, {"toAccountId": deployed.account("elsewhere")}, {"currency": "USD"}):
+        reused = honest(
+            deployed,
+            [*accounts, *change.values()],
+            lambda c=change: deployed.api.post_transfer(payer, {**transfer, **c}),
+        )  # type: ignore[misc]
+        assert (reused.status, reused.body["error"]) == (422, "idempotency_key_reused"), reused.body
+    same_id = {"transactionId": "rent-11", "type": "debit", "amount": "40.00", **EUR}
+    clash = honest(deployed, accounts, lambda: deployed.api.post_transaction(payer, same_id))
+    assert (clash.status, clash.body["error"], clash.body["field"]) == (422, "idempotency_key_reused", "transactionId")
+    credit = {"transactionId": "t-1", "type": "credit", "amount": "5.10", **EUR}
+    assert honest(deployed, accounts, lambda: deployed.api.post_transaction(payee, credit)).status == 201
+    assert honest(deployed, accounts, lambda: deployed.api.post_transaction(payee, credit)).status == 409
+    other = honest(deployed, accounts, lambda: deployed.api.post_transaction(payee, {**credit, "amount": "5.11"}))
+    assert (other.status, other.body["error"]) == (422, "idempotency_key_reused")
+    eventually(lambda: settled(deployed, accounts))
+
+
+def test_amounts_are_answered_with_their_currencys_minor_unit(deployed: Deployment) -> None:
+    account = deployed.account("minor-units")
+    sent = [("120.50", "EUR"), ("40", "EUR"), ("5000", "JPY"), ("1.1", "KWD")]
+    for amount, currency in sent:
+        body = {"type": "credit", "amount": amount, "currency": currency}
+        assert honest(deployed, [account], lambda b=body: deployed.api.post_transaction(account, b)).status == 201  # type: ignore[misc]
+    listed = {(t["amount"], t["currency"]) for t in deployed.api.transactions(account).body["transactions"]}
+    assert listed == {("120.50", "EUR"), ("40.00", "EUR"), ("5000", "JPY"), ("1.100", "KWD")}
+    eventually(lambda: settled(deployed, [account]))
+    balances = {b["currency"]: b for b in deployed.api.summary(account).body["balances"]}
+    assert [
+        balances[c][k] for c, k in (("EUR", "balance"), ("EUR", "debits"), ("JPY", "credits"), ("KWD", "balance"))
+    ] == [
+        "160.50",
+        "0.00",
+        "5000",
+        "1.100",
+    ]
+
+
+def test_an_unknown_field_is_named_whole_and_nothing_is_written(deployed: Deployment) -> None:
+    """Reviewed finding: the field co"lo\\ur was named "co\\"."""
+    account = deployed.account("unknown-field")
+    for field in ('co"lo\\ur', "colour", "type,amount"):
+        body: dict[str, Any] = {"type": "credit", "amount": "1.00", **EUR, field: "x"}
+        answer = honest(deployed, [account], lambda b=body: deployed.api.post_transaction(account, b))  # type: ignore[misc]
+        assert (answer.status, answer.body["error"], answer.body["field"]) == (400, "invalid_body", field)
+    not_an_object = honest(deployed, [account], lambda: deployed.api.post_transaction(account, "[1, 2]"))
+    assert (not_an_object.status, not_an_object.body["field"]) == (400, "body")

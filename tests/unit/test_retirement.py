@@ -1,0 +1,84 @@
+"""Pattern 2's buffer is removed only when nothing it holds or will be sent can be lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ledger_aggregator import composition
+from ledger_aggregator.retirement import BufferState, removal_refusal
+
+EMPTY = {"ledger-buffer": 0, "ledger-buffer-dlq": 0}
+
+
+def state(messages: dict[str, int] = EMPTY, pattern: str | None = "1", quiet: float = 600) -> BufferState:
+    return BufferState(messages, pattern, quiet, stream_timeout_seconds=30)
+
+
+def test_an_empty_buffer_behind_a_stream_function_long_in_pattern_1_may_go() -> None:
+    assert removal_refusal(state()) is None
+    assert removal_refusal(state(pattern=None)) is None, "the stream function is gone (a whole stack destroyed)"
+
+
+@pytest.mark.parametrize(("queue", "count"), [("ledger-buffer", 1), ("ledger-buffer-dlq", 3)])
+def test_a_queue_holding_a_message_keeps_the_buffer(queue: str, count: int) -> None:
+    refusal = removal_refusal(state({**EMPTY, queue: count}))
+    assert refusal is not None and f"{queue} holds {count} message(s)" in refusal
+
+
+def test_a_stream_function_that_still_publishes_keeps_the_buffer() -> None:
+    refusal = removal_refusal(state(pattern="2"))
+    assert refusal is not None and "still publishes" in refusal
+
+
+def test_a_stream_function_changed_within_two_timeouts_keeps_the_buffer() -> None:
+    """An invocation of its old configuration (pattern 2) may still be running and publish."""
+    refusal = removal_refusal(state(quiet=45))
+    assert refusal is not None and "apply again in 15 s" in refusal
+    assert removal_refusal(state(quiet=61)) is None
+
+
+class Context:
+    function_name = "ledger-writer"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:ledger-writer"
+    aws_request_id = "guard"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 9000
+
+
+def guard_event(action: str, check: bool = True) -> dict[str, Any]:
+    queues = ["https://sqs/123/ledger-buffer", "https://sqs/123/ledger-buffer-dlq"]
+    event = {"ledgerGuard": "buffer-removal", "check": check, "queueUrls": queues, "streamFunction": "ledger-stream"}
+    return {**event, "tf": {"action": action, "prev_input": event}}
+
+
+@pytest.mark.parametrize("action", ["create", "update"])
+def test_the_guard_arms_itself_on_create_and_update_without_reading_anything(
+    monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    from ledger_aggregator.handlers import writer
+
+    monkeypatch.setattr(composition, "buffer_now", lambda *_: pytest.fail("nothing is read before a delete"))
+    assert writer.handler(guard_event(action), Context())["guard"] == "armed"
+
+
+def test_the_guard_fails_the_delete_while_the_buffer_holds_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledger_aggregator.handlers import writer
+
+    asked: list[Any] = []
+    monkeypatch.setattr(composition, "buffer_now", lambda *args: asked.append(args) or state({**EMPTY, "b": 2}))
+    with pytest.raises(writer.BufferRemovalRefusedError, match="the buffer is kept: b holds 2"):
+        writer.handler(guard_event("delete"), Context())
+    assert asked == [(guard_event("delete")["queueUrls"], "ledger-stream")]
+    monkeypatch.setattr(composition, "buffer_now", lambda *_: state())
+    assert writer.handler(guard_event("delete"), Context())["guard"] == "passed"
+
+
+def test_a_guard_turned_off_lets_a_whole_stack_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledger_aggregator.handlers import writer
+
+    monkeypatch.setattr(composition, "buffer_now", lambda *_: pytest.fail("turned off: nothing is read"))
+    assert writer.handler(guard_event("delete", check=False), Context())["guard"] == "off"

@@ -44,7 +44,7 @@ from localstack.utils.aws import templating
 
 # Java's Map has containsKey and keySet; API Gateway templates can call them on $input.path('$').
 airspeed.operators.__additional_methods__[dict].setdefault("containsKey", lambda self, key: key in self)
-airspeed.operators.__additional_methods__[dict].setdefault("keySet", lambda self: list(self))
+airspeed.operators.__additional_methods__[dict].setdefault("keySet", list)
 # Java's String.indexOf answers -1 for a missing substring; airspeed's raises (Python's str.index).
 # https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#indexOf-java.lang.String-int-
 airspeed.operators.__additional_methods__[str]["indexOf"] = lambda self, text, start=0: self.find(text, start)

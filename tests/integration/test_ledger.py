@@ -79,8 +79,10 @@ def test_a_transfer_moves_both_summaries_and_its_repeat_is_409(deployed: Deploym
         201,
         {"transferId": "rent-1", "fromAccountId": source, "toAccountId": target},
     )
-    repeat = deployed.api.post_transfer(source, {**transfer, "transferId": "rent-1", "amount": "1"})
+    repeat = deployed.api.post_transfer(source, {**transfer, "transferId": "rent-1"})
     assert (repeat.status, repeat.body["field"]) == (409, "transferId")
+    reused = deployed.api.post_transfer(source, {**transfer, "transferId": "rent-1", "amount": "1"})
+    assert (reused.status, reused.body["error"], reused.body["field"]) == (422, "idempotency_key_reused", "transferId")
     generated = deployed.api.post_transfer(source, transfer)
     assert generated.status == 201 and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", generated.body["transferId"])
     eventually(lambda: settled(deployed, [source, target]))
@@ -123,8 +125,10 @@ def test_a_duplicate_transaction_id_is_409_and_counted_once(deployed: Deployment
     account = deployed.account("dup")
     body = {"transactionId": "once", "type": "credit", "amount": "10.10", "currency": "EUR"}
     assert deployed.api.post_transaction(account, body).status == 201
-    again = deployed.api.post_transaction(account, {**body, "amount": "99"})
+    again = deployed.api.post_transaction(account, body)
     assert again.status == 409 and again.body["field"] == "transactionId"
+    reused = deployed.api.post_transaction(account, {**body, "amount": "99"})
+    assert (reused.status, reused.body["error"]) == (422, "idempotency_key_reused")
     assert eventually(lambda: deployed.summary(account)) == {"EUR": Totals(Decimal("10.10"), Decimal(0), 1)}
     assert len(deployed.rows(account)) == 1
 

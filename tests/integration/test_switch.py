@@ -34,7 +34,7 @@ def test_switching_to_pattern_1_under_load_keeps_the_buffer_until_it_is_retired(
         pytest.skip("switches a pattern-2 stack to pattern 1")
     stack = deployed.env.stack
     accounts = [deployed.account(f"switch-{i}") for i in range(4)]
-    stack.variables["buffer"] = {**stack.variables.get("buffer", {}), "removal_guard": True}
+    stack.variables["buffer"] = {**stack.variables.get("buffer", {}), "removal_guard": True, "retired": False}
     stop, created = threading.Event(), [0]
     poster = threading.Thread(target=post_until, args=(deployed, accounts, stop, created))
     poster.start()

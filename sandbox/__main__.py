@@ -93,7 +93,8 @@ def set_up(pattern: int, prefix: str, folder: Path, injected: Faults) -> tuple[L
     if not zip_path.exists():
         raise DemoFailed("dist/lambda.zip is missing: run `make package`")
     done = step(f"terraform init and apply, pattern {pattern}")
-    variables = {"name_prefix": prefix, "lambda_zip": str(zip_path), "tables": UNPROTECTED, "buffer": UNGUARDED}
+    buffer = {**UNGUARDED, "retired": pattern == 1}  # a new pattern-1 stack has no buffer to drain
+    variables = {"name_prefix": prefix, "lambda_zip": str(zip_path), "tables": UNPROTECTED, "buffer": buffer}
     stack = Stack(folder, variables)
     stack.init()
     outputs = stack.apply(pattern)

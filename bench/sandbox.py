@@ -161,14 +161,16 @@ def measure(name: str, tree: Path) -> Side:
 
 
 def baseline_tree(revision: str) -> Path:
-    """A worktree of ``revision`` with this tree's Lambda zip (the zip is not what is measured)."""
+    """A worktree of ``revision`` with its own Lambda zip, built by its own build.py: the functions'
+    environment (the variables its Terraform sets) must be the one its code reads. (This tree's zip was
+    copied before; once the stream function read PATTERN where the baseline set MODE, every invocation
+    of the baseline's stream function failed and its sandbox never came up.)"""
     if WORKTREE.exists():
         subprocess.run(["git", "worktree", "remove", "--force", str(WORKTREE)], cwd=ROOT, check=False)
         shutil.rmtree(WORKTREE, ignore_errors=True)
     WORKTREE.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "worktree", "add", "--detach", str(WORKTREE), revision], cwd=ROOT, check=True)
-    (WORKTREE / "dist").mkdir(exist_ok=True)
-    shutil.copy2(ROOT / "dist" / "lambda.zip", WORKTREE / "dist" / "lambda.zip")
+    subprocess.run([sys.executable, "build.py", "--arch", "arm64"], cwd=WORKTREE, check=True)
     return WORKTREE
 
 

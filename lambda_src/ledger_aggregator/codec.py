@@ -50,11 +50,6 @@ class Decoded:
     marker_ids: tuple[str, ...]
 
     @property
-    def delta(self) -> Delta | None:
-        """The valid changes as one delta; None when every change was refused."""
-        return Delta(self.account_id, self.currency, self.changes) if self.changes else None
-
-    @property
     def sent_id(self) -> str:
         """The ``deltaId`` of the message as the stream function sent it (every change, refused or not)."""
         return _id_of(self.account_id, self.currency, self.marker_ids)

@@ -28,12 +28,12 @@ import boto3
 from tqdm import tqdm
 
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
-from ledger_aggregator.adapters.guard import buffer_state
+from ledger_aggregator.adapters.guard import buffer_state, queue_depth
 from ledger_aggregator.adapters.sqs import SqsPoisonSink
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from ledger_aggregator.retirement import removal_refusal
 
-from .dlq import Replayer, held, queue_depth
+from .dlq import Replayer, held
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
 from .reconcile import Progress, describe_totals, reconcile, reconcile_global
 from .streams import IncompleteRangeError, StreamTail

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger_aggregator.adapters.guard import queue_depth
 from ledger_aggregator.codec import decode
 from ledger_aggregator.domain import PoisonRecordError
 from ledger_aggregator.ports import DeltaSink, PoisonSink
@@ -151,13 +152,6 @@ def held(sqs: Any, name: str, url: str, seconds: int = HOLD_SECONDS) -> Iterator
         yield holding
     finally:
         release(sqs, url, [e.receipt for e in holding.entries if e.message_id not in holding.deleted])
-
-
-def queue_depth(sqs: Any, url: str) -> int:
-    """Messages in a queue: visible, in flight and delayed."""
-    names = [f"ApproximateNumberOfMessages{kind}" for kind in ("", "NotVisible", "Delayed")]
-    attributes: dict[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-    return sum(int(attributes.get(name, "0")) for name in names)
 
 
 def release(sqs: Any, url: str, receipts: Sequence[str]) -> None:

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ledger_aggregator.adapters.guard import queue_depth
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import changes_of, coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
-from ledger_ops.dlq import queue_depth, release
+from ledger_ops.dlq import release
 from ledger_ops.streams import StreamTail
 from sandbox.stack import TerraformError
 from tests.integration.conftest import Deployment, buffer_output, dlq_messages, eventually, injected, settled

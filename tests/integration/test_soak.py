@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ledger_ops.dlq import queue_depth
+from ledger_aggregator.adapters.guard import queue_depth
 from ledger_ops.reconcile import Imbalance, imbalances, reconcile, scan
 from sandbox import faults
 from tests.integration.conftest import (

@@ -13,7 +13,7 @@ from ..retirement import BufferState
 _COUNTS = [f"ApproximateNumberOfMessages{kind}" for kind in ("", "NotVisible", "Delayed")]
 
 
-def queue_messages(sqs: Any, url: str) -> int:
+def queue_depth(sqs: Any, url: str) -> int:
     """Messages in a queue: visible, in flight and delayed."""
     attributes: Mapping[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_COUNTS)["Attributes"]
     return sum(int(attributes.get(name, "0")) for name in _COUNTS)
@@ -21,7 +21,7 @@ def queue_messages(sqs: Any, url: str) -> int:
 
 def buffer_state(sqs: Any, lambda_client: Any, queue_urls: Sequence[str], stream_function: str) -> BufferState:
     """Read the queues' depths and the stream function's pattern, age and timeout."""
-    messages = {url.rsplit("/", 1)[-1]: queue_messages(sqs, url) for url in queue_urls}
+    messages = {url.rsplit("/", 1)[-1]: queue_depth(sqs, url) for url in queue_urls}
     try:
         config = lambda_client.get_function_configuration(FunctionName=stream_function)
     except ClientError as error:

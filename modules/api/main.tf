@@ -25,7 +25,8 @@ locals {
   template_vars = {
     money_checks        = templatefile("${local.templates}/_money_checks.vtl", { minor_units = local.minor_units })
     request_fingerprint = file("${local.templates}/_request_fingerprint.vtl")
-    format_amount       = templatefile("${local.templates}/_format_amount.vtl", { minor_units = local.minor_units })
+    format_amount       = file("${local.templates}/_format_amount.vtl")
+    minor_units_table   = "#set($minorUnits = \",${local.minor_units},\")"
   }
   # The account check of each operation. With COGNITO, the claim that grants the operation must list the
   # path's account; an operation granted to no claim (null) is refused to every token. Nothing with

@@ -53,7 +53,8 @@ def api_template(name: str, claim: str | None = None) -> str:
         name,
         money_checks=_partial("_money_checks.vtl", minor_units=units),
         request_fingerprint=_partial("_request_fingerprint.vtl"),
-        format_amount=_partial("_format_amount.vtl", minor_units=units),
+        format_amount=_partial("_format_amount.vtl"),
+        minor_units_table=f'#set($minorUnits = ",{units},")',
         account_check=account,
         known_fields_check=known,
     )

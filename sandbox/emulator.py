@@ -60,7 +60,7 @@ import moto.dynamodb.models.table as dynamodb_tables
 import moto.dynamodbstreams.models as dynamodbstreams_models
 import moto.sqs.models as sqs_models
 from moto.apigateway.exceptions import BadRequestException
-from moto.dynamodb.exceptions import DynamodbException, TransactionCanceledException
+from moto.dynamodb.exceptions import ConditionalCheckFailed, DynamodbException, TransactionCanceledException
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
@@ -152,9 +152,17 @@ def _summary_capacity() -> None:
 
     def single(method: Any) -> Any:
         def guarded(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
-            if not getattr(in_transaction, "active", False) and not admit([table_name], 1):
+            if getattr(in_transaction, "active", False):
+                return method(self, table_name, *args, **kwargs)
+            if not admit([table_name], 1):
                 raise DynamodbException(THROTTLED, THROTTLED_MESSAGE)
-            return method(self, table_name, *args, **kwargs)
+            try:
+                answer = method(self, table_name, *args, **kwargs)
+            except ConditionalCheckFailed:
+                metering.METER.refused_write(table_name)
+                raise
+            metering.METER.committed(table_name, 1)
+            return answer
 
         return guarded
 
@@ -172,9 +180,18 @@ def _summary_capacity() -> None:
             raise TransactionCanceledException(reasons)
         in_transaction.active = True
         try:
-            return transact(self, transact_items)
+            answer = transact(self, transact_items)
+        except TransactionCanceledException as error:
+            reasons = json.loads(error.description).get("CancellationReasons", [])
+            for table, reason in zip(tables, reasons, strict=False):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    metering.METER.refused_write(table)
+            raise
         finally:
             in_transaction.active = False
+        for table in tables:
+            metering.METER.committed(table, 2)
+        return answer
 
     backend.update_item = single(backend.update_item)  # type: ignore[method-assign]
     backend.put_item = single(backend.put_item)  # type: ignore[method-assign]

@@ -11,7 +11,7 @@ import pytest
 
 from ledger_aggregator.adapters.guard import queue_depth
 from ledger_ops.reconcile import Imbalance, imbalances, reconcile, scan
-from sandbox import faults
+from sandbox import faults, metering
 from tests.integration.conftest import (
     TARGET,
     Deployment,
@@ -116,10 +116,36 @@ def quiet(deployed: Deployment, stats: Any, window: float = 15) -> bool:
     return bool(stats.invocations == before)
 
 
+def capacity_floor(active: faults.Faults, first_write: float) -> str:
+    """How the drain compares with what the summary table's capacity allows (a figure, not a gate).
+
+    The drain ends at the last summary write that took effect: the summaries, exact once quiet, have been
+    what they are since. The floor is the write units of the summary writes that took effect, at the
+    injected capacity: no writer can be exact sooner. Refused writes are those DynamoDB refused on their
+    condition (charged).
+    """
+    meter = metering.METER
+    units, writes, refused = (
+        meter.committed_units["summary"],
+        meter.committed_writes["summary"],
+        meter.refused["summary"],
+    )
+    drain = meter.last_committed.get("summary", first_write) - first_write
+    floor = units / active.throttle_wcu if active.throttle_wcu else 0.0
+    ratio = f"{drain / floor:.2f}x" if floor else "-"
+    return (
+        f"drained {drain:.0f} s after the first write; capacity floor {floor:.0f} s ({writes} summary writes, "
+        f"{units} units at {active.throttle_wcu:g} a second): {ratio}; refused conditional writes {refused} "
+        f"({refused / max(writes, 1):.1%} of the committed)"
+    )
+
+
 def test_every_amount_survives_every_fault(
     deployed: Deployment, soak_faults: faults.Faults, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prefix = f"soak{deployed.pattern}"
+    metering.METER.reset()
+    first_write = time.monotonic()
     poison = load(deployed, prefix)
     last_write = time.monotonic()
     dynamodb = deployed.env.client("dynamodb")
@@ -140,6 +166,7 @@ def test_every_amount_survives_every_fault(
     with capsys.disabled():  # a figure for the reader (docs/testing.md's time table), not a gate
         drained = time.monotonic() - last_write
         print(f"\n    soak pattern {deployed.pattern}: exact {drained:.0f} s after the last write")
+        print(f"    {capacity_floor(soak_faults, first_write)}")
     assert soak_faults.throttled > 0 and soak_faults.crashes > 0, "the faults must actually have fired"
     if stats and deployed.pattern == 2:
         redelivered = stats.redeliveries

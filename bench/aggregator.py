@@ -73,12 +73,22 @@ def extracted_zip() -> Path:
 
 
 def import_time_ms(folder: Path, module: str, tracing: bool = False) -> float:
-    """Cold import of a module from the zip in a fresh interpreter, best of 5 (X-Ray tracing off unless asked)."""
+    """Cold import of a module from the zip in a fresh interpreter, best of 5 (X-Ray tracing off unless asked).
+
+    The interpreter gets ``LAMBDA_TASK_ROOT`` as Lambda sets it: without it the X-Ray SDK believes it runs
+    outside Lambda and builds a centralized sampler with two X-Ray clients at import (about 270 ms here),
+    which it never does in Lambda. Measured without it, tracing on looked 2.6x boto3's import.
+    """
     code = (
         "import sys, time; sys.path.insert(0, sys.argv[1]); t = time.perf_counter();"
         f"import {module}; print((time.perf_counter() - t) * 1000)"
     )
-    env = {"AWS_REGION": "eu-west-1", "POWERTOOLS_TRACE_DISABLED": str(not tracing).lower(), "PATH": "/usr/bin:/bin"}
+    env = {
+        "AWS_REGION": "eu-west-1",
+        "POWERTOOLS_TRACE_DISABLED": str(not tracing).lower(),
+        "PATH": "/usr/bin:/bin",
+        "LAMBDA_TASK_ROOT": str(folder),
+    }
     runs = [
         float(
             subprocess.run(
@@ -98,8 +108,8 @@ def cold_import_lines(folder: Path) -> list[str]:
         off = import_time_ms(folder, module)
         on = import_time_ms(folder, module, tracing=True)
         lines.append(
-            f"cold_import_ms {module} tracing off {off:.0f} ({off / boto3_ms:.2f}x boto3; target <= 1.5x), "
-            f"tracing on {on:.0f} ({on / boto3_ms:.2f}x)"
+            f"cold_import_ms {module} tracing off {off:.0f} ({off / boto3_ms:.2f}x boto3), "
+            f"tracing on {on:.0f} ({on / boto3_ms:.2f}x; target <= 1.5x for both)"
         )
     return lines
 

@@ -60,7 +60,12 @@ def in_clean_interpreter(built: Path, tmp_path: Path, probe: str, tracing_disabl
     with zipfile.ZipFile(built) as archive:
         archive.extractall(tmp_path / "task")
     code = "import json, sys; sys.path.insert(0, sys.argv[1]);" + probe
-    env = {"AWS_REGION": "eu-west-1", "PATH": "/usr/bin:/bin", "POWERTOOLS_TRACE_DISABLED": tracing_disabled}
+    env = {
+        "AWS_REGION": "eu-west-1",
+        "PATH": "/usr/bin:/bin",
+        "POWERTOOLS_TRACE_DISABLED": tracing_disabled,
+        "LAMBDA_TASK_ROOT": str(tmp_path / "task"),  # set by Lambda; the X-Ray SDK reads it
+    }
     done = subprocess.run(
         [sys.executable, "-I", "-c", code, str(tmp_path / "task")], capture_output=True, text=True, env=env, check=True
     )
@@ -88,6 +93,18 @@ def test_the_xray_sdk_is_imported_only_when_tracing_is_on(
         "print(json.dumps('aws_xray_sdk.core' in sys.modules))"
     )
     assert in_clean_interpreter(built, tmp_path, probe, tracing_disabled=disabled) is imports_xray
+
+
+def test_with_tracing_on_only_the_aws_sdk_is_patched(built: Path, tmp_path: Path) -> None:
+    """Powertools' default patched every library the X-Ray SDK supports, importing sqlite3 and more that
+    these functions never call, at every cold start."""
+    probe = (
+        "import ledger_aggregator.handlers.stream, ledger_aggregator.handlers.writer;"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk.ext.'))))"
+    )
+    patched = in_clean_interpreter(built, tmp_path, probe, tracing_disabled="false")
+    assert {"aws_xray_sdk.ext.botocore", "aws_xray_sdk.ext.botocore.patch"} <= set(patched)
+    assert not [m for m in patched if m.split(".")[2] not in ("botocore", "boto_utils", "util")], patched
 
 
 def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:

@@ -5,6 +5,10 @@ disabled: about 95 ms of a cold start, more than the rest of the handler's impor
 the tracer is built only when ``POWERTOOLS_TRACE_DISABLED`` (Powertools' own switch, set
 by Terraform from ``functions.tracing``) is not true; otherwise the handler is returned
 unchanged and no X-Ray code is imported.
+
+With tracing on, only botocore is patched: every AWS call the functions make goes through it,
+and Powertools' default (the X-Ray SDK's ``patch_all``) would also import and patch libraries
+these functions never call (sqlite3, http.client, requests and more), at every cold start.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.shared.functions import strtobool
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+PATCHED = ("botocore",)  # what X-Ray traces: the AWS SDK calls, the only outbound calls the functions make
 
 
 def tracing_enabled() -> bool:
@@ -29,4 +34,4 @@ def capture_lambda_handler(handler: Handler) -> Handler:
         return handler
     from aws_lambda_powertools import Tracer  # noqa: PLC0415 - imported only when tracing is on
 
-    return Tracer().capture_lambda_handler(handler)  # type: ignore[return-value]
+    return Tracer(patch_modules=PATCHED).capture_lambda_handler(handler)  # type: ignore[return-value]

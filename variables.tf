@@ -225,14 +225,14 @@ variable "buffer" {
   type = object({
     retired                    = optional(bool, false)
     removal_guard              = optional(bool, true)
-    max_receive_count          = optional(number, 15)
+    max_receive_count          = optional(number, 23)
     maximum_concurrency        = optional(number, 2)
     batch_size                 = optional(number, 10)
     batching_window_seconds    = optional(number, 1)
-    visibility_timeout_seconds = optional(number, 60)
+    visibility_timeout_seconds = optional(number, 31)
     message_retention_seconds  = optional(number, 345600)
-    backoff_max_seconds        = optional(number, 45)
-    writer_timeout_seconds     = optional(number, 9)
+    backoff_max_seconds        = optional(number, 25)
+    writer_timeout_seconds     = optional(number, 5)
   })
   default  = {}
   nullable = false

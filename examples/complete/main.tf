@@ -107,14 +107,14 @@ module "ledger" {
     starting_position          = "TRIM_HORIZON"
   }
   buffer = {
-    max_receive_count          = 15
+    max_receive_count          = 23
     maximum_concurrency        = 2
     batch_size                 = 10
     batching_window_seconds    = 1
-    visibility_timeout_seconds = 60
+    visibility_timeout_seconds = 31
     message_retention_seconds  = 345600
-    backoff_max_seconds        = 45
-    writer_timeout_seconds     = 9
+    backoff_max_seconds        = 25
+    writer_timeout_seconds     = 5
   }
   alarms = {
     topic_arn          = null

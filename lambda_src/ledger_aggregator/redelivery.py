@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 FIRST_STEP_SECONDS = 2
-DEFAULT_CEILING_SECONDS = 45
+DEFAULT_CEILING_SECONDS = 25
 
 
 @dataclass(frozen=True, slots=True)

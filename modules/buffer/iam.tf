@@ -26,7 +26,7 @@ data "aws_iam_policy_document" "this" {
   }
   statement {
     sid       = "UpdateSummaries"
-    actions   = ["dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem", "dynamodb:BatchGetItem"] # reads lastTransactionAt before it writes
     resources = [var.tables.summary.arn]
   }
   statement {

@@ -19,7 +19,7 @@ data "aws_iam_policy_document" "this" {
     for_each = var.pattern == 1 ? [1] : []
     content {
       sid       = "UpdateSummaries"
-      actions   = ["dynamodb:UpdateItem"]
+      actions   = ["dynamodb:UpdateItem", "dynamodb:BatchGetItem"] # reads lastTransactionAt before it writes
       resources = [var.tables.summary.arn]
     }
   }

@@ -18,6 +18,7 @@ import boto3
 import pytest
 from botocore.credentials import Credentials
 
+from ledger_aggregator.adapters.dynamodb import TABLE_ACTIONS
 from sandbox.client import LedgerClient
 from sandbox.iam import allowed
 from sandbox.stack import account_policy
@@ -286,3 +287,28 @@ def test_a_token_that_does_not_verify_is_401(deployed: Deployment, cognito: Pool
     for answer in (client.summary(theirs), client.post_transaction(theirs, CREDIT)):
         assert (answer.status, answer.body["error"]) == (401, "UNAUTHORIZED"), answer.text
     assert deployed.stored(theirs) == before and len(deployed.rows(theirs)) == rows
+
+
+def role_policies(deployed: Deployment, function: str) -> list[Any]:
+    """The inline policies of a function's execution role, as IAM holds them."""
+    iam = deployed.env.client("iam")
+    role = deployed.env.client("lambda").get_function_configuration(FunctionName=function)["Role"].split("/")[-1]
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    return [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"] for name in names]
+
+
+def test_the_function_that_writes_summaries_is_granted_what_the_store_asks(deployed: Deployment) -> None:
+    """Reviewed: the store began to read the summary table before its writes, and the roles did not allow
+    it. The local account does not enforce the functions' roles, so only this test could see it; on AWS the
+    read would have been denied. TABLE_ACTIONS is held to the store's calls by a unit test."""
+    writers = [deployed.outputs["stream_function_name"]] if deployed.pattern == 1 else []
+    writers += [deployed.outputs["writer_function_name"]] if deployed.outputs.get("writer_function_name") else []
+    assert writers, "some function writes the summaries"
+    for writer in writers:
+        policies = role_policies(deployed, writer)
+        for role, actions in TABLE_ACTIONS.items():
+            arn = deployed.outputs[f"{role}_table"]["arn"]
+            missing = [a for a in sorted(actions) if not allowed(policies, a, arn)]
+            assert missing == [], f"{writer} on the {role} table"
+        details = deployed.outputs["details_table"]["arn"]
+        assert not allowed(policies, "dynamodb:UpdateItem", details), "no function writes the details table"

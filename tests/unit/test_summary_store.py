@@ -11,7 +11,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ledger_aggregator.adapters.dynamodb import RECORDS_PER_WRITE, Backoff, DynamoSummaryStore, StoredTimes
+from ledger_aggregator.adapters.dynamodb import (
+    RECORDS_PER_WRITE,
+    TABLE_ACTIONS,
+    Backoff,
+    DynamoSummaryStore,
+    StoredTimes,
+)
 from ledger_aggregator.domain import coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, SUMMARY, create_tables
@@ -264,3 +270,50 @@ def test_a_refusal_teaches_the_stored_time_another_writer_set(dynamodb: Any) -> 
     assert times.known[("acc", "EUR")] == "2026-05-01T00:00:00.000000Z"
     DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).apply(later)
     assert summary(dynamodb, "acc")["lastTransactionAt"] == {"S": "2026-06-01T00:00:00.000000Z"}
+
+
+class CallRecorder:
+    """The IAM actions a client's calls need, per table: a transaction needs each item's own action."""
+
+    ITEM_ACTIONS = {
+        "Put": "PutItem",
+        "Update": "UpdateItem",
+        "Delete": "DeleteItem",
+        "ConditionCheck": "ConditionCheckItem",
+    }
+
+    def __init__(self, client: Any) -> None:
+        self.needed: set[tuple[str, str]] = set()
+        client.meta.events.register("before-parameter-build.dynamodb.*", self._record)
+
+    def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        name = model.name
+        if name == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                ((kind, body),) = item.items()
+                self.needed.add((f"dynamodb:{self.ITEM_ACTIONS[kind]}", body["TableName"]))
+        elif name in ("BatchGetItem", "BatchWriteItem"):
+            self.needed |= {(f"dynamodb:{name}", table) for table in params["RequestItems"]}
+        else:
+            self.needed.add((f"dynamodb:{name}", params["TableName"]))
+
+
+def test_the_store_asks_each_table_only_what_its_roles_are_granted(dynamodb: Any) -> None:
+    """The store began to read the summary table (BatchGetItem) while the functions' roles allowed it only
+    UpdateItem: the local account does not enforce the functions' roles, so nothing failed here. Every path
+    (first write, repetition, a refusal, a description-only MODIFY) asks only what TABLE_ACTIONS lists, and
+    tests/integration/test_access.py holds the deployed roles to that list."""
+    recorder = CallRecorder(dynamodb)
+    newest, older = deltas_at("2026-05-01T00:00:00Z", "2026-04-01T00:00:00Z")
+    store(dynamodb).apply(newest)
+    store(dynamodb).apply(newest)
+    DynamoSummaryStore(UnreadSummaries(dynamodb), SUMMARY, APPLIED, 86_400).apply(older)
+    ledger = Ledger()
+    row = image("acc", "t9", "credit", "1", at="2026-06-01T00:00:00Z")
+    ledger.put(row)
+    ledger.put({**row, "description": {"S": "renamed"}, "occurredAt": {"S": "2026-07-01T00:00:00Z"}})
+    store(dynamodb).apply(coalesce(parse_batch(ledger.records[1:]).changes))  # no money: UpdateItem alone
+    tables = {SUMMARY: "summary", APPLIED: "applied"}
+    asked = {(action, tables[table]) for action, table in recorder.needed}
+    granted = {(action, role) for role, actions in TABLE_ACTIONS.items() for action in actions}
+    assert asked == granted

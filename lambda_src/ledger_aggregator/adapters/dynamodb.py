@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +43,15 @@ _TIME_PROJECTION = {
 }
 # Every money write adds one to the summary's revision (REVISION), so that ``ledger-ops rebuild`` can
 # tell "nothing was applied since I read it" from "what was applied happened to sum to zero".
+
+
+# What the store asks of each table, as IAM names it (a transaction needs each item's own action):
+# the functions' roles must allow exactly these (a unit test records the calls, an integration test
+# reads the deployed roles).
+TABLE_ACTIONS: Mapping[str, frozenset[str]] = {
+    "summary": frozenset({"dynamodb:UpdateItem", "dynamodb:BatchGetItem"}),
+    "applied": frozenset({"dynamodb:PutItem", "dynamodb:BatchGetItem"}),
+}
 
 
 class _Throttled(Exception):

@@ -214,7 +214,22 @@ def _headline(by_name: dict[str, Run]) -> list[str]:
     one_c, two_c = by_name.get("pattern 1, crashes"), by_name.get("pattern 2, crashes")
     lines += _time_to_exact(one_c, two_c, f"with crashes (`{one_c.faults if one_c else ''}`)")
     lines += _redeliveries(two, two_c)
+    lines += _capacity_floor(two)
     return lines
+
+
+def _capacity_floor(two: Run | None) -> list[str]:
+    over, floor = (two.over_floor(), two.capacity_floor()) if two else (None, None)
+    if two is None or over is None or not floor or not two.committed_summary_writes:
+        return []
+    return [
+        f"* Pattern 2 at its capacity floor: exact {over:.2f}x its floor, counted from the burst's start "
+        f"({floor:.1f} s: the later of the burst's end and the time its {two.committed_summary_writes:,} committed "
+        f"summary writes need at {two.summary_wcu:g} units a second); "
+        f"{two.write_units.get('summary', 0) / two.committed_summary_writes:.2f} summary write units and "
+        f"{two.refused_summary_writes / two.committed_summary_writes:.3f} refused conditional writes per committed "
+        "summary write."
+    ]
 
 
 def _time_to_exact(one: Run | None, two: Run | None, condition: str) -> list[str]:
@@ -256,6 +271,10 @@ def _rows(runs: list[Run]) -> list[str]:
     def exact(run: Run) -> str:
         return f"{run.time_to_exact:.1f} s" if run.time_to_exact is not None else "not exact when the run ended"
 
+    def floor(run: Run) -> str:
+        over, seconds = run.over_floor(), run.capacity_floor()
+        return f"{over:.2f}x (floor {seconds:.1f} s)" if over is not None and seconds else "-"
+
     def away(count: int, longest: float, run: Run) -> str:
         return f"{count:,} ({longest:.1f} s)" if run.visibility_timeout else "-"
 
@@ -278,6 +297,23 @@ def _rows(runs: list[Run]) -> list[str]:
         row("peak queue age (pattern 2)", [f"{r.peak_queue_age:.1f} s" if r.peak_queue_age else "-" for r in runs]),
         row("function errors (of which timeouts)", [f"{r.function_errors} ({r.timeouts})" for r in runs]),
         row("throttled summary writes", [f"{r.throttled:,}" for r in runs]),
+        row("time until exact over the capacity floor", [floor(r) for r in runs]),
+        row(
+            "summary write units per committed summary write",
+            [
+                f"{r.write_units.get('summary', 0) / r.committed_summary_writes:.2f}"
+                if r.committed_summary_writes
+                else "-"
+                for r in runs
+            ],
+        ),
+        row(
+            "refused conditional writes per committed summary write",
+            [
+                f"{r.refused_summary_writes / r.committed_summary_writes:.3f}" if r.committed_summary_writes else "-"
+                for r in runs
+            ],
+        ),
         row("invocations", [f"{sum(r.invocations.values()):,}" for r in runs]),
         row("SQS requests", [f"{sum(r.sqs_requests.values()):,}" for r in runs]),
         row("buffer visibility timeout", [f"{r.visibility_timeout} s" if r.visibility_timeout else "-" for r in runs]),

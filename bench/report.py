@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import random
 import re
 import shutil
 import threading
@@ -35,6 +36,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,8 @@ QUIET_SECONDS = 20
 PRODUCT_HANDLER = "ledger_aggregator.handlers.stream.handler"
 SETTLE_LIMIT = 600
 API_CLIENTS = 8
+BACKDATED_SECONDS = 600
+ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass
@@ -79,6 +83,10 @@ class Run:
     timeouts: int = 0
     throttled: int = 0
     drained: float | None = None  # pattern 2: seconds after the burst until the buffer queue held nothing
+    committed_summary_writes: int = 0  # summary item writes that took effect
+    committed_summary_units: int = 0  # their write units (2 in a transaction)
+    refused_summary_writes: int = 0  # refused on their condition (charged: counted in write_units)
+    summary_wcu: float | None = None  # the injected capacity
     samples: list[tuple[float, int, int]] = field(default_factory=list)  # seconds, posted, reflected
     api_latencies_ms: list[float] = field(default_factory=list)  # every POST of the burst
     api_clients: int = 0
@@ -91,6 +99,21 @@ class Run:
     def per_thousand(self, count: float) -> float:
         """A count scaled to 1,000 transactions."""
         return 1000 * count / self.transactions
+
+    def capacity_floor(self) -> float | None:
+        """Seconds from the burst's start before which no run can be exact: the later of the burst's end
+        (the last transaction arrives then) and the time the summary writes that took effect need at the
+        table's capacity."""
+        if not self.summary_wcu:
+            return None
+        return max(self.burst_seconds, self.committed_summary_units / self.summary_wcu)
+
+    def over_floor(self) -> float | None:
+        """Time from the burst's start until exact, over the capacity floor (1.00 is the best possible)."""
+        floor = self.capacity_floor()
+        if not floor or self.time_to_exact is None:
+            return None
+        return (self.burst_seconds + self.time_to_exact) / floor
 
 
 class Contender:
@@ -140,13 +163,26 @@ class Contender:
 def burst(contender: Contender, run: Run, accounts: int, posted: Counter[str]) -> None:
     """POST the transactions through the API, signed, from ``API_CLIENTS`` concurrent clients.
 
-    Every answer must be 201; each POST's latency is kept for the API section of the report.
+    Each carries an ``occurredAt`` up to ``BACKDATED_SECONDS`` in the past, in random order (clients that
+    sync late), so that a summary's ``lastTransactionAt`` is offered older times than it holds. Every
+    answer must be 201; each POST's latency is kept for the API section of the report.
     """
     label = re.sub(r"[^A-Za-z0-9_-]", "", contender.name)  # account ids are letters, digits, _ and -
     names = [f"{label}-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(accounts)]
     client = LedgerClient(contender.account.api_base(contender.outputs), contender.account.region)
+    rng = random.Random(run.transactions)
+    now = datetime.now(UTC)
     posts = [
-        (names[i % accounts], {"transactionId": f"t{i}", "type": "credit", "amount": "1.00", "currency": "EUR"})
+        (
+            names[i % accounts],
+            {
+                "transactionId": f"t{i}",
+                "type": "credit",
+                "amount": "1.00",
+                "currency": "EUR",
+                "occurredAt": (now - timedelta(seconds=rng.uniform(0, BACKDATED_SECONDS))).strftime(ISO_SECONDS),
+            },
+        )
         for i in range(run.transactions)
     ]
 
@@ -226,6 +262,10 @@ def _collect(run: Run, contender: Contender, posted: Counter[str]) -> None:
     run.peak_stream_age, run.peak_queue_age = stats.peak_stream_age, stats.peak_queue_age
     run.function_errors, run.timeouts = stats.function_errors, stats.timeouts
     run.throttled = faults.ACTIVE.throttled
+    run.summary_wcu = faults.ACTIVE.throttle_wcu
+    run.committed_summary_writes = metering.METER.committed_writes["summary"]
+    run.committed_summary_units = metering.METER.committed_units["summary"]
+    run.refused_summary_writes = metering.METER.refused["summary"]
     run.given_up = _drain_given_up(contender)
     redelivered = stats.redeliveries
     run.redelivered_after_report, run.longest_after_report = redelivered.after_report, redelivered.longest_after_report

@@ -54,6 +54,7 @@ DEFAULT_FAULTS = "throttle=15wcu,latency=3ms,dup=0.3,reorder=0.5,seed=7"
 DEFAULT_CRASH = "crash=0.1"
 QUIET_SECONDS = 20
 PRODUCT_HANDLER = "ledger_aggregator.handlers.stream.handler"
+NAIVE_GRANT = "bench-naive-baseline"
 SETTLE_LIMIT = 600
 API_CLIENTS = 8
 BACKDATED_SECONDS = 600
@@ -308,6 +309,20 @@ def swap_code(outputs: dict[str, Any], region: str, naive: bool) -> None:
     handler = "naive_aggregator.lambda_handler" if naive else PRODUCT_HANDLER
     lam.update_function_code(FunctionName=name, ZipFile=code)
     lam.update_function_configuration(FunctionName=name, Handler=handler)
+    _grant_naive_puts(lam.get_function_configuration(FunctionName=name)["Role"], outputs, region, naive)
+
+
+def _grant_naive_puts(role_arn: str, outputs: dict[str, Any], region: str, naive: bool) -> None:
+    """The naive baseline puts summary items, which the stream function's role does not allow (the local
+    account holds functions to their roles): grant it while the baseline runs, as its deployer would."""
+    iam = boto3.client("iam", region_name=region)
+    role = role_arn.rpartition("/")[2]
+    if not naive:
+        iam.delete_role_policy(RoleName=role, PolicyName=NAIVE_GRANT)
+        return
+    statement = {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": outputs["summary_table"]["arn"]}
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    iam.put_role_policy(RoleName=role, PolicyName=NAIVE_GRANT, PolicyDocument=json.dumps(document))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -352,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, pattern, naive, spec in contenders:
             say(f"{name}: terraform apply (pattern {pattern})")
             faults.ACTIVE = faults.Faults()
+            # Pattern 1 runs without a buffer: after pattern 2 it would keep one, draining (nothing here).
+            stack.variables["buffer"] = {**UNGUARDED, "retired": pattern == 1}
             outputs = stack.apply(pattern)
             if naive:
                 swap_code(outputs, account.region, naive=True)

@@ -35,6 +35,9 @@ the Terraform modules or the Lambda package do.
   itself, synchronously, and drops them when the function cannot run (no Docker).
   The local account runs event source mappings itself (``sandbox.esm``), so
   moto's own delivery is switched off.
+* A function's calls are held to its execution role: the runtime signs them with a key of the
+  function's own, and what the role's policies do not allow is refused with AccessDeniedException,
+  as on AWS (``sandbox.execution_roles``); moto allowed everything.
 * Lambda's ``Invoke`` (RequestResponse) runs the function in the local account's runtime
   (``route_invocations``), as Terraform's ``aws_lambda_invocation`` needs: moto runs code only in
   Docker. A handler's error answers 200 with ``X-Amz-Function-Error: Unhandled`` and the error as
@@ -44,6 +47,7 @@ the Terraform modules or the Lambda package do.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import logging
 import socket
@@ -66,7 +70,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
 
-from . import faults, metering
+from . import execution_roles, faults, metering
 
 
 def _compact_json_for_sqs() -> None:
@@ -517,6 +521,38 @@ def _api_gateway_updates() -> None:
 _INVOKE: list[Any] = []
 
 
+def _execution_roles_enforced() -> None:
+    """A function's calls are held to its execution role (``sandbox.execution_roles``)."""
+    dispatcher = DomainDispatcherApplication
+    serve = dispatcher.__call__
+
+    def checked(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        signer = execution_roles.caller(environ.get("HTTP_AUTHORIZATION", ""))
+        if signer is None:
+            return serve(self, environ, start_response)
+        function, region, service = signer
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        call = execution_roles.Call(
+            service,
+            region,
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO", ""),
+            environ.get("HTTP_X_AMZ_TARGET", ""),
+            body,
+        )
+        role, policies = execution_roles.role_policies(function, region)
+        why = execution_roles.refusal(policies, call)
+        if why is None:
+            return serve(self, environ, start_response)
+        message = f"User: {role.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/{function} {why}"
+        status, headers, answer = execution_roles.denied_answer(service, message)
+        start_response(f"{status} {'Forbidden' if status == 403 else 'Bad Request'}", headers)
+        return [answer]
+
+    dispatcher.__call__ = checked  # type: ignore[method-assign]
+
+
 def route_invocations(invoke: Any) -> None:
     """Send Lambda ``Invoke`` calls to ``invoke(name, event)``, which answers (result, error, error type)."""
     _INVOKE[:] = [invoke]
@@ -551,6 +587,7 @@ def patch_moto() -> None:
     _sqs_independent_of_depth()
     _api_gateway_updates()
     _invocations_run_locally()
+    _execution_roles_enforced()
 
 
 def free_port() -> int:

@@ -28,7 +28,7 @@ from typing import Any
 
 from moto.awslambda.models import lambda_backends
 
-from . import faults
+from . import execution_roles, faults
 
 ACCOUNT = "123456789012"
 
@@ -165,7 +165,7 @@ class LambdaRuntime:
             "AWS_ENDPOINT_URL": self._endpoint,
             "AWS_REGION": self._region,
             "AWS_DEFAULT_REGION": self._region,
-            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_ACCESS_KEY_ID": execution_roles.access_key(function.name),  # held to the function's role
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),

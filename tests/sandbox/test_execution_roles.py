@@ -1,0 +1,123 @@
+"""A function's calls are held to its execution role, in the emulator as on AWS."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from sandbox import emulator
+from sandbox.execution_roles import Call, access_key, caller, needed, refusal
+
+REGION = "eu-west-1"
+
+
+def call(service: str, target: str, body: dict[str, Any], method: str = "POST", path: str = "/") -> Call:
+    return Call(service, REGION, method, path, target, json.dumps(body).encode())
+
+
+def test_a_transaction_needs_each_items_own_action_and_a_batch_the_action_of_one_message() -> None:
+    """AWS's IAM has no TransactWriteItems action, nor SendMessageBatch: each item or message needs its own."""
+    items = [
+        {"Update": {"TableName": "summary", "Key": {}}},
+        {"Put": {"TableName": "applied", "Item": {}}},
+        {"ConditionCheck": {"TableName": "details", "Key": {}}},
+    ]
+    table = f"arn:aws:dynamodb:{REGION}:123456789012:table"
+    assert needed(call("dynamodb", "DynamoDB_20120810.TransactWriteItems", {"TransactItems": items})) == [
+        ("dynamodb:UpdateItem", f"{table}/summary"),
+        ("dynamodb:PutItem", f"{table}/applied"),
+        ("dynamodb:ConditionCheckItem", f"{table}/details"),
+    ]
+    reads = {"RequestItems": {"summary": {"Keys": []}, "applied": {"Keys": []}}}
+    assert needed(call("dynamodb", "DynamoDB_20120810.BatchGetItem", reads)) == [
+        ("dynamodb:BatchGetItem", f"{table}/summary"),
+        ("dynamodb:BatchGetItem", f"{table}/applied"),
+    ]
+    query = {"TableName": "details", "IndexName": "byRecordedAt"}
+    assert needed(call("dynamodb", "DynamoDB_20120810.Query", query)) == [
+        ("dynamodb:Query", f"{table}/details/index/byRecordedAt")
+    ]
+    url = "https://sqs.eu-west-1.amazonaws.com/123456789012/buffer"
+    queue = f"arn:aws:sqs:{REGION}:123456789012:buffer"
+    assert needed(call("sqs", "AmazonSQS.SendMessageBatch", {"QueueUrl": url, "Entries": []})) == [
+        ("sqs:SendMessage", queue)
+    ]
+    query_protocol = Call(
+        "sqs", REGION, "POST", "/", "", f"Action=ChangeMessageVisibilityBatch&QueueUrl={url}".encode()
+    )
+    assert needed(query_protocol) == [("sqs:ChangeMessageVisibility", queue)]
+    lookup = call("lambda", "", {}, "GET", "/2015-03-31/functions/ledger-stream/configuration")
+    assert needed(lookup) == [
+        ("lambda:GetFunctionConfiguration", f"arn:aws:lambda:{REGION}:123456789012:function:ledger-stream")
+    ]
+
+
+def test_a_call_the_local_account_cannot_read_is_refused_by_name_not_waved_through() -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    assert refusal([policy], call("dynamodb", "DynamoDB_20120810.ListTables", {})) == (
+        "the local account cannot tell which IAM actions DynamoDB ListTables needs"
+    )
+    assert refusal([policy], call("kms", "TrentService.Decrypt", {})) is not None
+    assert refusal([policy], call("dynamodb", "DynamoDB_20120810.UpdateItem", {"TableName": "t"})) is None
+
+
+def test_only_the_runtimes_keys_are_held_to_a_role() -> None:
+    key = access_key("ledger-writer")
+    header = f"AWS4-HMAC-SHA256 Credential={key}/20261202/{REGION}/dynamodb/aws4_request, SignedHeaders=host"
+    assert caller(header) == ("ledger-writer", REGION, "dynamodb")
+    assert caller(header.replace(key, "AKIDEXAMPLE")) is None
+    assert caller(header.replace(key, key[:-1] + "X")) is None, "an unregistered key of the same form"
+
+
+@pytest.fixture(scope="module")
+def account() -> Iterator[tuple[Any, Any]]:
+    server, url = emulator.start()
+    make = lambda service, key="x": boto3.client(  # noqa: E731
+        service, endpoint_url=url, region_name=REGION, aws_access_key_id=key, aws_secret_access_key="x"
+    )
+    dynamodb, iam = make("dynamodb"), make("iam")
+    dynamodb.create_table(
+        TableName="granted",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Statement": []}))["Role"]
+    allow = {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": "arn:aws:dynamodb:*:*:table/granted"}
+    iam.put_role_policy(RoleName="fn-role", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("f.py", "def handler(event, context):\n    return None\n")
+    make("lambda").create_function(
+        FunctionName="fn",
+        Runtime="python3.12",
+        Role=role["Arn"],
+        Handler="f.handler",
+        Code={"ZipFile": archive.getvalue()},
+    )
+    yield dynamodb, make("dynamodb", access_key("fn"))
+    server.stop()
+
+
+def test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does(account: tuple[Any, Any]) -> None:
+    """moto answered every call: the store's new read of the summary table passed here, unallowed."""
+    admin, as_function = account
+    key = {"id": {"S": "a"}}
+    as_function.update_item(
+        TableName="granted", Key=key, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "1"}}
+    )
+    with pytest.raises(ClientError) as refused:
+        as_function.batch_get_item(RequestItems={"granted": {"Keys": [key]}})
+    error = refused.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException"
+    assert "assumed-role/fn-role/fn is not authorized to perform: dynamodb:BatchGetItem" in error["Message"]
+    with pytest.raises(ClientError):
+        as_function.put_item(TableName="granted", Item=key)  # would drop v
+    assert admin.get_item(TableName="granted", Key=key)["Item"]["v"] == {"N": "1"}, "the refused put wrote nothing"

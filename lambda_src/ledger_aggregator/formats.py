@@ -50,8 +50,13 @@ def is_canonical_time(value: object) -> bool:
 
 
 def _is_calendar_instant(text: str) -> bool:
+    """``YYYY-MM-DDTHH:MM:SS`` (ASCII digits, matched before) names a real instant: no 2023-02-29, no :60.
+
+    The datetime constructor, not ``strptime``: the same verdict (a test holds them equal), at a fraction
+    of the cost; ``strptime`` was a third of the fold's time.
+    """
     try:
-        datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
+        datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), int(text[17:19]))
     except ValueError:
         return False
     return True

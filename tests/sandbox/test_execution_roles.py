@@ -91,7 +91,9 @@ def account() -> Iterator[tuple[Any, Any]]:
     )
     role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Statement": []}))["Role"]
     allow = {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": "arn:aws:dynamodb:*:*:table/granted"}
-    iam.put_role_policy(RoleName="fn-role", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}))
+    iam.put_role_policy(
+        RoleName="fn-role", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]})
+    )
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.writestr("f.py", "def handler(event, context):\n    return None\n")

@@ -109,6 +109,7 @@ def test_the_writer_may_only_consume_and_defer_its_queue_park_refusals_and_updat
             "sqs:ChangeMessageVisibility",
             "sqs:SendMessage",
             "dynamodb:UpdateItem",
+            "dynamodb:BatchGetItem",  # the summaries' lastTransactionAt, before it writes
             "dynamodb:PutItem",
             "dynamodb:BatchGetItem",
             "lambda:GetFunctionConfiguration",  # the stream function's, for the removal guard

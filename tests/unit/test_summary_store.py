@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import pytest
@@ -275,7 +275,7 @@ def test_a_refusal_teaches_the_stored_time_another_writer_set(dynamodb: Any) -> 
 class CallRecorder:
     """The IAM actions a client's calls need, per table: a transaction needs each item's own action."""
 
-    ITEM_ACTIONS = {
+    ITEM_ACTIONS: ClassVar[dict[str, str]] = {
         "Put": "PutItem",
         "Update": "UpdateItem",
         "Delete": "DeleteItem",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,8 +73,12 @@ def extracted_zip() -> Path:
     return folder
 
 
+IMPORT_ROUNDS = 9
+HANDLERS = ("ledger_aggregator.handlers.stream", "ledger_aggregator.handlers.writer")
+
+
 def import_time_ms(folder: Path, module: str, tracing: bool = False) -> float:
-    """Cold import of a module from the zip in a fresh interpreter, best of 5 (X-Ray tracing off unless asked).
+    """One cold import of a module from the zip, in a fresh interpreter (X-Ray tracing off unless asked).
 
     The interpreter gets ``LAMBDA_TASK_ROOT`` as Lambda sets it: without it the X-Ray SDK believes it runs
     outside Lambda and builds a centralized sampler with two X-Ray clients at import (about 270 ms here),
@@ -89,24 +94,29 @@ def import_time_ms(folder: Path, module: str, tracing: bool = False) -> float:
         "PATH": "/usr/bin:/bin",
         "LAMBDA_TASK_ROOT": str(folder),
     }
-    runs = [
-        float(
-            subprocess.run(
-                [sys.executable, "-I", "-c", code, str(folder)], capture_output=True, text=True, env=env, check=True
-            ).stdout
-        )
-        for _ in range(5)
-    ]
-    return min(runs)
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code, str(folder)], capture_output=True, text=True, env=env, check=True
+    )
+    return float(done.stdout)
 
 
 def cold_import_lines(folder: Path) -> list[str]:
-    """The handlers' cold import against boto3's, tracing off and on (on is what every cold start paid before)."""
-    boto3_ms = import_time_ms(folder, "boto3")
-    lines = [f"cold_import_ms boto3 {boto3_ms:.0f} (what the Lambda runtime itself would load)"]
-    for module in ("ledger_aggregator.handlers.stream", "ledger_aggregator.handlers.writer"):
-        off = import_time_ms(folder, module)
-        on = import_time_ms(folder, module, tracing=True)
+    """The handlers' cold import against boto3's, tracing off and on: medians of ``IMPORT_ROUNDS`` rounds.
+
+    Each round imports every case once, in turn, so that the machine's changing load falls on all of
+    them alike; the ratios to boto3's median are the figures to read (a best of 5 taken case after case
+    moved by 40 ms between runs here).
+    """
+    cases = [("boto3", False)] + [(m, tracing) for m in HANDLERS for tracing in (False, True)]
+    times: dict[tuple[str, bool], list[float]] = {case: [] for case in cases}
+    for _ in range(IMPORT_ROUNDS):
+        for module, tracing in cases:
+            times[(module, tracing)].append(import_time_ms(folder, module, tracing))
+    median = {case: statistics.median(values) for case, values in times.items()}
+    boto3_ms = median[("boto3", False)]
+    lines = [f"cold_import_ms boto3 {boto3_ms:.0f} (median of {IMPORT_ROUNDS}; what the Lambda runtime would load)"]
+    for module in HANDLERS:
+        off, on = median[(module, False)], median[(module, True)]
         lines.append(
             f"cold_import_ms {module} tracing off {off:.0f} ({off / boto3_ms:.2f}x boto3), "
             f"tracing on {on:.0f} ({on / boto3_ms:.2f}x; target <= 1.5x for both)"

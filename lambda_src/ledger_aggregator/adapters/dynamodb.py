@@ -95,10 +95,11 @@ class Backoff:
 class StoredTimes:
     """What one execution environment knows of the ``lastTransactionAt`` stored per summary item.
 
-    Each value is a lower bound of the stored time: learned from a write that set it, or from a
-    refused write (the stored item comes back with the refusal). A delta whose latest time is no
-    later than the known one is written without setting the time, so it cannot be refused for it:
-    a backdated transaction costs one write, not a refused, charged transaction and a second one.
+    Each value is a lower bound of the stored time: learned from a write that set it, from the read
+    the store makes before writing a delta that could move it (``_read_ahead``), or from a refused
+    write (the stored item comes back with the refusal). A delta whose latest time is no later than
+    the known one is written without setting the time, so it cannot be refused for it: a backdated
+    transaction costs one write, not a refused, charged transaction and a second one.
     The stored time only moves forward under the writers. ``ledger-ops rebuild`` may set it back to the
     fold of the rows (when the latest row was removed); a warm environment then skips times up to
     what it knew until it learns again, so ``lastTransactionAt`` can lag a rebuild, never money.

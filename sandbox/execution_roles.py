@@ -28,9 +28,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from moto.core.models import DEFAULT_ACCOUNT_ID
+
 from . import iam
 
-ACCOUNT = "123456789012"
+ACCOUNT = DEFAULT_ACCOUNT_ID  # the account moto serves
 _PREFIX = "LOCALFN"
 _KEYS: dict[str, str] = {}  # access key id -> function name
 _LOCK = threading.Lock()
@@ -106,8 +108,8 @@ def refusal(role_policies: Iterable[str | Mapping[str, Any]], call: Call) -> str
         pairs = needed(call)
     except UnmodelledCallError as error:
         return f"the local account cannot tell which IAM actions {error} needs"
-    documents = list(role_policies)
-    for action, resource in pairs:
+    documents = iam.parsed(role_policies)  # once per call, not once per transaction item
+    for action, resource in dict.fromkeys(pairs):
         if not iam.allowed(documents, action, resource):
             return f"is not authorized to perform: {action} on resource: {resource}"
     return None

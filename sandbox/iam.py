@@ -51,12 +51,16 @@ def _covers(statement: Mapping[str, Any], key: str, value: str, ignore_case: boo
     return False
 
 
+def parsed(documents: Iterable[str | Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Policy documents parsed once (JSON text or already parsed), for several ``allowed`` questions."""
+    return [json.loads(document) if isinstance(document, str) else document for document in documents]
+
+
 def statements(documents: Iterable[str | Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Every statement of some policy documents (JSON text or parsed)."""
     found: list[Mapping[str, Any]] = []
-    for document in documents:
-        parsed = json.loads(document) if isinstance(document, str) else document
-        listed = parsed.get("Statement", [])
+    for document in parsed(documents):
+        listed = document.get("Statement", [])
         found += [listed] if isinstance(listed, dict) else list(listed)
     return found
 

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from moto.awslambda.models import lambda_backends
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from . import execution_roles, faults
 
-ACCOUNT = "123456789012"
+ACCOUNT = DEFAULT_ACCOUNT_ID  # the account moto serves
 
 
 @dataclass

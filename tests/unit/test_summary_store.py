@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 import boto3
 import pytest
@@ -20,6 +21,7 @@ from ledger_aggregator.adapters.dynamodb import (
 )
 from ledger_aggregator.domain import coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
+from sandbox.execution_roles import Call, needed
 from tests.support.aws import APPLIED, SUMMARY, create_tables
 from tests.support.ledger import Ledger, image
 
@@ -273,29 +275,17 @@ def test_a_refusal_teaches_the_stored_time_another_writer_set(dynamodb: Any) -> 
 
 
 class CallRecorder:
-    """The IAM actions a client's calls need, per table: a transaction needs each item's own action."""
-
-    ITEM_ACTIONS: ClassVar[dict[str, str]] = {
-        "Put": "PutItem",
-        "Update": "UpdateItem",
-        "Delete": "DeleteItem",
-        "ConditionCheck": "ConditionCheckItem",
-    }
+    """The IAM actions a client's calls need, per table name, as the local account's role check reads them."""
 
     def __init__(self, client: Any) -> None:
         self.needed: set[tuple[str, str]] = set()
         client.meta.events.register("before-parameter-build.dynamodb.*", self._record)
 
     def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        name = model.name
-        if name == "TransactWriteItems":
-            for item in params["TransactItems"]:
-                ((kind, body),) = item.items()
-                self.needed.add((f"dynamodb:{self.ITEM_ACTIONS[kind]}", body["TableName"]))
-        elif name in ("BatchGetItem", "BatchWriteItem"):
-            self.needed |= {(f"dynamodb:{name}", table) for table in params["RequestItems"]}
-        else:
-            self.needed.add((f"dynamodb:{name}", params["TableName"]))
+        call = Call(
+            "dynamodb", "eu-west-1", "POST", "/", f"DynamoDB_20120810.{model.name}", json.dumps(params).encode()
+        )
+        self.needed |= {(action, arn.rpartition("/")[2]) for action, arn in needed(call)}
 
 
 def test_the_store_asks_each_table_only_what_its_roles_are_granted(dynamodb: Any) -> None:

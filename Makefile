@@ -26,7 +26,7 @@ LINT_PARTS := lint-terraform lint-ruff lint-mypy lint-imports
 
 .PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
-        integration-switch integration-soak2 $(LINT_PARTS) docs-check record-test-figures
+        integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 # PREPARED=1, which drops them (unless_prepared), so that no two parts run terraform init at once. Each part's output is printed whole when it ends, and the run's
 # figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).
 TEST_PARTS := lint test-unit test-templates test-terraform checkov test-integration
-SHARED := package tf-init
+SHARED := package tf-init java-deps
 unless_prepared = $(if $(PREPARED),,$(1))
 
 test: $(STAMP) ## Everything CI runs: every part below, side by side; fails if any part fails
@@ -63,11 +63,16 @@ record-test-figures: $(STAMP) ## Keep the last passing make test's figures in re
 	@$(PY) tools/test_parts.py record $(FROM)
 	@$(PY) tools/docs.py
 
-test-unit: $(STAMP) ## Unit, property and handler tests (pytest, moto)
+# The local account renders mapping templates with Apache Velocity 1.7 in a JVM (sandbox/velocity.py):
+# Debian's packages, installed when missing (tools/java_deps.sh).
+java-deps: $(STAMP) ## Install Velocity 1.7 and its jars (Debian packages) for the template renderer
+	@tools/java_deps.sh
+
+test-unit: $(STAMP) $(call unless_prepared,java-deps) ## Unit, property and handler tests (pytest, moto)
 	@echo "==> unit tests"
 	@$(PY) -m pytest tests/unit tests/sandbox
 
-test-templates: $(STAMP) ## Mapping templates rendered and executed against DynamoDB (moto); policy checks
+test-templates: $(STAMP) $(call unless_prepared,java-deps) ## Mapping templates rendered and executed against DynamoDB (moto); policy checks
 	@echo "==> template and policy tests"
 	@$(PY) -m pytest tests/templates tests/static
 
@@ -89,7 +94,7 @@ integration-soak2:  # part of test-integration
 	@echo "==> integration tests: the pattern-2 soak, access, recovery and hostile-client tests and the switch to pattern 1 on a stack of their own (target: $${CQRS_TARGET:-local})"
 	@$(PY) -m pytest tests/integration -k "$(SECOND_STACK)" --durations=5
 
-soak: package tf-init ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile
+soak: package tf-init java-deps ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile
 	@echo "==> soak test (local account, both patterns)"
 	@$(PY) -m pytest tests/integration -m soak -v
 
@@ -141,13 +146,13 @@ docs-check: $(STAMP)  # the Markdown links and the generated Terraform docs (als
 bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test)
 	@$(PY) -m bench.aggregator
 
-bench-sandbox: package tf-init ## The local account's speed before and after (baseline revision in a worktree), one run
+bench-sandbox: package tf-init java-deps ## The local account's speed before and after (baseline revision in a worktree), one run
 	@$(PY) -m bench.sandbox
 
-demo: package tf-init ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
+demo: package tf-init java-deps ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
 	@$(PY) -m sandbox demo --pattern $(PATTERN) --faults "$(FAULTS)"
 
-sandbox: package tf-init ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
+sandbox: package tf-init java-deps ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
 	@$(PY) -m sandbox up --pattern $(PATTERN) --faults "$(FAULTS)"
 
 plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment
@@ -162,5 +167,5 @@ destroy: tf-init ## terraform destroy
 clean: ## Remove build outputs and caches
 	rm -rf dist .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .terraform modules/*/.terraform
 
-bench-report: package tf-init ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes: reports/
+bench-report: package tf-init java-deps ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes: reports/
 	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)" --crash "$(BENCH_CRASH)"

@@ -377,12 +377,30 @@ class Gateway:
             or {}
         )
         template = (configured.get("responseTemplates") or {}).get(JSON)
-        request = Request(context=context, stage_variables=api.variables)
-        body = render(template, request).body if template else json.dumps({"message": message})
+        body = substitute(template, context, api.variables) if template else json.dumps({"message": message})
         headers = {"Content-Type": JSON, "x-amzn-ErrorType": kind}
         for name, value in (configured.get("responseParameters") or {}).items():
             headers[name.split(".")[-1]] = value.strip("'")
         return Reply(int(configured.get("statusCode") or status), body, headers)
+
+
+_VARIABLE = re.compile(r"\$(context|stageVariables)((?:\.[A-Za-z0-9_-]+)+)")
+
+
+def substitute(template: str, context: dict[str, Any], stage_variables: dict[str, str]) -> str:
+    """A gateway response's body as AWS makes it: its ``$context`` and ``$stageVariables`` variables
+    substituted as they are, without escaping, and nothing else processed (no Velocity: ``##``, ``#set``
+    and ``$util`` stay as written). A variable with no value becomes empty.
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-gateway-responses.responseTemplates.html
+    """
+
+    def value(match: re.Match[str]) -> str:
+        found: Any = context if match.group(1) == "context" else stage_variables
+        for key in match.group(2).strip(".").split("."):
+            found = found.get(key) if isinstance(found, dict) else None
+        return "" if found is None or isinstance(found, dict) else str(found)
+
+    return _VARIABLE.sub(value, template)
 
 
 def validation_error(schema: dict[str, Any], body: str) -> str | None:

@@ -241,6 +241,12 @@ resource "aws_api_gateway_integration_response" "this" {
   depends_on         = [aws_api_gateway_integration.this, aws_api_gateway_method_response.this]
 }
 
+# The answers API Gateway gives itself. AWS runs no Velocity in a gateway response's template: it substitutes
+# $context and $stageVariables variables only, unescaped, and sends every other character as written
+# (the x-amazon-apigateway-gateway-responses.responseTemplates page), so these two files hold no comment
+# and no directive. A body the model refuses (it checks only that the body is a JSON object) gets fixed
+# JSON: the request templates check every field and name the one at fault. Every other gateway response
+# substitutes its type and AWS's quoted message, both fixed texts of AWS's.
 resource "aws_api_gateway_gateway_response" "this" {
   for_each      = toset(["DEFAULT_4XX", "DEFAULT_5XX", "BAD_REQUEST_BODY", "THROTTLED"])
   rest_api_id   = aws_api_gateway_rest_api.this.id

@@ -30,6 +30,7 @@ from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
 from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack, changes
+from tests.support.velocity import velocity_or_skip, warn_in_summary
 
 TARGET = os.environ.get("CQRS_TARGET", "local")
 T = TypeVar("T")
@@ -185,6 +186,11 @@ def settled_in_table(deployment: Deployment, accounts: list[str]) -> bool:
     return all(deployment.stored(a) == deployment.expected(a) for a in accounts)
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if TARGET == "local":
+        warn_in_summary(terminalreporter)
+
+
 @pytest.fixture(scope="session")
 def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
     state = tmp_path_factory.mktemp("stack")
@@ -202,6 +208,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         "buffer": {"batching_window_seconds": 0, **UNGUARDED},
     }
     if TARGET == "local":
+        velocity_or_skip()  # the local gateway renders mapping templates with Velocity 1.7
         account: LocalAccount | None = LocalAccount(state / "logs").start()
         region, api_base = account.region, account.api_base
     elif TARGET == "aws":

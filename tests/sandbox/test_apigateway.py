@@ -10,6 +10,8 @@ import pytest
 
 from sandbox.apigateway import Gateway, validation_error
 
+pytestmark = pytest.mark.usefixtures("velocity")  # requests go through the local gateway
+
 MODEL = json.loads((Path(__file__).resolve().parents[2] / "modules/api/new_transaction.schema.json").read_text())
 
 

@@ -13,6 +13,8 @@ from sandbox.apigateway import Gateway, serve
 from sandbox.client import LedgerClient
 from tests.support.gateway import get_item_method
 
+pytestmark = pytest.mark.usefixtures("velocity")  # requests go through the local gateway
+
 REGION = "eu-west-1"
 TABLE = "g-items"
 REQUEST = '{"TableName": "g-items", "Key": {"id": {"S": "$util.escapeJavaScript($input.params(\'id\'))"}}}'

@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ledger_aggregator.summary_item import summary_key
-from sandbox.vtl import Request, carry_overrides, escape_javascript, render
+from sandbox.apigateway import GATEWAY_DEFAULTS, substitute
+from sandbox.vtl import Request, carry_overrides, render
 from tests.support.aws import DETAILS, SUMMARY, create_details_table, create_tables
 from tests.support.templates import NO_GRANT, OPERATIONS
 from tests.support.templates import api_template as template
@@ -123,10 +124,11 @@ def items(client: Any) -> list[dict[str, Any]]:
 # --- the renderer itself is faithful to API Gateway --------------------------------------------
 
 
-def test_escape_javascript_is_javas_as_api_gateway_documents_it() -> None:
+def test_escape_javascript_is_commons_langs_as_api_gateway_documents_it() -> None:
     # The example from the commons-lang StringEscapeUtils.escapeJavaScript documentation.
-    assert escape_javascript('He didn\'t say, "Stop!"') == 'He didn\\\'t say, \\"Stop!\\"'
-    assert escape_javascript("a/b\\c\n\t\x01é😀") == "a\\/b\\\\c\\n\\t\\u0001\\u00E9\\uD83D\\uDE00"
+    request = Request(body=json.dumps({"a": 'He didn\'t say, "Stop!"', "b": "a/b\\c\n\t\x01é😀"}))
+    rendered = render("$util.escapeJavaScript($input.path('$.a'))|$util.escapeJavaScript($input.path('$.b'))", request)
+    assert rendered.body == 'He didn\\\'t say, \\"Stop!\\"|a\\/b\\\\c\\n\\t\\u0001\\u00E9\\uD83D\\uDE00'
 
 
 def test_index_of_a_missing_substring_is_minus_one_as_in_java() -> None:
@@ -811,11 +813,10 @@ def test_a_token_cannot_reach_another_account(dynamodb: Any) -> None:
 )
 def test_a_body_the_model_refuses_gets_fixed_json_whatever_the_validation_string(message: str) -> None:
     """AWS substitutes a gateway response's variables without escaping them and runs no Velocity in it: the
-    answer to a refused model is fixed JSON (the request templates name fields)."""
-    template_text = template("bad_request_body.gateway.vtl")
-    assert "$" not in "".join(line for line in template_text.splitlines() if not line.startswith("##"))
-    request = Request(context={"error": {"validationErrorString": message}})
-    body = json.loads(render(template_text, request).body)
+    answer to a refused model is fixed JSON (the request templates name fields). Reviewed finding: the
+    template's own ``##`` comment lines would have been part of AWS's answer."""
+    context = {"error": {"responseType": "BAD_REQUEST_BODY", "validationErrorString": message}}
+    body = json.loads(substitute(template("bad_request_body.gateway.vtl"), context, STAGE))
     assert body == {"error": "invalid_body", "message": "the body must be a JSON object", "field": "body"}
 
 
@@ -851,13 +852,22 @@ def test_a_missing_required_field_is_400_naming_it(dynamodb: Any, method: str, m
     assert items(dynamodb) == []
 
 
-def test_other_gateway_errors_are_json() -> None:
-    request = Request(context={"error": {"responseType": "ACCESS_DENIED", "messageString": '"Forbidden"'}})
-    assert json.loads(render(template("default.gateway.vtl"), request).body) == {
-        "error": "ACCESS_DENIED",
-        "message": "Forbidden",
-        "field": None,
-    }
+@pytest.mark.parametrize(("kind", "message"), sorted(GATEWAY_DEFAULTS.values(), key=str))
+def test_other_gateway_errors_are_json_as_aws_substitutes_them(kind: int, message: str) -> None:
+    """Every answer API Gateway makes itself, with AWS's own messages, is JSON under plain substitution."""
+    context = {"error": {"responseType": "ACCESS_DENIED", "message": message, "messageString": json.dumps(message)}}
+    body = json.loads(substitute(template("default.gateway.vtl"), context, STAGE))
+    assert body == {"error": "ACCESS_DENIED", "message": message, "field": None}
+
+
+def test_a_gateway_response_is_substituted_not_rendered() -> None:
+    """The local gateway does what AWS documents: variables substituted, directives and comments left as text."""
+    text = "## c\n#set($x = 1)$util.escapeJavaScript('a') $context.error.messageString $stageVariables.detailsTable"
+    context = {"error": {"messageString": '"a "quoted" one"'}}
+    assert (
+        substitute(text, context, STAGE)
+        == f'## c\n#set($x = 1)$util.escapeJavaScript(\'a\') "a "quoted" one" {DETAILS}'
+    )
 
 
 # --- COGNITO: a caller reaches only the accounts its claim lists ----------------------------------

@@ -407,7 +407,7 @@ def validation_error(schema: dict[str, Any], body: str) -> str | None:
     """API Gateway's ``validationErrorString`` for a body its model refuses; None when valid."""
     try:
         document = json.loads(body) if body.strip() else None
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # nested deeper than a parser follows: refused whole
         return "Invalid request body"
     errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(document), key=lambda e: list(e.path))
     if not errors:

@@ -84,6 +84,8 @@ class Velocity:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
+        self._ids: dict[str, str] = {}  # template text -> id
+        self._sent: set[str] = set()  # the ids whose text the running process has
 
     def _start(self) -> subprocess.Popen[str]:
         reason = unavailable()
@@ -95,12 +97,19 @@ class Velocity:
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="ascii", bufsize=1
         )
 
-    def render(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Render one request (see Renderer.java); the answer has ``body`` and ``context``, or ``error``."""
-        line = json.dumps(request, ensure_ascii=True) + "\n"
+    def render(self, template: str, request: dict[str, Any]) -> dict[str, Any]:
+        """Render ``template`` for one request (see Renderer.java): ``body`` and ``context``, or ``error``.
+
+        The process keeps each template compiled under an id, so its text crosses the pipe once.
+        """
         with self._lock:
             if self._process is None or self._process.poll() is not None:
-                self._process = self._start()
+                self._process, self._sent = self._start(), set()
+            key = self._ids.setdefault(template, str(len(self._ids)))
+            if key not in self._sent:
+                request = {**request, "template": template}
+                self._sent.add(key)
+            line = json.dumps({**request, "templateId": key}, ensure_ascii=True) + "\n"
             pipes: tuple[IO[str], IO[str]] = (self._process.stdin, self._process.stdout)  # type: ignore[assignment]
             pipes[0].write(line)
             pipes[0].flush()

@@ -67,13 +67,13 @@ def render(template: str, request: Request, integration_body: str | None = None)
     }
     context.update(copy.deepcopy(request.context))
     answer = ENGINE.render(
+        template,
         {
-            "template": template,
             "body": request.body if integration_body is None else integration_body,
             "params": {"path": request.path, "querystring": request.querystring, "header": request.headers},
             "context": context,
             "stageVariables": request.stage_variables,
-        }
+        },
     )
     if "error" in answer:
         raise RenderError(answer["error"])

@@ -4,7 +4,7 @@
 //
 // A long-lived process: one JSON request per line on stdin, one JSON answer per line on stdout (every
 // character outside ASCII written as a backslash-u escape, so that a lone UTF-16 surrogate survives the pipe).
-// Request:  {"template": text, "body": text, "params": {"path": {}, "querystring": {}, "header": {}},
+// Request:  {"templateId": id, "template": text (the first time of an id), "body": text, "params": {"path": {}, "querystring": {}, "header": {}},
 //            "context": {...}, "stageVariables": {...}}
 // Answer:   {"body": text, "context": {...}} or {"error": text}: never a crash, whatever the input.
 package ledger;
@@ -25,6 +25,7 @@ import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.commons.lang.StringEscapeUtils;
@@ -43,28 +44,32 @@ public final class Renderer {
             .build();
 
     private final RuntimeInstance velocity = new RuntimeInstance();
-    private final Map<String, Template> compiled = new LinkedHashMap<>(64, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Template> eldest) {
-            return size() > 256;
-        }
-    };
+    /** Compiled templates by id; never evicted (the Python side sends a template's text only once). */
+    private final Map<String, Template> compiled = new HashMap<>();
 
     Renderer() throws Exception {
         velocity.setProperty("runtime.log.logsystem.class", "org.apache.velocity.runtime.log.NullLogChute");
         velocity.init();
     }
 
-    /** The template compiled once per text: rendering never changes a compiled template. */
-    private Template template(String text) throws Exception {
-        Template template = compiled.get(text);
+    /**
+     * The request's template, compiled once: a request names it by "templateId" and carries its "template"
+     * text the first time (rendering never changes a compiled template, so one copy serves every render).
+     */
+    private Template template(Map<String, Object> request) throws Exception {
+        String id = String.valueOf(request.get("templateId"));
+        Template template = compiled.get(id);
         if (template == null) {
+            Object text = request.get("template");
+            if (text == null) {
+                throw new IllegalStateException("unknown template " + id);
+            }
             template = new Template();
             template.setRuntimeServices(velocity);
             template.setName("mapping-template");
-            template.setData(velocity.parse(new StringReader(text), "mapping-template"));
+            template.setData(velocity.parse(new StringReader(String.valueOf(text)), "mapping-template"));
             template.initDocument();
-            compiled.put(text, template);
+            compiled.put(id, template);
         }
         return template;
     }
@@ -79,7 +84,7 @@ public final class Renderer {
         names.put("context", context);
         names.put("stageVariables", request.getOrDefault("stageVariables", new LinkedHashMap<>()));
         StringWriter out = new StringWriter();
-        template(String.valueOf(request.get("template"))).merge(names, out);
+        template(request).merge(names, out);
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("body", out.toString());
         answer.put("context", context);

@@ -48,7 +48,7 @@ def test_every_value_pattern_is_the_one_the_template_enforces(name: str, templat
     # The amount's places depend on the currency: the template fills them in; the document gives the widest.
     assert "'^\"(0|[1-9][0-9]{0,14})(\\.[0-9]{1,PLACES})?\"$'" in template
     assert pattern(props["amount"]) == f"^(0|[1-9][0-9]{{0,14}})(\\.[0-9]{{1,{max(minor_units().values())}}})?$"
-    assert props["description"]["maxLength"] == 256 and "length() > 256" in template
+    assert props["description"]["maxLength"] == 256 and "$body.description.length()) > 256" in template
     if name == "NewTransaction":
         assert props["type"]["enum"] == ["credit", "debit"] and "(credit|debit)" in template
 

@@ -62,6 +62,7 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
     epoch: int = 1_767_225_600_000,
     claims: dict[str, str] | None = None,
     grants: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Answer:
     """Run one method as its integration does: request template, DynamoDB, response template.
 
@@ -76,6 +77,7 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
         body=body if isinstance(body, str) else json.dumps(body) if body is not None else "",
         path=path,
         querystring=query or {},
+        headers=headers or {},
         context=context,
         stage_variables=STAGE,
     )
@@ -134,6 +136,74 @@ def test_escape_javascript_is_commons_langs_as_api_gateway_documents_it() -> Non
 def test_index_of_a_missing_substring_is_minus_one_as_in_java() -> None:
     text = "#set($s = 'abcb')$s.indexOf('x') $s.indexOf('b') $s.indexOf('b', 2)"
     assert render(text, Request()).body == "-1 1 3"
+
+
+# Velocity 1.7's semantics, which the previous renderer (LocalStack's, on airspeed) did not have. Each of
+# these failed under it; AWS documents Velocity as the engine of mapping templates.
+
+
+def test_java_strings_count_utf16_units_and_split_drops_trailing_empty_strings() -> None:
+    text = "#set($e = '😀')#set($p = 'a,b,,')$e.length() $e.codePointCount(0, $e.length()) $p.split(',').size()"
+    assert render(text, Request()).body == "2 1 2"
+
+
+def test_an_empty_string_is_true_in_an_if_as_in_velocity_1_7() -> None:
+    assert render('#set($x = "")#if($x)true#{else}false#end', Request()).body == "true"
+
+
+def test_an_empty_query_string_value_is_found_before_a_header_of_the_same_name() -> None:
+    request = Request(querystring={"currency": ""}, headers={"currency": "EUR"})
+    assert render("[$input.params('currency')]", request).body == "[]"
+
+
+def test_no_text_of_a_template_is_rewritten_before_it_is_parsed() -> None:
+    text = "a __pLaCe-HoLdEr__ b x#${d} $input.path('$.a')#$input.path('$.a')"
+    assert render(text, Request(body='{"a": 1}')).body == "a __pLaCe-HoLdEr__ b x#${d} 1#1"
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_500(dynamodb: Any) -> None:
+    """The JSON parser reads at most 1,000 levels (Jackson's limit); a deeper body is refused whole."""
+    deep = "[" * 20_000 + "]" * 20_000
+    body = f'{{"type": "credit", "amount": "1.00", "currency": "EUR", "description": {deep}}}'
+    answer = call(dynamodb, "create_transaction", {"accountId": "acc"}, body)
+    assert (answer.status, answer.body["field"]) == (400, "body")
+    assert items(dynamodb) == []
+
+
+@pytest.mark.parametrize(("description", "status"), [("a" * 255 + "😀", 201), ("😀" * 256, 201), ("😀" * 257, 400)])
+def test_a_description_is_at_most_256_characters_as_the_schema_counts_them(
+    dynamodb: Any, description: str, status: int
+) -> None:
+    """JSON Schema's maxLength (the OpenAPI contract) counts code points; Java's length() counts UTF-16 units,
+    so under Velocity the template refused 129 to 256 emoji that the contract allows."""
+    body = {"type": "credit", "amount": "1.00", "currency": "EUR", "description": description}
+    answer = call(dynamodb, "create_transaction", {"accountId": "acc"}, body)
+    assert answer.status == status
+    assert len(items(dynamodb)) == (status == 201)
+
+
+@pytest.mark.parametrize("method", ["create_transaction", "create_transfer"])
+def test_a_description_with_an_unpaired_surrogate_is_400_and_nothing_is_written(dynamodb: Any, method: str) -> None:
+    """Reviewed finding: "x\\ud800y" answered 500 and left a partial row. DynamoDB's strings are UTF-8, which
+    cannot hold an unpaired surrogate; the template refuses it, naming the field."""
+    body = {**(CREDIT if method == "create_transaction" else TRANSFER), "description": "x\ud800y"}
+    answer = call(dynamodb, method, FROM, json.dumps(body))
+    assert (answer.status, answer.body["field"]) == (400, "description")
+    assert items(dynamodb) == []
+
+
+def test_an_empty_description_is_listed_as_an_empty_string(dynamodb: Any) -> None:
+    body = {"transactionId": "t1", "type": "credit", "amount": "1", "currency": "EUR", "description": ""}
+    assert call(dynamodb, "create_transaction", {"accountId": "acc"}, body).status == 201
+    (listed,) = call(dynamodb, "list_transactions", {"accountId": "acc"}).body["transactions"]
+    assert listed["description"] == ""
+
+
+def test_an_empty_currency_query_lists_every_currency_whatever_a_header_says(dynamodb: Any) -> None:
+    put_summary(dynamodb, "acc", "USD", balance="1", credits="1", debits="0", transactionCount="1")
+    put_summary(dynamodb, "acc", "EUR", balance="2", credits="2", debits="0", transactionCount="1")
+    answer = call(dynamodb, "get_summary", {"accountId": "acc"}, query={"currency": ""}, headers={"currency": "EUR"})
+    assert [b["currency"] for b in answer.body["balances"]] == ["EUR", "USD"]
 
 
 def test_a_request_override_reaches_the_response_template() -> None:
@@ -231,6 +301,9 @@ HOSTILE = [
     "\u0000\u001f control",
     "</script>/",
     " ",
+    "keep __pLaCe-HoLdEr__ this",  # LocalStack's renderer deleted this text from every output
+    "\u2028 and \u0085 are line terminators to Java's regex",
+    "😀" * 128 + "é" * 128,  # 256 characters, 384 UTF-16 units
 ]
 
 

@@ -1,0 +1,282 @@
+"""The write templates, rendered by Velocity 1.7, against the API's contract checked by references of its own.
+
+Hypothesis generates method requests (bodies of every JSON shape, ids, amounts, dates, descriptions with
+characters of every Unicode plane and unpaired surrogates, claims, unknown fields) and each is judged twice:
+
+* by the deployed template, rendered by Apache Velocity 1.7 (the local gateway's renderer);
+* by the contract as documented: docs/openapi.yaml's schemas checked by python-jsonschema (with
+  ECMA-262's ``$``, which no trailing newline satisfies), plus the rules the schema cannot say
+  (docs/api.md): a known currency and its minor unit, a non-zero amount of at most 15 digits, a real
+  instant no later than the request time plus 5 minutes, no unpaired surrogate, payee not payer, and
+  with COGNITO the caller's claim holding the account.
+
+A request is accepted by one iff by the other; a refusal names a field the contract finds at fault; an
+accepted request is rendered as valid JSON that carries every value exactly. ``CQRS_DIFFERENTIAL_REQUESTS``
+sets the number of requests per template and authorization mode (default 10,000).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from ledger_aggregator.currencies import minor_units
+from ledger_aggregator.formats import is_utc_time
+from sandbox.vtl import Request, render
+from tests.support.templates import api_template
+
+REQUESTS = int(os.environ.get("CQRS_DIFFERENTIAL_REQUESTS", "10000"))
+BATCH = 25  # requests per generated example
+SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml").read_text())
+EPOCH = 1_767_225_600_000  # the request time: 2026-01-01T00:00:00Z
+LIMIT = datetime.fromtimestamp(EPOCH / 1000, UTC) + timedelta(minutes=5)
+CLAIM = "custom:accounts"
+PAYER = "acc-1"
+UNITS = minor_units()
+SCHEMA_OF = {"create_transaction": "NewTransaction", "create_transfer": "NewTransfer"}
+ID_FIELD = {"create_transaction": "transactionId", "create_transfer": "transferId"}
+seen: dict[tuple[str, str], int] = {}
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[jsonschema.ValidationError]:
+    """JSON Schema's ``pattern`` is ECMA-262, whose ``$`` (no multiline flag) is the end of the text only."""
+    if isinstance(instance, str) and not re.search(re.sub(r"\$$", r"\\Z", pattern), instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+Contract = jsonschema.validators.extend(jsonschema.Draft4Validator, {"pattern": _ecma_pattern})
+
+
+def _validator(name: str) -> Any:
+    schema = {**SPEC["components"]["schemas"][name], "components": SPEC["components"]}
+    return Contract(schema)
+
+
+VALIDATORS = {method: _validator(name) for method, name in SCHEMA_OF.items()}
+
+
+def contract_faults(method: str, body: Any, account: str, claims: str | None) -> set[str]:
+    """The fields the contract finds at fault; ``{"forbidden"}`` when the caller does not hold the account."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", account, re.ASCII):
+        return {"accountId"}
+    if claims is not None and account not in [one.strip() for one in claims.split(",")]:
+        return {"forbidden"}
+    faults: set[str] = set()
+    for error in VALIDATORS[method].iter_errors(body):
+        if error.validator == "required":
+            faults.update(name for name in error.validator_value if name not in body)
+        elif error.validator == "additionalProperties":
+            faults.update(f"unknown:{name}" for name in body if name not in error.schema["properties"])
+        elif error.path:
+            faults.add(str(error.path[0]))
+        else:
+            faults.add("body")
+    if isinstance(body, dict):
+        faults |= _rules_beyond_the_schema(method, body, account)
+    return faults
+
+
+def _rules_beyond_the_schema(method: str, body: dict[str, Any], account: str) -> set[str]:
+    faults = set()
+    currency, amount = body.get("currency"), body.get("amount")
+    if isinstance(currency, str) and currency not in UNITS:
+        faults.add("currency")
+    if isinstance(amount, str) and re.fullmatch(r"[0-9]+(\.[0-9]+)?", amount, re.ASCII):
+        value = Decimal(amount)
+        places = UNITS.get(currency, 4) if isinstance(currency, str) else 4
+        if value == 0 or len(amount.partition(".")[2]) > places or len(amount.replace(".", "").lstrip("0")) > 15:
+            faults.add("amount")
+    when = body.get("occurredAt")
+    if isinstance(when, str) and (not is_utc_time(when) or _instant(when) > LIMIT):
+        faults.add("occurredAt")
+    description = body.get("description")
+    if isinstance(description, str) and re.search("[\ud800-\udfff]", description):
+        faults.add("description")
+    if method == "create_transfer" and body.get("toAccountId") == account:
+        faults.add("toAccountId")
+    return faults
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return LIMIT + timedelta(days=1)
+
+
+# --- what is generated ------------------------------------------------------------------------------
+
+# Every code point of every plane, unpaired surrogates (category Cs) and controls included.
+CHARS = st.characters(codec=None, exclude_categories=[])
+TEXT = st.text(CHARS, max_size=12)
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=4,
+)
+ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+IDS = st.text(ID_ALPHABET, min_size=1, max_size=64)
+BAD = TEXT | JSON_VALUE
+
+
+@st.composite
+def mostly(draw: st.DrawFn, good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any] = BAD) -> Any:
+    """A well-formed value 19 times in 20, so that most requests are accepted and a fault often stands alone."""
+    return draw(bad if draw(st.integers(0, 19)) == 0 else good)
+
+
+@st.composite
+def amounts(draw: st.DrawFn, places: int) -> str:
+    """Amounts near every rule's edge: digits, places, zero, leading zeros, exponents, signs, other digits."""
+    edge = draw(st.integers(0, 9)) == 0  # one more digit than allowed, either side of the point
+    whole = str(draw(st.integers(0, 10 ** (16 if edge else 9) - 1)))
+    fraction = "".join(draw(st.lists(st.sampled_from("0123456789"), max_size=places + edge)))
+    text = whole + ("." + fraction if fraction else draw(st.sampled_from(["", "", "", "", "", "."])))
+    odd = draw(st.integers(0, 49))
+    prefix, suffix = ("-", "") if odd == 1 else ("0", "") if odd == 2 else ("", "e1") if odd == 3 else ("", "")
+    text = prefix + text + suffix
+    return text.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) if odd == 4 else text
+
+
+@st.composite
+def instants(draw: st.DrawFn) -> str:
+    """Mostly real past instants; some just before or after the limit; some impossible or malformed."""
+    year = draw(st.integers(0, 9999) | st.integers(1990, 2026))
+    month, day = draw(st.integers(1, 12)), draw(st.integers(1, 31) | st.integers(1, 28) | st.integers(1, 28))
+    hour, minute, second = draw(st.integers(0, 23)), draw(st.integers(0, 59)), draw(st.integers(0, 59))
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
+    if draw(st.integers(0, 9)) == 0:
+        text = f"{LIMIT + timedelta(seconds=draw(st.integers(-3, 3))):%Y-%m-%dT%H:%M:%S}"
+    micro = draw(st.sampled_from(["", "", ".5", ".123456", ".1234567"]))
+    return text + micro + draw(st.sampled_from(["Z"] * 12 + ["", "+00:00", "Z\n", "z"]))
+
+
+LONG = st.tuples(st.integers(250, 260), st.sampled_from(["a", "é", "😀", "\ud800"])).map(lambda t: t[1] * t[0])
+DESCRIPTIONS = st.text(CHARS, max_size=40) | LONG
+
+
+TYPES = mostly(st.sampled_from(["credit", "debit"]))
+PAYEES = mostly(st.sampled_from(["acc-2", "b"]) | IDS, st.just(PAYER) | BAD)
+CURRENCIES = mostly(st.sampled_from(sorted(UNITS)), st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=3, max_size=3) | BAD)
+AMOUNTS = {places: mostly(amounts(places)) for places in range(6)}
+OPTIONAL = {"occurredAt": mostly(instants()), "description": mostly(DESCRIPTIONS)}
+OWN_IDS = mostly(IDS)
+
+
+@st.composite
+def bodies(draw: st.DrawFn, method: str) -> dict[str, Any]:
+    """A JSON object (the deployed model refuses anything else before the template runs)."""
+    body: dict[str, Any] = {}
+    if method == "create_transaction":
+        body["type"] = draw(TYPES)
+    else:
+        body["toAccountId"] = draw(PAYEES)
+    currency = draw(CURRENCIES)
+    places = UNITS.get(currency, 2) if isinstance(currency, str) else 2
+    body["currency"], body["amount"] = currency, draw(AMOUNTS[places])
+    for name, values in {ID_FIELD[method]: OWN_IDS, **OPTIONAL}.items():
+        if draw(st.booleans()):
+            body[name] = draw(values)
+    if draw(st.integers(0, 29)) == 0:
+        body[draw(TEXT)] = draw(JSON_VALUE)
+    if draw(st.integers(0, 29)) == 0:
+        del body[draw(st.sampled_from(sorted(body)))]  # a required field goes missing (or an optional one)
+    return body
+
+
+ACCOUNT_IDS = mostly(st.just(PAYER), st.sampled_from(["acc-2", "b"]) | IDS | TEXT)
+CLAIMS = mostly(st.sampled_from([PAYER, f"acc-2, {PAYER}"]), st.sampled_from(["acc-2", "", f"{PAYER}x"]))
+
+
+@st.composite
+def requests(draw: st.DrawFn, method: str, cognito: bool) -> tuple[Any, str, str | None, str]:
+    body = draw(bodies(method))
+    account, claims = draw(ACCOUNT_IDS), draw(CLAIMS)
+    text = json.dumps(body, ensure_ascii=draw(st.booleans()))  # both forms: escaped and raw UTF-8 characters
+    return body, account, claims if cognito else None, text
+
+
+# --- the template's verdict -------------------------------------------------------------------------
+
+
+def template_verdict(rendered: Any) -> tuple[str | None, dict[str, Any]]:
+    """The field the rendered request refuses (None when it writes), and the request itself."""
+    sent = json.loads(rendered.body)
+    inner = sent["TransactItems"][0]["Update"] if "TransactItems" in sent else sent
+    for name in inner.get("ExpressionAttributeNames", {}):
+        if name.startswith("#forbidden_"):
+            return "forbidden", sent
+        if name.startswith("#invalid_"):
+            named = name.removeprefix("#invalid_")
+            if named == "unknownField":
+                encoded = rendered.request_override["header"]["ledgerUnknownField"]
+                named = "unknown:" + base64.b64decode(encoded).decode("utf-8")
+            return named, sent
+    return None, sent
+
+
+def written_values(sent: dict[str, Any]) -> list[dict[str, Any]]:
+    """The attribute values of every write in the rendered request."""
+    writes = [item["Update"] for item in sent["TransactItems"]] if "TransactItems" in sent else [sent]
+    return [w["ExpressionAttributeValues"] for w in writes]
+
+
+@functools.cache
+def deployed(method: str, cognito: bool) -> str:
+    return api_template(f"{method}.request.vtl", CLAIM if cognito else None)
+
+
+def check(method: str, cognito: bool, request: tuple[Any, str, str | None, str]) -> None:
+    body, account, claims, text = request
+    template = deployed(method, cognito)
+    context: dict[str, Any] = {"requestId": "r-1", "extendedRequestId": "Jg3Qb+xx/AMEbkA=", "requestTimeEpoch": EPOCH}
+    if claims is not None:
+        context["authorizer"] = {"claims": {CLAIM: claims}}
+    rendered = render(template, Request(body=text, path={"accountId": account}, context=context))
+    named, sent = template_verdict(rendered)
+    expected = contract_faults(method, body, account, claims)
+    assert (named is None) == (not expected), (body, account, claims, named, expected)
+    if named is not None:
+        assert named in expected, (body, account, claims, named, expected)
+        return
+    for values in written_values(sent):
+        assert values[":am"] == {"N": body["amount"]} and values[":cu"] == {"S": body["currency"]}
+        if "description" in body:
+            assert values[":de"] == {"S": body["description"]}
+        if "occurredAt" in body:
+            assert values[":oc"] == {"S": body["occurredAt"]}
+
+
+@pytest.mark.parametrize("cognito", [False, True], ids=["AWS_IAM", "COGNITO"])
+@pytest.mark.parametrize("method", ["create_transaction", "create_transfer"])
+def test_the_template_and_the_contract_agree_on_every_generated_request(method: str, cognito: bool) -> None:
+    @settings(
+        max_examples=max(1, REQUESTS // BATCH),
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],  # no shrinking: the failure names its request, and shrinking a batch takes minutes
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    )
+    @given(st.lists(requests(method, cognito), min_size=BATCH, max_size=BATCH))
+    def agree(batch: list[tuple[Any, str, str | None, str]]) -> None:
+        for request in batch:
+            check(method, cognito, request)
+        key = (method, "COGNITO" if cognito else "AWS_IAM")
+        seen[key] = seen.get(key, 0) + len(batch)
+
+    agree()
+    assert seen[(method, "COGNITO" if cognito else "AWS_IAM")] >= REQUESTS

@@ -46,6 +46,7 @@ the Terraform modules or the Lambda package do.
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 import json
@@ -70,7 +71,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
 
-from . import execution_roles, faults, metering
+from . import dynamodb_values, execution_roles, faults, metering
 
 
 def _compact_json_for_sqs() -> None:
@@ -217,6 +218,34 @@ def _restore(table: Any, hash_value: Any, range_value: Any, old: Any) -> None:
         holder.pop(slot, None)
     else:
         holder[slot] = old
+
+
+def _atomic_updates() -> None:
+    """An UpdateItem that fails writes nothing and streams nothing, as on AWS.
+
+    moto applies an update expression to the stored item in place, action by action: an error part way
+    (a value it cannot store, a type mismatch in a later action) left the actions before it applied, with
+    no stream record. The item is copied before and put back if the update fails.
+    """
+    backend = dynamodb_models.DynamoDBBackend
+    update = backend.update_item
+
+    def atomic(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        table = self.tables.get(table_name)
+        found = _key_of(table, {"Key": key}) if table is not None else None
+        if found is None:
+            return update(self, table_name, key, *args, **kwargs)
+        old = copy.deepcopy(table.get_item(*found))
+        length = len(table.stream_shard.items) if table.stream_shard is not None else 0
+        try:
+            return update(self, table_name, key, *args, **kwargs)
+        except Exception:
+            _restore(table, *found, old)
+            if table.stream_shard is not None:
+                del table.stream_shard.items[length:]
+            raise
+
+    backend.update_item = atomic  # type: ignore[method-assign]
 
 
 def _item_level_rollback() -> None:
@@ -575,8 +604,10 @@ def _invocations_run_locally() -> None:
 def patch_moto() -> None:
     """Apply the fidelity patches and the fault hooks (once per process)."""
     _compact_json_for_sqs()
+    dynamodb_values.hold_values_as_dynamodb_does()
     _no_delivery_by_moto()
     _one_record_per_update()
+    _atomic_updates()
     _item_level_rollback()
     _summary_capacity()
     _isolated_writes()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 
@@ -230,3 +233,120 @@ def test_sqs_counts_deletes_and_retention_still_behave_as_documented(clients: di
     sqs.send_message(QueueUrl=expiring, MessageBody="old")
     with mock.patch("time.time", return_value=time.time() + 61):
         assert sqs.receive_message(QueueUrl=expiring).get("Messages", []) == []
+
+
+# --- DynamoDB's Number type (HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number) -------
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("20.00", "20"),  # trailing zeroes are trimmed
+        ("0.50", "0.5"),
+        ("007", "7"),  # leading zeroes are trimmed
+        ("-0.0", "0"),
+        ("-12.340", "-12.34"),
+        ("1E+2", "100"),  # an exponent: stored in positional notation (AWS does not document the form)
+        ("1.5e-3", "0.0015"),
+        ("12345678901234567890123456789012345678", "12345678901234567890123456789012345678"),  # 38 digits
+    ],
+)
+def test_numbers_are_stored_as_dynamodb_stores_them(clients: dict[str, Any], sent: str, stored: str) -> None:
+    dynamodb = clients["dynamodb"]
+    key = {"accountId": {"S": f"n-{sent}"}}
+    dynamodb.put_item(TableName="e-account-summary", Item={**key, "n": {"N": sent}, "s": {"NS": [sent, "3"]}})
+    item = dynamodb.get_item(TableName="e-account-summary", Key=key)["Item"]
+    assert item["n"] == {"N": stored}
+    assert sorted(item["s"]["NS"]) == sorted({stored, "3"})
+    dynamodb.update_item(
+        TableName="e-account-summary",
+        Key=key,
+        UpdateExpression="SET m = :a, t = n + :b",
+        ExpressionAttributeValues={":a": {"N": sent}, ":b": {"N": "0.10"}},
+    )
+    item = dynamodb.get_item(TableName="e-account-summary", Key=key)["Item"]
+    assert item["m"] == {"N": stored}
+    assert item["t"] == {"N": str(format((Decimal(stored) + Decimal("0.1")).normalize(), "f"))} or len(stored) >= 38
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        ("123456789012345678901234567890123456789", "38 significant digits"),
+        ("1e126", "overflow"),
+        ("-1e126", "overflow"),
+        ("1e-131", "underflow"),
+        ("NaN", "cannot be converted"),
+        (" 1", "cannot be converted"),
+        ("1_000", "cannot be converted"),
+    ],
+)
+def test_a_number_dynamodb_cannot_hold_is_refused_and_nothing_is_written(
+    clients: dict[str, Any], sent: str, message: str
+) -> None:
+    dynamodb = clients["dynamodb"]
+    key = {"accountId": {"S": f"bad-{sent}"}}
+    for write in (
+        lambda: dynamodb.put_item(TableName="e-account-summary", Item={**key, "n": {"N": sent}}),
+        lambda: dynamodb.update_item(
+            TableName="e-account-summary",
+            Key=key,
+            UpdateExpression="SET d = :d, n = :n",
+            ExpressionAttributeValues={":d": {"S": "partial"}, ":n": {"N": sent}},
+        ),
+    ):
+        with pytest.raises(ClientError, match=f"ValidationException.*{message}"):
+            write()
+    assert "Item" not in dynamodb.get_item(TableName="e-account-summary", Key=key)
+
+
+def test_an_update_that_fails_part_way_writes_nothing(clients: dict[str, Any]) -> None:
+    """Reviewed finding: an UpdateItem with an unpaired surrogate stored the attributes before it, answered
+    500, and the stream never carried the partial row. DynamoDB's strings are UTF-8, which cannot hold one."""
+    dynamodb = clients["dynamodb"]
+    key = {"accountId": {"S": "surrogate"}}
+    body = json.dumps(
+        {
+            "TableName": "e-account-summary",
+            "Key": key,
+            "UpdateExpression": "SET a = :a, d = :d",
+            "ExpressionAttributeValues": {":a": {"N": "1"}, ":d": {"S": "x\ud800y"}},
+        }
+    )
+    answer = requests_post(dynamodb.meta.endpoint_url, "DynamoDB_20120810.UpdateItem", body)
+    assert answer[0] == 400 and "ValidationException" in answer[1]
+    assert "Item" not in dynamodb.get_item(TableName="e-account-summary", Key=key)
+
+
+def requests_post(url: str, target: str, body: str) -> tuple[int, str]:
+    """A raw DynamoDB JSON request (boto3 cannot send an unpaired surrogate)."""
+    request = urllib.request.Request(
+        url,
+        data=body.encode("ascii"),
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": target,
+            "Authorization": "AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=0",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_an_update_whose_later_action_fails_writes_none_of_its_actions(clients: dict[str, Any]) -> None:
+    """moto applied ``SET a`` and then failed on ``ADD`` to a string, leaving ``a`` written."""
+    dynamodb = clients["dynamodb"]
+    key = {"accountId": {"S": "half-done"}}
+    dynamodb.put_item(TableName="e-account-summary", Item={**key, "c": {"S": "text"}})
+    with pytest.raises(ClientError, match="ValidationException"):
+        dynamodb.update_item(
+            TableName="e-account-summary",
+            Key=key,
+            UpdateExpression="SET a = :a ADD c :one",
+            ExpressionAttributeValues={":a": {"N": "1"}, ":one": {"N": "1"}},
+        )
+    assert dynamodb.get_item(TableName="e-account-summary", Key=key)["Item"] == {**key, "c": {"S": "text"}}

@@ -19,6 +19,7 @@ included, is refused with 401 (``UNAUTHORIZED``). The token's claims reach the t
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import re
@@ -35,6 +36,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from moto.iam.access_control import CreateAccessKeyFailure, IAMPolicy, IAMUserAccessKey
+from moto.iam.models import iam_backends
 
 from .iam import allowed
 
@@ -80,6 +82,8 @@ def caller_of(key: str, account_secrets: Mapping[str, str], account: str) -> Cal
     """The account's own credentials are its root; any other key must be an IAM user's (in the emulator)."""
     if key in account_secrets:
         return Caller(key, account_secrets[key], f"arn:aws:iam::{account}:root", None)
+    if _key_status(key, account) != "Active":  # an inactive key signs nothing, as on AWS
+        return None
     try:
         user = IAMUserAccessKey(account_id=account, partition="aws", access_key_id=key, headers={})
     except CreateAccessKeyFailure:
@@ -87,6 +91,17 @@ def caller_of(key: str, account_secrets: Mapping[str, str], account: str) -> Cal
     # moto collects the user's inline, attached and group policies; IAMPolicy reads each one's document.
     documents = [IAMPolicy(p)._policy_json for p in user.collect_policies()]
     return Caller(key, user.create_credentials().secret_key, user.arn, documents)
+
+
+def _key_status(key: str, account: str) -> str | None:
+    """An IAM user's access key's status (``Active`` or ``Inactive``), None for no such key.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console
+    """
+    for user in iam_backends[account]["aws"].users.values():
+        for access_key in user.access_keys:
+            if access_key.access_key_id == key:
+                return str(access_key.status)
+    return None
 
 
 UNAUTHORIZED = Denied("UNAUTHORIZED", "Unauthorized")
@@ -136,15 +151,26 @@ def _scope_problem(parts: re.Match[str], amz_date: str, region: str, now: float)
 
 
 def _signature(request: AWSRequest, headers: Mapping[str, str], parts: re.Match[str], secret: str, region: str) -> str:
-    """The signature botocore computes over exactly the headers the caller signed, at the caller's time."""
+    """The signature botocore computes over exactly the headers the caller signed, at the caller's time,
+    and over the body as received.
+
+    botocore takes the payload hash from an ``x-amz-content-sha256`` header when there is one, so a body
+    other than the one signed for, or ``UNSIGNED-PAYLOAD``, would verify. API Gateway hashes the body it
+    received (aws/aws-sdk-java-v2#5581): the canonical request's last line is that hash, whatever a header says.
+    """
     copy = AWSRequest(method=request.method, url=request.url, data=request.data)
     for name in parts["signed"].split(";"):
         copy.headers[name] = headers.get(name, "")
     copy.context["timestamp"] = headers.get("x-amz-date", "")
     credentials = Credentials(parts["key"], secret, headers.get("x-amz-security-token"))
     auth = SigV4Auth(credentials, "execute-api", region)
-    canonical = auth.canonical_request(copy)
+    canonical = auth.canonical_request(copy).rpartition("\n")[0] + "\n" + _payload_hash(request.data)
     return str(auth.signature(auth.string_to_sign(copy, canonical), copy))
+
+
+def _payload_hash(data: Any) -> str:
+    body = data if isinstance(data, bytes) else str(data or "").encode("utf-8", "surrogatepass")
+    return hashlib.sha256(body).hexdigest()
 
 
 class CognitoVerifier:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -218,3 +221,62 @@ def test_the_forging_key_is_the_pools_so_the_refusals_above_are_for_their_claims
     """A token forged with unchanged claims passes: the refusals of forged tokens come from what they change."""
     answer = with_token(stage, forged(claims_of(stage.token("alice")))).request("GET", "/cognito")
     assert answer.status == 200, answer.text
+
+
+def signed_with_body(stage: Stage, signed_body: str, sent_body: str, payload_hash: str | None = None) -> Response:
+    """A GET carrying a body, signed for ``signed_body`` (with ``x-amz-content-sha256`` when given) and sent
+    with ``sent_body``."""
+    url = stage.base + "/iam"
+    headers = {"Content-Type": "application/json"}
+    if payload_hash is not None:
+        headers["X-Amz-Content-SHA256"] = payload_hash
+    request = AWSRequest(method="GET", url=url, data=signed_body, headers=headers)
+    SigV4Auth(Credentials(KEY, SECRET), "execute-api", REGION).add_auth(request)
+    return LedgerClient(stage.base, REGION, sign=False).request(
+        "GET", "/iam", body=sent_body, headers=dict(request.headers.items())
+    )
+
+
+def test_the_signature_covers_the_body_as_received(stage: Stage) -> None:
+    """Reviewed finding: a body other than the one an x-amz-content-sha256 header signed for, or
+    UNSIGNED-PAYLOAD, was accepted; API Gateway hashes the received body (aws/aws-sdk-java-v2#5581)."""
+    signed = '{"amount": "1.00"}'
+    digest = hashlib.sha256(signed.encode()).hexdigest()
+    assert signed_with_body(stage, signed, signed).status == 200
+    assert signed_with_body(stage, signed, signed, payload_hash=digest).status == 200
+    swapped = signed_with_body(stage, signed, '{"amount": "999999.00"}', payload_hash=digest)
+    assert swapped.status == 403 and "does not match" in swapped.body["message"], swapped.text
+    assert signed_with_body(stage, signed, '{"amount": "999999.00"}').status == 403
+    unsigned = signed_with_body(stage, signed, signed, payload_hash="UNSIGNED-PAYLOAD")
+    assert unsigned.status == 403 and "does not match" in unsigned.body["message"], unsigned.text
+
+
+def test_an_inactive_access_key_is_refused(stage: Stage) -> None:
+    key, secret = iam_user(stage, "rotated", "GET/iam")
+    assert signed_get(stage, "/iam", key, secret).status == 200
+    iam = boto3.client(
+        "iam", endpoint_url=stage.url, region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=SECRET
+    )
+    iam.update_access_key(UserName="rotated", AccessKeyId=key, Status="Inactive")
+    refused = signed_get(stage, "/iam", key, secret)
+    assert refused.status == 403 and "security token included in the request is invalid" in refused.body["message"]
+    iam.update_access_key(UserName="rotated", AccessKeyId=key, Status="Active")
+    assert signed_get(stage, "/iam", key, secret).status == 200
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curls_own_sigv4_signer_is_accepted_and_its_signature_covers_the_body(stage: Stage) -> None:
+    """A second signer no one here wrote: curl's --aws-sigv4 (as README shows)."""
+
+    def curl(*extra: str) -> tuple[int, str]:
+        command = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--aws-sigv4", f"aws:amz:{REGION}:execute-api"]
+        command += ["--user", f"{KEY}:{SECRET}", *extra, stage.base + "/iam"]
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True).stdout
+        body, _, status = out.rpartition("\n")
+        return int(status), body
+
+    assert curl()[0] == 200
+    assert curl("-X", "GET", "-H", "Content-Type: application/json", "--data", '{"amount": "1.00"}')[0] == 200
+    digest = hashlib.sha256(b'{"amount": "1.00"}').hexdigest()
+    status, body = curl("-X", "GET", "-H", f"x-amz-content-sha256: {digest}", "--data", '{"amount": "999999.00"}')
+    assert status == 403 and "does not match" in body, body

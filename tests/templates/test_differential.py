@@ -1,4 +1,4 @@
-"""The write templates, rendered by Velocity 1.7, against the API's contract checked by references of its own.
+"""The request templates, rendered by Velocity 1.7, against the API's contract checked by references of its own.
 
 Hypothesis generates method requests (bodies of every JSON shape, ids, amounts, dates, descriptions with
 characters of every Unicode plane and unpaired surrogates, claims, unknown fields) and each is judged twice:
@@ -10,6 +10,9 @@ characters of every Unicode plane and unpaired surrogates, claims, unknown field
   instant no later than the request time plus 5 minutes, no unpaired surrogate, payee not payer, and
   with COGNITO the caller's claim holding the account.
 
+The read templates' parameters (account, currency, limit, page token) are judged the same way, the
+token by what docs/api.md says it holds (base64url of ``<recordedAt>|<transactionId>``, decoded by Python).
+
 A request is accepted by one iff by the other; a refusal names a field the contract finds at fault; an
 accepted request is rendered as valid JSON that carries every value exactly. ``CQRS_DIFFERENTIAL_REQUESTS``
 sets the number of requests per template and authorization mode (default 10,000).
@@ -18,6 +21,7 @@ sets the number of requests per template and authorization mode (default 10,000)
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import json
 import os
@@ -229,6 +233,19 @@ def template_verdict(rendered: Any) -> tuple[str | None, dict[str, Any]]:
     return None, sent
 
 
+def agreed(method: str, cognito: bool, claims: str | None, given: Request, expected: set[str]) -> Any:
+    """Render ``given`` with the deployed template and require the contract's verdict: the rendered request
+    when both accept it, None when both refuse it (the template naming a field the contract finds at fault)."""
+    context: dict[str, Any] = {"requestId": "r-1", "extendedRequestId": "Jg3Qb+xx/AMEbkA=", "requestTimeEpoch": EPOCH}
+    if claims is not None:
+        context["authorizer"] = {"claims": {CLAIM: claims}}
+    named, sent = template_verdict(render(deployed(method, cognito), dataclasses.replace(given, context=context)))
+    shown = (given.body, given.path, given.querystring, claims, named, expected)
+    assert (named is None) == (not expected), shown
+    assert named is None or named in expected, shown
+    return sent if named is None else None
+
+
 def written_values(sent: dict[str, Any]) -> list[dict[str, Any]]:
     """The attribute values of every write in the rendered request."""
     writes = [item["Update"] for item in sent["TransactItems"]] if "TransactItems" in sent else [sent]
@@ -242,16 +259,14 @@ def deployed(method: str, cognito: bool) -> str:
 
 def check(method: str, cognito: bool, request: tuple[Any, str, str | None, str]) -> None:
     body, account, claims, text = request
-    template = deployed(method, cognito)
-    context: dict[str, Any] = {"requestId": "r-1", "extendedRequestId": "Jg3Qb+xx/AMEbkA=", "requestTimeEpoch": EPOCH}
-    if claims is not None:
-        context["authorizer"] = {"claims": {CLAIM: claims}}
-    rendered = render(template, Request(body=text, path={"accountId": account}, context=context))
-    named, sent = template_verdict(rendered)
-    expected = contract_faults(method, body, account, claims)
-    assert (named is None) == (not expected), (body, account, claims, named, expected)
-    if named is not None:
-        assert named in expected, (body, account, claims, named, expected)
+    sent = agreed(
+        method,
+        cognito,
+        claims,
+        Request(body=text, path={"accountId": account}),
+        contract_faults(method, body, account, claims),
+    )
+    if sent is None:
         return
     for values in written_values(sent):
         assert values[":am"] == {"N": body["amount"]} and values[":cu"] == {"S": body["currency"]}
@@ -261,9 +276,9 @@ def check(method: str, cognito: bool, request: tuple[Any, str, str | None, str])
             assert values[":oc"] == {"S": body["occurredAt"]}
 
 
-@pytest.mark.parametrize("cognito", [False, True], ids=["AWS_IAM", "COGNITO"])
-@pytest.mark.parametrize("method", ["create_transaction", "create_transfer"])
-def test_the_template_and_the_contract_agree_on_every_generated_request(method: str, cognito: bool) -> None:
+def run_generated(requests: st.SearchStrategy[Any], check: Any, key: tuple[str, str]) -> None:
+    """Check REQUESTS generated requests, BATCH to an example, and count them under ``key``."""
+
     @settings(
         max_examples=max(1, REQUESTS // BATCH),
         deadline=None,
@@ -271,12 +286,102 @@ def test_the_template_and_the_contract_agree_on_every_generated_request(method: 
         phases=[Phase.generate],  # no shrinking: the failure names its request, and shrinking a batch takes minutes
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
     )
-    @given(st.lists(requests(method, cognito), min_size=BATCH, max_size=BATCH))
-    def agree(batch: list[tuple[Any, str, str | None, str]]) -> None:
+    @given(st.lists(requests, min_size=BATCH, max_size=BATCH))
+    def agree(batch: list[Any]) -> None:
         for request in batch:
-            check(method, cognito, request)
-        key = (method, "COGNITO" if cognito else "AWS_IAM")
+            check(request)
         seen[key] = seen.get(key, 0) + len(batch)
 
     agree()
-    assert seen[(method, "COGNITO" if cognito else "AWS_IAM")] >= REQUESTS
+    assert seen[key] >= REQUESTS
+
+
+@pytest.mark.parametrize("cognito", [False, True], ids=["AWS_IAM", "COGNITO"])
+@pytest.mark.parametrize("method", ["create_transaction", "create_transfer"])
+def test_the_template_and_the_contract_agree_on_every_generated_request(method: str, cognito: bool) -> None:
+    key = (method, "COGNITO" if cognito else "AWS_IAM")
+    run_generated(requests(method, cognito), lambda request: check(method, cognito, request), key)
+
+
+# --- the read templates: path and query parameters --------------------------------------------------
+
+PARAMETERS = {p["name"]: p for op in SPEC["paths"].values() for p in op.get("get", {}).get("parameters", [])}
+ACCOUNT_PATTERN = SPEC["components"]["parameters"]["accountId"]["schema"]["pattern"]
+POSITION = re.compile(r"([0-9]{1,20})\|((?:[A-Za-z0-9_-]{1,64}:)?[A-Za-z0-9_-]{1,64})", re.ASCII)
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return re.search(re.sub(r"\$$", r"\\Z", pattern), value) is not None
+
+
+def position_of(token: str) -> tuple[str, str] | None:
+    """What a page token says (docs/api.md: base64url of ``<recordedAt>|<transactionId>``), or None."""
+    try:
+        text = base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+    except (ValueError, UnicodeError):
+        return None
+    found = POSITION.fullmatch(text)
+    return (found[1], found[2]) if found else None
+
+
+def read_faults(method: str, account: str, query: dict[str, str], claims: str | None) -> set[str]:
+    """The parameters the contract finds at fault (docs/openapi.yaml's patterns, and the token's content)."""
+    if not _matches(ACCOUNT_PATTERN, account):
+        return {"accountId"}
+    if claims is not None and account not in [one.strip() for one in claims.split(",")]:
+        return {"forbidden"}
+    faults = {name for name, value in query.items() if not _matches(PARAMETERS[name]["schema"]["pattern"], value)}
+    token = query.get("nextToken", "")
+    if "nextToken" not in faults and token and position_of(token) is None:
+        faults.add("nextToken")
+    return faults
+
+
+def _token(position: tuple[int, str]) -> str:
+    return base64.urlsafe_b64encode(f"{position[0]}|{position[1]}".encode()).decode()
+
+
+TOKENS = mostly(
+    st.tuples(st.integers(0, 10**20 - 1), IDS | st.tuples(IDS, IDS).map(":".join)).map(_token),
+    TEXT | st.text(ID_ALPHABET + "=", max_size=12) | st.builds(lambda t: base64.b64encode(t.encode()).decode(), TEXT),
+)
+LIMITS = mostly(st.integers(1, 100).map(str) | st.just(""), st.integers(-5, 200).map(str) | TEXT | st.just("01"))
+FILTERS = mostly(st.sampled_from(["", "EUR", "JPY", "XXX"]), TEXT | st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", max_size=4))
+
+
+@st.composite
+def read_requests(draw: st.DrawFn, method: str, cognito: bool) -> tuple[str, dict[str, str], str | None]:
+    account, claims = draw(ACCOUNT_IDS), draw(CLAIMS)
+    query: dict[str, str] = {}
+    names = {"get_summary": {"currency": FILTERS}, "list_transactions": {"limit": LIMITS, "nextToken": TOKENS}}
+    for name, values in names[method].items():
+        if draw(st.booleans()):
+            query[name] = draw(values)
+    return account, query, claims if cognito else None
+
+
+def check_read(method: str, cognito: bool, request: tuple[str, dict[str, str], str | None]) -> None:
+    account, query, claims = request
+    given = Request(path={"accountId": account}, querystring=query)
+    sent = agreed(method, cognito, claims, given, read_faults(method, account, query, claims))
+    if sent is None:
+        return
+    assert sent["ExpressionAttributeValues"][":a"] == {"S": account}
+    if method == "get_summary":
+        assert sent["ExpressionAttributeValues"].get(":c") == (
+            {"S": query["currency"]} if query.get("currency") else None
+        )
+        return
+    assert sent["Limit"] == int(query.get("limit") or 20)
+    start = sent.get("ExclusiveStartKey")
+    position = position_of(query["nextToken"]) if query.get("nextToken") else None
+    assert (start is None) == (position is None)
+    if position is not None:
+        assert (start["recordedAt"]["N"], start["transactionId"]["S"]) == position
+
+
+@pytest.mark.parametrize("cognito", [False, True], ids=["AWS_IAM", "COGNITO"])
+@pytest.mark.parametrize("method", ["get_summary", "list_transactions"])
+def test_the_read_templates_and_the_contract_agree_on_every_generated_request(method: str, cognito: bool) -> None:
+    key = (method, "COGNITO" if cognito else "AWS_IAM")
+    run_generated(read_requests(method, cognito), lambda request: check_read(method, cognito, request), key)

@@ -10,6 +10,8 @@ throttle=<n>wcu  the Account Summary table accepts <n> write units per second (a
 latency=<n>ms    every write to the summary table waits this long first.
 crash=<p>        each invocation crashes with probability p: half before the handler
                  runs, half after it ran (its writes done, its answer lost).
+crashes=<n>      the first n invocations crash whatever p, before and after in turn: a test
+                 that needs a crash gets one, however few and large the batches are.
 dup=<p>          a stream batch that succeeded is delivered again with probability p, and
                  an SQS message that succeeded is sent again.
 reorder=<p>      SQS batches are shuffled, and with probability p a message sent becomes
@@ -41,6 +43,7 @@ class Faults:
     throttle_wcu: float | None = None
     latency_ms: float = 0.0
     crash: float = 0.0
+    forced_crashes: int = 0
     dup: float = 0.0
     reorder: float = 0.0
     empty: float = 0.0
@@ -78,6 +81,7 @@ class Faults:
             "dup": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "dup"),
             "reorder": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "reorder"),
             "empty": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "empty"),
+            "crashes": (r"(\d+)", "forced_crashes"),
             "seed": (r"(\d+)", "seed"),
         }
         if name not in patterns:
@@ -87,12 +91,21 @@ class Faults:
         if not match:
             raise ValueError(f"fault {name}={value!r} is not of the form {pattern}")
         number = float(match.group(1))
-        setattr(self, attribute, int(number) if attribute == "seed" else number)
+        setattr(self, attribute, int(number) if attribute in ("seed", "forced_crashes") else number)
 
     @property
     def active(self) -> bool:
         """True when anything is injected."""
-        return bool(self.throttle_wcu or self.latency_ms or self.crash or self.dup or self.reorder or self.empty)
+        injected = (
+            self.throttle_wcu,
+            self.latency_ms,
+            self.crash,
+            self.forced_crashes,
+            self.dup,
+            self.reorder,
+            self.empty,
+        )
+        return any(injected)
 
     def chance(self, probability: float) -> bool:
         """A reproducible coin flip."""
@@ -128,6 +141,10 @@ class Faults:
 
     def crash_point(self) -> str | None:
         """``before``, ``after`` or None for one invocation."""
+        with self._lock:
+            if self.crashes < self.forced_crashes:
+                self.crashes += 1
+                return "before" if self.crashes % 2 else "after"
         if not self.chance(self.crash):
             return None
         with self._lock:

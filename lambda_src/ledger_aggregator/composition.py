@@ -4,6 +4,8 @@ execution environment and handed to the handlers."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
@@ -35,12 +37,23 @@ def client(service: str) -> Any:
     return boto3.client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
 
 
+@dataclass(frozen=True)
+class WaitClock:
+    """The clock that throttled writes are waited on, and how they wait (a test gives a virtual one)."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+wait_clock = WaitClock()
+
+
 def deadline(context: Any) -> float | None:
     """Until when a throttled write may be waited for: half the invocation's remaining time."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
         return None
-    return time.monotonic() + float(remaining()) / 1000 * WAIT_SHARE
+    return wait_clock.now() + float(remaining()) / 1000 * WAIT_SHARE
 
 
 @cache
@@ -57,7 +70,7 @@ def summary_store(until: float | None = None) -> DynamoSummaryStore:
         s.require("summary_table"),
         s.require("applied_table"),
         s.marker_ttl_seconds,
-        backoff=Backoff(deadline=until),
+        backoff=Backoff(deadline=until, clock=wait_clock.now, sleep=wait_clock.sleep),
         times=stored_times(),
     )
 

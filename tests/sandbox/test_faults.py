@@ -48,3 +48,11 @@ def test_choices_are_reproducible_with_a_seed() -> None:
 
 def test_only_the_summary_table_is_throttled() -> None:
     assert is_summary_table("it-123-account-summary") and not is_summary_table("it-123-account-details")
+
+
+def test_forced_crashes_fire_first_whatever_the_probability() -> None:
+    """A test that needs a crash gets one: the soak once failed on a loaded machine with few, large batches."""
+    faults = Faults.parse("crashes=3,seed=1")
+    assert faults.active
+    assert [faults.crash_point() for _ in range(5)] == ["before", "after", "before", None, None]
+    assert faults.crashes == 3

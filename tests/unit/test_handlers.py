@@ -268,7 +268,29 @@ class TimedContext(Context):
         return 2000
 
 
-def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(stack: Stack) -> None:
+class VirtualClock:
+    """Time that passes only when the code under test sleeps: the budget does not depend on the machine's load."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.seconds
+
+    def sleep(self, pause: float) -> None:
+        self.slept.append(pause)
+        self.seconds += pause
+
+
+def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reviewed finding: with the wall clock, a loaded machine ran the 1 s wait budget out before the retry."""
+    from ledger_aggregator import composition
+
+    clock = VirtualClock()
+    monkeypatch.setattr(composition, "wait_clock", composition.WaitClock(clock.now, clock.sleep))
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-1", times=2)
     with clients_through({"dynamodb": throttled}):
         stack.put("acc-1", "t1", "credit", "3.00")
@@ -276,7 +298,29 @@ def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(stack: St
 
         assert failed_ids(stream.handler({"Records": stack.new_records()}, TimedContext())) == []
         assert throttled.refused == 2
+    assert len(clock.slept) == 2 and clock.seconds <= 1.0, "two waits, within half of the 2,000 ms left"
     assert summaries(stack.dynamodb) == stack.expected()
+
+
+def test_a_throttled_write_is_not_waited_for_past_the_invocations_budget(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger_aggregator import composition
+
+    clock = VirtualClock()
+    clock.sleep = lambda pause: setattr(clock, "seconds", clock.seconds + 0.6)  # type: ignore[method-assign]
+    monkeypatch.setattr(composition, "wait_clock", composition.WaitClock(clock.now, clock.sleep))
+    throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-1", times=5)
+    with clients_through({"dynamodb": throttled}):
+        stack.put("acc-1", "t1", "credit", "3.00")
+        from ledger_aggregator.handlers import stream
+
+        records = stack.new_records()
+        failed = failed_ids(stream.handler({"Records": records}, TimedContext()))
+        assert failed == [records[0]["dynamodb"]["SequenceNumber"]], "reported for a retry, not waited past 1 s"
+        # Each wait takes 0.6 s here: it waits at 0 s and at 0.6 s (a pause still ends within the 1 s budget),
+        # and at 1.2 s it stops and reports the record instead of waiting past the budget.
+        assert throttled.refused == 3 and clock.seconds == pytest.approx(1.2)
 
 
 def test_pattern_2_goes_stream_to_queue_to_summary_and_all_ten_messages_of_a_batch_count(

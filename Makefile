@@ -122,7 +122,7 @@ checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any faile
 	@$(CHECKOV) --directory . --framework terraform --quiet --compact --skip-path .venv --skip-path tests \
 		--download-external-modules false 2>.cache/checkov.stderr
 
-docs: $(STAMP) ## Regenerate the generated docs: module READMEs and root inputs/outputs from the .tf files, the quoted make test figures
+docs: $(STAMP) ## Regenerate the generated docs: module READMEs and root inputs/outputs from the .tf files, the quoted make test and bench-sandbox figures
 	@$(PY) tools/docs.py
 
 lint: $(LINT_PARTS) ## terraform fmt, ruff, strict mypy and the import contracts (also run by pre-commit)
@@ -146,8 +146,9 @@ docs-check: $(STAMP)  # the Markdown links and the generated Terraform docs (als
 bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test)
 	@$(PY) -m bench.aggregator
 
-bench-sandbox: package tf-init java-deps ## The local account's speed before and after (baseline revision in a worktree), one run
-	@$(PY) -m bench.sandbox
+bench-sandbox: package tf-init java-deps ## The local account's speed, recorded in reports/ and quoted in README (BASELINE=rev to compare)
+	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE))
+	@$(PY) tools/docs.py
 
 demo: package tf-init java-deps ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
 	@$(PY) -m sandbox demo --pattern $(PATTERN) --faults "$(FAULTS)"

@@ -1,15 +1,19 @@
-"""The local account's speed, before and after, from one run: `make bench-sandbox`. Prints figures; gates nothing.
+"""The local account's speed from one run: `make bench-sandbox`. Prints figures, records them; gates nothing.
 
-"Before" is a revision of this repository (``--baseline``, by default the last one before
-the local account was made fast), checked out into a git worktree and run with its own
-code; "after" is this working tree. Both are driven by the same load client (signed
+This working tree is measured and its figures are kept in ``reports/bench-sandbox.json`` (quoted in
+README by ``make docs``), with the machine's speed on a fixed Python loop (``tools/machine.py``), so
+that a change which slows the local account shows in its own diff. With ``--baseline REV``, that
+revision is measured first ("before"), checked out into a git worktree and run with its own code, and
+the two are printed side by side. Both are driven by the same load client (signed
 POSTs over kept-alive connections, credentials resolved once, as an SDK client does), so
 the figures compare the servers. They are this machine's and the emulator's, not AWS's.
 
 For each side:
   * ``make sandbox`` PATTERN=2 started as a user starts it, and the time its apply took;
   * signed POSTs of one credit each from 1 client thread (median latency) and from 8
-    (requests per second, p50 and p99);
+    (requests per second, p50 and p99), and from the same 8 threads the UpdateItem that the POST's
+    template renders, sent straight to the emulator: the gateway's rate over that one does not depend
+    on the machine's speed (issue: at least 0.7);
   * GETs of a summary (median);
   * SQS receive + delete + send of 10 at queue depths 10, 2,000 and 6,000 (5 rounds, or as many
     as fit in about 30 s, at least one).
@@ -27,15 +31,17 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.load import percentile, post_concurrently
+from tools.machine import python_loop_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = "8debc05"  # the last revision before the local account was made fast
 WORKTREE = ROOT / ".cache" / "bench-baseline"
+REPORT = ROOT / "reports" / "bench-sandbox.json"
 UP_LIMIT_SECONDS = 300
 
 SQS_PROBE = """
@@ -79,7 +85,13 @@ class Side:
     eight_threads_p50_ms: float = 0.0
     eight_threads_p99_ms: float = 0.0
     get_median_ms: float = 0.0
+    direct_updates_per_s: float = 0.0
     sqs_cycle_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def gateway_over_direct(self) -> float:
+        """Signed POSTs a second through the gateway over UpdateItem calls a second straight to the emulator."""
+        return self.eight_threads_per_s / self.direct_updates_per_s if self.direct_updates_per_s else 0.0
 
 
 def load(base_url: str, region: str, threads: int, per_thread: int, prefix: str) -> tuple[float, list[float]]:
@@ -91,6 +103,50 @@ def load(base_url: str, region: str, threads: int, per_thread: int, prefix: str)
         for i in range(threads * per_thread)
     ]
     return post_concurrently(LedgerClient(base_url, region), posts, threads)
+
+
+def direct_updates(outputs: dict[str, Any], threads: int, per_thread: int) -> float:
+    """UpdateItem calls a second sent straight to the emulator from ``threads`` boto3 clients: the write that
+    ``create_transaction.request.vtl`` renders for one credit, each to a new id."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(max_pool_connections=threads, retries={"max_attempts": 1})
+    table = outputs["terraform"]["details_table"]["name"]
+
+    def update(worker: int) -> None:
+        session = boto3.session.Session()  # one per thread: creating clients from one session is not thread-safe
+        client = session.client(
+            "dynamodb", endpoint_url=outputs["awsEndpointUrl"], region_name=outputs["region"], config=config
+        )
+        for i in range(per_thread):
+            client.update_item(
+                TableName=table,
+                Key={"accountId": {"S": f"direct-{worker}"}, "transactionId": {"S": f"d{worker}-{i}"}},
+                UpdateExpression="SET #ty = :ty, #am = :am, #cu = :cu, #ra = :ra, #rq = :rq",
+                ConditionExpression="attribute_not_exists(transactionId)",
+                ExpressionAttributeNames={
+                    "#ty": "type",
+                    "#am": "amount",
+                    "#cu": "currency",
+                    "#ra": "recordedAt",
+                    "#rq": "requestId",
+                },
+                ExpressionAttributeValues={
+                    ":ty": {"S": "credit"},
+                    ":am": {"N": "1.00"},
+                    ":cu": {"S": "EUR"},
+                    ":ra": {"N": str(int(time.time() * 1000))},
+                    ":rq": {"S": f"r{worker}-{i}"},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(update, range(threads)))
+    return threads * per_thread / (time.perf_counter() - started)
 
 
 def summary_latency(base_url: str, region: str, account: str, count: int = 50) -> float:
@@ -150,6 +206,7 @@ def measure(name: str, tree: Path) -> Side:
         side.eight_threads_per_s, eight = load(base, region, 8, 50, f"{name}-eight")
         side.eight_threads_p50_ms, side.eight_threads_p99_ms = percentile(eight, 0.5), percentile(eight, 0.99)
         side.get_median_ms = summary_latency(base, region, f"{name}-one-0")
+        side.direct_updates_per_s = direct_updates(outputs, 8, 50)
     finally:
         stop_sandbox(process)
     probe = subprocess.run(
@@ -181,38 +238,71 @@ def cold_imports() -> list[str]:
     return cold_import_lines(extracted_zip())
 
 
-def report(before: Side, after: Side) -> None:
-    """One line per figure: before, after, and the ratio."""
-    rows = [
-        ("terraform apply, pattern 2 (s)", before.apply_seconds, after.apply_seconds),
-        ("signed POST, 1 thread (requests/s)", before.one_thread_per_s, after.one_thread_per_s),
-        ("signed POST, 1 thread, median (ms)", before.one_thread_median_ms, after.one_thread_median_ms),
-        ("signed POST, 8 threads (requests/s)", before.eight_threads_per_s, after.eight_threads_per_s),
-        ("signed POST, 8 threads, p50 (ms)", before.eight_threads_p50_ms, after.eight_threads_p50_ms),
-        ("signed POST, 8 threads, p99 (ms)", before.eight_threads_p99_ms, after.eight_threads_p99_ms),
-        ("GET summary, median (ms)", before.get_median_ms, after.get_median_ms),
-    ]
-    rows += [
-        (f"SQS receive+delete+send of 10 at depth {depth} (ms)", before.sqs_cycle_ms[depth], after.sqs_cycle_ms[depth])
-        for depth in after.sqs_cycle_ms
-    ]
-    print(f"\n{'figure':<52} {'before':>10} {'after':>10} {'after/before':>13}")
-    for label, old, new in rows:
-        print(f"{label:<52} {old:>10.1f} {new:>10.1f} {new / old if old else float('nan'):>12.2f}x")
+ROWS = [
+    ("terraform apply, pattern 2 (s)", "apply_seconds"),
+    ("signed POST, 1 thread (requests/s)", "one_thread_per_s"),
+    ("signed POST, 1 thread, median (ms)", "one_thread_median_ms"),
+    ("signed POST, 8 threads (requests/s)", "eight_threads_per_s"),
+    ("signed POST, 8 threads, p50 (ms)", "eight_threads_p50_ms"),
+    ("signed POST, 8 threads, p99 (ms)", "eight_threads_p99_ms"),
+    ("UpdateItem straight to the emulator, 8 threads (calls/s)", "direct_updates_per_s"),
+    ("gateway POSTs over direct UpdateItems (ratio)", "gateway_over_direct"),
+    ("GET summary, median (ms)", "get_median_ms"),
+]
+
+
+def rows_of(side: Side) -> list[tuple[str, float]]:
+    """Each figure of one side, labelled."""
+    rows = [(label, float(getattr(side, name))) for label, name in ROWS]
+    rows += [(f"SQS receive+delete+send of 10 at depth {d} (ms)", ms) for d, ms in side.sqs_cycle_ms.items()]
+    return rows
+
+
+def report(before: Side | None, after: Side) -> None:
+    """One line per figure: this tree's, and with a baseline, before and the ratio."""
+    if before is None:
+        print(f"\n{'figure':<60} {'value':>10}")
+        for label, value in rows_of(after):
+            print(f"{label:<60} {value:>10.2f}")
+        return
+    print(f"\n{'figure':<60} {'before':>10} {'after':>10} {'after/before':>13}")
+    for (label, old), (_, new) in zip(rows_of(before), rows_of(after), strict=True):
+        print(f"{label:<60} {old:>10.2f} {new:>10.2f} {new / old if old else float('nan'):>12.2f}x")
+
+
+def record(after: Side, loop_seconds: float) -> None:
+    """Keep this tree's figures in reports/bench-sandbox.json (make docs quotes them in README)."""
+    figures = {label: round(value, 2) for label, value in rows_of(after)}
+    record = {
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip(),
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "cores": os.cpu_count(),
+        "python_loop_seconds": loop_seconds,
+        "figures": figures,
+        "raw": asdict(after),
+    }
+    REPORT.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\nrecorded in {REPORT.relative_to(ROOT)}")
 
 
 def main() -> None:
-    """Measure the baseline and this tree, one after the other, and print both."""
+    """Measure this tree (after a baseline, when one is given), print and record the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default=BASELINE, help=f"revision measured as 'before' (default {BASELINE})")
+    parser.add_argument("--baseline", default=None, help="a revision to measure first, as 'before'")
     args = parser.parse_args()
-    before = measure("before", baseline_tree(args.baseline))
+    loop = python_loop_seconds()
+    print(f"==> machine: a 10-million-step Python loop takes {loop} s", flush=True)
+    before = measure("before", baseline_tree(args.baseline)) if args.baseline else None
     after = measure("after", ROOT)
     report(before, after)
+    record(after, loop)
     print()
     for line in cold_imports():
         print(line)
-    subprocess.run(["git", "worktree", "remove", "--force", str(WORKTREE)], cwd=ROOT, check=False)
+    if args.baseline:
+        subprocess.run(["git", "worktree", "remove", "--force", str(WORKTREE)], cwd=ROOT, check=False)
 
 
 if __name__ == "__main__":

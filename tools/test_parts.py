@@ -26,6 +26,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import python_loop_seconds
+
 ROOT = Path(__file__).resolve().parents[1]
 LAST_RUN = ROOT / ".cache" / "make-test.json"
 RECORD = ROOT / "reports" / "make-test.json"
@@ -87,6 +90,8 @@ def commit() -> str:
 
 def run(shared: list[str], parts: list[str]) -> int:
     """Make the shared prerequisites, run the parts side by side, print them and write the record."""
+    loop = python_loop_seconds()  # before the parts load the machine
+    print(f"==> machine: a 10-million-step Python loop takes {loop} s (tools/machine.py)", flush=True)
     started = time.monotonic()
     print(f"==> preparing: {' '.join(shared)}", flush=True)
     prepared = make(*shared)
@@ -105,17 +110,18 @@ def run(shared: list[str], parts: list[str]) -> int:
             results.append(part)
     total = round(time.monotonic() - started)
     status = max(p.exit for p in results)
-    write_record(sorted(results, key=lambda p: parts.index(p.name)), total, status)
+    write_record(sorted(results, key=lambda p: parts.index(p.name)), total, status, loop)
     print(f"==> make test: {total} s, exit {status} (record: {LAST_RUN.relative_to(ROOT)})")
     return status
 
 
-def write_record(parts: list[Part], total: int, status: int) -> None:
+def write_record(parts: list[Part], total: int, status: int, loop_seconds: float) -> None:
     """Write the run's record to .cache/make-test.json."""
     record = {
         "commit": commit(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "cores": os.cpu_count(),
+        "python_loop_seconds": loop_seconds,
         "ci": bool(os.environ.get("CI")),
         "seconds": total,
         "exit": status,

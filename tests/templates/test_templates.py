@@ -142,6 +142,39 @@ def test_index_of_a_missing_substring_is_minus_one_as_in_java() -> None:
 # these failed under it; AWS documents Velocity as the engine of mapping templates.
 
 
+# AWS's example that passes every request parameter to the integration (Example 2 of
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-variable-examples.html).
+EVERY_PARAMETER = """#set($allParams = $input.params())
+{
+  "params" : {
+    #foreach($type in $allParams.keySet())
+    #set($params = $allParams.get($type))
+    "$type" : {
+      #foreach($paramName in $params.keySet())
+      "$paramName" : "$util.escapeJavaScript($params.get($paramName))"
+      #if($foreach.hasNext),#end
+      #end
+    }
+    #if($foreach.hasNext),#end
+    #end
+  }
+}"""
+
+
+def test_awss_example_that_passes_every_parameter_renders_as_documented() -> None:
+    request = Request(path={"petId": "7"}, querystring={"q": 'a "b"/c'}, headers={"x-tag": "é"})
+    assert json.loads(render(EVERY_PARAMETER, request).body) == {
+        "params": {"path": {"petId": "7"}, "querystring": {"q": 'a "b"/c'}, "header": {"x-tag": "é"}}
+    }
+
+
+def test_input_json_and_path_answer_as_awss_reference_describes() -> None:
+    """$input.json gives JSON text, $input.path an object whose Java methods a template can call."""
+    request = Request(body=json.dumps({"pets": [{"id": 1, "type": "dog"}, {"id": 2, "type": "cat"}], "n": 1.5}))
+    text = "$input.json('$.pets[0]')|$input.path('$.pets').size()|$input.path('$.pets[1].type')|$input.json('$.n')"
+    assert render(text, request).body == '{"id":1,"type":"dog"}|2|cat|1.5'
+
+
 def test_java_strings_count_utf16_units_and_split_drops_trailing_empty_strings() -> None:
     text = "#set($e = '😀')#set($p = 'a,b,,')$e.length() $e.codePointCount(0, $e.length()) $p.split(',').size()"
     assert render(text, Request()).body == "2 1 2"

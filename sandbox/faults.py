@@ -7,6 +7,8 @@ throttle=<n>wcu  the Account Summary table accepts <n> write units per second (a
                  ProvisionedThroughputExceededException, inside a transaction as a
                  TransactionCanceledException with reason ProvisionedThroughputExceeded.
                  An item write costs 1 unit, 2 inside a transaction (items under 1 KB).
+throttles=<n>    the first n writes to the summary table are refused as throttled, whatever the
+                 budget: a test that needs throttling gets it, however slowly the load arrives.
 latency=<n>ms    every write to the summary table waits this long first.
 crash=<p>        each invocation crashes with probability p: half before the handler
                  runs, half after it ran (its writes done, its answer lost).
@@ -41,6 +43,7 @@ class Faults:
     """What to inject; every field off by default."""
 
     throttle_wcu: float | None = None
+    forced_throttles: int = 0
     latency_ms: float = 0.0
     crash: float = 0.0
     forced_crashes: int = 0
@@ -82,6 +85,7 @@ class Faults:
             "reorder": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "reorder"),
             "empty": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "empty"),
             "crashes": (r"(\d+)", "forced_crashes"),
+            "throttles": (r"(\d+)", "forced_throttles"),
             "seed": (r"(\d+)", "seed"),
         }
         if name not in patterns:
@@ -91,13 +95,14 @@ class Faults:
         if not match:
             raise ValueError(f"fault {name}={value!r} is not of the form {pattern}")
         number = float(match.group(1))
-        setattr(self, attribute, int(number) if attribute in ("seed", "forced_crashes") else number)
+        setattr(self, attribute, int(number) if attribute in ("seed", "forced_crashes", "forced_throttles") else number)
 
     @property
     def active(self) -> bool:
         """True when anything is injected."""
         injected = (
             self.throttle_wcu,
+            self.forced_throttles,
             self.latency_ms,
             self.crash,
             self.forced_crashes,
@@ -124,6 +129,10 @@ class Faults:
 
     def spend(self, units: float) -> bool:
         """Take write units from the bucket; False (throttled) when there are not enough."""
+        with self._lock:
+            if self.throttled < self.forced_throttles:
+                self.throttled += 1
+                return False
         if not self.throttle_wcu:
             with self._lock:
                 self.units_spent += units

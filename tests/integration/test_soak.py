@@ -31,8 +31,8 @@ pytestmark = [
 # Pattern 2's was 30 units while every row was in one currency; three currencies make about 75% more
 # summary items to write (3,446 commits, up from 1,974), so it is 40: its writers still wait on it.
 SPEC = {
-    1: "throttle=100wcu,latency=2ms,crash=0.05,crashes=2,dup=0.2,reorder=0.3,seed=11",
-    2: "throttle=40wcu,latency=2ms,crash=0.05,crashes=2,dup=0.2,reorder=0.3,seed=11",
+    1: "throttle=100wcu,throttles=3,latency=2ms,crash=0.05,crashes=2,dup=0.2,reorder=0.3,seed=11",
+    2: "throttle=40wcu,throttles=3,latency=2ms,crash=0.05,crashes=2,dup=0.2,reorder=0.3,seed=11",
 }
 TRANSACTIONS, ACCOUNTS, HOT = 5000, 50, 5
 TRANSFER_SHARE = 0.1  # of the operations; each transfer writes two rows, so about 20% of the rows are legs

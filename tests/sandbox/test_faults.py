@@ -56,3 +56,11 @@ def test_forced_crashes_fire_first_whatever_the_probability() -> None:
     assert faults.active
     assert [faults.crash_point() for _ in range(5)] == ["before", "after", "before", None, None]
     assert faults.crashes == 3
+
+
+def test_forced_throttles_refuse_the_first_writes_whatever_the_budget() -> None:
+    """A loaded machine once sent the soak's writes too slowly to pass 100 units a second: nothing throttled."""
+    faults = Faults.parse("throttles=2")
+    assert faults.active
+    assert [faults.spend(1) for _ in range(4)] == [False, False, True, True]
+    assert (faults.throttled, faults.units_spent) == (2, 2)

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.jayway.jsonpath.Configuration;
+import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.JsonPath;
 import com.jayway.jsonpath.spi.json.JacksonJsonProvider;
 import com.jayway.jsonpath.spi.mapper.JacksonMappingProvider;
@@ -135,6 +136,7 @@ public final class Renderer {
     public static final class Input {
         private final String body;
         private final Map<String, Object> params;
+        private DocumentContext document;
 
         Input(String body, Map<String, Object> params) {
             this.body = body;
@@ -160,10 +162,18 @@ public final class Renderer {
 
         private Object find(String path) {
             try {
-                return JsonPath.using(PATHS).parse(body).read(path == null ? "$" : path);
+                return document().read(path == null ? "$" : path);
             } catch (RuntimeException error) {
                 return Missing.VALUE;
             }
+        }
+
+        /** The body parsed once per render: a template asks $input for several paths of the same body. */
+        private DocumentContext document() {
+            if (document == null) {
+                document = JsonPath.using(PATHS).parse(body);
+            }
+            return document;
         }
 
         /** $input.params(): every parameter, as a map of path, querystring and header maps. */

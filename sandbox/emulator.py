@@ -24,6 +24,8 @@ the Terraform modules or the Lambda package do.
   that walk the whole queue reading the clock per message: a receive of 10 from a queue
   of 2,000 took over a second. Retention is read from the queue itself, the counts read
   the clock once, and a delete finds its message in one pass.
+* moto's own DynamoDB work (expression trees copied, walked and parsed; response members picked by
+  alias) is done with less CPU and the same answers (``sandbox.speedups``).
 * moto's server finds the backend of every request by walking its own package
   folder (``list_of_moto_modules``) and matching every service's URL patterns, under
   one lock; the answer depends only on the host, so it is remembered per host.
@@ -67,11 +69,12 @@ import moto.sqs.models as sqs_models
 from moto.apigateway.exceptions import BadRequestException
 from moto.dynamodb.exceptions import ConditionalCheckFailed, DynamodbException, TransactionCanceledException
 from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
+from waitress import wasyncore
+from waitress.server import BaseWSGIServer, create_server
 
-from . import dynamodb_values, execution_roles, faults, metering
+from . import dynamodb_values, execution_roles, faults, metering, speedups
 
 
 def _compact_json_for_sqs() -> None:
@@ -546,6 +549,10 @@ def _api_gateway_updates() -> None:
         setattr(responses, handler.__name__, handler)
 
 
+# Requests moto answers at once: the gateway's, the pollers', every warm function's, and an Invoke that
+# waits for its function (Terraform's aws_lambda_invocation).
+SERVER_THREADS = 24
+
 # The local account's Lambda runtime, once started: (function name, event) -> (result, error, error type).
 _INVOKE: list[Any] = []
 
@@ -602,7 +609,7 @@ def _invocations_run_locally() -> None:
 
 @functools.cache
 def patch_moto() -> None:
-    """Apply the fidelity patches and the fault hooks (once per process)."""
+    """Apply the fidelity patches, the fault hooks and the speed-ups (once per process)."""
     _compact_json_for_sqs()
     dynamodb_values.hold_values_as_dynamodb_does()
     _no_delivery_by_moto()
@@ -619,6 +626,7 @@ def patch_moto() -> None:
     _api_gateway_updates()
     _invocations_run_locally()
     _execution_roles_enforced()
+    speedups.apply()  # last: it remembers each handler's methods, Update* included
 
 
 def free_port() -> int:
@@ -628,11 +636,48 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(port: int | None = None) -> tuple[ThreadedMotoServer, str]:
-    """Start moto's server on a free loopback port; return it and its endpoint URL."""
+class EmulatorServer:
+    """moto's WSGI app served by waitress on a loopback port, in a background thread."""
+
+    def __init__(self, port: int, threads: int = SERVER_THREADS) -> None:
+        app = DomainDispatcherApplication(create_backend_app)
+        self._sockets: dict[int, Any] = {}  # the server's, its trigger's and every connection's
+        server = create_server(
+            app,
+            map=self._sockets,
+            host="127.0.0.1",
+            port=port,
+            threads=threads,
+            connection_limit=1000,  # every Lambda worker, poller and test client keeps its connections
+            channel_timeout=900,  # an Invoke answers when the function ends (at most its 900 s timeout)
+        )
+        assert isinstance(server, BaseWSGIServer), "one address, one listening socket"
+        self._server = server
+        self._thread = threading.Thread(target=self._server.run, name="emulator", daemon=True)
+
+    def start(self) -> EmulatorServer:
+        """Start answering."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop answering and close every connection."""
+        trigger: Any = self._server.trigger  # (waitress's stubs type it as an int)
+        trigger.pull_trigger(lambda: wasyncore.close_all(self._sockets))  # closed in the loop's own thread
+        self._thread.join(timeout=10)
+        self._server.task_dispatcher.shutdown()
+
+
+def start(port: int | None = None) -> tuple[EmulatorServer, str]:
+    """Start moto on a free loopback port; return its server and its endpoint URL.
+
+    moto's own ``ThreadedMotoServer`` is werkzeug's development server, which closes the connection
+    after every answer ("Connection: close", by design) and starts a thread per connection: every SDK
+    call paid a TCP connect and a thread. AWS's endpoints keep connections alive, and so does waitress,
+    a WSGI server made for it, with a fixed pool of request threads.
+    """
     patch_moto()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes under load
     chosen = port or free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=chosen, verbose=False)
-    server.start()
+    server = EmulatorServer(chosen).start()
     return server, f"http://127.0.0.1:{chosen}"

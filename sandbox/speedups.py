@@ -1,0 +1,315 @@
+"""Speed-ups of moto's own work that change no answer: the same result, computed with less CPU.
+
+The local account answers every request in one Python process, so moto's CPU per call is what bounds
+its rate (``make bench-sandbox``). A profile of signed POSTs (docs/local-account.md, "Speed") showed
+most of an UpdateItem spent in three places, each taken here:
+
+* **Copies of expression trees.** moto's validator deep-copies the update expression's tree before it
+  resolves names and values into it, twice for an item that does not exist yet. ``copy.deepcopy``
+  walks every attribute through its generic dispatch and memo; a tree node here copies itself by
+  structure (children and parent links, everything else through ``deepcopy`` as before), which gives an
+  equal tree in a fraction of the time.
+* **Walking the tree ten times, asking the same questions.** Ten validators walk the copied tree
+  in turn, and for every node each builds its table of node classes anew and asks ``isinstance`` of
+  abstract classes, which is slow. Which processor takes a node depends only on the walker's and the
+  node's class (the first class of the table that matches, as before), so it is worked out once per
+  pair; a walker with nothing to process in a tree, and no per-child hook, skips the walk, which
+  would change nothing.
+  Likewise ``find_clauses`` decides per class whether to descend; and the validator that counts
+  clauses, which asked it three times at every node (a walk of the subtree each time), counts each
+  subtree once, bottom up, and refuses with the same error at the same node as before.
+* **Parsing the same expression again.** An UpdateItem's expression is tokenised and parsed twice per
+  call (once to report syntax errors, once to apply it), and the templates send the same few
+  expressions every time. A parsed tree is kept per expression text and handed out again: moto's
+  callers only read it (``find_clauses``) or hand it to the validator, which works on its own copy
+  (tests/sandbox/test_speedups.py holds that the kept tree is unchanged after use); an expression
+  that does not parse is parsed (and refused) every time, as before.
+* **Picking response members by alias.** moto's serializer looks up each member of each output
+  structure under up to six alias spellings, building six alias objects per lookup; for a DynamoDB
+  item that is every member of every attribute value. The spellings depend only on the member, its
+  shape, the parent shape and the kind of object, so for objects without their own alias table
+  (``Meta``) they are worked out once and remembered.
+* **Serializing DynamoDB attribute values member by member.** Every item in an answer (a Query's
+  page, a stream record's images, an update's new item) is a tree of ``AttributeValue`` structures,
+  and the generic serializer visits all ten members of each. An attribute value of the plain kinds
+  (``S``, ``N``, ``BOOL``, ``NULL``, ``SS``, ``NS``, ``M``, ``L``) is written as the same JSON
+  directly; anything else (binary, more than one member, a value of another Python type) goes the
+  generic way (tests/sandbox/test_speedups.py compares the two over generated values).
+* **Listing a handler's methods with ``inspect`` on every request.** moto asks which actions a
+  response class has, per request; the answer is remembered per class once the patches are in.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+from typing import Any
+
+import moto.core.responses as moto_responses
+import moto.core.serialize as moto_serialize
+import moto.dynamodb.models as dynamodb_models
+import moto.dynamodb.parsing.expressions as dynamodb_expressions
+import moto.dynamodb.parsing.validators as dynamodb_validators
+import moto.dynamodb.responses as dynamodb_responses
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    DepthFirstTraverser,
+    Expression,
+    Node,
+    UpdateExpressionAddClause,
+    UpdateExpressionFunction,
+    UpdateExpressionRemoveClause,
+    UpdateExpressionSetClause,
+)
+
+_SHARED = (str, int, float, bool, type(None))  # values deepcopy itself hands back unchanged
+
+# moto's own methods that a speed-up replaces, by speed-up: what its tests compare with.
+ORIGINALS: dict[str, Any] = {}
+
+
+def copy_tree(node: Any, memo: dict[int, Any]) -> Any:
+    """A deep copy of an expression tree node, equal to ``copy.deepcopy(node)``."""
+    clone = object.__new__(type(node))
+    memo[id(node)] = clone
+    for name, value in node.__dict__.items():
+        clone.__dict__[name] = _copy_attribute(name, value, memo)
+    return clone
+
+
+def _copy_attribute(name: str, value: Any, memo: dict[int, Any]) -> Any:
+    if name == "children" and type(value) is list:
+        return [copy_tree(c, memo) if isinstance(c, Node) else copy.deepcopy(c, memo) for c in value]
+    if name == "parent" and value is not None:
+        return memo[id(value)] if id(value) in memo else copy.deepcopy(value, memo)
+    return value if isinstance(value, _SHARED) else copy.deepcopy(value, memo)
+
+
+def _trees_copied_by_structure() -> None:
+    def deepcopy_node(self: Any, memo: dict[int, Any]) -> Any:
+        return copy_tree(self, memo)
+
+    Node.__deepcopy__ = deepcopy_node
+
+
+_BY_INSTANCE = object()  # a processor that is not one of the walker's own methods: asked per instance
+
+
+def _walks_decided_per_class() -> None:
+    """Each kind of walker decides once per node class which processor takes it, and does not walk a
+    tree where it would process nothing and its per-child hook does nothing."""
+    walker = DepthFirstTraverser
+    walk = walker.traverse_node_recursively
+    is_node: dict[type, bool] = {}
+    chosen: dict[tuple[type, type], Any] = {}  # (walker class, node class) -> its method, None or _BY_INSTANCE
+
+    def node_class(kind: type, node: Any) -> bool:
+        if kind not in is_node:
+            is_node[kind] = isinstance(node, Node)
+        return is_node[kind]
+
+    def processor_for(self: Any, node: Any) -> Any:
+        key = (type(self), type(node))
+        if key not in chosen:
+            found: Any = None
+            if isinstance(node, self.nodes_to_be_processed()):
+                found = next((p for k, p in self._processing_map().items() if isinstance(node, k)), None)
+            if found is None or getattr(found, "__self__", None) is not self:
+                chosen[key] = None if found is None else _BY_INSTANCE
+            else:
+                chosen[key] = found.__func__
+        return chosen[key]
+
+    def decided(self: Any, node: Any, child_id: int = -1) -> Any:
+        if not node_class(type(node), node):
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            for i, child_node in enumerate(node.children):
+                self.pre_processing_of_child(node, i)
+                decided(self, child_node, i)
+        processor = processor_for(self, node)
+        if processor is not None:
+            node = self.process(node) if processor is _BY_INSTANCE else processor(self, node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+        return node
+
+    def processes_any(self: Any, node: Any) -> bool:
+        if not node_class(type(node), node):
+            return False
+        return processor_for(self, node) is not None or any(processes_any(self, c) for c in node.children or ())
+
+    original = (walker.process, walker.nodes_to_be_processed)
+    no_hook = walker.pre_processing_of_child
+
+    def chosen_walk(self: Any, node: Any, child_id: int = -1) -> Any:
+        kind = type(self)
+        if (kind.process, kind.nodes_to_be_processed) != original:
+            return walk(self, node, child_id)  # a walker that chooses its own way keeps moto's walk
+        if kind.pre_processing_of_child is no_hook and not processes_any(self, node):
+            return node  # nothing in the tree for it: the walk would change nothing
+        return decided(self, node, child_id)
+
+    walker.traverse_node_recursively = chosen_walk
+
+
+def _clauses_found_by_class() -> None:
+    """``Node.find_clauses`` with its two ``isinstance`` questions answered once per class."""
+    descends: dict[type, bool] = {}
+
+    def find_clauses(self: Any, clause_types: list[type]) -> list[Any]:
+        clauses: list[Any] = []
+        for child in self.children or []:
+            kind = type(child)
+            if kind in clause_types:
+                clauses.append(child)
+                continue
+            if kind not in descends:
+                descends[kind] = isinstance(child, (Expression, UpdateExpressionFunction))
+            if descends[kind]:
+                clauses.extend(child.find_clauses(clause_types))
+        return clauses
+
+    Node.find_clauses = find_clauses
+
+
+_COUNTED = (UpdateExpressionAddClause, UpdateExpressionRemoveClause, UpdateExpressionSetClause)
+
+
+def clause_counts(node: Any, memo: dict[int, Any]) -> tuple[int, int, int]:
+    """How many ADD, REMOVE and SET clauses ``node.find_clauses([kind])`` finds for each kind."""
+    if id(node) in memo:
+        return memo[id(node)][1]  # type: ignore[no-any-return]
+    counts = [0, 0, 0]
+    for child in node.children or []:
+        kind = type(child)
+        if kind in _COUNTED:
+            counts[_COUNTED.index(kind)] += 1
+        elif isinstance(child, (Expression, UpdateExpressionFunction)):
+            for i, n in enumerate(clause_counts(child, memo)):
+                counts[i] += n
+    found = (counts[0], counts[1], counts[2])
+    memo[id(node)] = (node, found)  # the node is kept, so that its id stays its own
+    return found
+
+
+def _clauses_counted_once() -> None:
+    counter = dynamodb_validators.ActionCountValidator
+    too_many = dynamodb_validators.TooManyClauses  # type: ignore[attr-defined]
+
+    def verify_action_counts(self: Any, node: Any) -> Any:
+        add, remove, set_ = clause_counts(node, self.__dict__.setdefault("_clause_counts", {}))
+        for name, count in (("ADD", add), ("REMOVE", remove), ("SET", set_)):
+            if count > 1:
+                raise too_many(name)
+        return node
+
+    ORIGINALS["clause_counts"] = counter.verify_action_counts
+    counter.verify_action_counts = verify_action_counts  # type: ignore[method-assign]
+
+
+def _update_expressions_parsed_once() -> None:
+    parser = dynamodb_expressions.UpdateExpressionParser  # type: ignore[attr-defined]
+    parse = parser.make.__func__
+    parsed: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def make(cls: Any, expression: str) -> Any:
+        tree = parsed.get(expression)
+        if tree is None:
+            tree = parse(cls, expression)  # raises for an expression that does not parse; nothing is kept
+            with lock:
+                parsed[expression] = tree
+        return tree
+
+    parser.make = classmethod(make)
+    for module in (dynamodb_models, dynamodb_responses):
+        assert module.UpdateExpressionParser is parser, f"{module.__name__} imports another parser"
+
+
+def _alias_spellings_remembered() -> None:
+    picker = moto_serialize.XFormedAttributePicker
+    spell = picker.get_possible_keys
+    known: dict[tuple[Any, ...], tuple[tuple[str, ...], Any, Any]] = {}
+
+    def remembered(self: Any, context: Any) -> Any:
+        obj, shape = context.obj, context.shape
+        if hasattr(obj, "Meta") or self.alias_providers is not moto_serialize.DEFAULT_ALIAS_PROVIDERS:
+            return spell(self, context)
+        parent = getattr(shape, "parent", None)
+        key = (type(obj), context.key, id(shape), id(parent))
+        entry = known.get(key)
+        if entry is None:
+            # the shapes are kept with their spellings, so that their ids are not reused by other shapes
+            entry = (tuple(spell(self, context)), shape, parent)
+            known[key] = entry
+        return entry[0]
+
+    picker.get_possible_keys = remembered  # type: ignore[method-assign]
+
+
+_PLAIN_STRING = frozenset({"S", "N"})
+_PLAIN_FLAG = frozenset({"BOOL", "NULL"})
+_PLAIN_SET = frozenset({"SS", "NS"})
+
+
+def attribute_value_json(value: Any) -> Any:
+    """An ``AttributeValue`` as the generic JSON serializer writes it, or None for one it must write."""
+    if type(value) is not dict or len(value) != 1:
+        return None
+    ((kind, inner),) = value.items()
+    if kind in _PLAIN_STRING:
+        plain = type(inner) is str
+    elif kind in _PLAIN_FLAG:
+        plain = type(inner) is bool
+    elif kind in _PLAIN_SET:
+        plain = type(inner) is list and all(type(i) is str for i in inner)
+        inner = list(inner) if plain else inner
+    else:
+        return _container_json(kind, inner)
+    return {kind: inner} if plain else None
+
+
+def _container_json(kind: str, inner: Any) -> Any:
+    if kind == "M" and type(inner) is dict and "" not in inner:  # moto writes an empty name's value in place
+        members = {name: attribute_value_json(member) for name, member in inner.items()}
+        return None if any(m is None for m in members.values()) else {"M": members}
+    if kind == "L" and type(inner) is list:
+        items = [attribute_value_json(item) for item in inner]
+        return None if any(i is None for i in items) else {"L": items}
+    return None
+
+
+def _attribute_values_written_directly() -> None:
+    serializer = moto_serialize.BaseJSONSerializer
+    generic = ORIGINALS["attribute_values"] = serializer._serialize_type_structure
+
+    def structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue":
+            written = attribute_value_json(value)
+            if written is not None:
+                self._default_serialize(serialized, written, shape, key)
+                return
+        generic(self, serialized, value, shape, key)
+
+    serializer._serialize_type_structure = structure  # type: ignore[method-assign]
+
+
+def _method_names_remembered() -> None:
+    names = moto_responses.method_names_from_class  # type: ignore[attr-defined]
+    moto_responses.method_names_from_class = functools.cache(names)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def apply() -> None:
+    """Apply every speed-up (once per process)."""
+    _trees_copied_by_structure()
+    _walks_decided_per_class()
+    _clauses_found_by_class()
+    _clauses_counted_once()
+    _update_expressions_parsed_once()
+    _alias_spellings_remembered()
+    _attribute_values_written_directly()
+    _method_names_remembered()

@@ -17,8 +17,9 @@ type errors through the gateway responses.
 Each stage's configuration is loaded once per deployment, as AWS serves a stage's
 deployment snapshot: a request reads the stage's current deployment id from the
 emulator's in-process state, and a new id (a redeploy) loads the API again.
-DynamoDB calls go to the emulator over a pool of kept-alive connections, and the
-gateway itself keeps client connections alive (HTTP/1.1), as AWS's endpoints do.
+DynamoDB calls go to the emulator, which runs in the same process, as in-process WSGI
+calls (``emulator.call_in_process``); the gateway itself keeps client connections alive
+(HTTP/1.1), as AWS's endpoints do.
 
 Not emulated: stage throttling and usage plans, IAM authorization of the
 integration role (moto does not enforce IAM), Lambda or HTTP integrations.
@@ -27,9 +28,7 @@ integration role (moto does not enforce IAM), Lambda or HTTP integrations.
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-import queue
 import re
 import secrets
 import threading
@@ -49,7 +48,7 @@ from moto.apigateway.exceptions import NotFoundException as ApiNotFound
 from moto.apigateway.models import apigateway_backends
 
 from .auth import CognitoVerifier, Denied, access_key, caller_of, verify_sigv4
-from .keepalive import exchange
+from .emulator import call_in_process
 from .lambdas import ACCOUNT
 from .vtl import Request, carry_overrides, render
 
@@ -112,7 +111,6 @@ class Gateway:
         self._tokens = CognitoVerifier(self._jwks, self._app_clients)
         self._cache: dict[tuple[str, str], _Api] = {}
         self._lock = threading.Lock()
-        self._pool: queue.SimpleQueue[http.client.HTTPConnection] = queue.SimpleQueue()
         self.loads = 0  # how many times an API's configuration was loaded (a test counts redeploys)
 
     # -- loading what is deployed -------------------------------------------------------------
@@ -337,19 +335,10 @@ class Gateway:
             "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/dynamodb/aws4_request, "
             "SignedHeaders=host, Signature=local",
         }
-        answer = exchange(self._connection, "POST", "/", body.encode(), headers)
-        self._pool.put(answer.connection)
-        return answer.status, answer.text
-
-    def _connection(self, fresh: bool) -> http.client.HTTPConnection:
-        """A kept-alive connection to the emulator from the pool, or a new one."""
-        if not fresh:
-            try:
-                return self._pool.get_nowait()
-            except queue.Empty:
-                pass
-        target = urllib.parse.urlsplit(self._endpoint)
-        return http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
+        answer = call_in_process(self._endpoint, "/", body.encode(), headers)
+        if answer is None:
+            return 500, json.dumps({"message": f"the emulator at {self._endpoint} does not run in this process"})
+        return answer
 
     @staticmethod
     def _select(responses: dict[str, dict[str, Any]], status: int) -> dict[str, Any] | None:

@@ -73,6 +73,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
 from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from . import dynamodb_values, execution_roles, faults, metering, speedups
 
@@ -636,11 +637,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# endpoint URL -> moto's app serving it in this process: the local gateway's integrations call it
+# directly, as a WSGI call, instead of over a loopback connection (``call_in_process``).
+_IN_PROCESS: dict[str, Any] = {}
+
+
 class EmulatorServer:
     """moto's WSGI app served by waitress on a loopback port, in a background thread."""
 
     def __init__(self, port: int, threads: int = SERVER_THREADS) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
+        self.url = f"http://127.0.0.1:{port}"
+        self._app = app = DomainDispatcherApplication(create_backend_app)
         self._sockets: dict[int, Any] = {}  # the server's, its trigger's and every connection's
         server = create_server(
             app,
@@ -658,10 +665,12 @@ class EmulatorServer:
     def start(self) -> EmulatorServer:
         """Start answering."""
         self._thread.start()
+        _IN_PROCESS[self.url] = self._app
         return self
 
     def stop(self) -> None:
         """Stop answering and close every connection."""
+        _IN_PROCESS.pop(self.url, None)
         trigger: Any = self._server.trigger  # (waitress's stubs type it as an int)
         trigger.pull_trigger(lambda: wasyncore.close_all(self._sockets))  # closed in the loop's own thread
         self._thread.join(timeout=10)
@@ -678,6 +687,22 @@ def start(port: int | None = None) -> tuple[EmulatorServer, str]:
     """
     patch_moto()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes under load
-    chosen = port or free_port()
-    server = EmulatorServer(chosen).start()
-    return server, f"http://127.0.0.1:{chosen}"
+    server = EmulatorServer(port or free_port()).start()
+    return server, server.url
+
+
+def call_in_process(endpoint: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str] | None:
+    """POST to the emulator at ``endpoint`` as a WSGI call, when it runs in this process; else None.
+
+    The request is the one a client would send (same path, headers and body, through the same app:
+    dispatch, execution roles, moto), without the loopback connection and the two thread handoffs of
+    the server's answer.
+    """
+    app = _IN_PROCESS.get(endpoint)
+    if app is None:
+        return None
+    environ = EnvironBuilder(
+        base_url=endpoint, path=path, method="POST", data=body, headers=list(headers.items())
+    ).get_environ()
+    answer, status, _ = run_wsgi_app(app, environ, buffered=True)
+    return int(status.split()[0]), b"".join(answer).decode()

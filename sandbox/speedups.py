@@ -35,6 +35,12 @@ most of an UpdateItem spent in three places, each taken here:
   (``S``, ``N``, ``BOOL``, ``NULL``, ``SS``, ``NS``, ``M``, ``L``) is written as the same JSON
   directly; anything else (binary, more than one member, a value of another Python type) goes the
   generic way (tests/sandbox/test_speedups.py compares the two over generated values).
+* **Flask around every JSON request.** A DynamoDB, DynamoDB Streams or SQS call is a POST to ``/``
+  with an ``X-Amz-Target`` header, which moto's Flask app routes to one view that hands the request
+  to moto's dispatcher and wraps its answer. Such a request (from an SDK: no ``Origin`` header, no
+  query string) is routed by the same URL map and handed to the same view's dispatcher directly,
+  with the same answer and the one header Flask's CORS extension adds to it; anything else goes
+  through Flask as before (tests/sandbox/test_speedups.py compares the two ways).
 * **Listing a handler's methods with ``inspect`` on every request.** moto asks which actions a
   response class has, per request; the answer is remembered per class once the patches are in.
 """
@@ -52,6 +58,11 @@ import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.parsing.expressions as dynamodb_expressions
 import moto.dynamodb.parsing.validators as dynamodb_validators
 import moto.dynamodb.responses as dynamodb_responses
+import moto.moto_server.werkzeug_app as moto_server_app
+import moto.settings as moto_settings
+from botocore.exceptions import ClientError
+from moto.core.request import normalize_request
+from moto.core.utils import convert_to_flask_response
 from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     DepthFirstTraverser,
     Expression,
@@ -61,6 +72,8 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     UpdateExpressionRemoveClause,
     UpdateExpressionSetClause,
 )
+from moto.moto_api import recorder
+from werkzeug.exceptions import HTTPException
 
 _SHARED = (str, int, float, bool, type(None))  # values deepcopy itself hands back unchanged
 
@@ -297,6 +310,62 @@ def _attribute_values_written_directly() -> None:
     serializer._serialize_type_structure = structure  # type: ignore[method-assign]
 
 
+class DirectJsonTargets:
+    """A WSGI app before one of moto's Flask apps: SDK JSON calls go to the routed view's dispatcher."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Answer one request: directly when it is a plain SDK JSON call, else through Flask."""
+        view = self._view(environ)
+        if view is None:
+            return self.app(environ, start_response)
+        request = normalize_request(self.app.request_class(environ))
+        recorder._record_request(request)
+        try:
+            result = view.callback(request, request.raw_url, dict(request.headers))
+        except ClientError as exc:  # as moto's view answers it
+            result = 400, {}, exc.response["Error"]["Message"]
+        status, headers, content = result if len(result) == 3 else (200, {}, result)
+        response = self.app.response_class(response=content, status=status, headers=headers)
+        if not moto_settings.DISABLE_GLOBAL_CORS:
+            response.headers["Access-Control-Allow-Origin"] = "*"  # flask-cors, for a request without Origin
+        return response(environ, start_response)
+
+    def _view(self, environ: dict[str, Any]) -> Any:
+        """The view of a plain SDK JSON call, or None for anything Flask should answer."""
+        plain = (
+            environ.get("REQUEST_METHOD") == "POST"
+            and environ.get("PATH_INFO") == "/"
+            and "HTTP_X_AMZ_TARGET" in environ
+            and not environ.get("QUERY_STRING")
+            and "HTTP_ORIGIN" not in environ
+        )
+        if not plain:
+            return None
+        try:
+            endpoint, arguments = self.app.url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            return None
+        view = self.app.view_functions.get(endpoint)
+        return view if isinstance(view, convert_to_flask_response) and not arguments else None
+
+
+def _json_targets_dispatched_directly() -> None:
+    dispatcher = moto_server_app.DomainDispatcherApplication
+    application = ORIGINALS["json_targets"] = dispatcher.get_application
+    fronts: dict[int, tuple[Any, DirectJsonTargets]] = {}
+
+    def fronted(self: Any, environ: dict[str, Any]) -> Any:
+        app = application(self, environ)
+        if id(app) not in fronts:
+            fronts[id(app)] = (app, DirectJsonTargets(app))  # the app is kept, so that its id stays its own
+        return fronts[id(app)][1]
+
+    dispatcher.get_application = fronted  # type: ignore[method-assign]
+
+
 def _method_names_remembered() -> None:
     names = moto_responses.method_names_from_class  # type: ignore[attr-defined]
     moto_responses.method_names_from_class = functools.cache(names)  # type: ignore[attr-defined]
@@ -313,3 +382,4 @@ def apply() -> None:
     _alias_spellings_remembered()
     _attribute_values_written_directly()
     _method_names_remembered()
+    _json_targets_dispatched_directly()

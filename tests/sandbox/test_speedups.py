@@ -247,3 +247,74 @@ def test_attribute_values_are_written_as_the_generic_serializer_writes_them() ->
 
     same()
     assert direct >= 100  # most examples took the direct way, so the comparison covered it
+
+
+VOLATILE = {"date", "x-amzn-requestid", "x-amz-crc32"}
+
+
+def _both_ways(url: str, target: str, body: dict[str, Any], service: str) -> tuple[Any, Any]:
+    """One request answered through moto's Flask app and through the direct way: (status, headers, body) each."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from sandbox import emulator
+
+    app = emulator._IN_PROCESS[url]
+    headers = [
+        ("X-Amz-Target", target),
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("Authorization", f"AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-1/{service}/aws4_request, Signature=x"),
+    ]
+    answers = []
+    for way in ("flask", "direct"):
+        environ = EnvironBuilder(base_url=url, path="/", method="POST", data=json.dumps(body), headers=headers)
+        wsgi = app.get_application(environ.get_environ())
+        assert type(wsgi).__name__ == "DirectJsonTargets"
+        chosen = wsgi.app if way == "flask" else wsgi
+        answer, status, got = run_wsgi_app(chosen, environ.get_environ(), buffered=True)
+        kept = sorted((k.lower(), v) for k, v in got.items() if k.lower() not in VOLATILE)
+        answers.append((status, kept, b"".join(answer)))
+    return answers[0], answers[1]
+
+
+def test_a_json_call_answers_the_same_without_flask() -> None:
+    """Reads and refusals (which change nothing, so both ways see the same state) answer alike."""
+    import boto3
+
+    from sandbox import emulator
+
+    server, url = emulator.start()
+    try:
+        make = lambda service: boto3.client(  # noqa: E731
+            service, endpoint_url=url, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        table = {
+            "TableName": "direct",
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        make("dynamodb").create_table(**table)
+        make("dynamodb").put_item(TableName="direct", Item={"id": {"S": "a"}, "n": {"N": "1"}, "m": {"B": b"x"}})
+        make("sqs").create_queue(QueueName="direct")
+        key = {"TableName": "direct", "Key": {"id": {"S": "a"}}}
+        query = {"TableName": "direct", "KeyConditionExpression": "id = :a"}
+        calls = [
+            ("DynamoDB_20120810.CreateTable", table, "dynamodb"),
+            ("DynamoDB_20120810.GetItem", key, "dynamodb"),
+            ("DynamoDB_20120810.GetItem", {**key, "TableName": "missing"}, "dynamodb"),
+            ("DynamoDB_20120810.Query", {**query, "ExpressionAttributeValues": {":a": {"S": "a"}}}, "dynamodb"),
+            ("DynamoDB_20120810.UpdateItem", {**key, "UpdateExpression": "SET n = n + :x"}, "dynamodb"),
+            ("DynamoDB_20120810.Query", {**query, "IndexName": "none"}, "dynamodb"),
+            ("AmazonSQS.ListQueues", {}, "sqs"),
+            ("AmazonSQS.GetQueueAttributes", {"QueueUrl": f"{url}/123456789012/direct"}, "sqs"),
+            ("AmazonSQS.ReceiveMessage", {"QueueUrl": f"{url}/123456789012/nope"}, "sqs"),
+            ("DynamoDBStreams_20120810.ListStreams", {}, "dynamodb"),
+        ]
+        statuses = set()
+        for target, body, service in calls:
+            flask, direct = _both_ways(url, target, body, service)
+            assert direct == flask, target
+            statuses.add(flask[0].split()[0])
+        assert statuses >= {"200", "400"}  # answers and refusals both compared
+    finally:
+        server.stop()

@@ -24,6 +24,11 @@ most of an UpdateItem spent in three places, each taken here:
   callers only read it (``find_clauses``) or hand it to the validator, which works on its own copy
   (tests/sandbox/test_speedups.py holds that the kept tree is unchanged after use); an expression
   that does not parse is parsed (and refused) every time, as before.
+* **Parsing the same condition again.** Every conditional write (the create-only row, each applied
+  marker of a transaction) lexes and parses its condition. A parsed condition is kept per expression
+  text and the names and values it refers to (at most 4,096, least recently used dropped), with the
+  placeholders it found, which callers read after parsing; moto's condition trees are not changed by
+  evaluation.
 * **Picking response members by alias.** moto's serializer looks up each member of each output
   structure under up to six alias spellings, building six alias objects per lookup; for a DynamoDB
   item that is every member of every attribute value. The spellings depend only on the member, its
@@ -49,11 +54,15 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
+import re
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import moto.core.responses as moto_responses
 import moto.core.serialize as moto_serialize
+import moto.dynamodb.comparisons as dynamodb_comparisons
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.parsing.expressions as dynamodb_expressions
 import moto.dynamodb.parsing.validators as dynamodb_validators
@@ -242,6 +251,52 @@ def _update_expressions_parsed_once() -> None:
         assert module.UpdateExpressionParser is parser, f"{module.__name__} imports another parser"
 
 
+_PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
+CONDITIONS_KEPT = 4096
+
+
+def condition_key(expression: str, names: dict[str, str] | None, values: dict[str, Any] | None) -> tuple[str, str]:
+    """What a condition's parse depends on: its text, and the names and values its placeholders refer to."""
+    used = set(_PLACEHOLDER.findall(expression))
+    referred = {
+        "names": {k: v for k, v in (names or {}).items() if k in used},
+        "values": {k: v for k, v in (values or {}).items() if k in used},
+    }
+    return expression, json.dumps(referred, sort_keys=True, default=repr)
+
+
+def _conditions_parsed_once() -> None:
+    parser = dynamodb_comparisons.ConditionExpressionParser
+    parse = ORIGINALS["conditions"] = parser.parse
+    kept: OrderedDict[tuple[str, str], tuple[Any, list[str], list[str]]] = OrderedDict()
+    lock = threading.Lock()
+
+    def parse_once(self: Any) -> Any:
+        if not self.condition_expression:
+            return parse(self)
+        key = condition_key(
+            self.condition_expression, self.expression_attribute_names, self.expression_attribute_values
+        )
+        with lock:
+            found = kept.get(key)
+            if found is not None:
+                kept.move_to_end(key)
+        if found is None:
+            names_before, values_before = len(self.expr_attr_names_found), len(self.expr_attr_values_found)
+            op = parse(self)  # raises for a condition that does not parse; nothing is kept
+            found = (op, self.expr_attr_names_found[names_before:], self.expr_attr_values_found[values_before:])
+            with lock:
+                kept[key] = found
+                while len(kept) > CONDITIONS_KEPT:
+                    kept.popitem(last=False)
+            return op
+        self.expr_attr_names_found.extend(found[1])
+        self.expr_attr_values_found.extend(found[2])
+        return found[0]
+
+    parser.parse = parse_once  # type: ignore[method-assign]
+
+
 def _alias_spellings_remembered() -> None:
     picker = moto_serialize.XFormedAttributePicker
     spell = picker.get_possible_keys
@@ -379,6 +434,7 @@ def apply() -> None:
     _clauses_found_by_class()
     _clauses_counted_once()
     _update_expressions_parsed_once()
+    _conditions_parsed_once()
     _alias_spellings_remembered()
     _attribute_values_written_directly()
     _method_names_remembered()

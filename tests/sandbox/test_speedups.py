@@ -89,6 +89,21 @@ with mock_aws():
                     "ConditionExpression": "attribute_exists(id)",
                     "ExpressionAttributeNames": {"#a": "a"}, "ExpressionAttributeValues": {":one": {"N": "1"}}}},
     ]))
+    CONDITIONS = [
+        ("attribute_not_exists(id)", {}, {}),
+        ("attribute_exists(#a) AND #a > :one", {"#a": "a"}, {":one": {"N": "1"}}),
+        ("attribute_exists(#a) AND #a > :one", {"#a": "a"}, {":one": {"N": "1000"}}),
+        ("#a BETWEEN :one AND :two OR begins_with(#b, :txt)", {"#a": "a", "#b": "b"}, V),
+        ("#a IN (:one, :two) OR contains(#s, :txt)", {"#a": "a", "#s": "s"}, V),
+        ("NOT attribute_type(#b, :txt)", {"#b": "b"}, {":txt": {"S": "S"}}),
+    ]
+    for expression, names, values in CONDITIONS * 2:
+        for key in ("one", "four"):
+            used = {k: v for k, v in values.items() if k in expression}
+            kw = dict(TableName="t", Key={"id": {"S": key}}, UpdateExpression="SET #z = :zz",
+                      ConditionExpression=expression, ExpressionAttributeNames={**names, "#z": "z"},
+                      ExpressionAttributeValues={**used, ":zz": {"N": "1"}}, ReturnValues="ALL_NEW")
+            out.append({"condition": expression, "answer": call(c.update_item, **kw)})
     out.append(call(c.scan, TableName="t"))
     out.append(call(c.get_item, TableName="t", Key={"id": {"S": "one"}}))
     out.append(call(c.describe_table, TableName="t")["ok"]["Table"]["KeySchema"])
@@ -126,6 +141,9 @@ def test_the_script_reaches_both_answers_and_refusals(both: tuple[list[Any], lis
     assert {e["Code"] for e in refused} == {"ValidationException"}
     assert len({e["Message"] for e in refused}) >= 6
     assert "TransactionCanceledException" in json.dumps(plain)
+    conditions = [entry["answer"] for entry in plain if isinstance(entry, dict) and "condition" in entry]
+    assert {"ok", "error"} <= {kind for answer in conditions for kind in answer}
+    assert {a["error"]["Code"] for a in conditions if "error" in a} == {"ConditionalCheckFailedException"}
 
 
 def _shape(node: Any, inside: dict[int, Any]) -> Any:

@@ -672,7 +672,8 @@ class EmulatorServer:
         """Stop answering and close every connection."""
         _IN_PROCESS.pop(self.url, None)
         trigger: Any = self._server.trigger  # (waitress's stubs type it as an int)
-        trigger.pull_trigger(lambda: wasyncore.close_all(self._sockets))  # closed in the loop's own thread
+        # closed in the loop's own thread; a connection that errs while closing is closed all the same
+        trigger.pull_trigger(lambda: wasyncore.close_all(self._sockets, ignore_all=True))
         self._thread.join(timeout=10)
         self._server.task_dispatcher.shutdown()
 

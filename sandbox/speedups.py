@@ -20,7 +20,8 @@ most of an UpdateItem spent in three places, each taken here:
   subtree once, bottom up, and refuses with the same error at the same node as before.
 * **Parsing the same expression again.** An UpdateItem's expression is tokenised and parsed twice per
   call (once to report syntax errors, once to apply it), and the templates send the same few
-  expressions every time. A parsed tree is kept per expression text and handed out again: moto's
+  expressions every time. A parsed tree is kept per expression text (at most 4,096, least recently
+  used dropped) and handed out again: moto's
   callers only read it (``find_clauses``) or hand it to the validator, which works on its own copy
   (tests/sandbox/test_speedups.py holds that the kept tree is unchanged after use); an expression
   that does not parse is parsed (and refused) every time, as before.
@@ -88,6 +89,18 @@ _SHARED = (str, int, float, bool, type(None))  # values deepcopy itself hands ba
 
 # moto's own methods that a speed-up replaces, by speed-up: what its tests compare with.
 ORIGINALS: dict[str, Any] = {}
+# Parsed expressions kept, of each kind (update expressions, conditions); the least recently used go.
+EXPRESSIONS_KEPT = 4096
+_KINDS: dict[tuple[type, Any], bool] = {}
+
+
+def instance_of(obj: Any, classes: Any) -> bool:
+    """``isinstance(obj, classes)``, asked once per class: moto's node classes are abstract, and
+    ``isinstance`` of an abstract class is slow."""
+    key = (type(obj), classes)
+    if key not in _KINDS:
+        _KINDS[key] = isinstance(obj, classes)
+    return _KINDS[key]
 
 
 def copy_tree(node: Any, memo: dict[int, Any]) -> Any:
@@ -122,13 +135,7 @@ def _walks_decided_per_class() -> None:
     tree where it would process nothing and its per-child hook does nothing."""
     walker = DepthFirstTraverser
     walk = walker.traverse_node_recursively
-    is_node: dict[type, bool] = {}
     chosen: dict[tuple[type, type], Any] = {}  # (walker class, node class) -> its method, None or _BY_INSTANCE
-
-    def node_class(kind: type, node: Any) -> bool:
-        if kind not in is_node:
-            is_node[kind] = isinstance(node, Node)
-        return is_node[kind]
 
     def processor_for(self: Any, node: Any) -> Any:
         key = (type(self), type(node))
@@ -143,7 +150,7 @@ def _walks_decided_per_class() -> None:
         return chosen[key]
 
     def decided(self: Any, node: Any, child_id: int = -1) -> Any:
-        if not node_class(type(node), node):
+        if not instance_of(node, Node):
             return node
         parent_node = node.parent
         if node.children is not None:
@@ -159,7 +166,7 @@ def _walks_decided_per_class() -> None:
         return node
 
     def processes_any(self: Any, node: Any) -> bool:
-        if not node_class(type(node), node):
+        if not instance_of(node, Node):
             return False
         return processor_for(self, node) is not None or any(processes_any(self, c) for c in node.children or ())
 
@@ -179,24 +186,20 @@ def _walks_decided_per_class() -> None:
 
 def _clauses_found_by_class() -> None:
     """``Node.find_clauses`` with its two ``isinstance`` questions answered once per class."""
-    descends: dict[type, bool] = {}
 
     def find_clauses(self: Any, clause_types: list[type]) -> list[Any]:
         clauses: list[Any] = []
         for child in self.children or []:
-            kind = type(child)
-            if kind in clause_types:
+            if type(child) in clause_types:
                 clauses.append(child)
-                continue
-            if kind not in descends:
-                descends[kind] = isinstance(child, (Expression, UpdateExpressionFunction))
-            if descends[kind]:
+            elif instance_of(child, _DESCENDED):
                 clauses.extend(child.find_clauses(clause_types))
         return clauses
 
     Node.find_clauses = find_clauses
 
 
+_DESCENDED = (Expression, UpdateExpressionFunction)  # what find_clauses looks inside
 _COUNTED = (UpdateExpressionAddClause, UpdateExpressionRemoveClause, UpdateExpressionSetClause)
 
 
@@ -209,7 +212,7 @@ def clause_counts(node: Any, memo: dict[int, Any]) -> tuple[int, int, int]:
         kind = type(child)
         if kind in _COUNTED:
             counts[_COUNTED.index(kind)] += 1
-        elif isinstance(child, (Expression, UpdateExpressionFunction)):
+        elif instance_of(child, _DESCENDED):
             for i, n in enumerate(clause_counts(child, memo)):
                 counts[i] += n
     found = (counts[0], counts[1], counts[2])
@@ -228,31 +231,19 @@ def _clauses_counted_once() -> None:
                 raise too_many(name)
         return node
 
-    ORIGINALS["clause_counts"] = counter.verify_action_counts
     counter.verify_action_counts = verify_action_counts  # type: ignore[method-assign]
 
 
 def _update_expressions_parsed_once() -> None:
     parser = dynamodb_expressions.UpdateExpressionParser  # type: ignore[attr-defined]
-    parse = parser.make.__func__
-    parsed: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def make(cls: Any, expression: str) -> Any:
-        tree = parsed.get(expression)
-        if tree is None:
-            tree = parse(cls, expression)  # raises for an expression that does not parse; nothing is kept
-            with lock:
-                parsed[expression] = tree
-        return tree
-
-    parser.make = classmethod(make)
+    # an expression that does not parse raises, and lru_cache keeps nothing for it
+    parse: Any = functools.lru_cache(maxsize=EXPRESSIONS_KEPT)(parser.make.__func__)
+    parser.make = classmethod(parse)
     for module in (dynamodb_models, dynamodb_responses):
         assert module.UpdateExpressionParser is parser, f"{module.__name__} imports another parser"
 
 
 _PLACEHOLDER = re.compile(r"[#:][A-Za-z0-9_]+")
-CONDITIONS_KEPT = 4096
 
 
 def condition_key(expression: str, names: dict[str, str] | None, values: dict[str, Any] | None) -> tuple[str, str]:
@@ -267,7 +258,7 @@ def condition_key(expression: str, names: dict[str, str] | None, values: dict[st
 
 def _conditions_parsed_once() -> None:
     parser = dynamodb_comparisons.ConditionExpressionParser
-    parse = ORIGINALS["conditions"] = parser.parse
+    parse = parser.parse
     kept: OrderedDict[tuple[str, str], tuple[Any, list[str], list[str]]] = OrderedDict()
     lock = threading.Lock()
 
@@ -287,7 +278,7 @@ def _conditions_parsed_once() -> None:
             found = (op, self.expr_attr_names_found[names_before:], self.expr_attr_values_found[values_before:])
             with lock:
                 kept[key] = found
-                while len(kept) > CONDITIONS_KEPT:
+                while len(kept) > EXPRESSIONS_KEPT:
                     kept.popitem(last=False)
             return op
         self.expr_attr_names_found.extend(found[1])
@@ -409,14 +400,14 @@ class DirectJsonTargets:
 
 def _json_targets_dispatched_directly() -> None:
     dispatcher = moto_server_app.DomainDispatcherApplication
-    application = ORIGINALS["json_targets"] = dispatcher.get_application
-    fronts: dict[int, tuple[Any, DirectJsonTargets]] = {}
+    application = dispatcher.get_application
+    fronts: dict[Any, DirectJsonTargets] = {}  # moto's Flask app (one per service) -> its front
 
     def fronted(self: Any, environ: dict[str, Any]) -> Any:
         app = application(self, environ)
-        if id(app) not in fronts:
-            fronts[id(app)] = (app, DirectJsonTargets(app))  # the app is kept, so that its id stays its own
-        return fronts[id(app)][1]
+        if app not in fronts:
+            fronts[app] = DirectJsonTargets(app)
+        return fronts[app]
 
     dispatcher.get_application = fronted  # type: ignore[method-assign]
 

@@ -38,6 +38,10 @@ from typing import Any
 SUMMARY_SUFFIX = "-account-summary"
 
 
+_PROBABILITY = r"(0(?:\.\d+)?|1(?:\.0+)?)"  # a fault's chance, 0 to 1
+_COUNT = r"(\d+)"  # a whole number: forced faults, the seed
+
+
 @dataclass
 class Faults:
     """What to inject; every field off by default."""
@@ -80,13 +84,13 @@ class Faults:
         patterns = {
             "throttle": (r"(\d+(?:\.\d+)?)wcu", "throttle_wcu"),
             "latency": (r"(\d+(?:\.\d+)?)ms", "latency_ms"),
-            "crash": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "crash"),
-            "dup": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "dup"),
-            "reorder": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "reorder"),
-            "empty": (r"(0(?:\.\d+)?|1(?:\.0+)?)", "empty"),
-            "crashes": (r"(\d+)", "forced_crashes"),
-            "throttles": (r"(\d+)", "forced_throttles"),
-            "seed": (r"(\d+)", "seed"),
+            "crash": (_PROBABILITY, "crash"),
+            "dup": (_PROBABILITY, "dup"),
+            "reorder": (_PROBABILITY, "reorder"),
+            "empty": (_PROBABILITY, "empty"),
+            "crashes": (_COUNT, "forced_crashes"),
+            "throttles": (_COUNT, "forced_throttles"),
+            "seed": (_COUNT, "seed"),
         }
         if name not in patterns:
             raise ValueError(f"unknown fault {name!r}; known: {', '.join(patterns)}")
@@ -95,7 +99,7 @@ class Faults:
         if not match:
             raise ValueError(f"fault {name}={value!r} is not of the form {pattern}")
         number = float(match.group(1))
-        setattr(self, attribute, int(number) if attribute in ("seed", "forced_crashes", "forced_throttles") else number)
+        setattr(self, attribute, int(number) if pattern == _COUNT else number)
 
     @property
     def active(self) -> bool:

@@ -49,6 +49,9 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 
 # The parts run side by side (tools/test_parts.py): the integration tier spends most of its time in
 # the AWS provider's fixed waits (25 s per SQS queue, 5 s per function), while the others use the CPU.
+# Its wall time bounds the run, so it is the critical part: it runs at normal priority and the others niced,
+# filling the CPU it leaves idle rather than stretching its waits (alone it takes about 400 s, beside
+# un-niced parts about 600 s).
 # The prerequisites several parts share (SHARED) are made once first; the parts then run with
 # PREPARED=1, which drops them (unless_prepared), so that no two parts run terraform init at once. Each part's output is printed whole when it ends, and the run's
 # figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).
@@ -57,7 +60,7 @@ SHARED := package tf-init java-deps
 unless_prepared = $(if $(PREPARED),,$(1))
 
 test: $(STAMP) ## Everything CI runs: every part below, side by side; fails if any part fails
-	@PREPARED=1 $(PY) tools/test_parts.py run --prepare "$(SHARED)" $(TEST_PARTS)
+	@PREPARED=1 $(PY) tools/test_parts.py run --prepare "$(SHARED)" --critical test-integration $(TEST_PARTS)
 
 record-test-figures: $(STAMP) ## Keep the last passing make test's figures in reports/make-test.json and quote them in README and docs/testing.md
 	@$(PY) tools/test_parts.py record $(FROM)

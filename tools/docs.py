@@ -188,15 +188,16 @@ def figures_block(record: dict[str, Any] | None) -> str:
         QUOTED,
         "",
         f"The recorded run: commit `{record['commit']}` on {record['date']}, {record['cores']} cores, {where}:"
-        f" `make test` took **{record['seconds']} s**, exit {record['exit']}. The parts ran side by side."
-        + _machine(record),
+        f" `make test` took **{record['seconds']} s**, exit {record['exit']}. The parts ran side by side"
+        " (time: each part's wall time; CPU: the CPU time it and its processes used)." + _machine(record),
         "",
-        "| part | counts | time |",
-        "| --- | --- | --- |",
+        "| part | counts | time | CPU |",
+        "| --- | --- | --- | --- |",
     ]
     for part in record["parts"]:
         counts = "; ".join(part["summaries"]) or "(no counts)"
-        lines.append(f"| `make {part['name']}` | {_cell(counts)} | {part['seconds']} s |")
+        cpu = f"{part['cpu_seconds']} s" if "cpu_seconds" in part else "-"  # recorded since the CPU column
+        lines.append(f"| `make {part['name']}` | {_cell(counts)} | {part['seconds']} s | {cpu} |")
     return "\n".join([*lines, FIGURES[1]])
 
 

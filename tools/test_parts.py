@@ -1,10 +1,13 @@
 """Run make test's parts side by side and record what each took, so that the docs quote a run.
 
-``run --prepare "TARGET ..." PART ...`` first makes the prerequisites the parts share (the Makefile's
-``SHARED``: the zip, ``terraform init``) once, then runs every part as its own ``make`` at the same time. Each part's
-output is printed whole when it ends, with its time and exit status. The record of the run goes to
-``.cache/make-test.json``: each part's wall time, exit status and pytest's summary lines, the
-total, the commit and the machine.
+``run --prepare "TARGET ..." --critical PART PART ...`` first makes the prerequisites the parts share (the
+Makefile's ``SHARED``: the zip, ``terraform init``) once, then runs every part as its own ``make`` at the same
+time. The critical part (the one whose wall time bounds the run: the integration tier, which waits on the
+local account and on the AWS provider) runs at normal priority; the others run niced (``BACKGROUND_NICE``),
+so they fill the CPU it leaves idle instead of stretching its waits. Each part's output is printed whole when
+it ends, with its time, CPU time and exit status. The record of the run goes to ``.cache/make-test.json``:
+each part's wall time, CPU time, exit status and pytest's summary lines, the total, the commit and the
+machine.
 
 ``record [FILE]`` copies a record of a passing run (by default the last one) to
 ``reports/make-test.json``; it refuses a failed one. ``make docs`` quotes that file in
@@ -50,14 +53,40 @@ class Part:
 
     name: str
     seconds: int
+    cpu_seconds: int
     exit: int
     summaries: list[str]
 
 
-def make(*targets: str) -> subprocess.CompletedProcess[str]:
-    """``make`` these targets, capturing stdout and stderr together."""
+BACKGROUND_NICE = 10  # the niceness of every part but the critical one
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a ``make`` run left: its exit status, its output and the CPU time it and its children used."""
+
+    returncode: int
+    stdout: str
+    cpu_seconds: float
+
+
+def make(*targets: str, nice: int = 0) -> Made:
+    """``make`` these targets (at this niceness), capturing stdout and stderr together."""
     command = ["make", "--no-print-directory", *targets]
-    return subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509 - os.nice only, no locks taken
+    ) as process:
+        assert process.stdout is not None
+        output = process.stdout.read()
+        # wait4, not wait: the rusage of make and every process it waited for (the tests, terraform, the JVM).
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return Made(process.returncode, output, usage.ru_utime + usage.ru_stime)
 
 
 def summaries(output: str) -> list[str]:
@@ -70,11 +99,12 @@ def summaries(output: str) -> list[str]:
     return found
 
 
-def run_part(name: str) -> tuple[Part, str]:
-    """Run one part; return its record and its output."""
+def run_part(name: str, nice: int) -> tuple[Part, str]:
+    """Run one part at this niceness; return its record and its output."""
     started = time.monotonic()
-    done = make(name)
-    return Part(name, round(time.monotonic() - started), done.returncode, summaries(done.stdout)), done.stdout
+    done = make(name, nice=nice)
+    seconds = round(time.monotonic() - started)
+    return Part(name, seconds, round(done.cpu_seconds), done.returncode, summaries(done.stdout)), done.stdout
 
 
 def commit() -> str:
@@ -88,7 +118,7 @@ def commit() -> str:
     return (head.stdout.strip() or "unknown") + ("+changes" if dirty.stdout.strip() else "")
 
 
-def run(shared: list[str], parts: list[str]) -> int:
+def run(shared: list[str], parts: list[str], critical: str | None = None) -> int:
     """Make the shared prerequisites, run the parts side by side, print them and write the record."""
     loop = python_loop_seconds()  # before the parts load the machine
     print(f"==> machine: a 10-million-step Python loop takes {loop} s (tools/machine.py)", flush=True)
@@ -100,13 +130,16 @@ def run(shared: list[str], parts: list[str]) -> int:
         print(f"==> make test: preparing failed (exit {prepared.returncode})")
         return prepared.returncode
     print(f"==> prepared in {round(time.monotonic() - started)} s; running side by side: {' '.join(parts)}", flush=True)
+    if critical:
+        print(f"    ({critical} at normal priority, the others at nice {BACKGROUND_NICE})", flush=True)
     print("    (each part's output is printed whole when it ends)", flush=True)
     results: list[Part] = []
     with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-        for future in as_completed([pool.submit(run_part, name) for name in parts]):
+        futures = [pool.submit(run_part, name, 0 if critical in (None, name) else BACKGROUND_NICE) for name in parts]
+        for future in as_completed(futures):
             part, output = future.result()
             print(output, end="" if output.endswith("\n") or not output else "\n")
-            print(f"==> {part.name}: {part.seconds} s, exit {part.exit}", flush=True)
+            print(f"==> {part.name}: {part.seconds} s (CPU {part.cpu_seconds} s), exit {part.exit}", flush=True)
             results.append(part)
     total = round(time.monotonic() - started)
     status = max(p.exit for p in results)
@@ -150,11 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     parts = commands.add_parser("run", help="run the parts side by side")
     parts.add_argument("--prepare", default="", help="the targets several parts share, made once first")
+    parts.add_argument("--critical", help="the part whose wall time bounds the run: the others run niced")
     parts.add_argument("parts", nargs="+")
     keep = commands.add_parser("record", help="keep a passing run's record for the docs")
     keep.add_argument("file", nargs="?", type=Path, default=LAST_RUN)
     args = parser.parse_args(argv)
-    return run(args.prepare.split(), args.parts) if args.command == "run" else record(args.file)
+    if args.command == "run":
+        return run(args.prepare.split(), args.parts, args.critical)
+    return record(args.file)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -137,12 +138,26 @@ def test_the_quoted_figures_are_the_records() -> None:
         "exit": 0,
         "parts": [
             {"name": "lint", "seconds": 33, "exit": 0, "summaries": []},
-            {"name": "test-integration", "seconds": 412, "exit": 0, "summaries": ["154 passed", "13 passed"]},
+            {"name": "test-integration", "seconds": 412, "cpu_seconds": 250, "exit": 0, "summaries": ["154 passed"]},
         ],
     }
     rows = figures_block(run).splitlines()
     assert "commit `abc1234`" in rows[3] and "**481 s**" in rows[3] and "through `.ci/run`" in rows[3]
     assert rows[-3:-1] == [
-        "| `make lint` | (no counts) | 33 s |",
-        "| `make test-integration` | 154 passed; 13 passed | 412 s |",
+        "| `make lint` | (no counts) | 33 s | - |",
+        "| `make test-integration` | 154 passed | 412 s | 250 s |",
     ]
+
+
+def test_a_part_runs_at_its_niceness_and_its_cpu_time_is_counted(tmp_path: Path) -> None:
+    makefile = tmp_path / "burn.mk"
+    burn = (
+        "import os, time; start = time.process_time(); sum(range(2 * 10**7));"
+        " print('nice', os.nice(0), 'cpu', time.process_time() - start)"
+    )
+    makefile.write_text(f'burn:\n\t@python3 -c "{burn}"\n')
+    done = test_parts.make("-f", str(makefile), "burn", nice=7)
+    assert done.returncode == 0, done.stdout
+    niceness, burnt = done.stdout.split()[1], float(done.stdout.split()[3])
+    assert int(niceness) == os.nice(0) + 7
+    assert done.cpu_seconds >= burnt > 0, "the CPU time of make's children is counted"

@@ -31,6 +31,7 @@ module "tables" {
   source      = "./modules/tables"
   name_prefix = var.name_prefix
   tables      = var.tables
+  balances    = var.guard != null
   kms_key_arn = var.kms_key_arn
   tags        = var.tags
 }
@@ -74,7 +75,8 @@ module "stream" {
 module "api" {
   source      = "./modules/api"
   name_prefix = var.name_prefix
-  tables      = { details = module.tables.details, summary = module.tables.summary }
+  tables      = { details = module.tables.details, summary = module.tables.summary, balances = module.tables.balances }
+  guard       = var.guard
   api         = var.api
   currencies  = local.currencies
   kms_key_arn = var.kms_key_arn

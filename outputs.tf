@@ -33,6 +33,11 @@ output "applied_table" {
   value       = module.tables.applied
 }
 
+output "balances_table" {
+  description = "Balances table of the balance guard (ledger-ops guard init seeds it): name and arn; null when the guard is off."
+  value       = module.tables.balances
+}
+
 output "details_stream_arn" {
   description = "Stream ARN of the details table."
   value       = module.tables.details.stream_arn

@@ -58,13 +58,14 @@ variable "operator_arns" {
 variable "tables" {
   description = "Deletion protection of each table (the applied markers are the memory of exactly-once), and the summary table's billing (PROVISIONED with small capacity reproduces the scaling challenge)."
   type = object({
-    details_deletion_protection = optional(bool, true)
-    summary_deletion_protection = optional(bool, true)
-    applied_deletion_protection = optional(bool, true)
-    point_in_time_recovery      = optional(bool, true)
-    summary_billing_mode        = optional(string, "PROVISIONED")
-    summary_read_capacity       = optional(number, 5)
-    summary_write_capacity      = optional(number, 5)
+    details_deletion_protection  = optional(bool, true)
+    summary_deletion_protection  = optional(bool, true)
+    applied_deletion_protection  = optional(bool, true)
+    balances_deletion_protection = optional(bool, true)
+    point_in_time_recovery       = optional(bool, true)
+    summary_billing_mode         = optional(string, "PROVISIONED")
+    summary_read_capacity        = optional(number, 5)
+    summary_write_capacity       = optional(number, 5)
   })
   default  = {}
   nullable = false
@@ -76,6 +77,14 @@ variable "tables" {
     condition     = alltrue([for n in [var.tables.summary_read_capacity, var.tables.summary_write_capacity] : n >= 1 && n == floor(n)])
     error_message = "tables.summary_read_capacity and tables.summary_write_capacity must be whole numbers of at least 1."
   }
+}
+
+variable "guard" {
+  description = "The balance guard (null, the default: off). On, every transaction and transfer leg updates a balance item per (account, currency) in the same DynamoDB transaction as its row, and a debit that would take the balance below its floor (0, lowered by the account's overdraft limit) is refused with 422. initialised: false until `ledger-ops guard init` has seeded the balance items of the rows written before the guard was on (or from the start on a stack that never held a row); until then a debit of a balance not yet seeded is refused with 503. See docs/balance-guard.md."
+  type = object({
+    initialised = optional(bool, false)
+  })
+  default = null
 }
 
 variable "api" {

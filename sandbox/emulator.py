@@ -139,6 +139,9 @@ def _one_record_per_update() -> None:
 
 THROTTLED = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
 THROTTLED_MESSAGE = "The level of configured provisioned throughput for the table was exceeded."
+# The reason DynamoDB gives for an item another transaction is writing
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html).
+TRANSACTION_CONFLICT = "Transaction is ongoing for the item"
 
 
 def _summary_capacity() -> None:
@@ -187,6 +190,14 @@ def _summary_capacity() -> None:
                 for t in tables
             ]
             raise TransactionCanceledException(reasons)
+        held = faults.ACTIVE.conflicting_item(len(transact_items))
+        if held is not None:  # another transaction holds an item: DynamoDB cancels, it does not queue
+            raise TransactionCanceledException(
+                [
+                    ("TransactionConflict", TRANSACTION_CONFLICT, None) if i == held else (None, None, None)
+                    for i in range(len(transact_items))
+                ]
+            )
         in_transaction.active = True
         try:
             answer = transact(self, transact_items)

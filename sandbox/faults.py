@@ -54,6 +54,8 @@ class Faults:
     dup: float = 0.0
     reorder: float = 0.0
     empty: float = 0.0
+    conflict: float = 0.0
+    forced_conflicts: int = 0
     seed: int | None = None
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -62,6 +64,7 @@ class Faults:
     _refilled: float = 0.0
     throttled: int = 0
     crashes: int = 0
+    conflicts: int = 0
     units_spent: float = 0.0
 
     def __post_init__(self) -> None:
@@ -88,7 +91,9 @@ class Faults:
             "dup": (_PROBABILITY, "dup"),
             "reorder": (_PROBABILITY, "reorder"),
             "empty": (_PROBABILITY, "empty"),
+            "conflict": (_PROBABILITY, "conflict"),
             "crashes": (_COUNT, "forced_crashes"),
+            "conflicts": (_COUNT, "forced_conflicts"),
             "throttles": (_COUNT, "forced_throttles"),
             "seed": (_COUNT, "seed"),
         }
@@ -113,6 +118,8 @@ class Faults:
             self.dup,
             self.reorder,
             self.empty,
+            self.conflict,
+            self.forced_conflicts,
         )
         return any(injected)
 
@@ -163,6 +170,16 @@ class Faults:
         with self._lock:
             self.crashes += 1
             return "before" if self._rng.random() < 0.5 else "after"
+
+    def conflicting_item(self, items: int) -> int | None:
+        """Which item of a transaction of ``items`` another transaction holds (TransactionConflict), or None."""
+        with self._lock:
+            forced = self.conflicts < self.forced_conflicts
+        if not forced and not self.chance(self.conflict):
+            return None
+        with self._lock:
+            self.conflicts += 1
+            return self._rng.randrange(items)
 
 
 ACTIVE = Faults()

@@ -18,6 +18,22 @@ data "aws_iam_policy_document" "api" {
     actions   = ["dynamodb:UpdateItem"]
     resources = [var.tables.details.arn]
   }
+  # The guard's balance items: updated only in the transactions of the money-writing templates. DynamoDB
+  # has no condition key that tells a transaction's item from a lone UpdateItem; the attributes are limited
+  # to the balance item's own.
+  dynamic "statement" {
+    for_each = var.tables.balances == null ? [] : [var.tables.balances.arn]
+    content {
+      sid       = "UpdateBalanceItems"
+      actions   = ["dynamodb:UpdateItem"]
+      resources = [statement.value]
+      condition {
+        test     = "ForAllValues:StringEquals"
+        variable = "dynamodb:Attributes"
+        values   = ["accountId", "currency", "available", "headroom", "overdraftLimit", "seeded"]
+      }
+    }
+  }
   statement {
     sid       = "ListTransactions"
     actions   = ["dynamodb:Query"]

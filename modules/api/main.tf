@@ -16,7 +16,9 @@ locals {
     var.api.authorization,
     var.api.cognito_grants,
     var.currencies,
+    local.guarded,
   ]))
+  guarded     = var.guard != null
   cognito     = var.api.authorization == "COGNITO"
   minor_units = join(",", [for code in sort(keys(var.currencies)) : "${code}:${var.currencies[code]}"])
   # What templatefile puts into the templates: the checks every money-writing request shares, the
@@ -26,6 +28,7 @@ locals {
     money_checks        = templatefile("${local.templates}/_money_checks.vtl", { minor_units = local.minor_units })
     request_fingerprint = file("${local.templates}/_request_fingerprint.vtl")
     format_amount       = file("${local.templates}/_format_amount.vtl")
+    balance_update      = file("${local.templates}/_balance_update.vtl")
     minor_units_table   = "#set($minorUnits = \",${local.minor_units},\")"
   }
   # The account check of each operation. With COGNITO, the claim that grants the operation must list the
@@ -60,11 +63,12 @@ locals {
       route       = "/accounts/{accountId}/transactions"
       resource    = aws_api_gateway_resource.transactions.id
       http_method = "POST"
-      action      = "UpdateItem"
-      query       = {}
-      path        = true
-      success     = "201"
-      model       = "NewTransaction"
+      # Guarded, the row and its balance item are written in one transaction.
+      action  = local.guarded ? "TransactWriteItems" : "UpdateItem"
+      query   = {}
+      path    = true
+      success = "201"
+      model   = "NewTransaction"
     }
     create_transfer = {
       operation   = "transfer"
@@ -110,8 +114,9 @@ locals {
       template = pair[1] == "success" ? "${pair[0]}.response.vtl" : (pair[1] == "client" ? "dynamodb_error.response.vtl" : "server_error.response.vtl")
     }
   }
+  # 503: a guarded debit of a balance not yet seeded (ledger-ops guard init).
   method_statuses = {
-    for pair in setproduct(keys(local.methods), ["success", "400", "403", "404", "409", "422", "429", "500"]) :
+    for pair in setproduct(keys(local.methods), concat(["success", "400", "403", "404", "409", "422", "429", "500"], local.guarded ? ["503"] : [])) :
     "${pair[0]}.${pair[1]}" => {
       method = pair[0]
       status = pair[1] == "success" ? local.methods[pair[0]].success : pair[1]

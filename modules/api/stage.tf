@@ -14,10 +14,18 @@ resource "aws_api_gateway_stage" "this" {
   deployment_id        = aws_api_gateway_deployment.this.id
   stage_name           = var.api.stage_name
   xray_tracing_enabled = true
-  variables = {
-    detailsTable = var.tables.details.name
-    summaryTable = var.tables.summary.name
-  }
+  # With the guard on, the money templates write the balance items too (balancesTable), and create a balance
+  # item as seeded once guard.initialised says that every earlier row has been counted (guardInitialised).
+  variables = merge(
+    {
+      detailsTable = var.tables.details.name
+      summaryTable = var.tables.summary.name
+    },
+    local.guarded ? {
+      balancesTable    = var.tables.balances.name
+      guardInitialised = tostring(var.guard.initialised)
+    } : {},
+  )
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
     format = jsonencode({

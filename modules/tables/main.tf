@@ -107,3 +107,32 @@ resource "aws_dynamodb_table" "applied" {
   }
   tags = var.tags
 }
+
+# Balance items of the balance guard (guard on): one per (account, currency), written only by the API's
+# write path in the same TransactWriteItems as the row(s) it counts, and seeded by ledger-ops guard init.
+# Not the summary table: the fold writes the summaries, and sharing an item would make the two conflict.
+resource "aws_dynamodb_table" "balances" {
+  count                       = var.balances ? 1 : 0
+  name                        = "${var.name_prefix}-account-balances"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "accountId"
+  range_key                   = "currency"
+  deletion_protection_enabled = var.tables.balances_deletion_protection
+
+  attribute {
+    name = "accountId"
+    type = "S"
+  }
+  attribute {
+    name = "currency"
+    type = "S"
+  }
+  point_in_time_recovery {
+    enabled = true
+  }
+  server_side_encryption {
+    enabled     = local.sse.enabled
+    kms_key_arn = local.sse.kms_key_arn
+  }
+  tags = var.tags
+}

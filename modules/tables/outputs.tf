@@ -24,11 +24,20 @@ output "applied" {
   }
 }
 
+output "balances" {
+  description = "Balances table of the balance guard: name and arn; null when the guard is off."
+  value = var.balances ? {
+    name = aws_dynamodb_table.balances[0].name
+    arn  = aws_dynamodb_table.balances[0].arn
+  } : null
+}
+
 output "protected" {
   description = "Whether each table refuses deletion (deletion_protection_enabled), by table."
   value = {
-    details = aws_dynamodb_table.details.deletion_protection_enabled
-    summary = aws_dynamodb_table.summary.deletion_protection_enabled
-    applied = aws_dynamodb_table.applied.deletion_protection_enabled
+    details  = aws_dynamodb_table.details.deletion_protection_enabled
+    summary  = aws_dynamodb_table.summary.deletion_protection_enabled
+    applied  = aws_dynamodb_table.applied.deletion_protection_enabled
+    balances = try(aws_dynamodb_table.balances[0].deletion_protection_enabled, null)
   }
 }

@@ -12,14 +12,22 @@ variable "kms_key_arn" {
 variable "tables" {
   description = "The root's tables settings (validated there): deletion protection of each table (the applied markers are the memory of exactly-once), point-in-time recovery, and the summary table's billing (PROVISIONED with small capacity reproduces the scaling challenge)."
   type = object({
-    details_deletion_protection = bool
-    summary_deletion_protection = bool
-    applied_deletion_protection = bool
-    point_in_time_recovery      = bool
-    summary_billing_mode        = string
-    summary_read_capacity       = number
-    summary_write_capacity      = number
+    details_deletion_protection  = bool
+    summary_deletion_protection  = bool
+    applied_deletion_protection  = bool
+    balances_deletion_protection = bool
+    point_in_time_recovery       = bool
+    summary_billing_mode         = string
+    summary_read_capacity        = number
+    summary_write_capacity       = number
   })
+}
+
+variable "balances" {
+  description = "Whether to create the balances table of the balance guard (the root's guard is on)."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "tags" {

@@ -2,6 +2,7 @@
 
   ledger-ops reconcile [--account ID | --global]
   ledger-ops rebuild   [--account ID] [--settle SECONDS]
+  ledger-ops guard init
   ledger-ops dlq inspect
   ledger-ops dlq replay [--queue stream|buffer]
   ledger-ops preflight
@@ -10,7 +11,7 @@ The stack is found in .sandbox/outputs.json when a local sandbox is up (or the f
 given with --outputs), else in `terraform output` of the current folder; credentials
 and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
 found or work left undone, 2 usage or refused (rebuild while pattern 2's buffer queue or its DLQ
-holds deltas; preflight while the buffer could not be retired).
+holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from ledger_aggregator.retirement import removal_refusal
 
 from .dlq import Replayer, held
+from .guard import balance_differences, seed_balances
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
-from .reconcile import Progress, describe_totals, reconcile, reconcile_global
+from .reconcile import Progress, account_items, describe_totals, reconcile, reconcile_global, scan
 from .streams import IncompleteRangeError, StreamTail
 
 
@@ -66,6 +68,7 @@ class Ops:
         self.quiet = quiet
         self.dynamodb = boto3.client("dynamodb")
         self.tables = {k: outputs[f"{k}_table"]["name"] for k in ("details", "summary", "applied")}
+        self.balances: str | None = (outputs.get("balances_table") or {}).get("name")  # the guard's, when on
 
     def bar(self, label: str, table: str | None = None) -> tuple[Progress, Callable[[], None]]:
         """A progress bar on stderr, sized by the table's (approximate) item count when given."""
@@ -80,14 +83,49 @@ class Ops:
         return tick, progress.close
 
     def reconcile(self, account: str | None) -> int:
-        """Print every difference; 1 when there is any."""
+        """Print every difference of a summary, and with the guard on of a balance item; 1 when there is any."""
         tick, close = self.bar("reconcile: scanning", self.tables["details"])
         found = reconcile(self.dynamodb, self.tables["details"], self.tables["summary"], account, tick)
         close()
         for difference in found:
             print(difference.describe())
         print(f"{len(found)} difference(s)")
-        return 1 if found else 0
+        wrong = self._balance_differences(account)
+        return 1 if found or wrong else 0
+
+    def _balance_differences(self, account: str | None) -> int:
+        """With the guard on, print every balance item that is not the fold of its rows; their count."""
+        if not self.balances:
+            return 0
+        if account:
+            rows = account_items(self.dynamodb, self.tables["details"], account)
+            items = account_items(self.dynamodb, self.balances, account)
+        else:
+            rows, items = scan(self.dynamodb, self.tables["details"]), scan(self.dynamodb, self.balances)
+        found = balance_differences(rows, items)
+        for difference in found:
+            print(difference.describe())
+        print(f"{len(found)} balance item difference(s)")
+        return len(found)
+
+    def guard_init(self) -> int:
+        """Seed the guard's balance items from the rows written before it; 2 when the guard is off."""
+        if not self.balances:
+            print(
+                "guard init: refused: this stack has no balance guard (set guard = {} and apply first)", file=sys.stderr
+            )
+            return 2
+        tick, close = self.bar("guard init: reading", self.tables["details"])
+        rows = scan(self.dynamodb, self.tables["details"], progress=tick)
+        items = scan(self.dynamodb, self.balances, progress=tick)
+        close()
+        done = seed_balances(self.dynamodb, self.balances, rows, items)
+        print(f"guard init: {done.seeded} balance item(s) seeded, {done.already} already seeded")
+        print(
+            "guard init: once guard.initialised = true is applied, run guard init once more: it seeds the items "
+            "that credits created in between"
+        )
+        return 0
 
     def conservation(self) -> int:
         """Check that, per currency, every account's balances sum to the standalone rows; 1 when not."""
@@ -256,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     redo = dlq.add_parser("replay", help="re-drive given-up batches and buffered deltas")
     redo.add_argument("--queue", choices=["stream", "buffer"], help="only this DLQ")
     commands.add_parser("preflight", help="whether the writer's guard would let buffer.retired remove the buffer now")
+    guard = commands.add_parser("guard", help="the balance guard").add_subparsers(dest="action", required=True)
+    guard.add_parser("init", help="seed the balance items from the rows written before the guard (safe while writing)")
     args = parser.parse_args(argv)
     ops = Ops(stack_outputs(args.outputs), args.quiet)
     if args.command == "reconcile":
@@ -264,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         return ops.rebuild(args.account, args.settle)
     if args.command == "preflight":
         return ops.preflight()
+    if args.command == "guard":
+        return ops.guard_init()
     return ops.inspect() if args.action == "inspect" else ops.replay(args.queue)
 
 

@@ -157,6 +157,21 @@ def test_a_throttled_transaction_is_cancelled_with_the_reason_and_writes_nothing
     assert {i["id"]["S"] for i in dynamodb.scan(TableName="e-applied")["Items"]} & {"t1"} == set()
 
 
+def test_a_conflicting_transaction_is_cancelled_not_queued_and_writes_nothing(clients: dict[str, Any]) -> None:
+    """DynamoDB rejects a transaction on an item another transaction holds (TransactionConflict)."""
+    dynamodb = clients["dynamodb"]
+    previous, faults.ACTIVE = faults.ACTIVE, faults.Faults.parse("conflicts=1,seed=3")
+    try:
+        with pytest.raises(ClientError) as raised:
+            apply(dynamodb, "held", ["h1"])
+        apply(dynamodb, "held", ["h2"])  # the conflict is over: the next transaction goes through
+    finally:
+        faults.ACTIVE, active = previous, faults.ACTIVE
+    codes = [r["Code"] for r in raised.value.response["CancellationReasons"]]
+    assert sorted(codes) == ["None", "TransactionConflict"] and active.conflicts == 1
+    assert {i["id"]["S"] for i in dynamodb.scan(TableName="e-applied")["Items"]} & {"h1", "h2"} == {"h2"}
+
+
 def test_redrive_policy_is_compact_json_as_aws_returns_it(clients: dict[str, Any]) -> None:
     sqs = clients["sqs"]
     dlq = sqs.create_queue(QueueName="e-dlq")["QueueUrl"]

@@ -79,6 +79,7 @@ def test_the_api_may_only_create_list_and_read() -> None:
         "dynamodb:Query",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
+        "dynamodb:UpdateItem",  # the balance guard's items, only with the guard on (tests/terraform/guard)
         "kms:Decrypt",
         "kms:GenerateDataKey",
     ]
@@ -91,9 +92,13 @@ def test_transfers_add_no_action_beyond_item_updates_on_the_details_table() -> N
     writes = [
         body for body in api if any(a.startswith("dynamodb:") and a != "dynamodb:Query" for a in items(body, "actions"))
     ]
-    assert [items(body, "actions") for body in writes] == [["dynamodb:UpdateItem"]]
-    assert [items(body, "resources") for body in writes] == [[]]  # an expression, not a string: checked next
+    assert [items(body, "actions") for body in writes] == [["dynamodb:UpdateItem"], ["dynamodb:UpdateItem"]]
+    assert [items(body, "resources") for body in writes] == [[], []]  # expressions, not strings: checked next
     assert re.search(r"resources\s*=\s*\[var\.tables\.details\.arn\]", writes[0])
+    # The balance guard's: its table only, limited to the balance item's attributes.
+    assert re.search(r"resources\s*=\s*\[statement\.value\]", writes[1]) and '"dynamodb:Attributes"' in writes[1]
+    iam = (MODULES / "api" / "iam.tf").read_text()
+    assert re.search(r"for_each\s*=\s*var\.tables\.balances == null \? \[\] : \[var\.tables\.balances\.arn\]", iam)
     transfer = (MODULES / "api" / "main.tf").read_text()
     assert 'action      = "TransactWriteItems"' in transfer
 

@@ -11,6 +11,7 @@ from ledger_aggregator.summary_item import key_of, stored_totals
 SUMMARY = "test-summary"
 APPLIED = "test-applied"
 DETAILS = "test-details"
+BALANCES = "test-balances"
 
 
 def create_tables(dynamodb: Any) -> None:
@@ -22,6 +23,17 @@ def create_tables(dynamodb: Any) -> None:
             AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
             BillingMode="PAY_PER_REQUEST",
         )
+
+
+def create_balances_table(dynamodb: Any) -> None:
+    """Create the balance guard's table as the tables module does (keyed on accountId and currency)."""
+    keys = ("accountId", "currency")
+    dynamodb.create_table(
+        TableName=BALANCES,
+        KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in zip(keys, ("HASH", "RANGE"), strict=True)],
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 def create_details_table(dynamodb: Any) -> str:

@@ -54,6 +54,7 @@ def api_template(name: str, claim: str | None = None) -> str:
         money_checks=_partial("_money_checks.vtl", minor_units=units),
         request_fingerprint=_partial("_request_fingerprint.vtl"),
         format_amount=_partial("_format_amount.vtl"),
+        balance_update=_partial("_balance_update.vtl"),
         minor_units_table=f'#set($minorUnits = ",{units},")',
         account_check=account,
         known_fields_check=known,

@@ -7,16 +7,31 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
+from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from tests.support.aws import create_balances_table, create_details_table, create_tables
 from tests.support.velocity import velocity_or_skip, warn_in_summary
 
 
 @pytest.fixture(autouse=True)
 def _velocity() -> None:
     velocity_or_skip()
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    """moto's DynamoDB with every table the templates write: details, summary, applied, balances."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(client)
+        create_details_table(client)
+        create_balances_table(client)
+        yield client
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from ledger_aggregator.summary_item import summary_key
 from sandbox.apigateway import GATEWAY_DEFAULTS, substitute
 from sandbox.vtl import Request, carry_overrides, render
-from tests.support.aws import DETAILS, SUMMARY, create_details_table, create_tables
+from tests.support.aws import DETAILS, SUMMARY
 from tests.support.templates import NO_GRANT, OPERATIONS
 from tests.support.templates import api_template as template
 
@@ -32,6 +29,8 @@ ACTIONS = {
     "get_summary": "query",
     "list_transactions": "query",
 }
+# With the balance guard on, a transaction is written with its balance item (modules/api/main.tf).
+GUARDED_ACTIONS = {**ACTIONS, "create_transaction": "transact_write_items"}
 CREATED = {"create_transaction": 201, "create_transfer": 201}
 
 
@@ -41,15 +40,6 @@ class Answer:
     body: Any
     headers: dict[str, str]
     request: dict[str, Any]
-
-
-@pytest.fixture
-def dynamodb() -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_tables(client)
-        create_details_table(client)
-        yield client
 
 
 def call(  # noqa: PLR0917 - mirrors a method request's parts
@@ -63,9 +53,12 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
     claims: dict[str, str] | None = None,
     grants: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    stage: dict[str, str] | None = None,
 ) -> Answer:
     """Run one method as its integration does: request template, DynamoDB, response template.
 
+    ``stage`` replaces the stage variables; with ``balancesTable`` among them the balance guard is on, and
+    a transaction is a TransactWriteItems as modules/api deploys it then.
     With ``claims``, the API is deployed with COGNITO (the account check is in the templates) and the
     caller's token carries these claims; ``grants`` binds each operation to its claim (``NO_GRANT``: none),
     by default as api.cognito_grants does. Without ``claims``, it is AWS_IAM.
@@ -79,14 +72,15 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
         querystring=query or {},
         headers=headers or {},
         context=context,
-        stage_variables=STAGE,
+        stage_variables=stage or STAGE,
     )
     claim = (grants or DEFAULT_GRANTS)[OPERATIONS[method]] if claims is not None else None
     rendered = render(template(f"{method}.request.vtl", claim), request)
     request = carry_overrides(request, rendered)
     sent = json.loads(rendered.body)
     try:
-        result = getattr(client, ACTIONS[method])(**sent)
+        actions = GUARDED_ACTIONS if "balancesTable" in (stage or STAGE) else ACTIONS
+        result = getattr(client, actions[method])(**sent)
         result.pop("ResponseMetadata", None)
         status, name, backend = 200, f"{method}.response.vtl", json.dumps(result)
     except ClientError as error:
@@ -279,7 +273,6 @@ def test_a_minimal_transaction_gets_the_gateways_own_id_and_the_request_time(dyn
             ":ra": {"N": "1767225600000"},
             ":rq": {"S": "req-0001"},
         },
-        "ReturnValues": "ALL_NEW",
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
 

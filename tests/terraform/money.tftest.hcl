@@ -17,7 +17,7 @@ run "summaries_are_keyed_per_account_and_currency" {
   }
   variables {
     tables = {
-      details_deletion_protection = true, summary_deletion_protection = true, applied_deletion_protection = true,
+      details_deletion_protection = true, summary_deletion_protection = true, applied_deletion_protection = true, balances_deletion_protection = true,
       point_in_time_recovery      = true, summary_billing_mode = "PROVISIONED", summary_read_capacity = 5, summary_write_capacity = 5
     }
   }
@@ -82,7 +82,7 @@ run "protection_can_be_turned_off_per_table" {
     tables = { summary_deletion_protection = false, applied_deletion_protection = false }
   }
   assert {
-    condition     = module.tables.protected == { details = true, summary = false, applied = false }
+    condition     = module.tables.protected == { details = true, summary = false, applied = false, balances = null }
     error_message = "each table's protection follows its own setting"
   }
 }

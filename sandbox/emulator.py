@@ -67,7 +67,12 @@ import moto.dynamodb.models.table as dynamodb_tables
 import moto.dynamodbstreams.models as dynamodbstreams_models
 import moto.sqs.models as sqs_models
 from moto.apigateway.exceptions import BadRequestException
-from moto.dynamodb.exceptions import ConditionalCheckFailed, DynamodbException, TransactionCanceledException
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    DynamodbException,
+    ResourceNotFoundException,
+    TransactionCanceledException,
+)
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.sqs.exceptions import ReceiptHandleIsInvalid
@@ -85,6 +90,24 @@ def _compact_json_for_sqs() -> None:
         JSONDecodeError=json.JSONDecodeError,
     )
     setattr(sqs_models, "json", compact)  # noqa: B010 - replaces the json module moto serialises with
+
+
+def _missing_tables_named() -> None:
+    """A request on a missing table answers ``Requested resource not found: Table: <name> not found``, as
+    DynamoDB does; moto leaves the name out. The AWS provider reads the name in it: a DeleteTable that finds
+    the table gone is a deletion done (an SDK retry of a DeleteTable whose answer was lost), not an error."""
+    backend = dynamodb_models.DynamoDBBackend
+    get_table = backend.get_table
+
+    def named(self: Any, table_name: str) -> Any:
+        try:
+            return get_table(self, table_name)
+        except ResourceNotFoundException as missing:
+            if missing.message != "Requested resource not found":
+                raise
+            raise ResourceNotFoundException(table_name=table_name) from None
+
+    backend.get_table = named  # type: ignore[method-assign]
 
 
 def _without_mappings(method: Any, owner_of_mappings: Any) -> Any:
@@ -623,6 +646,7 @@ def _invocations_run_locally() -> None:
 def patch_moto() -> None:
     """Apply the fidelity patches, the fault hooks and the speed-ups (once per process)."""
     _compact_json_for_sqs()
+    _missing_tables_named()
     dynamodb_values.hold_values_as_dynamodb_does()
     _no_delivery_by_moto()
     _one_record_per_update()

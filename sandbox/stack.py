@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The `tables` setting of the stacks the tests, the demo and the benchmark create and destroy themselves:
 # no table keeps deletion protection (it is on by default for every table).
-UNPROTECTED = {f"{table}_deletion_protection": False for table in ("details", "summary", "applied")}
+UNPROTECTED = {f"{table}_deletion_protection": False for table in ("details", "summary", "applied", "balances")}
 # Their `buffer` setting: the writer's removal guard does not hold their destroy back (it refuses to let the
 # buffer go while it holds a message, and such stacks are thrown away whole).
 UNGUARDED = {"removal_guard": False}

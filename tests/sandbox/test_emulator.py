@@ -172,6 +172,18 @@ def test_a_conflicting_transaction_is_cancelled_not_queued_and_writes_nothing(cl
     assert {i["id"]["S"] for i in dynamodb.scan(TableName="e-applied")["Items"]} & {"h1", "h2"} == {"h2"}
 
 
+@pytest.mark.parametrize("call", ["describe_table", "delete_table"])
+def test_a_missing_table_is_named_in_the_answer_as_dynamodb_names_it(clients: dict[str, Any], call: str) -> None:
+    """The AWS provider treats a DeleteTable that finds no table as done only when the message names it."""
+    with pytest.raises(ClientError) as raised:
+        getattr(clients["dynamodb"], call)(TableName="e-gone")
+    error = raised.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ResourceNotFoundException",
+        "Requested resource not found: Table: e-gone not found",
+    )
+
+
 def test_redrive_policy_is_compact_json_as_aws_returns_it(clients: dict[str, Any]) -> None:
     sqs = clients["sqs"]
     dlq = sqs.create_queue(QueueName="e-dlq")["QueueUrl"]

@@ -95,6 +95,7 @@ module "alarms" {
     api_name           = "${var.name_prefix}-ledger"
     api_stage          = module.api.stage_name
     summary_table      = module.tables.summary.name
+    balances_table     = try(module.tables.balances.name, null)
   }
   alarms = var.alarms
   tags   = var.tags

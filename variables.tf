@@ -290,18 +290,19 @@ variable "buffer" {
 }
 
 variable "alarms" {
-  description = "CloudWatch alarms and whom they notify: topic_arn, or (when null) an encrypted topic created for them, with optional email subscriptions; null for no alarms."
+  description = "CloudWatch alarms and whom they notify: topic_arn, or (when null) an encrypted topic created for them, with optional email subscriptions; null for no alarms. guard_conflicts_per_minute: with the balance guard, the transaction conflicts on balance items a minute above which its alarm fires."
   type = object({
-    topic_arn          = optional(string)
-    emails             = optional(list(string), [])
-    iterator_age_ms    = optional(number, 60000)
-    queue_age_seconds  = optional(number, 300)
-    api_latency_p99_ms = optional(number, 1000)
+    topic_arn                  = optional(string)
+    emails                     = optional(list(string), [])
+    iterator_age_ms            = optional(number, 60000)
+    queue_age_seconds          = optional(number, 300)
+    api_latency_p99_ms         = optional(number, 1000)
+    guard_conflicts_per_minute = optional(number, 60)
   })
   default = {}
   validation {
-    condition     = var.alarms == null || try(var.alarms.iterator_age_ms > 0 && var.alarms.queue_age_seconds > 0 && var.alarms.api_latency_p99_ms > 0, false)
-    error_message = "alarms.iterator_age_ms, queue_age_seconds and api_latency_p99_ms must be positive."
+    condition     = var.alarms == null || try(var.alarms.iterator_age_ms > 0 && var.alarms.queue_age_seconds > 0 && var.alarms.api_latency_p99_ms > 0 && var.alarms.guard_conflicts_per_minute >= 0, false)
+    error_message = "alarms.iterator_age_ms, queue_age_seconds and api_latency_p99_ms must be positive, and guard_conflicts_per_minute at least 0."
   }
   validation {
     condition     = var.alarms == null || alltrue([for e in try(var.alarms.emails, []) : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])

@@ -1,6 +1,7 @@
 # CloudWatch alarms on what needs a person: a message in a DLQ, function errors and throttles, the
-# stream's iterator age, the buffer queue's oldest message, API 5xx and p99 latency, and throttled
-# summary writes; each notifies the topic given, or an encrypted one created here (topic.tf).
+# stream's iterator age, the buffer queue's oldest message, API 5xx and p99 latency, throttled
+# summary writes, and with the balance guard the balance items' transaction conflicts and throttling;
+# each notifies the topic given, or an encrypted one created here (topic.tf).
 
 locals {
   # Alarms always reach a topic: the one given, or one created here (topic.tf).
@@ -44,6 +45,20 @@ locals {
         description = "Writes to the summary table were throttled (expected under a burst; pattern 2 absorbs it)."
         namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", statistic = "Sum"
         dimensions  = { TableName = local.t.summary_table }, threshold = 0, extended = null
+      }
+    },
+    local.t.balances_table == null ? {} : {
+      # DynamoDB cancels a transaction on an item another is writing: a few on a hot account are expected
+      # (the API answers 429 and the client retries); many mean that account needs another design.
+      "balance-conflicts" = {
+        description = "Guarded writes were cancelled by transaction conflicts on balance items (hot accounts)."
+        namespace   = "AWS/DynamoDB", metric = "TransactionConflict", statistic = "Sum"
+        dimensions  = { TableName = local.t.balances_table }, threshold = var.alarms.guard_conflicts_per_minute, extended = null
+      }
+      "balance-throttled-requests" = {
+        description = "Requests on the balances table were throttled: guarded writes were answered 429."
+        namespace   = "AWS/DynamoDB", metric = "ThrottledRequests", statistic = "Sum"
+        dimensions  = { TableName = local.t.balances_table }, threshold = 0, extended = null
       }
     },
     local.t.buffer_queue == null ? {} : {

@@ -4,7 +4,7 @@ variable "name_prefix" {
 }
 
 variable "targets" {
-  description = "What to watch: functions, the stream function, DLQs, the buffer queue (null in pattern 1), the API stage and the summary table."
+  description = "What to watch: functions, the stream function, DLQs, the buffer queue (null in pattern 1), the API stage, the summary table and the balance guard's table (null without the guard)."
   type = object({
     functions          = list(string)
     stream_function    = string
@@ -13,17 +13,19 @@ variable "targets" {
     api_name           = string
     api_stage          = string
     summary_table      = string
+    balances_table     = optional(string)
   })
 }
 
 variable "alarms" {
-  description = "The root's alarms settings (validated there): the SNS topic to notify (null creates an encrypted one, output topic_arn), email subscriptions to it, and the thresholds."
+  description = "The root's alarms settings (validated there): the SNS topic to notify (null creates an encrypted one, output topic_arn), email subscriptions to it, and the thresholds (guard_conflicts_per_minute: transaction conflicts on the balance items a minute, with the balance guard on)."
   type = object({
-    topic_arn          = string
-    emails             = list(string)
-    iterator_age_ms    = number
-    queue_age_seconds  = number
-    api_latency_p99_ms = number
+    topic_arn                  = string
+    emails                     = list(string)
+    iterator_age_ms            = number
+    queue_age_seconds          = number
+    api_latency_p99_ms         = number
+    guard_conflicts_per_minute = number
   })
 }
 

@@ -17,6 +17,10 @@ run "guard_off_by_default" {
     condition     = output.balances_table == null && module.tables.protected.balances == null
     error_message = "without the guard there is no balances table"
   }
+  assert {
+    condition     = !contains(output.alarm_names, "tftest-balance-conflicts")
+    error_message = "without the guard there is no balance alarm"
+  }
 }
 
 run "guard_on_adds_the_balances_table_and_replaces_no_table" {
@@ -37,5 +41,9 @@ run "guard_on_adds_the_balances_table_and_replaces_no_table" {
       output.details_stream_arn == run.guard_off_by_default.details_stream_arn
     )
     error_message = "switching the guard on must not replace the details, summary or applied table"
+  }
+  assert {
+    condition     = contains(output.alarm_names, "tftest-balance-conflicts") && contains(output.alarm_names, "tftest-balance-throttled-requests")
+    error_message = "with the guard, the balance items' transaction conflicts and throttling have alarms"
   }
 }

@@ -51,7 +51,7 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 # the AWS provider's fixed waits (25 s per SQS queue, 5 s per function), while the others use the CPU.
 # Its wall time bounds the run, so it is the critical part: it runs at normal priority and the others niced,
 # filling the CPU it leaves idle rather than stretching its waits (alone it takes about 400 s, beside
-# un-niced parts about 600 s).
+# un-niced parts about 600 s). Not too nice: beside a CPU load, nice 10 starved them (docs/testing.md).
 # The prerequisites several parts share (SHARED) are made once first; the parts then run with
 # PREPARED=1, which drops them (unless_prepared), so that no two parts run terraform init at once. Each part's output is printed whole when it ends, and the run's
 # figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).

@@ -707,8 +707,14 @@ class EmulatorServer:
         """Stop answering and close every connection."""
         _IN_PROCESS.pop(self.url, None)
         trigger: Any = self._server.trigger  # (waitress's stubs type it as an int)
-        # closed in the loop's own thread; a connection that errs while closing is closed all the same
-        trigger.pull_trigger(lambda: wasyncore.close_all(self._sockets, ignore_all=True))
+
+        def close() -> None:  # a connection that errs while closing is closed all the same
+            wasyncore.close_all(self._sockets, ignore_all=True)
+
+        try:
+            trigger.pull_trigger(close)  # closed in the loop's own thread
+        except OSError:  # the loop has already closed its trigger (seen once in a bench run): close here
+            close()
         self._thread.join(timeout=10)
         self._server.task_dispatcher.shutdown()
 

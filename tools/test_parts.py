@@ -58,7 +58,7 @@ class Part:
     summaries: list[str]
 
 
-BACKGROUND_NICE = 10  # the niceness of every part but the critical one
+BACKGROUND_NICE = 5  # the niceness of every part but the critical one (10 starved them beside a CPU load)
 
 
 @dataclass(frozen=True)

@@ -82,9 +82,10 @@ test-templates: $(STAMP) $(call unless_prepared,java-deps) ## Mapping templates 
 # The pattern-2 soak is bound by the summary table's injected capacity (time, not CPU), so it runs on a
 # stack of its own beside the rest: pattern 1, the switch to pattern 2 on the same state, and every
 # other test. The pattern-2 runs of the access and recovery tests go with the soak, to even out the two
-# sides, and so do the hostile-client and balance-guard tests and the switch back to pattern 1 (test_switch.py, the last test
+# sides, and so do the hostile-client and balance-guard tests, the pattern-2 replays and planted-corruption
+# rebuild of test_ops.py, and the switch back to pattern 1 (test_switch.py, the last test
 # of its stack). Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
-SECOND_STACK := pattern-2 and (test_every_amount_survives_every_fault or test_access or test_recovery or test_hostile or test_guard or test_switching_to_pattern_1_under_load)
+SECOND_STACK := pattern-2 and (test_every_amount_survives_every_fault or test_access or test_recovery or test_hostile or test_guard or test_replay or test_reconcile_finds_a_planted_corruption or test_switching_to_pattern_1_under_load)
 
 test-integration: $(call unless_prepared,$(SHARED)) ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
 	@$(MAKE) --no-print-directory -j2 --output-sync=target integration-switch integration-soak2

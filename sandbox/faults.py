@@ -173,11 +173,10 @@ class Faults:
 
     def conflicting_item(self, items: int) -> int | None:
         """Which item of a transaction of ``items`` another transaction holds (TransactionConflict), or None."""
-        with self._lock:
+        with self._lock:  # decided and counted at once, as crash_point does: forced ones are never exceeded
             forced = self.conflicts < self.forced_conflicts
-        if not forced and not self.chance(self.conflict):
-            return None
-        with self._lock:
+            if not forced and not (self.conflict > 0 and self._rng.random() < self.conflict):
+                return None
             self.conflicts += 1
             return self._rng.randrange(items)
 

@@ -37,7 +37,7 @@ from ledger_aggregator.retirement import removal_refusal
 from .dlq import Replayer, held
 from .guard import balance_differences, seed_balances
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
-from .reconcile import Progress, account_items, describe_totals, reconcile, reconcile_global, scan
+from .reconcile import Progress, describe_totals, items_of, reconcile, reconcile_global, summary_differences
 from .streams import IncompleteRangeError, StreamTail
 
 
@@ -85,28 +85,20 @@ class Ops:
     def reconcile(self, account: str | None) -> int:
         """Print every difference of a summary, and with the guard on of a balance item; 1 when there is any."""
         tick, close = self.bar("reconcile: scanning", self.tables["details"])
-        found = reconcile(self.dynamodb, self.tables["details"], self.tables["summary"], account, tick)
+        rows = items_of(self.dynamodb, self.tables["details"], account, tick)  # read once, for both checks
+        found = summary_differences(rows, items_of(self.dynamodb, self.tables["summary"], account, tick))
+        balances = (
+            balance_differences(rows, items_of(self.dynamodb, self.balances, account, tick)) if self.balances else []
+        )
         close()
         for difference in found:
             print(difference.describe())
         print(f"{len(found)} difference(s)")
-        wrong = self._balance_differences(account)
-        return 1 if found or wrong else 0
-
-    def _balance_differences(self, account: str | None) -> int:
-        """With the guard on, print every balance item that is not the fold of its rows; their count."""
-        if not self.balances:
-            return 0
-        if account:
-            rows = account_items(self.dynamodb, self.tables["details"], account)
-            items = account_items(self.dynamodb, self.balances, account)
-        else:
-            rows, items = scan(self.dynamodb, self.tables["details"]), scan(self.dynamodb, self.balances)
-        found = balance_differences(rows, items)
-        for difference in found:
-            print(difference.describe())
-        print(f"{len(found)} balance item difference(s)")
-        return len(found)
+        if self.balances:  # the guard's items, against the same rows
+            for wrong in balances:
+                print(wrong.describe())
+            print(f"{len(balances)} balance item difference(s)")
+        return 1 if found or balances else 0
 
     def guard_init(self) -> int:
         """Seed the guard's balance items from the rows written before it; 2 when the guard is off."""
@@ -116,8 +108,8 @@ class Ops:
             )
             return 2
         tick, close = self.bar("guard init: reading", self.tables["details"])
-        rows = scan(self.dynamodb, self.tables["details"], progress=tick)
-        items = scan(self.dynamodb, self.balances, progress=tick)
+        rows = items_of(self.dynamodb, self.tables["details"], progress=tick)
+        items = items_of(self.dynamodb, self.balances, progress=tick)
         close()
         done = seed_balances(self.dynamodb, self.balances, rows, items)
         print(f"guard init: {done.seeded} balance item(s) seeded, {done.already} already seeded")

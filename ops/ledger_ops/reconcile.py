@@ -127,17 +127,24 @@ def imbalances(rows: Iterable[Mapping[str, Any]], summaries: Iterable[Mapping[st
     ]
 
 
+def items_of(
+    client: Any, table: str, account: str | None = None, progress: Progress | None = None
+) -> list[dict[str, Any]]:
+    """Every item of a table keyed on ``accountId`` (a parallel scan), or one account's (a query)."""
+    return account_items(client, table, account) if account else scan(client, table, progress=progress)
+
+
+def summary_differences(rows: Iterable[Mapping[str, Any]], summaries: Iterable[Mapping[str, Any]]) -> list[Difference]:
+    """Every summary item that is not the fold of the details rows."""
+    return differences(fold(rows), {key_of(i): stored_summary(i) for i in summaries})
+
+
 def reconcile(
     client: Any, details: str, summary: str, account: str | None = None, progress: Progress | None = None
 ) -> list[Difference]:
     """Compare every summary (or one account's) with the fold of the details rows."""
-    if account:
-        rows = account_items(client, details, account)
-        items = account_items(client, summary, account)
-    else:
-        rows = scan(client, details, progress=progress)
-        items = scan(client, summary, progress=progress)
-    return differences(fold(rows), {key_of(i): stored_summary(i) for i in items})
+    rows = items_of(client, details, account, progress)
+    return summary_differences(rows, items_of(client, summary, account, progress))
 
 
 def reconcile_global(client: Any, details: str, summary: str, progress: Progress | None = None) -> list[Imbalance]:

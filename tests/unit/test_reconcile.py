@@ -14,7 +14,7 @@ from ledger_aggregator.domain import Totals
 from ledger_aggregator.summary_item import summary_key
 from ledger_ops.__main__ import main
 from ledger_ops.reconcile import reconcile, reconcile_global
-from tests.support.aws import APPLIED, DETAILS, SUMMARY
+from tests.support.aws import APPLIED, BALANCES, DETAILS, SUMMARY, create_balances_table
 from tests.support.ledger import image
 
 
@@ -125,6 +125,23 @@ def test_the_cli_exits_non_zero_on_differences(
     summary(dynamodb, "b", "1", "0", 1)
     assert main(["--outputs", path, "--quiet", "reconcile", "--global"]) == 1
     assert "EUR: the balances sum to 6, but standalone credits less debits are 5" in capsys.readouterr().out
+
+
+def test_with_the_guard_reconcile_checks_the_balance_items_and_guard_init_seeds_them(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "5"))  # a row from before the guard
+    summary(dynamodb, "a", "5", "0", 1)
+    assert main(["--outputs", outputs(), "--quiet", "guard", "init"]) == 2, "refused without the guard"
+    create_balances_table(dynamodb)
+    path = outputs(balances_table={"name": BALANCES})
+    assert main(["--outputs", path, "--quiet", "reconcile"]) == 1
+    out = capsys.readouterr().out
+    assert "0 difference(s)" in out and "a/EUR: balance item: no balance item, but rows" in out
+    assert main(["--outputs", path, "--quiet", "guard", "init"]) == 0
+    assert "1 balance item(s) seeded, 0 already seeded" in capsys.readouterr().out
+    assert main(["--outputs", path, "--quiet", "reconcile", "--account", "a"]) == 0
+    assert "0 balance item difference(s)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

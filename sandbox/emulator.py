@@ -379,6 +379,104 @@ def _isolated_writes() -> None:
         setattr(backend, name, locked)
 
 
+TRANSACTION_CONFLICT_ERROR = "com.amazonaws.dynamodb.v20120810#TransactionConflictException"
+
+
+class _ItemsInFlight:
+    """The items of the transactions in progress, for ``_conflicting_overlaps``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: set[tuple[str, str]] = set()
+
+    def take(self, keys: list[tuple[str, str]]) -> int | None:
+        """Hold every key, or none: the index of the first key another transaction holds, else None."""
+        with self._lock:
+            for index, key in enumerate(keys):
+                if key in self._held:
+                    return index
+            self._held.update(keys)
+            return None
+
+    def holds(self, key: tuple[str, str]) -> bool:
+        """Whether a transaction in progress holds this item."""
+        with self._lock:
+            return key in self._held
+
+    def release(self, keys: list[tuple[str, str]]) -> None:
+        """Let the keys go (the transaction ended, committed or not)."""
+        with self._lock:
+            self._held.difference_update(keys)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._held)
+
+
+ITEMS_IN_FLIGHT = _ItemsInFlight()
+
+
+def _item_id(backend: Any, table_name: str, attributes: dict[str, Any]) -> tuple[str, str]:
+    """An item's identity: its table and the key attributes of ``attributes`` (a key or a whole item)."""
+    table = backend.tables.get(table_name)
+    names = [table.hash_key_attr, table.range_key_attr] if table is not None else list(attributes)
+    return table_name, json.dumps({n: attributes.get(n) for n in names if n}, sort_keys=True)
+
+
+def _conflicting_overlaps() -> None:
+    """A write to an item that a transaction in progress holds is refused, not queued, as on AWS.
+
+    AWS, "Transaction conflict handling in DynamoDB"
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html): an item of a
+    TransactWriteItems that is part of another one in progress cancels the request (TransactionCanceled,
+    reason TransactionConflict), and a PutItem, UpdateItem or DeleteItem of an item that an ongoing
+    TransactWriteItems includes fails with TransactionConflictException. The emulator serialises writes
+    (``_isolated_writes``), so a transaction is "in progress" from its arrival until it ends, its wait for
+    the write lock included: two that overlap in time on one item conflict here, where the lock would have
+    queued them. Applied outside the write lock, so that the wait is seen.
+    """
+    backend = dynamodb_models.DynamoDBBackend
+    transact = backend.transact_write_items
+    in_flight = ITEMS_IN_FLIGHT
+    own = threading.local()  # moto's transaction writes its items through put_item/update_item
+
+    def keys_of(self: Any, transact_items: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        ops = [next(iter(item.values())) for item in transact_items]
+        return [_item_id(self, op.get("TableName", ""), op.get("Key") or op.get("Item") or {}) for op in ops]
+
+    def overlapping(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        keys = keys_of(self, transact_items)
+        held = in_flight.take(keys)
+        if held is not None:
+            raise TransactionCanceledException(
+                [
+                    ("TransactionConflict", TRANSACTION_CONFLICT, None) if i == held else (None, None, None)
+                    for i in range(len(keys))
+                ]
+            )
+        own.active = True
+        try:
+            return transact(self, transact_items)
+        finally:
+            own.active = False
+            in_flight.release(keys)
+
+    def single(method: Any, key_argument: str) -> Any:
+        def refused_while_held(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+            if not getattr(own, "active", False):
+                key = kwargs.get(key_argument, args[0] if args else {})
+                if in_flight.holds(_item_id(self, table_name, key)):
+                    raise DynamodbException(TRANSACTION_CONFLICT_ERROR, TRANSACTION_CONFLICT)
+            return method(self, table_name, *args, **kwargs)
+
+        return refused_while_held
+
+    backend.transact_write_items = overlapping  # type: ignore[method-assign]
+    backend.update_item = single(backend.update_item, "key")  # type: ignore[method-assign]
+    backend.delete_item = single(backend.delete_item, "key")  # type: ignore[method-assign]
+    backend.put_item = single(backend.put_item, "item_attrs")  # type: ignore[method-assign]
+
+
 def _isolated_reads_of_streams() -> None:
     """Stream reads wait for the write lock, so that a transaction is seen whole or not at all.
 
@@ -654,6 +752,7 @@ def patch_moto() -> None:
     _item_level_rollback()
     _summary_capacity()
     _isolated_writes()
+    _conflicting_overlaps()
     _isolated_reads_of_streams()
     _reordering_delays()
     _sqs_metering()

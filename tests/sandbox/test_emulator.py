@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 from unittest import mock
@@ -170,6 +171,41 @@ def test_a_conflicting_transaction_is_cancelled_not_queued_and_writes_nothing(cl
     codes = [r["Code"] for r in raised.value.response["CancellationReasons"]]
     assert sorted(codes) == ["None", "TransactionConflict"] and active.conflicts == 1
     assert {i["id"]["S"] for i in dynamodb.scan(TableName="e-applied")["Items"]} & {"h1", "h2"} == {"h2"}
+
+
+def test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_queue(clients: dict[str, Any]) -> None:
+    """AWS cancels a transaction on an item another transaction in progress holds, and refuses a single write
+    of such an item with TransactionConflictException; the emulator's write lock would have queued them."""
+    dynamodb = clients["dynamodb"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with emulator._WRITES:  # the first transaction waits for the write lock: it is in progress
+            first = pool.submit(apply, dynamodb, "overlap", ["o1"])
+            deadline = time.monotonic() + 10
+            while not len(emulator.ITEMS_IN_FLIGHT) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert len(emulator.ITEMS_IN_FLIGHT) == 2, "the first transaction holds its two items"
+            with pytest.raises(ClientError) as cancelled:
+                apply(dynamodb, "overlap", ["o2"])
+            with pytest.raises(ClientError) as updated:
+                dynamodb.update_item(
+                    TableName="e-account-summary",
+                    Key={"accountId": {"S": "overlap"}},
+                    UpdateExpression="ADD c :c",
+                    ExpressionAttributeValues={":c": {"N": "5"}},
+                )
+            with pytest.raises(ClientError) as put:
+                dynamodb.put_item(TableName="e-applied", Item={"id": {"S": "o1"}, "other": {"S": "x"}})
+        first.result(timeout=30)
+    assert [r["Code"] for r in cancelled.value.response["CancellationReasons"]] == ["TransactionConflict", "None"]
+    assert (
+        updated.value.response["Error"]["Code"] == put.value.response["Error"]["Code"] == "TransactionConflictException"
+    )
+    assert dynamodb.get_item(TableName="e-account-summary", Key={"accountId": {"S": "overlap"}})["Item"]["c"] == {
+        "N": "1"
+    }
+    assert {i["id"]["S"] for i in dynamodb.scan(TableName="e-applied")["Items"]} & {"o1", "o2"} == {"o1"}
+    apply(dynamodb, "overlap", ["o3"])  # the first one ended: its items are free again
+    assert len(emulator.ITEMS_IN_FLIGHT) == 0
 
 
 @pytest.mark.parametrize("call", ["describe_table", "delete_table"])

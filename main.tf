@@ -96,6 +96,7 @@ module "alarms" {
     api_stage          = module.api.stage_name
     summary_table      = module.tables.summary.name
     balances_table     = try(module.tables.balances.name, null)
+    refused_writes     = module.api.refused_writes_metric
   }
   alarms = var.alarms
   tags   = var.tags

@@ -88,7 +88,7 @@ variable "guard" {
 }
 
 variable "api" {
-  description = "Who may call the API: authorization AWS_IAM (per-account and per-operation access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; cognito_grants binds each operation, read, post and transfer, to the claim that lists the accounts it may be done to, or to null: granted to no token; by default a customer's custom:accounts may read and transfer out, and nobody may post) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
+  description = "Who may call the API: authorization AWS_IAM (per-account and per-operation access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; cognito_grants binds each operation, read, post, transfer and limits (the guard's overdraft limits), to the claim that lists the accounts it may be done to, or to null: granted to no token; by default a customer's custom:accounts may read and transfer out, and nobody may post or set limits) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
   type = object({
     authorization          = optional(string, "AWS_IAM")
     cognito_user_pool_arns = optional(list(string), [])
@@ -96,6 +96,7 @@ variable "api" {
       read     = optional(string, "custom:accounts")
       transfer = optional(string, "custom:accounts")
       post     = optional(string)
+      limits   = optional(string)
     }), {})
     allow_unauthenticated = optional(bool, false)
     stage_name            = optional(string, "v1")
@@ -290,7 +291,7 @@ variable "buffer" {
 }
 
 variable "alarms" {
-  description = "CloudWatch alarms and whom they notify: topic_arn, or (when null) an encrypted topic created for them, with optional email subscriptions; null for no alarms. guard_conflicts_per_minute: with the balance guard, the transaction conflicts on balance items a minute above which its alarm fires."
+  description = "CloudWatch alarms and whom they notify: topic_arn, or (when null) an encrypted topic created for them, with optional email subscriptions; null for no alarms. With the balance guard: guard_conflicts_per_minute, the transaction conflicts on balance items a minute, and refused_writes_per_minute, the money writes refused with 422 a minute (insufficient funds, or an id reused), above which their alarms fire."
   type = object({
     topic_arn                  = optional(string)
     emails                     = optional(list(string), [])
@@ -298,11 +299,12 @@ variable "alarms" {
     queue_age_seconds          = optional(number, 300)
     api_latency_p99_ms         = optional(number, 1000)
     guard_conflicts_per_minute = optional(number, 60)
+    refused_writes_per_minute  = optional(number, 100)
   })
   default = {}
   validation {
-    condition     = var.alarms == null || try(var.alarms.iterator_age_ms > 0 && var.alarms.queue_age_seconds > 0 && var.alarms.api_latency_p99_ms > 0 && var.alarms.guard_conflicts_per_minute >= 0, false)
-    error_message = "alarms.iterator_age_ms, queue_age_seconds and api_latency_p99_ms must be positive, and guard_conflicts_per_minute at least 0."
+    condition     = var.alarms == null || try(var.alarms.iterator_age_ms > 0 && var.alarms.queue_age_seconds > 0 && var.alarms.api_latency_p99_ms > 0 && var.alarms.guard_conflicts_per_minute >= 0 && var.alarms.refused_writes_per_minute >= 0, false)
+    error_message = "alarms.iterator_age_ms, queue_age_seconds and api_latency_p99_ms must be positive, and guard_conflicts_per_minute and refused_writes_per_minute at least 0."
   }
   validation {
     condition     = var.alarms == null || alltrue([for e in try(var.alarms.emails, []) : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", e))])

@@ -91,6 +91,10 @@ class LedgerClient:
         """POST /accounts/{account}/transfers: money out of ``account``."""
         return self.request("POST", f"/accounts/{_segment(account)}/transfers", body, headers)
 
+    def put_limits(self, account: str, body: Any) -> Response:
+        """PUT /accounts/{account}/limits (balance guard on): an overdraft limit, an operator's operation."""
+        return self.request("PUT", f"/accounts/{_segment(account)}/limits", body)
+
     def summary(self, account: str, currency: str | None = None) -> Response:
         """GET /accounts/{account}/summary[?currency=...]: the account's balances, one per currency."""
         query = f"?currency={_segment(currency)}" if currency else ""

@@ -12,7 +12,7 @@ variable "api" {
 }
 
 variable "grants" {
-  description = "What the principal may do: each grant lists accounts and operations (read: summary and transactions; post: create transactions; transfer: move money out of the account to any other)."
+  description = "What the principal may do: each grant lists accounts and operations (read: summary and transactions; post: create transactions; transfer: move money out of the account to any other; limits: set the account's overdraft limits, an operator's operation that exists only with the balance guard on)."
   type = list(object({
     accounts   = list(string)
     operations = list(string)
@@ -26,8 +26,12 @@ variable "grants" {
     error_message = "Every account id must be 1-64 letters, digits, _ or - (as the API accepts them; never a wildcard)."
   }
   validation {
-    condition     = alltrue(flatten([for g in var.grants : [for o in g.operations : contains(["read", "post", "transfer"], o)]]))
-    error_message = "operations must be read, post or transfer."
+    condition     = alltrue(flatten([for g in var.grants : [for o in g.operations : contains(["read", "post", "transfer", "limits"], o)]]))
+    error_message = "operations must be read, post, transfer or limits."
+  }
+  validation {
+    condition     = alltrue(flatten([for g in var.grants : [for o in g.operations : contains(keys(var.api.routes), o)]]))
+    error_message = "Every granted operation must be one of the ledger's routes: limits exists only with the balance guard on (the root's guard setting)."
   }
 }
 

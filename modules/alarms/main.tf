@@ -1,6 +1,7 @@
 # CloudWatch alarms on what needs a person: a message in a DLQ, function errors and throttles, the
 # stream's iterator age, the buffer queue's oldest message, API 5xx and p99 latency, throttled
-# summary writes, and with the balance guard the balance items' transaction conflicts and throttling;
+# summary writes, and with the balance guard the balance items' transaction conflicts and throttling and
+# the refused money writes;
 # each notifies the topic given, or an encrypted one created here (topic.tf).
 
 locals {
@@ -59,6 +60,15 @@ locals {
         description = "Requests on the balances table were throttled: guarded writes were answered 429."
         namespace   = "AWS/DynamoDB", metric = "ThrottledRequests", statistic = "Sum"
         dimensions  = { TableName = local.t.balances_table }, threshold = 0, extended = null
+      }
+    },
+    local.t.refused_writes == null ? {} : {
+      # Refused debits, from the API's access log (modules/api): a burst means a client spends past its
+      # funds (or reuses ids), or an operator lowered limits.
+      "refused-writes" = {
+        description = "Money writes were refused with 422: debits or transfers past the floor, or ids reused."
+        namespace   = local.t.refused_writes.namespace, metric = local.t.refused_writes.metric, statistic = "Sum"
+        dimensions  = local.t.refused_writes.dimensions, threshold = var.alarms.refused_writes_per_minute, extended = null
       }
     },
     local.t.buffer_queue == null ? {} : {

@@ -4,7 +4,7 @@ variable "name_prefix" {
 }
 
 variable "targets" {
-  description = "What to watch: functions, the stream function, DLQs, the buffer queue (null in pattern 1), the API stage, the summary table and the balance guard's table (null without the guard)."
+  description = "What to watch: functions, the stream function, DLQs, the buffer queue (null in pattern 1), the API stage, the summary table, and with the balance guard its table and the API's metric of refused money writes (both null without the guard)."
   type = object({
     functions          = list(string)
     stream_function    = string
@@ -14,11 +14,12 @@ variable "targets" {
     api_stage          = string
     summary_table      = string
     balances_table     = optional(string)
+    refused_writes     = optional(object({ namespace = string, metric = string, dimensions = map(string) }))
   })
 }
 
 variable "alarms" {
-  description = "The root's alarms settings (validated there): the SNS topic to notify (null creates an encrypted one, output topic_arn), email subscriptions to it, and the thresholds (guard_conflicts_per_minute: transaction conflicts on the balance items a minute, with the balance guard on)."
+  description = "The root's alarms settings (validated there): the SNS topic to notify (null creates an encrypted one, output topic_arn), email subscriptions to it, and the thresholds (with the balance guard on: guard_conflicts_per_minute, transaction conflicts on the balance items a minute; refused_writes_per_minute, money writes refused with 422 a minute)."
   type = object({
     topic_arn                  = string
     emails                     = list(string)
@@ -26,6 +27,7 @@ variable "alarms" {
     queue_age_seconds          = number
     api_latency_p99_ms         = number
     guard_conflicts_per_minute = number
+    refused_writes_per_minute  = number
   })
 }
 

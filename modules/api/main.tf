@@ -18,14 +18,29 @@ locals {
     var.currencies,
     local.guarded,
   ]))
-  guarded     = var.guard != null
+  guarded = var.guard != null
+  # The metric filter of refused money writes (stage.tf): a POST answered 422, in the JSON access log.
+  refused_writes = {
+    namespace = "cqrs-ledger"
+    metric    = "RefusedWrites"
+    pattern   = "{ ($.status = \"422\") && ($.httpMethod = \"POST\") }"
+  }
   cognito     = var.api.authorization == "COGNITO"
   minor_units = join(",", [for code in sort(keys(var.currencies)) : "${code}:${var.currencies[code]}"])
   # What templatefile puts into the templates: the checks every money-writing request shares, the
   # currencies as ",CODE:places" entries (sorted by code), the fingerprint of a write (to tell a repetition
   # from a reuse of its id) and the amounts written with their currency's minor unit.
+  currency_check = templatefile("${local.templates}/_currency_check.vtl", { minor_units = local.minor_units })
   template_vars = {
-    money_checks        = templatefile("${local.templates}/_money_checks.vtl", { minor_units = local.minor_units })
+    money_checks = templatefile("${local.templates}/_money_checks.vtl", {
+      currency_check = local.currency_check
+      amount_check   = templatefile("${local.templates}/_amount_check.vtl", { field = "amount" })
+    })
+    # PUT limits: a currency and a limit of its minor unit (zero allowed: the floor back at 0).
+    limit_checks = join("\n", [
+      local.currency_check,
+      templatefile("${local.templates}/_amount_check.vtl", { field = "overdraftLimit" }),
+    ])
     request_fingerprint = file("${local.templates}/_request_fingerprint.vtl")
     format_amount       = file("${local.templates}/_format_amount.vtl")
     balance_update      = file("${local.templates}/_balance_update.vtl")
@@ -41,10 +56,13 @@ locals {
       templatefile("${local.templates}/_account_check.vtl", { claim = claim, operation = operation })
     )
   }
-  models = {
-    NewTransaction = "new_transaction.schema.json"
-    NewTransfer    = "new_transfer.schema.json"
-  }
+  models = merge(
+    {
+      NewTransaction = "new_transaction.schema.json"
+      NewTransfer    = "new_transfer.schema.json"
+    },
+    local.guarded ? { Limits = "limits.schema.json" } : {},
+  )
   # A schema file lists the fields of its body (the contract, and the OpenAPI document's); the deployed
   # model checks only that the body is an object, and the request template refuses a field not listed,
   # naming it whole (a model's refusal can only be answered with fixed text).
@@ -55,9 +73,23 @@ locals {
     })
   }
 
-  # One entry per method: who may call it (operation: read, post or transfer, per account), its route,
-  # the DynamoDB action, its templates and the responses it can give.
-  methods = {
+  # One entry per method: who may call it (operation: read, post, transfer or limits, per account), its
+  # route, the DynamoDB action, its templates and the responses it can give.
+  methods = merge(local.base_methods, local.guarded ? {
+    # An operator's: the overdraft limit of one balance item (guard on only).
+    set_limits = {
+      operation   = "limits"
+      route       = "/accounts/{accountId}/limits"
+      resource    = aws_api_gateway_resource.limits[0].id
+      http_method = "PUT"
+      action      = "UpdateItem"
+      query       = {}
+      path        = true
+      success     = "200"
+      model       = "Limits"
+    }
+  } : {})
+  base_methods = {
     create_transaction = {
       operation   = "post"
       route       = "/accounts/{accountId}/transactions"
@@ -166,6 +198,13 @@ resource "aws_api_gateway_resource" "transfers" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_resource.account.id
   path_part   = "transfers"
+}
+
+resource "aws_api_gateway_resource" "limits" {
+  count       = local.guarded ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.account.id
+  path_part   = "limits"
 }
 
 resource "aws_api_gateway_model" "this" {

@@ -34,7 +34,7 @@ output "role_arn" {
 }
 
 output "routes" {
-  description = "Every route by operation (read, post, transfer), as METHOD/path with {accountId}: what follows <execution_arn>/<stage>/ in an execute-api resource ARN."
+  description = "Every route by operation (read, post, transfer; limits with the balance guard on), as METHOD/path with {accountId}: what follows <execution_arn>/<stage>/ in an execute-api resource ARN."
   value = {
     for operation in distinct([for m in values(local.methods) : m.operation]) :
     operation => sort([for m in values(local.methods) : "${m.http_method}${m.route}" if m.operation == operation])
@@ -54,4 +54,13 @@ output "authorizer_id" {
 output "request_templates" {
   description = "Each method's request template as deployed (partials placed in), so that the account check of each operation can be reviewed and tested."
   value       = { for method, integration in aws_api_gateway_integration.this : method => integration.request_templates["application/json"] }
+}
+
+output "refused_writes_metric" {
+  description = "With the guard on, the metric of money writes refused with 422 (counted from the access log): namespace, metric and dimensions; else null."
+  value = local.guarded ? {
+    namespace  = local.refused_writes.namespace
+    metric     = local.refused_writes.metric
+    dimensions = { ApiId = aws_api_gateway_rest_api.this.id }
+  } : null
 }

@@ -29,6 +29,7 @@ resource "aws_api_gateway_stage" "this" {
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.access.arn
     format = jsonencode({
+      apiId            = "$context.apiId"
       requestId        = "$context.requestId"
       ip               = "$context.identity.sourceIp"
       caller           = "$context.identity.caller"
@@ -66,4 +67,21 @@ resource "aws_api_gateway_method_settings" "all" {
 resource "aws_api_gateway_account" "this" {
   count               = var.api.create_logging_role ? 1 : 0
   cloudwatch_role_arn = aws_iam_role.logging[0].arn
+}
+
+# With the guard on: the money writes refused with 422 (a debit or transfer past the floor, or an id reused
+# with another request: the access log cannot tell the two apart, the response body is not logged), counted
+# from the access log, per API (the alarms module's refused-writes alarm).
+resource "aws_cloudwatch_log_metric_filter" "refused_writes" {
+  count          = local.guarded ? 1 : 0
+  name           = "${var.name_prefix}-refused-writes"
+  log_group_name = aws_cloudwatch_log_group.access.name
+  pattern        = local.refused_writes.pattern
+  metric_transformation {
+    namespace  = local.refused_writes.namespace
+    name       = local.refused_writes.metric
+    value      = "1"
+    unit       = "Count"
+    dimensions = { ApiId = "$.apiId" }
+  }
 }

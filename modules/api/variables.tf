@@ -25,11 +25,11 @@ variable "guard" {
 }
 
 variable "api" {
-  description = "The root's api settings (validated there): authorization (AWS_IAM; COGNITO with the user pools and, per operation, the claim listing the accounts it grants, or null for no grant; NONE), stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
+  description = "The root's api settings (validated there): authorization (AWS_IAM; COGNITO with the user pools and, per operation (read, post, transfer, limits), the claim listing the accounts it grants, or null for no grant; NONE), stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
   type = object({
     authorization          = string
     cognito_user_pool_arns = list(string)
-    cognito_grants         = object({ read = string, post = string, transfer = string })
+    cognito_grants         = object({ read = string, post = string, transfer = string, limits = string })
     allow_unauthenticated  = bool
     stage_name             = string
     throttle_rate          = number

@@ -62,12 +62,9 @@ def test_concurrent_debits_and_transfers_never_take_a_balance_below_its_floor(gu
     for payer in payers:
         credit = {"transactionId": "funds", "type": "credit", "amount": str(FUNDS), "currency": "EUR"}
         assert guarded.api.post_transaction(payer, credit).status == 201
-    dynamodb.update_item(  # the first payer's overdraft limit, as an operator sets it (docs/balance-guard.md)
-        TableName=balances,
-        Key={"accountId": {"S": payers[0]}, "currency": {"S": "EUR"}},
-        UpdateExpression="SET overdraftLimit = :l, headroom = available + :l",
-        ExpressionAttributeValues={":l": {"N": str(LIMIT)}},
-    )
+    # The first payer's overdraft limit, as an operator sets it (its role holds the limits grant).
+    limit = guarded.api.put_limits(payers[0], {"currency": "EUR", "overdraftLimit": str(LIMIT)})
+    assert (limit.status, limit.body) == (200, {"accountId": payers[0], "currency": "EUR", "overdraftLimit": "30.00"})
     rng = random.Random(21)
     requests = []
     for i in range(60):  # 60 x about 17.50 from three payers holding 100 each: about a third can pass

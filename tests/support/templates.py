@@ -10,13 +10,18 @@ from ledger_aggregator.currencies import minor_units
 API = Path(__file__).resolve().parents[2] / "modules" / "api"
 TEMPLATES = API / "templates"
 # The schema file of each method with a body (modules/api/main.tf's models).
-SCHEMAS = {"create_transaction": "new_transaction.schema.json", "create_transfer": "new_transfer.schema.json"}
+SCHEMAS = {
+    "create_transaction": "new_transaction.schema.json",
+    "create_transfer": "new_transfer.schema.json",
+    "set_limits": "limits.schema.json",
+}
 # What each method is, as an operation that api.cognito_grants binds to a claim (modules/api/main.tf).
 OPERATIONS = {
     "create_transaction": "post",
     "create_transfer": "transfer",
     "get_summary": "read",
     "list_transactions": "read",
+    "set_limits": "limits",
 }
 NO_GRANT = ""
 
@@ -49,9 +54,15 @@ def api_template(name: str, claim: str | None = None) -> str:
     elif claim is not None:
         operation = OPERATIONS.get(method, "read")
         account = _partial("_account_check.vtl", claim=claim, operation=operation)
+    currency_check = _partial("_currency_check.vtl", minor_units=units)
     return _partial(
         name,
-        money_checks=_partial("_money_checks.vtl", minor_units=units),
+        money_checks=_partial(
+            "_money_checks.vtl",
+            currency_check=currency_check,
+            amount_check=_partial("_amount_check.vtl", field="amount"),
+        ),
+        limit_checks=currency_check + "\n" + _partial("_amount_check.vtl", field="overdraftLimit"),
         request_fingerprint=_partial("_request_fingerprint.vtl"),
         format_amount=_partial("_format_amount.vtl"),
         balance_update=_partial("_balance_update.vtl"),

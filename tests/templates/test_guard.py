@@ -156,6 +156,104 @@ def test_a_repeated_guarded_transfer_is_409(dynamodb: Any) -> None:
     assert balance(dynamodb)["available"] == 90 and balance(dynamodb, "bob")["available"] == 10
 
 
+# --- overdraft limits: PUT /accounts/{accountId}/limits, an operator's operation -----------------
+
+
+def set_limit(client: Any, limit: Any, currency: Any = "EUR", stage: dict[str, str] = INITIALISED, **more: Any) -> Any:
+    body = {"currency": currency, "overdraftLimit": limit, **more}
+    return call(client, "set_limits", ALICE, body, stage=stage)
+
+
+def test_a_limit_sets_the_floor_from_the_balance_as_it_stands(dynamodb: Any) -> None:
+    seed(dynamodb, "10")
+    answer = set_limit(dynamodb, "50")
+    assert (answer.status, answer.body) == (200, {"accountId": "alice", "currency": "EUR", "overdraftLimit": "50.00"})
+    assert balance(dynamodb) == {"available": 10, "headroom": 60, "overdraftLimit": 50, "seeded": True}
+    assert post(dynamodb, "debit", "60.01", "t1").status == 422
+    assert post(dynamodb, "debit", "60", "t2").status == 201
+    assert balance(dynamodb) == {"available": -50, "headroom": 0, "overdraftLimit": 50, "seeded": True}
+
+
+def test_a_limit_lowered_below_what_is_used_refuses_new_debits_and_takes_nothing_back(dynamodb: Any) -> None:
+    seed(dynamodb, "-20", limit="20")
+    assert set_limit(dynamodb, "5").status == 200
+    assert balance(dynamodb) == {"available": -20, "headroom": -15, "overdraftLimit": 5, "seeded": True}
+    assert post(dynamodb, "debit", "0.01", "t1").status == 422
+    assert post(dynamodb, "credit", "16", "t2").status == 201
+    assert post(dynamodb, "debit", "1.01", "t3").status == 422
+    assert post(dynamodb, "debit", "1", "t4").status == 201
+    assert balance(dynamodb) == {"available": -5, "headroom": 0, "overdraftLimit": 5, "seeded": True}
+    assert set_limit(dynamodb, "0").status == 200, "a zero limit puts the floor back at 0"
+    assert balance(dynamodb)["headroom"] == -5
+
+
+@pytest.mark.parametrize(("stage", "seeded", "debit"), [(INITIALISED, True, 201), (SEEDING, False, 503)])
+def test_a_limit_for_a_balance_never_written_creates_its_item_as_a_credit_would(
+    dynamodb: Any, stage: dict[str, str], seeded: bool, debit: int
+) -> None:
+    assert set_limit(dynamodb, "5000", currency="JPY", stage=stage).body["overdraftLimit"] == "5000"
+    item = balance(dynamodb, currency="JPY")
+    assert item == {"headroom": 5000, "overdraftLimit": 5000, "seeded": seeded}
+    body = {"transactionId": "t1", "type": "debit", "amount": "5000", "currency": "JPY"}
+    assert call(dynamodb, "create_transaction", ALICE, body, stage=stage).status == debit
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"currency": "XXX", "overdraftLimit": "1"}, "currency"),
+        ({"currency": "eur", "overdraftLimit": "1"}, "currency"),
+        ({"overdraftLimit": "1"}, "currency"),
+        ({"currency": "EUR"}, "overdraftLimit"),
+        ({"currency": "EUR", "overdraftLimit": 1}, "overdraftLimit"),
+        ({"currency": "EUR", "overdraftLimit": "-1"}, "overdraftLimit"),
+        ({"currency": "EUR", "overdraftLimit": "1.001"}, "overdraftLimit"),
+        ({"currency": "JPY", "overdraftLimit": "1.5"}, "overdraftLimit"),
+        ({"currency": "EUR", "overdraftLimit": "1234567890123456"}, "overdraftLimit"),
+        ({"currency": "EUR", "overdraftLimit": "01"}, "overdraftLimit"),
+        ({"currency": "EUR", "overdraftLimit": "1", "available": "9"}, "available"),
+    ],
+)
+def test_a_bad_limit_is_400_naming_the_field_and_writes_nothing(dynamodb: Any, body: Any, field: str) -> None:
+    seed(dynamodb, "10", limit="3")
+    before = balance(dynamodb)
+    answer = call(dynamodb, "set_limits", ALICE, body, stage=INITIALISED)
+    assert (answer.status, answer.body["field"]) == (400, field), answer.body
+    assert balance(dynamodb) == before
+
+
+@pytest.mark.parametrize(
+    ("limit", "currency", "shown"),
+    [
+        ("0", "EUR", "0.00"),
+        ("0.5", "EUR", "0.50"),
+        ("999999999999999", "JPY", "999999999999999"),
+        ("0.125", "KWD", "0.125"),
+    ],
+)
+def test_every_limit_of_the_currencys_minor_unit_is_taken(dynamodb: Any, limit: str, currency: str, shown: str) -> None:
+    answer = set_limit(dynamodb, limit, currency=currency)
+    assert (answer.status, answer.body["overdraftLimit"]) == (200, shown)
+    assert balance(dynamodb, currency=currency)["overdraftLimit"] == Decimal(limit)
+
+
+def test_under_cognito_no_token_sets_limits_unless_the_operation_is_granted(dynamodb: Any) -> None:
+    body = {"currency": "EUR", "overdraftLimit": "5"}
+    claims = {"custom:accounts": "alice", "custom:operator": "alice"}
+    refused = call(dynamodb, "set_limits", ALICE, body, claims=claims, stage=INITIALISED)
+    assert (refused.status, refused.body["error"]) == (403, "forbidden"), "no default grant includes limits"
+    grants = {
+        "read": "custom:accounts",
+        "transfer": "custom:accounts",
+        "post": "custom:accounts",
+        "limits": "custom:operator",
+    }
+    other = call(dynamodb, "set_limits", {"accountId": "bob"}, body, claims=claims, grants=grants, stage=INITIALISED)
+    assert other.status == 403 and balance(dynamodb, "bob") is None
+    assert call(dynamodb, "set_limits", ALICE, body, claims=claims, grants=grants, stage=INITIALISED).status == 200
+    assert balance(dynamodb) == {"headroom": 5, "overdraftLimit": 5, "seeded": True}
+
+
 # --- switching the guard on for a ledger with history: ledger-ops guard init ---------------------
 
 
@@ -223,8 +321,9 @@ def test_reconcile_finds_a_balance_item_that_is_not_its_rows(dynamodb: Any) -> N
 # --- the guard's invariants over any sequence of money writes -----------------------------------
 
 ACCOUNTS = ["alice", "bob", "carol"]
+LIMITS = ["0", "10", "25.50"]
 operation = st.tuples(
-    st.sampled_from(["credit", "debit", "transfer"]),
+    st.sampled_from(["credit", "debit", "transfer", "limits"]),
     st.sampled_from(ACCOUNTS),
     st.sampled_from(ACCOUNTS),
     st.integers(min_value=1, max_value=5000).map(lambda cents: f"{cents // 100}.{cents % 100:02d}"),
@@ -238,7 +337,7 @@ def everything(client: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    limits=st.lists(st.sampled_from(["0", "10", "25.50"]), min_size=3, max_size=3),
+    limits=st.lists(st.sampled_from(LIMITS), min_size=3, max_size=3),
     operations=st.lists(operation, max_size=12),
 )
 def test_no_balance_ends_below_its_floor_and_every_answer_is_what_was_written(
@@ -255,6 +354,13 @@ def test_no_balance_ends_below_its_floor_and_every_answer_is_what_was_written(
     floors = {a: -Decimal(limit) for a, limit in zip(ACCOUNTS, limits, strict=True)}
     for kind, account, other, amount, number in operations:
         before = everything(dynamodb)
+        if kind == "limits":  # an operator moves the floor, up or down, between the writes
+            limit = LIMITS[number % len(LIMITS)]
+            body = {"currency": "EUR", "overdraftLimit": limit}
+            assert call(dynamodb, "set_limits", {"accountId": account}, body, stage=INITIALISED).status == 200
+            floors[account] = -Decimal(limit)
+            assert balance_differences(*everything(dynamodb)) == []
+            continue
         if kind == "transfer":
             body = {"transferId": f"x{number}", "toAccountId": other, "amount": amount, "currency": "EUR"}
             answer = call(dynamodb, "create_transfer", {"accountId": account}, body, stage=INITIALISED)
@@ -268,9 +374,13 @@ def test_no_balance_ends_below_its_floor_and_every_answer_is_what_was_written(
             if kind == "transfer":
                 wanted.add((other, f"{account}:{body['transferId']}"))
             assert wanted <= ids and len(after[0]) == len(before[0]) + len(wanted)
+            if kind != "credit":
+                payer = {b.key: b for b in map(balance_item, after[1])}[(account, "EUR")]
+                assert payer.available >= floors[account], "no debit takes a balance below its floor"
         else:
             assert answer.status in (400, 409, 422), answer.body
             assert after == before, f"a {answer.status} wrote nothing"
-        for item in map(balance_item, after[1]):
-            assert item.available >= floors[item.key[0]], "no balance ends below its floor"
+            if answer.body["error"] == "insufficient_funds":
+                payer = {b.key: b for b in map(balance_item, before[1])}[(account, "EUR")]
+                assert payer.available - Decimal(amount) < floors[account], "a refusal is for want of funds only"
         assert balance_differences(*after) == []

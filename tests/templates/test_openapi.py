@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ SUMMARY = (ROOT / "modules/api/templates/get_summary.request.vtl").read_text()
 MODELS = {
     "NewTransaction": json.loads((ROOT / "modules/api/new_transaction.schema.json").read_text()),
     "NewTransfer": json.loads((ROOT / "modules/api/new_transfer.schema.json").read_text()),
+    "Limits": json.loads((ROOT / "modules/api/limits.schema.json").read_text()),
 }
+LIMITS = api_template("set_limits.request.vtl")
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -75,3 +78,18 @@ def test_every_method_documents_its_failures() -> None:
                 continue
             statuses = set(operation["responses"])
             assert {"400", "403", "429", "500"} <= statuses, operation["operationId"]
+
+
+def test_the_document_describes_every_deployed_method_and_no_other() -> None:
+    module = (ROOT / "modules/api/main.tf").read_text()
+    deployed = set(re.findall(r'route\s+= "([^"]+)"\n\s+resource\s+= [^\n]+\n\s+http_method = "([A-Z]+)"', module))
+    documented = {(path, verb.upper()) for path, item in SPEC["paths"].items() for verb in item if verb != "parameters"}
+    assert len(deployed) == 5 and deployed == documented
+
+
+def test_the_limit_is_an_amount_of_the_currencys_minor_unit_that_may_be_zero() -> None:
+    props = SCHEMAS["Limits"]["properties"]
+    assert pattern(props["overdraftLimit"]) == pattern(SCHEMAS["NewTransaction"]["properties"]["amount"])
+    assert "'^\"(0|[1-9][0-9]{0,14})(\\.[0-9]{1,PLACES})?\"$'" in LIMITS and "$.overdraftLimit" in LIMITS
+    assert "'^\"(0|[1-9][0-9]{0,14})\"$'" in LIMITS, "a currency without minor unit takes a whole limit, 0 included"
+    assert f"'^\"{pattern(props['currency'])[1:-1]}\"$'" in LIMITS

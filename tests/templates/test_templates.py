@@ -28,6 +28,7 @@ ACTIONS = {
     "create_transfer": "transact_write_items",
     "get_summary": "query",
     "list_transactions": "query",
+    "set_limits": "update_item",
 }
 # With the balance guard on, a transaction is written with its balance item (modules/api/main.tf).
 GUARDED_ACTIONS = {**ACTIONS, "create_transaction": "transact_write_items"}
@@ -93,9 +94,9 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
 
 
 CLAIM = "custom:accounts"
-# api.cognito_grants' defaults: a customer's accounts claim reads and transfers out; nobody posts.
-DEFAULT_GRANTS = {"read": CLAIM, "transfer": CLAIM, "post": NO_GRANT}
-EVERY_GRANT = {"read": CLAIM, "transfer": CLAIM, "post": CLAIM}
+# api.cognito_grants' defaults: a customer's accounts claim reads and transfers out; nobody posts or sets limits.
+DEFAULT_GRANTS = {"read": CLAIM, "transfer": CLAIM, "post": NO_GRANT, "limits": NO_GRANT}
+EVERY_GRANT = {"read": CLAIM, "transfer": CLAIM, "post": CLAIM, "limits": CLAIM}
 EXTENDED_ID = "Jg3Qb+xx/AMEbkA="  # the shape of AWS's extendedRequestId: base64, with + / and =
 GENERATED_ID = "Jg3Qb-xx_AMEbkA"  # the id the templates make of it
 

@@ -186,3 +186,88 @@ run "account_access_refuses_an_unknown_operation" {
   }
   expect_failures = [var.grants]
 }
+
+# limits (the guard's overdraft limits) is an operator's operation: its route exists only with the guard,
+# no default COGNITO grant includes it, and account_access grants it on its own.
+run "limits_is_its_own_operation_and_no_default_grant_includes_it" {
+  command = plan
+  variables {
+    guard = {}
+    api = {
+      authorization          = "COGNITO"
+      cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
+    }
+  }
+  assert {
+    condition     = jsonencode(output.api_access.routes.limits) == jsonencode(["PUT/accounts/{accountId}/limits"])
+    error_message = "with the guard, PUT limits is the limits operation's one route"
+  }
+  assert {
+    condition     = !strcontains(module.api.request_templates.set_limits, "claims[") && strcontains(module.api.request_templates.set_limits, "#set($refusal = \"forbidden_\")")
+    error_message = "by default no token may set limits, not even the account's holder"
+  }
+}
+
+run "limits_checks_the_claim_granted_to_it_alone" {
+  command = plan
+  variables {
+    guard = {}
+    api = {
+      authorization          = "COGNITO"
+      cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
+      cognito_grants         = { limits = "custom:operator" }
+    }
+  }
+  assert {
+    condition     = strcontains(module.api.request_templates.set_limits, "claims['custom:operator']") && length(regexall("claims\\['", module.api.request_templates.set_limits)) == 1
+    error_message = "PUT limits checks the claim bound to limits, and no other"
+  }
+  assert {
+    condition     = !strcontains(module.api.request_templates.create_transfer, "custom:operator")
+    error_message = "the limits claim grants nothing else"
+  }
+}
+
+run "without_the_guard_there_is_no_limits_route" {
+  command = plan
+  assert {
+    condition     = !contains(keys(output.api_access.routes), "limits") && !contains(keys(module.api.request_templates), "set_limits")
+    error_message = "limits exist only with the guard"
+  }
+}
+
+run "account_access_grants_limits_on_their_own" {
+  command = plan
+  module {
+    source = "./modules/account_access"
+  }
+  variables {
+    api = {
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123"
+      stage_name    = "v1"
+      routes = {
+        read     = ["GET/accounts/{accountId}/summary", "GET/accounts/{accountId}/transactions"]
+        post     = ["POST/accounts/{accountId}/transactions"]
+        transfer = ["POST/accounts/{accountId}/transfers"]
+        limits   = ["PUT/accounts/{accountId}/limits"]
+      }
+    }
+    grants = [{ accounts = ["acc-1"], operations = ["limits"] }]
+  }
+  assert {
+    condition     = output.resources == tolist(["arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/PUT/accounts/acc-1/limits"])
+    error_message = "a limits grant allows the PUT limits route of its accounts, and nothing else"
+  }
+}
+
+run "account_access_refuses_limits_without_the_guard" {
+  command = plan
+  module {
+    source = "./modules/account_access"
+  }
+  variables {
+    api    = { execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123", stage_name = "v1", routes = { read = [], post = [], transfer = [] } }
+    grants = [{ accounts = ["acc-1"], operations = ["limits"] }]
+  }
+  expect_failures = [var.grants]
+}

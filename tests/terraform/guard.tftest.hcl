@@ -18,8 +18,8 @@ run "guard_off_by_default" {
     error_message = "without the guard there is no balances table"
   }
   assert {
-    condition     = !contains(output.alarm_names, "tftest-balance-conflicts")
-    error_message = "without the guard there is no balance alarm"
+    condition     = !contains(output.alarm_names, "tftest-balance-conflicts") && !contains(output.alarm_names, "tftest-refused-writes") && module.api.refused_writes_metric == null
+    error_message = "without the guard there is no balance alarm and no refused-writes metric"
   }
 }
 
@@ -45,5 +45,9 @@ run "guard_on_adds_the_balances_table_and_replaces_no_table" {
   assert {
     condition     = contains(output.alarm_names, "tftest-balance-conflicts") && contains(output.alarm_names, "tftest-balance-throttled-requests")
     error_message = "with the guard, the balance items' transaction conflicts and throttling have alarms"
+  }
+  assert {
+    condition     = contains(output.alarm_names, "tftest-refused-writes") && module.api.refused_writes_metric.dimensions.ApiId == output.rest_api_id
+    error_message = "with the guard, the money writes refused with 422 have an alarm, on this API's metric"
   }
 }

@@ -11,7 +11,7 @@ variables {
     details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/d", index_name = "byRecordedAt" }
     summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s" }
   }
-  api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false }
+  api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false }
   currencies = { EUR = 2 }
 }
 
@@ -51,6 +51,23 @@ run "the_api_writes_balance_items_only_with_the_guard" {
   assert {
     condition     = contains(keys(aws_api_gateway_method_response.this), "create_transaction.503")
     error_message = "a guarded debit of a balance not yet seeded is answered 503"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_log_metric_filter.refused_writes[0].pattern == "{ ($.status = \"422\") && ($.httpMethod = \"POST\") }" &&
+      aws_cloudwatch_log_metric_filter.refused_writes[0].log_group_name == aws_cloudwatch_log_group.access.name &&
+      aws_cloudwatch_log_metric_filter.refused_writes[0].metric_transformation[0].dimensions.ApiId == "$.apiId" &&
+      jsondecode(aws_api_gateway_stage.this.access_log_settings[0].format).apiId == "$context.apiId" &&
+      jsondecode(aws_api_gateway_stage.this.access_log_settings[0].format).status == "$context.status" &&
+      jsondecode(aws_api_gateway_stage.this.access_log_settings[0].format).httpMethod == "$context.httpMethod" &&
+      output.refused_writes_metric.metric == aws_cloudwatch_log_metric_filter.refused_writes[0].metric_transformation[0].name &&
+      output.refused_writes_metric.namespace == aws_cloudwatch_log_metric_filter.refused_writes[0].metric_transformation[0].namespace
+    )
+    error_message = "the refused-writes metric counts the POSTs answered 422 in the access log, from the fields the log writes, per API"
+  }
+  assert {
+    condition     = aws_api_gateway_method.this["set_limits"].http_method == "PUT" && endswith(aws_api_gateway_integration.this["set_limits"].uri, "action/UpdateItem") && aws_api_gateway_integration.this["set_limits"].passthrough_behavior == "NEVER"
+    error_message = "with the guard, an operator sets a limit with PUT limits, one UpdateItem"
   }
 }
 

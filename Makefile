@@ -172,5 +172,5 @@ destroy: tf-init ## terraform destroy
 clean: ## Remove build outputs and caches
 	rm -rf dist .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .terraform modules/*/.terraform
 
-bench-report: package tf-init java-deps ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes: reports/
+bench-report: package tf-init java-deps ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes, then the balance guard: reports/
 	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)" --crash "$(BENCH_CRASH)"

@@ -8,7 +8,8 @@ One run, on one local account with the same injected faults for each contender:
 3. pattern 2 (stream function -> SQS -> summary writer),
 
 then patterns 1 and 2 again with crashes added to the same faults (``--crash``): a crashed
-invocation cannot defer its messages, so only the visibility timeout brings them back.
+invocation cannot defer its messages, so only the visibility timeout brings them back; then the
+balance guard's figures on the same stack (bench/guard.py; ``--no-guard`` skips them).
 
 Each gets a burst of transactions posted through the API (signed POSTs from concurrent
 clients, the way a user's services send them; all credits of 1.00, so that a summary's
@@ -43,6 +44,7 @@ from typing import Any
 
 import boto3
 
+from bench.guard import GuardFigures, from_json, measure_guard
 from bench.load import post_concurrently
 from sandbox import faults, metering
 from sandbox.account import LocalAccount
@@ -325,8 +327,7 @@ def _grant_naive_puts(role_arn: str, outputs: dict[str, Any], region: str, naive
     iam.put_role_policy(RoleName=role, PolicyName=NAIVE_GRANT, PolicyDocument=json.dumps(document))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the three contenders and write the report."""
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="pattern 1, pattern 2 and the naive baseline under one burst")
     parser.add_argument("--transactions", type=int, default=1000)
     parser.add_argument("--accounts", type=int, default=20)
@@ -336,13 +337,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     parser.add_argument("--render", action="store_true", help="only rewrite the report from <out>/benchmark.json")
-    args = parser.parse_args(argv)
-    if args.render:
-        from bench.render import write_report
+    parser.add_argument("--no-guard", action="store_true", help="skip the balance guard's figures (bench/guard.py)")
+    return parser.parse_args(argv)
 
-        saved = json.loads((args.out / "benchmark.json").read_text())
-        print(write_report([Run(**{"faults": saved["faults"], **r}) for r in saved["runs"]], args.out))
-        return 0
+
+def _render_saved(out: Path) -> int:
+    """Rewrite the report from <out>/benchmark.json."""
+    from bench.render import write_report
+
+    saved = json.loads((out / "benchmark.json").read_text())
+    runs = [Run(**{"faults": saved["faults"], **r}) for r in saved["runs"]]
+    print(write_report(runs, out, from_json(saved["guard"]) if saved.get("guard") else None))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the contenders (and the guard's figures) and write the report."""
+    args = _arguments(argv)
+    if args.render:
+        return _render_saved(args.out)
     crashing = ",".join(filter(None, [args.faults, args.crash]))
     faults.Faults.parse(crashing)  # a bad spec fails before anything starts
     contenders = [
@@ -362,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     account = LocalAccount(work / "logs").start()
     stack = Stack(work / "stack", _variables())
     runs: list[Run] = []
+    guard: GuardFigures | None = None
     try:
         stack.init()
         for name, pattern, naive, spec in contenders:
@@ -377,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
             say(_headline(runs[-1]))
             if naive:
                 swap_code(outputs, account.region, naive=False)
+        if not args.no_guard:
+            guard = measure_guard(account, stack, say)
     finally:
         say("terraform destroy")
         faults.ACTIVE = faults.Faults()
@@ -384,8 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         account.stop()
     from bench.render import write_report  # matplotlib is imported only to draw
 
-    path = write_report(runs, args.out)
-    saved = {"faults": args.faults, "crash": args.crash, "runs": [asdict(r) for r in runs]}
+    path = write_report(runs, args.out, guard)
+    saved = {
+        "faults": args.faults,
+        "crash": args.crash,
+        "runs": [asdict(r) for r in runs],
+        "guard": asdict(guard) if guard else None,
+    }
     (args.out / "benchmark.json").write_text(json.dumps(saved, indent=1) + "\n")
     say(f"report written: {path.relative_to(ROOT)}")
     return 0

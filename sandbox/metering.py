@@ -14,7 +14,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-ROLES = {"-account-details": "details", "-account-summary": "summary", "-applied": "applied"}
+ROLES = {
+    "-account-details": "details",
+    "-account-summary": "summary",
+    "-applied": "applied",
+    "-account-balances": "balances",
+}
 
 
 def role(table: str) -> str:

@@ -1,0 +1,235 @@
+"""The balance guard's figures for `make bench-report` (and alone: `python -m bench.guard`).
+
+On one stack, guard off and then on (initialised), with no injected faults:
+
+1. the write path's cost: write units per 1,000 committed transactions (credits) and per 1,000 committed
+   transfers, per table role, as the local account meters them (an item write under 1 KB is 1 unit, 2
+   inside a transaction, as DynamoDB bills them);
+2. guarded debits through the signed API from 8 clients, on one hot account and spread over 100 accounts:
+   committed debits a second, the share of retryable answers (429: a transaction conflict on a balance
+   item), and p50/p99 latency of every answer. A 429 is not retried here, so that the share is the
+   emulator's conflict rate. These are the local emulator's figures, not AWS's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench.load import percentile
+from sandbox import faults, metering
+from sandbox.account import LocalAccount
+from sandbox.client import LedgerClient, Response
+from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack
+
+CLIENTS = 8
+WRITES = 1000  # transactions, then transfers, per guard setting
+ACCOUNTS = 100
+DEBITS = 1000  # guarded debit attempts per load
+RETRIES = 20  # the write-path runs retry a 429 (a conflict) this many times: every write must commit
+
+
+@dataclass
+class WriteCost:
+    """Write units of one kind of write, guard off or on."""
+
+    guard: bool
+    kind: str  # "transactions" or "transfers"
+    committed: int = 0
+    retried: int = 0  # 429s retried to commit them
+    units: dict[str, int] = field(default_factory=dict)  # by table role
+
+    def per_thousand(self) -> dict[str, float]:
+        """Write units per 1,000 committed writes, by table role."""
+        return {r: 1000 * u / self.committed for r, u in sorted(self.units.items())} if self.committed else {}
+
+
+@dataclass
+class DebitLoad:
+    """Guarded debits from concurrent clients, without retries."""
+
+    name: str
+    accounts: int
+    attempts: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def committed_per_second(self) -> float:
+        """Debits answered 201 a second, over the whole load."""
+        return self.statuses.get("201", 0) / self.seconds if self.seconds else 0.0
+
+    def retryable_share(self) -> float:
+        """The share of answers that were 429 (retry after Retry-After)."""
+        return self.statuses.get("429", 0) / self.attempts if self.attempts else 0.0
+
+    def quantile(self, share: float) -> float:
+        """A latency percentile (ms) of every answer."""
+        return percentile(self.latencies_ms, share) if self.latencies_ms else 0.0
+
+
+@dataclass
+class GuardFigures:
+    """Everything bench.guard measured in one run."""
+
+    costs: list[WriteCost] = field(default_factory=list)
+    loads: list[DebitLoad] = field(default_factory=list)
+
+
+def _send(send: Callable[[], Response], retries: int) -> tuple[Response, int]:
+    """Send until the answer is not a 429, at most ``retries`` more times; the answer and the 429s seen."""
+    answer, seen = send(), 0
+    while answer.status == 429 and seen < retries:
+        seen += 1
+        answer = send()
+    return answer, seen
+
+
+def write_cost(client: LedgerClient, guard: bool, kind: str, names: list[str]) -> WriteCost:
+    """POST ``WRITES`` credits (or transfers of 0.01 between ``names``) and meter their write units."""
+    cost = WriteCost(guard, kind)
+    lock = threading.Lock()
+    rng = random.Random(f"{guard}-{kind}")
+    pairs = [(names[i % len(names)], rng.choice(names)) for i in range(WRITES)]
+
+    def one(index: int) -> None:
+        payer, payee = pairs[index]
+        if kind == "transfers":
+            payee = payee if payee != payer else names[(names.index(payer) + 1) % len(names)]
+            body = {"transferId": f"x{index}", "toAccountId": payee, "amount": "0.01", "currency": "EUR"}
+            answer, retried = _send(lambda: client.post_transfer(payer, body), RETRIES)
+        else:
+            body = {"transactionId": f"t{index}", "type": "credit", "amount": "1.00", "currency": "EUR"}
+            answer, retried = _send(lambda: client.post_transaction(payer, body), RETRIES)
+        if answer.status != 201:
+            raise RuntimeError(f"{kind} {index}: {answer.status} {answer.text}")
+        with lock:
+            cost.committed += 1
+            cost.retried += retried
+
+    metering.METER.reset()
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        list(pool.map(one, range(WRITES)))
+    cost.units = {r: u for r, u in metering.METER.write_units.items() if r in ("details", "balances")}
+    return cost
+
+
+def debit_load(client: LedgerClient, name: str, names: list[str]) -> DebitLoad:
+    """``DEBITS`` guarded debits of 0.01 from ``CLIENTS`` threads over ``names`` (funded), not retried."""
+    load = DebitLoad(name, len(names))
+    lock = threading.Lock()
+    statuses: Counter[str] = Counter()
+    rng = random.Random(name)
+    targets = [rng.choice(names) for _ in range(DEBITS)]
+    tag = uuid.uuid4().hex[:6]
+
+    def one(index: int) -> None:
+        body = {"transactionId": f"d{tag}{index}", "type": "debit", "amount": "0.01", "currency": "EUR"}
+        started = time.perf_counter()
+        answer = client.post_transaction(targets[index], body)
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            statuses[str(answer.status)] += 1
+            load.latencies_ms.append(round(elapsed, 2))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        list(pool.map(one, range(DEBITS)))
+    load.seconds = time.perf_counter() - started
+    load.attempts, load.statuses = DEBITS, dict(statuses)
+    return load
+
+
+def measure_guard(account: LocalAccount, stack: Stack, say: Callable[[str], None]) -> GuardFigures:
+    """Apply the stack guard off, then on, and measure both (no faults)."""
+    faults.ACTIVE = faults.Faults()
+    figures = GuardFigures()
+    for guard in (False, True):
+        stack.variables["guard"] = {"initialised": True} if guard else None
+        stack.variables["buffer"] = {**UNGUARDED, "retired": True}
+        say(f"guard {'on' if guard else 'off'}: terraform apply (pattern 1)")
+        outputs = stack.apply(1)
+        client = LedgerClient(account.api_base(outputs), account.region)
+        names = [f"g{'on' if guard else 'off'}-{uuid.uuid4().hex[:6]}-{i:03d}" for i in range(ACCOUNTS)]
+        for kind in ("transactions", "transfers"):
+            figures.costs.append(write_cost(client, guard, kind, names))
+            say(_cost_line(figures.costs[-1]))
+        if guard:
+            hot = names[:1]
+            fund = {"transactionId": "hot-funds", "type": "credit", "amount": "1000000.00", "currency": "EUR"}
+            if client.post_transaction(hot[0], fund).status != 201:
+                raise RuntimeError("could not fund the hot account")
+            for label, accounts in (("one hot account", hot), (f"{ACCOUNTS} accounts", names)):
+                figures.loads.append(debit_load(client, label, accounts))
+                say(_load_line(figures.loads[-1]))
+    return figures
+
+
+def _cost_line(cost: WriteCost) -> str:
+    units = ", ".join(f"{r} {u:,.0f}" for r, u in cost.per_thousand().items())
+    setting = "on" if cost.guard else "off"
+    return f"guard {setting}, {cost.kind}: write units per 1,000: {units} (429s retried: {cost.retried})"
+
+
+def _load_line(load: DebitLoad) -> str:
+    return (
+        f"guarded debits, {load.name}: {load.committed_per_second():.0f} committed/s, "
+        f"429 share {load.retryable_share():.1%}, p50 {load.quantile(0.5):.1f} ms, p99 {load.quantile(0.99):.1f} ms, "
+        f"answers {load.statuses}"
+    )
+
+
+def from_json(saved: dict[str, Any]) -> GuardFigures:
+    """The figures as bench-report saved them in benchmark.json."""
+    return GuardFigures(
+        costs=[WriteCost(**c) for c in saved.get("costs", [])],
+        loads=[DebitLoad(**d) for d in saved.get("loads", [])],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure the guard alone, on a fresh local account, and print the figures as JSON."""
+    parser = argparse.ArgumentParser(description="the balance guard's write units and guarded debits")
+    parser.parse_args(argv)
+    work = ROOT / ".cache" / "bench-guard"
+    shutil.rmtree(work, ignore_errors=True)
+
+    def say(text: str) -> None:
+        print(f"==> {text}", flush=True)
+
+    account = LocalAccount(work / "logs").start()
+    variables = {
+        "name_prefix": f"bguard-{uuid.uuid4().hex[:6]}",
+        "lambda_zip": str(ROOT / "dist" / "lambda.zip"),
+        "tables": UNPROTECTED,
+        "buffer": UNGUARDED,
+        "alarms": None,
+    }
+    stack = Stack(work / "stack", variables)
+    try:
+        stack.init()
+        figures = measure_guard(account, stack, say)
+    finally:
+        say("terraform destroy")
+        stack.destroy()
+        account.stop()
+    print(json.dumps(asdict(figures) | {"loads": [_brief(d) for d in figures.loads]}, indent=1))
+    return 0
+
+
+def _brief(load: DebitLoad) -> dict[str, Any]:
+    return {k: v for k, v in asdict(load).items() if k != "latencies_ms"}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from ledger_ops.guard import balance_differences, balance_item
-from ledger_ops.reconcile import account_items, reconcile
+from ledger_ops.reconcile import account_items, reconcile, reconcile_global
 from sandbox.client import LedgerClient, Response
 from tests.integration.conftest import TARGET, Deployment, eventually, injected, settled_in_table
 
@@ -113,3 +113,5 @@ def test_concurrent_debits_and_transfers_never_take_a_balance_below_its_floor(gu
         assert reconcile(dynamodb, details, summary, account) == [], account
         net = sum((b.available for b in map(balance_item, account_items(dynamodb, balances, account))), Decimal(0))
         assert net == guarded.stored(account)["EUR"].balance, "the balance item and the summary agree"
+    # reconcile --global still holds with the guard: every transfer nets to zero across the ledger.
+    eventually(lambda: not reconcile_global(dynamodb, details, summary), timeout=180)

@@ -51,6 +51,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ledger_aggregator.balance_events import CORRECTED_REVISION
 from ledger_aggregator.domain import Change, Key, Summary, Totals, changes_of, fold
 from ledger_aggregator.summary_item import (
     LAST_TRANSACTION_AT,
@@ -299,7 +300,10 @@ class Rebuilder:
 
     def _update(self, snapshot: Snapshot, currency: str, totals: Totals, latest: str | None) -> dict[str, Any]:
         names, values = money_names(), money_values(totals)
-        assignments = "SET #b = :b, #c = :c, #d = :d, #n = :n"
+        # The revision this write makes, marked as a correction (balance_events.CORRECTED_REVISION): an
+        # update reads the item as it was, so if_not_exists(#r, 0) + 1 is the revision after ADD #r :one.
+        names["#cr"], values[":zero"] = CORRECTED_REVISION, {"N": "0"}
+        assignments = "SET #b = :b, #c = :c, #d = :d, #n = :n, #cr = if_not_exists(#r, :zero) + :one"
         if latest is not None:
             names["#t"], values[":t"] = LAST_TRANSACTION_AT, {"S": latest}
             assignments += ", #t = :t"

@@ -92,6 +92,11 @@ def test_a_corrupted_summary_is_rewritten_to_the_fold(stack: Stack) -> None:
     (result,) = rebuild(stack)
     assert (result.status, result.in_flight) == ("rewritten", 0)
     assert summaries(stack.client)[A_EUR] == Totals(Decimal("5.25"), Decimal("1.00"), 2)
+    item = stack.client.get_item(TableName=SUMMARY, Key=summary_key("a", "EUR"))["Item"]
+    assert item["correctedRevision"] == item["revision"] == {"N": "2"}, "the rewrite is marked as a correction"
+    stack.apply([stack.put("a", "t3", "credit", "1")])
+    item = stack.client.get_item(TableName=SUMMARY, Key=summary_key("a", "EUR"))["Item"]
+    assert (item["revision"], item["correctedRevision"]) == ({"N": "3"}, {"N": "2"}), "a fold write is not"
 
 
 def test_records_still_in_flight_are_left_to_their_writers(stack: Stack) -> None:

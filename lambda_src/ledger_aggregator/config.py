@@ -63,3 +63,11 @@ def _seconds(source: Mapping[str, str], name: str, default: int, low: int, high:
         bounds = f"at least {low}" if high is None else f"{low}-{high}"
         raise ConfigurationError(f"{name} must be a whole number of seconds, {bounds}")
     return int(text)
+
+
+def deployment_name(env: Mapping[str, str] | None = None) -> str:
+    """The deployment's name (DEPLOYMENT_NAME, the stack's name prefix), which balance events carry."""
+    name = (os.environ if env is None else env).get("DEPLOYMENT_NAME", "")
+    if not name:
+        raise ConfigurationError("DEPLOYMENT_NAME must name the deployment (the stack's name prefix)")
+    return name

@@ -457,3 +457,42 @@ def test_pattern_2s_stream_function_counts_deltas_published_and_messages_sent_no
     written = emitted_metrics(capsys.readouterr().out)
     assert (written["RecordsApplied"], written["SummaryWrites"]) == ([4], [2])
     assert "DeltasPublished" not in written
+
+
+def events_handler(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from ledger_aggregator.handlers import events
+
+    return events.handler(records, Context())
+
+
+def test_the_events_enrichment_gives_one_detail_per_summary_change_the_stream_function_wrote(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPLOYMENT_NAME", "unit-ledger")
+    key = summary_key("acc-1", "EUR")
+    stack.put("acc-1", "t1", "credit", "80.5")
+    assert stream_handler(stack.new_records()) == {"batchItemFailures": []}
+    first = stack.dynamodb.get_item(TableName=SUMMARY, Key=key)["Item"]
+    stack.put("acc-1", "t2", "debit", "0.5")
+    assert stream_handler(stack.new_records()) == {"batchItemFailures": []}
+    second = stack.dynamodb.get_item(TableName=SUMMARY, Key=key)["Item"]
+    records = [
+        {"eventName": "INSERT", "dynamodb": {"NewImage": first}},
+        {"eventName": "MODIFY", "dynamodb": {"OldImage": first, "NewImage": second}},
+        {"eventName": "MODIFY", "dynamodb": {"OldImage": second, "NewImage": second}},  # no money write
+    ]
+    details = events_handler(records)
+    assert [(d["eventId"], d["previousRevision"], d["correction"]) for d in details] == [
+        ("acc-1:EUR:1", None, False),
+        ("acc-1:EUR:2", 1, False),
+    ]
+    assert details[1]["before"]["balance"] == "80.50" and details[1]["after"]["balance"] == "80.00"
+    assert details[1]["deployment"] == "unit-ledger"
+
+
+def test_the_events_enrichment_refuses_to_run_without_its_deployment_name(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DEPLOYMENT_NAME", raising=False)
+    with pytest.raises(ConfigurationError, match="DEPLOYMENT_NAME"):
+        events_handler([])

@@ -28,12 +28,13 @@ data "aws_region" "current" {}
 # Each module takes the root's variables under the root's names; they are validated here, once.
 # The tables do not depend on the pattern: switching patterns never replaces or empties them.
 module "tables" {
-  source      = "./modules/tables"
-  name_prefix = var.name_prefix
-  tables      = var.tables
-  balances    = var.guard != null
-  kms_key_arn = var.kms_key_arn
-  tags        = var.tags
+  source         = "./modules/tables"
+  name_prefix    = var.name_prefix
+  tables         = var.tables
+  balances       = var.guard != null
+  summary_stream = var.events != null
+  kms_key_arn    = var.kms_key_arn
+  tags           = var.tags
 }
 
 module "buffer" {
@@ -72,6 +73,19 @@ module "stream" {
   tags          = var.tags
 }
 
+module "events" {
+  source        = "./modules/events"
+  count         = var.events == null ? 0 : 1
+  name_prefix   = var.name_prefix
+  summary       = module.tables.summary
+  events        = var.events
+  package       = local.package
+  functions     = var.functions
+  operator_arns = var.operator_arns
+  kms_key_arn   = var.kms_key_arn
+  tags          = var.tags
+}
+
 module "api" {
   source      = "./modules/api"
   name_prefix = var.name_prefix
@@ -90,13 +104,14 @@ module "alarms" {
   targets = {
     functions          = compact([module.stream.function_name, try(module.buffer[0].function_name, "")])
     stream_function    = module.stream.function_name
-    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, "")])
+    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, "")])
     buffer_queue       = try(module.buffer[0].queue.name, null)
     api_name           = "${var.name_prefix}-ledger"
     api_stage          = module.api.stage_name
     summary_table      = module.tables.summary.name
     balances_table     = try(module.tables.balances.name, null)
     refused_writes     = module.api.refused_writes_metric
+    events_pipe        = try(module.events[0].pipe_name, null)
   }
   alarms = var.alarms
   tags   = var.tags

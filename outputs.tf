@@ -24,7 +24,7 @@ output "details_table" {
 }
 
 output "summary_table" {
-  description = "Account Summary table: name and arn."
+  description = "Account Summary table: name, arn and stream_arn (null without events)."
   value       = module.tables.summary
 }
 
@@ -90,4 +90,15 @@ output "api_access" {
 output "marker_ttl_seconds" {
   description = "How long an applied marker lives (functions.marker_ttl_days): ledger-ops replays no DLQ message within a day of it."
   value       = var.functions.marker_ttl_days * 86400
+}
+
+output "events" {
+  description = "Balance events (null when off): the bus (name, arn), the source and detail-type to match in a rule, the Pipe, its enrichment function and its dead-letter queue."
+  value = var.events == null ? null : {
+    bus           = module.events[0].bus
+    event         = module.events[0].event
+    pipe_name     = module.events[0].pipe_name
+    function_name = module.events[0].function_name
+    dlq           = module.events[0].dlq
+  }
 }

@@ -315,3 +315,25 @@ variable "alarms" {
     error_message = "alarms.topic_arn must be an SNS topic ARN."
   }
 }
+
+variable "events" {
+  description = "Balance events (null: off): every committed change of a summary is published to an EventBridge bus, through a Pipe from the summary table's stream (docs/events.md). bus_name: an existing bus to publish to (null creates <name_prefix>-ledger-events); batch_size and retry_attempts: the Pipe's source settings. Turning it on or off replaces no table."
+  type = object({
+    bus_name       = optional(string)
+    batch_size     = optional(number, 10)
+    retry_attempts = optional(number, 10)
+  })
+  default = null
+  validation {
+    condition     = var.events == null || try(var.events.batch_size >= 1 && var.events.batch_size <= 10000 && floor(var.events.batch_size) == var.events.batch_size, false)
+    error_message = "events.batch_size must be a whole number from 1 to 10000 (a DynamoDB stream source's range)."
+  }
+  validation {
+    condition     = var.events == null || try(var.events.retry_attempts >= -1 && var.events.retry_attempts <= 10000 && floor(var.events.retry_attempts) == var.events.retry_attempts, false)
+    error_message = "events.retry_attempts must be a whole number from -1 (retry until the record expires) to 10000."
+  }
+  validation {
+    condition     = var.events == null || try(var.events.bus_name == null || can(regex("^[A-Za-z0-9._-]{1,256}$", var.events.bus_name)), false)
+    error_message = "events.bus_name must be an event bus name (letters, digits, . _ -), or null to create one."
+  }
+}

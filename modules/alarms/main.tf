@@ -71,6 +71,14 @@ locals {
         dimensions  = local.t.refused_writes.dimensions, threshold = var.alarms.refused_writes_per_minute, extended = null
       }
     },
+    local.t.events_pipe == null ? {} : {
+      # A batch the Pipe could not deliver (after its retries it goes to the events DLQ, alarmed too).
+      "events-failed" = {
+        description = "The balance events' Pipe failed executions: events are late or parked in its DLQ."
+        namespace   = "AWS/EventBridge/Pipes", metric = "ExecutionFailed", statistic = "Sum"
+        dimensions  = { PipeName = local.t.events_pipe }, threshold = 0, extended = null
+      }
+    },
     local.t.buffer_queue == null ? {} : {
       "buffer-age" = {
         description = "Deltas wait too long in the buffer queue."

@@ -4,7 +4,7 @@ variable "name_prefix" {
 }
 
 variable "targets" {
-  description = "What to watch: functions, the stream function, DLQs, the buffer queue (null in pattern 1), the API stage, the summary table, and with the balance guard its table and the API's metric of refused money writes (both null without the guard)."
+  description = "What to watch: functions, the stream function, DLQs, the buffer queue (null in pattern 1), the API stage, the summary table, and with the balance guard its table and the API's metric of refused money writes (both null without the guard), and the balance events' Pipe (null without events)."
   type = object({
     functions          = list(string)
     stream_function    = string
@@ -15,6 +15,7 @@ variable "targets" {
     summary_table      = string
     balances_table     = optional(string)
     refused_writes     = optional(object({ namespace = string, metric = string, dimensions = map(string) }))
+    events_pipe        = optional(string)
   })
 }
 

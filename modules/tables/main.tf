@@ -64,6 +64,10 @@ resource "aws_dynamodb_table" "summary" {
   range_key      = "currency"
 
   deletion_protection_enabled = var.tables.summary_deletion_protection
+  # With the balance events on: each committed change of a summary, before and after (modules/events).
+  # Turning the stream on or off updates the table in place.
+  stream_enabled   = var.summary_stream
+  stream_view_type = var.summary_stream ? "NEW_AND_OLD_IMAGES" : null
 
   attribute {
     name = "accountId"

@@ -72,3 +72,15 @@ mock_resource "aws_cognito_user_pool" {
     arn = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_mock"
   }
 }
+
+mock_resource "aws_cloudwatch_event_bus" {
+  defaults = {
+    arn = "arn:aws:events:eu-west-1:123456789012:event-bus/mock"
+  }
+}
+
+mock_data "aws_cloudwatch_event_bus" {
+  defaults = {
+    arn = "arn:aws:events:eu-west-1:123456789012:event-bus/given"
+  }
+}

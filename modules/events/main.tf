@@ -1,0 +1,99 @@
+# Balance events: every committed change of a summary, published to an EventBridge bus. The summary
+# table's stream (NEW_AND_OLD_IMAGES) feeds an EventBridge Pipe that keeps the money writes only (a new
+# image holding a revision), hands each batch to the enrichment function (the event detail: amounts with
+# their currency's minor unit, the id accountId:currency:revision, the correction mark), and puts one event
+# per change on the bus. What fails after the retries is parked in the Pipe's dead-letter queue.
+
+locals {
+  name = "${var.name_prefix}-events"
+  # The event's source and detail-type, fixed and documented (docs/events.md); the enrichment's core
+  # (ledger_aggregator.balance_events) owns the same two names, and a test holds them equal.
+  source      = "cqrs-ledger"
+  detail_type = "Balance Changed"
+  bus_name    = coalesce(var.events.bus_name, "${var.name_prefix}-ledger-events")
+  bus_arn     = var.events.bus_name == null ? aws_cloudwatch_event_bus.this[0].arn : data.aws_cloudwatch_event_bus.given[0].arn
+  # Only writes that raised a revision: inserts and modifications whose new image holds one.
+  filter = {
+    eventName = ["INSERT", "MODIFY"]
+    dynamodb  = { NewImage = { revision = { N = [{ exists = true }] } } }
+  }
+}
+
+resource "aws_cloudwatch_event_bus" "this" {
+  count              = var.events.bus_name == null ? 1 : 0
+  name               = local.bus_name
+  kms_key_identifier = var.kms_key_arn
+  tags               = var.tags
+}
+
+data "aws_cloudwatch_event_bus" "given" {
+  count = var.events.bus_name == null ? 0 : 1
+  name  = var.events.bus_name
+}
+
+module "dlq_policy" {
+  source     = "../queue_policy"
+  queue_name = "${local.name}-dlq"
+  senders    = concat([aws_iam_role.pipe.arn], var.operator_arns)
+}
+
+resource "aws_sqs_queue" "dlq" {
+  name                      = "${local.name}-dlq"
+  policy                    = module.dlq_policy.json
+  message_retention_seconds = 1209600
+  kms_master_key_id         = var.kms_key_arn
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  tags                      = var.tags
+}
+
+module "function" {
+  source      = "../function"
+  name        = local.name
+  description = "Turns committed summary changes into balance events (the Pipe's enrichment)."
+  handler     = "ledger_aggregator.handlers.events.handler"
+  package     = var.package
+  functions   = var.functions
+  environment = {
+    DEPLOYMENT_NAME              = var.name_prefix
+    POWERTOOLS_SERVICE_NAME      = local.name
+    POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
+  }
+  # It reads nothing and writes nothing: its input is the Pipe's batch, its output the details.
+  policy_json = jsonencode({ Version = "2012-10-17", Statement = [] })
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
+}
+
+resource "aws_pipes_pipe" "this" {
+  name        = local.name
+  description = "Committed summary changes -> balance events."
+  role_arn    = aws_iam_role.pipe.arn
+  source      = var.summary.stream_arn
+  enrichment  = module.function.arn
+  target      = local.bus_arn
+  source_parameters {
+    dynamodb_stream_parameters {
+      starting_position             = "TRIM_HORIZON"
+      batch_size                    = var.events.batch_size
+      maximum_retry_attempts        = var.events.retry_attempts
+      maximum_record_age_in_seconds = -1
+      on_partial_batch_item_failure = "AUTOMATIC_BISECT"
+      parallelization_factor        = 1 # one batch per shard at a time: events leave in revision order
+      dead_letter_config {
+        arn = aws_sqs_queue.dlq.arn
+      }
+    }
+    filter_criteria {
+      filter {
+        pattern = jsonencode(local.filter)
+      }
+    }
+  }
+  target_parameters {
+    eventbridge_event_bus_parameters {
+      source      = local.source
+      detail_type = local.detail_type
+    }
+  }
+  tags = var.tags
+}

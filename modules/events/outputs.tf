@@ -1,0 +1,24 @@
+output "bus" {
+  description = "The event bus the balance events are put on: name and arn."
+  value       = { name = local.bus_name, arn = local.bus_arn }
+}
+
+output "pipe_name" {
+  description = "The Pipe from the summary stream to the bus."
+  value       = aws_pipes_pipe.this.name
+}
+
+output "dlq" {
+  description = "The Pipe's dead-letter queue: name, url and arn."
+  value       = { name = aws_sqs_queue.dlq.name, url = aws_sqs_queue.dlq.url, arn = aws_sqs_queue.dlq.arn }
+}
+
+output "event" {
+  description = "The events' source and detail-type, to match in a rule."
+  value       = { source = local.source, detail_type = local.detail_type }
+}
+
+output "function_name" {
+  description = "The enrichment function."
+  value       = module.function.name
+}

@@ -1,0 +1,147 @@
+# Balance events off (the default) and on, with a mocked provider (no AWS): switching them on adds the
+# summary table's stream, the Pipe, the bus and the events DLQ, and replaces no table; the Pipe reads the
+# summary stream, keeps the money writes only, enriches and publishes with the documented names, and its
+# role may do that and nothing else.
+
+mock_provider "aws" {
+  source = "./tests/terraform"
+}
+
+variables {
+  name_prefix = "tftest"
+  lambda_zip  = "tests/terraform/fixtures/lambda.zip"
+}
+
+run "events_off_by_default" {
+  command = apply
+  assert {
+    condition     = output.events == null && module.tables.summary.stream_arn == null && length(module.events) == 0
+    error_message = "without events there is no summary stream, no Pipe and no bus"
+  }
+  assert {
+    condition     = !contains(output.alarm_names, "tftest-events-failed")
+    error_message = "without events there is no events alarm"
+  }
+}
+
+run "events_on_add_the_feed_and_replace_no_table" {
+  command = apply
+  variables {
+    events = {}
+  }
+  assert {
+    condition = (
+      output.details_table == run.events_off_by_default.details_table &&
+      output.summary_table.arn == run.events_off_by_default.summary_table.arn &&
+      output.applied_table == run.events_off_by_default.applied_table &&
+      output.details_stream_arn == run.events_off_by_default.details_stream_arn
+    )
+    error_message = "switching events on must not replace any table (the summary stream is an in-place update)"
+  }
+  assert {
+    condition     = output.summary_table.stream_arn != null
+    error_message = "with events the summary table has a stream"
+  }
+  assert {
+    condition     = output.events.bus.name == "tftest-ledger-events" && output.events.event.source == "cqrs-ledger" && output.events.event.detail_type == "Balance Changed"
+    error_message = "the events go to a bus of the deployment, with the documented source and detail-type"
+  }
+  assert {
+    condition     = contains(output.alarm_names, "tftest-events-failed") && contains(output.alarm_names, "tftest-dlq-${output.events.dlq.name}")
+    error_message = "the Pipe's failures and its dead-letter queue have alarms"
+  }
+}
+
+run "events_off_again_replace_no_table" {
+  command = apply
+  assert {
+    condition     = output.summary_table == run.events_off_by_default.summary_table && output.events == null
+    error_message = "switching events off removes the feed and keeps the summary table"
+  }
+}
+
+run "the_pipe_reads_the_summary_stream_and_publishes_money_changes_only" {
+  command = plan
+  module {
+    source = "./modules/events"
+  }
+  variables {
+    summary = {
+      name       = "s"
+      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
+      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
+    }
+    events    = { bus_name = null, batch_size = 25, retry_attempts = 4 }
+    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
+    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+  }
+  assert {
+    condition = (
+      aws_pipes_pipe.this.source == var.summary.stream_arn &&
+      aws_pipes_pipe.this.source_parameters[0].dynamodb_stream_parameters[0].batch_size == 25 &&
+      aws_pipes_pipe.this.source_parameters[0].dynamodb_stream_parameters[0].maximum_retry_attempts == 4 &&
+      aws_pipes_pipe.this.source_parameters[0].dynamodb_stream_parameters[0].parallelization_factor == 1 &&
+      aws_pipes_pipe.this.source_parameters[0].dynamodb_stream_parameters[0].starting_position == "TRIM_HORIZON"
+    )
+    error_message = "the Pipe reads the summary stream from its start, one batch per shard at a time, as configured"
+  }
+  assert {
+    condition     = jsondecode(one(one(aws_pipes_pipe.this.source_parameters[0].filter_criteria).filter).pattern) == { eventName = ["INSERT", "MODIFY"], dynamodb = { NewImage = { revision = { N = [{ exists = true }] } } } }
+    error_message = "only inserts and modifications whose new image holds a revision (money writes) pass the filter"
+  }
+  assert {
+    condition = (
+      aws_pipes_pipe.this.target_parameters[0].eventbridge_event_bus_parameters[0].source == "cqrs-ledger" &&
+      aws_pipes_pipe.this.target_parameters[0].eventbridge_event_bus_parameters[0].detail_type == "Balance Changed" &&
+      module.function.name == "tftest-events"
+    )
+    error_message = "the Pipe enriches with the events function and publishes with the documented names"
+  }
+  assert {
+    condition = jsonencode(sort([for s in data.aws_iam_policy_document.pipe.statement : "${s.sid}:${join(",", sort(s.actions))}"])) == jsonencode(sort([
+      "ReadSummaryStream:dynamodb:DescribeStream,dynamodb:GetRecords,dynamodb:GetShardIterator",
+      "ListSummaryStreams:dynamodb:ListStreams",
+      "Enrich:lambda:InvokeFunction",
+      "PublishEvents:events:PutEvents",
+      "ParkFailures:sqs:SendMessage",
+    ]))
+    error_message = "the Pipe's role reads the stream, invokes the enrichment, puts events and parks failures: nothing else"
+  }
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.pipe.statement : s.resources if s.sid == "ReadSummaryStream"]) == toset([var.summary.stream_arn])
+    error_message = "the Pipe's role reads the summary stream only"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_bus.this) == 1 && length(data.aws_cloudwatch_event_bus.given) == 0
+    error_message = "without a bus name, the module creates the bus"
+  }
+}
+
+run "a_named_bus_is_used_not_created" {
+  command = plan
+  module {
+    source = "./modules/events"
+  }
+  variables {
+    summary = {
+      name       = "s"
+      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
+      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
+    }
+    events    = { bus_name = "shared-bus", batch_size = 10, retry_attempts = 10 }
+    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
+    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_bus.this) == 0 && output.bus.name == "shared-bus"
+    error_message = "a named bus is published to, not created"
+  }
+}
+
+run "events_batch_size_is_validated" {
+  command = plan
+  variables {
+    events = { batch_size = 0 }
+  }
+  expect_failures = [var.events]
+}

@@ -17,6 +17,8 @@ SQS (``MaximumConcurrency`` pollers, each invoking synchronously):
   the redrive to the DLQ after ``maxReceiveCount`` is moto's own. How long failed
   messages stayed away is measured (``Stats.redeliveries``).
 
+EventBridge Pipes from a DynamoDB stream run as mappings of their stream (sandbox/pipes.py).
+
 Not emulated: ``ParallelizationFactor`` above 1 (a shard is processed by one
 thread, which is one valid schedule of what AWS does), tumbling windows, filters.
 """
@@ -37,7 +39,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from . import faults
+from . import faults, pipes
 from .lambdas import LambdaRuntime, Outcome
 
 POLL_SECONDS = 0.2
@@ -57,7 +59,7 @@ def _clients(endpoint: str, region: str) -> dict[str, Any]:
             config=config,
         )
 
-    return {name: make(name) for name in ("lambda", "dynamodbstreams", "sqs")}
+    return {name: make(name) for name in ("lambda", "dynamodbstreams", "sqs", "pipes", "events")}
 
 
 @dataclass
@@ -188,11 +190,18 @@ class EventSourceMappings:
     def _sync(self) -> None:
         mappings = self._clients["lambda"].list_event_source_mappings().get("EventSourceMappings", [])
         current = {m["UUID"]: m for m in mappings if m.get("State", "Enabled") in ("Enabled", "Creating", "Updating")}
+        # EventBridge Pipes from a DynamoDB stream: a mapping of the stream whose delivery is the pipe's.
+        piped = pipes.deliveries(self._clients["pipes"], self._counted, self._clients["events"])
+        current.update({arn: mapping for arn, (mapping, _) in piped.items()})
         for gone in set(self._pollers) - set(current):
             self._pollers.pop(gone).stop()
         for key, mapping in current.items():
             if key not in self._pollers:
-                poller = self._poller(mapping)
+                poller = (
+                    StreamPoller(mapping, self._clients, piped[key][1], self._region)
+                    if key in piped
+                    else self._poller(mapping)
+                )
                 if poller:
                     self._pollers[key] = poller
                     poller.start()
@@ -209,11 +218,15 @@ class EventSourceMappings:
     def _invoker(self, function: str) -> Callable[[dict[str, Any]], Outcome]:
         def invoke(event: dict[str, Any]) -> Outcome:
             self.stats.observe(event, time.time())
-            outcome = self._runtime.invoke(function, event)
-            self.stats.count(function, outcome)
-            return outcome
+            return self._counted(function, event)
 
         return invoke
+
+    def _counted(self, function: str, event: Any) -> Outcome:
+        """Invoke a function and count the invocation (a mapping's, or a pipe's enrichment)."""
+        outcome = self._runtime.invoke(function, event)
+        self.stats.count(function, outcome)
+        return outcome
 
 
 class _Poller:

@@ -16,7 +16,7 @@ Amounts are decimal strings with their currency's minor unit, as the API writes 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -129,3 +129,35 @@ __all__ = [
     "event_detail",
     "format_amount",
 ]
+
+
+class RevisionGap(ValueError):
+    """An event whose revision is more than one past the last one applied for its key: changes between
+    them were not delivered, and the consumer must resync from the summary (docs/events.md)."""
+
+
+@dataclass
+class BalanceFollower:
+    """The consumer's side of the delivery contract: per (account, currency), the latest detail applied.
+
+    The feed is at least once and in order per key by revision, so a consumer that applies the next
+    revision, drops any at or below what it applied, and stops on a gap ends equal to the summaries.
+    """
+
+    latest: dict[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+
+    def apply(self, detail: Mapping[str, Any]) -> bool:
+        """Apply one event's detail: True when applied, False for a duplicate; RevisionGap on a gap."""
+        key = (detail["accountId"], detail["currency"])
+        last = self.latest.get(key)
+        applied = 0 if last is None else int(last["revision"])
+        if int(detail["revision"]) <= applied:
+            return False
+        if int(detail["revision"]) != applied + 1:
+            raise RevisionGap(f"{key[0]} {key[1]}: revision {detail['revision']} after {applied}")
+        self.latest[key] = detail
+        return True
+
+    def revisions(self) -> dict[tuple[str, str], int]:
+        """The revision applied per key."""
+        return {key: int(detail["revision"]) for key, detail in self.latest.items()}

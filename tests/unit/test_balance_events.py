@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger_aggregator.balance_events import CORRECTED_REVISION, committed_change, event_detail, format_amount
+from ledger_aggregator.balance_events import (
+    CORRECTED_REVISION,
+    DETAIL_TYPE,
+    SOURCE,
+    BalanceFollower,
+    RevisionGap,
+    committed_change,
+    event_detail,
+    format_amount,
+)
 from ledger_aggregator.currencies import minor_units
 
 
@@ -95,3 +107,68 @@ def test_an_amount_finer_than_its_currency_is_written_as_stored_never_rounded() 
     assert format_amount(Decimal("1.005"), "EUR") == "1.005"
     assert format_amount(Decimal("1E+3"), "JPY") == "1000"
     assert format_amount(Decimal("7.5"), "XXX") == "7.5"
+
+
+def test_the_pipe_publishes_with_the_source_and_detail_type_the_core_owns() -> None:
+    module = (Path(__file__).resolve().parents[2] / "modules" / "events" / "main.tf").read_text()
+    assert f'source      = "{SOURCE}"' in module and f'detail_type = "{DETAIL_TYPE}"' in module
+
+
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "balance-event.schema.json").read_text())
+
+
+@given(
+    revision=st.integers(min_value=1, max_value=10**6),
+    cents=st.lists(st.integers(min_value=0, max_value=10**12), min_size=4, max_size=4),
+    currency=st.sampled_from(["EUR", "JPY", "KWD"]),
+    corrected=st.booleans(),
+)
+def test_every_detail_matches_the_published_json_schema(
+    revision: int, cents: list[int], currency: str, corrected: bool
+) -> None:
+    places = minor_units()[currency]
+    amounts = [str(Decimal(c).scaleb(-places).normalize()) for c in cents]
+    old = image(revision - 1, amounts[0], amounts[1], "0", currency=currency) if revision > 1 else None
+    marks = {CORRECTED_REVISION: {"N": str(revision)}} if corrected else {}
+    new = image(revision, amounts[2], amounts[3], "0", currency=currency, **marks)
+    change = committed_change(old, new)
+    assert change is not None
+    jsonschema.validate(event_detail(change, "prod"), SCHEMA)
+
+
+def _details(revisions: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        account: [{"accountId": account, "currency": "EUR", "revision": r} for r in range(1, last + 1)]
+        for account, last in revisions.items()
+    }
+
+
+@given(
+    st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(1, 12), min_size=1),
+    st.lists(st.integers(0, 1_000), max_size=40),
+    st.randoms(use_true_random=False),
+)
+def test_a_follower_fed_at_least_once_in_order_per_key_ends_at_every_last_revision(
+    revisions: dict[str, int], repeats: list[int], rng: Any
+) -> None:
+    # The feed's contract: per key in revision order, any earlier event delivered again at any later point,
+    # and the keys interleaved arbitrarily.
+    queues = {account: list(details) for account, details in _details(revisions).items()}
+    delivered: list[dict[str, Any]] = []
+    while any(queues.values()):
+        account = rng.choice([a for a, q in queues.items() if q])
+        delivered.append(queues[account].pop(0))
+        for repeat in repeats[: rng.randint(0, 2)]:
+            delivered.append(delivered[repeat % len(delivered)])
+    follower = BalanceFollower()
+    applied = [follower.apply(detail) for detail in delivered]
+    assert follower.revisions() == {(account, "EUR"): last for account, last in revisions.items()}
+    assert applied.count(True) == sum(revisions.values())  # each change applied once, every repeat dropped
+
+
+def test_a_follower_stops_on_a_gap_and_names_it() -> None:
+    follower = BalanceFollower()
+    assert follower.apply({"accountId": "a", "currency": "EUR", "revision": 1})
+    with pytest.raises(RevisionGap, match="a EUR: revision 3 after 1"):
+        follower.apply({"accountId": "a", "currency": "EUR", "revision": 3})
+    assert follower.revisions() == {("a", "EUR"): 1}

@@ -125,6 +125,7 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
         "retirement.py",
         "composition.py",
         "summary_item.py",
+        "balance_events.py",
         "adapters/__init__.py",
         "adapters/dynamodb.py",
         "adapters/guard.py",
@@ -134,6 +135,7 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
         "handlers/_tracing.py",
         "handlers/writer.py",
         "handlers/stream.py",
+        "handlers/events.py",
     }
     assert {n.removeprefix("ledger_aggregator/") for n in ours} == expected
     with zipfile.ZipFile(built) as archive:

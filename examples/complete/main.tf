@@ -1,6 +1,6 @@
 # The ledger with every option set: pattern 2 behind a fixed-capacity summary table, Cognito users
-# who hold accounts in a claim, a customer managed key, alarms to a team's address, and tuned
-# functions, stream and buffer. Build the package first: make package (in the ledger's folder).
+# who hold accounts in a claim, a customer managed key, alarms to a team's address, tuned functions,
+# stream and buffer, the balance guard, and balance events with a queue subscribed (events.tf). Build the package first: make package (in the ledger's folder).
 
 provider "aws" {}
 
@@ -28,17 +28,28 @@ resource "aws_kms_key" "ledger" {
         Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
         Resource  = "*"
       },
+      {
+        # The balance events' bus and the downstream queue (events.tf) are encrypted with this key:
+        # EventBridge encrypts what the bus stores and what it sends to the queue.
+        Sid       = "EventBridge"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+      },
     ]
   })
 }
 
 # Customers and tellers sign in here. custom:accounts lists the accounts a customer holds, which it may
-# read and transfer out of; custom:tellers lists the accounts a teller may post transactions to (the
-# module's api.cognito_grants below). Both are set by the back office, never writable by the app client.
+# read and transfer out of; custom:tellers lists the accounts a teller may post transactions to;
+# custom:risk lists the accounts whose overdraft limits a risk officer may set (the module's
+# api.cognito_grants below). All three are set by the back office, never writable by the app client.
 resource "aws_cognito_user_pool" "customers" {
   name = "ledger-customers"
   dynamic "schema" {
-    for_each = toset(["accounts", "tellers"])
+    for_each = toset(["accounts", "tellers", "risk"])
     content {
       name                = schema.value
       attribute_data_type = "String"
@@ -54,7 +65,7 @@ resource "aws_cognito_user_pool" "customers" {
 resource "aws_cognito_user_pool_client" "app" {
   name             = "ledger-app"
   user_pool_id     = aws_cognito_user_pool.customers.id
-  read_attributes  = ["custom:accounts", "custom:tellers", "email"]
+  read_attributes  = ["custom:accounts", "custom:tellers", "custom:risk", "email"]
   write_attributes = ["email"]
 }
 
@@ -79,7 +90,7 @@ module "ledger" {
   api = {
     authorization          = "COGNITO"
     cognito_user_pool_arns = [aws_cognito_user_pool.customers.arn]
-    cognito_grants         = { read = "custom:accounts", transfer = "custom:accounts", post = "custom:tellers" }
+    cognito_grants         = { read = "custom:accounts", transfer = "custom:accounts", post = "custom:tellers", limits = "custom:risk" }
     allow_unauthenticated  = false
     stage_name             = "v1"
     throttle_rate          = 200
@@ -116,6 +127,8 @@ module "ledger" {
     backoff_max_seconds        = 25
     writer_timeout_seconds     = 5
   }
+  guard  = { initialised = true } # a new stack: no rows written before the guard
+  events = {}                     # balance events on a bus of their own; events.tf subscribes a queue
   alarms = {
     topic_arn          = null
     emails             = var.alarm_emails

@@ -12,3 +12,8 @@ output "alarm_topic_arn" {
   description = "The encrypted topic the alarms notify."
   value       = module.ledger.alarm_topic_arn
 }
+
+output "balance_changes_queue_url" {
+  description = "The FIFO queue subscribed to the balance events."
+  value       = aws_sqs_queue.balance_changes.url
+}

@@ -20,3 +20,23 @@ run "every_option_set" {
     error_message = "the stage given"
   }
 }
+
+run "a_queue_takes_the_balance_events" {
+  command = plan
+  assert {
+    condition     = aws_cloudwatch_event_rule.balance_changes.event_bus_name == "ledger-prod-ledger-events"
+    error_message = "the rule listens on the ledger's own bus"
+  }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.balance_changes.event_pattern) == { source = ["cqrs-ledger"], "detail-type" = ["Balance Changed"] }
+    error_message = "the rule matches the ledger's source and detail-type, from the module's output"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.balance_changes.sqs_target[0].message_group_id != null && aws_sqs_queue.balance_changes.fifo_queue
+    error_message = "a FIFO queue with one message group keeps the bus's order"
+  }
+  assert {
+    condition     = aws_sqs_queue.balance_changes.kms_master_key_id == aws_kms_key.ledger.arn
+    error_message = "the queue is encrypted with the ledger's key"
+  }
+}

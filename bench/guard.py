@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import threading
 import time
 import uuid
@@ -26,11 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bench.alone import measure_alone
 from bench.load import percentile
 from sandbox import faults, metering
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient, Response
-from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack
+from sandbox.stack import UNGUARDED, Stack
 
 CLIENTS = 8
 WRITES = 1000  # transactions, then transfers, per guard setting
@@ -201,28 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     """Measure the guard alone, on a fresh local account, and print the figures as JSON."""
     parser = argparse.ArgumentParser(description="the balance guard's write units and guarded debits")
     parser.parse_args(argv)
-    work = ROOT / ".cache" / "bench-guard"
-    shutil.rmtree(work, ignore_errors=True)
-
-    def say(text: str) -> None:
-        print(f"==> {text}", flush=True)
-
-    account = LocalAccount(work / "logs").start()
-    variables = {
-        "name_prefix": f"bguard-{uuid.uuid4().hex[:6]}",
-        "lambda_zip": str(ROOT / "dist" / "lambda.zip"),
-        "tables": UNPROTECTED,
-        "buffer": UNGUARDED,
-        "alarms": None,
-    }
-    stack = Stack(work / "stack", variables)
-    try:
-        stack.init()
-        figures = measure_guard(account, stack, say)
-    finally:
-        say("terraform destroy")
-        stack.destroy()
-        account.stop()
+    figures = measure_alone("guard", measure_guard)
     print(json.dumps(asdict(figures) | {"loads": [_brief(d) for d in figures.loads]}, indent=1))
     return 0
 

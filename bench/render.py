@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 from bench.load import percentile
 
 if TYPE_CHECKING:
+    from bench.events import EventFigures, EventRun
     from bench.guard import GuardFigures
     from bench.report import Run
 
@@ -115,14 +116,17 @@ def plot_units(runs: list[Run], path: Path) -> None:
     plt.close(figure)
 
 
-def write_report(runs: list[Run], out: Path, guard: GuardFigures | None = None) -> Path:
-    """Write reports/benchmark.md and its plots (with the balance guard's figures when measured); return
-    the Markdown file."""
+def write_report(
+    runs: list[Run], out: Path, guard: GuardFigures | None = None, events: EventFigures | None = None
+) -> Path:
+    """Write reports/benchmark.md and its plots (with the balance guard's and the balance events' figures
+    when measured); return the Markdown file."""
     out.mkdir(parents=True, exist_ok=True)
     plot_lag(runs, out / "summary-lag.png")
     plot_units(runs, out / "write-units.png")
     path = out / "benchmark.md"
     lines = _markdown(runs) + (["", *_guard_section(guard)] if guard else [])
+    lines += ["", *_events_section(events)] if events else []
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -161,6 +165,57 @@ def _guard_section(guard: GuardFigures) -> list[str]:
             f"{load.quantile(0.5):.1f} | {load.quantile(0.99):.1f} | {answers} |"
         )
     return lines
+
+
+def _events_section(events: EventFigures) -> list[str]:
+    """Balance events: one event per committed change, duplicates under faults, lag, and the added cost."""
+    lines = [
+        "## Balance events (docs/events.md)",
+        "",
+        "Pattern 2 with events on. A mixed load (credits, debits and transfers of two currencies over 20",
+        "accounts) posted through the signed API by 8 clients, without faults and then with the emulator's",
+        "faults; a consumer (a FIFO queue subscribed by a rule, one message group) follows the events by",
+        "revision. Lag: from the k-th 201 on an (account, currency) until the consumer queue holds an event",
+        "whose `after.transactionCount` reaches k. **The local emulator's figures, not AWS's.**",
+        "",
+        "| faults | writes | committed changes | events per change | duplicates | gaps | consumer exact "
+        "| lag p50 (ms) | lag p99 (ms) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for run in events.runs:
+        lines.append(
+            f"| {run.faults or 'none'} | {run.writes} | {run.changes} | {run.events_per_change():.2f} | "
+            f"{run.duplicates()} | {run.gaps} | {'yes' if run.consumer_exact else 'no'} | "
+            f"{run.lag(0.5):.0f} | {run.lag(0.99):.0f} |"
+        )
+    quiet = next((run for run in events.runs if not run.faults), None)
+    return lines + (_events_cost(quiet) if quiet else [])
+
+
+def _events_cost(quiet: EventRun) -> list[str]:
+    prices, usage = unit_prices(), quiet.per_write()
+    per_write = (
+        usage["events"] * (prices["pipe_request"] + prices["custom_event"])
+        + usage["pipe_batches"] * (prices["lambda_request"] + prices["stream_read_request_unit"])
+        + usage["gb_seconds"] * prices["lambda_gb_second"]
+    )
+    lines = [
+        "",
+        "The added cost, from the run without faults (`bench/prices.json`):",
+        "",
+        "    added per write = events x (P_pipe + P_event) + batches x (P_invoke + P_stream_read)",
+        "                      + enrichment gb_seconds x P_gbs",
+        "",
+        f"with {usage['events']:.3f} events, {usage['pipe_batches']:.3f} Pipe batches (one enrichment",
+        f"invocation and at least one stream read each) and {usage['gb_seconds']:.3g} GB-seconds per write. A Pipe's",
+        "stream reads are billed, unlike a Lambda trigger's; its idle polls (a fixed cost per shard, not per",
+        "write) and the free 2.5 million reads a month are left out. Delivery to a target in the same account",
+        "is free; a consumer's own queue or API destination is its own cost.",
+        "",
+        "| writes a month | added by events |",
+        "| --- | --- |",
+    ]
+    return lines + [f"| {volume:,} | ${volume * per_write:,.2f} |" for volume in VOLUMES]
 
 
 def _markdown(runs: list[Run]) -> list[str]:

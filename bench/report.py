@@ -9,7 +9,8 @@ One run, on one local account with the same injected faults for each contender:
 
 then patterns 1 and 2 again with crashes added to the same faults (``--crash``): a crashed
 invocation cannot defer its messages, so only the visibility timeout brings them back; then the
-balance guard's figures on the same stack (bench/guard.py; ``--no-guard`` skips them).
+balance guard's figures on the same stack (bench/guard.py; ``--no-guard`` skips them), then the
+balance events' (bench/events.py; ``--no-events`` skips them).
 
 Each gets a burst of transactions posted through the API (signed POSTs from concurrent
 clients, the way a user's services send them; all credits of 1.00, so that a summary's
@@ -44,12 +45,15 @@ from typing import Any
 
 import boto3
 
+from bench.alone import say, stack_variables
+from bench.events import EventFigures, measure_events
+from bench.events import from_json as events_from_json
 from bench.guard import GuardFigures, from_json, measure_guard
 from bench.load import post_concurrently
 from sandbox import faults, metering
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack
+from sandbox.stack import ROOT, UNGUARDED, Stack
 
 # Contended: a summary table held to 15 units a second, slow writes, duplicates and reordering.
 DEFAULT_FAULTS = "throttle=15wcu,latency=3ms,dup=0.3,reorder=0.5,seed=7"
@@ -338,6 +342,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "reports")
     parser.add_argument("--render", action="store_true", help="only rewrite the report from <out>/benchmark.json")
     parser.add_argument("--no-guard", action="store_true", help="skip the balance guard's figures (bench/guard.py)")
+    parser.add_argument("--no-events", action="store_true", help="skip the balance events' figures (bench/events.py)")
     return parser.parse_args(argv)
 
 
@@ -347,7 +352,9 @@ def _render_saved(out: Path) -> int:
 
     saved = json.loads((out / "benchmark.json").read_text())
     runs = [Run(**{"faults": saved["faults"], **r}) for r in saved["runs"]]
-    print(write_report(runs, out, from_json(saved["guard"]) if saved.get("guard") else None))
+    guard = from_json(saved["guard"]) if saved.get("guard") else None
+    events = events_from_json(saved["events"]) if saved.get("events") else None
+    print(write_report(runs, out, guard, events))
     return 0
 
 
@@ -366,16 +373,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.crash:
         contenders += [("pattern 1, crashes", 1, False, crashing), ("pattern 2, crashes", 2, False, crashing)]
 
-    def say(text: str) -> None:
-        print(f"==> {text}", flush=True)
-
     work = ROOT / ".cache" / "bench-report"
     shutil.rmtree(work, ignore_errors=True)  # a fresh local account each run: no earlier state applies
     say("starting the local account")
     account = LocalAccount(work / "logs").start()
-    stack = Stack(work / "stack", _variables())
+    stack = Stack(work / "stack", stack_variables("bench"))
     runs: list[Run] = []
     guard: GuardFigures | None = None
+    events: EventFigures | None = None
     try:
         stack.init()
         for name, pattern, naive, spec in contenders:
@@ -393,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
                 swap_code(outputs, account.region, naive=False)
         if not args.no_guard:
             guard = measure_guard(account, stack, say)
+        if not args.no_events:
+            events = measure_events(account, stack, say)
     finally:
         say("terraform destroy")
         faults.ACTIVE = faults.Faults()
@@ -400,26 +407,17 @@ def main(argv: list[str] | None = None) -> int:
         account.stop()
     from bench.render import write_report  # matplotlib is imported only to draw
 
-    path = write_report(runs, args.out, guard)
+    path = write_report(runs, args.out, guard, events)
     saved = {
         "faults": args.faults,
         "crash": args.crash,
         "runs": [asdict(r) for r in runs],
         "guard": asdict(guard) if guard else None,
+        "events": asdict(events) if events else None,
     }
     (args.out / "benchmark.json").write_text(json.dumps(saved, indent=1) + "\n")
     say(f"report written: {path.relative_to(ROOT)}")
     return 0
-
-
-def _variables() -> dict[str, Any]:
-    return {
-        "name_prefix": f"bench-{uuid.uuid4().hex[:6]}",
-        "lambda_zip": str(ROOT / "dist" / "lambda.zip"),
-        "tables": UNPROTECTED,
-        "buffer": UNGUARDED,
-        "alarms": None,
-    }
 
 
 def _headline(run: Run) -> str:

@@ -85,7 +85,7 @@ test-templates: $(STAMP) $(call unless_prepared,java-deps) ## Mapping templates 
 # sides, and so do the hostile-client and balance-guard tests, the pattern-2 replays and planted-corruption
 # rebuild of test_ops.py, and the switch back to pattern 1 (test_switch.py, the last test
 # of its stack). Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
-SECOND_STACK := pattern-2 and (test_every_amount_survives_every_fault or test_access or test_recovery or test_hostile or test_guard or test_replay or test_reconcile_finds_a_planted_corruption or test_switching_to_pattern_1_under_load)
+SECOND_STACK := pattern-2 and (test_every_amount_survives_every_fault or test_access or test_recovery or test_hostile or test_guard or test_replay or test_reconcile_finds_a_planted_corruption or test_switching_to_pattern_1_under_load or test_events)
 
 test-integration: $(call unless_prepared,$(SHARED)) ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
 	@$(MAKE) --no-print-directory -j2 --output-sync=target integration-switch integration-soak2
@@ -172,5 +172,5 @@ destroy: tf-init ## terraform destroy
 clean: ## Remove build outputs and caches
 	rm -rf dist .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .terraform modules/*/.terraform
 
-bench-report: package tf-init java-deps ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes, then the balance guard: reports/
+bench-report: package tf-init java-deps ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes, then the balance guard and the balance events: reports/
 	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)" --crash "$(BENCH_CRASH)"

@@ -206,6 +206,9 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         "stream": {"retry_attempts": -1, "maximum_record_age_seconds": -1, "batching_window_seconds": 0},
         "functions": {"timeout_seconds": 10},
         "buffer": {"batching_window_seconds": 0, **UNGUARDED},
+        # The balance events feed is on for the whole session (test_events.py consumes it): every test's
+        # summary writes flow through it, and switching patterns must leave it alone.
+        "events": {},
     }
     if TARGET == "local":
         velocity_or_skip()  # the local gateway renders mapping templates with Velocity 1.7

@@ -1,0 +1,202 @@
+"""Balance events through the deployed feed (summary stream -> Pipe -> enrichment -> bus -> rule -> queue).
+
+A consumer subscribes a FIFO queue to this module's accounts (one message group keeps the bus's order)
+and follows what it receives as docs/events.md tells consumers to (BalanceFollower): per (account, currency),
+apply an event whose revision is the next one, drop one it has applied (a duplicate), and fail on a gap. With the
+emulator's duplicate, crash and latency faults on, a mixed load (transactions, transfers, two
+currencies) ends with the consumer equal to every summary; a rebuild's rewrite arrives as one correction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import subprocess
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ledger_aggregator.balance_events import BalanceFollower
+from ledger_aggregator.summary_item import key_of, stored_revision, stored_totals, summary_key
+from tests.integration.conftest import TARGET, Deployment, eventually, injected, settled_in_table
+from tests.integration.test_ops import buffer_drained, ops
+
+FAULTS = "dup=0.3,crash=0.1,latency=2ms,seed=22"
+Key = tuple[str, str]
+
+
+@dataclass
+class Consumer:
+    """A FIFO queue subscribed to the bus for some accounts, followed as docs/events.md tells consumers to."""
+
+    deployed: Deployment
+    url: str
+    follower: BalanceFollower = field(default_factory=BalanceFollower)
+    received: int = 0
+    duplicates: int = 0
+    corrections: list[str] = field(default_factory=list)
+
+    @property
+    def applied(self) -> dict[Key, Any]:
+        """The latest detail applied per (account, currency)."""
+        return self.follower.latest
+
+    def drain(self) -> None:
+        """Receive what is waiting and follow it: the next revision applies, an applied one is a duplicate,
+        a gap fails (RevisionGap)."""
+        sqs = self.deployed.env.client("sqs")
+        while got := sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in got:
+                self._follow(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _follow(self, event: dict[str, Any]) -> None:
+        detail, self.received = event["detail"], self.received + 1
+        assert (event["source"], event["detail-type"]) == ("cqrs-ledger", "Balance Changed")
+        key = (detail["accountId"], detail["currency"])
+        last = self.applied.get(key)
+        if not self.follower.apply(detail):
+            self.duplicates += 1
+            return
+        assert detail["previousRevision"] == (None if last is None else last["revision"])
+        assert detail["eventId"] == f"{key[0]}:{key[1]}:{detail['revision']}"
+        if detail["correction"]:  # what it corrects was never published: its before is the damaged item
+            self.corrections.append(detail["eventId"])
+        elif last is not None:
+            assert detail["before"] == last["after"], f"{key}: before is not the previous event's after"
+
+    def revisions(self) -> dict[Key, int]:
+        return self.follower.revisions()
+
+
+@pytest.fixture
+def consumer(deployed: Deployment) -> Iterator[tuple[Consumer, list[str]]]:
+    """A FIFO queue and a rule on the bus for a fresh set of accounts; removed afterwards."""
+    feed = deployed.outputs["events"]
+    accounts = [deployed.account(f"events{i}") for i in range(4)]
+    sqs, events = deployed.env.client("sqs"), deployed.env.client("events")
+    name = f"events-consumer-{uuid.uuid4().hex[:6]}"
+    url = sqs.create_queue(
+        QueueName=f"{name}.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = {
+        "source": [feed["event"]["source"]],
+        "detail-type": [feed["event"]["detail_type"]],
+        "detail": {"accountId": accounts},
+    }
+    bus = feed["bus"]["name"]
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(
+        Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn, "SqsParameters": {"MessageGroupId": "all"}}]
+    )
+    try:
+        yield Consumer(deployed, url), accounts
+    finally:
+        with contextlib.suppress(Exception):
+            events.remove_targets(Rule=name, EventBusName=bus, Ids=["queue"])
+            events.delete_rule(Name=name, EventBusName=bus)
+            sqs.delete_queue(QueueUrl=url)
+
+
+def summaries(deployed: Deployment, accounts: list[str]) -> dict[Key, dict[str, Any]]:
+    table, dynamodb = deployed.outputs["summary_table"]["name"], deployed.env.client("dynamodb")
+    found = {}
+    for account in accounts:
+        answer = dynamodb.query(
+            TableName=table,
+            KeyConditionExpression="accountId = :a",
+            ExpressionAttributeValues={":a": {"S": account}},
+            ConsistentRead=True,
+        )
+        found.update({key_of(item): item for item in answer["Items"]})
+    return found
+
+
+def caught_up(consumer: Consumer, accounts: list[str]) -> bool:
+    consumer.drain()
+    stored = {key: stored_revision(item) for key, item in summaries(consumer.deployed, accounts).items()}
+    return bool(stored) and consumer.revisions() == stored
+
+
+def assert_equal_to_the_summaries(consumer: Consumer, accounts: list[str]) -> None:
+    for key, item in summaries(consumer.deployed, accounts).items():
+        after, totals = consumer.applied[key]["after"], stored_totals(item)
+        assert (Decimal(after["credits"]), Decimal(after["debits"]), after["transactionCount"]) == (
+            totals.credits,
+            totals.debits,
+            totals.count,
+        ), key
+        assert Decimal(after["balance"]) == Decimal(item["balance"]["N"]) == totals.balance, key
+
+
+def load(deployed: Deployment, accounts: list[str]) -> None:
+    """Transactions and transfers in EUR and JPY, from 6 concurrent clients."""
+    rng = random.Random(22)
+    requests: list[tuple[str, str, dict[str, Any]]] = []
+    for i in range(48):
+        account, currency = rng.choice(accounts), rng.choice(["EUR", "JPY"])
+        amount = f"{rng.randint(1, 900)}.{rng.randint(0, 99):02d}" if currency == "EUR" else str(rng.randint(1, 9000))
+        if i % 4 == 3:
+            payee = rng.choice([a for a in accounts if a != account])
+            body = {"transferId": f"x{i}", "toAccountId": payee, "amount": amount, "currency": currency}
+            requests.append(("transfer", account, body))
+        else:
+            kind = rng.choice(["credit", "debit"])
+            body = {"transactionId": f"t{i}", "type": kind, "amount": amount, "currency": currency}
+            requests.append(("transaction", account, body))
+
+    def send(request: tuple[str, str, dict[str, Any]]) -> int:
+        kind, account, body = request
+        post = deployed.api.post_transfer if kind == "transfer" else deployed.api.post_transaction
+        return post(account, body).status
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert set(pool.map(send, requests)) == {201}
+
+
+def faults_on() -> contextlib.AbstractContextManager[Any]:
+    return injected(FAULTS) if TARGET == "local" else contextlib.nullcontext()
+
+
+def test_a_consumer_folding_the_events_ends_equal_to_every_summary(consumer: tuple[Consumer, list[str]]) -> None:
+    feed, accounts = consumer
+    with faults_on():
+        load(feed.deployed, accounts)
+        eventually(lambda: settled_in_table(feed.deployed, accounts), timeout=240)
+        eventually(lambda: caught_up(feed, accounts), timeout=240)
+    assert len(feed.applied) >= 6, "both currencies of most accounts changed"
+    assert_equal_to_the_summaries(feed, accounts)
+    assert feed.received == sum(feed.revisions().values()) + feed.duplicates
+    assert feed.corrections == [], "no fold write is a correction"
+
+
+def test_a_rebuild_publishes_one_correction_and_the_consumer_ends_equal_again(
+    consumer: tuple[Consumer, list[str]], tmp_path: Any
+) -> None:
+    feed, accounts = consumer
+    account = accounts[0]
+    body = {"transactionId": "c1", "type": "credit", "amount": "10.00", "currency": "EUR"}
+    assert feed.deployed.api.post_transaction(account, body).status == 201
+    eventually(lambda: settled_in_table(feed.deployed, [account]))
+    eventually(lambda: caught_up(feed, [account]))
+    feed.deployed.env.client("dynamodb").update_item(  # damaged outside the writers: no revision, no event
+        TableName=feed.deployed.outputs["summary_table"]["name"],
+        Key=summary_key(account, "EUR"),
+        UpdateExpression="ADD credits :x, balance :x",
+        ExpressionAttributeValues={":x": {"N": "5"}},
+    )
+    if feed.deployed.pattern == 2:  # rebuild refuses while a delta waits in the buffer queue
+        eventually(lambda: buffer_drained(feed.deployed), interval=2)
+    mended: subprocess.CompletedProcess[str] = ops(feed.deployed, tmp_path, "rebuild", "--account", account)
+    assert mended.returncode == 0 and f"{account}/EUR: rewritten" in mended.stdout, mended.stdout + mended.stderr
+    eventually(lambda: caught_up(feed, [account]))
+    assert feed.corrections == [f"{account}:EUR:2"]
+    assert feed.applied[(account, "EUR")]["after"]["credits"] == "10.00"
+    assert_equal_to_the_summaries(feed, [account])

@@ -58,7 +58,7 @@ def writes_per_thousand() -> tuple[int, int]:
         ours = 0
         for start in range(0, len(records), 100):
             changes, poison = stream_items(records[start : start + 100])
-            ours += project(changes, poison, store, None, "stream").writes
+            ours += project(changes, poison, store.write, None, "stream").writes
         naive = sum(naive_aggregator.handle(records[s : s + 100], client, SUMMARY) for s in range(0, len(records), 100))
     return ours, naive
 
@@ -131,13 +131,15 @@ os.environ.update(AWS_REGION="eu-west-1", POWERTOOLS_METRICS_NAMESPACE="Bench", 
                   SUMMARY_TABLE="s", APPLIED_TABLE="a", PATTERN="1")
 from bench.aggregator import ledger_records
 from ledger_aggregator import composition
+from ledger_aggregator.config import Settings
 from ledger_aggregator.handlers import stream
 
 class Accepting:
     def __getattr__(self, name):
         return lambda **kwargs: {}
 
-composition.client = lambda service: Accepting()
+accepting = composition.Clients(Accepting(), Accepting(), Accepting())
+handler = stream.make_handler(lambda: composition.build(Settings.from_env(), accepting))
 event = {"Records": ledger_records(10_000, 100)}
 class Context:
     function_name = "bench"; memory_limit_in_mb = 128; aws_request_id = "r"
@@ -149,7 +151,7 @@ def status_kb(field):
             return int(line.split()[1])
 
 before = status_kb("VmRSS")
-response = stream.handler(event, Context())
+response = handler(event, Context())
 assert response == {"batchItemFailures": []}, response
 print(json.dumps({"peak_kb": status_kb("VmHWM"), "before_kb": before}))
 """

@@ -1,13 +1,14 @@
-"""The composition root: the settings, the boto3 clients and the adapters over them, built once per
-execution environment and handed to the handlers."""
+"""The composition root: the settings and the boto3 clients, and the adapters built over them once per
+execution environment (``deps()``). ``build`` takes both from its caller, so a test hands the handlers
+other settings, clients or a clock without touching a module global."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -16,8 +17,13 @@ from .adapters.dynamodb import Backoff, DynamoSummaryStore, StoredTimes
 from .adapters.guard import buffer_state
 from .adapters.sqs import QueuePublisher, SqsPoisonSink, SqsVisibility
 from .config import Settings
-from .ports import DeltaSink, PoisonSink, Redelivery
+from .ports import Deliver, DeltaPublisher, PoisonSink, Redelivery, SummaryWriter
 from .retirement import BufferState
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_sqs import SQSClient
 
 # The share of an invocation's remaining time that throttled summary writes may wait through;
 # the rest is left for the writes themselves and the answer.
@@ -25,16 +31,22 @@ WAIT_SHARE = 0.5
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 
 
-@lru_cache(maxsize=1)
-def settings() -> Settings:
-    """The function's settings (read once)."""
-    return Settings.from_env()
+@dataclass(frozen=True)
+class Clients:
+    """The AWS clients the adapters call."""
 
+    dynamodb: DynamoDBClient
+    sqs: SQSClient
+    lambda_: LambdaClient
 
-@cache
-def client(service: str) -> Any:
-    """A shared boto3 client; honours AWS_ENDPOINT_URL like every SDK call."""
-    return boto3.client(service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
+    @classmethod
+    def from_environment(cls) -> Clients:
+        """boto3 clients with the functions' retry and timeout settings (AWS_ENDPOINT_URL honoured)."""
+        return cls(
+            boto3.client("dynamodb", config=_CLIENT_CONFIG),
+            boto3.client("sqs", config=_CLIENT_CONFIG),
+            boto3.client("lambda", config=_CLIENT_CONFIG),
+        )
 
 
 @dataclass(frozen=True)
@@ -45,62 +57,63 @@ class WaitClock:
     sleep: Callable[[float], None] = time.sleep
 
 
-wait_clock = WaitClock()
+@dataclass(frozen=True)
+class Deps:
+    """What the handlers work with, built once per execution environment.
+
+    The adapters that need a setting only some deployments have (the buffer queue) are built when first
+    asked for, so that a missing setting is named by the invocation that needs it.
+    """
+
+    settings: Settings
+    summaries: Callable[[float | None], SummaryWriter]  # a writer that waits out throttling until then
+    publisher: Callable[[], DeltaPublisher]
+    poison: PoisonSink | None
+    redelivery: Callable[[], Redelivery]
+    buffer_now: Callable[[Sequence[str], str], BufferState]
+    clock: WaitClock = field(default_factory=WaitClock)
+
+    def deadline(self, context: Any) -> float | None:
+        """Until when a throttled write may be waited for: ``WAIT_SHARE`` of the invocation's time left."""
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            return None
+        return self.clock.now() + float(remaining()) / 1000 * WAIT_SHARE
+
+    def stream_destination(self, until: float | None) -> Deliver:
+        """Where the stream function hands its deltas: pattern 2 publishes them, pattern 1 writes them."""
+        if self.settings.pattern == 2:
+            return self.publisher().publish
+        return self.summaries(until).write
 
 
-def deadline(context: Any) -> float | None:
-    """Until when a throttled write may be waited for: half the invocation's remaining time."""
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if remaining is None:
-        return None
-    return wait_clock.now() + float(remaining()) / 1000 * WAIT_SHARE
+def build(settings: Settings, clients: Clients, clock: WaitClock | None = None) -> Deps:
+    """The adapters over ``clients``, configured by ``settings``."""
+    wait = clock or WaitClock()
+    times = StoredTimes()  # what this execution environment learns of the stored lastTransactionAt
 
+    def summaries(until: float | None) -> SummaryWriter:
+        return DynamoSummaryStore(
+            clients.dynamodb,
+            settings.require("summary_table"),
+            settings.require("applied_table"),
+            settings.marker_ttl_seconds,
+            backoff=Backoff(deadline=until, clock=wait.now, sleep=wait.sleep),
+            times=times,
+        )
 
-@cache
-def stored_times() -> StoredTimes:
-    """What this execution environment has learned of the stored lastTransactionAt (kept warm)."""
-    return StoredTimes()
-
-
-def summary_store(until: float | None = None) -> DynamoSummaryStore:
-    """The summary table with its applied-marker table; throttled writes are waited for ``until``."""
-    s = settings()
-    return DynamoSummaryStore(
-        client("dynamodb"),
-        s.require("summary_table"),
-        s.require("applied_table"),
-        s.marker_ttl_seconds,
-        backoff=Backoff(deadline=until, clock=wait_clock.now, sleep=wait_clock.sleep),
-        times=stored_times(),
+    return Deps(
+        settings=settings,
+        summaries=summaries,
+        publisher=lambda: QueuePublisher(clients.sqs, settings.require("buffer_queue_url")),
+        poison=SqsPoisonSink(clients.sqs, settings.dlq_url) if settings.dlq_url else None,
+        redelivery=lambda: SqsVisibility(clients.sqs, settings.require("buffer_queue_url")),
+        buffer_now=lambda urls, function: buffer_state(clients.sqs, clients.lambda_, urls, function),
+        clock=wait,
     )
 
 
-def stream_sink(until: float | None = None) -> DeltaSink:
-    """Pattern 1 writes summaries; pattern 2 publishes deltas to the buffer queue."""
-    s = settings()
-    if s.pattern == 2:
-        return QueuePublisher(client("sqs"), s.require("buffer_queue_url"))
-    return summary_store(until)
-
-
-def poison_sink() -> PoisonSink | None:
-    """The dead-letter queue for poison stream records, when configured."""
-    url = settings().dlq_url
-    return SqsPoisonSink(client("sqs"), url) if url else None
-
-
-def redelivery() -> Redelivery:
-    """The buffer queue, where the writer defers the messages it could not apply (pattern 2)."""
-    return SqsVisibility(client("sqs"), settings().require("buffer_queue_url"))
-
-
-def buffer_now(queue_urls: list[str], stream_function: str) -> BufferState:
-    """The buffer's queues and the stream function as the removal guard sees them now."""
-    return buffer_state(client("sqs"), client("lambda"), queue_urls, stream_function)
-
-
-def reset() -> None:
-    """Forget cached settings and clients (tests change the environment)."""
-    settings.cache_clear()
-    client.cache_clear()
-    stored_times.cache_clear()
+@cache
+def deps() -> Deps:
+    """The execution environment's dependencies, from its environment variables (built once)."""
+    return build(Settings.from_env(), Clients.from_environment())

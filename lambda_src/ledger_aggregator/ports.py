@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,7 +18,7 @@ class ApplyResult:
         key: the delta's ``(account, currency)``.
         applied: records whose effect was written now.
         duplicates: records skipped because their effect was already written.
-        writes: summary-item writes (or queue messages) this delta cost.
+        writes: summary-item writes this delta cost (queue messages, when published).
         error: why the delta was not (fully) applied; None on success.
         throttled: True when the error was capacity (retry later, nothing lost).
     """
@@ -41,12 +41,25 @@ class ApplyResult:
         return "/".join(self.key)
 
 
-class DeltaSink(Protocol):
-    """Where deltas go: the summary table (apply) or the buffer queue (publish)."""
+class SummaryWriter(Protocol):
+    """Writes deltas into the summaries, each record's effect once (pattern 1's stream function, and
+    pattern 2's writer)."""
 
-    def apply(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
-        """Handle each delta; one result per delta, in order. Must not raise for a delta's failure."""
+    def write(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
+        """Write each delta; one result per delta, in order. Must not raise for a delta's failure."""
         ...
+
+
+class DeltaPublisher(Protocol):
+    """Sends deltas on to be written later (pattern 2's stream function, to the buffer queue)."""
+
+    def publish(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
+        """Send each delta; one result per delta, in order. Must not raise for a delta's failure."""
+        ...
+
+
+# Where the projector hands a batch's deltas: a SummaryWriter's write or a DeltaPublisher's publish.
+Deliver = Callable[[Sequence[Delta]], list[ApplyResult]]
 
 
 class PoisonSink(Protocol):

@@ -14,7 +14,7 @@ from typing import Any
 
 from .codec import Decoded, decode_changes
 from .domain import Change, Poison, PoisonRecordError, coalesce, parse_batch
-from .ports import ApplyResult, DeltaSink, PoisonSink
+from .ports import ApplyResult, Deliver, PoisonSink
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +51,17 @@ class Outcome:
 def project(
     changes: Sequence[Tagged],
     poison: Sequence[PoisonItem],
-    sink: DeltaSink,
+    deliver: Deliver,
     poison_sink: PoisonSink | None,
     source: str,
 ) -> Outcome:
-    """Apply a batch's changes through ``sink`` and park its poison; report failed items."""
+    """Hand a batch's deltas to ``deliver`` (written, or published) and park its poison; report failed
+    items."""
     items_of: dict[str, set[str]] = {}
     for tagged in changes:
         items_of.setdefault(tagged.change.record_id, set()).add(tagged.item)
     deltas = coalesce(t.change for t in changes)
-    results = sink.apply(deltas) if deltas else []
+    results = deliver(deltas) if deltas else []
     failed: set[str] = set()
     for delta, result in zip(deltas, results, strict=True):
         if not result.ok:

@@ -36,7 +36,7 @@ from typing import Any
 from ledger_aggregator.adapters.guard import queue_depth
 from ledger_aggregator.codec import decode
 from ledger_aggregator.domain import PoisonRecordError
-from ledger_aggregator.ports import DeltaSink, PoisonSink
+from ledger_aggregator.ports import PoisonSink, SummaryWriter
 from ledger_aggregator.projector import PoisonItem, Tagged, project, queue_items, stream_items
 
 from .reconcile import describe_totals
@@ -178,7 +178,7 @@ class Replayer:
         self,
         sqs: Any,
         streams: Any,
-        store: DeltaSink,
+        store: SummaryWriter,
         poison_sink: PoisonSink | None,
         exact: Callable[[], bool],
         *,
@@ -247,7 +247,7 @@ class Replayer:
     def _apply(self, changes: list[Tagged], poison: list[PoisonItem], sink: PoisonSink | None) -> str | None:
         """Apply until nothing is throttled; None on success, else why not."""
         for attempt in range(THROTTLE_RETRIES):
-            outcome = project(changes, poison, self._store, sink, "replay")
+            outcome = project(changes, poison, self._store.write, sink, "replay")
             if not outcome.failed_items:
                 return None
             if not outcome.throttled:

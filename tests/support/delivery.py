@@ -136,16 +136,3 @@ class StandardQueue:
                 if message_id not in failed and self.rng.random() >= faults.duplicate_batch:
                     del self.messages[message_id]
         return invocations
-
-
-@dataclass
-class ListPoisonSink:
-    """A dead-letter queue in memory: keeps each parked record with its reason."""
-
-    parked: dict[str, str] = field(default_factory=dict)
-
-    def park(self, poison: Sequence[Any], source: str) -> set[str]:
-        """Park every record (the PoisonSink protocol)."""
-        for p in poison:
-            self.parked[p.record_id] = p.reason
-        return {p.record_id for p in poison}

@@ -11,10 +11,10 @@ from botocore.exceptions import ClientError
 
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import coalesce, parse_batch
-from ledger_aggregator.ports import ApplyResult
 from ledger_ops.dlq import Entry, Replayer, classify, held
 from ledger_ops.streams import MAX_EMPTY_PAGES, IncompleteRangeError, StreamTail, TrimmedError, read_range
 from tests.support.aws import DETAILS
+from tests.support.fakes import FakeSummaries
 from tests.support.ledger import Ledger, image
 
 NOW = 1_767_225_600.0
@@ -60,15 +60,6 @@ def test_each_kind_of_message_is_named_with_its_reason() -> None:
     )
 
 
-class Store:
-    def __init__(self) -> None:
-        self.applied: list[str] = []
-
-    def apply(self, deltas: Any) -> list[ApplyResult]:
-        self.applied += [c.record_id for d in deltas for c in d.changes]
-        return [ApplyResult(d.key, applied=len(d.changes)) for d in deltas]
-
-
 class Sqs:
     def __init__(self) -> None:
         self.deleted: list[str] = []
@@ -91,7 +82,7 @@ def given_up() -> Entry:
 @pytest.mark.parametrize(("exact", "status"), [(True, "applied"), (False, "kept")])
 def test_a_trimmed_batch_falls_back_to_reconcile(exact: bool, status: str) -> None:
     sqs = Sqs()
-    replayer = replayer_of(sqs, TrimmedStream(), Store(), exact)
+    replayer = replayer_of(sqs, TrimmedStream(), FakeSummaries(), exact)
     result = replayer.replay("url", given_up())
     assert result.status == status
     assert sqs.deleted == (["r1"] if exact else []), "deleted only when reconcile shows nothing was lost"
@@ -101,12 +92,12 @@ def test_poison_is_left_where_it_is_and_a_buffered_delta_is_applied() -> None:
     ledger = Ledger()
     ledger.put(image("acc", "t1", "credit", "2.50"))
     (delta,) = coalesce(parse_batch(ledger.records).changes)
-    sqs, store = Sqs(), Store()
+    sqs, store = Sqs(), FakeSummaries()
     replayer = replayer_of(sqs, TrimmedStream(), store)
     poison = classify("stream", message({"kind": "poison-record", "reason": "x", "record": ledger.records[0]}))
     assert replayer.replay("url", poison).status == "left"
     assert replayer.replay("url", classify("buffer", message(encode(delta)))).status == "applied"
-    assert (store.applied, sqs.deleted) == ([ledger.records[0]["eventID"]], ["r1"])
+    assert (store.applied, sqs.deleted) == ({ledger.records[0]["eventID"]}, ["r1"])
 
 
 def test_the_stream_reader_follows_new_records_and_rereads_a_range(ledger_tables: Any) -> None:
@@ -170,7 +161,7 @@ def test_a_range_that_never_reaches_its_end_is_refused_not_cut_short(pages: list
 
 def test_a_given_up_batch_whose_range_cannot_be_read_whole_is_kept() -> None:
     sqs = Sqs()
-    replayer = replayer_of(sqs, PagedStream([[5, 6], []]), Store())
+    replayer = replayer_of(sqs, PagedStream([[5, 6], []]), FakeSummaries())
     result = replayer.replay("url", given_up())
     assert (result.status, sqs.deleted) == ("kept", [])
     assert "9" in result.detail
@@ -241,12 +232,12 @@ def test_a_message_near_the_markers_lifetime_is_kept_not_replayed(age_days: floa
     ledger = Ledger()
     ledger.put(image("acc", "t1", "credit", "2.50"))
     (delta,) = coalesce(parse_batch(ledger.records).changes)
-    sqs, store = Sqs(), Store()
+    sqs, store = Sqs(), FakeSummaries()
     result = replayer_of(sqs, TrimmedStream(), store).replay(
         "url", classify("buffer", message(encode(delta), age_days=age_days))
     )
     assert result.status == status
-    assert (store.applied == []) == (status == "kept") and (sqs.deleted == []) == (status == "kept")
+    assert (store.applied == set()) == (status == "kept") and (sqs.deleted == []) == (status == "kept")
     if status == "kept":
         assert "markers" in result.detail
 
@@ -257,4 +248,6 @@ def test_a_message_of_unknown_age_is_not_replayed() -> None:
     (delta,) = coalesce(parse_batch(ledger.records).changes)
     unknown = message(encode(delta))
     del unknown["Attributes"]["SentTimestamp"]
-    assert replayer_of(Sqs(), TrimmedStream(), Store()).replay("url", classify("buffer", unknown)).status == "kept"
+    assert (
+        replayer_of(Sqs(), TrimmedStream(), FakeSummaries()).replay("url", classify("buffer", unknown)).status == "kept"
+    )

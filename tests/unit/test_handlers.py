@@ -1,4 +1,9 @@
-"""The Lambda handlers end to end under moto: real stream records, real tables and queues."""
+"""The Lambda handlers end to end under moto: real stream records, real tables and queues.
+
+Each handler is made over dependencies built from the test's settings and clients (``make_handler``
+with ``composition.build``): a test changes a setting, a client or the clock by building others, never
+by assigning to a module global.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -15,23 +20,15 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ledger_aggregator import composition
-from ledger_aggregator.config import ConfigurationError
+from ledger_aggregator.composition import Clients, Deps, WaitClock, build
+from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS, ConfigurationError, Settings
 from ledger_aggregator.domain import Key, Totals, fold
 from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
+from tests.support.fakes import FakeContext as Context
+from tests.support.fakes import TimedContext
 
 VISIBILITY = 300  # the buffer queue's visibility timeout in these tests
-
-
-@dataclass
-class Context:
-    """The parts of a Lambda context that Powertools reads."""
-
-    function_name: str = "ledger-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:ledger-test"
-    aws_request_id: str = "req-1"
 
 
 @dataclass
@@ -41,7 +38,14 @@ class Stack:
     stream_arn: str
     buffer_url: str
     dlq_url: str
+    settings: Settings
+    clients: Clients
+    clock: WaitClock | None = None
     _iterator: str | None = None
+
+    def deps(self) -> Deps:
+        """The handlers' dependencies over this stack's settings, clients and clock (a cold start)."""
+        return build(self.settings, self.clients, self.clock)
 
     def put(self, account: str, txid: str, kind: str, amount: str, **extra: dict[str, str]) -> None:
         item: dict[str, Any] = {
@@ -105,7 +109,7 @@ def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack() -> Iterator[Stack]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         sqs = boto3.client("sqs")
@@ -113,32 +117,33 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         arn = create_details_table(dynamodb)
         buffer_url = sqs.create_queue(QueueName="buffer", Attributes={"VisibilityTimeout": str(VISIBILITY)})["QueueUrl"]
         dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-        monkeypatch.setenv("SUMMARY_TABLE", SUMMARY)
-        monkeypatch.setenv("APPLIED_TABLE", APPLIED)
-        monkeypatch.setenv("DLQ_URL", dlq_url)
-        monkeypatch.setenv("BUFFER_QUEUE_URL", buffer_url)
-        monkeypatch.setenv("PATTERN", "1")
-        composition.reset()
-        yield Stack(dynamodb, sqs, arn, buffer_url, dlq_url)
-        composition.reset()
+        settings = Settings(
+            pattern=1,
+            summary_table=SUMMARY,
+            applied_table=APPLIED,
+            buffer_queue_url=buffer_url,
+            dlq_url=dlq_url,
+            marker_ttl_seconds=DEFAULT_MARKER_TTL_SECONDS,
+        )
+        clients = Clients(dynamodb, sqs, boto3.client("lambda"))
+        yield Stack(dynamodb, sqs, arn, buffer_url, dlq_url, settings, clients)
 
 
-def queue_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+def queue_mode(stack: Stack) -> None:
     """Pattern 2: the stream function publishes to the buffer queue."""
-    monkeypatch.setenv("PATTERN", "2")
-    composition.reset()
+    stack.settings = replace(stack.settings, pattern=2)
 
 
-def stream_handler(records: list[dict[str, Any]]) -> dict[str, Any]:
+def stream_handler(stack: Stack, records: list[dict[str, Any]], context: Any = None) -> dict[str, Any]:
     from ledger_aggregator.handlers import stream
 
-    return stream.handler({"Records": records}, Context())
+    return stream.make_handler(stack.deps)({"Records": records}, context or Context())
 
 
-def writer_handler(event: dict[str, Any]) -> dict[str, Any]:
+def writer_handler(stack: Stack, event: dict[str, Any]) -> dict[str, Any]:
     from ledger_aggregator.handlers import writer
 
-    return writer.handler(event, Context())
+    return writer.make_handler(stack.deps)(event, Context())
 
 
 def failed_ids(response: dict[str, Any]) -> list[str]:
@@ -169,7 +174,7 @@ class ThrottleAccount:
 def test_pattern_1_projects_a_batch_into_exact_summaries_with_one_write_per_account(stack: Stack) -> None:
     for i in range(30):
         stack.put(f"acc-{i % 3}", f"t{i}", "credit" if i % 4 else "debit", f"{i}.25")
-    response = stream_handler(stack.new_records())
+    response = stream_handler(stack, stack.new_records())
     assert response == {"batchItemFailures": []}
     assert summaries(stack.dynamodb) == stack.expected()
     balance = stack.dynamodb.get_item(TableName=SUMMARY, Key=summary_key("acc-1", "EUR"))["Item"]["balance"]["N"]
@@ -180,8 +185,8 @@ def test_a_batch_delivered_twice_counts_once(stack: Stack) -> None:
     for i in range(5):
         stack.put("acc-1", f"t{i}", "credit", "10.10")
     records = stack.new_records()
-    assert failed_ids(stream_handler(records)) == []
-    assert failed_ids(stream_handler(records)) == []
+    assert failed_ids(stream_handler(stack, records)) == []
+    assert failed_ids(stream_handler(stack, records)) == []
     assert summaries(stack.dynamodb) == {("acc-1", "EUR"): Totals(Decimal("50.50"), Decimal(0), 5)}
 
 
@@ -190,7 +195,7 @@ def test_modify_and_remove_are_reflected(stack: Stack) -> None:
     stack.put("acc-1", "t2", "debit", "30")
     stack.put("acc-1", "t1", "credit", "120.50")  # a correction
     stack.dynamodb.delete_item(TableName=DETAILS, Key={"accountId": {"S": "acc-1"}, "transactionId": {"S": "t2"}})
-    assert failed_ids(stream_handler(stack.new_records())) == []
+    assert failed_ids(stream_handler(stack, stack.new_records())) == []
     assert summaries(stack.dynamodb) == {("acc-1", "EUR"): Totals(Decimal("120.50"), Decimal(0), 1)}
 
 
@@ -208,7 +213,7 @@ def test_poison_records_reach_the_dlq_with_their_reason_and_the_rest_is_applied(
     )
     stack.put("acc-2", "t2", "refund", "7")
     stack.put("acc-2", "t3", "debit", "2")
-    response = stream_handler(stack.new_records())
+    response = stream_handler(stack, stack.new_records())
     assert failed_ids(response) == []
     assert summaries(stack.dynamodb) == {
         ("acc-1", "EUR"): Totals(Decimal(5), Decimal(0), 1),
@@ -223,49 +228,40 @@ def test_poison_records_reach_the_dlq_with_their_reason_and_the_rest_is_applied(
 
 
 @contextmanager
-def clients_through(replacements: dict[str, Any]) -> Iterator[None]:
+def clients_through(stack: Stack, **replacements: Any) -> Iterator[None]:
     """The handlers' calls to these services go through the given clients while the block runs."""
-    composition.client.cache_clear()
-    original = composition.client
-    composition.client = lambda service: replacements.get(service) or original(service)  # type: ignore[assignment]
+    original = stack.clients
+    stack.clients = replace(original, **replacements)
     try:
         yield
     finally:
-        composition.client = original  # type: ignore[assignment]
+        stack.clients = original
 
 
 def test_throttled_summary_writes_fail_their_records_and_a_retry_makes_them_exact(stack: Stack) -> None:
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-2")
-    with clients_through({"dynamodb": throttled}):
+    with clients_through(stack, dynamodb=throttled):
         for i in range(9):
             stack.put(f"acc-{1 + i % 2}", f"t{i}", "credit", "1.01")
         records = stack.new_records()
-        first = failed_ids(stream_handler(records))
+        first = failed_ids(stream_handler(stack, records))
         acc2 = [r["dynamodb"]["SequenceNumber"] for r in records if r["dynamodb"]["Keys"]["accountId"]["S"] == "acc-2"]
         assert first == acc2
         throttled.active = False
         sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
         lowest = min(sequences.index(s) for s in first)
-        assert failed_ids(stream_handler(records[lowest:])) == []  # Lambda resumes from the lowest failure
+        assert failed_ids(stream_handler(stack, records[lowest:])) == []  # Lambda resumes from the lowest failure
     assert summaries(stack.dynamodb) == stack.expected()
 
 
 def test_a_batch_throttled_whole_is_reported_whole_not_raised(stack: Stack) -> None:
     """Raising would be a function error, and the mapping would bisect the batch to single records."""
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-2")
-    with clients_through({"dynamodb": throttled}):
+    with clients_through(stack, dynamodb=throttled):
         for i in range(3):
             stack.put("acc-2", f"t{i}", "credit", "1.01")
         records = stack.new_records()
-        assert failed_ids(stream_handler(records)) == [r["dynamodb"]["SequenceNumber"] for r in records]
-
-
-@dataclass
-class TimedContext(Context):
-    """A context with the time left, as Lambda gives it."""
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 2000
+        assert failed_ids(stream_handler(stack, records)) == [r["dynamodb"]["SequenceNumber"] for r in records]
 
 
 class VirtualClock:
@@ -283,73 +279,58 @@ class VirtualClock:
         self.seconds += pause
 
 
-def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(stack: Stack) -> None:
     """Reviewed finding: with the wall clock, a loaded machine ran the 1 s wait budget out before the retry."""
-    from ledger_aggregator import composition
-
     clock = VirtualClock()
-    monkeypatch.setattr(composition, "wait_clock", composition.WaitClock(clock.now, clock.sleep))
+    stack.clock = WaitClock(clock.now, clock.sleep)
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-1", times=2)
-    with clients_through({"dynamodb": throttled}):
+    with clients_through(stack, dynamodb=throttled):
         stack.put("acc-1", "t1", "credit", "3.00")
-        from ledger_aggregator.handlers import stream
-
-        assert failed_ids(stream.handler({"Records": stack.new_records()}, TimedContext())) == []
+        assert failed_ids(stream_handler(stack, stack.new_records(), TimedContext(millis_left=2000))) == []
         assert throttled.refused == 2
     assert len(clock.slept) == 2 and clock.seconds <= 1.0, "two waits, within half of the 2,000 ms left"
     assert summaries(stack.dynamodb) == stack.expected()
 
 
-def test_a_throttled_write_is_not_waited_for_past_the_invocations_budget(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from ledger_aggregator import composition
-
+def test_a_throttled_write_is_not_waited_for_past_the_invocations_budget(stack: Stack) -> None:
     clock = VirtualClock()
     clock.sleep = lambda pause: setattr(clock, "seconds", clock.seconds + 0.6)  # type: ignore[method-assign]
-    monkeypatch.setattr(composition, "wait_clock", composition.WaitClock(clock.now, clock.sleep))
+    stack.clock = WaitClock(clock.now, clock.sleep)
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-1", times=5)
-    with clients_through({"dynamodb": throttled}):
+    with clients_through(stack, dynamodb=throttled):
         stack.put("acc-1", "t1", "credit", "3.00")
-        from ledger_aggregator.handlers import stream
-
         records = stack.new_records()
-        failed = failed_ids(stream.handler({"Records": records}, TimedContext()))
+        failed = failed_ids(stream_handler(stack, records, TimedContext(millis_left=2000)))
         assert failed == [records[0]["dynamodb"]["SequenceNumber"]], "reported for a retry, not waited past 1 s"
         # Each wait takes 0.6 s here: it waits at 0 s and at 0.6 s (a pause still ends within the 1 s budget),
         # and at 1.2 s it stops and reports the record instead of waiting past the budget.
         assert throttled.refused == 3 and clock.seconds == pytest.approx(1.2)
 
 
-def test_pattern_2_goes_stream_to_queue_to_summary_and_all_ten_messages_of_a_batch_count(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    queue_mode(monkeypatch)
+def test_pattern_2_goes_stream_to_queue_to_summary_and_all_ten_messages_of_a_batch_count(stack: Stack) -> None:
+    queue_mode(stack)
     for i in range(10):
         stack.put(f"acc-{i}", f"t{i}", "credit", f"{i + 1}.00")
-    assert failed_ids(stream_handler(stack.new_records())) == []
+    assert failed_ids(stream_handler(stack, stack.new_records())) == []
     assert summaries(stack.dynamodb) == {}, "pattern 2's stream side must not write summaries"
     messages = stack.receive(stack.buffer_url)
     assert len(messages) == 10
-    assert failed_ids(writer_handler(sqs_event(messages))) == []
+    assert failed_ids(writer_handler(stack, sqs_event(messages))) == []
     assert summaries(stack.dynamodb) == stack.expected()
-    assert failed_ids(writer_handler(sqs_event(messages))) == []  # SQS redelivers: still exact
+    assert failed_ids(writer_handler(stack, sqs_event(messages))) == []  # SQS redelivers: still exact
     assert summaries(stack.dynamodb) == stack.expected()
 
 
-def test_an_undecodable_queue_message_is_parked_in_the_dlq_with_its_reason_and_not_retried(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    queue_mode(monkeypatch)
+def test_an_undecodable_queue_message_is_parked_in_the_dlq_with_its_reason_and_not_retried(stack: Stack) -> None:
+    queue_mode(stack)
     stack.put("acc-1", "t1", "debit", "3.30")
-    stream_handler(stack.new_records())
+    stream_handler(stack, stack.new_records())
     body = '{"v": 2, "accountId": "acc-1", "currency": "EUR", "changes": "x"}'
     stack.sqs.send_message(QueueUrl=stack.buffer_url, MessageBody=body)
     messages = stack.receive(stack.buffer_url)
     bad = next(m["MessageId"] for m in messages if '"x"' in m["Body"])
-    assert failed_ids(writer_handler(sqs_event(messages))) == []  # parked: deleted from the buffer, not redelivered
+    # parked: deleted from the buffer, not redelivered
+    assert failed_ids(writer_handler(stack, sqs_event(messages))) == []
     assert summaries(stack.dynamodb) == {("acc-1", "EUR"): Totals(Decimal(0), Decimal("3.30"), 1)}
     parked = [json.loads(m["Body"]) for m in stack.receive(stack.dlq_url)]
     assert [(p["kind"], p["source"], p["recordId"], p["field"]) for p in parked] == [
@@ -373,17 +354,15 @@ class RecordVisibility:
         return self._client.change_message_visibility_batch(**kwargs)
 
 
-def test_a_throttled_message_comes_back_within_seconds_not_after_the_visibility_timeout(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    queue_mode(monkeypatch)
+def test_a_throttled_message_comes_back_within_seconds_not_after_the_visibility_timeout(stack: Stack) -> None:
+    queue_mode(stack)
     stack.put("acc-1", "t1", "credit", "1.00")
     stack.put("acc-2", "t2", "credit", "2.00")
-    stream_handler(stack.new_records())
+    stream_handler(stack, stack.new_records())
     messages = stack.receive(stack.buffer_url)
     sqs = RecordVisibility(boto3.client("sqs"))
-    with clients_through({"dynamodb": ThrottleAccount(boto3.client("dynamodb"), "acc-2"), "sqs": sqs}):
-        failed = failed_ids(writer_handler(sqs_event(messages)))
+    with clients_through(stack, dynamodb=ThrottleAccount(boto3.client("dynamodb"), "acc-2"), sqs=sqs):
+        failed = failed_ids(writer_handler(stack, sqs_event(messages)))
     throttled = [m for m in messages if m["MessageId"] in failed]
     assert len(throttled) == 1
     assert [(e["ReceiptHandle"], 1 <= e["VisibilityTimeout"] <= 2) for e in sqs.entries] == [
@@ -392,7 +371,7 @@ def test_a_throttled_message_comes_back_within_seconds_not_after_the_visibility_
     back = poll_receive(stack, seconds=4)
     assert [m["MessageId"] for m in back] == [throttled[0]["MessageId"]]
     assert back[0]["Attributes"]["ApproximateReceiveCount"] == "2"
-    assert failed_ids(writer_handler(sqs_event(back))) == []
+    assert failed_ids(writer_handler(stack, sqs_event(back))) == []
     assert summaries(stack.dynamodb) == stack.expected()
 
 
@@ -408,27 +387,24 @@ def poll_receive(stack: Stack, seconds: float) -> list[dict[str, Any]]:
     return []
 
 
-def test_a_message_failing_again_and_again_backs_off_to_the_ceiling(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("BACKOFF_MAX_SECONDS", "30")
-    queue_mode(monkeypatch)
+def test_a_message_failing_again_and_again_backs_off_to_the_ceiling(stack: Stack) -> None:
+    stack.settings = replace(stack.settings, backoff_max_seconds=30)
+    queue_mode(stack)
     stack.put("acc-2", "t2", "credit", "2.00")
-    stream_handler(stack.new_records())
+    stream_handler(stack, stack.new_records())
     event = sqs_event(stack.receive(stack.buffer_url))
     event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "9"
     sqs = RecordVisibility(boto3.client("sqs"))
-    with clients_through({"dynamodb": ThrottleAccount(boto3.client("dynamodb"), "acc-2"), "sqs": sqs}):
-        assert len(failed_ids(writer_handler(event))) == 1
+    with clients_through(stack, dynamodb=ThrottleAccount(boto3.client("dynamodb"), "acc-2"), sqs=sqs):
+        assert len(failed_ids(writer_handler(stack, event))) == 1
     assert 15 <= sqs.entries[0]["VisibilityTimeout"] <= 30
 
 
-def test_a_missing_setting_is_named(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("APPLIED_TABLE")
-    composition.reset()
+def test_a_missing_setting_is_named(stack: Stack) -> None:
+    stack.settings = replace(stack.settings, applied_table=None)
     stack.put("acc-1", "t1", "debit", "1")
     with pytest.raises(ConfigurationError, match="APPLIED_TABLE"):
-        stream_handler(stack.new_records())
+        stream_handler(stack, stack.new_records())
 
 
 def emitted_metrics(output: str) -> dict[str, list[float]]:
@@ -443,17 +419,17 @@ def emitted_metrics(output: str) -> dict[str, list[float]]:
 
 
 def test_pattern_2s_stream_function_counts_deltas_published_and_messages_sent_not_summary_writes(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    queue_mode(monkeypatch)
+    queue_mode(stack)
     for i in range(4):
         stack.put(f"acc-{i % 2}", f"t{i}", "credit", "1.00")
     capsys.readouterr()
-    stream_handler(stack.new_records())
+    stream_handler(stack, stack.new_records())
     published = emitted_metrics(capsys.readouterr().out)
     assert (published["DeltasPublished"], published["MessagesSent"], published["RecordsRead"]) == ([2], [2], [4])
     assert "RecordsApplied" not in published and "SummaryWrites" not in published
-    writer_handler(sqs_event(stack.receive(stack.buffer_url)))
+    writer_handler(stack, sqs_event(stack.receive(stack.buffer_url)))
     written = emitted_metrics(capsys.readouterr().out)
     assert (written["RecordsApplied"], written["SummaryWrites"]) == ([4], [2])
     assert "DeltasPublished" not in written
@@ -471,10 +447,10 @@ def test_the_events_enrichment_gives_one_detail_per_summary_change_the_stream_fu
     monkeypatch.setenv("DEPLOYMENT_NAME", "unit-ledger")
     key = summary_key("acc-1", "EUR")
     stack.put("acc-1", "t1", "credit", "80.5")
-    assert stream_handler(stack.new_records()) == {"batchItemFailures": []}
+    assert stream_handler(stack, stack.new_records()) == {"batchItemFailures": []}
     first = stack.dynamodb.get_item(TableName=SUMMARY, Key=key)["Item"]
     stack.put("acc-1", "t2", "debit", "0.5")
-    assert stream_handler(stack.new_records()) == {"batchItemFailures": []}
+    assert stream_handler(stack, stack.new_records()) == {"batchItemFailures": []}
     second = stack.dynamodb.get_item(TableName=SUMMARY, Key=key)["Item"]
     records = [
         {"eventName": "INSERT", "dynamodb": {"NewImage": first}},

@@ -15,7 +15,8 @@ from ledger_aggregator.adapters.sqs import QueuePublisher
 from ledger_aggregator.domain import ZERO, Key, Totals, coalesce, currency_places, parse_batch, standalone_net
 from ledger_aggregator.projector import project, queue_items, stream_items
 from tests.support.aws import APPLIED, SUMMARY, create_tables, nonzero, summaries
-from tests.support.delivery import Faults, FaultyClient, ListPoisonSink, StandardQueue, StreamShard
+from tests.support.delivery import Faults, FaultyClient, StandardQueue, StreamShard
+from tests.support.fakes import FakePoisonSink
 from tests.support.ledger import Ledger, expected_totals, image
 
 ACCOUNTS = ("acc-1", "acc-2", "acc-3", "acc_4")
@@ -129,11 +130,11 @@ def test_pattern_1_is_exact_under_retries_duplicates_bisection_and_crashes(ops, 
         create_tables(dynamodb)
         store = DynamoSummaryStore(FaultyClient(dynamodb, faults, rng), SUMMARY, APPLIED, 86_400 * 15)
 
-        dlq = ListPoisonSink()
+        dlq = FakePoisonSink()
 
         def invoke(batch):  # type: ignore[no-untyped-def]
             changes, poison = stream_items(batch)
-            return set(project(changes, poison, store, dlq, "stream").failed_items)
+            return set(project(changes, poison, store.write, dlq, "stream").failed_items)
 
         shard = StreamShard(ledger.records)
         shard.drain(invoke, rng, faults, max_batch=12)
@@ -155,12 +156,12 @@ def test_pattern_2_is_exact_under_duplicates_reordering_and_crashes(ops, faults,
 
         def stream_invoke(batch):  # type: ignore[no-untyped-def]
             changes, _ = stream_items(batch)
-            return set(project(changes, [], publisher, None, "stream").failed_items)
+            return set(project(changes, [], publisher.publish, None, "stream").failed_items)
 
         def queue_invoke(batch):  # type: ignore[no-untyped-def]
             changes, poison = queue_items(batch)
             assert not poison, "the stream side produced an undecodable message"
-            return set(project(changes, [], store, None, "queue").failed_items)
+            return set(project(changes, [], store.write, None, "queue").failed_items)
 
         shard = StreamShard(ledger.records)
         shard.drain(stream_invoke, rng, faults, max_batch=12)

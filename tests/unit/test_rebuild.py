@@ -63,7 +63,7 @@ class Stack:
         return self.ledger.remove(account, txid)
 
     def apply(self, records: list[dict[str, Any]]) -> None:
-        results = self.store.apply(coalesce(parse_batch(records).changes))
+        results = self.store.write(coalesce(parse_batch(records).changes))
         assert all(r.ok for r in results)
 
     def corrupt(self, account: str, amount: str, count: int = 0, currency: str = "EUR") -> None:

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from ledger_aggregator import composition
+from ledger_aggregator.handlers._common import Handler
 from ledger_aggregator.retirement import BufferState, removal_refusal
+from tests.support.fakes import Fakes
+from tests.support.fakes import TimedContext as Context
 
 EMPTY = {"ledger-buffer": 0, "ledger-buffer-dlq": 0}
 
@@ -39,46 +41,38 @@ def test_a_stream_function_changed_within_two_timeouts_keeps_the_buffer() -> Non
     assert removal_refusal(state(quiet=61)) is None
 
 
-class Context:
-    function_name = "ledger-writer"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:ledger-writer"
-    aws_request_id = "guard"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 9000
-
-
 def guard_event(action: str, check: bool = True) -> dict[str, Any]:
     queues = ["https://sqs/123/ledger-buffer", "https://sqs/123/ledger-buffer-dlq"]
     event = {"ledgerGuard": "buffer-removal", "check": check, "queueUrls": queues, "streamFunction": "ledger-stream"}
     return {**event, "tf": {"action": action, "prev_input": event}}
 
 
-@pytest.mark.parametrize("action", ["create", "update"])
-def test_the_guard_arms_itself_on_create_and_update_without_reading_anything(
-    monkeypatch: pytest.MonkeyPatch, action: str
-) -> None:
+def guarded(buffer_now: Any) -> Handler:
+    """The writer's handler, reading the buffer through ``buffer_now``."""
     from ledger_aggregator.handlers import writer
 
-    monkeypatch.setattr(composition, "buffer_now", lambda *_: pytest.fail("nothing is read before a delete"))
-    assert writer.handler(guard_event(action), Context())["guard"] == "armed"
+    return writer.make_handler(lambda: Fakes().deps(buffer_now=buffer_now))
 
 
-def test_the_guard_fails_the_delete_while_the_buffer_holds_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("action", ["create", "update"])
+def test_the_guard_arms_itself_on_create_and_update_without_reading_anything(
+    action: str,
+) -> None:
+    handler = guarded(lambda *_: pytest.fail("nothing is read before a delete"))
+    assert handler(guard_event(action), Context())["guard"] == "armed"
+
+
+def test_the_guard_fails_the_delete_while_the_buffer_holds_a_message() -> None:
     from ledger_aggregator.handlers import writer
 
     asked: list[Any] = []
-    monkeypatch.setattr(composition, "buffer_now", lambda *args: asked.append(args) or state({**EMPTY, "b": 2}))
+    holding = guarded(lambda *args: asked.append(args) or state({**EMPTY, "b": 2}))
     with pytest.raises(writer.BufferRemovalRefusedError, match="the buffer is kept: b holds 2"):
-        writer.handler(guard_event("delete"), Context())
+        holding(guard_event("delete"), Context())
     assert asked == [(guard_event("delete")["queueUrls"], "ledger-stream")]
-    monkeypatch.setattr(composition, "buffer_now", lambda *_: state())
-    assert writer.handler(guard_event("delete"), Context())["guard"] == "passed"
+    assert guarded(lambda *_: state())(guard_event("delete"), Context())["guard"] == "passed"
 
 
-def test_a_guard_turned_off_lets_a_whole_stack_go(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ledger_aggregator.handlers import writer
-
-    monkeypatch.setattr(composition, "buffer_now", lambda *_: pytest.fail("turned off: nothing is read"))
-    assert writer.handler(guard_event("delete", check=False), Context())["guard"] == "off"
+def test_a_guard_turned_off_lets_a_whole_stack_go() -> None:
+    handler = guarded(lambda *_: pytest.fail("turned off: nothing is read"))
+    assert handler(guard_event("delete", check=False), Context())["guard"] == "off"

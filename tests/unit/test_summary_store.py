@@ -54,9 +54,9 @@ def test_a_delta_larger_than_one_transaction_is_written_in_parts_exactly_once(dy
     for i in range(RECORDS_PER_WRITE * 2 + 5):
         ledger.put(image("acc", f"t{i}", "credit", "0.01"))
     deltas = coalesce(parse_batch(ledger.records).changes)
-    (first,) = store(dynamodb).apply(deltas)
+    (first,) = store(dynamodb).write(deltas)
     assert (first.applied, first.writes, first.error) == (203, 3, None)
-    (again,) = store(dynamodb).apply(deltas)
+    (again,) = store(dynamodb).write(deltas)
     assert (again.applied, again.duplicates, again.writes) == (0, 203, 0)
     assert summary(dynamodb, "acc")["credits"]["N"] == "2.03"
 
@@ -64,7 +64,7 @@ def test_a_delta_larger_than_one_transaction_is_written_in_parts_exactly_once(dy
 def test_markers_carry_the_account_and_an_expiry(dynamodb: Any) -> None:
     ledger = Ledger()
     record = ledger.put(image("acc", "t1", "debit", "2"))
-    store(dynamodb).apply(coalesce(parse_batch(ledger.records).changes))
+    store(dynamodb).write(coalesce(parse_batch(ledger.records).changes))
     marker = dynamodb.get_item(TableName=APPLIED, Key={"id": {"S": record["eventID"]}})["Item"]
     assert marker["accountId"] == {"S": "acc"}
     assert marker["expiresAt"] == {"N": str(1_000_000 + 86_400)}
@@ -73,12 +73,12 @@ def test_markers_carry_the_account_and_an_expiry(dynamodb: Any) -> None:
 def test_last_transaction_time_only_moves_forward(dynamodb: Any) -> None:
     ledger = Ledger()
     ledger.put(image("acc", "late", "credit", "1", at="2026-05-01T00:00:00Z"))
-    store(dynamodb).apply(coalesce(parse_batch(ledger.records).changes))
+    store(dynamodb).write(coalesce(parse_batch(ledger.records).changes))
     earlier = Ledger()
     earlier.records = []
     earlier._sequence = 10
     earlier.put(image("acc", "early", "credit", "2", at="2026-04-01T00:00:00Z"))
-    (result,) = store(dynamodb).apply(coalesce(parse_batch(earlier.records).changes))
+    (result,) = store(dynamodb).write(coalesce(parse_batch(earlier.records).changes))
     assert result.error is None and result.applied == 1
     item = summary(dynamodb, "acc")
     assert item["lastTransactionAt"] == {"S": "2026-05-01T00:00:00.000000Z"}
@@ -91,10 +91,10 @@ def test_a_marker_written_behind_the_reads_back_is_still_caught_by_the_condition
     ledger.put(image("acc", "t2", "credit", "6"))
     deltas = coalesce(parse_batch(ledger.records).changes)
     first_only = coalesce(parse_batch(ledger.records[:1]).changes)
-    store(dynamodb).apply(first_only)
+    store(dynamodb).write(first_only)
     blind = store(dynamodb)
     blind._already_applied = lambda ids: set()  # type: ignore[method-assign]
-    (result,) = blind.apply(deltas)
+    (result,) = blind.write(deltas)
     assert (result.applied, result.duplicates) == (1, 1)
     assert summary(dynamodb, "acc")["credits"]["N"] == "10"
 
@@ -144,7 +144,7 @@ def test_a_throttled_write_is_waited_for_within_the_deadline_only(
     ledger = Ledger()
     ledger.put(image("acc", "t1", "credit", "1.50"))
     slept: list[float] = []
-    (result,) = paced(ThrottledFor(dynamodb, 3), deadline, slept).apply(coalesce(parse_batch(ledger.records).changes))
+    (result,) = paced(ThrottledFor(dynamodb, 3), deadline, slept).write(coalesce(parse_batch(ledger.records).changes))
     assert (result.ok, result.throttled, slept) == (ok, not ok, pauses)
     assert ("Item" in dynamodb.get_item(TableName=SUMMARY, Key=summary_key("acc", "EUR"))) == ok
 
@@ -184,9 +184,9 @@ def test_what_a_refused_write_taught_is_kept_while_waiting_out_throttling(dynamo
     ledger.put(image("acc", "late", "credit", "1", at="2026-05-01T00:00:00Z"))
     ledger.put(image("acc", "early", "credit", "2", at="2026-04-01T00:00:00Z"))
     late, early = (coalesce(parse_batch([record]).changes) for record in ledger.records)
-    store(dynamodb).apply(late)
+    store(dynamodb).write(late)
     client = ThrottledAfterEachRefusal(dynamodb, times=2)
-    (result,) = paced(client, 10.0, []).apply(early)
+    (result,) = paced(client, 10.0, []).write(early)
     assert (result.ok, result.applied) == (True, 1)
     assert client.conditional_attempts == 1, "the refused condition is not sent again after a backoff"
     item = summary(dynamodb, "acc")
@@ -227,9 +227,9 @@ def test_an_environment_remembers_stored_times_so_backdated_deltas_cost_no_refus
     newest, *backdated = deltas_at("2026-05-01T00:00:00Z", "2026-04-01T00:00:00Z", "2026-03-01T00:00:00Z")
     client = CountingConditions(dynamodb)
     times = StoredTimes()
-    DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).apply(newest)
+    DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).write(newest)
     for delta in backdated:
-        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).apply(delta)
+        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).write(delta)
         assert result.ok
     assert (client.conditional, client.refused) == (1, 0)
     item = summary(dynamodb, "acc")
@@ -245,7 +245,7 @@ def test_environments_taking_turns_on_one_item_spend_no_refused_write(dynamodb: 
     times = [f"2026-0{month}-01T00:00:00Z" for month in (5, 3, 7, 6, 9, 8)]
     client, environments = CountingConditions(dynamodb), (StoredTimes(), StoredTimes())
     for turn, delta in enumerate(deltas_at(*times)):
-        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=environments[turn % 2]).apply(delta)
+        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=environments[turn % 2]).write(delta)
         assert result.ok
     assert client.refused == 0
     item = summary(dynamodb, "acc")
@@ -263,14 +263,14 @@ def test_a_refusal_teaches_the_stored_time_another_writer_set(dynamodb: Any) -> 
     newest, older, oldest, later = deltas_at(
         "2026-05-01T00:00:00Z", "2026-04-01T00:00:00Z", "2026-03-01T00:00:00Z", "2026-06-01T00:00:00Z"
     )
-    DynamoSummaryStore(dynamodb, SUMMARY, APPLIED, 86_400).apply(newest)  # another execution environment
+    DynamoSummaryStore(dynamodb, SUMMARY, APPLIED, 86_400).write(newest)  # another execution environment
     client, times = UnreadSummaries(dynamodb), StoredTimes()
     for delta in (older, oldest):
-        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).apply(delta)
+        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).write(delta)
         assert result.ok
     assert (client.conditional, client.refused) == (1, 1), "refused once, then known: 2026-05-01"
     assert times.known[("acc", "EUR")] == "2026-05-01T00:00:00.000000Z"
-    DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).apply(later)
+    DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).write(later)
     assert summary(dynamodb, "acc")["lastTransactionAt"] == {"S": "2026-06-01T00:00:00.000000Z"}
 
 
@@ -295,14 +295,14 @@ def test_the_store_asks_each_table_only_what_its_roles_are_granted(dynamodb: Any
     tests/integration/test_access.py holds the deployed roles to that list."""
     recorder = CallRecorder(dynamodb)
     newest, older = deltas_at("2026-05-01T00:00:00Z", "2026-04-01T00:00:00Z")
-    store(dynamodb).apply(newest)
-    store(dynamodb).apply(newest)
-    DynamoSummaryStore(UnreadSummaries(dynamodb), SUMMARY, APPLIED, 86_400).apply(older)
+    store(dynamodb).write(newest)
+    store(dynamodb).write(newest)
+    DynamoSummaryStore(UnreadSummaries(dynamodb), SUMMARY, APPLIED, 86_400).write(older)
     ledger = Ledger()
     row = image("acc", "t9", "credit", "1", at="2026-06-01T00:00:00Z")
     ledger.put(row)
     ledger.put({**row, "description": {"S": "renamed"}, "occurredAt": {"S": "2026-07-01T00:00:00Z"}})
-    store(dynamodb).apply(coalesce(parse_batch(ledger.records[1:]).changes))  # no money: UpdateItem alone
+    store(dynamodb).write(coalesce(parse_batch(ledger.records[1:]).changes))  # no money: UpdateItem alone
     tables = {SUMMARY: "summary", APPLIED: "applied"}
     asked = {(action, tables[table]) for action, table in recorder.needed}
     granted = {(action, role) for role, actions in TABLE_ACTIONS.items() for action in actions}

@@ -159,8 +159,8 @@ class DynamoSummaryStore:
         self._backoff = backoff or Backoff()
         self._times = times if times is not None else StoredTimes()
 
-    def apply(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
-        """Apply each delta once; after a throttled delta the rest are left for the retry."""
+    def write(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
+        """Write each delta once; after a throttled delta the rest are left for the retry."""
         markers = [c.marker_id for d in deltas for c in d.changes if not c.totals.is_zero()]
         unknown_times = [d.key for d in deltas if d.latest_at and not self._times.covers(d.key, d.latest_at)]
         known = self._read_ahead(markers, unknown_times)

@@ -25,7 +25,7 @@ class QueuePublisher:
         self._queue_url = queue_url
         self._per_message = changes_per_message
 
-    def apply(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
+    def publish(self, deltas: Sequence[Delta]) -> list[ApplyResult]:
         """Publish every delta; one result per delta."""
         messages = [(index, part) for index, d in enumerate(deltas) for part in chunked(d, self._per_message)]
         failed: dict[int, str] = {}

@@ -11,6 +11,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partia
 
 from ..projector import Outcome, PoisonItem
 
+# A Lambda handler: the event and the context in, the answer out.
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
 
 class NotProjectedError(Exception):
     """The record's effect is not yet in the summary; the event source will deliver it again."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ..balance_events import committed_change, event_detail
 from ..config import deployment_name
@@ -27,7 +28,7 @@ metrics = Metrics()
 @logger.inject_lambda_context
 @capture_lambda_handler
 @metrics.log_metrics
-def handler(event: list[dict[str, Any]], context: Any) -> list[dict[str, Any]]:
+def handler(event: list[dict[str, Any]], context: LambdaContext) -> list[dict[str, Any]]:
     """One event detail per committed change of a summary in the batch, in the batch's order."""
     deployment = deployment_name()
     details = []

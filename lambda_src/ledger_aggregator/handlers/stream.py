@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import composition
+from ..composition import Deps
 from ..projector import project, stream_items
-from ._common import partial_response, record_outcome
+from ._common import Handler, partial_response, record_outcome
 from ._tracing import capture_lambda_handler
 
 logger = Logger()
@@ -21,18 +24,27 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
-@logger.inject_lambda_context
-@capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Project one stream batch; report the records not yet reflected as batch item failures."""
-    changes, poison = stream_items(event.get("Records", []))
-    sink = composition.stream_sink(composition.deadline(context))
-    outcome = project(changes, poison, sink, composition.poison_sink(), "stream")
-    publishes = composition.settings().pattern == 2
-    record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison, publishes=publishes)
-    return partial_response(event, context, processor, outcome.failed_items, _event_id)
+def make_handler(deps: Callable[[], Deps]) -> Handler:
+    """The stream function's handler over the dependencies ``deps()`` gives (built on first use)."""
+
+    @logger.inject_lambda_context
+    @capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        """Project one stream batch; report the records not yet reflected as batch item failures."""
+        use = deps()
+        changes, poison = stream_items(event.get("Records", []))
+        deliver = use.stream_destination(use.deadline(context))
+        outcome = project(changes, poison, deliver, use.poison, "stream")
+        publishes = use.settings.pattern == 2
+        record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison, publishes=publishes)
+        return partial_response(event, context, processor, outcome.failed_items, _event_id)
+
+    return handler
 
 
 def _event_id(record: DynamoDBRecord) -> str:
     return str(record.event_id)
+
+
+handler = make_handler(composition.deps)

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import composition
+from ..composition import Deps
 from ..projector import project, queue_items
 from ..redelivery import deferrals
 from ..retirement import removal_refusal
-from ._common import partial_response, record_outcome
+from ._common import Handler, partial_response, record_outcome
 from ._tracing import capture_lambda_handler
 
 logger = Logger()
 metrics = Metrics()
-# A batch that failed whole (all throttled) is reported, not raised: an error would make the
-# mapping bisect it down to single records, a retry of the whole batch is what it needs.
+# A batch that failed whole (all throttled) is reported, not raised. An SQS source never bisects a
+# batch: raising would only add a function error (and the errors alarm) to what the batch item
+# failures already say, and the writer's deferral sets when the messages come back either way.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 # Terraform's aws_lambda_invocation of the buffer module (lifecycle_scope CRUD) marks its events so.
 GUARD = "buffer-removal"
@@ -29,32 +33,37 @@ class BufferRemovalRefusedError(Exception):
     """The buffer still holds, or may still be sent, a delta: Terraform must not delete it now."""
 
 
-@logger.inject_lambda_context
-@capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Apply a batch of delta messages.
+def make_handler(deps: Callable[[], Deps]) -> Handler:
+    """The writer's handler over the dependencies ``deps()`` gives (built on first use)."""
 
-    Messages the writer refuses (not what the stream function writes) are parked in the
-    buffer DLQ with their reason. Messages not applied now (throttled) are reported failed
-    and deferred by a jittered backoff (``redelivery``), not the queue's visibility timeout.
-    """
-    if event.get("ledgerGuard") == GUARD:
-        return guard_buffer_removal(event)
-    records = event.get("Records", [])
-    changes, poison = queue_items(records)
-    store = composition.summary_store(composition.deadline(context))
-    outcome = project(changes, poison, store, composition.poison_sink(), "queue")
-    record_outcome(logger, metrics, len(records), outcome, poison)
-    later = deferrals(records, outcome.failed_items, composition.settings().backoff_max_seconds)
-    if later:
-        deferred = composition.redelivery().defer(later)
-        metrics.add_metric(name="MessagesDeferred", unit=MetricUnit.Count, value=deferred)
-        logger.info("failed messages deferred", extra={"deferred": deferred, "seconds": [d.seconds for d in later]})
-    return partial_response(event, context, processor, outcome.failed_items, _message_id)
+    @logger.inject_lambda_context
+    @capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        """Apply a batch of delta messages.
+
+        Messages the writer refuses (not what the stream function writes) are parked in the
+        buffer DLQ with their reason. Messages not applied now (throttled) are reported failed
+        and deferred by a jittered backoff (``redelivery``), not the queue's visibility timeout.
+        """
+        use = deps()
+        if event.get("ledgerGuard") == GUARD:
+            return guard_buffer_removal(event, use)
+        records = event.get("Records", [])
+        changes, poison = queue_items(records)
+        outcome = project(changes, poison, use.summaries(use.deadline(context)).write, use.poison, "queue")
+        record_outcome(logger, metrics, len(records), outcome, poison)
+        later = deferrals(records, outcome.failed_items, use.settings.backoff_max_seconds)
+        if later:
+            deferred = use.redelivery().defer(later)
+            metrics.add_metric(name="MessagesDeferred", unit=MetricUnit.Count, value=deferred)
+            logger.info("failed messages deferred", extra={"deferred": deferred, "seconds": [d.seconds for d in later]})
+        return partial_response(event, context, processor, outcome.failed_items, _message_id)
+
+    return handler
 
 
-def guard_buffer_removal(event: dict[str, Any]) -> dict[str, Any]:
+def guard_buffer_removal(event: dict[str, Any], use: Deps) -> dict[str, Any]:
     """Answer Terraform before it deletes the buffer: raise, and so fail the apply, while a delta could be lost.
 
     Created and updated, the guard only arms itself; deleted, it reads the queues and the stream function.
@@ -65,7 +74,7 @@ def guard_buffer_removal(event: dict[str, Any]) -> dict[str, Any]:
     if not event.get("check", True):
         logger.warning("buffer removal guard turned off (buffer.removal_guard = false): not checked")
         return {"guard": "off"}
-    refusal = removal_refusal(composition.buffer_now(list(event["queueUrls"]), str(event["streamFunction"])))
+    refusal = removal_refusal(use.buffer_now(list(event["queueUrls"]), str(event["streamFunction"])))
     if refusal:
         logger.error("buffer removal refused", extra={"reason": refusal})
         raise BufferRemovalRefusedError(f"the buffer is kept: {refusal}")
@@ -75,3 +84,6 @@ def guard_buffer_removal(event: dict[str, Any]) -> dict[str, Any]:
 
 def _message_id(record: SQSRecord) -> str:
     return str(record.message_id)
+
+
+handler = make_handler(composition.deps)

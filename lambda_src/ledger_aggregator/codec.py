@@ -1,4 +1,4 @@
-"""Wire format of the deltas that pattern 2 sends through SQS.
+"""Wire formats: the deltas that pattern 2 sends through SQS, and the poison records parked in a DLQ.
 
 A message carries the changes of one ``(account, currency)`` key, each with its
 record identity, so that the writer can drop the records it has already
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .domain import Change, Delta, PoisonRecordError, Totals, currency_places, parse_amount
+from .domain import Change, Delta, Poison, PoisonRecordError, Totals, currency_places, parse_amount
 from .formats import is_account_id, is_canonical_time, is_record_id, is_sequence_number
 
 FORMAT_VERSION = 2
@@ -173,3 +174,46 @@ def _money(value: Any, places: int) -> Decimal:
     if amount and parse_amount(str(abs(amount)), places) != abs(amount):
         raise PoisonRecordError("an amount is out of range", "changes")
     return amount
+
+
+POISON_KIND = "poison-record"  # the ``kind`` of a parked poison record's message
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedPoison:
+    """A poison record as a DLQ message carries it: where it was parked from, why, and the record."""
+
+    source: str  # "stream", "queue" (a buffer message the writer refused) or "replay"
+    reason: str
+    field: str | None
+    record_id: str
+    sequence: str | None
+    record: Any
+
+
+def encode_poison(poison: Poison, source: str) -> str:
+    """The DLQ message body of a poison record parked from ``source``."""
+    body = {
+        "kind": POISON_KIND,
+        "source": source,
+        "reason": poison.reason,
+        "field": poison.field,
+        "recordId": poison.record_id,
+        "sequenceNumber": poison.sequence,
+        "record": poison.record,
+    }
+    return json.dumps(body, default=str, sort_keys=True)
+
+
+def decode_poison(body: Mapping[str, Any]) -> ParkedPoison | None:
+    """A parked poison record from a DLQ message's parsed body, or None when the body is not one."""
+    if body.get("kind") != POISON_KIND:
+        return None
+    return ParkedPoison(
+        source=str(body.get("source", "stream")),
+        reason=str(body.get("reason", "")),
+        field=body.get("field"),
+        record_id=str(body.get("recordId", "")),
+        sequence=body.get("sequenceNumber"),
+        record=body.get("record"),
+    )

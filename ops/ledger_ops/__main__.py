@@ -31,6 +31,7 @@ from tqdm import tqdm
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
 from ledger_aggregator.adapters.guard import buffer_state, queue_depth
 from ledger_aggregator.adapters.sqs import SqsPoisonSink
+from ledger_aggregator.codec import POISON_KIND
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from ledger_aggregator.retirement import removal_refusal
 
@@ -176,7 +177,7 @@ class Ops:
         if not dlq or not queue_depth(sqs, dlq):
             return None
         with held(sqs, "buffer", dlq, seconds=30) as holding:
-            deltas = sum(e.kind != "poison-record" for e in holding.entries) + holding.unseen
+            deltas = sum(e.kind != POISON_KIND for e in holding.entries) + holding.unseen
         return f"the buffer DLQ holds {deltas} message(s) that may be applied" if deltas else None
 
     @staticmethod

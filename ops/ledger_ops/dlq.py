@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger_aggregator.adapters.guard import queue_depth
-from ledger_aggregator.codec import decode
+from ledger_aggregator.codec import POISON_KIND, ParkedPoison, decode, decode_poison
 from ledger_aggregator.domain import PoisonRecordError
 from ledger_aggregator.ports import PoisonSink, SummaryWriter
 from ledger_aggregator.projector import PoisonItem, Tagged, project, queue_items, stream_items
@@ -72,8 +72,9 @@ def classify(queue: str, message: Mapping[str, Any]) -> Entry:
     text = str(message.get("Body", ""))
     received = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
     parsed = _json(text)
-    if isinstance(parsed, dict) and parsed.get("kind") == "poison-record":
-        return _entry(queue, message, "poison-record", _poison_line(parsed), parsed)
+    parked = decode_poison(parsed) if isinstance(parsed, dict) else None
+    if parked is not None:
+        return _entry(queue, message, POISON_KIND, _poison_line(parked), parsed)
     if isinstance(parsed, dict) and "DDBStreamBatchInfo" in parsed:
         info = parsed["DDBStreamBatchInfo"]
         condition = parsed.get("requestContext", {}).get("condition")
@@ -91,14 +92,14 @@ def classify(queue: str, message: Mapping[str, Any]) -> Entry:
     return _entry(queue, message, "delta", line, delta)
 
 
-def _poison_line(parsed: Mapping[str, Any]) -> str:
+def _poison_line(parked: ParkedPoison) -> str:
     """A parked stream record names its row; a message the writer refused names the message."""
-    why = f"{parsed.get('reason')} (field {parsed.get('field')})"
-    if parsed.get("source") == "queue":
-        return f"buffer message {parsed.get('recordId')}: {why}"
-    keys = (parsed.get("record") or {}).get("dynamodb", {}).get("Keys", {})
+    why = f"{parked.reason} (field {parked.field})"
+    if parked.source == "queue":
+        return f"buffer message {parked.record_id}: {why}"
+    keys = (parked.record or {}).get("dynamodb", {}).get("Keys", {})
     where = "/".join(str(v.get("S", "?")) for v in (keys.get("accountId", {}), keys.get("transactionId", {})))
-    return f"{where}: {why}, eventID {parsed.get('recordId')}"
+    return f"{where}: {why}, eventID {parked.record_id}"
 
 
 def _entry(queue: str, message: Mapping[str, Any], kind: str, line: str, body: Any) -> Entry:
@@ -197,7 +198,7 @@ class Replayer:
 
     def replay(self, url: str, entry: Entry) -> Replayed:
         """Re-drive one message; it is deleted only when everything it stands for is applied."""
-        if entry.kind in ("poison-record", "undecodable"):
+        if entry.kind in (POISON_KIND, "undecodable"):
             return Replayed(entry, "left", "cannot be applied as it is; fix the row (a fix streams a new record)")
         too_old = self._outlived_markers(entry)
         if too_old:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..codec import delta_id, encode
+from ..codec import delta_id, encode, encode_poison
 from ..domain import Delta, Poison, chunked
 from ..ports import ApplyResult
 from ..redelivery import Deferral
@@ -83,18 +82,9 @@ class SqsPoisonSink:
 
     @staticmethod
     def _entry(position: int, poison: Poison, source: str) -> dict[str, Any]:
-        body = {
-            "kind": "poison-record",
-            "source": source,
-            "reason": poison.reason,
-            "field": poison.field,
-            "recordId": poison.record_id,
-            "sequenceNumber": poison.sequence,
-            "record": poison.record,
-        }
         return {
             "Id": str(position),
-            "MessageBody": json.dumps(body, default=str, sort_keys=True),
+            "MessageBody": encode_poison(poison, source),
             "MessageAttributes": {"reason": {"DataType": "String", "StringValue": poison.reason[:256]}},
         }
 

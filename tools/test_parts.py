@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import python_loop_seconds
+from machine import python_loop_seconds  # type: ignore[import-not-found,unused-ignore]
 
 ROOT = Path(__file__).resolve().parents[1]
 LAST_RUN = ROOT / ".cache" / "make-test.json"

@@ -65,7 +65,7 @@ from ledger_aggregator.summary_item import (
 )
 
 from .reconcile import Progress, account_items, problems, scan
-from .streams import StreamTail
+from .streams import RecordTail
 
 Item = Mapping[str, Any]
 DEFAULT_SETTLE_SECONDS = 5.0
@@ -202,7 +202,7 @@ def target(snapshot: Snapshot, currency: str, in_flight: Iterable[Change]) -> tu
     return totals, folded.last_transaction_at if folded else None
 
 
-def candidates(snapshot: Snapshot, tail: StreamTail) -> tuple[list[Item], bool]:
+def candidates(snapshot: Snapshot, tail: RecordTail) -> tuple[list[Item], bool]:
     """The account's retained records that its rows reflect, and whether the stream has caught up."""
     return reflected(snapshot.rows, tail.of_account(snapshot.account_id), read_at_ms=snapshot.read_at_ms)
 
@@ -213,7 +213,7 @@ class Rebuilder:
     def __init__(
         self,
         dynamodb: Any,
-        tail: StreamTail,
+        tail: RecordTail,
         tables: Mapping[str, str],
         settle: float = DEFAULT_SETTLE_SECONDS,
         progress: Progress | None = None,

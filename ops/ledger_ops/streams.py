@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -45,6 +45,18 @@ class _Shard:
 def sequence_key(record: dict[str, Any]) -> int:
     """Stream sequence numbers are decimal strings that grow with time."""
     return int(record["dynamodb"]["SequenceNumber"])
+
+
+class RecordTail(Protocol):
+    """What rebuild reads of a stream: its retained records, per account, brought up to date."""
+
+    def refresh(self) -> int:
+        """Read what the stream gained since the last refresh; how many records it gained."""
+        ...
+
+    def of_account(self, account_id: str) -> list[dict[str, Any]]:
+        """The retained records of one account, in sequence order."""
+        ...
 
 
 class StreamTail:

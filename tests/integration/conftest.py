@@ -45,11 +45,11 @@ class Environment:
     api_base: Callable[[dict[str, Any]], str]
     account: LocalAccount | None
     applied: int | None = None
-    posted: dict[str, Totals] = field(default_factory=dict)
+    posted: dict[str, dict[str, Totals]] = field(default_factory=dict)  # per account, per currency
 
     def client(self, service: str) -> Any:
         """A boto3 client for this environment."""
-        return boto3.client(service, region_name=self.region)
+        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
 
 
 @dataclass
@@ -212,8 +212,9 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
     }
     if TARGET == "local":
         velocity_or_skip()  # the local gateway renders mapping templates with Velocity 1.7
-        account: LocalAccount | None = LocalAccount(state / "logs").start()
-        region, api_base = account.region, account.api_base
+        local = LocalAccount(state / "logs").start()
+        account: LocalAccount | None = local
+        region, api_base = local.region, local.api_base
     elif TARGET == "aws":
         account, region = None, os.environ.get("AWS_REGION") or boto3.Session().region_name
         api_base = lambda outputs: outputs["api_url"]  # noqa: E731

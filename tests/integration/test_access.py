@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,13 +276,14 @@ def test_a_token_that_does_not_verify_is_401(deployed: Deployment, cognito: Pool
     theirs = cognito.accounts["user-b"]
     before, rows = deployed.stored(theirs), len(deployed.rows(theirs))
     assert before["EUR"].count == 1
-    token = {
+    tokens: dict[str, Callable[[], str | None]] = {
         "absent": lambda: None,
         "garbage": lambda: "not-a-token",
         "tampered": lambda: tampered(cognito.token("user-a"), **{"custom:accounts": "everything,anything"}),
         "wrong-pool": lambda: cognito.token("user-a", cognito.other_pool, cognito.other_client_id),
         "expired": lambda: forged_expired(cognito.token("user-b")),
-    }[kind]()
+    }
+    token = tokens[kind]()
     client = as_token(deployed, token)
     for answer in (client.summary(theirs), client.post_transaction(theirs, CREDIT)):
         assert (answer.status, answer.body["error"]) == (401, "UNAUTHORIZED"), answer.text

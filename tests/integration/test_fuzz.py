@@ -43,7 +43,9 @@ class SigV4(requests.auth.AuthBase):
 
     def __init__(self, region: str) -> None:
         self._region = region
-        self._credentials = boto3.Session().get_credentials()
+        credentials = boto3.Session().get_credentials()
+        assert credentials is not None, "no AWS credentials to sign with"
+        self._credentials = credentials
 
     def __call__(self, request: Any) -> Any:
         request.headers.pop("Authorization", None)

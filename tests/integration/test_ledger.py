@@ -41,7 +41,12 @@ def test_one_account_keeps_an_exact_balance_per_currency_and_never_adds_them(dep
     for amount, currency, kind in [("100", "EUR", "credit"), ("100", "USD", "debit"), ("5000", "JPY", "debit")]:
         answer = deployed.api.post_transaction(account, {"type": kind, "amount": amount, "currency": currency})
         assert answer.status == 201, answer.text
-    balances = eventually(lambda: (s := deployed.summary(account)) and len(s) == 3 and s)
+
+    def all_three() -> dict[str, Totals] | None:
+        found = deployed.summary(account)
+        return found if found and len(found) == 3 else None
+
+    balances = eventually(all_three)
     assert {c: t.balance for c, t in balances.items()} == {
         "EUR": Decimal(100),
         "JPY": Decimal(-5000),

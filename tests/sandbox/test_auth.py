@@ -20,6 +20,7 @@ from botocore.credentials import Credentials
 from sandbox import emulator
 from sandbox.apigateway import Gateway, serve
 from sandbox.client import LedgerClient, Response
+from tests.support.aws import client_of
 from tests.support.gateway import get_item_method
 from tests.support.tokens import claims_of, forged
 from tests.support.tokens import tampered as tampered_token
@@ -68,9 +69,7 @@ def create_pool(cognito: Any, name: str, users: dict[str, str]) -> tuple[str, st
 @pytest.fixture(scope="module")
 def stage() -> Iterator[Stage]:
     server, url = emulator.start()
-    make = lambda service: boto3.client(  # noqa: E731
-        service, endpoint_url=url, region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=SECRET
-    )
+    make = client_of(url, REGION, KEY, SECRET)
     apigateway, cognito, dynamodb = make("apigateway"), make("cognito-idp"), make("dynamodb")
     dynamodb.create_table(
         TableName=TABLE,

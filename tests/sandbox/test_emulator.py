@@ -6,7 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -17,14 +17,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox import emulator, faults, metering
+from tests.support.aws import client_of
 
 
 @pytest.fixture(scope="module")
 def clients() -> Iterator[dict[str, Any]]:
     server, url = emulator.start()
-    make = lambda service: boto3.client(  # noqa: E731
-        service, endpoint_url=url, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    make = client_of(url)
     dynamodb = make("dynamodb")
     for name, key in (("e-account-summary", "accountId"), ("e-applied", "id")):
         dynamodb.create_table(
@@ -262,7 +261,7 @@ def _cycle_seconds(sqs: Any, url: str, rounds: int = 5) -> float:
 
 
 def _queue_of(sqs: Any, name: str, depth: int) -> str:
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
     for _ in range(0, depth, 10):
         sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "x"} for i in range(10)])
     return url
@@ -349,7 +348,7 @@ def test_a_number_dynamodb_cannot_hold_is_refused_and_nothing_is_written(
 ) -> None:
     dynamodb = clients["dynamodb"]
     key = {"accountId": {"S": f"bad-{sent}"}}
-    for write in (
+    writes: list[Callable[[], Any]] = [
         lambda: dynamodb.put_item(TableName="e-account-summary", Item={**key, "n": {"N": sent}}),
         lambda: dynamodb.update_item(
             TableName="e-account-summary",
@@ -357,7 +356,8 @@ def test_a_number_dynamodb_cannot_hold_is_refused_and_nothing_is_written(
             UpdateExpression="SET d = :d, n = :n",
             ExpressionAttributeValues={":d": {"S": "partial"}, ":n": {"N": sent}},
         ),
-    ):
+    ]
+    for write in writes:
         with pytest.raises(ClientError, match=f"ValidationException.*{message}"):
             write()
     assert "Item" not in dynamodb.get_item(TableName="e-account-summary", Key=key)

@@ -112,7 +112,12 @@ def test_records_past_their_maximum_age_are_given_up_unread() -> None:
     sqs = RecordingSqs()
     invoked: list[Any] = []
     poller = stream_poller(Outcome(result={}), sqs, MaximumRecordAgeInSeconds=60)
-    poller._invoke = lambda event: invoked.append(event) or Outcome(result={})  # type: ignore[assignment]
+
+    def invoke(event: Any) -> Outcome:
+        invoked.append(event)
+        return Outcome(result={})
+
+    poller._invoke = invoke
     assert poller._process("s", records(2, age_seconds=120) + records(1), 0)[0] == 2
     assert invoked == [] and sqs.sent[0]["requestContext"]["condition"] == "RecordAgeExceeded"
 

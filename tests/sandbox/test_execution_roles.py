@@ -8,12 +8,12 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from sandbox import emulator
 from sandbox.execution_roles import Call, access_key, caller, needed, refusal
+from tests.support.aws import client_of
 
 REGION = "eu-west-1"
 
@@ -35,7 +35,7 @@ def test_a_transaction_needs_each_items_own_action_and_a_batch_the_action_of_one
         ("dynamodb:PutItem", f"{table}/applied"),
         ("dynamodb:ConditionCheckItem", f"{table}/details"),
     ]
-    reads = {"RequestItems": {"summary": {"Keys": []}, "applied": {"Keys": []}}}
+    reads: dict[str, Any] = {"RequestItems": {"summary": {"Keys": []}, "applied": {"Keys": []}}}
     assert needed(call("dynamodb", "DynamoDB_20120810.BatchGetItem", reads)) == [
         ("dynamodb:BatchGetItem", f"{table}/summary"),
         ("dynamodb:BatchGetItem", f"{table}/applied"),
@@ -79,9 +79,7 @@ def test_only_the_runtimes_keys_are_held_to_a_role() -> None:
 @pytest.fixture(scope="module")
 def account() -> Iterator[tuple[Any, Any]]:
     server, url = emulator.start()
-    make = lambda service, key="x": boto3.client(  # noqa: E731
-        service, endpoint_url=url, region_name=REGION, aws_access_key_id=key, aws_secret_access_key="x"
-    )
+    make = client_of(url, REGION)
     dynamodb, iam = make("dynamodb"), make("iam")
     dynamodb.create_table(
         TableName="granted",
@@ -104,7 +102,7 @@ def account() -> Iterator[tuple[Any, Any]]:
         Handler="f.handler",
         Code={"ZipFile": archive.getvalue()},
     )
-    yield dynamodb, make("dynamodb", access_key("fn"))
+    yield dynamodb, client_of(url, REGION, access_key("fn"))("dynamodb")
     server.stop()
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from sandbox import emulator
 from sandbox.apigateway import Gateway, serve
 from sandbox.client import LedgerClient
+from tests.support.aws import client_of
 from tests.support.gateway import get_item_method
 
 pytestmark = pytest.mark.usefixtures("velocity")  # requests go through the local gateway
@@ -27,9 +27,7 @@ def response_template(label: str) -> str:
 @pytest.fixture(scope="module")
 def stage() -> Iterator[dict[str, Any]]:
     server, url = emulator.start()
-    make = lambda service: boto3.client(  # noqa: E731
-        service, endpoint_url=url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    make = client_of(url, REGION)
     dynamodb, apigateway = make("dynamodb"), make("apigateway")
     dynamodb.create_table(
         TableName=TABLE,
@@ -43,14 +41,17 @@ def stage() -> Iterator[dict[str, Any]]:
     items = apigateway.create_resource(restApiId=api, parentId=root, pathPart="items")["id"]
     item = apigateway.create_resource(restApiId=api, parentId=items, pathPart="{id}")["id"]
     get_item_method(apigateway, api, item, REQUEST)
-    respond = lambda label: apigateway.put_integration_response(  # noqa: E731
-        restApiId=api,
-        resourceId=item,
-        httpMethod="GET",
-        statusCode="200",
-        selectionPattern="",
-        responseTemplates={"application/json": response_template(label)},
-    )
+
+    def respond(label: str) -> Any:
+        return apigateway.put_integration_response(
+            restApiId=api,
+            resourceId=item,
+            httpMethod="GET",
+            statusCode="200",
+            selectionPattern="",
+            responseTemplates={"application/json": response_template(label)},
+        )
+
     respond("one")
     apigateway.create_deployment(restApiId=api, stageName="v1")
     gateway = Gateway(url, REGION, {"x": "x"})

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.aws import client_of
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = r"""
@@ -296,15 +298,12 @@ def _both_ways(url: str, target: str, body: dict[str, Any], service: str) -> tup
 
 def test_a_json_call_answers_the_same_without_flask() -> None:
     """Reads and refusals (which change nothing, so both ways see the same state) answer alike."""
-    import boto3
 
     from sandbox import emulator
 
     server, url = emulator.start()
     try:
-        make = lambda service: boto3.client(  # noqa: E731
-            service, endpoint_url=url, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
-        )
+        make = client_of(url)
         table = {
             "TableName": "direct",
             "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
@@ -316,7 +315,7 @@ def test_a_json_call_answers_the_same_without_flask() -> None:
         make("sqs").create_queue(QueueName="direct")
         key = {"TableName": "direct", "Key": {"id": {"S": "a"}}}
         query = {"TableName": "direct", "KeyConditionExpression": "id = :a"}
-        calls = [
+        calls: list[tuple[str, dict[str, Any], str]] = [
             ("DynamoDB_20120810.CreateTable", table, "dynamodb"),
             ("DynamoDB_20120810.GetItem", key, "dynamodb"),
             ("DynamoDB_20120810.GetItem", {**key, "TableName": "missing"}, "dynamodb"),

@@ -109,13 +109,15 @@ def dynamodb_error_body(error: ClientError) -> dict[str, Any]:
         body.update(Message=details["Message"], CancellationReasons=error.response["CancellationReasons"])
     else:
         body["message"] = details["Message"]
-    if "Item" in error.response:  # ReturnValuesOnConditionCheckFailure: the row that failed the condition
-        body["Item"] = error.response["Item"]
+    answered: dict[str, Any] = dict(error.response)
+    if "Item" in answered:  # ReturnValuesOnConditionCheckFailure: the row that failed the condition
+        body["Item"] = answered["Item"]
     return body
 
 
 def items(client: Any) -> list[dict[str, Any]]:
-    return client.scan(TableName=DETAILS)["Items"]
+    found: list[dict[str, Any]] = client.scan(TableName=DETAILS)["Items"]
+    return found
 
 
 # --- the renderer itself is faithful to API Gateway --------------------------------------------

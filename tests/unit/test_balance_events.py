@@ -81,10 +81,10 @@ def test_anything_but_a_raised_revision_publishes_nothing(old: Any, new: Any) ->
 
 
 def test_a_rebuild_is_marked_as_a_correction_and_the_next_fold_write_is_not() -> None:
-    rebuilt = image(8, "10", "10", **{CORRECTED_REVISION: {"N": "8"}})
+    rebuilt = image(8, "10", "10", "0", **{CORRECTED_REVISION: {"N": "8"}})
     change = committed_change(image(7, "11", "11"), rebuilt)
     assert change is not None and event_detail(change, "d")["correction"] is True
-    after = committed_change(rebuilt, image(9, "12", "12", **{CORRECTED_REVISION: {"N": "8"}}))
+    after = committed_change(rebuilt, image(9, "12", "12", "0", **{CORRECTED_REVISION: {"N": "8"}}))
     assert after is not None and event_detail(after, "d")["correction"] is False
 
 

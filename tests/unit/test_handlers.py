@@ -86,7 +86,7 @@ class Stack:
 
 
 def lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    shaped = json.loads(json.dumps(record, default=lambda v: v.timestamp()))
+    shaped: dict[str, Any] = json.loads(json.dumps(record, default=lambda v: v.timestamp()))
     shaped["eventSourceARN"] = stream_arn
     return shaped
 
@@ -438,7 +438,8 @@ def test_pattern_2s_stream_function_counts_deltas_published_and_messages_sent_no
 def events_handler(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from ledger_aggregator.handlers import events
 
-    return events.handler(records, Context())
+    details: list[dict[str, Any]] = events.handler(records, Context())
+    return details
 
 
 def test_the_events_enrichment_gives_one_detail_per_summary_change_the_stream_function_wrote(

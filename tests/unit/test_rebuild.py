@@ -40,8 +40,8 @@ class Tail:
         self.records = list(self._ledger.records)
         return len(self.records)
 
-    def of_account(self, account: str) -> list[dict[str, Any]]:
-        return [r for r in self.records if r["dynamodb"]["Keys"]["accountId"]["S"] == account]
+    def of_account(self, account_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["dynamodb"]["Keys"]["accountId"]["S"] == account_id]
 
 
 class Stack:

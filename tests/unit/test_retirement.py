@@ -66,7 +66,12 @@ def test_the_guard_fails_the_delete_while_the_buffer_holds_a_message() -> None:
     from ledger_aggregator.handlers import writer
 
     asked: list[Any] = []
-    holding = guarded(lambda *args: asked.append(args) or state({**EMPTY, "b": 2}))
+
+    def holding_two(*args: Any) -> BufferState:
+        asked.append(args)
+        return state({**EMPTY, "b": 2})
+
+    holding = guarded(holding_two)
     with pytest.raises(writer.BufferRemovalRefusedError, match="the buffer is kept: b holds 2"):
         holding(guard_event("delete"), Context())
     assert asked == [(guard_event("delete")["queueUrls"], "ledger-stream")]

@@ -39,7 +39,10 @@ def store(client: Any) -> DynamoSummaryStore:
 
 
 def summary(client: Any, account: str) -> dict[str, Any]:
-    return client.get_item(TableName=SUMMARY, Key=summary_key(account, "EUR"), ConsistentRead=True)["Item"]
+    item: dict[str, Any] = client.get_item(TableName=SUMMARY, Key=summary_key(account, "EUR"), ConsistentRead=True)[
+        "Item"
+    ]
+    return item
 
 
 def without_summaries(client: Any, request: dict[str, Any]) -> Any:
@@ -92,11 +95,37 @@ def test_a_marker_written_behind_the_reads_back_is_still_caught_by_the_condition
     deltas = coalesce(parse_batch(ledger.records).changes)
     first_only = coalesce(parse_batch(ledger.records[:1]).changes)
     store(dynamodb).write(first_only)
-    blind = store(dynamodb)
-    blind._already_applied = lambda ids: set()  # type: ignore[method-assign]
-    (result,) = blind.write(deltas)
+    blind = UnreadMarkers(dynamodb)  # the read-ahead finds no marker: only the transaction's condition can
+    (result,) = store(blind).write(deltas)
     assert (result.applied, result.duplicates) == (1, 1)
+    assert blind.asked_for_markers and blind.cancelled == 1, "the marker was caught by the condition"
     assert summary(dynamodb, "acc")["credits"]["N"] == "10"
+
+
+class UnreadMarkers:
+    """A client whose reads ahead find no applied marker (as if written behind them), and that counts the
+    transactions DynamoDB cancelled."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.asked_for_markers = False
+        self.cancelled = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> Any:
+        self.asked_for_markers |= APPLIED in RequestItems
+        asked = {table: keys for table, keys in RequestItems.items() if table != APPLIED}
+        response = self._client.batch_get_item(RequestItems=asked) if asked else {"Responses": {}}
+        return {**response, "Responses": {**response.get("Responses", {}), APPLIED: []}}
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        try:
+            return self._client.transact_write_items(**kwargs)
+        except ClientError as error:
+            self.cancelled += error.response["Error"]["Code"] == "TransactionCanceledException"
+            raise
 
 
 def refused_for_capacity(items: list[Any]) -> ClientError:
@@ -190,7 +219,10 @@ def test_what_a_refused_write_taught_is_kept_while_waiting_out_throttling(dynamo
     assert (result.ok, result.applied) == (True, 1)
     assert client.conditional_attempts == 1, "the refused condition is not sent again after a backoff"
     item = summary(dynamodb, "acc")
-    assert (Decimal(item["credits"]["N"]), item["lastTransactionAt"]["S"]) == (3, "2026-05-01T00:00:00.000000Z")
+    assert (Decimal(item["credits"]["N"]), item["lastTransactionAt"]["S"]) == (
+        Decimal(3),
+        "2026-05-01T00:00:00.000000Z",
+    )
 
 
 class CountingConditions:

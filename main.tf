@@ -5,16 +5,23 @@ locals {
   }
   # The one list of currencies: ISO 4217 codes and minor units, also read by the aggregator and the tests.
   currencies = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/currencies.json")).minorUnits
-  # The functions' roles, named "<name_prefix>-stream" and "<name_prefix>-writer" by their modules: the
-  # queues name their senders without waiting for the roles (the roles' policies name the queues).
+  # Every name that more than one module (or the alarms) needs, computed once here and passed down.
+  # A function's execution role has the function's name (modules/function).
+  names = {
+    api    = "${var.name_prefix}-ledger"
+    stream = { function = "${var.name_prefix}-stream", dlq = "${var.name_prefix}-stream-dlq" }
+    buffer = { function = "${var.name_prefix}-writer", queue = "${var.name_prefix}-buffer", dlq = "${var.name_prefix}-buffer-dlq" }
+  }
+  # The functions' roles by ARN: the queues name their senders without waiting for the roles (the roles'
+  # policies name the queues). tests/terraform/names.tftest.hcl holds them to the roles the modules create.
   role_arn = {
-    for function in ["stream", "writer"] :
-    function => "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${var.name_prefix}-${function}"
+    for function, name in { stream = local.names.stream.function, writer = local.names.buffer.function } :
+    function => "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${name}"
   }
   # The stream function, which the writer's removal guard reads (its pattern, when it last changed).
   stream_function = {
-    name = "${var.name_prefix}-stream"
-    arn  = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${var.name_prefix}-stream"
+    name = local.names.stream.function
+    arn  = "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:function:${local.names.stream.function}"
   }
   # Pattern 2 sends deltas through the buffer. Pattern 1 keeps it, and the writer drains what it holds,
   # until buffer.retired removes it; the writer's removal guard refuses while a delta could be lost.
@@ -41,6 +48,7 @@ module "buffer" {
   source      = "./modules/buffer"
   count       = local.buffer_kept ? 1 : 0
   name_prefix = var.name_prefix
+  names       = local.names.buffer
   tables      = { summary = module.tables.summary, applied = module.tables.applied }
   package     = local.package
   functions   = var.functions
@@ -61,6 +69,7 @@ module "buffer" {
 module "stream" {
   source        = "./modules/stream"
   name_prefix   = var.name_prefix
+  names         = local.names.stream
   pattern       = var.pattern
   tables        = { details = module.tables.details, summary = module.tables.summary, applied = module.tables.applied }
   buffer_queue  = var.pattern == 2 ? { url = module.buffer[0].queue.url, arn = module.buffer[0].queue.arn } : null
@@ -89,6 +98,7 @@ module "events" {
 module "api" {
   source      = "./modules/api"
   name_prefix = var.name_prefix
+  name        = local.names.api
   tables      = { details = module.tables.details, summary = module.tables.summary, balances = module.tables.balances }
   guard       = var.guard
   api         = var.api
@@ -106,7 +116,7 @@ module "alarms" {
     stream_function    = module.stream.function_name
     dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, "")])
     buffer_queue       = try(module.buffer[0].queue.name, null)
-    api_name           = "${var.name_prefix}-ledger"
+    api_name           = local.names.api
     api_stage          = module.api.stage_name
     summary_table      = module.tables.summary.name
     balances_table     = try(module.tables.balances.name, null)

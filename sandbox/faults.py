@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-SUMMARY_SUFFIX = "-account-summary"
+from .metering import role
 
 
 _PROBABILITY = r"(0(?:\.\d+)?|1(?:\.0+)?)"  # a fault's chance, 0 to 1
@@ -187,4 +187,4 @@ ACTIVE = Faults()
 
 def is_summary_table(name: str) -> bool:
     """The table whose writes are throttled and delayed."""
-    return name.endswith(SUMMARY_SUFFIX)
+    return role(name) == "summary"

@@ -14,6 +14,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+# The tables module's name suffixes (modules/tables/main.tf), and the part each table plays: the one place
+# the local account knows them (tests/static/test_names.py holds them to the module).
 ROLES = {
     "-account-details": "details",
     "-account-summary": "summary",

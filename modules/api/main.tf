@@ -45,6 +45,7 @@ locals {
     format_amount       = file("${local.templates}/_format_amount.vtl")
     balance_update      = file("${local.templates}/_balance_update.vtl")
     minor_units_table   = "#set($minorUnits = \",${local.minor_units},\")"
+    details_index       = var.tables.details.index_name
   }
   # The account check of each operation. With COGNITO, the claim that grants the operation must list the
   # path's account; an operation granted to no claim (null) is refused to every token. Nothing with
@@ -157,7 +158,7 @@ locals {
 }
 
 resource "aws_api_gateway_rest_api" "this" {
-  name        = "${var.name_prefix}-ledger"
+  name        = var.name
   description = "Account ledger: transactions into DynamoDB, summaries out, no Lambda on the request path."
   endpoint_configuration {
     types = ["REGIONAL"]

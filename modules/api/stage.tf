@@ -1,5 +1,5 @@
 resource "aws_cloudwatch_log_group" "access" {
-  name              = "/aws/apigateway/${var.name_prefix}-ledger"
+  name              = "/aws/apigateway/${var.name}"
   retention_in_days = var.api.log_retention_days
   kms_key_id        = var.kms_key_arn
   tags              = var.tags

@@ -1,5 +1,10 @@
 variable "name_prefix" {
-  description = "Prefix of every resource name."
+  description = "Prefix of the API's other resource names (its roles, authorizer and metric filter)."
+  type        = string
+}
+
+variable "name" {
+  description = "The REST API's name (the root's local.names.api), which its access log group and the alarms' ApiName dimension carry too."
   type        = string
 }
 

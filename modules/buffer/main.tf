@@ -4,7 +4,7 @@
 # refuses while a delta could be lost.
 
 locals {
-  name = "${var.name_prefix}-writer"
+  name = var.names.function
   # The writer has its own timeout: it bounds the visibility timeout (the root validates at least
   # 6 x it + the batching window), and with it recovery from a crashed writer.
   functions = merge(var.functions, { timeout_seconds = var.buffer.writer_timeout_seconds })
@@ -12,13 +12,13 @@ locals {
 
 module "policy" {
   source     = "../queue_policy"
-  for_each   = { buffer = "${var.name_prefix}-buffer", dlq = "${var.name_prefix}-buffer-dlq" }
+  for_each   = { buffer = var.names.queue, dlq = var.names.dlq }
   queue_name = each.value
   senders    = each.key == "buffer" ? var.senders.queue : var.senders.dlq
 }
 
 resource "aws_sqs_queue" "dlq" {
-  name                      = "${var.name_prefix}-buffer-dlq"
+  name                      = var.names.dlq
   policy                    = module.policy["dlq"].json
   message_retention_seconds = 1209600
   kms_master_key_id         = var.kms_key_arn
@@ -27,7 +27,7 @@ resource "aws_sqs_queue" "dlq" {
 }
 
 resource "aws_sqs_queue" "buffer" {
-  name                       = "${var.name_prefix}-buffer"
+  name                       = var.names.queue
   policy                     = module.policy["buffer"].json
   visibility_timeout_seconds = var.buffer.visibility_timeout_seconds
   message_retention_seconds  = var.buffer.message_retention_seconds

@@ -54,3 +54,8 @@ output "parks_in" {
   description = "The DLQ the writer parks what it refuses in (the stream DLQ's URL)."
   value       = var.poison_dlq.url
 }
+
+output "role_name" {
+  description = "The writer's execution role (the root names it as a sender of the stream DLQ)."
+  value       = module.function.role_name
+}

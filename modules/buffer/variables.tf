@@ -1,6 +1,15 @@
 variable "name_prefix" {
-  description = "Prefix of every resource name."
+  description = "The stack's name prefix: the writer's metrics namespace."
   type        = string
+}
+
+variable "names" {
+  description = "Names the root computes (local.names.buffer): the writer function (and its role), the buffer queue and its DLQ."
+  type = object({
+    function = string
+    queue    = string
+    dlq      = string
+  })
 }
 
 variable "tables" {

@@ -3,7 +3,7 @@
 # and parks what it cannot process in the stream DLQ.
 
 locals {
-  name = "${var.name_prefix}-stream"
+  name = var.names.function
   environment = merge(
     {
       PATTERN                      = tostring(var.pattern)
@@ -23,12 +23,12 @@ locals {
 # function's, and the writer's (it outlives every pattern switch, so nothing parked is lost with a queue).
 module "dlq_policy" {
   source     = "../queue_policy"
-  queue_name = "${local.name}-dlq"
+  queue_name = var.names.dlq
   senders    = concat([module.function.role_arn], var.dlq_senders, var.operator_arns)
 }
 
 resource "aws_sqs_queue" "dlq" {
-  name                      = "${local.name}-dlq"
+  name                      = var.names.dlq
   policy                    = module.dlq_policy.json
   message_retention_seconds = 1209600
   kms_master_key_id         = var.kms_key_arn

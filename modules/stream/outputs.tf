@@ -41,3 +41,8 @@ output "publishes_to" {
   description = "The buffer queue the stream function sends its deltas to (pattern 2); null in pattern 1, where it writes the summaries itself."
   value       = var.buffer_queue == null ? null : var.buffer_queue.url
 }
+
+output "role_name" {
+  description = "The function's execution role (the root names it as a sender of the buffer queue)."
+  value       = module.function.role_name
+}

@@ -1,6 +1,14 @@
 variable "name_prefix" {
-  description = "Prefix of every resource name."
+  description = "The stack's name prefix: the functions' metrics namespace."
   type        = string
+}
+
+variable "names" {
+  description = "Names the root computes (local.names.stream): the function (and its role), and its DLQ."
+  type = object({
+    function = string
+    dlq      = string
+  })
 }
 
 variable "pattern" {

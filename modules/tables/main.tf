@@ -3,6 +3,9 @@
 # switching patterns never replaces or empties them.
 
 locals {
+  # The details table's newest-first index: its one owner (the output hands it to the API's template and
+  # the functions' policies).
+  details_index = "byRecordedAt"
   sse = {
     enabled     = true
     kms_key_arn = var.kms_key_arn
@@ -36,7 +39,7 @@ resource "aws_dynamodb_table" "details" {
   # Newest-first listing per account. A GSI rather than an LSI: an LSI would cap every
   # account's item collection at 10 GB, which a busy ledger account can outgrow.
   global_secondary_index {
-    name            = "byRecordedAt"
+    name            = local.details_index
     hash_key        = "accountId"
     range_key       = "recordedAt"
     projection_type = "ALL"

@@ -4,7 +4,7 @@ output "details" {
     name       = aws_dynamodb_table.details.name
     arn        = aws_dynamodb_table.details.arn
     stream_arn = aws_dynamodb_table.details.stream_arn
-    index_name = "byRecordedAt"
+    index_name = local.details_index
   }
 }
 

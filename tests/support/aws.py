@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import boto3
 
 from ledger_aggregator.domain import Key, Totals
 from ledger_aggregator.summary_item import key_of, stored_totals
@@ -11,6 +13,7 @@ from ledger_aggregator.summary_item import key_of, stored_totals
 SUMMARY = "test-summary"
 APPLIED = "test-applied"
 DETAILS = "test-details"
+DETAILS_INDEX = "byRecordedAt"  # the tables module's name (tests/static/test_names.py holds them equal)
 BALANCES = "test-balances"
 
 
@@ -37,7 +40,7 @@ def create_balances_table(dynamodb: Any) -> None:
 
 
 def create_details_table(dynamodb: Any) -> str:
-    """Create the details table as the tables module does (stream, byRecordedAt index); return the stream ARN."""
+    """Create the details table as the tables module does (stream, newest-first index); return the stream ARN."""
     response = dynamodb.create_table(
         TableName=DETAILS,
         KeySchema=[
@@ -51,7 +54,7 @@ def create_details_table(dynamodb: Any) -> str:
         ],
         GlobalSecondaryIndexes=[
             {
-                "IndexName": "byRecordedAt",
+                "IndexName": DETAILS_INDEX,
                 "KeySchema": [
                     {"AttributeName": "accountId", "KeyType": "HASH"},
                     {"AttributeName": "recordedAt", "KeyType": "RANGE"},
@@ -74,3 +77,14 @@ def summaries(dynamodb: Any) -> dict[Key, Totals]:
 def nonzero(totals: Mapping[Key, Totals]) -> dict[Key, Totals]:
     """Drop keys whose totals are all zero (a summary that exists but folds to nothing)."""
     return {k: t for k, t in totals.items() if not t.is_zero()}
+
+
+def client_of(url: str, region: str = "eu-west-1", key: str = "x", secret: str = "x") -> Callable[[str], Any]:
+    """A maker of boto3 clients for the local emulator at ``url``, signing with ``key``/``secret``."""
+
+    def make(service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service, endpoint_url=url, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret
+        )
+
+    return make

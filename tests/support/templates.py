@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ledger_aggregator.currencies import minor_units
+from tests.support.aws import DETAILS_INDEX
 
 API = Path(__file__).resolve().parents[2] / "modules" / "api"
 TEMPLATES = API / "templates"
@@ -67,6 +68,7 @@ def api_template(name: str, claim: str | None = None) -> str:
         format_amount=_partial("_format_amount.vtl"),
         balance_update=_partial("_balance_update.vtl"),
         minor_units_table=f'#set($minorUnits = ",{units},")',
+        details_index=DETAILS_INDEX,
         account_check=account,
         known_fields_check=known,
     )

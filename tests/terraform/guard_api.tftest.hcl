@@ -7,6 +7,7 @@ mock_provider "aws" {
 
 variables {
   name_prefix = "tftest"
+  name        = "tftest-ledger"
   tables = {
     details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/d", index_name = "byRecordedAt" }
     summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s" }

@@ -37,6 +37,7 @@ run "currencies_are_rendered_from_the_data_file" {
     source = "./modules/api"
   }
   variables {
+    name       = "tftest-ledger"
     tables     = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
     currencies = jsondecode(file("lambda_src/ledger_aggregator/currencies.json")).minorUnits
     api = {

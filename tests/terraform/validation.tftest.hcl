@@ -105,6 +105,7 @@ run "currencies_need_known_minor_units" {
   }
   variables {
     name_prefix = "tftest"
+    name        = "tftest-ledger"
     tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
     currencies  = { EUR = 2, eur = 2, JPY = 0.5 }
     api = {

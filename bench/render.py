@@ -18,7 +18,7 @@ from bench.load import percentile
 if TYPE_CHECKING:
     from bench.events import EventFigures, EventRun
     from bench.guard import GuardFigures
-    from bench.report import Run
+    from bench.runs import Run
 
 PRICES = Path(__file__).resolve().parent / "prices.json"
 VOLUMES = (1_000_000, 10_000_000, 100_000_000)

@@ -77,22 +77,26 @@ def arrival_rate(samples: list[tuple[float, int, int]]) -> tuple[list[float], li
 
 
 def plot_lag(runs: list[Run], path: Path) -> None:
-    """Transactions posted but not yet in the summaries, over time, per contender, with the arrival rate."""
-    figure, axes = plt.subplots(figsize=(8, 4.5))
-    arrivals = axes.twinx()
-    for run in runs:
+    """Per contender, a row of two small panels on one time axis: the transactions not yet in the summaries
+    (and, apart, any counted twice: an over-count is not a negative lag), and the burst's arrival rate."""
+    figure, axes = plt.subplots(len(runs), 2, figsize=(10, 1.9 * len(runs) + 0.8), sharex=True, squeeze=False)
+    for (lag_axes, arrival_axes), run in zip(axes, runs, strict=True):
         times = [t for t, _, _ in run.samples]
-        lag = [posted - reflected for _, posted, reflected in run.samples]
-        (line,) = axes.plot(times, lag, label=f"{run.name}: lag")
-        arrivals.plot(*arrival_rate(run.samples), linestyle=":", color=line.get_color(), label=f"{run.name}: arrivals")
-    axes.set_xlabel("seconds since the burst began")
-    axes.set_ylabel("transactions not yet in the summaries")
-    arrivals.set_ylabel("transactions accepted by the API per second (dotted)")
-    axes.set_title("Summary lag during and after the burst, and the burst's arrival rate")
-    axes.axhline(0, color="grey", linewidth=0.5)
-    handles, labels = axes.get_legend_handles_labels()
-    more_handles, more_labels = arrivals.get_legend_handles_labels()
-    axes.legend(handles + more_handles, labels + more_labels, fontsize="small")
+        behind = [max(0, posted - reflected) for _, posted, reflected in run.samples]
+        over = [max(0, reflected - posted) for _, posted, reflected in run.samples]
+        lag_axes.plot(times, behind, label="not yet in the summaries")
+        if any(over):
+            lag_axes.plot(times, over, color="tab:red", label="over-counted (counted twice)")
+        lag_axes.set_ylim(bottom=0)
+        lag_axes.set_ylabel(run.name, fontsize="small")
+        lag_axes.legend(fontsize="x-small", loc="upper right")
+        arrival_axes.plot(*arrival_rate(run.samples), color="tab:grey")
+        arrival_axes.set_ylim(bottom=0)
+    axes[0][0].set_title("transactions behind the summaries (and over-counted)", fontsize="small")
+    axes[0][1].set_title("transactions accepted by the API per second", fontsize="small")
+    for column in axes[-1]:
+        column.set_xlabel("seconds since the burst began")
+    figure.suptitle("Summary lag during and after the burst, per contender")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

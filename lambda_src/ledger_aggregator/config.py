@@ -33,7 +33,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check the settings; raise ConfigurationError naming what is wrong."""
         source = os.environ if env is None else env
-        pattern = source.get("PATTERN", "1")
+        pattern = source.get("PATTERN", "")  # no default here: the root's pattern variable owns it
         if pattern not in ("1", "2"):
             raise ConfigurationError(f"PATTERN must be 1 or 2, got {pattern!r}")
         return cls(

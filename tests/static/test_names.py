@@ -1,12 +1,16 @@
-"""Names that cross languages have one owner, and every other place is held to it here."""
+"""Names, defaults and limits that cross languages have one owner, and every other place is held to it here."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import hcl2
 
+from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS, MAX_VISIBILITY_SECONDS
+from ledger_aggregator.formats import ACCOUNT_ID
+from ledger_aggregator.redelivery import DEFAULT_CEILING_SECONDS
 from sandbox import metering
 from tests.support.aws import DETAILS_INDEX
 
@@ -51,3 +55,38 @@ def test_the_details_index_has_the_name_the_tables_module_gives_it() -> None:
     assert locals_["details_index"] == DETAILS_INDEX
     template = (ROOT / "modules/api/templates/list_transactions.request.vtl").read_text()
     assert DETAILS_INDEX not in template and template.count('"IndexName": "${details_index}"') == 2
+
+
+def optional_default(variable: str, attribute: str) -> str:
+    """The default of ``optional(type, default)`` for one attribute of a root variable's object type."""
+    for block in terraform("variables.tf")["variable"]:
+        for name, body in block.items():
+            if unquoted(name) == variable:
+                found = re.search(rf"\b{attribute} = optional\(\w+, ([^)]+)\)", str(body["type"]))
+                assert found, f"{variable}.{attribute} has no optional default"
+                return found.group(1)
+    raise AssertionError(f"no variable {variable}")
+
+
+def test_the_functions_defaults_and_limits_are_the_roots() -> None:
+    """The Python constants are fallbacks and bounds of what Terraform always sets: they must agree."""
+    assert int(optional_default("buffer", "backoff_max_seconds")) == DEFAULT_CEILING_SECONDS
+    assert int(optional_default("functions", "marker_ttl_days")) * 86_400 == DEFAULT_MARKER_TTL_SECONDS
+    root = (ROOT / "variables.tf").read_text()
+    assert f"var.buffer.visibility_timeout_seconds <= {MAX_VISIBILITY_SECONDS}" in root
+
+
+def test_every_account_id_check_is_the_aggregators() -> None:
+    """An account id is checked in the request templates, the access module and the OpenAPI document; each
+    check must accept exactly what the aggregator's formats.ACCOUNT_ID accepts."""
+    whole = f"^{ACCOUNT_ID.pattern}$"
+    templates = sorted((ROOT / "modules/api/templates").glob("*.vtl"))
+    checks = [m for t in templates for m in re.findall(r"\$accountId\.matches\('([^']*)'\)", t.read_text())]
+    assert len(checks) == 5 and set(checks) == {whole}, checks
+    access = (ROOT / "modules/account_access/variables.tf").read_text()
+    assert f'can(regex("{whole}", a))' in access
+    openapi = (ROOT / "docs/openapi.yaml").read_text()
+    assert (
+        f"name: accountId\n      in: path\n      required: true\n      schema: {{type: string, pattern: '{whole}'}}"
+        in openapi
+    )

@@ -61,12 +61,12 @@ def test_only_failed_records_with_a_receipt_are_deferred_by_their_receive_count(
 @pytest.mark.parametrize("value", ["0", "1.5", "-3", "43201", "soon"])
 def test_a_wrong_backoff_ceiling_is_named(value: str) -> None:
     with pytest.raises(ConfigurationError, match="BACKOFF_MAX_SECONDS"):
-        Settings.from_env({"BACKOFF_MAX_SECONDS": value})
+        Settings.from_env({"PATTERN": "2", "BACKOFF_MAX_SECONDS": value})
 
 
-def test_the_backoff_ceiling_defaults_to_45_seconds() -> None:
-    assert Settings.from_env({}).backoff_max_seconds == 25
-    assert Settings.from_env({"BACKOFF_MAX_SECONDS": "20"}).backoff_max_seconds == 20
+def test_the_backoff_ceiling_defaults_to_the_redelivery_ceiling() -> None:
+    assert Settings.from_env({"PATTERN": "2"}).backoff_max_seconds == DEFAULT_CEILING_SECONDS
+    assert Settings.from_env({"PATTERN": "2", "BACKOFF_MAX_SECONDS": "20"}).backoff_max_seconds == 20
 
 
 @pytest.mark.parametrize("value", ["queue", "direct", "3", "0", ""])
@@ -75,6 +75,8 @@ def test_a_wrong_pattern_is_named(value: str) -> None:
         Settings.from_env({"PATTERN": value})
 
 
-def test_the_pattern_is_the_roots_number() -> None:
-    assert Settings.from_env({}).pattern == 1
+def test_the_pattern_is_the_roots_number_and_has_no_default_of_its_own() -> None:
+    assert Settings.from_env({"PATTERN": "1"}).pattern == 1
     assert Settings.from_env({"PATTERN": "2"}).pattern == 2
+    with pytest.raises(ConfigurationError, match="PATTERN must be 1 or 2, got ''"):
+        Settings.from_env({})

@@ -16,7 +16,7 @@ from botocore.config import Config
 from .adapters.dynamodb import Backoff, DynamoSummaryStore, StoredTimes
 from .adapters.guard import buffer_state
 from .adapters.sqs import QueuePublisher, SqsPoisonSink, SqsVisibility
-from .config import Settings
+from .config import ConfigurationError, Settings
 from .ports import Deliver, DeltaPublisher, PoisonSink, Redelivery, SummaryWriter
 from .retirement import BufferState
 
@@ -82,6 +82,8 @@ class Deps:
 
     def stream_destination(self, until: float | None) -> Deliver:
         """Where the stream function hands its deltas: pattern 2 publishes them, pattern 1 writes them."""
+        if self.settings.pattern is None:
+            raise ConfigurationError("PATTERN is not set: the stream function needs the root's pattern (1 or 2)")
         if self.settings.pattern == 2:
             return self.publisher().publish
         return self.summaries(until).write

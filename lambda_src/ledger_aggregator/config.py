@@ -21,7 +21,7 @@ class ConfigurationError(RuntimeError):
 class Settings:
     """What the handlers need to know about their deployment."""
 
-    pattern: int
+    pattern: int | None  # the stream function's PATTERN (the root's variable); the writer has none
     summary_table: str | None
     applied_table: str | None
     buffer_queue_url: str | None
@@ -33,11 +33,11 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check the settings; raise ConfigurationError naming what is wrong."""
         source = os.environ if env is None else env
-        pattern = source.get("PATTERN", "")  # no default here: the root's pattern variable owns it
-        if pattern not in ("1", "2"):
+        pattern = source.get("PATTERN")  # no default here: the root's pattern variable owns it
+        if pattern is not None and pattern not in ("1", "2"):
             raise ConfigurationError(f"PATTERN must be 1 or 2, got {pattern!r}")
         return cls(
-            pattern=int(pattern),
+            pattern=None if pattern is None else int(pattern),
             summary_table=source.get("SUMMARY_TABLE") or None,
             applied_table=source.get("APPLIED_TABLE") or None,
             buffer_queue_url=source.get("BUFFER_QUEUE_URL") or None,
@@ -52,7 +52,8 @@ class Settings:
         """The value of a setting that this function cannot work without."""
         value = getattr(self, name)
         if not value:
-            raise ConfigurationError(f"{name.upper()} is not set for PATTERN={self.pattern}")
+            deployed = "the writer" if self.pattern is None else f"PATTERN={self.pattern}"
+            raise ConfigurationError(f"{name.upper()} is not set for {deployed}")
         return str(value)
 
 

@@ -128,7 +128,7 @@ class FakeRedelivery:
         return len(deferrals)
 
 
-def settings(pattern: int = 1, **changes: Any) -> Settings:
+def settings(pattern: int | None = 1, **changes: Any) -> Settings:
     """Settings of a deployment whose every setting is present."""
     given: dict[str, Any] = {
         "pattern": pattern,

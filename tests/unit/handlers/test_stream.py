@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ledger_aggregator.config import ConfigurationError
 from ledger_aggregator.handlers import stream
 from tests.support.fakes import Fakes, settings
 from tests.support.fakes import TimedContext as Context
@@ -63,9 +64,14 @@ def test_poison_is_parked_and_the_rest_written() -> None:
 
 def test_a_setting_the_pattern_needs_is_named_when_missing() -> None:
     from ledger_aggregator.composition import Clients, build
-    from ledger_aggregator.config import ConfigurationError
 
     unused: Any = object()
     deps = build(settings(pattern=2, buffer_queue_url=None), Clients(unused, unused, unused))
     with pytest.raises(ConfigurationError, match="BUFFER_QUEUE_URL is not set for PATTERN=2"):
         stream.make_handler(lambda: deps)({"Records": records().records}, Context())
+
+
+def test_the_stream_function_without_its_pattern_names_it() -> None:
+    fakes = Fakes()
+    with pytest.raises(ConfigurationError, match="PATTERN is not set"):
+        stream.make_handler(lambda: fakes.deps(settings(pattern=None)))({"Records": records().records}, Context())

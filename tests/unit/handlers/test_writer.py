@@ -27,7 +27,7 @@ def two_accounts() -> Ledger:
 def test_the_writer_applies_what_the_stream_function_published_once_however_often_delivered() -> None:
     fakes, ledger = Fakes(), two_accounts()
     event = published(fakes, ledger)
-    handler = writer.make_handler(lambda: fakes.deps(settings(pattern=2)))
+    handler = writer.make_handler(lambda: fakes.deps(settings(pattern=None)))  # Terraform gives it no PATTERN
     assert failed(handler(event, Context())) == set()
     assert failed(handler(event, Context())) == set()  # SQS delivers again
     assert fakes.summaries.totals == expected_totals(ledger)

@@ -1,0 +1,1 @@
+"""What the Makefile runs: the Terraform mirror, the generated docs, the test parts."""

@@ -1,13 +1,11 @@
-"""Projection of account transactions into account summaries.
+"""Projection of account transactions into account summaries (the Lambda package of cqrs-ledger).
 
-The package is layered as follows:
-
-* :mod:`ledger_aggregator.domain` -- pure types and arithmetic (no AWS imports);
-* :mod:`ledger_aggregator.projector` -- pure orchestration of one batch;
-* :mod:`ledger_aggregator.adapters` -- DynamoDB and SQS behind small protocols;
-* :mod:`ledger_aggregator.handlers` -- thin Lambda entry points (Powertools).
+Its layers, and what each may import, are the import-linter contracts in pyproject.toml
+(``[tool.importlinter]``), which ``make lint`` checks; docs/aggregator.md describes them.
 """
 
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+# The release: its one owner (pyproject.toml, docs/openapi.yaml and CHANGELOG.md are held to it by
+# tests/static/test_release.py). A team pins a release by its tag, v<version>.
+__version__ = "0.2.0"

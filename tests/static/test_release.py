@@ -1,0 +1,51 @@
+"""A release a team can pin: one version, and the places that name it or show the repository held to it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import hcl2
+
+from ledger_aggregator import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+
+
+def fenced(language: str) -> list[str]:
+    """README's code blocks of one language."""
+    return re.findall(rf"```{language}\n(.*?)```", README, re.S)
+
+
+def test_the_version_has_one_owner_that_the_others_follow() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject and 'attr = "ledger_aggregator.__version__"' in pyproject
+    assert f"\n  version: {__version__}\n" in (ROOT / "docs/openapi.yaml").read_text()
+    releases = re.findall(r"^## (\d+\.\d+\.\d+) \(", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    assert releases and releases[0] == __version__, "the newest release in CHANGELOG is the package's version"
+
+
+def test_the_readmes_module_block_pins_the_release_and_sets_only_root_variables() -> None:
+    (block,) = [b for b in fenced("hcl") if 'module "ledger"' in b]
+    arguments = hcl2.loads(block)["module"][0]['"ledger"']
+    assert arguments["source"].endswith(f'?ref=v{__version__}"')
+    variables = {name.strip('"') for v in hcl2.load((ROOT / "variables.tf").open())["variable"] for name in v}
+    set_here = {name for name in arguments if not name.startswith("__") and name != "source"}
+    assert set_here <= variables, set_here - variables
+
+
+def test_the_readmes_tree_is_the_repository() -> None:
+    (tree,) = fenced("text")
+    listed = {line.split("  ")[0].strip() for line in tree.splitlines()}
+    named = {word.rstrip("/").split("/")[0] for entry in listed for word in entry.split()}
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    top = {path.split("/")[0] for path in tracked.splitlines() if not path.startswith(".")}
+    documents = {"README.md", "LICENSE", "pyproject.toml", "requirements-dev.txt"}
+    assert named == top - documents, "README's tree misses or invents a top-level entry"
+    tests = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert {e.split("/")[1] for e in listed if e.startswith("tests/")} == tests
+    (line,) = [line for line in tree.splitlines() if line.startswith("modules/")]
+    modules = {p.name for p in (ROOT / "modules").iterdir() if p.is_dir()}
+    assert {m.strip() for m in line.split("  ", 1)[1].strip().split(",")} == modules

@@ -22,7 +22,7 @@ EXAMPLES := $(wildcard examples/*)
 CHECKOV := .venv-checkov/bin/checkov
 CHECKOV_VERSION := 3.3.30
 # Each check of make lint is its own target, so that .pre-commit-config.yaml runs the same commands.
-LINT_PARTS := lint-terraform lint-ruff lint-mypy lint-imports
+LINT_PARTS := lint-terraform lint-validate lint-ruff lint-mypy lint-imports
 
 .PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
@@ -106,11 +106,8 @@ tf-init:
 	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null
 	@for m in $(MODULES) $(EXAMPLES); do terraform -chdir=$$m init -backend=false -input=false >/dev/null || exit 1; done
 
-test-terraform: $(call unless_prepared,tf-init) ## terraform fmt, validate (root, every module and example) and terraform test (mocked provider)
-	@echo "==> terraform fmt, validate, test"
-	@terraform fmt -check -recursive
-	@terraform validate -no-color >/dev/null && echo "root: valid"
-	@for m in $(MODULES) $(EXAMPLES); do terraform -chdir=$$m validate -no-color >/dev/null && echo "$$m: valid" || exit 1; done
+test-terraform: $(call unless_prepared,tf-init) ## terraform test (mocked provider) of the root and every example; fmt and validate are in make lint
+	@echo "==> terraform test"
 	@terraform test -test-directory=tests/terraform -no-color
 	@for e in $(EXAMPLES); do terraform -chdir=$$e test -no-color || exit 1; done
 
@@ -129,10 +126,14 @@ checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any faile
 docs: $(STAMP) ## Regenerate the generated docs: module READMEs and root inputs/outputs from the .tf files, the quoted make test and bench-sandbox figures
 	@$(PY) tools/docs.py
 
-lint: $(LINT_PARTS) ## terraform fmt, ruff, strict mypy and the import contracts (also run by pre-commit)
+lint: $(LINT_PARTS) ## terraform fmt and validate, ruff, strict mypy and the import contracts (also run by pre-commit)
 
 lint-terraform:
 	@terraform fmt -check -recursive
+
+lint-validate: $(call unless_prepared,tf-init)  # terraform validate of the root, every module and every example
+	@terraform validate -no-color >/dev/null && echo "root: valid"
+	@for m in $(MODULES) $(EXAMPLES); do terraform -chdir=$$m validate -no-color >/dev/null && echo "$$m: valid" || exit 1; done
 
 lint-ruff: $(STAMP)
 	@$(PY) -m ruff check .

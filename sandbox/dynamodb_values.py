@@ -25,6 +25,8 @@ from typing import Any
 from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models.dynamo_type import DynamoType
 
+from .patching import Patcher
+
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 _WIDE = Context(prec=200)  # wider than any number DynamoDB holds, so normalize() never rounds
 MAX_DIGITS = 38
@@ -64,7 +66,7 @@ def utf8(text: str) -> str:
     return text
 
 
-def hold_values_as_dynamodb_does() -> None:
+def hold_values_as_dynamodb_does(patcher: Patcher) -> None:
     """Every Number (N, NS) that moto builds is held in DynamoDB's form; every String (S, SS) is UTF-8."""
     build = DynamoType.__init__
 
@@ -80,4 +82,4 @@ def hold_values_as_dynamodb_does() -> None:
             for member in self.value:
                 utf8(member)
 
-    DynamoType.__init__ = as_dynamodb_holds  # type: ignore[method-assign]
+    patcher.replace(DynamoType, "__init__", as_dynamodb_holds)

@@ -1,7 +1,9 @@
 """moto's server, in process, made to answer as AWS does where the stack depends on it.
 
-Each patch corrects moto towards AWS's documented behaviour; none changes what
-the Terraform modules or the Lambda package do.
+Every patch is listed in ``PATCHES`` with its name and purpose (fidelity, faults, metering, speed,
+feature) and applied in that order through ``sandbox.patching``, which checks moto's version first,
+refuses a patch whose target is missing and can undo them all. None changes what the Terraform modules
+or the Lambda package do. What each does:
 
 * SQS returns ``RedrivePolicy`` as compact JSON, as AWS does (moto adds spaces,
   which the AWS provider reads as a change on every plan).
@@ -81,18 +83,19 @@ from waitress.server import BaseWSGIServer, create_server
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from . import dynamodb_values, execution_roles, faults, metering, speedups
+from .patching import Patch, Patcher, check_versions
 
 
-def _compact_json_for_sqs() -> None:
+def _compact_json_for_sqs(patcher: Patcher) -> None:
     compact = SimpleNamespace(
         dumps=lambda obj, **kw: json.dumps(obj, **{"separators": (",", ":"), **kw}),
         loads=json.loads,
         JSONDecodeError=json.JSONDecodeError,
     )
-    setattr(sqs_models, "json", compact)  # noqa: B010 - replaces the json module moto serialises with
+    patcher.replace(sqs_models, "json", compact)
 
 
-def _missing_tables_named() -> None:
+def _missing_tables_named(patcher: Patcher) -> None:
     """A request on a missing table answers ``Requested resource not found: Table: <name> not found``, as
     DynamoDB does; moto leaves the name out. The AWS provider reads the name in it: a DeleteTable that finds
     the table gone is a deletion done (an SDK retry of a DeleteTable whose answer was lost), not an error."""
@@ -107,7 +110,7 @@ def _missing_tables_named() -> None:
                 raise
             raise ResourceNotFoundException(table_name=table_name) from None
 
-    backend.get_table = named  # type: ignore[method-assign]
+    patcher.replace(backend, "get_table", named)
 
 
 def _without_mappings(method: Any, owner_of_mappings: Any) -> Any:
@@ -125,17 +128,17 @@ def _without_mappings(method: Any, owner_of_mappings: Any) -> Any:
     return wrapped
 
 
-def _no_delivery_by_moto() -> None:
+def _no_delivery_by_moto(patcher: Patcher) -> None:
     shard = dynamodb_tables.StreamShard
-    shard.add = _without_mappings(shard.add, lambda s: s.table)  # type: ignore[method-assign]
+    patcher.replace(shard, "add", _without_mappings(shard.add, lambda s: s.table))
     queue = sqs_models.Queue
-    queue.add_message = _without_mappings(queue.add_message, lambda q: q)  # type: ignore[method-assign]
+    patcher.replace(queue, "add_message", _without_mappings(queue.add_message, lambda q: q))
 
 
 _updating = threading.local()
 
 
-def _one_record_per_update() -> None:
+def _one_record_per_update(patcher: Patcher) -> None:
     backend = dynamodb_models.DynamoDBBackend
     table = dynamodb_tables.Table
     update_item, put_item = backend.update_item, table.put_item
@@ -156,8 +159,8 @@ def _one_record_per_update() -> None:
         finally:
             self.stream_shard = shard
 
-    backend.update_item = updating  # type: ignore[method-assign]
-    table.put_item = putting  # type: ignore[method-assign]
+    patcher.replace(backend, "update_item", updating)
+    patcher.replace(table, "put_item", putting)
 
 
 THROTTLED = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
@@ -167,7 +170,7 @@ THROTTLED_MESSAGE = "The level of configured provisioned throughput for the tabl
 TRANSACTION_CONFLICT = "Transaction is ongoing for the item"
 
 
-def _summary_capacity() -> None:
+def _summary_capacity(patcher: Patcher) -> None:
     """Injected faults (sandbox.faults.ACTIVE): latency and a write-unit budget on the summary table."""
     backend = dynamodb_models.DynamoDBBackend
 
@@ -236,9 +239,9 @@ def _summary_capacity() -> None:
             metering.METER.committed(table, 2)
         return answer
 
-    backend.update_item = single(backend.update_item)  # type: ignore[method-assign]
-    backend.put_item = single(backend.put_item)  # type: ignore[method-assign]
-    backend.transact_write_items = transact_guarded  # type: ignore[method-assign]
+    patcher.replace(backend, "update_item", single(backend.update_item))
+    patcher.replace(backend, "put_item", single(backend.put_item))
+    patcher.replace(backend, "transact_write_items", transact_guarded)
 
 
 def _key_of(table: Any, op: dict[str, Any]) -> tuple[Any, Any] | None:
@@ -258,7 +261,7 @@ def _restore(table: Any, hash_value: Any, range_value: Any, old: Any) -> None:
         holder[slot] = old
 
 
-def _atomic_updates() -> None:
+def _atomic_updates(patcher: Patcher) -> None:
     """An UpdateItem that fails writes nothing and streams nothing, as on AWS.
 
     moto applies an update expression to the stored item in place, action by action: an error part way
@@ -283,10 +286,10 @@ def _atomic_updates() -> None:
                 del table.stream_shard.items[length:]
             raise
 
-    backend.update_item = atomic  # type: ignore[method-assign]
+    patcher.replace(backend, "update_item", atomic)
 
 
-def _item_level_rollback() -> None:
+def _item_level_rollback(patcher: Patcher) -> None:
     """Roll a failed transaction back item by item instead of copying whole tables.
 
     moto backs up every table a transaction touches with a deep copy, once per item of the
@@ -334,11 +337,11 @@ def _item_level_rollback() -> None:
         finally:
             state.live_tables = False
 
-    setattr(dynamodb_models, "copy", SimpleNamespace(deepcopy=deepcopy, copy=real_copy.copy))  # noqa: B010
-    backend.transact_write_items = rolled_back_by_item  # type: ignore[method-assign]
+    patcher.replace(dynamodb_models, "copy", SimpleNamespace(deepcopy=deepcopy, copy=real_copy.copy))
+    patcher.replace(backend, "transact_write_items", rolled_back_by_item)
 
 
-def _reordering_delays() -> None:
+def _reordering_delays(patcher: Patcher) -> None:
     """Injected reordering: a message sent may become visible 1-3 s late, so later ones overtake it.
 
     Delaying at send time, unlike receiving and hiding a message again, does not count as a
@@ -353,13 +356,13 @@ def _reordering_delays() -> None:
             kwargs["delay_seconds"] = max(int(kwargs.get("delay_seconds") or 0), int(active.pick(1, 3.99)))
         return send(self, queue_name, message_body, *args, **kwargs)
 
-    backend.send_message = send_maybe_late  # type: ignore[method-assign]
+    patcher.replace(backend, "send_message", send_maybe_late)
 
 
 _WRITES = threading.RLock()
 
 
-def _isolated_writes() -> None:
+def _isolated_writes(patcher: Patcher) -> None:
     """DynamoDB writes are isolated from each other, as on AWS.
 
     moto's server handles requests on threads without locking: a transaction that fails and
@@ -368,15 +371,13 @@ def _isolated_writes() -> None:
     """
     backend = dynamodb_models.DynamoDBBackend
     for name in ("transact_write_items", "update_item", "put_item", "delete_item", "batch_write_item"):
-        method = getattr(backend, name, None)
-        if method is None:
-            continue
+        method = getattr(backend, name, None)  # a missing one is refused by the patcher, loudly
 
         def locked(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
             with _WRITES:
                 return _method(self, *args, **kwargs)
 
-        setattr(backend, name, locked)
+        patcher.replace(backend, name, locked)
 
 
 TRANSACTION_CONFLICT_ERROR = "com.amazonaws.dynamodb.v20120810#TransactionConflictException"
@@ -423,7 +424,7 @@ def _item_id(backend: Any, table_name: str, attributes: dict[str, Any]) -> tuple
     return table_name, json.dumps({n: attributes.get(n) for n in names if n}, sort_keys=True)
 
 
-def _conflicting_overlaps() -> None:
+def _conflicting_overlaps(patcher: Patcher) -> None:
     """A write to an item that a transaction in progress holds is refused, not queued, as on AWS.
 
     AWS, "Transaction conflict handling in DynamoDB"
@@ -471,13 +472,13 @@ def _conflicting_overlaps() -> None:
 
         return refused_while_held
 
-    backend.transact_write_items = overlapping  # type: ignore[method-assign]
-    backend.update_item = single(backend.update_item, "key")  # type: ignore[method-assign]
-    backend.delete_item = single(backend.delete_item, "key")  # type: ignore[method-assign]
-    backend.put_item = single(backend.put_item, "item_attrs")  # type: ignore[method-assign]
+    patcher.replace(backend, "transact_write_items", overlapping)
+    patcher.replace(backend, "update_item", single(backend.update_item, "key"))
+    patcher.replace(backend, "delete_item", single(backend.delete_item, "key"))
+    patcher.replace(backend, "put_item", single(backend.put_item, "item_attrs"))
 
 
-def _isolated_reads_of_streams() -> None:
+def _isolated_reads_of_streams(patcher: Patcher) -> None:
     """Stream reads wait for the write lock, so that a transaction is seen whole or not at all.
 
     The ``empty`` fault answers a page with no records and the same iterator. AWS: "GetRecords
@@ -494,10 +495,10 @@ def _isolated_reads_of_streams() -> None:
         with _WRITES:
             return get_records(self, iterator_arn, *args, **kwargs)
 
-    backend.get_records = locked  # type: ignore[method-assign]
+    patcher.replace(backend, "get_records", locked)
 
 
-def _sqs_metering() -> None:
+def _sqs_metering(patcher: Patcher) -> None:
     """Count the SQS requests that carry messages (sandbox.metering)."""
     backend = sqs_models.SQSBackend
 
@@ -511,14 +512,16 @@ def _sqs_metering() -> None:
         return wrapped
 
     always = lambda _: True  # noqa: E731
-    backend.send_message = counted("SendMessage", backend.send_message, always)  # type: ignore[method-assign]
-    backend.send_message_batch = counted("SendMessageBatch", backend.send_message_batch, always)  # type: ignore[method-assign]
-    backend.receive_message = counted("ReceiveMessage", backend.receive_message)  # type: ignore[method-assign]
-    backend.delete_message = counted("DeleteMessage", backend.delete_message, always)  # type: ignore[method-assign]
-    backend.delete_message_batch = counted("DeleteMessageBatch", backend.delete_message_batch, always)  # type: ignore[method-assign]
+    patcher.replace(backend, "send_message", counted("SendMessage", backend.send_message, always))
+    patcher.replace(backend, "send_message_batch", counted("SendMessageBatch", backend.send_message_batch, always))
+    patcher.replace(backend, "receive_message", counted("ReceiveMessage", backend.receive_message))
+    patcher.replace(backend, "delete_message", counted("DeleteMessage", backend.delete_message, always))
+    patcher.replace(
+        backend, "delete_message_batch", counted("DeleteMessageBatch", backend.delete_message_batch, always)
+    )
 
 
-def _sqs_independent_of_depth() -> None:
+def _sqs_independent_of_depth(patcher: Patcher) -> None:
     """Receives, deletes and counts that do not slow down as the queue grows (see the module docstring)."""
     queue_class, backend = sqs_models.Queue, sqs_models.SQSBackend
 
@@ -552,14 +555,14 @@ def _sqs_independent_of_depth() -> None:
                 return
         raise ReceiptHandleIsInvalid()
 
-    queue_class.messages = property(shown)  # type: ignore[assignment,method-assign]
-    queue_class.approximate_number_of_messages_delayed = property(delayed)  # type: ignore[assignment,method-assign]
-    queue_class.approximate_number_of_messages_not_visible = property(not_visible)  # type: ignore[assignment,method-assign]
-    queue_class.delete_message = delete  # type: ignore[method-assign]
-    backend.is_message_valid_based_on_retention_period = retained  # type: ignore[method-assign]
+    patcher.replace(queue_class, "messages", property(shown))
+    patcher.replace(queue_class, "approximate_number_of_messages_delayed", property(delayed))
+    patcher.replace(queue_class, "approximate_number_of_messages_not_visible", property(not_visible))
+    patcher.replace(queue_class, "delete_message", delete)
+    patcher.replace(backend, "is_message_valid_based_on_retention_period", retained)
 
 
-def _backend_per_host_remembered() -> None:
+def _backend_per_host_remembered(patcher: Patcher) -> None:
     """Remember which backend serves a host: moto works it out again, from the filesystem, per request."""
     dispatcher = DomainDispatcherApplication
     find = dispatcher.get_backend_for_host
@@ -570,7 +573,7 @@ def _backend_per_host_remembered() -> None:
             known[host] = find(self, host)
         return known[host]
 
-    dispatcher.get_backend_for_host = remembered  # type: ignore[method-assign]
+    patcher.replace(dispatcher, "get_backend_for_host", remembered)
 
 
 # API field -> moto attribute, for what Update* may change. Paths are "/field" or "/field/key", with "/"
@@ -634,7 +637,7 @@ def apply_patch(target: Any, kind: str, operations: list[dict[str, Any]]) -> Non
         setattr(target, attribute, mapping)
 
 
-def _api_gateway_updates() -> None:
+def _api_gateway_updates(patcher: Patcher) -> None:
     """UpdateMethod, UpdateIntegration, UpdateIntegrationResponse, UpdateMethodResponse, UpdateModel, UpdateResource."""
     responses = apigateway_responses.APIGatewayResponse
 
@@ -679,7 +682,7 @@ def _api_gateway_updates() -> None:
         update_model,
         update_resource,
     ):
-        setattr(responses, handler.__name__, handler)
+        patcher.add(responses, handler.__name__, handler)
 
 
 # Requests moto answers at once: the gateway's, the pollers', every warm function's, and an Invoke that
@@ -690,7 +693,7 @@ SERVER_THREADS = 24
 _INVOKE: list[Any] = []
 
 
-def _execution_roles_enforced() -> None:
+def _execution_roles_enforced(patcher: Patcher) -> None:
     """A function's calls are held to its execution role (``sandbox.execution_roles``)."""
     dispatcher = DomainDispatcherApplication
     serve = dispatcher.__call__
@@ -719,7 +722,7 @@ def _execution_roles_enforced() -> None:
         start_response(f"{status} {'Forbidden' if status == 403 else 'Bad Request'}", headers)
         return [answer]
 
-    dispatcher.__call__ = checked  # type: ignore[method-assign]
+    patcher.replace(dispatcher, "__call__", checked)
 
 
 def route_invocations(invoke: Any) -> None:
@@ -727,7 +730,7 @@ def route_invocations(invoke: Any) -> None:
     _INVOKE[:] = [invoke]
 
 
-def _invocations_run_locally() -> None:
+def _invocations_run_locally(patcher: Patcher) -> None:
     def invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> bytes:
         if not _INVOKE:
             raise RuntimeError("the local account's Lambda runtime is not started")
@@ -737,31 +740,42 @@ def _invocations_run_locally() -> None:
             return json.dumps({"errorMessage": error, "errorType": error_type or "Error"}).encode()
         return json.dumps(result).encode()
 
-    lambda_models.LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+    patcher.replace(lambda_models.LambdaFunction, "invoke", invoke)
+
+
+# Every patch of moto, by purpose, in the order applied (sandbox/patching.py). The order matters where
+# two patches wrap one method: the outer (applied later) runs first. Speed-ups come last: they remember
+# each handler's methods, Update* included.
+PATCHES = [
+    Patch("SQS RedrivePolicy as compact JSON", "fidelity", _compact_json_for_sqs),
+    Patch("a missing table named in its error", "fidelity", _missing_tables_named),
+    Patch("numbers and strings held as DynamoDB holds them", "fidelity", dynamodb_values.hold_values_as_dynamodb_does),
+    Patch("no delivery to mapped functions by moto", "fidelity", _no_delivery_by_moto),
+    Patch("one stream record per UpdateItem", "fidelity", _one_record_per_update),
+    Patch("an UpdateItem writes all or nothing", "fidelity", _atomic_updates),
+    Patch("a failed transaction rolled back item by item", "fidelity", _item_level_rollback),
+    Patch("latency, capacity and conflicts on the summary table", "faults", _summary_capacity),
+    Patch("DynamoDB writes isolated from each other", "fidelity", _isolated_writes),
+    Patch("writes overlapping a transaction conflict", "fidelity", _conflicting_overlaps),
+    Patch("stream reads wait for the write lock", "fidelity", _isolated_reads_of_streams),
+    Patch("SQS messages delayed out of order", "faults", _reordering_delays),
+    Patch("SQS requests counted", "metering", _sqs_metering),
+    Patch("a request's backend remembered per host", "speed", _backend_per_host_remembered),
+    Patch("SQS in time independent of the queue's depth", "speed", _sqs_independent_of_depth),
+    Patch("API Gateway Update* actions", "feature", _api_gateway_updates),
+    Patch("Lambda Invoke in the local runtime", "feature", _invocations_run_locally),
+    Patch("calls held to the function's execution role", "fidelity", _execution_roles_enforced),
+    *speedups.SPEEDUPS,
+]
 
 
 @functools.cache
-def patch_moto() -> None:
-    """Apply the fidelity patches, the fault hooks and the speed-ups (once per process)."""
-    _compact_json_for_sqs()
-    _missing_tables_named()
-    dynamodb_values.hold_values_as_dynamodb_does()
-    _no_delivery_by_moto()
-    _one_record_per_update()
-    _atomic_updates()
-    _item_level_rollback()
-    _summary_capacity()
-    _isolated_writes()
-    _conflicting_overlaps()
-    _isolated_reads_of_streams()
-    _reordering_delays()
-    _sqs_metering()
-    _backend_per_host_remembered()
-    _sqs_independent_of_depth()
-    _api_gateway_updates()
-    _invocations_run_locally()
-    _execution_roles_enforced()
-    speedups.apply()  # last: it remembers each handler's methods, Update* included
+def patch_moto() -> Patcher:
+    """Check moto's version, then apply every patch, once per process; the patcher can undo them."""
+    check_versions()
+    patcher = Patcher()
+    patcher.apply(PATCHES)
+    return patcher
 
 
 def free_port() -> int:

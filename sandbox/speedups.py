@@ -85,6 +85,8 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
 from moto.moto_api import recorder
 from werkzeug.exceptions import HTTPException
 
+from .patching import Patch, Patcher
+
 _SHARED = (str, int, float, bool, type(None))  # values deepcopy itself hands back unchanged
 
 # moto's own methods that a speed-up replaces, by speed-up: what its tests compare with.
@@ -120,17 +122,17 @@ def _copy_attribute(name: str, value: Any, memo: dict[int, Any]) -> Any:
     return value if isinstance(value, _SHARED) else copy.deepcopy(value, memo)
 
 
-def _trees_copied_by_structure() -> None:
+def _trees_copied_by_structure(patcher: Patcher) -> None:
     def deepcopy_node(self: Any, memo: dict[int, Any]) -> Any:
         return copy_tree(self, memo)
 
-    Node.__deepcopy__ = deepcopy_node
+    patcher.add(Node, "__deepcopy__", deepcopy_node)  # Node has none: copy.deepcopy walked it generically
 
 
 _BY_INSTANCE = object()  # a processor that is not one of the walker's own methods: asked per instance
 
 
-def _walks_decided_per_class() -> None:
+def _walks_decided_per_class(patcher: Patcher) -> None:
     """Each kind of walker decides once per node class which processor takes it, and does not walk a
     tree where it would process nothing and its per-child hook does nothing."""
     walker = DepthFirstTraverser
@@ -181,10 +183,10 @@ def _walks_decided_per_class() -> None:
             return node  # nothing in the tree for it: the walk would change nothing
         return decided(self, node, child_id)
 
-    walker.traverse_node_recursively = chosen_walk
+    patcher.replace(walker, "traverse_node_recursively", chosen_walk)
 
 
-def _clauses_found_by_class() -> None:
+def _clauses_found_by_class(patcher: Patcher) -> None:
     """``Node.find_clauses`` with its two ``isinstance`` questions answered once per class."""
 
     def find_clauses(self: Any, clause_types: list[type]) -> list[Any]:
@@ -196,7 +198,7 @@ def _clauses_found_by_class() -> None:
                 clauses.extend(child.find_clauses(clause_types))
         return clauses
 
-    Node.find_clauses = find_clauses
+    patcher.replace(Node, "find_clauses", find_clauses)
 
 
 _DESCENDED = (Expression, UpdateExpressionFunction)  # what find_clauses looks inside
@@ -220,7 +222,7 @@ def clause_counts(node: Any, memo: dict[int, Any]) -> tuple[int, int, int]:
     return found
 
 
-def _clauses_counted_once() -> None:
+def _clauses_counted_once(patcher: Patcher) -> None:
     counter = dynamodb_validators.ActionCountValidator
     too_many = dynamodb_validators.TooManyClauses  # type: ignore[attr-defined]
 
@@ -231,14 +233,14 @@ def _clauses_counted_once() -> None:
                 raise too_many(name)
         return node
 
-    counter.verify_action_counts = verify_action_counts  # type: ignore[method-assign]
+    patcher.replace(counter, "verify_action_counts", verify_action_counts)
 
 
-def _update_expressions_parsed_once() -> None:
+def _update_expressions_parsed_once(patcher: Patcher) -> None:
     parser = dynamodb_expressions.UpdateExpressionParser  # type: ignore[attr-defined]
     # an expression that does not parse raises, and lru_cache keeps nothing for it
     parse: Any = functools.lru_cache(maxsize=EXPRESSIONS_KEPT)(parser.make.__func__)
-    parser.make = classmethod(parse)
+    patcher.replace(parser, "make", classmethod(parse))
     for module in (dynamodb_models, dynamodb_responses):
         assert module.UpdateExpressionParser is parser, f"{module.__name__} imports another parser"
 
@@ -256,7 +258,7 @@ def condition_key(expression: str, names: dict[str, str] | None, values: dict[st
     return expression, json.dumps(referred, sort_keys=True, default=repr)
 
 
-def _conditions_parsed_once() -> None:
+def _conditions_parsed_once(patcher: Patcher) -> None:
     parser = dynamodb_comparisons.ConditionExpressionParser
     parse = parser.parse
     kept: OrderedDict[tuple[str, str], tuple[Any, list[str], list[str]]] = OrderedDict()
@@ -285,10 +287,10 @@ def _conditions_parsed_once() -> None:
         self.expr_attr_values_found.extend(found[2])
         return found[0]
 
-    parser.parse = parse_once  # type: ignore[method-assign]
+    patcher.replace(parser, "parse", parse_once)
 
 
-def _alias_spellings_remembered() -> None:
+def _alias_spellings_remembered(patcher: Patcher) -> None:
     picker = moto_serialize.XFormedAttributePicker
     spell = picker.get_possible_keys
     known: dict[tuple[Any, ...], tuple[tuple[str, ...], Any, Any]] = {}
@@ -306,7 +308,7 @@ def _alias_spellings_remembered() -> None:
             known[key] = entry
         return entry[0]
 
-    picker.get_possible_keys = remembered  # type: ignore[method-assign]
+    patcher.replace(picker, "get_possible_keys", remembered)
 
 
 _PLAIN_STRING = frozenset({"S", "N"})
@@ -341,7 +343,7 @@ def _container_json(kind: str, inner: Any) -> Any:
     return None
 
 
-def _attribute_values_written_directly() -> None:
+def _attribute_values_written_directly(patcher: Patcher) -> None:
     serializer = moto_serialize.BaseJSONSerializer
     generic = ORIGINALS["attribute_values"] = serializer._serialize_type_structure
 
@@ -353,7 +355,7 @@ def _attribute_values_written_directly() -> None:
                 return
         generic(self, serialized, value, shape, key)
 
-    serializer._serialize_type_structure = structure  # type: ignore[method-assign]
+    patcher.replace(serializer, "_serialize_type_structure", structure)
 
 
 class DirectJsonTargets:
@@ -398,7 +400,7 @@ class DirectJsonTargets:
         return view if isinstance(view, convert_to_flask_response) and not arguments else None
 
 
-def _json_targets_dispatched_directly() -> None:
+def _json_targets_dispatched_directly(patcher: Patcher) -> None:
     dispatcher = moto_server_app.DomainDispatcherApplication
     application = dispatcher.get_application
     fronts: dict[Any, DirectJsonTargets] = {}  # moto's Flask app (one per service) -> its front
@@ -409,24 +411,31 @@ def _json_targets_dispatched_directly() -> None:
             fronts[app] = DirectJsonTargets(app)
         return fronts[app]
 
-    dispatcher.get_application = fronted  # type: ignore[method-assign]
+    patcher.replace(dispatcher, "get_application", fronted)
 
 
-def _method_names_remembered() -> None:
+def _method_names_remembered(patcher: Patcher) -> None:
     names = moto_responses.method_names_from_class  # type: ignore[attr-defined]
-    moto_responses.method_names_from_class = functools.cache(names)  # type: ignore[attr-defined]
+    patcher.replace(moto_responses, "method_names_from_class", functools.cache(names))
 
 
-@functools.cache
-def apply() -> None:
-    """Apply every speed-up (once per process)."""
-    _trees_copied_by_structure()
-    _walks_decided_per_class()
-    _clauses_found_by_class()
-    _clauses_counted_once()
-    _update_expressions_parsed_once()
-    _conditions_parsed_once()
-    _alias_spellings_remembered()
-    _attribute_values_written_directly()
-    _method_names_remembered()
-    _json_targets_dispatched_directly()
+# Each speed-up, in the order applied: none changes an answer (tests/sandbox/test_speedups.py).
+SPEEDUPS = [
+    Patch("expression trees copied by structure", "speed", _trees_copied_by_structure),
+    Patch("tree walks decided per class", "speed", _walks_decided_per_class),
+    Patch("clauses found by class", "speed", _clauses_found_by_class),
+    Patch("clauses counted once", "speed", _clauses_counted_once),
+    Patch("update expressions parsed once", "speed", _update_expressions_parsed_once),
+    Patch("conditions parsed once", "speed", _conditions_parsed_once),
+    Patch("alias spellings remembered", "speed", _alias_spellings_remembered),
+    Patch("attribute values written directly", "speed", _attribute_values_written_directly),
+    Patch("handler method names remembered", "speed", _method_names_remembered),
+    Patch("JSON targets dispatched directly", "speed", _json_targets_dispatched_directly),
+]
+
+
+def apply(patcher: Patcher | None = None) -> Patcher:
+    """Apply every speed-up through ``patcher`` (a new one when none is given); return it, to undo."""
+    patcher = patcher or Patcher()
+    patcher.apply(SPEEDUPS)
+    return patcher

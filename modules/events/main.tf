@@ -5,7 +5,8 @@
 # per change on the bus. What fails after the retries is parked in the Pipe's dead-letter queue.
 
 locals {
-  name = "${var.name_prefix}-events"
+  name     = "${var.name_prefix}-events"
+  dlq_name = "${local.name}-dlq"
   # The event's source and detail-type, fixed and documented (docs/events.md); the enrichment's core
   # (ledger_aggregator.balance_events) owns the same two names, and a test holds them equal.
   source      = "cqrs-ledger"
@@ -33,12 +34,12 @@ data "aws_cloudwatch_event_bus" "given" {
 
 module "dlq_policy" {
   source     = "../queue_policy"
-  queue_name = "${local.name}-dlq"
+  queue_name = local.dlq_name
   senders    = concat([aws_iam_role.pipe.arn], var.operator_arns)
 }
 
 resource "aws_sqs_queue" "dlq" {
-  name                      = "${local.name}-dlq"
+  name                      = local.dlq_name
   policy                    = module.dlq_policy.json
   message_retention_seconds = 1209600
   kms_master_key_id         = var.kms_key_arn

@@ -249,9 +249,9 @@ def test_attribute_values_are_written_as_the_generic_serializer_writes_them() ->
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from sandbox import speedups
+    from sandbox import emulator, speedups
 
-    speedups.apply()
+    emulator.patch_moto()  # once per process: the speed-ups are among its patches
     from moto.core.serialize import BaseJSONSerializer
 
     patched = BaseJSONSerializer._serialize_type_structure

@@ -1,0 +1,94 @@
+"""The local account's patches (sandbox.patching, sandbox.emulator.PATCHES): named, by purpose, in a
+written order, loud when a target is missing, and undoable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from sandbox.patching import (
+    PURPOSES,
+    Patch,
+    Patcher,
+    PatchTargetMissingError,
+    VersionMismatchError,
+    check_versions,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_patch_is_named_once_and_has_a_purpose() -> None:
+    from sandbox.emulator import PATCHES
+
+    names = [p.name for p in PATCHES]
+    assert len(names) == len(set(names)) == 28
+    assert {p.purpose for p in PATCHES} == set(PURPOSES)
+    assert [p.purpose for p in PATCHES[-10:]] == ["speed"] * 10, "the speed-ups come last"
+
+
+def test_a_missing_target_is_refused_naming_the_patch_and_nothing_is_left_half_done() -> None:
+    target = SimpleNamespace(kept=1)
+
+    def renamed_upstream(patcher: Patcher) -> None:
+        patcher.replace(target, "kept", 2)
+        patcher.replace(target, "gone", 3)
+
+    patcher = Patcher()
+    with pytest.raises(PatchTargetMissingError, match=r"renamed upstream: .* has no attribute 'gone'"):
+        patcher.apply([Patch("renamed upstream", "fidelity", renamed_upstream)])
+    patcher.undo()
+    assert vars(target) == {"kept": 1}
+
+
+def test_an_added_feature_refuses_to_hide_one_the_library_gained() -> None:
+    target = SimpleNamespace(update_model=lambda: "moto's own")
+    with pytest.raises(PatchTargetMissingError, match="already has 'update_model'"):
+        Patcher().apply([Patch("updates", "feature", lambda p: p.add(target, "update_model", None))])
+
+
+def test_undo_puts_back_what_a_class_had_and_removes_what_it_did_not() -> None:
+    class Base:
+        def inherited(self) -> str:
+            return "base"
+
+    class Child(Base):
+        def own(self) -> str:
+            return "own"
+
+    patcher = Patcher()
+    patcher.apply([Patch("both", "speed", lambda p: (p.replace(Child, "own", 1), p.replace(Child, "inherited", 2)))])
+    assert (Child.own, Child.inherited) == (1, 2)
+    patcher.undo()
+    assert Child().own() == "own" and Child().inherited() == "base" and "inherited" not in vars(Child)
+
+
+def test_another_version_of_moto_is_refused_before_anything_is_patched() -> None:
+    with pytest.raises(VersionMismatchError, match=r"moto .* is installed; .* written against 0\.0\.1"):
+        check_versions({"moto": "0.0.1"})
+    check_versions()  # the pinned version is the installed one
+
+
+def test_every_patch_applies_to_this_moto_and_undoing_them_restores_moto() -> None:
+    """In a fresh process: apply all, undo all, and moto's patched attributes are moto's own again."""
+    script = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import moto.dynamodb.models as d, moto.sqs.models as q
+before = (d.DynamoDBBackend.update_item, q.SQSBackend.send_message, q.json)
+from sandbox import emulator
+patcher = emulator.patch_moto()
+assert d.DynamoDBBackend.update_item is not before[0] and q.json is not before[2]
+assert len(patcher.applied) == len(emulator.PATCHES)
+patcher.undo()
+assert (d.DynamoDBBackend.update_item, q.SQSBackend.send_message, q.json) == before
+print("restored")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.strip() == "restored", done.stderr

@@ -59,6 +59,7 @@ import socket
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -170,61 +171,62 @@ THROTTLED_MESSAGE = "The level of configured provisioned throughput for the tabl
 TRANSACTION_CONFLICT = "Transaction is ongoing for the item"
 
 
-def _summary_capacity(patcher: Patcher) -> None:
-    """Injected faults (sandbox.faults.ACTIVE): latency and a write-unit budget on the summary table."""
-    backend = dynamodb_models.DynamoDBBackend
+_IN_TRANSACTION = threading.local()  # moto's transactions call put_item/update_item per item
 
-    def admit(tables: list[str], units_each: int) -> bool:
-        summary = [t for t in tables if faults.is_summary_table(t)]
-        if summary:
-            active = faults.ACTIVE
-            if active.latency_ms:
-                time.sleep(active.latency_ms / 1000)
-            if not active.spend(units_each * len(summary)):
-                return False
-        for table in tables:
-            metering.METER.wrote(table, units_each)
-        return True
 
-    in_transaction = threading.local()  # moto's transactions call put_item/update_item per item
+def _admitted(tables: list[str], units_each: int) -> bool:
+    """Whether the injected faults let these writes through (latency, then the summary table's budget);
+    what is let through is metered."""
+    summary = [t for t in tables if faults.is_summary_table(t)]
+    if summary:
+        active = faults.ACTIVE
+        if active.latency_ms:
+            time.sleep(active.latency_ms / 1000)
+        if not active.spend(units_each * len(summary)):
+            return False
+    for table in tables:
+        metering.METER.wrote(table, units_each)
+    return True
 
-    def single(method: Any) -> Any:
-        def guarded(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
-            if getattr(in_transaction, "active", False):
-                return method(self, table_name, *args, **kwargs)
-            if not admit([table_name], 1):
-                raise DynamodbException(THROTTLED, THROTTLED_MESSAGE)
-            try:
-                answer = method(self, table_name, *args, **kwargs)
-            except ConditionalCheckFailed:
-                metering.METER.refused_write(table_name)
-                raise
-            metering.METER.committed(table_name, 1)
-            return answer
 
-        return guarded
+def _single_write_admitted(method: Any) -> Any:
+    """A PutItem or UpdateItem outside a transaction, throttled by the faults and metered."""
 
-    transact = backend.transact_write_items
+    def guarded(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_IN_TRANSACTION, "active", False):
+            return method(self, table_name, *args, **kwargs)
+        if not _admitted([table_name], 1):
+            raise DynamodbException(THROTTLED, THROTTLED_MESSAGE)
+        try:
+            answer = method(self, table_name, *args, **kwargs)
+        except ConditionalCheckFailed:
+            metering.METER.refused_write(table_name)
+            raise
+        metering.METER.committed(table_name, 1)
+        return answer
 
-    def transact_guarded(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+    return guarded
+
+
+def _cancelled_for(tables: list[str], code: str, message: str, where: Callable[[int, str], bool]) -> Exception:
+    """A TransactionCanceledException whose reason is ``code`` for the items ``where`` picks."""
+    return TransactionCanceledException(
+        [(code, message, None) if where(i, t) else (None, None, None) for i, t in enumerate(tables)]
+    )
+
+
+def _transaction_admitted(transact: Any) -> Any:
+    """A TransactWriteItems throttled and made to conflict by the faults, and metered."""
+
+    def guarded(self: Any, transact_items: list[dict[str, Any]]) -> Any:
         tables = [next(iter(item.values())).get("TableName", "") for item in transact_items]
-        if not admit(tables, 2):
-            reasons = [
-                ("ProvisionedThroughputExceeded", THROTTLED_MESSAGE, None)
-                if faults.is_summary_table(t)
-                else (None, None, None)
-                for t in tables
-            ]
-            raise TransactionCanceledException(reasons)
+        if not _admitted(tables, 2):
+            summary = faults.is_summary_table
+            raise _cancelled_for(tables, "ProvisionedThroughputExceeded", THROTTLED_MESSAGE, lambda _, t: summary(t))
         held = faults.ACTIVE.conflicting_item(len(transact_items))
         if held is not None:  # another transaction holds an item: DynamoDB cancels, it does not queue
-            raise TransactionCanceledException(
-                [
-                    ("TransactionConflict", TRANSACTION_CONFLICT, None) if i == held else (None, None, None)
-                    for i in range(len(transact_items))
-                ]
-            )
-        in_transaction.active = True
+            raise _cancelled_for(tables, "TransactionConflict", TRANSACTION_CONFLICT, lambda i, _: i == held)
+        _IN_TRANSACTION.active = True
         try:
             answer = transact(self, transact_items)
         except TransactionCanceledException as error:
@@ -234,14 +236,21 @@ def _summary_capacity(patcher: Patcher) -> None:
                     metering.METER.refused_write(table)
             raise
         finally:
-            in_transaction.active = False
+            _IN_TRANSACTION.active = False
         for table in tables:
             metering.METER.committed(table, 2)
         return answer
 
-    patcher.replace(backend, "update_item", single(backend.update_item))
-    patcher.replace(backend, "put_item", single(backend.put_item))
-    patcher.replace(backend, "transact_write_items", transact_guarded)
+    return guarded
+
+
+def _summary_capacity(patcher: Patcher) -> None:
+    """Injected faults (sandbox.faults.ACTIVE): latency and a write-unit budget on the summary table, and
+    conflicts of transactions; every write admitted is metered."""
+    backend = dynamodb_models.DynamoDBBackend
+    patcher.replace(backend, "update_item", _single_write_admitted(backend.update_item))
+    patcher.replace(backend, "put_item", _single_write_admitted(backend.put_item))
+    patcher.replace(backend, "transact_write_items", _transaction_admitted(backend.transact_write_items))
 
 
 def _key_of(table: Any, op: dict[str, Any]) -> tuple[Any, Any] | None:

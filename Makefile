@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt lambda_src/requirements.txt pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock lambda_src/requirements.txt pyproject.toml | sha256sum | cut -c1-12)
 ARCH ?= arm64
 PATTERN ?= 2
 FAULTS ?=
@@ -20,22 +20,23 @@ endif
 MODULES := $(wildcard modules/*)
 EXAMPLES := $(wildcard examples/*)
 CHECKOV := .venv-checkov/bin/checkov
-CHECKOV_VERSION := 3.3.30
+CHECKOV_LOCK := requirements-checkov.lock
+CHECKOV_VERSION := $(shell sed -n 's/^checkov==\([^ ]*\).*/\1/p' $(CHECKOV_LOCK))
 # Each check of make lint is its own target, so that .pre-commit-config.yaml runs the same commands.
 LINT_PARTS := lint-terraform lint-validate lint-ruff lint-mypy lint-imports
 
 .PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
-        integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures
+        integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
-$(STAMP): requirements-dev.txt lambda_src/requirements.txt
-	@echo "==> virtual environment ($(PYTHON))"
+$(STAMP): requirements-dev.lock lambda_src/requirements.txt
+	@echo "==> virtual environment ($(PYTHON)), every package pinned by hash (requirements-dev.lock)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@$(PY) -m pip install --quiet --no-deps -e .  # the ledger-ops console script (its dependencies are pinned above)
 	@rm -f $(VENV)/.installed-* && touch $@
 
@@ -102,6 +103,10 @@ soak: package tf-init java-deps ## Soak test: 5,000 transactions per pattern wit
 	@echo "==> soak test (local account, both patterns)"
 	@$(PY) -m pytest tests/integration -m soak -v
 
+soak-guarded: package tf-init java-deps ## The soak on a stack with the balance guard on; guard init then seeds every balance item exactly
+	@echo "==> soak test with the balance guard on (local account, both patterns)"
+	@CQRS_SOAK_GUARD=1 $(PY) -m pytest tests/integration -m soak -v
+
 tf-init:
 	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null
 	@for m in $(MODULES) $(EXAMPLES); do terraform -chdir=$$m init -backend=false -input=false >/dev/null || exit 1; done
@@ -111,10 +116,11 @@ test-terraform: $(call unless_prepared,tf-init) ## terraform test (mocked provid
 	@terraform test -test-directory=tests/terraform -no-color
 	@for e in $(EXAMPLES); do terraform -chdir=$$e test -no-color || exit 1; done
 
-$(CHECKOV):
-	@echo "==> checkov $(CHECKOV_VERSION) in .venv-checkov"
+$(CHECKOV): $(CHECKOV_LOCK)
+	@echo "==> checkov $(CHECKOV_VERSION) in .venv-checkov (every package pinned by hash: $(CHECKOV_LOCK))"
 	@$(PYTHON) -m venv .venv-checkov
-	@.venv-checkov/bin/pip install --quiet "checkov==$(CHECKOV_VERSION)"
+	@.venv-checkov/bin/pip install --quiet --require-hashes -r $(CHECKOV_LOCK)
+	@touch $@
 
 checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any failed check
 	@echo "==> checkov"

@@ -210,6 +210,8 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         # summary writes flow through it, and switching patterns must leave it alone.
         "events": {},
     }
+    if os.environ.get("CQRS_SOAK_GUARD") == "1":  # make soak-guarded: the soak on a stack with the guard on
+        variables["guard"] = {"initialised": False}
     if TARGET == "local":
         velocity_or_skip()  # the local gateway renders mapping templates with Velocity 1.7
         local = LocalAccount(state / "logs").start()

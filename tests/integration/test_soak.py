@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ledger_aggregator.adapters.guard import queue_depth
-from ledger_ops.reconcile import Imbalance, imbalances, reconcile, scan
+from ledger_ops.guard import balance_differences
+from ledger_ops.reconcile import Imbalance, account_items, imbalances, reconcile, scan
 from sandbox import faults, metering
 from tests.integration.conftest import (
     TARGET,
@@ -20,6 +22,7 @@ from tests.integration.conftest import (
     eventually,
     injected,
 )
+from tests.integration.test_ops import ops
 
 pytestmark = [
     pytest.mark.skipif(TARGET != "local", reason="faults are injected by the local account only"),
@@ -140,8 +143,19 @@ def capacity_floor(active: faults.Faults, first_write: float) -> str:
     )
 
 
+def seed_and_check_the_balance_items(deployed: Deployment, prefix: str, tmp_path: Path) -> None:
+    """With the guard on, ledger-ops guard init seeds a balance item per (account, currency) from the soak's
+    rows (written behind the API, as rows written before the guard are), and each equals the fold."""
+    seeded = ops(deployed, tmp_path, "guard", "init")
+    assert seeded.returncode == 0 and "seeded" in seeded.stdout, seeded.stdout + seeded.stderr
+    dynamodb, balances = deployed.env.client("dynamodb"), deployed.outputs["balances_table"]["name"]
+    for account in [f"{prefix}-{i:02d}" for i in range(ACCOUNTS)]:
+        items = account_items(dynamodb, balances, account)
+        assert items and balance_differences(deployed.rows(account), items) == [], account
+
+
 def test_every_amount_survives_every_fault(
-    deployed: Deployment, soak_faults: faults.Faults, capsys: pytest.CaptureFixture[str]
+    deployed: Deployment, soak_faults: faults.Faults, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     prefix = f"soak{deployed.pattern}"
     metering.METER.reset()
@@ -179,6 +193,8 @@ def test_every_amount_survives_every_fault(
         visibility = buffer_visibility_timeout(deployed)
         assert redelivered.longest_after_report < visibility, "a failed message backs off, never the whole timeout"
         assert redelivered.longest_after_crash < visibility + 15, "a crashed writer's messages come back in a minute"
+    if deployed.outputs.get("balances_table"):  # make soak-guarded: the guard seeds from the same rows
+        seed_and_check_the_balance_items(deployed, prefix, tmp_path)
     in_dlq = dlq_messages(deployed, deployed.outputs["stream_dlq_url"])
     keys = [m.get("record", {}).get("dynamodb", {}).get("Keys", {}) for m in in_dlq]
     parked = {k["transactionId"]["S"] for k in keys if k.get("accountId", {}).get("S", "").startswith(prefix)}

@@ -42,10 +42,36 @@ def test_the_readmes_tree_is_the_repository() -> None:
     named = {word.rstrip("/").split("/")[0] for entry in listed for word in entry.split()}
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     top = {path.split("/")[0] for path in tracked.splitlines() if not path.startswith(".")}
-    documents = {"README.md", "LICENSE", "pyproject.toml", "requirements-dev.txt"}
+    documents = {
+        "README.md",
+        "LICENSE",
+        "pyproject.toml",
+        "requirements-dev.txt",
+        "requirements-dev.lock",
+        "requirements-checkov.lock",
+    }
     assert named == top - documents, "README's tree misses or invents a top-level entry"
     tests = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert {e.split("/")[1] for e in listed if e.startswith("tests/")} == tests
     (line,) = [line for line in tree.splitlines() if line.startswith("modules/")]
     modules = {p.name for p in (ROOT / "modules").iterdir() if p.is_dir()}
     assert {m.strip() for m in line.split("  ", 1)[1].strip().split(",")} == modules
+
+
+def pins(path: Path) -> dict[str, str]:
+    """``name==version`` lines of a requirements file (extras dropped, names normalised)."""
+    found = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s;\\]+)", line)
+        if match:
+            found[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+    return found
+
+
+def test_the_hashed_locks_hold_every_direct_pin() -> None:
+    """make venv installs requirements-dev.lock and make checkov requirements-checkov.lock, by hash: a pin
+    changed in requirements-dev.txt (or the Lambda's requirements) without regenerating the lock fails."""
+    locked = pins(ROOT / "requirements-dev.lock")
+    direct = pins(ROOT / "requirements-dev.txt") | pins(ROOT / "lambda_src/requirements.txt")
+    assert {name: locked.get(name) for name in direct} == direct
+    assert "checkov" in pins(ROOT / "requirements-checkov.lock")

@@ -176,7 +176,7 @@ def _post(client: LedgerClient, writes: list[tuple[str, str, dict[str, Any]]]) -
 
 
 def _revisions(region: str, table: str, accounts: list[str]) -> dict[Key, int]:
-    dynamodb: Any = boto3.client("dynamodb", region_name=region)
+    dynamodb = boto3.client("dynamodb", region_name=region)
     found: dict[Key, int] = {}
     for account in accounts:
         items = dynamodb.query(

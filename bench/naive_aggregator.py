@@ -8,12 +8,15 @@ It writes to this project's summary table, so it keys its item with the row's cu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
-def handle(records: Sequence[dict[str, Any]], client: Any, table: str) -> int:
+
+def handle(records: Sequence[dict[str, Any]], client: DynamoDBClient, table: str) -> int:
     """Process a batch the naive way; return the number of summary writes attempted."""
     writes = 0
     for record in records:

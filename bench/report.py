@@ -51,6 +51,7 @@ from bench.events import from_json as events_from_json
 from bench.guard import GuardFigures, from_json, measure_guard
 from bench.load import post_concurrently
 from bench.runs import Run
+from ledger_aggregator.adapters.guard import queue_depth
 from sandbox import faults, metering
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
@@ -98,14 +99,11 @@ class Contender:
         return self.reflected(list(posted)) == dict(posted)
 
     def buffered(self) -> int:
-        """Messages in pattern 2's buffer queue, visible or in flight (0 in pattern 1)."""
+        """Messages in pattern 2's buffer queue, visible, in flight or delayed (0 in pattern 1)."""
         url = self.outputs.get("buffer_queue_url")
         if not url:
             return 0
-        sqs: Any = boto3.client("sqs", region_name=self.account.region)
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
-        return sum(int(attributes[name]) for name in names)
+        return queue_depth(boto3.client("sqs", region_name=self.account.region), url)
 
     def quiet(self, before: int) -> bool:
         """Nothing invoked since ``before`` and nothing waiting in the buffer queue."""

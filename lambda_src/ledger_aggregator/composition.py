@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 from botocore.config import Config
@@ -49,6 +49,14 @@ class Clients:
         )
 
 
+class Invocation(Protocol):
+    """What the composition reads of a Lambda invocation's context (Powertools' ``LambdaContext`` is one)."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the invocation times out."""
+        ...
+
+
 @dataclass(frozen=True)
 class WaitClock:
     """The clock that throttled writes are waited on, and how they wait (a test gives a virtual one)."""
@@ -73,12 +81,11 @@ class Deps:
     buffer_now: Callable[[Sequence[str], str], BufferState]
     clock: WaitClock = field(default_factory=WaitClock)
 
-    def deadline(self, context: Any) -> float | None:
+    def deadline(self, invocation: Invocation | None) -> float | None:
         """Until when a throttled write may be waited for: ``WAIT_SHARE`` of the invocation's time left."""
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        if remaining is None:
+        if invocation is None:
             return None
-        return self.clock.now() + float(remaining()) / 1000 * WAIT_SHARE
+        return self.clock.now() + invocation.get_remaining_time_in_millis() / 1000 * WAIT_SHARE
 
     def stream_destination(self, until: float | None) -> Deliver:
         """Where the stream function hands its deltas: pattern 2 publishes them, pattern 1 writes them."""

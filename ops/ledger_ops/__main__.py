@@ -169,7 +169,7 @@ class Ops:
         A poison record in the buffer DLQ (parked there by versions before the writer parked in the stream
         DLQ) is never applied, so it does not hold a rebuild back; a message that cannot be seen does.
         """
-        sqs: Any = boto3.client("sqs")
+        sqs = boto3.client("sqs")
         queue, dlq = self.outputs.get("buffer_queue_url"), self.outputs.get("buffer_dlq_url")
         waiting = queue_depth(sqs, queue) if queue else 0
         if waiting:

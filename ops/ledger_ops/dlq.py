@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger_aggregator.adapters.guard import queue_depth
 from ledger_aggregator.codec import POISON_KIND, ParkedPoison, decode, decode_poison
@@ -41,6 +41,11 @@ from ledger_aggregator.projector import PoisonItem, Tagged, project, queue_items
 
 from .reconcile import describe_totals
 from .streams import IncompleteRangeError, TrimmedError, read_range
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import ChangeMessageVisibilityBatchRequestEntryTypeDef
 
 RECEIVE = 10
 HOLD_SECONDS = 120
@@ -127,7 +132,7 @@ class Held:
 
 
 @contextmanager
-def held(sqs: Any, name: str, url: str, seconds: int = HOLD_SECONDS) -> Iterator[Held]:
+def held(sqs: SQSClient, name: str, url: str, seconds: int = HOLD_SECONDS) -> Iterator[Held]:
     """Every message of a queue, hidden from other readers while the block runs.
 
     Messages recorded in ``deleted`` are gone; the rest are made visible again at the end. Receives
@@ -155,11 +160,13 @@ def held(sqs: Any, name: str, url: str, seconds: int = HOLD_SECONDS) -> Iterator
         release(sqs, url, [e.receipt for e in holding.entries if e.message_id not in holding.deleted])
 
 
-def release(sqs: Any, url: str, receipts: Sequence[str]) -> None:
+def release(sqs: SQSClient, url: str, receipts: Sequence[str]) -> None:
     """Make received messages visible again, by their receipt handles (a message already deleted is ignored)."""
     for start in range(0, len(receipts), 10):
         window = receipts[start : start + 10]
-        batch = [{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0} for i, r in enumerate(window)]
+        batch: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
+            {"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0} for i, r in enumerate(window)
+        ]
         sqs.change_message_visibility_batch(QueueUrl=url, Entries=batch)
 
 
@@ -177,8 +184,8 @@ class Replayer:
 
     def __init__(
         self,
-        sqs: Any,
-        streams: Any,
+        sqs: SQSClient,
+        streams: DynamoDBStreamsClient,
         store: SummaryWriter,
         poison_sink: PoisonSink | None,
         exact: Callable[[], bool],

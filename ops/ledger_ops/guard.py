@@ -14,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger_aggregator.domain import ZERO, Key, fold
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 GUARDED = "guarded"  # the attribute the guarded templates write on every row
 
@@ -111,7 +114,7 @@ class Seeded:
 
 
 def seed_balances(
-    client: Any, balances: str, rows: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str, Any]]
+    client: DynamoDBClient, balances: str, rows: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str, Any]]
 ) -> Seeded:
     """Seed every balance item that is not seeded: add the fold of its rows from before the guard, once.
 

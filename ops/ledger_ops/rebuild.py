@@ -47,7 +47,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -66,6 +66,9 @@ from ledger_aggregator.summary_item import (
 
 from .reconcile import Progress, account_items, problems, scan
 from .streams import RecordTail
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 Item = Mapping[str, Any]
 DEFAULT_SETTLE_SECONDS = 5.0
@@ -212,7 +215,7 @@ class Rebuilder:
 
     def __init__(
         self,
-        dynamodb: Any,
+        dynamodb: DynamoDBClient,
         tail: RecordTail,
         tables: Mapping[str, str],
         settle: float = DEFAULT_SETTLE_SECONDS,

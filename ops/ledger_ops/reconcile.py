@@ -6,10 +6,13 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger_aggregator.domain import ZERO, Key, Summary, Totals, fold, standalone_net
 from ledger_aggregator.summary_item import StoredSummary, key_of, stored_summary
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 Progress = Callable[[int], None]
 
@@ -72,7 +75,9 @@ def describe_totals(t: Totals) -> str:
     return f"credits {t.credits} debits {t.debits} count {t.count}"
 
 
-def scan(client: Any, table: str, segments: int = 4, progress: Progress | None = None) -> list[dict[str, Any]]:
+def scan(
+    client: DynamoDBClient, table: str, segments: int = 4, progress: Progress | None = None
+) -> list[dict[str, Any]]:
     """Every item of a table, read with a parallel scan."""
 
     def segment(number: int) -> list[dict[str, Any]]:
@@ -90,7 +95,7 @@ def scan(client: Any, table: str, segments: int = 4, progress: Progress | None =
         return [item for part in pool.map(segment, range(segments)) for item in part]
 
 
-def account_items(client: Any, table: str, account: str) -> list[dict[str, Any]]:
+def account_items(client: DynamoDBClient, table: str, account: str) -> list[dict[str, Any]]:
     """One account's items of a table keyed on ``accountId``: its details rows, or its summaries."""
     pages = client.get_paginator("query").paginate(
         TableName=table,
@@ -128,7 +133,7 @@ def imbalances(rows: Iterable[Mapping[str, Any]], summaries: Iterable[Mapping[st
 
 
 def items_of(
-    client: Any, table: str, account: str | None = None, progress: Progress | None = None
+    client: DynamoDBClient, table: str, account: str | None = None, progress: Progress | None = None
 ) -> list[dict[str, Any]]:
     """Every item of a table keyed on ``accountId`` (a parallel scan), or one account's (a query)."""
     return account_items(client, table, account) if account else scan(client, table, progress=progress)
@@ -140,13 +145,15 @@ def summary_differences(rows: Iterable[Mapping[str, Any]], summaries: Iterable[M
 
 
 def reconcile(
-    client: Any, details: str, summary: str, account: str | None = None, progress: Progress | None = None
+    client: DynamoDBClient, details: str, summary: str, account: str | None = None, progress: Progress | None = None
 ) -> list[Difference]:
     """Compare every summary (or one account's) with the fold of the details rows."""
     rows = items_of(client, details, account, progress)
     return summary_differences(rows, items_of(client, summary, account, progress))
 
 
-def reconcile_global(client: Any, details: str, summary: str, progress: Progress | None = None) -> list[Imbalance]:
+def reconcile_global(
+    client: DynamoDBClient, details: str, summary: str, progress: Progress | None = None
+) -> list[Imbalance]:
     """Check conservation over the whole ledger: per currency, transfers net to zero across accounts."""
     return imbalances(scan(client, details, progress=progress), scan(client, summary, progress=progress))

@@ -8,11 +8,20 @@ range), as an on-failure destination describes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_dynamodbstreams.literals import ShardIteratorTypeType
+    from mypy_boto3_dynamodbstreams.type_defs import (
+        DescribeStreamInputTypeDef,
+        GetShardIteratorInputTypeDef,
+        RecordTypeDef,
+    )
 
 PAGE = 1000
 # GetRecords may answer empty pages before it reaches a shard's records ("GetRecords can return an
@@ -62,7 +71,9 @@ class RecordTail(Protocol):
 class StreamTail:
     """Every retained record of a stream, in sequence order, kept up to date by ``refresh``."""
 
-    def __init__(self, client: Any, stream_arn: str, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, client: DynamoDBStreamsClient, stream_arn: str, progress: Callable[[int], None] | None = None
+    ) -> None:
         self._client = client
         self._arn = stream_arn
         self._progress = progress
@@ -82,22 +93,22 @@ class StreamTail:
 
     def _shard_ids(self) -> Iterator[tuple[str, bool]]:
         """Every shard, and whether it is closed (it has an ending sequence number)."""
-        start: dict[str, str] = {}
+        start: DescribeStreamInputTypeDef = {"StreamArn": self._arn}
         while True:
-            description = self._client.describe_stream(StreamArn=self._arn, **start)["StreamDescription"]
+            description = self._client.describe_stream(**start)["StreamDescription"]
             for shard in description.get("Shards", []):
                 closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
                 yield shard["ShardId"], closed
             last = description.get("LastEvaluatedShardId")
             if not last:
                 return
-            start = {"ExclusiveStartShardId": last}
+            start = {"StreamArn": self._arn, "ExclusiveStartShardId": last}
 
-    def _iterator(self, shard_id: str, kind: str, sequence: str | None = None) -> str | None:
-        extra = {"SequenceNumber": sequence} if sequence else {}
-        response = self._client.get_shard_iterator(
-            StreamArn=self._arn, ShardId=shard_id, ShardIteratorType=kind, **extra
-        )
+    def _iterator(self, shard_id: str, kind: ShardIteratorTypeType, sequence: str | None = None) -> str | None:
+        request: GetShardIteratorInputTypeDef = {"StreamArn": self._arn, "ShardId": shard_id, "ShardIteratorType": kind}
+        if sequence:
+            request["SequenceNumber"] = sequence
+        response = self._client.get_shard_iterator(**request)
         iterator = response.get("ShardIterator")
         return str(iterator) if iterator else None
 
@@ -110,10 +121,10 @@ class StreamTail:
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "ExpiredIteratorException":
                     raise
-                kind = "AFTER_SEQUENCE_NUMBER" if shard.last_sequence else "TRIM_HORIZON"
+                kind: ShardIteratorTypeType = "AFTER_SEQUENCE_NUMBER" if shard.last_sequence else "TRIM_HORIZON"
                 shard.iterator = self._iterator(shard_id, kind, shard.last_sequence)
                 continue
-            records = page.get("Records", [])
+            records = _plain(page.get("Records", []))
             self.records += records
             if records:
                 shard.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
@@ -130,7 +141,14 @@ class StreamTail:
         return [r for r in self.records if r["dynamodb"].get("Keys", {}).get("accountId", {}).get("S") == account_id]
 
 
-def read_range(client: Any, stream_arn: str, shard_id: str, start: str, end: str) -> list[dict[str, Any]]:
+def _plain(records: Sequence[RecordTypeDef]) -> list[dict[str, Any]]:
+    """Stream records as the plain JSON-shaped mappings the rest of the tools read (as Lambda receives them)."""
+    return cast("list[dict[str, Any]]", list(records))
+
+
+def read_range(
+    client: DynamoDBStreamsClient, stream_arn: str, shard_id: str, start: str, end: str
+) -> list[dict[str, Any]]:
     """The records of one shard from ``start`` to ``end`` (sequence numbers, inclusive).
 
     Raises TrimmedError when the range is no longer retained.
@@ -148,7 +166,7 @@ def read_range(client: Any, stream_arn: str, shard_id: str, start: str, end: str
     empty = 0
     while iterator and empty < MAX_EMPTY_PAGES:
         page = client.get_records(ShardIterator=iterator, Limit=PAGE)
-        records = page.get("Records", [])
+        records = _plain(page.get("Records", []))
         found += [r for r in records if first <= sequence_key(r) <= last]
         if records and sequence_key(records[-1]) >= last:
             break

@@ -25,19 +25,12 @@ from ledger_aggregator.retirement import BufferState
 
 @dataclass
 class FakeContext:
-    """The parts of a Lambda context that Powertools reads (no time left: throttled writes are not waited
-    for against a deadline)."""
+    """A Lambda context: the parts Powertools reads, and the time the invocation has left."""
 
     function_name: str = "ledger-test"
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:ledger-test"
     aws_request_id: str = "req-1"
-
-
-@dataclass
-class TimedContext(FakeContext):
-    """A context with the time the invocation has left, as Lambda gives it."""
-
     millis_left: int = 4000
 
     def get_remaining_time_in_millis(self) -> int:

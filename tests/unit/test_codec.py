@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, cast
 
 from ledger_aggregator.adapters.sqs import SqsPoisonSink
 from ledger_aggregator.codec import POISON_KIND, decode_poison, encode_poison
 from ledger_aggregator.domain import Poison
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 POISON = Poison("ev1", "000000000000000000001", "amount is not a decimal", "amount", {"dynamodb": {"Keys": {}}})
 
@@ -40,6 +44,6 @@ class Recording:
 
 def test_the_sqs_sink_sends_the_codecs_body() -> None:
     client = Recording()
-    assert SqsPoisonSink(client, "url").park([POISON], "queue") == {"ev1"}
+    assert SqsPoisonSink(cast("SQSClient", client), "url").park([POISON], "queue") == {"ev1"}
     assert client.bodies == [encode_poison(POISON, "queue")]
     assert json.loads(client.bodies[0])["kind"] == POISON_KIND

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -16,6 +16,10 @@ from ledger_ops.streams import MAX_EMPTY_PAGES, IncompleteRangeError, StreamTail
 from tests.support.aws import DETAILS
 from tests.support.fakes import FakeSummaries
 from tests.support.ledger import Ledger, image
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_sqs import SQSClient
 
 NOW = 1_767_225_600.0
 TTL = 15 * 86_400
@@ -118,7 +122,7 @@ def test_the_stream_reader_follows_new_records_and_rereads_a_range(ledger_tables
 
 def test_a_range_no_longer_retained_is_reported_as_trimmed() -> None:
     with pytest.raises(TrimmedError):
-        read_range(TrimmedStream(), "arn", "s-1", "5", "9")
+        read_range(cast("DynamoDBStreamsClient", TrimmedStream()), "arn", "s-1", "5", "9")
 
 
 class PagedStream:
@@ -145,7 +149,7 @@ def test_a_range_is_read_past_empty_pages_to_its_end() -> None:
     """Reviewed finding: reading stopped at the first empty page, so 102 and 103 were never applied
     while the given-up message was deleted."""
     stream = PagedStream([[100, 101], [], [102, 103], [104]])
-    found = read_range(stream, "arn", "s-1", "100", "103")
+    found = read_range(cast("DynamoDBStreamsClient", stream), "arn", "s-1", "100", "103")
     assert [r["dynamodb"]["SequenceNumber"] for r in found] == ["100", "101", "102", "103"]
 
 
@@ -155,7 +159,7 @@ def test_a_range_is_read_past_empty_pages_to_its_end() -> None:
 def test_a_range_that_never_reaches_its_end_is_refused_not_cut_short(pages: list[list[int]]) -> None:
     stream = PagedStream(pages, closed=pages[-1] != [])
     with pytest.raises(IncompleteRangeError, match="103"):
-        read_range(stream, "arn", "s-1", "100", "103")
+        read_range(cast("DynamoDBStreamsClient", stream), "arn", "s-1", "100", "103")
     assert stream.reads <= MAX_EMPTY_PAGES + len(pages)
 
 
@@ -200,14 +204,14 @@ def test_holding_a_dlq_long_polls_until_every_message_counted_is_seen() -> None:
     """Reviewed finding: inspect and replay short-polled and stopped at the first empty receive, and
     reported "0 replayed" with messages present."""
     sqs = SamplingSqs(["{}"] * 12, empty_first=1)
-    with held(sqs, "buffer", "url") as holding:
+    with held(cast("SQSClient", sqs), "buffer", "url") as holding:
         assert (len(holding.entries), holding.unseen) == (12, 0)
     assert all(wait > 0 for wait in sqs.waits), "long polling"
 
 
 def test_messages_never_seen_are_reported_not_passed_over() -> None:
     sqs = SamplingSqs(["{}"] * 3, empty_first=100)
-    with held(sqs, "buffer", "url") as holding:
+    with held(cast("SQSClient", sqs), "buffer", "url") as holding:
         assert (holding.entries, holding.unseen) == ([], 3)
 
 
@@ -221,7 +225,7 @@ class HeldElsewhereSqs(SamplingSqs):
 
 def test_a_message_in_flight_to_another_reader_is_reported_unseen() -> None:
     sqs = HeldElsewhereSqs(["{}"] * 2, empty_first=0)
-    with held(sqs, "stream", "url") as holding:
+    with held(cast("SQSClient", sqs), "stream", "url") as holding:
         assert (len(holding.entries), holding.unseen) == (2, 1)
 
 

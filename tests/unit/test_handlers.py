@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -26,7 +26,6 @@ from ledger_aggregator.domain import Key, Totals, fold
 from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
 from tests.support.fakes import FakeContext as Context
-from tests.support.fakes import TimedContext
 
 VISIBILITY = 300  # the buffer queue's visibility timeout in these tests
 
@@ -85,7 +84,7 @@ class Stack:
             messages += got
 
 
-def lambda_shape(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+def lambda_shape(record: Mapping[str, object], stream_arn: str) -> dict[str, Any]:
     shaped: dict[str, Any] = json.loads(json.dumps(record, default=lambda v: v.timestamp()))
     shaped["eventSourceARN"] = stream_arn
     return shaped
@@ -286,7 +285,7 @@ def test_a_throttled_write_is_waited_for_while_the_invocation_has_time(stack: St
     throttled = ThrottleAccount(boto3.client("dynamodb"), "acc-1", times=2)
     with clients_through(stack, dynamodb=throttled):
         stack.put("acc-1", "t1", "credit", "3.00")
-        assert failed_ids(stream_handler(stack, stack.new_records(), TimedContext(millis_left=2000))) == []
+        assert failed_ids(stream_handler(stack, stack.new_records(), Context(millis_left=2000))) == []
         assert throttled.refused == 2
     assert len(clock.slept) == 2 and clock.seconds <= 1.0, "two waits, within half of the 2,000 ms left"
     assert summaries(stack.dynamodb) == stack.expected()
@@ -300,7 +299,7 @@ def test_a_throttled_write_is_not_waited_for_past_the_invocations_budget(stack: 
     with clients_through(stack, dynamodb=throttled):
         stack.put("acc-1", "t1", "credit", "3.00")
         records = stack.new_records()
-        failed = failed_ids(stream_handler(stack, records, TimedContext(millis_left=2000)))
+        failed = failed_ids(stream_handler(stack, records, Context(millis_left=2000)))
         assert failed == [records[0]["dynamodb"]["SequenceNumber"]], "reported for a retry, not waited past 1 s"
         # Each wait takes 0.6 s here: it waits at 0 s and at 0.6 s (a pause still ends within the 1 s budget),
         # and at 1.2 s it stops and reports the record instead of waiting past the budget.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 import boto3
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,10 @@ from tests.support.aws import APPLIED, SUMMARY, create_tables, nonzero, summarie
 from tests.support.delivery import Faults, FaultyClient, StandardQueue, StreamShard
 from tests.support.fakes import FakePoisonSink
 from tests.support.ledger import Ledger, expected_totals, image
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
 
 ACCOUNTS = ("acc-1", "acc-2", "acc-3", "acc_4")
 CURRENCIES = ("EUR", "EUR", "USD", "JPY", "BHD")
@@ -128,7 +133,9 @@ def test_pattern_1_is_exact_under_retries_duplicates_bisection_and_crashes(ops, 
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         create_tables(dynamodb)
-        store = DynamoSummaryStore(FaultyClient(dynamodb, faults, rng), SUMMARY, APPLIED, 86_400 * 15)
+        store = DynamoSummaryStore(
+            cast("DynamoDBClient", FaultyClient(dynamodb, faults, rng)), SUMMARY, APPLIED, 86_400 * 15
+        )
 
         dlq = FakePoisonSink()
 
@@ -151,8 +158,12 @@ def test_pattern_2_is_exact_under_duplicates_reordering_and_crashes(ops, faults,
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         create_tables(dynamodb)
-        publisher = QueuePublisher(FaultyClient(queue, faults, rng), "queue-url", changes_per_message=3)
-        store = DynamoSummaryStore(FaultyClient(dynamodb, faults, rng), SUMMARY, APPLIED, 86_400 * 15)
+        publisher = QueuePublisher(
+            cast("SQSClient", FaultyClient(queue, faults, rng)), "queue-url", changes_per_message=3
+        )
+        store = DynamoSummaryStore(
+            cast("DynamoDBClient", FaultyClient(dynamodb, faults, rng)), SUMMARY, APPLIED, 86_400 * 15
+        )
 
         def stream_invoke(batch):  # type: ignore[no-untyped-def]
             changes, _ = stream_items(batch)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -20,6 +20,9 @@ from ledger_ops.rebuild import Rebuilder, reflected
 from ledger_ops.streams import IncompleteRangeError, StreamTail
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
 from tests.support.ledger import Ledger, expected_totals, image
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 TABLES = {"details": DETAILS, "summary": SUMMARY, "applied": APPLIED}
 A_EUR = ("a", "EUR")
@@ -335,7 +338,7 @@ def test_the_tail_reads_past_empty_pages_to_the_shards_later_records(closed: boo
     for n, record in enumerate((first, removal), start=1):
         record["dynamodb"]["SequenceNumber"] = str(n)
     pages: list[list[dict[str, Any]]] = [[first], *([[]] * 40), [removal], []]
-    tail = StreamTail(Shards(pages, closed), "arn")
+    tail = StreamTail(cast("DynamoDBStreamsClient", Shards(pages, closed)), "arn")
     assert tail.refresh() == 2
     assert [r["eventName"] for r in tail.records] == ["INSERT", "REMOVE"]
 
@@ -344,4 +347,4 @@ def test_a_closed_shard_that_never_ends_is_refused_not_cut_short() -> None:
     stream = Shards([[], []], closed=True)
     stream.get_records = lambda ShardIterator, Limit: {"Records": [], "NextShardIterator": "0"}  # type: ignore[method-assign]
     with pytest.raises(IncompleteRangeError, match="closed shard"):
-        StreamTail(stream, "arn").refresh()
+        StreamTail(cast("DynamoDBStreamsClient", stream), "arn").refresh()

@@ -8,8 +8,8 @@ import pytest
 
 from ledger_aggregator.handlers._common import Handler
 from ledger_aggregator.retirement import BufferState, removal_refusal
+from tests.support.fakes import FakeContext as Context
 from tests.support.fakes import Fakes
-from tests.support.fakes import TimedContext as Context
 
 EMPTY = {"ledger-buffer": 0, "ledger-buffer-dlq": 0}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -24,6 +24,14 @@ from ledger_aggregator.summary_item import summary_key
 from sandbox.execution_roles import Call, needed
 from tests.support.aws import APPLIED, SUMMARY, create_tables
 from tests.support.ledger import Ledger, image
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def as_dynamodb(double: object) -> DynamoDBClient:
+    """A double that wraps a moto client, where the store takes a client."""
+    return cast("DynamoDBClient", double)
 
 
 @pytest.fixture
@@ -259,9 +267,9 @@ def test_an_environment_remembers_stored_times_so_backdated_deltas_cost_no_refus
     newest, *backdated = deltas_at("2026-05-01T00:00:00Z", "2026-04-01T00:00:00Z", "2026-03-01T00:00:00Z")
     client = CountingConditions(dynamodb)
     times = StoredTimes()
-    DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).write(newest)
+    DynamoSummaryStore(as_dynamodb(client), SUMMARY, APPLIED, 86_400, times=times).write(newest)
     for delta in backdated:
-        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).write(delta)
+        (result,) = DynamoSummaryStore(as_dynamodb(client), SUMMARY, APPLIED, 86_400, times=times).write(delta)
         assert result.ok
     assert (client.conditional, client.refused) == (1, 0)
     item = summary(dynamodb, "acc")
@@ -277,7 +285,9 @@ def test_environments_taking_turns_on_one_item_spend_no_refused_write(dynamodb: 
     times = [f"2026-0{month}-01T00:00:00Z" for month in (5, 3, 7, 6, 9, 8)]
     client, environments = CountingConditions(dynamodb), (StoredTimes(), StoredTimes())
     for turn, delta in enumerate(deltas_at(*times)):
-        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=environments[turn % 2]).write(delta)
+        (result,) = DynamoSummaryStore(
+            as_dynamodb(client), SUMMARY, APPLIED, 86_400, times=environments[turn % 2]
+        ).write(delta)
         assert result.ok
     assert client.refused == 0
     item = summary(dynamodb, "acc")
@@ -298,11 +308,11 @@ def test_a_refusal_teaches_the_stored_time_another_writer_set(dynamodb: Any) -> 
     DynamoSummaryStore(dynamodb, SUMMARY, APPLIED, 86_400).write(newest)  # another execution environment
     client, times = UnreadSummaries(dynamodb), StoredTimes()
     for delta in (older, oldest):
-        (result,) = DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).write(delta)
+        (result,) = DynamoSummaryStore(as_dynamodb(client), SUMMARY, APPLIED, 86_400, times=times).write(delta)
         assert result.ok
     assert (client.conditional, client.refused) == (1, 1), "refused once, then known: 2026-05-01"
     assert times.known[("acc", "EUR")] == "2026-05-01T00:00:00.000000Z"
-    DynamoSummaryStore(client, SUMMARY, APPLIED, 86_400, times=times).write(later)
+    DynamoSummaryStore(as_dynamodb(client), SUMMARY, APPLIED, 86_400, times=times).write(later)
     assert summary(dynamodb, "acc")["lastTransactionAt"] == {"S": "2026-06-01T00:00:00.000000Z"}
 
 
@@ -329,7 +339,7 @@ def test_the_store_asks_each_table_only_what_its_roles_are_granted(dynamodb: Any
     newest, older = deltas_at("2026-05-01T00:00:00Z", "2026-04-01T00:00:00Z")
     store(dynamodb).write(newest)
     store(dynamodb).write(newest)
-    DynamoSummaryStore(UnreadSummaries(dynamodb), SUMMARY, APPLIED, 86_400).write(older)
+    DynamoSummaryStore(as_dynamodb(UnreadSummaries(dynamodb)), SUMMARY, APPLIED, 86_400).write(older)
     ledger = Ledger()
     row = image("acc", "t9", "credit", "1", at="2026-06-01T00:00:00Z")
     ledger.put(row)

@@ -14,13 +14,17 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from ..domain import Change, Delta, Key, chunked
 from ..ports import ApplyResult
 from ..summary_item import ACCOUNT, CURRENCY, LAST_TRANSACTION_AT, key_of, money_names, money_values, summary_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef, TransactWriteItemTypeDef, UpdateTypeDef
 
 THROTTLE_CODES = frozenset(
     {
@@ -142,7 +146,7 @@ class DynamoSummaryStore:
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         summary_table: str,
         applied_table: str,
         marker_ttl_seconds: int,
@@ -234,7 +238,8 @@ class DynamoSummaryStore:
         update = self._update(delta, delta.latest_at if set_latest else None, with_totals=bool(markers))
         try:
             if markers:
-                items = [{"Update": update}, *({"Put": self._marker(c)} for c in markers)]
+                items: list[TransactWriteItemTypeDef] = [{"Update": update}]
+                items += ({"Put": self._marker(c)} for c in markers)
                 self._client.transact_write_items(TransactItems=items)
             else:
                 self._client.update_item(**update)
@@ -260,7 +265,7 @@ class DynamoSummaryStore:
         first: Any = error.response.get("CancellationReasons", [{}])[0] if reasons else {}
         return duplicates, latest_refused, _stored_time(first.get("Item")) if latest_refused else None
 
-    def _update(self, delta: Delta, latest: str | None, with_totals: bool) -> dict[str, Any]:
+    def _update(self, delta: Delta, latest: str | None, with_totals: bool) -> UpdateTypeDef:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         clauses: list[str] = []
@@ -268,20 +273,23 @@ class DynamoSummaryStore:
             names.update(money_names())
             values.update(money_values(delta.totals))
             clauses.append("ADD #b :b, #c :c, #d :d, #n :n, #r :one")
-        key = summary_key(delta.account_id, delta.currency)
-        update: dict[str, Any] = {"TableName": self._summary_table, "Key": key}
         if latest is not None:
             names["#t"] = LAST_TRANSACTION_AT
             values[":t"] = {"S": latest}
             clauses.append("SET #t = :t")
+        update: UpdateTypeDef = {
+            "TableName": self._summary_table,
+            "Key": summary_key(delta.account_id, delta.currency),
+            "UpdateExpression": " ".join(clauses),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if latest is not None:
             update["ConditionExpression"] = "attribute_not_exists(#t) OR #t < :t"
             update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"  # a refusal says what is stored
-        update.update(
-            UpdateExpression=" ".join(clauses), ExpressionAttributeNames=names, ExpressionAttributeValues=values
-        )
         return update
 
-    def _marker(self, change: Change) -> dict[str, Any]:
+    def _marker(self, change: Change) -> PutTypeDef:
         expires = int(self._clock()) + self._marker_ttl
         return {
             "TableName": self._applied_table,

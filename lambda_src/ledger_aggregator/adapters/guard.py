@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Literal, get_args
 
 from botocore.exceptions import ClientError
 
 from ..retirement import BufferState
 
-_COUNTS = [f"ApproximateNumberOfMessages{kind}" for kind in ("", "NotVisible", "Delayed")]
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_sqs import SQSClient
+
+# The counts of a queue's messages: visible, in flight and delayed.
+_Count = Literal[
+    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"
+]
+_COUNTS: tuple[_Count, ...] = get_args(_Count)
 
 
-def queue_depth(sqs: Any, url: str) -> int:
+def queue_depth(sqs: SQSClient, url: str) -> int:
     """Messages in a queue: visible, in flight and delayed."""
-    attributes: Mapping[str, str] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_COUNTS)["Attributes"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_COUNTS)["Attributes"]
     return sum(int(attributes.get(name, "0")) for name in _COUNTS)
 
 
-def buffer_state(sqs: Any, lambda_client: Any, queue_urls: Sequence[str], stream_function: str) -> BufferState:
+def buffer_state(
+    sqs: SQSClient, lambda_client: LambdaClient, queue_urls: Sequence[str], stream_function: str
+) -> BufferState:
     """Read the queues' depths and the stream function's pattern, age and timeout."""
     messages = {url.rsplit("/", 1)[-1]: queue_depth(sqs, url) for url in queue_urls}
     try:

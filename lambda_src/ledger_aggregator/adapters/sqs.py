@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -12,6 +12,13 @@ from ..domain import Delta, Poison, chunked
 from ..ports import ApplyResult
 from ..redelivery import Deferral
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import (
+        ChangeMessageVisibilityBatchRequestEntryTypeDef,
+        SendMessageBatchRequestEntryTypeDef,
+    )
+
 SEND_BATCH = 10
 CHANGES_PER_MESSAGE = 200
 
@@ -19,7 +26,7 @@ CHANGES_PER_MESSAGE = 200
 class QueuePublisher:
     """Sends each delta to the buffer queue (pattern 2); a delta succeeds when all its messages are sent."""
 
-    def __init__(self, client: Any, queue_url: str, changes_per_message: int = CHANGES_PER_MESSAGE) -> None:
+    def __init__(self, client: SQSClient, queue_url: str, changes_per_message: int = CHANGES_PER_MESSAGE) -> None:
         self._client = client
         self._queue_url = queue_url
         self._per_message = changes_per_message
@@ -44,7 +51,7 @@ class QueuePublisher:
         return ApplyResult(delta.key, applied=len(delta.changes), writes=sent.get(index, 0))
 
     def _send(self, window: list[tuple[int, Delta]]) -> dict[int, str]:
-        entries = [
+        entries: list[SendMessageBatchRequestEntryTypeDef] = [
             {
                 "Id": str(position),
                 "MessageBody": encode(part),
@@ -62,7 +69,7 @@ class QueuePublisher:
 class SqsPoisonSink:
     """Parks poison records in a dead-letter queue, each with its reason."""
 
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._client = client
         self._queue_url = queue_url
 
@@ -81,7 +88,7 @@ class SqsPoisonSink:
         return parked
 
     @staticmethod
-    def _entry(position: int, poison: Poison, source: str) -> dict[str, Any]:
+    def _entry(position: int, poison: Poison, source: str) -> SendMessageBatchRequestEntryTypeDef:
         return {
             "Id": str(position),
             "MessageBody": encode_poison(poison, source),
@@ -96,7 +103,7 @@ class SqsVisibility:
     leaves the message to the queue's own visibility timeout: slower, never lost.
     """
 
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._client = client
         self._queue_url = queue_url
 
@@ -105,7 +112,7 @@ class SqsVisibility:
         accepted = 0
         for start in range(0, len(deferrals), SEND_BATCH):
             window = deferrals[start : start + SEND_BATCH]
-            entries = [
+            entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
                 {"Id": str(i), "ReceiptHandle": d.receipt_handle, "VisibilityTimeout": d.seconds}
                 for i, d in enumerate(window)
             ]

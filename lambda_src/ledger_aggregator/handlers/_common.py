@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, process_partial_response
 
 from ..projector import Outcome, PoisonItem
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # A Lambda handler: the event and the context in, the answer out.
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -69,7 +72,7 @@ def record_outcome(
 
 def partial_response(
     event: dict[str, Any],
-    context: Any,
+    context: LambdaContext,
     processor: BatchProcessor,
     failed: frozenset[str],
     item_of: Callable[[Any], str],

@@ -8,8 +8,8 @@ import pytest
 
 from ledger_aggregator.config import ConfigurationError
 from ledger_aggregator.handlers import stream
+from tests.support.fakes import FakeContext as Context
 from tests.support.fakes import Fakes, settings
-from tests.support.fakes import TimedContext as Context
 from tests.support.ledger import Ledger, expected_totals, image
 
 

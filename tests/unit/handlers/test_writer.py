@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ledger_aggregator.handlers import stream, writer
+from tests.support.fakes import FakeContext as Context
 from tests.support.fakes import Fakes, settings
-from tests.support.fakes import TimedContext as Context
 from tests.support.ledger import Ledger, expected_totals, image
 from tests.unit.handlers.test_stream import failed
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import boto3
 
 from ledger_aggregator.domain import Key, Totals
-from ledger_aggregator.summary_item import key_of, stored_totals
+from ledger_aggregator.summary_item import key_of, stored_totals, summary_key
 
 SUMMARY = "test-summary"
 APPLIED = "test-applied"
@@ -88,3 +89,26 @@ def client_of(url: str, region: str = "eu-west-1", key: str = "x", secret: str =
         )
 
     return make
+
+
+def put_summary(
+    client: Any,
+    account: str,
+    credits: str,
+    debits: str,
+    count: int,
+    *,
+    currency: str = "EUR",
+    latest: str | None = "2026-01-01T00:00:00.000000Z",  # the rows' time in tests.support.ledger.image
+) -> None:
+    """Store a summary item with these totals (its balance their difference), as the fold would."""
+    item = {
+        **summary_key(account, currency),
+        "credits": {"N": credits},
+        "debits": {"N": debits},
+        "transactionCount": {"N": str(count)},
+        "balance": {"N": str(Decimal(credits) - Decimal(debits))},
+    }
+    if latest:
+        item["lastTransactionAt"] = {"S": latest}
+    client.put_item(TableName=SUMMARY, Item=item)

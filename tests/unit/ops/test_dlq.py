@@ -1,24 +1,20 @@
-"""dlq inspect and replay: what each message is, and what replay does with it; the stream reader."""
+"""dlq inspect and replay: what each message is, and what replay does with it."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import coalesce, parse_batch
 from ledger_ops.dlq import Entry, Replayer, classify, held
-from ledger_ops.streams import MAX_EMPTY_PAGES, IncompleteRangeError, StreamTail, TrimmedError, read_range
-from tests.support.aws import DETAILS
 from tests.support.fakes import FakeSummaries
 from tests.support.ledger import Ledger, image
+from tests.support.streams import PagedStream, TrimmedStream
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_sqs import SQSClient
 
 NOW = 1_767_225_600.0
@@ -72,12 +68,6 @@ class Sqs:
         self.deleted.append(ReceiptHandle)
 
 
-class TrimmedStream:
-    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
-        error = {"Error": {"Code": "TrimmedDataAccessException", "Message": "trimmed"}}
-        raise ClientError(error, "GetShardIterator")  # type: ignore[arg-type]
-
-
 def given_up() -> Entry:
     info = {"streamArn": "arn", "shardId": "s-1", "startSequenceNumber": "5", "endSequenceNumber": "9"}
     return classify("stream", message({"DDBStreamBatchInfo": info}))
@@ -102,65 +92,6 @@ def test_poison_is_left_where_it_is_and_a_buffered_delta_is_applied() -> None:
     assert replayer.replay("url", poison).status == "left"
     assert replayer.replay("url", classify("buffer", message(encode(delta)))).status == "applied"
     assert (store.applied, sqs.deleted) == ({ledger.records[0]["eventID"]}, ["r1"])
-
-
-def test_the_stream_reader_follows_new_records_and_rereads_a_range(ledger_tables: Any) -> None:
-    arn = ledger_tables.describe_table(TableName=DETAILS)["Table"]["LatestStreamArn"]
-    streams = boto3.client("dynamodbstreams")
-    for i in range(3):
-        ledger_tables.put_item(TableName=DETAILS, Item=image("a", f"t{i}", "credit", "1"))
-    tail = StreamTail(streams, arn)
-    assert tail.refresh() == 3
-    ledger_tables.put_item(TableName=DETAILS, Item=image("b", "t9", "debit", "2"))
-    assert tail.refresh() == 1
-    assert [r["dynamodb"]["Keys"]["transactionId"]["S"] for r in tail.of_account("a")] == ["t0", "t1", "t2"]
-    _, second, third, _ = (r["dynamodb"]["SequenceNumber"] for r in tail.records)
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    again = read_range(streams, arn, shard, second, third)
-    assert [r["dynamodb"]["SequenceNumber"] for r in again] == [second, third]
-
-
-def test_a_range_no_longer_retained_is_reported_as_trimmed() -> None:
-    with pytest.raises(TrimmedError):
-        read_range(cast("DynamoDBStreamsClient", TrimmedStream()), "arn", "s-1", "5", "9")
-
-
-class PagedStream:
-    """A shard read page by page, as GetRecords answers: empty pages may come before the records."""
-
-    def __init__(self, pages: list[list[int]], closed: bool = False) -> None:
-        self._pages = pages
-        self._closed = closed
-        self.reads = 0
-
-    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
-        return {"ShardIterator": "0"}
-
-    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
-        self.reads += 1
-        index = int(ShardIterator)
-        records = [{"eventID": f"e{n}", "dynamodb": {"SequenceNumber": str(n)}} for n in self._pages[index]]
-        last = index + 1 == len(self._pages)
-        following = None if last and self._closed else str(min(index + 1, len(self._pages) - 1))
-        return {"Records": records, "NextShardIterator": following}
-
-
-def test_a_range_is_read_past_empty_pages_to_its_end() -> None:
-    """Reviewed finding: reading stopped at the first empty page, so 102 and 103 were never applied
-    while the given-up message was deleted."""
-    stream = PagedStream([[100, 101], [], [102, 103], [104]])
-    found = read_range(cast("DynamoDBStreamsClient", stream), "arn", "s-1", "100", "103")
-    assert [r["dynamodb"]["SequenceNumber"] for r in found] == ["100", "101", "102", "103"]
-
-
-@pytest.mark.parametrize(
-    "pages", [[[100, 101], []], [[100, 101], [102]]], ids=["empty-until-the-bound", "closed-before-the-end"]
-)
-def test_a_range_that_never_reaches_its_end_is_refused_not_cut_short(pages: list[list[int]]) -> None:
-    stream = PagedStream(pages, closed=pages[-1] != [])
-    with pytest.raises(IncompleteRangeError, match="103"):
-        read_range(cast("DynamoDBStreamsClient", stream), "arn", "s-1", "100", "103")
-    assert stream.reads <= MAX_EMPTY_PAGES + len(pages)
 
 
 def test_a_given_up_batch_whose_range_cannot_be_read_whole_is_kept() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import boto3
 import pytest
@@ -15,14 +15,9 @@ from moto import mock_aws
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
 from ledger_aggregator.domain import Totals, coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
-from ledger_ops.__main__ import main
 from ledger_ops.rebuild import Rebuilder, reflected
-from ledger_ops.streams import IncompleteRangeError, StreamTail
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
 from tests.support.ledger import Ledger, expected_totals, image
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 TABLES = {"details": DETAILS, "summary": SUMMARY, "applied": APPLIED}
 A_EUR = ("a", "EUR")
@@ -248,13 +243,6 @@ def test_a_recent_row_the_tail_has_not_shown_yet_is_unsettled() -> None:
     assert reflected([image("a", "t3", "credit", "5")], [], now_ms=now_ms) == ([], True), "no recordedAt: old"
 
 
-@pytest.mark.parametrize("settle", ["0", "-1", "0.5", "301", "abc"])
-def test_the_settle_time_is_validated(settle: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as raised:
-        main(["--outputs", "/nonexistent", "rebuild", "--settle", settle])
-    assert raised.value.code == 2 and "--settle" in capsys.readouterr().err
-
-
 def test_a_wrong_balance_with_right_totals_is_rewritten_not_left_unchanged(stack: Stack) -> None:
     stack.apply([stack.put("a", "t1", "credit", "100")])
     stack.client.update_item(
@@ -305,46 +293,3 @@ def test_a_key_created_after_the_summaries_were_read_is_settled_without_its_remo
     assert reflected([], ledger.records[1:], read_at_ms=read_at_ms) == ([], False)
     within_skew = {**late, "recordedAt": {"N": str(read_at_ms + 30_000)}}
     assert reflected([], [Ledger().put(within_skew)], read_at_ms=read_at_ms) == ([], False), "clocks may differ"
-
-
-class Shards:
-    """DynamoDB Streams with one shard, read page by page: empty pages may come before later records."""
-
-    def __init__(self, pages: list[list[dict[str, Any]]], closed: bool) -> None:
-        self._pages = pages
-        self._closed = closed
-        self.reads = 0
-
-    def describe_stream(self, **_: Any) -> dict[str, Any]:
-        ranges = {"StartingSequenceNumber": "1", **({"EndingSequenceNumber": "999"} if self._closed else {})}
-        return {"StreamDescription": {"Shards": [{"ShardId": "s-1", "SequenceNumberRange": ranges}]}}
-
-    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
-        return {"ShardIterator": "0"}
-
-    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
-        self.reads += 1
-        index = int(ShardIterator)
-        last = index + 1 >= len(self._pages)
-        following = None if last and self._closed else str(min(index + 1, len(self._pages) - 1))
-        return {"Records": self._pages[index], "NextShardIterator": following}
-
-
-@pytest.mark.parametrize("closed", [False, True], ids=["open", "closed"])
-def test_the_tail_reads_past_empty_pages_to_the_shards_later_records(closed: bool) -> None:
-    """Reviewed finding: three empty pages in a row were taken for the tip, before later records."""
-    ledger = Ledger()
-    first, removal = ledger.put(image("a", "t1", "credit", "1")), ledger.remove("a", "t1")
-    for n, record in enumerate((first, removal), start=1):
-        record["dynamodb"]["SequenceNumber"] = str(n)
-    pages: list[list[dict[str, Any]]] = [[first], *([[]] * 40), [removal], []]
-    tail = StreamTail(cast("DynamoDBStreamsClient", Shards(pages, closed)), "arn")
-    assert tail.refresh() == 2
-    assert [r["eventName"] for r in tail.records] == ["INSERT", "REMOVE"]
-
-
-def test_a_closed_shard_that_never_ends_is_refused_not_cut_short() -> None:
-    stream = Shards([[], []], closed=True)
-    stream.get_records = lambda ShardIterator, Limit: {"Records": [], "NextShardIterator": "0"}  # type: ignore[method-assign]
-    with pytest.raises(IncompleteRangeError, match="closed shard"):
-        StreamTail(cast("DynamoDBStreamsClient", stream), "arn").refresh()

@@ -1,0 +1,120 @@
+"""The operator's CLI (python -m ledger_ops): what it refuses, what it exits with, what it reads of a stack."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from ledger_ops.__main__ import main
+from tests.support.aws import (
+    BALANCES,
+    DETAILS,
+    SUMMARY,
+    create_balances_table,
+    put_summary,
+)
+from tests.support.ledger import image
+
+
+def test_the_cli_exits_non_zero_on_differences(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "5"))
+    path = outputs()
+    assert main(["--outputs", path, "--quiet", "reconcile"]) == 1
+    assert "a/EUR: expected credits 5 debits 0 count 1, summary has no summary" in capsys.readouterr().out
+    put_summary(dynamodb, "a", "5", "0", 1)
+    assert main(["--outputs", path, "reconcile", "--account", "a"]) == 0
+    assert main(["--outputs", path, "--quiet", "reconcile", "--global"]) == 0
+    put_summary(dynamodb, "b", "1", "0", 1)
+    assert main(["--outputs", path, "--quiet", "reconcile", "--global"]) == 1
+    assert "EUR: the balances sum to 6, but standalone credits less debits are 5" in capsys.readouterr().out
+
+
+def test_with_the_guard_reconcile_checks_the_balance_items_and_guard_init_seeds_them(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "5"))  # a row from before the guard
+    put_summary(dynamodb, "a", "5", "0", 1)
+    assert main(["--outputs", outputs(), "--quiet", "guard", "init"]) == 2, "refused without the guard"
+    create_balances_table(dynamodb)
+    path = outputs(balances_table={"name": BALANCES})
+    assert main(["--outputs", path, "--quiet", "reconcile"]) == 1
+    out = capsys.readouterr().out
+    assert "0 difference(s)" in out and "a/EUR: balance item: no balance item, but rows" in out
+    assert main(["--outputs", path, "--quiet", "guard", "init"]) == 0
+    assert "1 balance item(s) seeded, 0 already seeded" in capsys.readouterr().out
+    assert main(["--outputs", path, "--quiet", "reconcile", "--account", "a"]) == 0
+    assert "0 balance item difference(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("queue", "delay", "named"), [("buffer_dlq_url", 0, "buffer DLQ"), ("buffer_queue_url", 900, "buffer queue")]
+)
+def test_rebuild_refuses_while_the_buffer_queue_or_its_dlq_holds_deltas(  # noqa: PLR0917 - fixtures and parameters
+    dynamodb: Any,
+    outputs: Callable[..., str],
+    capsys: pytest.CaptureFixture[str],
+    queue: str,
+    delay: int,
+    named: str,
+) -> None:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName=queue.replace("_", "-"))["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}", DelaySeconds=delay)  # a delayed message counts too
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "5"))
+    path = outputs(**{queue: url, "details_stream_arn": "arn:unused"})
+    assert main(["--outputs", path, "--quiet", "rebuild"]) == 2
+    assert f"the {named} holds 1 message(s)" in capsys.readouterr().err
+    assert dynamodb.scan(TableName=SUMMARY)["Items"] == [], "nothing written"
+
+
+@pytest.mark.parametrize(("waiting", "code"), [("buffer_queue_url", 2), ("buffer_dlq_url", 2), (None, 0)])
+def test_preflight_says_whether_the_guard_would_let_the_buffer_go(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str], waiting: str | None, code: int
+) -> None:
+    """Reviewed finding: switching from pattern 2 to 1 destroyed the buffer queue and its DLQ with the
+    deltas in them. Pattern 1 now keeps the buffer; preflight asks what the writer's removal guard asks
+    before buffer.retired removes it (here the stream function is gone, so only the queues count)."""
+    sqs = boto3.client("sqs")
+    urls = {
+        name: sqs.create_queue(QueueName=name.replace("_", "-"))["QueueUrl"]
+        for name in ("buffer_queue_url", "buffer_dlq_url")
+    }
+    if waiting:
+        sqs.send_message(QueueUrl=urls[waiting], MessageBody="{}")
+    assert main(["--outputs", outputs(**urls, stream_function_name="gone"), "preflight"]) == code
+    if code:
+        assert "holds 1 message(s)" in capsys.readouterr().err
+
+
+def test_a_poison_record_left_in_the_buffer_dlq_does_not_hold_a_rebuild_back(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reviewed finding: one poison message in the buffer DLQ refused rebuild (and preflight) for up to
+    14 days, though it is never applied. The writer now parks in the stream DLQ; one parked by an older
+    version is recognised and passed over."""
+    sqs = boto3.client("sqs")
+    urls = {
+        name: sqs.create_queue(QueueName=name.replace("_", "-"))["QueueUrl"]
+        for name in ("buffer_queue_url", "buffer_dlq_url")
+    }
+    parked = {"kind": "poison-record", "source": "queue", "reason": "x", "field": "changes", "recordId": "m1"}
+    sqs.send_message(QueueUrl=urls["buffer_dlq_url"], MessageBody=json.dumps(parked))
+    stream = dynamodb.describe_table(TableName=DETAILS)["Table"]["LatestStreamArn"]
+    path = outputs(**urls, details_stream_arn=stream)
+    assert main(["--outputs", path, "--quiet", "rebuild", "--settle", "1"]) == 0
+    sqs.send_message(QueueUrl=urls["buffer_dlq_url"], MessageBody="a delta, or anything else")
+    assert main(["--outputs", path, "--quiet", "rebuild", "--settle", "1"]) == 2
+    assert "the buffer DLQ holds 1 message(s) that may be applied" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("settle", ["0", "-1", "0.5", "301", "abc"])
+def test_the_settle_time_is_validated(settle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["--outputs", "/nonexistent", "rebuild", "--settle", settle])
+    assert raised.value.code == 2 and "--settle" in capsys.readouterr().err

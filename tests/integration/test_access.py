@@ -2,7 +2,22 @@
 
 AWS_IAM (the stack's default): an IAM principal whose policy modules/account_access renders, and
 requests signed with a wrong secret. COGNITO: the stack is applied with a user pool authorizer for
-this module's tests, and applied back to AWS_IAM after them.
+this module's tests, and applied back to AWS_IAM after them. See docs/api.md, "Security: who may do
+what".
+
+- A wrong secret is 403 and changes nothing.
+- An IAM user with the policy `modules/account_access` renders reaches its account and gets 403 on
+  another's (reads, posts, a transfer out of it); that policy, evaluated with IAM's rules, allows
+  exactly the deployed API's routes of the listed account.
+- COGNITO (a user pool and app client made for the test, `cognito_grants.post` bound to
+  `custom:tellers`): a customer's ID token reads its account and transfers out of it, and is 403 on
+  posting to it (a credit of 999999999999999 JPY is refused, nothing written); a teller's token posts
+  to the account its claim lists and is 403 on everything else; a customer gets 403 on another's
+  account (and on a transfer out of it); an absent, malformed, tampered, foreign-pool or expired token
+  is 401 (expired: local only, forged with the emulator's key); the other account is unchanged.
+- The deployed role of each function that writes summaries allows what the summary store asks of each
+  table (`TABLE_ACTIONS`), and no write to the details table (the local account also refuses, on every
+  call, what a function's role does not allow).
 """
 
 from __future__ import annotations

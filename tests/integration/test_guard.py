@@ -1,7 +1,14 @@
-"""The balance guard through the signed API: many concurrent debits and transfers against accounts whose funds
-cover only some of them, with the emulator's conflict and throttle faults on. No balance ends below its floor,
-every 201 has its rows and every refusal wrote nothing, and once quiet the balance items, the fold of the rows
-and the summaries agree."""
+"""The balance guard through the signed API, with the emulator's conflict and throttle faults on.
+
+The stack is applied with `guard = { initialised = true }`; 60 debits and transfers from 8 threads go
+against three payers whose funds (and one overdraft limit, set through `PUT .../limits`) cover only
+some of them, and each 429 is retried.
+
+- Every answer is 201 or 422 `insufficient_funds`; every 201 has its rows and every 422 wrote none.
+- No balance item is below its floor.
+- Once quiet, the balance items, the fold of the rows and the summaries agree.
+- The guard is then switched off again (its table removed).
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,15 @@
-"""A hostile client through the signed API: every answer about money is honest.
+r"""A hostile client through the signed API: every answer about money is honest.
 
 Each test tries a reproduction of a reviewed finding and holds the contract: no 2xx and no 409 for a
 write that did not happen, no write without a 2xx, a 409 only for a true repetition, and amounts
 answered with their currency's minor unit. (The Cognito reproductions, a customer minting money with
 its own token, are in test_access, which applies the stack with COGNITO.)
+
+- A payee's own `invoice-77` and another payer's transfer `invoice-77` do not block a transfer
+  `invoice-77`; the same transfer again is 409, and with another amount, payee or currency, or a
+  transaction reusing its id, 422.
+- Amounts are answered with their currency's minor unit; an unknown field is named whole
+  (`co"lo\ur`), and a body that is not an object is 400.
 """
 
 from __future__ import annotations

@@ -1,4 +1,24 @@
-"""The deployed stack over HTTP: exact summaries, duplicates, bad input, poison, the pattern switch."""
+"""The deployed stack over HTTP: exact summaries, duplicates, bad input, poison, the pattern switch.
+
+- 40 transactions over 5 accounts in EUR, USD and JPY: each summary equals the fold of the account's
+  rows, per currency, read back from the details table.
+- One account holding EUR, USD and JPY: three separate, exact balances (and `?currency=`); 1.5 JPY is
+  400 naming `amount`, and nothing is written.
+- A transfer: 201, both summaries move; its repeat is 409; one without an id gets the gateway's; the
+  listing shows both legs' `transferId` and `counterpartyAccountId`.
+- Money conserved per currency across the whole stack once settled (`reconcile --global`).
+- A request with a hostile `X-Amzn-RequestId` and no `transactionId`: the id stored matches the
+  pattern and the account still pages to its end.
+- A repeated `transactionId`: 409 for the same request, 422 `idempotency_key_reused` for another
+  body, counted once.
+- Every bad value of the template tests, sent over HTTP: 400 naming the field, the details table
+  unchanged; bad bodies (missing or unknown field, not JSON, not an object) 400, another media type
+  415; an unsigned request 403.
+- A poison item put straight into the details table: parked in the stream DLQ with its reason, its
+  account and a neighbour still exact.
+- After each apply, a second plan has no changes; the switch from pattern 1 to 2 has no table in its
+  plan, and every earlier summary stays exact.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,16 @@
 
 Each command runs as an operator runs it (the `ledger-ops` console script `make venv` installs), in a
 subprocess, from an outputs file like the sandbox's.
+
+- `reconcile` finds a corruption the test plants, and `rebuild` mends it while the API keeps writing
+  to the account.
+- `dlq inspect` names what the test put in the DLQs; `dlq replay` applies a given-up batch re-read
+  from the stream, and buffered deltas (one of them twice), exactly once, leaving the DLQs without
+  them; replay holds under empty `GetRecords` pages (local: the `empty` fault).
+- A stored `balance` alone made wrong is found and rewritten.
+- `dlq inspect` exits 1 while a message is in flight to another reader.
+- Refused: `rebuild` and retiring the buffer while a delta waits in the buffer queue, `--settle 0`,
+  a fractional `marker_ttl_days` (at plan), and deleting a protected table.
 """
 
 from __future__ import annotations

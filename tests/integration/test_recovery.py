@@ -1,4 +1,9 @@
-"""Pattern 2's writer under a summary table with no capacity, and under forged messages."""
+"""Pattern 2's writer under a summary table with no capacity, and under forged messages.
+
+- The writer's failed messages come back within seconds (not the 31 s visibility timeout) and the
+  summaries catch up.
+- A forged buffer message is parked in the stream DLQ with its reason and changes nothing.
+"""
 
 from __future__ import annotations
 

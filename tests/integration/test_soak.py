@@ -1,4 +1,10 @@
-"""Soak: 5,000 transactions over 50 accounts with every fault on, then reconciliation to the cent."""
+"""Soak: 5,000 transactions over 50 accounts with every fault on, then reconciliation to the cent.
+
+Local account only (docs/local-account.md, fault injection). It prints each pattern's drain against
+the summary table's capacity floor and its refused conditional writes. With `CQRS_SOAK_GUARD=1`
+(`make soak-guarded`) the stack runs with the balance guard on but not initialised; `ledger-ops guard
+init` then seeds every balance item, and each must equal the fold of its rows.
+"""
 
 from __future__ import annotations
 

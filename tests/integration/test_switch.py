@@ -3,6 +3,10 @@ the buffer goes only with buffer.retired, and the writer's guard refuses while a
 
 This module runs last in the session (its pattern-2 deployment is the session's last): it leaves the
 stack in pattern 1 with the buffer retired.
+
+- The API keeps posting during the apply; the buffer stays and drains, and every summary is exact.
+- `buffer.retired` is refused by the writer's guard while the buffer DLQ holds a message (nothing
+  removed), then removes the buffer once it is empty.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ CHECKOV_VERSION := $(shell sed -n 's/^checkov==\([^ ]*\).*/\1/p' $(CHECKOV_LOCK)
 # Each check of make lint is its own target, so that .pre-commit-config.yaml runs the same commands.
 LINT_PARTS := lint-terraform lint-validate lint-ruff lint-mypy lint-imports
 
-.PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov lint bench \
+.PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov check-patches lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
         integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded
 
@@ -128,6 +128,9 @@ checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any faile
 	@# stderr holds only checkov's failed look-ups of its online guideline mappings (no network here).
 	@$(CHECKOV) --directory . --framework terraform --quiet --compact --skip-path .venv --skip-path tests \
 		--download-external-modules false 2>.cache/checkov.stderr
+
+check-patches: $(STAMP) $(call unless_prepared,java-deps) ## Each patch of the local account's moto, left out in turn: its test must fail (about 4 minutes)
+	@$(PY) -m tools.check_patches
 
 docs: $(STAMP) ## Regenerate the generated docs: module READMEs and root inputs/outputs from the .tf files, the quoted make test and bench-sandbox figures
 	@$(PY) tools/docs.py

@@ -6,10 +6,16 @@ otherwise leave the patch silently undone) and remembers what it replaced, so th
 original back, newest first. The versions the patches were written against are checked before any is
 applied. LocalStack's ``localstack.utils.patch.Patch`` does the same for one function; the local
 account does not depend on LocalStack, so this is its equivalent for attributes of any kind.
+
+Each patch names the test that fails without it (``held_by``). ``make check-patches`` proves it: it runs
+each such test in a process started with ``CQRS_SANDBOX_WITHOUT`` naming the patch, which ``Patcher.apply``
+then leaves out (loudly, on stderr), and expects the test to fail.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -21,6 +27,9 @@ from typing import Any
 PURPOSES = ("fidelity", "faults", "metering", "speed", "feature")
 # The versions the patches were written and tested against: another version must be checked first.
 PINNED = {"moto": "5.2.5"}
+
+# The name of one patch to leave out, for make check-patches (tools/check_patches.py) only.
+WITHOUT = "CQRS_SANDBOX_WITHOUT"
 
 _ABSENT = object()
 
@@ -35,11 +44,15 @@ class VersionMismatchError(RuntimeError):
 
 @dataclass(frozen=True)
 class Patch:
-    """One named change, for one purpose; ``apply`` makes it through the patcher it is given."""
+    """One named change, for one purpose; ``apply`` makes it through the patcher it is given.
+
+    ``held_by`` is the pytest node id of the test that fails without the patch.
+    """
 
     name: str
     purpose: str
     apply: Callable[[Patcher], None]
+    held_by: str
 
     def __post_init__(self) -> None:
         if self.purpose not in PURPOSES:
@@ -51,6 +64,7 @@ class Patcher:
     """Replaces attributes and remembers the originals, so that every replacement can be undone."""
 
     applied: list[str] = field(default_factory=list)  # patch names, in the order applied
+    values: dict[str, list[Any]] = field(default_factory=dict)  # patch name -> what it put in place
     _replaced: list[tuple[Any, str, Any]] = field(default_factory=list)
     _current: str = ""
 
@@ -60,6 +74,7 @@ class Patcher:
             raise PatchTargetMissingError(f"{self._current}: {target!r} has no attribute {attribute!r}")
         own = vars(target).get(attribute, _ABSENT) if hasattr(target, "__dict__") else getattr(target, attribute)
         self._replaced.append((target, attribute, own))
+        self.values.setdefault(self._current, []).append(value)
         setattr(target, attribute, value)
 
     def add(self, target: Any, attribute: str, value: Any) -> None:
@@ -68,11 +83,16 @@ class Patcher:
         if hasattr(target, attribute):
             raise PatchTargetMissingError(f"{self._current}: {target!r} already has {attribute!r}: check it first")
         self._replaced.append((target, attribute, _ABSENT))
+        self.values.setdefault(self._current, []).append(value)
         setattr(target, attribute, value)
 
     def apply(self, patches: Iterable[Patch]) -> None:
-        """Apply each patch, in order."""
+        """Apply each patch, in order (but the one ``CQRS_SANDBOX_WITHOUT`` names, if any)."""
+        left_out = os.environ.get(WITHOUT)
         for patch in patches:
+            if patch.name == left_out:
+                print(f"local account: patch {patch.name!r} left out ({WITHOUT})", file=sys.stderr)
+                continue
             self._current = patch.name
             patch.apply(self)
             self.applied.append(patch.name)
@@ -87,6 +107,7 @@ class Patcher:
             else:
                 setattr(target, attribute, original)
         self.applied.clear()
+        self.values.clear()
 
 
 def check_versions(pinned: dict[str, str] | None = None) -> None:

@@ -421,16 +421,66 @@ def _method_names_remembered(patcher: Patcher) -> None:
 
 # Each speed-up, in the order applied: none changes an answer (tests/sandbox/test_speedups.py).
 SPEEDUPS = [
-    Patch("expression trees copied by structure", "speed", _trees_copied_by_structure),
-    Patch("tree walks decided per class", "speed", _walks_decided_per_class),
-    Patch("clauses found by class", "speed", _clauses_found_by_class),
-    Patch("clauses counted once", "speed", _clauses_counted_once),
-    Patch("update expressions parsed once", "speed", _update_expressions_parsed_once),
-    Patch("conditions parsed once", "speed", _conditions_parsed_once),
-    Patch("alias spellings remembered", "speed", _alias_spellings_remembered),
-    Patch("attribute values written directly", "speed", _attribute_values_written_directly),
-    Patch("handler method names remembered", "speed", _method_names_remembered),
-    Patch("JSON targets dispatched directly", "speed", _json_targets_dispatched_directly),
+    Patch(
+        "expression trees copied by structure",
+        "speed",
+        _trees_copied_by_structure,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[expression-trees-copied-by-structure]",
+    ),
+    Patch(
+        "tree walks decided per class",
+        "speed",
+        _walks_decided_per_class,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[tree-walks-decided-per-class]",
+    ),
+    Patch(
+        "clauses found by class",
+        "speed",
+        _clauses_found_by_class,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[clauses-found-by-class]",
+    ),
+    Patch(
+        "clauses counted once",
+        "speed",
+        _clauses_counted_once,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[clauses-counted-once]",
+    ),
+    Patch(
+        "update expressions parsed once",
+        "speed",
+        _update_expressions_parsed_once,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[update-expressions-parsed-once]",
+    ),
+    Patch(
+        "conditions parsed once",
+        "speed",
+        _conditions_parsed_once,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[conditions-parsed-once]",
+    ),
+    Patch(
+        "alias spellings remembered",
+        "speed",
+        _alias_spellings_remembered,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[alias-spellings-remembered]",
+    ),
+    Patch(
+        "attribute values written directly",
+        "speed",
+        _attribute_values_written_directly,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[attribute-values-written-directly]",
+    ),
+    Patch(
+        "handler method names remembered",
+        "speed",
+        _method_names_remembered,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[handler-method-names-remembered]",
+    ),
+    Patch(
+        "JSON targets dispatched directly",
+        "speed",
+        _json_targets_dispatched_directly,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[JSON-targets-dispatched-directly]",
+    ),
 ]
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
 from typing import Any
 from unittest import mock
@@ -15,6 +17,7 @@ from unittest import mock
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto.awslambda import models as moto_lambda
 
 from sandbox import emulator, faults, metering
 from tests.support.aws import client_of
@@ -32,7 +35,7 @@ def clients() -> Iterator[dict[str, Any]]:
             AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-    yield {"dynamodb": dynamodb, "sqs": make("sqs")}
+    yield {"dynamodb": dynamodb, "sqs": make("sqs"), "lambda": make("lambda"), "iam": make("iam")}
     server.stop()
 
 
@@ -413,3 +416,138 @@ def test_an_update_whose_later_action_fails_writes_none_of_its_actions(clients: 
             ExpressionAttributeValues={":a": {"N": "1"}, ":one": {"N": "1"}},
         )
     assert dynamodb.get_item(TableName="e-account-summary", Key=key)["Item"] == {**key, "c": {"S": "text"}}
+
+
+# --- moto's behaviours the local account replaces, each held here (sandbox.emulator.PATCHES) ---------
+
+
+def _streamed_table(dynamodb: Any, name: str) -> str:
+    """A table keyed by ``id`` with a NEW_AND_OLD_IMAGES stream; its stream ARN."""
+    arn: str = dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    return arn
+
+
+def _iterator(streams: Any, arn: str) -> str:
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator: str = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    return iterator
+
+
+def _function(clients: dict[str, Any], name: str) -> None:
+    """A Python function in moto's Lambda (its code never runs here: the local runtime runs deployed code)."""
+    role = clients["iam"].create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("main.py", "def handler(event, context):\n    return event\n")
+    clients["lambda"].create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="main.handler", Code={"ZipFile": code.getvalue()}
+    )
+
+
+def test_moto_itself_delivers_nothing_to_a_mapped_function(clients: dict[str, Any]) -> None:
+    """moto hands stream records to a mapped function inside PutItem (and drops them without Docker); here the
+    local account's own pollers (sandbox.esm) deliver, as Lambda's do, so moto must hand nothing over."""
+    dynamodb = clients["dynamodb"]
+    arn = _streamed_table(dynamodb, "e-mapped")
+    _function(clients, "e-mapped-reader")
+    clients["lambda"].create_event_source_mapping(
+        EventSourceArn=arn, FunctionName="e-mapped-reader", StartingPosition="TRIM_HORIZON"
+    )
+    with mock.patch.object(moto_lambda.LambdaBackend, "send_dynamodb_items") as handed:
+        dynamodb.put_item(TableName="e-mapped", Item={"id": {"S": "a"}})
+    assert handed.call_count == 0
+    assert len(streams_of(dynamodb).get_records(ShardIterator=_iterator(streams_of(dynamodb), arn))["Records"]) == 1
+
+
+def test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item(clients: dict[str, Any]) -> None:
+    """AWS streams one INSERT with the new item for an UpdateItem that creates it (moto streamed the bare key
+    first, as a second INSERT). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html"""
+    dynamodb = clients["dynamodb"]
+    arn = _streamed_table(dynamodb, "e-upserted")
+    dynamodb.update_item(
+        TableName="e-upserted",
+        Key={"id": {"S": "a"}},
+        UpdateExpression="SET c = :c",
+        ExpressionAttributeValues={":c": {"N": "5"}},
+    )
+    streams = streams_of(dynamodb)
+    records = streams.get_records(ShardIterator=_iterator(streams, arn))["Records"]
+    assert [(r["eventName"], r["dynamodb"]["NewImage"]) for r in records] == [
+        ("INSERT", {"id": {"S": "a"}, "c": {"N": "5"}})
+    ]
+
+
+def _waits_for_the_write_lock(call: Callable[[], Any]) -> None:
+    """``call`` does not finish while a write holds the lock, and finishes once it is released."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with emulator._WRITES:  # a write in progress
+            pending = pool.submit(call)
+            finished, _ = wait([pending], timeout=0.5)
+            assert not finished, "it went ahead while a write was in progress"
+        pending.result(timeout=30)
+
+
+def test_a_write_waits_while_another_write_is_in_progress(clients: dict[str, Any]) -> None:
+    """DynamoDB's writes are isolated; moto's threads wrote concurrently, and a cancelled transaction's restore
+    could erase a write made meanwhile. https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html"""
+    dynamodb = clients["dynamodb"]
+    _waits_for_the_write_lock(
+        lambda: dynamodb.update_item(
+            TableName="e-account-summary",
+            Key={"accountId": {"S": "isolated"}},
+            UpdateExpression="ADD c :c",
+            ExpressionAttributeValues={":c": {"N": "1"}},
+        )
+    )
+    item = dynamodb.get_item(TableName="e-account-summary", Key={"accountId": {"S": "isolated"}})["Item"]
+    assert item["c"] == {"N": "1"}
+
+
+def test_a_stream_read_waits_while_a_write_is_in_progress(clients: dict[str, Any]) -> None:
+    """A reader sees a transaction's records whole or not at all, so GetRecords waits for a write under way."""
+    dynamodb = clients["dynamodb"]
+    arn = _streamed_table(dynamodb, "e-read-whole")
+    streams = streams_of(dynamodb)
+    iterator = _iterator(streams, arn)
+    _waits_for_the_write_lock(lambda: streams.get_records(ShardIterator=iterator))
+
+
+def test_the_reorder_fault_delays_a_message_so_later_ones_overtake_it(clients: dict[str, Any]) -> None:
+    sqs = clients["sqs"]
+    url = sqs.create_queue(QueueName="e-reordered")["QueueUrl"]
+    with mock.patch.object(faults, "ACTIVE", faults.Faults.parse("reorder=1,seed=5")):
+        sqs.send_message(QueueUrl=url, MessageBody="first")
+    sqs.send_message(QueueUrl=url, MessageBody="second")
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (counts["ApproximateNumberOfMessagesDelayed"], counts["ApproximateNumberOfMessages"]) == ("1", "1")
+    (overtaking,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert overtaking["Body"] == "second"
+
+
+def test_lambda_invoke_runs_in_the_local_runtime(clients: dict[str, Any]) -> None:
+    """moto runs Invoke in Docker, which this machine lacks; the local account routes it to its own runtime."""
+    _function(clients, "e-invoked")
+    calls: list[tuple[str, Any]] = []
+
+    def runtime(name: str, event: Any) -> tuple[Any, str | None, str | None]:
+        calls.append((name, event))
+        return {"handled": event["n"]}, None, None
+
+    routed = list(emulator._INVOKE)
+    try:
+        emulator.route_invocations(runtime)
+        answer = clients["lambda"].invoke(FunctionName="e-invoked", Payload=b'{"n": 7}')
+        assert (json.loads(answer["Payload"].read()), calls) == ({"handled": 7}, [("e-invoked", {"n": 7})])
+        emulator.route_invocations(lambda name, event: (None, "the runtime stopped", "Stopped"))
+        failed = clients["lambda"].invoke(FunctionName="e-invoked", Payload=b"{}")
+        assert failed["FunctionError"] == "Unhandled"
+    finally:
+        emulator._INVOKE[:] = routed

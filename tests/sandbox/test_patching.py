@@ -3,8 +3,10 @@ written order, loud when a target is missing, and undoable."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,6 +14,7 @@ import pytest
 
 from sandbox.patching import (
     PURPOSES,
+    WITHOUT,
     Patch,
     Patcher,
     PatchTargetMissingError,
@@ -40,7 +43,7 @@ def test_a_missing_target_is_refused_naming_the_patch_and_nothing_is_left_half_d
 
     patcher = Patcher()
     with pytest.raises(PatchTargetMissingError, match=r"renamed upstream: .* has no attribute 'gone'"):
-        patcher.apply([Patch("renamed upstream", "fidelity", renamed_upstream)])
+        patcher.apply([Patch("renamed upstream", "fidelity", renamed_upstream, "none")])
     patcher.undo()
     assert vars(target) == {"kept": 1}
 
@@ -48,7 +51,7 @@ def test_a_missing_target_is_refused_naming_the_patch_and_nothing_is_left_half_d
 def test_an_added_feature_refuses_to_hide_one_the_library_gained() -> None:
     target = SimpleNamespace(update_model=lambda: "moto's own")
     with pytest.raises(PatchTargetMissingError, match="already has 'update_model'"):
-        Patcher().apply([Patch("updates", "feature", lambda p: p.add(target, "update_model", None))])
+        Patcher().apply([Patch("updates", "feature", lambda p: p.add(target, "update_model", None), "none")])
 
 
 def test_undo_puts_back_what_a_class_had_and_removes_what_it_did_not() -> None:
@@ -65,7 +68,7 @@ def test_undo_puts_back_what_a_class_had_and_removes_what_it_did_not() -> None:
         patcher.replace(Child, "inherited", 2)
 
     patcher = Patcher()
-    patcher.apply([Patch("both", "speed", both)])
+    patcher.apply([Patch("both", "speed", both, "none")])
     assert (vars(Child)["own"], vars(Child)["inherited"]) == (1, 2)
     patcher.undo()
     assert Child().own() == "own" and Child().inherited() == "base" and "inherited" not in vars(Child)
@@ -96,3 +99,33 @@ print("restored")
         [sys.executable, "-c", script, str(ROOT)], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stdout.strip() == "restored", done.stderr
+
+
+def _defined_tests(path: Path) -> set[str]:
+    return {n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef)}
+
+
+def test_every_patch_names_a_test_that_exists() -> None:
+    """Each patch's held_by is a test function of this repository (make check-patches runs it without the patch)."""
+    from sandbox.emulator import PATCHES
+
+    for patch in PATCHES:
+        path, _, test = patch.held_by.partition("::")
+        function = test.split("[", 1)[0]
+        assert (ROOT / path).is_file(), f"{patch.name}: {path} does not exist"
+        assert function in _defined_tests(ROOT / path), f"{patch.name}: {patch.held_by} is not a test"
+
+
+def test_the_patch_named_by_the_environment_is_left_out_and_said_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = SimpleNamespace(a=1, b=1)
+    monkeypatch.setenv(WITHOUT, "b")
+    patcher = Patcher()
+
+    def setting(name: str) -> Callable[[Patcher], None]:
+        return lambda patcher: patcher.replace(target, name, 2)
+
+    patcher.apply([Patch(n, "fidelity", setting(n), "none") for n in ("a", "b")])
+    assert (target.a, target.b, patcher.applied) == (2, 1, ["a"])
+    assert "patch 'b' left out" in capsys.readouterr().err

@@ -13,11 +13,14 @@ import copy
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType, FrameType
 from typing import Any
 
 import pytest
 
+from sandbox import emulator
 from tests.support.aws import client_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -335,3 +338,97 @@ def test_a_json_call_answers_the_same_without_flask() -> None:
         assert statuses >= {"200", "400"}  # answers and refusals both compared
     finally:
         server.stop()
+
+
+# --- each speed-up is on the path moto takes ------------------------------------------------------------
+# The answers above are the same with and without the speed-ups; what a speed-up changes is the path. A
+# speed-up that moto's calls never reach (moto moved the work elsewhere) would be applied and idle: each
+# is held here to have run while the emulator served a script of DynamoDB calls, in process.
+
+_TABLE = {
+    "TableName": "p",
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+_UPDATE = {
+    "TableName": "p",
+    "Key": {"id": {"S": "a"}},
+    "UpdateExpression": "SET #n = :n ADD #c :one",
+    "ConditionExpression": "attribute_not_exists(#n) OR #n <> :n",
+    "ExpressionAttributeNames": {"#n": "n", "#c": "c"},
+    "ExpressionAttributeValues": {":n": {"S": "x"}, ":one": {"N": "1"}},
+    "ReturnValues": "ALL_NEW",
+}
+
+
+def _dynamodb_call(url: str, action: str, body: dict[str, Any]) -> tuple[int, str]:
+    """One SDK-shaped DynamoDB call to the emulator at ``url``, served in this thread."""
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"DynamoDB_20120810.{action}",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-1/dynamodb/aws4_request, "
+        "SignedHeaders=host, Signature=0",
+    }
+    answer = emulator.call_in_process(url, "/", json.dumps(body).encode(), headers)
+    assert answer is not None, "the emulator serves in this process"
+    return answer
+
+
+def _unwrapped(value: Any) -> Any:
+    """What a patched attribute calls: a classmethod's or property's function, or the value itself."""
+    for wrapped in ("__func__", "fget"):
+        value = getattr(value, wrapped, value)
+    return value
+
+
+@dataclass
+class Served:
+    """What ran while the emulator served the script: code objects, and the hits of each cache patched in."""
+
+    ran: set[CodeType]
+    hits: dict[int, int]  # id of a cache -> hits during the script
+
+
+@pytest.fixture(scope="module")
+def served() -> Served:
+    server, url = emulator.start()
+    caches = [
+        cache
+        for values in emulator.patch_moto().values.values()
+        for cache in map(_unwrapped, values)
+        if hasattr(cache, "cache_info")
+    ]
+    before = {id(cache): cache.cache_info().hits for cache in caches}
+    ran: set[CodeType] = set()
+
+    def profile(frame: FrameType, event: str, _: Any) -> None:
+        if event == "call":
+            ran.add(frame.f_code)
+
+    sys.setprofile(profile)
+    try:
+        answers = [_dynamodb_call(url, "CreateTable", _TABLE)]
+        answers += [_dynamodb_call(url, "UpdateItem", _UPDATE) for _ in range(2)]
+        answers.append(_dynamodb_call(url, "GetItem", {"TableName": "p", "Key": {"id": {"S": "a"}}}))
+    finally:
+        sys.setprofile(None)
+        server.stop()
+    assert [status for status, _ in answers] == [200, 200, 400, 200], answers  # the second update is refused
+    return Served(ran, {id(cache): cache.cache_info().hits - before[id(cache)] for cache in caches})
+
+
+@pytest.mark.parametrize(
+    "name",
+    [p.name for p in emulator.PATCHES if "test_each_speedup_is_on_motos_path" in p.held_by],
+    ids=lambda n: n.replace(" ", "-"),
+)
+def test_each_speedup_is_on_motos_path(name: str, served: Served) -> None:
+    """Each replacement ran; a cache put in place answered at least once (the script repeats its calls)."""
+    values = emulator.patch_moto().values.get(name)
+    assert values, f"{name} is not applied"
+    for value in map(_unwrapped, values):
+        if hasattr(value, "cache_info"):
+            assert served.hits[id(value)] > 0, f"{name}: its cache never answered"
+        else:
+            assert value.__code__ in served.ran, f"{name}: moto's calls never reached {value.__qualname__}"

@@ -11,6 +11,7 @@ from . import emulator, faults
 from .apigateway import Gateway, serve
 from .esm import EventSourceMappings
 from .lambdas import LambdaRuntime
+from .patches import features
 
 REGION = "eu-west-1"
 # The local account's one credential pair: what Terraform, boto3 and the CLI use, and what the local
@@ -35,7 +36,7 @@ class LocalAccount:
         server, self.endpoint = emulator.start()
         os.environ.update(self.environment())
         runtime = LambdaRuntime(self.endpoint, self.region, self.log_dir)
-        emulator.route_invocations(runtime.answer)
+        features.route_invocations(runtime.answer)
         mappings = EventSourceMappings(self.endpoint, self.region, runtime)
         mappings.start()
         port = emulator.free_port()

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from moto.awslambda import models as moto_lambda
 
 from sandbox import emulator, faults, metering
+from sandbox.patches import features, fidelity
 from tests.support.aws import client_of
 
 
@@ -180,12 +181,12 @@ def test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_que
     of such an item with TransactionConflictException; the emulator's write lock would have queued them."""
     dynamodb = clients["dynamodb"]
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with emulator._WRITES:  # the first transaction waits for the write lock: it is in progress
+        with fidelity.WRITE_LOCK:  # the first transaction waits for the write lock: it is in progress
             first = pool.submit(apply, dynamodb, "overlap", ["o1"])
             deadline = time.monotonic() + 10
-            while not len(emulator.ITEMS_IN_FLIGHT) and time.monotonic() < deadline:
+            while not len(fidelity.ITEMS_IN_FLIGHT) and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert len(emulator.ITEMS_IN_FLIGHT) == 2, "the first transaction holds its two items"
+            assert len(fidelity.ITEMS_IN_FLIGHT) == 2, "the first transaction holds its two items"
             with pytest.raises(ClientError) as cancelled:
                 apply(dynamodb, "overlap", ["o2"])
             with pytest.raises(ClientError) as updated:
@@ -207,7 +208,7 @@ def test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_que
     }
     assert {i["id"]["S"] for i in dynamodb.scan(TableName="e-applied")["Items"]} & {"o1", "o2"} == {"o1"}
     apply(dynamodb, "overlap", ["o3"])  # the first one ended: its items are free again
-    assert len(emulator.ITEMS_IN_FLIGHT) == 0
+    assert len(fidelity.ITEMS_IN_FLIGHT) == 0
 
 
 @pytest.mark.parametrize("call", ["describe_table", "delete_table"])
@@ -418,7 +419,7 @@ def test_an_update_whose_later_action_fails_writes_none_of_its_actions(clients: 
     assert dynamodb.get_item(TableName="e-account-summary", Key=key)["Item"] == {**key, "c": {"S": "text"}}
 
 
-# --- moto's behaviours the local account replaces, each held here (sandbox.emulator.PATCHES) ---------
+# --- moto's behaviours the local account replaces, each held here (sandbox.patches.PATCHES) ---------
 
 
 def _streamed_table(dynamodb: Any, name: str) -> str:
@@ -488,7 +489,7 @@ def test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item(c
 def _waits_for_the_write_lock(call: Callable[[], Any]) -> None:
     """``call`` does not finish while a write holds the lock, and finishes once it is released."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with emulator._WRITES:  # a write in progress
+        with fidelity.WRITE_LOCK:  # a write in progress
             pending = pool.submit(call)
             finished, _ = wait([pending], timeout=0.5)
             assert not finished, "it went ahead while a write was in progress"
@@ -541,13 +542,13 @@ def test_lambda_invoke_runs_in_the_local_runtime(clients: dict[str, Any]) -> Non
         calls.append((name, event))
         return {"handled": event["n"]}, None, None
 
-    routed = list(emulator._INVOKE)
+    routed = list(features.ROUTES)
     try:
-        emulator.route_invocations(runtime)
+        features.route_invocations(runtime)
         answer = clients["lambda"].invoke(FunctionName="e-invoked", Payload=b'{"n": 7}')
         assert (json.loads(answer["Payload"].read()), calls) == ({"handled": 7}, [("e-invoked", {"n": 7})])
-        emulator.route_invocations(lambda name, event: (None, "the runtime stopped", "Stopped"))
+        features.route_invocations(lambda name, event: (None, "the runtime stopped", "Stopped"))
         failed = clients["lambda"].invoke(FunctionName="e-invoked", Payload=b"{}")
         assert failed["FunctionError"] == "Unhandled"
     finally:
-        emulator._INVOKE[:] = routed
+        features.ROUTES[:] = routed

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import emulator
+from sandbox import emulator, patches
 from tests.support.aws import client_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,9 +180,7 @@ def test_a_tree_copied_by_structure_equals_deepcopy_and_shares_no_node() -> None
 def test_a_kept_tree_is_not_changed_by_the_updates_that_use_it() -> None:
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
-    from sandbox import emulator
-
-    emulator.patch_moto()
+    patches.patch_moto()
     expression = "SET #a = if_not_exists(#a, :zero) + :one, #m.n = :one"
     before = _shape(UpdateExpressionParser.make(expression), {})
     import boto3
@@ -252,9 +250,9 @@ def test_attribute_values_are_written_as_the_generic_serializer_writes_them() ->
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from sandbox import emulator, speedups
+    from sandbox import speedups
 
-    emulator.patch_moto()  # once per process: the speed-ups are among its patches
+    patches.patch_moto()  # once per process: the speed-ups are among its patches
     from moto.core.serialize import BaseJSONSerializer
 
     patched = BaseJSONSerializer._serialize_type_structure
@@ -395,7 +393,7 @@ def served() -> Served:
     server, url = emulator.start()
     caches = [
         cache
-        for values in emulator.patch_moto().values.values()
+        for values in patches.patch_moto().values.values()
         for cache in map(_unwrapped, values)
         if hasattr(cache, "cache_info")
     ]
@@ -420,12 +418,12 @@ def served() -> Served:
 
 @pytest.mark.parametrize(
     "name",
-    [p.name for p in emulator.PATCHES if "test_each_speedup_is_on_motos_path" in p.held_by],
+    [p.name for p in patches.PATCHES if "test_each_speedup_is_on_motos_path" in p.held_by],
     ids=lambda n: n.replace(" ", "-"),
 )
 def test_each_speedup_is_on_motos_path(name: str, served: Served) -> None:
     """Each replacement ran; a cache put in place answered at least once (the script repeats its calls)."""
-    values = emulator.patch_moto().values.get(name)
+    values = patches.patch_moto().values.get(name)
     assert values, f"{name} is not applied"
     for value in map(_unwrapped, values):
         if hasattr(value, "cache_info"):

@@ -1,0 +1,141 @@
+"""The local account's patches of moto, by purpose, and the one order they are applied in.
+
+Each module holds the patches of one purpose: ``fidelity`` (moto answers as AWS documents), ``faults``
+(the injected faults), ``metering`` (counters for the cost model), ``speed`` (with ``sandbox.speedups``:
+the same answers with less work) and ``features`` (what moto lacks). ``PATCHES`` lists every patch by
+name and purpose in the order applied through ``sandbox.patching``, which checks moto's version first,
+refuses a patch whose target is missing and can undo them all; each names the test that fails without
+it (``make check-patches``). None changes what the Terraform modules or the Lambda package do.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .. import dynamodb_values, speedups
+from ..patching import Patch, Patcher, check_versions
+from . import faults, features, fidelity, metering, speed
+
+# Every patch of moto, by purpose, in the order applied (sandbox/patching.py). The order matters where
+# two patches wrap one method: the outer (applied later) runs first. Speed-ups come last: they remember
+# each handler's methods, Update* included.
+PATCHES = [
+    Patch(
+        "SQS RedrivePolicy as compact JSON",
+        "fidelity",
+        fidelity.compact_json_for_sqs,
+        "tests/sandbox/test_emulator.py::test_redrive_policy_is_compact_json_as_aws_returns_it",
+    ),
+    Patch(
+        "a missing table named in its error",
+        "fidelity",
+        fidelity.missing_tables_named,
+        "tests/sandbox/test_emulator.py::test_a_missing_table_is_named_in_the_answer_as_dynamodb_names_it",
+    ),
+    Patch(
+        "numbers and strings held as DynamoDB holds them",
+        "fidelity",
+        dynamodb_values.hold_values_as_dynamodb_does,
+        "tests/sandbox/test_emulator.py::test_numbers_are_stored_as_dynamodb_stores_them",
+    ),
+    Patch(
+        "no delivery to mapped functions by moto",
+        "fidelity",
+        fidelity.no_delivery_by_moto,
+        "tests/sandbox/test_emulator.py::test_moto_itself_delivers_nothing_to_a_mapped_function",
+    ),
+    Patch(
+        "one stream record per UpdateItem",
+        "fidelity",
+        fidelity.one_record_per_update,
+        "tests/sandbox/test_emulator.py::test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item",
+    ),
+    Patch(
+        "an UpdateItem writes all or nothing",
+        "fidelity",
+        fidelity.atomic_updates,
+        "tests/sandbox/test_emulator.py::test_an_update_whose_later_action_fails_writes_none_of_its_actions",
+    ),
+    Patch(
+        "a failed transaction rolled back item by item",
+        "fidelity",
+        fidelity.item_level_rollback,
+        "tests/sandbox/test_emulator.py::test_a_cancelled_transaction_on_a_streamed_table_emits_nothing_and_the_stream_goes_on",
+    ),
+    Patch(
+        "latency, capacity and conflicts on the summary table",
+        "faults",
+        faults.summary_capacity,
+        "tests/sandbox/test_emulator.py::test_a_throttled_transaction_is_cancelled_with_the_reason_and_writes_nothing",
+    ),
+    Patch(
+        "DynamoDB writes isolated from each other",
+        "fidelity",
+        fidelity.isolated_writes,
+        "tests/sandbox/test_emulator.py::test_a_write_waits_while_another_write_is_in_progress",
+    ),
+    Patch(
+        "writes overlapping a transaction conflict",
+        "fidelity",
+        fidelity.conflicting_overlaps,
+        "tests/sandbox/test_emulator.py::test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_queue",
+    ),
+    Patch(
+        "stream reads wait for the write lock",
+        "fidelity",
+        fidelity.isolated_reads_of_streams,
+        "tests/sandbox/test_emulator.py::test_a_stream_read_waits_while_a_write_is_in_progress",
+    ),
+    Patch(
+        "SQS messages delayed out of order",
+        "faults",
+        faults.reordering_delays,
+        "tests/sandbox/test_emulator.py::test_the_reorder_fault_delays_a_message_so_later_ones_overtake_it",
+    ),
+    Patch(
+        "SQS requests counted",
+        "metering",
+        metering.sqs_metering,
+        "tests/sandbox/test_emulator.py::test_the_meter_counts_write_units_per_table_and_sqs_requests_that_carry_messages",
+    ),
+    Patch(
+        "a request's backend remembered per host",
+        "speed",
+        speed.backend_per_host_remembered,
+        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[a-request's-backend-remembered-per-host]",
+    ),
+    Patch(
+        "SQS in time independent of the queue's depth",
+        "speed",
+        speed.sqs_independent_of_depth,
+        "tests/sandbox/test_emulator.py::test_sqs_does_not_slow_down_as_the_queue_grows",
+    ),
+    Patch(
+        "API Gateway Update* actions",
+        "feature",
+        features.api_gateway_updates,
+        "tests/sandbox/test_gateway.py::test_methods_integrations_models_and_resources_update_in_place",
+    ),
+    Patch(
+        "Lambda Invoke in the local runtime",
+        "feature",
+        features.invocations_run_locally,
+        "tests/sandbox/test_emulator.py::test_lambda_invoke_runs_in_the_local_runtime",
+    ),
+    Patch(
+        "calls held to the function's execution role",
+        "fidelity",
+        fidelity.execution_roles_enforced,
+        "tests/sandbox/test_execution_roles.py::test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does",
+    ),
+    *speedups.SPEEDUPS,
+]
+
+
+@functools.cache
+def patch_moto() -> Patcher:
+    """Check moto's version, then apply every patch, once per process; the patcher can undo them."""
+    check_versions()
+    patcher = Patcher()
+    patcher.apply(PATCHES)
+    return patcher

@@ -1,0 +1,131 @@
+"""Fault patches: the faults ``sandbox.faults`` describes, injected into moto (off unless asked for).
+
+* Latency and a write-unit budget on the summary table, forced or drawn conflicts of transactions;
+  every write let through is metered (``sandbox.metering``).
+* Reordering: a message sent may become visible 1-3 s late, so later ones overtake it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import moto.dynamodb.models as dynamodb_models
+import moto.sqs.models as sqs_models
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    DynamodbException,
+    TransactionCanceledException,
+)
+
+from .. import faults, metering
+from ..patching import Patcher
+from .fidelity import TRANSACTION_CONFLICT
+
+THROTTLED = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
+
+
+THROTTLED_MESSAGE = "The level of configured provisioned throughput for the table was exceeded."
+
+
+_IN_TRANSACTION = threading.local()  # moto's transactions call put_item/update_item per item
+
+
+def _admitted(tables: list[str], units_each: int) -> bool:
+    """Whether the injected faults let these writes through (latency, then the summary table's budget);
+    what is let through is metered."""
+    summary = [t for t in tables if faults.is_summary_table(t)]
+    if summary:
+        active = faults.ACTIVE
+        if active.latency_ms:
+            time.sleep(active.latency_ms / 1000)
+        if not active.spend(units_each * len(summary)):
+            return False
+    for table in tables:
+        metering.METER.wrote(table, units_each)
+    return True
+
+
+def _single_write_admitted(method: Any) -> Any:
+    """A PutItem or UpdateItem outside a transaction, throttled by the faults and metered."""
+
+    def guarded(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_IN_TRANSACTION, "active", False):
+            return method(self, table_name, *args, **kwargs)
+        if not _admitted([table_name], 1):
+            raise DynamodbException(THROTTLED, THROTTLED_MESSAGE)
+        try:
+            answer = method(self, table_name, *args, **kwargs)
+        except ConditionalCheckFailed:
+            metering.METER.refused_write(table_name)
+            raise
+        metering.METER.committed(table_name, 1)
+        return answer
+
+    return guarded
+
+
+def _cancelled_for(tables: list[str], code: str, message: str, where: Callable[[int, str], bool]) -> Exception:
+    """A TransactionCanceledException whose reason is ``code`` for the items ``where`` picks."""
+    return TransactionCanceledException(
+        [(code, message, None) if where(i, t) else (None, None, None) for i, t in enumerate(tables)]
+    )
+
+
+def _transaction_admitted(transact: Any) -> Any:
+    """A TransactWriteItems throttled and made to conflict by the faults, and metered."""
+
+    def guarded(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        tables = [next(iter(item.values())).get("TableName", "") for item in transact_items]
+        if not _admitted(tables, 2):
+            summary = faults.is_summary_table
+            raise _cancelled_for(tables, "ProvisionedThroughputExceeded", THROTTLED_MESSAGE, lambda _, t: summary(t))
+        held = faults.ACTIVE.conflicting_item(len(transact_items))
+        if held is not None:  # another transaction holds an item: DynamoDB cancels, it does not queue
+            raise _cancelled_for(tables, "TransactionConflict", TRANSACTION_CONFLICT, lambda i, _: i == held)
+        _IN_TRANSACTION.active = True
+        try:
+            answer = transact(self, transact_items)
+        except TransactionCanceledException as error:
+            reasons = json.loads(error.description).get("CancellationReasons", [])
+            for table, reason in zip(tables, reasons, strict=False):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    metering.METER.refused_write(table)
+            raise
+        finally:
+            _IN_TRANSACTION.active = False
+        for table in tables:
+            metering.METER.committed(table, 2)
+        return answer
+
+    return guarded
+
+
+def summary_capacity(patcher: Patcher) -> None:
+    """Injected faults (sandbox.faults.ACTIVE): latency and a write-unit budget on the summary table, and
+    conflicts of transactions; every write admitted is metered."""
+    backend = dynamodb_models.DynamoDBBackend
+    patcher.replace(backend, "update_item", _single_write_admitted(backend.update_item))
+    patcher.replace(backend, "put_item", _single_write_admitted(backend.put_item))
+    patcher.replace(backend, "transact_write_items", _transaction_admitted(backend.transact_write_items))
+
+
+def reordering_delays(patcher: Patcher) -> None:
+    """Injected reordering: a message sent may become visible 1-3 s late, so later ones overtake it.
+
+    Delaying at send time, unlike receiving and hiding a message again, does not count as a
+    receive, so it never pushes a message towards its queue's maxReceiveCount.
+    """
+    backend = sqs_models.SQSBackend
+    send = backend.send_message
+
+    def send_maybe_late(self: Any, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
+        active = faults.ACTIVE
+        if active.reorder and active.chance(active.reorder):
+            kwargs["delay_seconds"] = max(int(kwargs.get("delay_seconds") or 0), int(active.pick(1, 3.99)))
+        return send(self, queue_name, message_body, *args, **kwargs)
+
+    patcher.replace(backend, "send_message", send_maybe_late)

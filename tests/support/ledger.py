@@ -72,3 +72,11 @@ class Ledger:
 def expected_totals(ledger: Ledger) -> dict[Key, Totals]:
     """Totals per (account, currency) that hold any, as the fold of the valid rows."""
     return {k: s.totals for k, s in fold(ledger.rows.values()).items() if not s.totals.is_zero()}
+
+
+def two_accounts(rows: int, amount: str) -> Ledger:
+    """A ledger of ``rows`` EUR credits of ``amount``, alternating between acc-0 and acc-1."""
+    ledger = Ledger()
+    for i in range(rows):
+        ledger.put(image(f"acc-{i % 2}", f"t{i}", "credit", amount))
+    return ledger

@@ -7,18 +7,11 @@ from decimal import Decimal
 from ledger_aggregator.domain import Totals
 from ledger_aggregator.projector import project, stream_items
 from tests.support.fakes import FakePoisonSink, FakeQueue, FakeSummaries
-from tests.support.ledger import Ledger, expected_totals, image
-
-
-def ledger_of_two_accounts() -> Ledger:
-    ledger = Ledger()
-    for i in range(6):
-        ledger.put(image(f"acc-{i % 2}", f"t{i}", "credit", "1.50"))
-    return ledger
+from tests.support.ledger import Ledger, expected_totals, image, two_accounts
 
 
 def test_the_items_of_a_failed_delta_fail_and_the_rest_are_written() -> None:
-    ledger = ledger_of_two_accounts()
+    ledger = two_accounts(6, "1.50")
     summaries = FakeSummaries(throttled={"acc-1"})
     changes, poison = stream_items(ledger.records)
     outcome = project(changes, poison, summaries.write, FakePoisonSink(), "stream")
@@ -34,7 +27,7 @@ def test_the_items_of_a_failed_delta_fail_and_the_rest_are_written() -> None:
 
 
 def test_poison_is_parked_with_its_source_and_does_not_fail_its_item() -> None:
-    ledger = ledger_of_two_accounts()
+    ledger = two_accounts(6, "1.50")
     bad = ledger.put(image("acc-0", "bad", "refund", "1"))
     dlq = FakePoisonSink()
     changes, poison = stream_items(ledger.records)
@@ -53,6 +46,6 @@ def test_without_a_dead_letter_queue_poison_fails_its_item_rather_than_vanish() 
 
 def test_published_deltas_count_as_messages_not_summary_writes() -> None:
     queue, summaries = FakeQueue(), FakeSummaries()
-    changes, poison = stream_items(ledger_of_two_accounts().records)
+    changes, poison = stream_items(two_accounts(6, "1.50").records)
     outcome = project(changes, poison, queue.publish, None, "stream")
     assert (outcome.deltas, outcome.writes, len(queue.messages), summaries.writes) == (2, 2, 2, 0)

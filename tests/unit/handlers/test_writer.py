@@ -7,7 +7,7 @@ from typing import Any
 from ledger_aggregator.handlers import stream, writer
 from tests.support.fakes import FakeContext as Context
 from tests.support.fakes import Fakes, settings
-from tests.support.ledger import Ledger, expected_totals, image
+from tests.support.ledger import Ledger, expected_totals, two_accounts
 from tests.unit.handlers.test_stream import failed
 
 
@@ -17,15 +17,8 @@ def published(fakes: Fakes, ledger: Ledger) -> dict[str, Any]:
     return fakes.queue.event()
 
 
-def two_accounts() -> Ledger:
-    ledger = Ledger()
-    for i in range(4):
-        ledger.put(image(f"acc-{i % 2}", f"t{i}", "credit", "2.00"))
-    return ledger
-
-
 def test_the_writer_applies_what_the_stream_function_published_once_however_often_delivered() -> None:
-    fakes, ledger = Fakes(), two_accounts()
+    fakes, ledger = Fakes(), two_accounts(4, "2.00")
     event = published(fakes, ledger)
     handler = writer.make_handler(lambda: fakes.deps(settings(pattern=None)))  # Terraform gives it no PATTERN
     assert failed(handler(event, Context())) == set()
@@ -35,7 +28,7 @@ def test_the_writer_applies_what_the_stream_function_published_once_however_ofte
 
 
 def test_a_throttled_message_fails_and_is_deferred_within_the_ceiling() -> None:
-    fakes, ledger = Fakes(), two_accounts()
+    fakes, ledger = Fakes(), two_accounts(4, "2.00")
     event = published(fakes, ledger)
     fakes.summaries.throttled = {"acc-1"}
     handler = writer.make_handler(lambda: fakes.deps(settings(pattern=2, backoff_max_seconds=30)))

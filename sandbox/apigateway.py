@@ -48,7 +48,7 @@ from moto.apigateway.exceptions import NotFoundException as ApiNotFound
 from moto.apigateway.models import apigateway_backends
 
 from .auth import CognitoVerifier, Denied, access_key, caller_of, verify_sigv4
-from .emulator import call_in_process
+from .emulator import call_in_process, dynamodb_headers
 from .lambdas import ACCOUNT
 from .vtl import Request, carry_overrides, render
 
@@ -329,13 +329,7 @@ class Gateway:
         if not match:
             return 500, json.dumps({"message": f"integration not emulated: {uri}"})
         region, action = match.groups()
-        headers = {
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": f"DynamoDB_20120810.{action}",
-            "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/dynamodb/aws4_request, "
-            "SignedHeaders=host, Signature=local",
-        }
-        answer = call_in_process(self._endpoint, "/", body.encode(), headers)
+        answer = call_in_process(self._endpoint, "/", body.encode(), dynamodb_headers(action, region))
         if answer is None:
             return 500, json.dumps({"message": f"the emulator at {self._endpoint} does not run in this process"})
         return answer

@@ -92,6 +92,17 @@ def start(port: int | None = None) -> tuple[EmulatorServer, str]:
     return server, server.url
 
 
+def dynamodb_headers(action: str, region: str = "eu-west-1") -> dict[str, str]:
+    """The headers of an SDK-shaped DynamoDB JSON call of ``action``: its target, media type, and an
+    Authorization header that names the service and region (moto routes by them; it checks no signature)."""
+    return {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"DynamoDB_20120810.{action}",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/dynamodb/aws4_request, "
+        "SignedHeaders=host, Signature=local",
+    }
+
+
 def call_in_process(endpoint: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str] | None:
     """POST to the emulator at ``endpoint`` as a WSGI call, when it runs in this process; else None.
 

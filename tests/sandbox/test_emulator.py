@@ -380,23 +380,14 @@ def test_an_update_that_fails_part_way_writes_nothing(clients: dict[str, Any]) -
             "ExpressionAttributeValues": {":a": {"N": "1"}, ":d": {"S": "x\ud800y"}},
         }
     )
-    answer = requests_post(dynamodb.meta.endpoint_url, "DynamoDB_20120810.UpdateItem", body)
+    answer = requests_post(dynamodb.meta.endpoint_url, "UpdateItem", body)
     assert answer[0] == 400 and "ValidationException" in answer[1]
     assert "Item" not in dynamodb.get_item(TableName="e-account-summary", Key=key)
 
 
-def requests_post(url: str, target: str, body: str) -> tuple[int, str]:
-    """A raw DynamoDB JSON request (boto3 cannot send an unpaired surrogate)."""
-    request = urllib.request.Request(
-        url,
-        data=body.encode("ascii"),
-        headers={
-            "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": target,
-            "Authorization": "AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-1/dynamodb/aws4_request, "
-            "SignedHeaders=host, Signature=0",
-        },
-    )
+def requests_post(url: str, action: str, body: str) -> tuple[int, str]:
+    """A raw DynamoDB JSON request over HTTP (boto3 cannot send an unpaired surrogate)."""
+    request = urllib.request.Request(url, data=body.encode("ascii"), headers=emulator.dynamodb_headers(action))
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, answer.read().decode()

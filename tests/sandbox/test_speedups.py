@@ -362,13 +362,7 @@ _UPDATE = {
 
 def _dynamodb_call(url: str, action: str, body: dict[str, Any]) -> tuple[int, str]:
     """One SDK-shaped DynamoDB call to the emulator at ``url``, served in this thread."""
-    headers = {
-        "Content-Type": "application/x-amz-json-1.0",
-        "X-Amz-Target": f"DynamoDB_20120810.{action}",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=x/20260101/eu-west-1/dynamodb/aws4_request, "
-        "SignedHeaders=host, Signature=0",
-    }
-    answer = emulator.call_in_process(url, "/", json.dumps(body).encode(), headers)
+    answer = emulator.call_in_process(url, "/", json.dumps(body).encode(), emulator.dynamodb_headers(action))
     assert answer is not None, "the emulator serves in this process"
     return answer
 

@@ -59,6 +59,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import moto.core.responses as moto_responses
@@ -419,68 +420,32 @@ def _method_names_remembered(patcher: Patcher) -> None:
     patcher.replace(moto_responses, "method_names_from_class", functools.cache(names))
 
 
+# The test that holds each speed-up to be on moto's path: one case per speed-up, named by ``case_of``.
+ON_PATH_TEST = "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path"
+
+
+def case_of(name: str) -> str:
+    """The case of the on-path test that holds the speed-up ``name``."""
+    return name.replace(" ", "-")
+
+
+def speedup(name: str, apply: Callable[[Patcher], None]) -> Patch:
+    """A speed-up, held by its case of the on-path test."""
+    return Patch(name, "speed", apply, f"{ON_PATH_TEST}[{case_of(name)}]")
+
+
 # Each speed-up, in the order applied: none changes an answer (tests/sandbox/test_speedups.py).
 SPEEDUPS = [
-    Patch(
-        "expression trees copied by structure",
-        "speed",
-        _trees_copied_by_structure,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[expression-trees-copied-by-structure]",
-    ),
-    Patch(
-        "tree walks decided per class",
-        "speed",
-        _walks_decided_per_class,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[tree-walks-decided-per-class]",
-    ),
-    Patch(
-        "clauses found by class",
-        "speed",
-        _clauses_found_by_class,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[clauses-found-by-class]",
-    ),
-    Patch(
-        "clauses counted once",
-        "speed",
-        _clauses_counted_once,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[clauses-counted-once]",
-    ),
-    Patch(
-        "update expressions parsed once",
-        "speed",
-        _update_expressions_parsed_once,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[update-expressions-parsed-once]",
-    ),
-    Patch(
-        "conditions parsed once",
-        "speed",
-        _conditions_parsed_once,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[conditions-parsed-once]",
-    ),
-    Patch(
-        "alias spellings remembered",
-        "speed",
-        _alias_spellings_remembered,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[alias-spellings-remembered]",
-    ),
-    Patch(
-        "attribute values written directly",
-        "speed",
-        _attribute_values_written_directly,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[attribute-values-written-directly]",
-    ),
-    Patch(
-        "handler method names remembered",
-        "speed",
-        _method_names_remembered,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[handler-method-names-remembered]",
-    ),
-    Patch(
-        "JSON targets dispatched directly",
-        "speed",
-        _json_targets_dispatched_directly,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[JSON-targets-dispatched-directly]",
-    ),
+    speedup("expression trees copied by structure", _trees_copied_by_structure),
+    speedup("tree walks decided per class", _walks_decided_per_class),
+    speedup("clauses found by class", _clauses_found_by_class),
+    speedup("clauses counted once", _clauses_counted_once),
+    speedup("update expressions parsed once", _update_expressions_parsed_once),
+    speedup("conditions parsed once", _conditions_parsed_once),
+    speedup("alias spellings remembered", _alias_spellings_remembered),
+    speedup("attribute values written directly", _attribute_values_written_directly),
+    speedup("handler method names remembered", _method_names_remembered),
+    speedup("JSON targets dispatched directly", _json_targets_dispatched_directly),
 ]
 
 

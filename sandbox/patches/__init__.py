@@ -98,12 +98,7 @@ PATCHES = [
         metering.sqs_metering,
         "tests/sandbox/test_emulator.py::test_the_meter_counts_write_units_per_table_and_sqs_requests_that_carry_messages",
     ),
-    Patch(
-        "a request's backend remembered per host",
-        "speed",
-        speed.backend_per_host_remembered,
-        "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path[a-request's-backend-remembered-per-host]",
-    ),
+    speedups.speedup("a request's backend remembered per host", speed.backend_per_host_remembered),
     Patch(
         "SQS in time independent of the queue's depth",
         "speed",

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from sandbox import emulator, patches
+from sandbox import emulator, patches, speedups
 from tests.support.aws import client_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -250,8 +250,6 @@ def test_attribute_values_are_written_as_the_generic_serializer_writes_them() ->
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from sandbox import speedups
-
     patches.patch_moto()  # once per process: the speed-ups are among its patches
     from moto.core.serialize import BaseJSONSerializer
 
@@ -277,8 +275,6 @@ def _both_ways(url: str, target: str, body: dict[str, Any], service: str) -> tup
     """One request answered through moto's Flask app and through the direct way: (status, headers, body) each."""
     from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-    from sandbox import emulator
-
     app = emulator._IN_PROCESS[url]
     headers = [
         ("X-Amz-Target", target),
@@ -299,8 +295,6 @@ def _both_ways(url: str, target: str, body: dict[str, Any], service: str) -> tup
 
 def test_a_json_call_answers_the_same_without_flask() -> None:
     """Reads and refusals (which change nothing, so both ways see the same state) answer alike."""
-
-    from sandbox import emulator
 
     server, url = emulator.start()
     try:
@@ -412,8 +406,8 @@ def served() -> Served:
 
 @pytest.mark.parametrize(
     "name",
-    [p.name for p in patches.PATCHES if "test_each_speedup_is_on_motos_path" in p.held_by],
-    ids=lambda n: n.replace(" ", "-"),
+    [p.name for p in patches.PATCHES if p.held_by.startswith(speedups.ON_PATH_TEST)],
+    ids=speedups.case_of,
 )
 def test_each_speedup_is_on_motos_path(name: str, served: Served) -> None:
     """Each replacement ran; a cache put in place answered at least once (the script repeats its calls)."""

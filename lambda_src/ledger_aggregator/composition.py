@@ -81,10 +81,8 @@ class Deps:
     buffer_now: Callable[[Sequence[str], str], BufferState]
     clock: WaitClock = field(default_factory=WaitClock)
 
-    def deadline(self, invocation: Invocation | None) -> float | None:
+    def deadline(self, invocation: Invocation) -> float:
         """Until when a throttled write may be waited for: ``WAIT_SHARE`` of the invocation's time left."""
-        if invocation is None:
-            return None
         return self.clock.now() + invocation.get_remaining_time_in_millis() / 1000 * WAIT_SHARE
 
     def stream_destination(self, until: float | None) -> Deliver:

@@ -22,16 +22,26 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.StringReader;
 import java.io.StringWriter;
+import java.io.Writer;
+import java.lang.reflect.Array;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.commons.lang.StringEscapeUtils;
 import org.apache.velocity.Template;
 import org.apache.velocity.VelocityContext;
+import org.apache.velocity.context.InternalContextAdapter;
+import org.apache.velocity.exception.MethodInvocationException;
+import org.apache.velocity.exception.ParseErrorException;
+import org.apache.velocity.exception.ResourceNotFoundException;
+import org.apache.velocity.exception.VelocityException;
+import org.apache.velocity.runtime.directive.Foreach;
+import org.apache.velocity.runtime.parser.node.Node;
 import org.apache.velocity.runtime.RuntimeInstance;
 
 public final class Renderer {
@@ -45,11 +55,38 @@ public final class Renderer {
             .build();
 
     private final RuntimeInstance velocity = new RuntimeInstance();
+    /** Iterations of one #foreach that API Gateway allows. */
+    static final int MAX_LOOPS = 1000;
+
+    /**
+     * #foreach, refusing to loop over more than MAX_LOOPS elements (a collection, map, array or string's
+     * split), before it writes anything: a template must never depend on a loop that API Gateway cuts short.
+     * Registered as a user directive under Velocity's own name, which replaces the built-in one.
+     */
+    public static final class CappedForeach extends Foreach {
+        @Override
+        public boolean render(InternalContextAdapter context, Writer writer, Node node)
+                throws java.io.IOException, MethodInvocationException, ResourceNotFoundException, ParseErrorException {
+            Object over = node.jjtGetChild(2).value(context);
+            int size = over instanceof Collection<?> c ? c.size()
+                    : over instanceof Map<?, ?> m ? m.size()
+                    : over != null && over.getClass().isArray() ? Array.getLength(over)
+                    : 0;
+            if (size > MAX_LOOPS) {
+                throw new VelocityException("#foreach over " + size + " elements: API Gateway allows " + MAX_LOOPS
+                        + " iterations (line " + node.getLine() + ")");
+            }
+            return super.render(context, writer, node);
+        }
+    }
     /** Compiled templates by id; never evicted (the Python side sends a template's text only once). */
     private final Map<String, Template> compiled = new HashMap<>();
 
     Renderer() throws Exception {
         velocity.setProperty("runtime.log.logsystem.class", "org.apache.velocity.runtime.log.NullLogChute");
+        // API Gateway caps a #foreach at 1,000 iterations (its quotas page for REST APIs); what it does past
+        // the cap is not documented, so here a loop over more fails the render (CappedForeach).
+        velocity.setProperty("userdirective", CappedForeach.class.getName());
         velocity.init();
     }
 

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from ledger_aggregator.summary_item import summary_key
 from sandbox.apigateway import GATEWAY_DEFAULTS, substitute
-from sandbox.vtl import Request, carry_overrides, render
+from sandbox.vtl import RenderError, Request, carry_overrides, render
 from tests.support.aws import DETAILS, SUMMARY
 from tests.support.templates import NO_GRANT, OPERATIONS
 from tests.support.templates import api_template as template
@@ -189,6 +189,40 @@ def test_an_empty_query_string_value_is_found_before_a_header_of_the_same_name()
 def test_no_text_of_a_template_is_rewritten_before_it_is_parsed() -> None:
     text = "a __pLaCe-HoLdEr__ b x#${d} $input.path('$.a')#$input.path('$.a')"
     assert render(text, Request(body='{"a": 1}')).body == "a __pLaCe-HoLdEr__ b x#${d} 1#1"
+
+
+def test_a_foreach_over_more_than_api_gateways_cap_of_1000_iterations_fails_the_render() -> None:
+    """API Gateway caps a #foreach at 1,000 iterations (its REST API quotas:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html)
+    and does not document what happens past it: here such a loop fails, so no template may depend on one."""
+    text = "#set($n = 0)#foreach($i in [1..%d])#set($n = $n + 1)#end$n"
+    assert render(text % 1000, Request()).body == "1000"
+    with pytest.raises(RenderError, match="API Gateway allows 1000 iterations"):
+        render(text % 1001, Request())
+
+
+def test_a_claim_listing_more_accounts_than_a_loop_may_visit_still_grants_each(dynamodb: Any) -> None:
+    """Issue 33 item 16 (reproduced at fe9afc6 with the cap): the account check looped over the claim's
+    entries, so an account past the 1,000th was refused 403 to a caller who holds it."""
+    held = [f"acc-{n}" for n in range(2000)]
+    claims = {CLAIM: ",".join(held[:-1]) + ", " + held[-1] + " "}
+    for account in (held[0], held[1500], held[-1]):
+        answer = call(dynamodb, "get_summary", {"accountId": account}, claims=claims)
+        assert answer.status == 404, f"{account} is held: its summary is read (none yet)"
+    assert call(dynamodb, "get_summary", {"accountId": "acc-2000"}, claims=claims).status == 403
+    assert call(dynamodb, "get_summary", {"accountId": "acc-1"}, claims={CLAIM: "acc-10,acc-100"}).status == 403
+
+
+def test_a_body_with_more_fields_than_a_loop_may_visit_names_an_unknown_one(dynamodb: Any) -> None:
+    """Issue 33 item 16: the known-field check looped over every field of the body; one past the cap went
+    unseen. A body with more fields than the API knows always holds an unknown one, and it is named."""
+    body = {**CREDIT, **{f"extra{n:04d}": n for n in range(1500)}}
+    answer = call(dynamodb, "create_transaction", FROM, body)
+    assert (answer.status, answer.body["error"]) == (400, "invalid_body")
+    assert answer.body["field"].startswith("extra") and items(dynamodb) == []
+    late = {f"x{n}": n for n in range(1200)} | CREDIT  # the known fields come last in the body's order
+    answer = call(dynamodb, "create_transaction", FROM, late)
+    assert (answer.status, answer.body["error"]) == (400, "invalid_body")
 
 
 def test_a_deeply_nested_body_is_a_400_not_a_500(dynamodb: Any) -> None:

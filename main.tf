@@ -38,7 +38,6 @@ module "tables" {
   source         = "./modules/tables"
   name_prefix    = var.name_prefix
   tables         = var.tables
-  balances       = var.guard != null
   summary_stream = var.events != null
   kms_key_arn    = var.kms_key_arn
   tags           = var.tags
@@ -100,7 +99,7 @@ module "api" {
   name_prefix = var.name_prefix
   name        = local.names.api
   tables      = { details = module.tables.details, summary = module.tables.summary, balances = module.tables.balances }
-  guard       = var.guard
+  guard       = var.guard == null ? null : {}
   api         = var.api
   currencies  = local.currencies
   kms_key_arn = var.kms_key_arn
@@ -119,7 +118,7 @@ module "alarms" {
     api_name           = local.names.api
     api_stage          = module.api.stage_name
     summary_table      = module.tables.summary.name
-    balances_table     = try(module.tables.balances.name, null)
+    balances_table     = var.guard == null ? null : module.tables.balances.name
     refused_writes     = module.api.refused_writes_metric
     events_pipe        = try(module.events[0].pipe_name, null)
   }

@@ -34,8 +34,13 @@ output "applied_table" {
 }
 
 output "balances_table" {
-  description = "Balances table of the balance guard (ledger-ops guard init seeds it): name and arn; null when the guard is off."
+  description = "Balances table of the balance guard (ledger-ops guard init seeds it): name and arn; kept while the guard is off."
   value       = module.tables.balances
+}
+
+output "guard" {
+  description = "The balance guard when on: its epoch (the stage's guardEpoch, which guard init seeds); null when off."
+  value       = module.api.guard
 }
 
 output "details_stream_arn" {

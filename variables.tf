@@ -80,11 +80,21 @@ variable "tables" {
 }
 
 variable "guard" {
-  description = "The balance guard (null, the default: off). On, every transaction and transfer leg updates a balance item per (account, currency) in the same DynamoDB transaction as its row, and a debit that would take the balance below its floor (0, lowered by the account's overdraft limit) is refused with 422. initialised: false until `ledger-ops guard init` has seeded the balance items of the rows written before the guard was on (or from the start on a stack that never held a row); until then a debit of a balance not yet seeded is refused with 503. See docs/balance-guard.md."
+  description = "The balance guard (null, the default: off): on, every money write also counts into a balance item per (account, currency) in the same DynamoDB transaction, and a debit past the floor (0, lowered by an overdraft limit) is refused with 422; each switch starts a new epoch that `ledger-ops guard init` seeds (docs/balance-guard.md)."
   type = object({
-    initialised = optional(bool, false)
+    # No longer read (guard init marks its epoch initialised itself); kept so that a
+    # configuration that sets it still plans, and said in every plan by the check below.
+    initialised = optional(bool)
   })
   default = null
+}
+
+# guard.initialised (read before epochs) is not read: said in every plan rather than silently dropped.
+check "guard_initialised_is_not_read" {
+  assert {
+    condition     = try(var.guard.initialised, null) == null
+    error_message = "guard.initialised is no longer read: `ledger-ops guard init` marks the guard's epoch initialised itself (docs/balance-guard.md); remove it."
+  }
 }
 
 variable "api" {

@@ -127,8 +127,8 @@ module "ledger" {
     backoff_max_seconds        = 25
     writer_timeout_seconds     = 5
   }
-  guard  = { initialised = true } # a new stack: no rows written before the guard
-  events = {}                     # balance events on a bus of their own; events.tf subscribes a queue
+  guard  = {} # then `ledger-ops guard init` once (docs/balance-guard.md)
+  events = {} # balance events on a bus of their own; events.tf subscribes a queue
   alarms = {
     topic_arn          = null
     emails             = var.alarm_emails

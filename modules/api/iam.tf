@@ -18,19 +18,26 @@ data "aws_iam_policy_document" "api" {
     actions   = ["dynamodb:UpdateItem"]
     resources = [var.tables.details.arn]
   }
-  # The guard's balance items: updated only in the transactions of the money-writing templates. DynamoDB
-  # has no condition key that tells a transaction's item from a lone UpdateItem; the attributes are limited
-  # to the balance item's own.
+  # The guard's balance items (guard on only). A money write counts into them only inside its
+  # TransactWriteItems, beside its row: DynamoDB names the enclosing operation of a transaction's item in
+  # dynamodb:EnclosingOperation (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
+  # An overdraft limit is one UpdateItem of its own (PUT .../limits), outside any transaction (the key absent).
+  # Both are limited to the balance item's attributes.
   dynamic "statement" {
-    for_each = var.tables.balances == null ? [] : [var.tables.balances.arn]
+    for_each = local.guarded ? local.balance_writes : {}
     content {
-      sid       = "UpdateBalanceItems"
+      sid       = statement.key
       actions   = ["dynamodb:UpdateItem"]
-      resources = [statement.value]
+      resources = [var.tables.balances.arn]
+      condition {
+        test     = statement.value.test
+        variable = "dynamodb:EnclosingOperation"
+        values   = statement.value.values
+      }
       condition {
         test     = "ForAllValues:StringEquals"
         variable = "dynamodb:Attributes"
-        values   = ["accountId", "currency", "available", "headroom", "overdraftLimit", "seeded"]
+        values   = local.balance_item_attributes
       }
     }
   }

@@ -44,8 +44,13 @@ locals {
     request_fingerprint = file("${local.templates}/_request_fingerprint.vtl")
     format_amount       = file("${local.templates}/_format_amount.vtl")
     balance_update      = file("${local.templates}/_balance_update.vtl")
-    minor_units_table   = "#set($minorUnits = \",${local.minor_units},\")"
-    details_index       = var.tables.details.index_name
+    refusal             = file("${local.templates}/_refusal.vtl")
+    guard               = file("${local.templates}/_guard.vtl")
+    # Whether the money templates write the balance items: the same setting that picks their integration's
+    # action (TransactWriteItems), so that every request they render is one of that action.
+    guarded           = local.guarded
+    minor_units_table = "#set($minorUnits = \",${local.minor_units},\")"
+    details_index     = var.tables.details.index_name
   }
   # The account check of each operation. With COGNITO, the claim that grants the operation must list the
   # path's account; an operation granted to no claim (null) is refused to every token. Nothing with

@@ -64,3 +64,8 @@ output "refused_writes_metric" {
     dimensions = { ApiId = aws_api_gateway_rest_api.this.id }
   } : null
 }
+
+output "guard" {
+  description = "The balance guard when on: its epoch (the stage variable guardEpoch, new at each switch); null when off."
+  value       = local.guarded ? { epoch = local.guard_epoch } : null
+}

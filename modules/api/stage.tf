@@ -14,16 +14,17 @@ resource "aws_api_gateway_stage" "this" {
   deployment_id        = aws_api_gateway_deployment.this.id
   stage_name           = var.api.stage_name
   xray_tracing_enabled = true
-  # With the guard on, the money templates write the balance items too (balancesTable), and create a balance
-  # item as seeded once guard.initialised says that every earlier row has been counted (guardInitialised).
+  # With the guard on, the money templates write the balance items of the guard's epoch (guard.tf): the
+  # table and the epoch. guardInitialised is not Terraform's: `ledger-ops guard init` sets it to the epoch
+  # it has seeded (stage variables take effect at once), and Terraform leaves it as it finds it.
   variables = merge(
     {
       detailsTable = var.tables.details.name
       summaryTable = var.tables.summary.name
     },
     local.guarded ? {
-      balancesTable    = var.tables.balances.name
-      guardInitialised = tostring(var.guard.initialised)
+      balancesTable = var.tables.balances.name
+      guardEpoch    = local.guard_epoch
     } : {},
   )
   access_log_settings {
@@ -42,8 +43,12 @@ resource "aws_api_gateway_stage" "this" {
       latencyMs        = "$context.responseLatency"
     })
   }
-  tags       = var.tags
-  depends_on = [aws_api_gateway_account.this]
+  tags = var.tags
+  # The guard's epoch is replaced (guard.tf) before the stage changes, whichever way the guard is switched.
+  depends_on = [aws_api_gateway_account.this, terraform_data.guard_epoch]
+  lifecycle {
+    ignore_changes = [variables["guardInitialised"]]
+  }
 }
 
 resource "aws_api_gateway_method_settings" "all" {

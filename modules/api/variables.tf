@@ -9,24 +9,18 @@ variable "name" {
 }
 
 variable "tables" {
-  description = "Tables the API reads and writes (outputs of the tables module)."
+  description = "Tables the API reads and writes (outputs of the tables module); the balances table is written only with the guard on."
   type = object({
     details  = object({ name = string, arn = string, index_name = string })
     summary  = object({ name = string, arn = string })
-    balances = optional(object({ name = string, arn = string }))
+    balances = object({ name = string, arn = string })
   })
-  validation {
-    condition     = var.tables.balances != null || var.guard == null
-    error_message = "tables.balances is required with the guard on."
-  }
 }
 
 variable "guard" {
-  description = "The root's guard setting (null: off): with it, the money-writing methods update the balance items (tables.balances) in the same transaction as their rows and refuse a debit past the floor."
-  type = object({
-    initialised = bool
-  })
-  default = null
+  description = "The root's guard setting (null: off): with it, the money-writing methods update the balance items of the guard's epoch in the same transaction as their rows and refuse a debit past the floor."
+  type        = object({})
+  default     = null
 }
 
 variable "api" {

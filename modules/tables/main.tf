@@ -115,11 +115,14 @@ resource "aws_dynamodb_table" "applied" {
   tags = var.tags
 }
 
-# Balance items of the balance guard (guard on): one per (account, currency), written only by the API's
-# write path in the same TransactWriteItems as the row(s) it counts, and seeded by ledger-ops guard init.
-# Not the summary table: the fold writes the summaries, and sharing an item would make the two conflict.
+# Balance items of the balance guard: one per (account, currency), written only by the API's write path in
+# the same TransactWriteItems as the row(s) it counts, and seeded by ledger-ops guard init. Not the summary
+# table: the fold writes the summaries, and sharing an item would make the two conflict.
+# It exists whether the guard is on or off, so that switching the guard never deletes a table (and never
+# fails on deletion protection half-way through an apply), and the overdraft limits outlive a switch-off:
+# an item records the guard's epoch it counts for, and guard init carries each limit into the next epoch
+# (docs/balance-guard.md). Empty and on demand, it costs nothing while the guard has never been on.
 resource "aws_dynamodb_table" "balances" {
-  count                       = var.balances ? 1 : 0
   name                        = "${var.name_prefix}-account-balances"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "accountId"
@@ -143,3 +146,4 @@ resource "aws_dynamodb_table" "balances" {
   }
   tags = var.tags
 }
+

@@ -26,11 +26,11 @@ output "applied" {
 }
 
 output "balances" {
-  description = "Balances table of the balance guard: name and arn; null when the guard is off."
-  value = var.balances ? {
-    name = aws_dynamodb_table.balances[0].name
-    arn  = aws_dynamodb_table.balances[0].arn
-  } : null
+  description = "Balances table of the balance guard (kept whether the guard is on or off): name and arn."
+  value = {
+    name = aws_dynamodb_table.balances.name
+    arn  = aws_dynamodb_table.balances.arn
+  }
 }
 
 output "protected" {
@@ -39,6 +39,6 @@ output "protected" {
     details  = aws_dynamodb_table.details.deletion_protection_enabled
     summary  = aws_dynamodb_table.summary.deletion_protection_enabled
     applied  = aws_dynamodb_table.applied.deletion_protection_enabled
-    balances = try(aws_dynamodb_table.balances[0].deletion_protection_enabled, null)
+    balances = aws_dynamodb_table.balances.deletion_protection_enabled
   }
 }

@@ -23,13 +23,6 @@ variable "tables" {
   })
 }
 
-variable "balances" {
-  description = "Whether to create the balances table of the balance guard (the root's guard is on)."
-  type        = bool
-  default     = false
-  nullable    = false
-}
-
 variable "summary_stream" {
   description = "Whether the summary table has a stream (NEW_AND_OLD_IMAGES), which the balance events' Pipe reads (the root's events setting)."
   type        = bool

@@ -2,7 +2,7 @@
 
   ledger-ops reconcile [--account ID | --global]
   ledger-ops rebuild   [--account ID] [--settle SECONDS]
-  ledger-ops guard init
+  ledger-ops guard init [--settle-seconds N]
   ledger-ops dlq inspect
   ledger-ops dlq replay [--queue stream|buffer]
   ledger-ops preflight
@@ -11,7 +11,8 @@ The stack is found in .sandbox/outputs.json when a local sandbox is up (or the f
 given with --outputs), else in `terraform output` of the current folder; credentials
 and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
 found or work left undone, 2 usage or refused (rebuild while pattern 2's buffer queue or its DLQ
-holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard).
+holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard, or
+while an apply switches it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +39,19 @@ from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from ledger_aggregator.retirement import removal_refusal
 
 from .dlq import Replayer, held
-from .guard import balance_differences, seed_balances
+from .guard import (
+    SETTLE_SECONDS,
+    EpochChangedError,
+    GuardOffError,
+    GuardState,
+    Initialised,
+    Reads,
+    balance_differences,
+    initialise,
+)
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
 from .reconcile import Progress, describe_totals, items_of, reconcile, reconcile_global, summary_differences
+from .stage import ApiStage
 from .streams import IncompleteRangeError, StreamTail
 
 
@@ -69,7 +82,7 @@ class Ops:
         self.quiet = quiet
         self.dynamodb = boto3.client("dynamodb")
         self.tables = {k: outputs[f"{k}_table"]["name"] for k in ("details", "summary", "applied")}
-        self.balances: str | None = (outputs.get("balances_table") or {}).get("name")  # the guard's, when on
+        self.stage = ApiStage(boto3.client("apigateway"), outputs["rest_api_id"], outputs["stage_name"])
 
     def bar(self, label: str, table: str | None = None) -> tuple[Progress, Callable[[], None]]:
         """A progress bar on stderr, sized by the table's (approximate) item count when given."""
@@ -85,40 +98,68 @@ class Ops:
 
     def reconcile(self, account: str | None) -> int:
         """Print every difference of a summary, and with the guard on of a balance item; 1 when there is any."""
+        guard = self.stage.read()
         tick, close = self.bar("reconcile: scanning", self.tables["details"])
         rows = items_of(self.dynamodb, self.tables["details"], account, tick)  # read once, for both checks
         found = summary_differences(rows, items_of(self.dynamodb, self.tables["summary"], account, tick))
-        balances = (
-            balance_differences(rows, items_of(self.dynamodb, self.balances, account, tick)) if self.balances else []
-        )
+        balances = self._balance_differences(guard, rows, account, tick)
         close()
         for difference in found:
             print(difference.describe())
         print(f"{len(found)} difference(s)")
-        if self.balances:  # the guard's items, against the same rows
+        if guard.on:  # the guard's items of its epoch, against the same rows
             for wrong in balances:
                 print(wrong.describe())
-            print(f"{len(balances)} balance item difference(s)")
+            print(f"{len(balances)} balance item difference(s) (epoch {guard.epoch})")
         return 1 if found or balances else 0
 
-    def guard_init(self) -> int:
-        """Seed the guard's balance items from the rows written before it; 2 when the guard is off."""
-        if not self.balances:
-            print(
-                "guard init: refused: this stack has no balance guard (set guard = {} and apply first)", file=sys.stderr
-            )
+    def _balance_differences(
+        self, guard: GuardState, rows: list[dict[str, Any]], account: str | None, tick: Progress
+    ) -> list[Any]:
+        if guard.balances is None or guard.epoch is None:
+            return []
+        return balance_differences(rows, items_of(self.dynamodb, guard.balances, account, tick), guard.epoch)
+
+    def guard_init(self, settle: float) -> int:
+        """Seed the guard's balance items for the stage's epoch; 2 when the guard is off or switched meanwhile."""
+        reads = Reads(rows=self._rows, items=self._items, now=lambda: datetime.now(UTC), wait=self._settle)
+        try:
+            done = initialise(self.dynamodb, self.stage, reads, settle)
+        except (GuardOffError, EpochChangedError) as refused:
+            print(f"guard init: refused: {refused}; nothing was marked initialised", file=sys.stderr)
             return 2
-        tick, close = self.bar("guard init: reading", self.tables["details"])
-        rows = items_of(self.dynamodb, self.tables["details"], progress=tick)
-        items = items_of(self.dynamodb, self.balances, progress=tick)
-        close()
-        done = seed_balances(self.dynamodb, self.balances, rows, items)
-        print(f"guard init: {done.seeded} balance item(s) seeded, {done.already} already seeded")
-        print(
-            "guard init: once guard.initialised = true is applied, run guard init once more: it seeds the items "
-            "that credits created in between"
-        )
+        self._initialised(done)
         return 0
+
+    def _rows(self) -> list[dict[str, Any]]:
+        tick, close = self.bar("guard init: reading the rows", self.tables["details"])
+        try:
+            return items_of(self.dynamodb, self.tables["details"], progress=tick)
+        finally:
+            close()
+
+    def _items(self, balances: str) -> list[dict[str, Any]]:
+        return items_of(self.dynamodb, balances)
+
+    def _settle(self, seconds: float) -> None:
+        """Wait, saying why: requests served before the epoch may still write rows it does not count."""
+        if seconds <= 0:
+            return
+        print(
+            f"guard init: waiting {seconds:.0f} s until the guard's epoch has served for the settle time "
+            "(requests served before it may still write rows)",
+            file=sys.stderr,
+        )
+        time.sleep(seconds)
+
+    @staticmethod
+    def _initialised(done: Initialised) -> None:
+        first, late = done.first, done.stragglers
+        print(
+            f"guard init: epoch {done.epoch}: {first.seeded + late.seeded} balance item(s) seeded, "
+            f"{first.carried + late.carried} carried from an earlier epoch (limits kept), {first.already} already "
+            "seeded; the epoch is marked initialised on the stage (a first credit now creates its item seeded)"
+        )
 
     def conservation(self) -> int:
         """Check that, per currency, every account's balances sum to the standalone rows; 1 when not."""
@@ -251,15 +292,23 @@ class Ops:
         return 1 if kept or unseen else 0
 
 
-def settle_seconds(text: str) -> float:
-    """``--settle``: 1 to 300 seconds. Less leaves a fresh row's record unseen; the stream publishes within seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 1 <= value <= 300:
-        raise argparse.ArgumentTypeError(f"{text} is outside 1-300 seconds")
-    return value
+def seconds_within(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a number of seconds from ``low`` to ``high``."""
+
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}-{high:g} seconds")
+        return value
+
+    return seconds
+
+
+# rebuild --settle: less than 1 s leaves a fresh row's record unseen (the stream publishes within seconds).
+settle_seconds = seconds_within(1, 300)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,7 +337,15 @@ def main(argv: list[str] | None = None) -> int:
     redo.add_argument("--queue", choices=["stream", "buffer"], help="only this DLQ")
     commands.add_parser("preflight", help="whether the writer's guard would let buffer.retired remove the buffer now")
     guard = commands.add_parser("guard", help="the balance guard").add_subparsers(dest="action", required=True)
-    guard.add_parser("init", help="seed the balance items from the rows written before the guard (safe while writing)")
+    init = guard.add_parser(
+        "init", help="seed the balance items of the guard's epoch from every row outside it (safe while writing)"
+    )
+    init.add_argument(
+        "--settle-seconds",
+        type=seconds_within(0, 600),
+        default=SETTLE_SECONDS,
+        help=f"how long the epoch must have served before the rows are read (0-600 s, default {SETTLE_SECONDS:.0f})",
+    )
     args = parser.parse_args(argv)
     ops = Ops(stack_outputs(args.outputs), args.quiet)
     if args.command == "reconcile":
@@ -298,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "preflight":
         return ops.preflight()
     if args.command == "guard":
-        return ops.guard_init()
+        return ops.guard_init(args.settle_seconds)
     return ops.inspect() if args.action == "inspect" else ops.replay(args.queue)
 
 

@@ -1,27 +1,81 @@
-"""The balance guard's items: seeding them from the rows written before the guard, and checking them.
+"""The balance guard's items: seeding them for the guard's epoch, and checking them.
 
-With the guard on, the API writes every row with ``guarded: true`` and, in the same transaction, adds its
-amount to the balance item of its ``(account, currency)``. A balance item holds ``available`` (the rows it
-has counted: credits - debits), ``headroom`` (``available`` + ``overdraftLimit``, what a debit may take)
-and ``seeded``: true once every row of its key is counted. The rows from before the guard carry no flag,
-and no new one can appear once the guard's deployment serves, so their fold per key is fixed: ``guard
-init`` adds it to each item once (conditional on the item not being seeded), safely while guarded writes
-go on adding their own amounts to the same items.
+With the guard on, the API writes every row with the guard's epoch (``guardEpoch``, a stage variable that
+Terraform replaces each time the guard is switched on or off) and, in the same transaction, adds its amount to
+the balance item of its ``(account, currency)``, but only to an item of that epoch. A balance item holds
+``available`` (the rows it has counted: credits - debits), ``headroom`` (``available`` + ``overdraftLimit``,
+what a debit may take), ``seeded`` (true once every row of its key is counted) and ``epoch``.
+
+The rows a new epoch's items have not counted are those without its epoch: written before the guard, while it
+was off, or in an earlier epoch. None can appear once the epoch's deployment serves (and the requests in flight
+before it have ended), so their fold per key is fixed: ``guard init`` seeds each item with it, once.
+An item of an earlier epoch (its rows since then uncounted, its limit still the operator's) is carried into
+this one: its ``available`` set to the seed, its limit kept. Then the stage is marked initialised for the
+epoch (``guardInitialised``), from which a first credit creates its item seeded, and the items created in
+between are seeded too. Every write is conditional on what was read, so two runs at once, or guarded writes
+meanwhile, never count a row twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ledger_aggregator.domain import ZERO, Key, fold
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-GUARDED = "guarded"  # the attribute the guarded templates write on every row
+ROW_EPOCH = "guardEpoch"  # the attribute the guarded templates write on every row: the epoch it was counted in
+# The stage variables of the guard (modules/api/stage.tf): Terraform sets the first two with the guard on;
+# guard init sets the third, which Terraform leaves alone.
+STAGE_TABLE, STAGE_EPOCH, STAGE_INITIALISED = "balancesTable", "guardEpoch", "guardInitialised"
+
+
+@dataclass(frozen=True, slots=True)
+class GuardState:
+    """What the API's stage says of the guard: the balances table and the epoch (None: the guard is off),
+    the epoch guard init last marked initialised, and when the stage last changed (None: not said)."""
+
+    balances: str | None
+    epoch: str | None
+    initialised_epoch: str | None
+    changed_at: datetime | None = None
+
+    @property
+    def on(self) -> bool:
+        """Whether the stage serves the guarded templates."""
+        return bool(self.balances and self.epoch)
+
+    @property
+    def initialised(self) -> bool:
+        """Whether guard init has seeded this epoch (a first credit then creates its item seeded)."""
+        return self.on and self.initialised_epoch == self.epoch
+
+
+def guard_state(variables: Mapping[str, str], changed_at: datetime | None = None) -> GuardState:
+    """The guard's state from a stage's variables."""
+    return GuardState(
+        variables.get(STAGE_TABLE) or None,
+        variables.get(STAGE_EPOCH) or None,
+        variables.get(STAGE_INITIALISED) or None,
+        changed_at,
+    )
+
+
+class Stage(Protocol):
+    """The API's stage, as guard init reads and marks it."""
+
+    def read(self) -> GuardState:
+        """The guard's state as the stage holds it now."""
+        ...
+
+    def mark_initialised(self, epoch: str) -> None:
+        """Record that every balance item of ``epoch`` is seeded (a stage variable: it takes effect at once)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +87,8 @@ class BalanceItem:
     headroom: Decimal
     overdraft_limit: Decimal
     seeded: bool
+    epoch: str | None
+    has_limit: bool = False  # whether overdraftLimit is stored (an absent one is 0)
 
 
 def balance_item(item: Mapping[str, Any]) -> BalanceItem:
@@ -43,12 +99,14 @@ def balance_item(item: Mapping[str, Any]) -> BalanceItem:
 
     key = (item["accountId"]["S"], item["currency"]["S"])
     seeded = bool(item.get("seeded", {}).get("BOOL", False))
-    return BalanceItem(key, number("available"), number("headroom"), number("overdraftLimit"), seeded)
+    epoch = item.get("epoch", {}).get("S")
+    limit = number("overdraftLimit")
+    return BalanceItem(key, number("available"), number("headroom"), limit, seeded, epoch, "overdraftLimit" in item)
 
 
-def is_guarded(row: Mapping[str, Any]) -> bool:
-    """Whether the guard counted this row when it was written."""
-    return bool(row.get(GUARDED, {}).get("BOOL", False))
+def counted_in(row: Mapping[str, Any], epoch: str | None) -> bool:
+    """Whether the guard counted this row into a balance item of ``epoch`` when it was written."""
+    return epoch is not None and row.get(ROW_EPOCH, {}).get("S") == epoch
 
 
 def net_by_key(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Decimal]:
@@ -56,9 +114,9 @@ def net_by_key(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Decimal]:
     return {key: summary.totals.balance for key, summary in fold(rows).items()}
 
 
-def seeds(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Decimal]:
-    """What ``guard init`` adds to each balance item: the fold of its rows written before the guard."""
-    return net_by_key(row for row in rows if not is_guarded(row))
+def seeds(rows: Iterable[Mapping[str, Any]], epoch: str) -> dict[Key, Decimal]:
+    """What ``guard init`` seeds each balance item of ``epoch`` with: the fold of its rows outside the epoch."""
+    return net_by_key(row for row in rows if not counted_in(row, epoch))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +131,14 @@ class BalanceDifference:
         return f"{'/'.join(self.key)}: balance item: {'; '.join(self.problems)}"
 
 
-def balance_problems(expected: Decimal, stored: BalanceItem | None, has_rows: bool) -> tuple[str, ...]:
+def balance_problems(expected: Decimal, stored: BalanceItem | None, has_rows: bool, epoch: str) -> tuple[str, ...]:
     """What is wrong with one balance item against the fold of the rows it should have counted."""
     if stored is None:
         return ("no balance item, but rows: run ledger-ops guard init",) if has_rows else ()
+    if stored.epoch != epoch:
+        return (f"of an earlier epoch of the guard ({stored.epoch or 'none'}, not {epoch}): run ledger-ops guard init",)
     found = []
-    counted = "its rows" if stored.seeded else "its guarded rows (not seeded yet: run ledger-ops guard init)"
+    counted = "its rows" if stored.seeded else "its rows of this epoch (not seeded yet: run ledger-ops guard init)"
     if stored.available != expected:
         found.append(f"available {stored.available} is not the fold of {counted}, {expected}")
     if stored.headroom != stored.available + stored.overdraft_limit:
@@ -88,18 +148,19 @@ def balance_problems(expected: Decimal, stored: BalanceItem | None, has_rows: bo
 
 
 def balance_differences(
-    rows: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str, Any]]
+    rows: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str, Any]], epoch: str
 ) -> list[BalanceDifference]:
-    """Every balance item that differs from the fold of its rows: all of them once seeded, the guarded
-    ones before. Run it once the API is quiet: a write between the two scans shows as a difference."""
+    """Every balance item that differs from the fold of its rows in the guard's ``epoch``: all of them once
+    seeded, those of the epoch before. Run it once the API is quiet: a write between the two scans shows as a
+    difference."""
     listed = list(rows)
-    every, guarded = net_by_key(listed), net_by_key(row for row in listed if is_guarded(row))
+    every, in_epoch = net_by_key(listed), net_by_key(row for row in listed if counted_in(row, epoch))
     stored = {b.key: b for b in map(balance_item, items)}
     found = []
     for key in sorted(set(every) | set(stored)):
         item = stored.get(key)
-        expected = every.get(key, ZERO) if item is None or item.seeded else guarded.get(key, ZERO)
-        wrong = balance_problems(expected, item, key in every)
+        expected = every.get(key, ZERO) if item is None or item.seeded else in_epoch.get(key, ZERO)
+        wrong = balance_problems(expected, item, key in every, epoch)
         if wrong:
             found.append(BalanceDifference(key, wrong))
     return found
@@ -107,40 +168,208 @@ def balance_differences(
 
 @dataclass(frozen=True, slots=True)
 class Seeded:
-    """What ``guard init`` did: items seeded now, and items it found seeded already."""
+    """What ``guard init`` did: items seeded (created, or their uncounted rows added), items carried from an
+    earlier epoch (limit kept), and items it found seeded already."""
 
-    seeded: int
-    already: int
+    seeded: int = 0
+    carried: int = 0
+    already: int = 0
+
+    def __add__(self, other: Seeded) -> Seeded:
+        return Seeded(self.seeded + other.seeded, self.carried + other.carried, self.already + other.already)
+
+
+NAMES = {
+    "#ac": "accountId",
+    "#av": "available",
+    "#hr": "headroom",
+    "#sd": "seeded",
+    "#ep": "epoch",
+    "#ol": "overdraftLimit",
+}
+
+
+def _number(value: Decimal) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _create(seed: Decimal, epoch: str) -> dict[str, Any]:
+    """No item yet: create it seeded, with no limit."""
+    return {
+        "UpdateExpression": "SET #av = :s, #hr = :s, #sd = :true, #ep = :e",
+        "ConditionExpression": "attribute_not_exists(#ac)",
+        "ExpressionAttributeNames": {k: NAMES[k] for k in ("#ac", "#av", "#hr", "#sd", "#ep")},
+        "ExpressionAttributeValues": {":s": _number(seed), ":true": {"BOOL": True}, ":e": {"S": epoch}},
+    }
+
+
+def _add(seed: Decimal, epoch: str) -> dict[str, Any]:
+    """An unseeded item of this epoch (its rows of the epoch counted): add the seed, once."""
+    return {
+        "UpdateExpression": "ADD #av :s, #hr :s SET #sd = :true",
+        "ConditionExpression": "#ep = :e AND #sd = :false",
+        "ExpressionAttributeNames": {k: NAMES[k] for k in ("#av", "#hr", "#sd", "#ep")},
+        "ExpressionAttributeValues": {
+            ":s": _number(seed),
+            ":true": {"BOOL": True},
+            ":false": {"BOOL": False},
+            ":e": {"S": epoch},
+        },
+    }
+
+
+def _carry(seed: Decimal, epoch: str, item: BalanceItem) -> dict[str, Any]:
+    """An item of an earlier epoch: the seed replaces what it counted, its limit is kept; conditional on the
+    item being as read (no write of this epoch can change it, but another guard init could)."""
+    conditions = ["attribute_exists(#ac)"]
+    values: dict[str, Any] = {
+        ":s": _number(seed),
+        ":h": _number(seed + item.overdraft_limit),
+        ":true": {"BOOL": True},
+        ":e": {"S": epoch},
+    }
+    if item.epoch is None:
+        conditions.append("attribute_not_exists(#ep)")
+    else:
+        conditions.append("#ep = :old")
+        values[":old"] = {"S": item.epoch}
+    if item.has_limit:
+        conditions.append("#ol = :ol")
+        values[":ol"] = _number(item.overdraft_limit)
+    else:
+        conditions.append("attribute_not_exists(#ol)")
+    return {
+        "UpdateExpression": "SET #av = :s, #hr = :h, #sd = :true, #ep = :e",
+        "ConditionExpression": " AND ".join(conditions),
+        "ExpressionAttributeNames": NAMES,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def seeding(seed: Decimal, epoch: str, item: BalanceItem | None) -> tuple[str, dict[str, Any] | None]:
+    """What seeding one key takes, given its item as read: (what it counts as, the update or None)."""
+    if item is None:
+        return "seeded", _create(seed, epoch)
+    if item.epoch != epoch:
+        return "carried", _carry(seed, epoch, item)
+    if item.seeded:
+        return "already", None
+    return "seeded", _add(seed, epoch)
+
+
+ATTEMPTS = 5  # an item that changes between its read and its update is read again, at most this many times
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceTable:
+    """The guard's balances table, as guard init writes it."""
+
+    client: DynamoDBClient
+    name: str
+
+    def read(self, key: Key) -> BalanceItem | None:
+        """The key's item as it is now (a strongly consistent read)."""
+        found = self.client.get_item(TableName=self.name, Key=self._key(key), ConsistentRead=True).get("Item")
+        return balance_item(found) if found else None
+
+    def seed(self, key: Key, seed: Decimal, epoch: str, item: BalanceItem | None) -> Seeded:
+        """Seed one key, reading its item again whenever it changed since it was read."""
+        for _ in range(ATTEMPTS):
+            kind, update = seeding(seed, epoch, item)
+            if update is None:
+                return Seeded(already=1)
+            try:
+                self.client.update_item(TableName=self.name, Key=self._key(key), **update)
+                return Seeded(**{kind: 1})
+            except self.client.exceptions.ConditionalCheckFailedException:
+                item = self.read(key)
+        raise RuntimeError(f"{'/'.join(key)}: its balance item kept changing while it was seeded; run guard init again")
+
+    @staticmethod
+    def _key(key: Key) -> dict[str, Any]:
+        return {"accountId": {"S": key[0]}, "currency": {"S": key[1]}}
 
 
 def seed_balances(
-    client: DynamoDBClient, balances: str, rows: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str, Any]]
+    client: DynamoDBClient,
+    balances: str,
+    rows: Iterable[Mapping[str, Any]],
+    items: Iterable[Mapping[str, Any]],
+    epoch: str,
 ) -> Seeded:
-    """Seed every balance item that is not seeded: add the fold of its rows from before the guard, once.
+    """Seed every balance item of ``epoch`` that is not: the keys with rows outside the epoch, and those whose
+    item is unseeded or of an earlier epoch. Safe while guarded writes go on, and to run twice."""
+    before = seeds(rows, epoch)
+    stored = {b.key: b for b in map(balance_item, items)}
+    pending = set(before) | {key for key, b in stored.items() if b.epoch != epoch or not b.seeded}
+    table, done = BalanceTable(client, balances), Seeded()
+    for key in sorted(pending):
+        done += table.seed(key, before.get(key, ZERO), epoch, stored.get(key))
+    return done
 
-    The keys are those with such rows and those whose item exists unseeded (created by a credit before the
-    guard was initialised). The update is conditional on the item not being seeded, so a second run, or
-    two runs at once, add nothing twice; guarded writes meanwhile add their own amounts to the same item.
-    """
-    before = seeds(rows)
-    unseeded = {b.key for b in map(balance_item, items) if not b.seeded}
-    seeded = already = 0
-    for key in sorted(set(before) | unseeded):
-        amount = before.get(key, ZERO)
-        try:
-            client.update_item(
-                TableName=balances,
-                Key={"accountId": {"S": key[0]}, "currency": {"S": key[1]}},
-                UpdateExpression="ADD #av :n, #hr :n SET #sd = :true",
-                ConditionExpression="attribute_not_exists(#sd) OR #sd = :false",
-                ExpressionAttributeNames={"#av": "available", "#hr": "headroom", "#sd": "seeded"},
-                ExpressionAttributeValues={
-                    ":n": {"N": str(amount)},
-                    ":true": {"BOOL": True},
-                    ":false": {"BOOL": False},
-                },
-            )
-            seeded += 1
-        except client.exceptions.ConditionalCheckFailedException:
-            already += 1
-    return Seeded(seeded, already)
+
+class GuardOffError(RuntimeError):
+    """The stage serves no guarded templates: there is nothing to seed."""
+
+
+class EpochChangedError(RuntimeError):
+    """The guard's epoch changed while guard init ran (an apply switched the guard): what it seeded is of an
+    epoch the API no longer serves."""
+
+
+@dataclass(frozen=True, slots=True)
+class Initialised:
+    """What ``guard init`` did for one epoch: before marking it initialised, and the items created since."""
+
+    epoch: str
+    balances: str
+    first: Seeded
+    stragglers: Seeded
+
+
+SETTLE_SECONDS = 60.0  # API Gateway's integration timeout is 29 s at most; the rest is for the stage's update
+
+
+def settle_wait(state: GuardState, settle: float, now: datetime) -> float:
+    """How long to wait before reading the rows: until the stage has served this epoch for ``settle`` seconds,
+    so that no request served before it (unguarded, or of another epoch) can still write a row. Without the
+    stage's last change, the whole ``settle`` from now."""
+    if state.changed_at is None:
+        return settle
+    return max(0.0, settle - (now - state.changed_at).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """How guard init reads: the details rows, a table's items, the time, and how it waits (with a note)."""
+
+    rows: Callable[[], Iterable[Mapping[str, Any]]]
+    items: Callable[[str], Iterable[Mapping[str, Any]]]
+    now: Callable[[], datetime]
+    wait: Callable[[float], None]
+
+
+def _serving(stage: Stage, epoch: str) -> GuardState:
+    state = stage.read()
+    if state.epoch != epoch:
+        raise EpochChangedError(f"the guard's epoch changed from {epoch} to {state.epoch or 'none (off)'}")
+    return state
+
+
+def initialise(client: DynamoDBClient, stage: Stage, reads: Reads, settle: float = SETTLE_SECONDS) -> Initialised:
+    """``guard init``: seed every balance item of the stage's epoch, mark the epoch initialised on the stage,
+    then seed the items that first credits created in between. Refuses (GuardOffError, EpochChangedError)
+    rather than seed an epoch the API does not serve."""
+    state = stage.read()
+    if not state.on or state.epoch is None or state.balances is None:
+        raise GuardOffError("this stack's API serves no balance guard (set guard = {} and apply first)")
+    epoch, balances = state.epoch, state.balances
+    reads.wait(settle_wait(state, settle, reads.now()))
+    _serving(stage, epoch)
+    rows = list(reads.rows())
+    first = seed_balances(client, balances, rows, reads.items(balances), epoch)
+    _serving(stage, epoch)
+    stage.mark_initialised(epoch)
+    # No row outside the epoch appears once it serves: the same rows seed the items credits created meanwhile.
+    stragglers = seed_balances(client, balances, rows, reads.items(balances), epoch)
+    return Initialised(epoch, balances, first, stragglers)

@@ -106,6 +106,12 @@ PATCHES = [
         "tests/sandbox/test_emulator.py::test_sqs_does_not_slow_down_as_the_queue_grows",
     ),
     Patch(
+        "API Gateway stages dated",
+        "fidelity",
+        fidelity.stages_dated,
+        "tests/sandbox/test_gateway.py::test_a_stage_says_when_it_was_created_and_last_updated",
+    ),
+    Patch(
         "API Gateway Update* actions",
         "feature",
         features.api_gateway_updates,

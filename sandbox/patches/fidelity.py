@@ -20,6 +20,8 @@
 * A function's calls are held to its execution role: the runtime signs them with a key of the
   function's own, and what the role's policies do not allow is refused with AccessDeniedException, as
   on AWS (``sandbox.execution_roles``); moto allowed everything.
+* An API Gateway stage says when it was created and last updated (``createdDate``, ``lastUpdatedDate``),
+  as GetStage does on AWS; ``ledger-ops guard init`` waits from the last update.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ import copy
 import io
 import json
 import threading
+import time
 from types import SimpleNamespace
 from typing import Any
 
+import moto.apigateway.models as apigateway_models
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 import moto.dynamodbstreams.models as dynamodbstreams_models
@@ -398,3 +402,26 @@ def execution_roles_enforced(patcher: Patcher) -> None:
         return [answer]
 
     patcher.replace(dispatcher, "__call__", checked)
+
+
+def stages_dated(patcher: Patcher) -> None:
+    """A stage records when it was created and when it last changed, and GetStage answers both, as AWS's
+    does (https://docs.aws.amazon.com/apigateway/latest/api/API_GetStage.html: createdDate, lastUpdatedDate)."""
+    stage = apigateway_models.Stage
+    created, updated, answered = stage.__init__, stage.apply_operations, stage.to_json
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        self.created_date = self.last_updated_date = time.time()
+
+    def apply_operations(self: Any, patch_operations: list[dict[str, Any]]) -> Any:
+        changed = updated(self, patch_operations)
+        self.last_updated_date = time.time()
+        return changed
+
+    def to_json(self: Any) -> dict[str, Any]:
+        return {**answered(self), "createdDate": self.created_date, "lastUpdatedDate": self.last_updated_date}
+
+    patcher.replace(stage, "__init__", init)
+    patcher.replace(stage, "apply_operations", apply_operations)
+    patcher.replace(stage, "to_json", to_json)

@@ -26,6 +26,8 @@ import pytest
 from ledger_aggregator.domain import Totals, fold
 from ledger_aggregator.summary_item import key_of, stored_totals
 from ledger_ops.dlq import release
+from ledger_ops.guard import Initialised
+from ledger_ops.stage import guard_init as stack_guard_init
 from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
@@ -34,6 +36,10 @@ from tests.support.velocity import velocity_or_skip, warn_in_summary
 
 TARGET = os.environ.get("CQRS_TARGET", "local")
 T = TypeVar("T")
+# How long guard init lets the guard's epoch serve before it reads the rows: in an AWS account its default
+# (the integration timeout, and time for the stage's change to reach API Gateway); the local gateway serves
+# a stage's change from the next request, and its requests end within a second or two.
+GUARD_SETTLE_SECONDS = None if TARGET == "aws" else 2.0
 
 
 @dataclass
@@ -113,6 +119,16 @@ def operator_arn(sts: Any) -> str:
         partition, account, name = arn.split(":")[1], arn.split(":")[4], arn.split("/")[1]
         return f"arn:{partition}:iam::{account}:role/{name}"
     return arn
+
+
+def guard_init(deployed: Deployment) -> Initialised:
+    """``ledger-ops guard init``, as an operator runs it once the guard is switched on: every balance item of
+    the stage's epoch seeded, and the epoch marked initialised on the stage. (It waits for the epoch to
+    settle itself: that wait is guard init's, not the test's synchronisation.)"""
+    clients = deployed.env.client("dynamodb"), deployed.env.client("apigateway")
+    if GUARD_SETTLE_SECONDS is None:
+        return stack_guard_init(*clients, deployed.outputs)
+    return stack_guard_init(*clients, deployed.outputs, GUARD_SETTLE_SECONDS)
 
 
 def eventually(probe: Callable[[], T | None], timeout: float = 120, interval: float = 0.5) -> T:
@@ -211,7 +227,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         "events": {},
     }
     if os.environ.get("CQRS_SOAK_GUARD") == "1":  # make soak-guarded: the soak on a stack with the guard on
-        variables["guard"] = {"initialised": False}
+        variables["guard"] = {}
     if TARGET == "local":
         velocity_or_skip()  # the local gateway renders mapping templates with Velocity 1.7
         local = LocalAccount(state / "logs").start()

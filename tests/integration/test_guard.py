@@ -1,13 +1,13 @@
 """The balance guard through the signed API, with the emulator's conflict and throttle faults on.
 
-The stack is applied with `guard = { initialised = true }`; 60 debits and transfers from 8 threads go
-against three payers whose funds (and one overdraft limit, set through `PUT .../limits`) cover only
-some of them, and each 429 is retried.
+The stack is applied with `guard = {}` and `ledger-ops guard init` seeds the guard's epoch; 60 debits and
+transfers from 8 threads go against three payers whose funds (and one overdraft limit, set through
+`PUT .../limits`) cover only some of them, and each 429 is retried.
 
 - Every answer is 201 or 422 `insufficient_funds`; every 201 has its rows and every 422 wrote none.
 - No balance item is below its floor.
 - Once quiet, the balance items, the fold of the rows and the summaries agree.
-- The guard is then switched off again (its table removed).
+- The guard is then switched off again (its table kept).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pytest
 from ledger_ops.guard import balance_differences, balance_item
 from ledger_ops.reconcile import account_items, reconcile, reconcile_global
 from sandbox.client import LedgerClient, Response
-from tests.integration.conftest import TARGET, Deployment, eventually, injected, settled_in_table
+from tests.integration.conftest import TARGET, Deployment, eventually, guard_init, injected, settled_in_table
 
 FAULTS = "conflict=0.15,conflicts=2,throttle=40wcu,throttles=2,seed=5"
 FUNDS, LIMIT = Decimal("100.00"), Decimal("30.00")  # each payer's credit; the overdraft limit of the first payer
@@ -34,13 +34,15 @@ RETRIES = 8  # a client retries a 429 (a conflict on a hot account, or throttlin
 
 @pytest.fixture(scope="module")
 def guarded(deployed: Deployment) -> Iterator[Deployment]:
-    """The stack with the balance guard on (initialised: the stack's earlier accounts are not debited here),
-    and off again afterwards, which removes the balances table (unprotected in test stacks)."""
+    """The stack with the balance guard on, its epoch seeded by guard init, and off again afterwards (the
+    balances table stays)."""
     stack = deployed.env.stack
     saved = dict(stack.variables)
-    stack.variables["guard"] = {"initialised": True}
+    stack.variables["guard"] = {}
     try:
-        yield dataclasses.replace(deployed, outputs=stack.apply(deployed.pattern))
+        guarded = dataclasses.replace(deployed, outputs=stack.apply(deployed.pattern))
+        guard_init(guarded)
+        yield guarded
     finally:
         stack.variables = saved
         stack.apply(deployed.pattern)
@@ -113,7 +115,7 @@ def test_concurrent_debits_and_transfers_never_take_a_balance_below_its_floor(gu
             assert item.seeded
     for account in payers + payees:
         rows, items = guarded.rows(account), account_items(dynamodb, balances, account)
-        assert balance_differences(rows, items) == [], account
+        assert balance_differences(rows, items, guarded.outputs["guard"]["epoch"]) == [], account
     eventually(lambda: settled_in_table(guarded, payers + payees), timeout=180)
     details, summary = guarded.outputs["details_table"]["name"], guarded.outputs["summary_table"]["name"]
     for account in payers + payees:

@@ -152,12 +152,14 @@ def capacity_floor(active: faults.Faults, first_write: float) -> str:
 def seed_and_check_the_balance_items(deployed: Deployment, prefix: str, tmp_path: Path) -> None:
     """With the guard on, ledger-ops guard init seeds a balance item per (account, currency) from the soak's
     rows (written behind the API, as rows written before the guard are), and each equals the fold."""
-    seeded = ops(deployed, tmp_path, "guard", "init")
+    seeded = ops(deployed, tmp_path, "guard", "init", "--settle-seconds", "2")
     assert seeded.returncode == 0 and "seeded" in seeded.stdout, seeded.stdout + seeded.stderr
     dynamodb, balances = deployed.env.client("dynamodb"), deployed.outputs["balances_table"]["name"]
     for account in [f"{prefix}-{i:02d}" for i in range(ACCOUNTS)]:
         items = account_items(dynamodb, balances, account)
-        assert items and balance_differences(deployed.rows(account), items) == [], account
+        assert items and balance_differences(deployed.rows(account), items, deployed.outputs["guard"]["epoch"]) == [], (
+            account
+        )
 
 
 def test_every_amount_survives_every_fault(

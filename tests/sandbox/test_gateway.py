@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -187,3 +188,15 @@ def test_methods_integrations_models_and_resources_update_in_place(stage: dict[s
             httpMethod="GET",
             patchOperations=[{"op": "replace", "path": "/colour", "value": "blue"}],
         )
+
+
+def test_a_stage_says_when_it_was_created_and_last_updated(stage: dict[str, Any]) -> None:
+    """GetStage answers createdDate and lastUpdatedDate, as AWS's does
+    (https://docs.aws.amazon.com/apigateway/latest/api/API_GetStage.html); an update moves the second."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    before = apigateway.get_stage(restApiId=api, stageName="v1")
+    assert before["createdDate"] <= before["lastUpdatedDate"] <= datetime.now(UTC)
+    patch = [{"op": "replace", "path": "/variables/probe", "value": "1"}]
+    apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=patch)
+    after = apigateway.get_stage(restApiId=api, stageName="v1")
+    assert after["createdDate"] == before["createdDate"] and after["lastUpdatedDate"] > before["lastUpdatedDate"]

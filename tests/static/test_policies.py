@@ -79,7 +79,9 @@ def test_the_api_may_only_create_list_and_read() -> None:
         "dynamodb:Query",
         "dynamodb:Query",
         "dynamodb:UpdateItem",
-        "dynamodb:UpdateItem",  # the balance guard's items, only with the guard on (tests/terraform/guard)
+        # The balance guard's items, only with the guard on (tests/terraform/guard_api): inside a transaction,
+        # and an overdraft limit's own update (one statement block, two statements).
+        "dynamodb:UpdateItem",
         "kms:Decrypt",
         "kms:GenerateDataKey",
     ]
@@ -92,13 +94,20 @@ def test_transfers_add_no_action_beyond_item_updates_on_the_details_table() -> N
     writes = [
         body for body in api if any(a.startswith("dynamodb:") and a != "dynamodb:Query" for a in items(body, "actions"))
     ]
-    assert [items(body, "actions") for body in writes] == [["dynamodb:UpdateItem"], ["dynamodb:UpdateItem"]]
+    assert [items(body, "actions") for body in writes] == [["dynamodb:UpdateItem"]] * 2
     assert [items(body, "resources") for body in writes] == [[], []]  # expressions, not strings: checked next
     assert re.search(r"resources\s*=\s*\[var\.tables\.details\.arn\]", writes[0])
-    # The balance guard's: its table only, limited to the balance item's attributes.
-    assert re.search(r"resources\s*=\s*\[statement\.value\]", writes[1]) and '"dynamodb:Attributes"' in writes[1]
+    # The balance guard's (guard on only): its table only, limited to the balance item's attributes; counting
+    # only inside a money write's TransactWriteItems, a limit only outside any (tests/terraform/guard_api).
+    balances = writes[1]
     iam = (MODULES / "api" / "iam.tf").read_text()
-    assert re.search(r"for_each\s*=\s*var\.tables\.balances == null \? \[\] : \[var\.tables\.balances\.arn\]", iam)
+    assert re.search(r"for_each\s*=\s*local\.guarded \? local\.balance_writes : \{\}", iam)
+    assert re.search(r"resources\s*=\s*\[var\.tables\.balances\.arn\]", balances)
+    assert '"dynamodb:Attributes"' in balances and '"dynamodb:EnclosingOperation"' in balances
+    guard = (MODULES / "api" / "guard.tf").read_text()
+    inside = r'CountInBalanceItemsInsideTransactions\s*=\s*\{ test = "StringEquals", values = \["TransactWriteItems"\]'
+    assert re.search(inside, guard)
+    assert re.search(r'SetOverdraftLimits\s*=\s*\{ test = "Null", values = \["true"\] \}', guard)
     transfer = (MODULES / "api" / "main.tf").read_text()
     assert 'action      = "TransactWriteItems"' in transfer
 

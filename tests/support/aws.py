@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import boto3
+from moto import mock_aws
 
 from ledger_aggregator.domain import Key, Totals
 from ledger_aggregator.summary_item import key_of, stored_totals, summary_key
@@ -38,6 +40,29 @@ def create_balances_table(dynamodb: Any) -> None:
         AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+@contextmanager
+def template_tables() -> Iterator[Any]:
+    """moto's DynamoDB with every table the mapping templates write: details, summary, applied, balances."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_tables(client)
+        create_details_table(client)
+        create_balances_table(client)
+        yield client
+
+
+def create_stage(variables: Mapping[str, str]) -> tuple[str, str]:
+    """A REST API with one deployed stage holding these stage variables, as modules/api deploys it (its id and
+    the stage's name): where the balance guard's state lives, for the operator's CLI."""
+    apigateway = boto3.client("apigateway")
+    api = apigateway.create_rest_api(name="test-ledger")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    apigateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    apigateway.create_deployment(restApiId=api, stageName="v1", variables=dict(variables))
+    return api, "v1"
 
 
 def create_details_table(dynamodb: Any) -> str:

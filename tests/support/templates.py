@@ -39,10 +39,11 @@ def _partial(name: str, **variables: str) -> str:
     return text
 
 
-def api_template(name: str, claim: str | None = None) -> str:
+def api_template(name: str, claim: str | None = None, guarded: bool = False) -> str:
     """A template's text as deployed: the shared partials placed in, the currencies rendered, and
     with COGNITO (``claim``, the claim that api.cognito_grants binds to the method's operation; ``NO_GRANT``
-    for none) the account check of that claim; with AWS_IAM (``None``), no account check."""
+    for none) the account check of that claim; with AWS_IAM (``None``), no account check. ``guarded``: as
+    deployed with the balance guard on (the money templates write the balance items)."""
     units = minor_units_entries()
     method = name.split(".", maxsplit=1)[0]
     known = ""
@@ -67,6 +68,9 @@ def api_template(name: str, claim: str | None = None) -> str:
         request_fingerprint=_partial("_request_fingerprint.vtl"),
         format_amount=_partial("_format_amount.vtl"),
         balance_update=_partial("_balance_update.vtl"),
+        refusal=_partial("_refusal.vtl"),
+        guard=_partial("_guard.vtl"),
+        guarded="true" if guarded else "false",
         minor_units_table=f'#set($minorUnits = ",{units},")',
         details_index=DETAILS_INDEX,
         account_check=account,

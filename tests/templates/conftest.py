@@ -10,11 +10,9 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from tests.support.aws import create_balances_table, create_details_table, create_tables
+from tests.support.aws import template_tables
 from tests.support.velocity import velocity_or_skip, warn_in_summary
 
 
@@ -26,11 +24,7 @@ def _velocity() -> None:
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     """moto's DynamoDB with every table the templates write: details, summary, applied, balances."""
-    with mock_aws():
-        client = boto3.client("dynamodb")
-        create_tables(client)
-        create_details_table(client)
-        create_balances_table(client)
+    with template_tables() as client:
         yield client
 
 

@@ -1,8 +1,10 @@
 """The balance guard in the money templates: each row and its balance item in one transaction, a debit
-past the floor refused with 422 and nothing written, a balance not yet seeded refused with 503."""
+past the floor refused with 422 and nothing written, a balance not yet seeded in the guard's epoch refused
+with 503; guard init's seeding; and the guard switched off and on again, any number of times."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,12 +12,31 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger_ops.guard import Seeded, balance_differences, balance_item, seed_balances
+from ledger_aggregator.domain import fold
+from ledger_ops.guard import (
+    GuardState,
+    Initialised,
+    Reads,
+    Seeded,
+    balance_differences,
+    balance_item,
+    guard_state,
+    initialise,
+    seed_balances,
+)
 from tests.support.aws import BALANCES, DETAILS, SUMMARY
 from tests.templates.test_templates import call, items
 
-INITIALISED = {"detailsTable": DETAILS, "summaryTable": SUMMARY, "balancesTable": BALANCES, "guardInitialised": "true"}
-SEEDING = {**INITIALISED, "guardInitialised": "false"}
+EPOCH = "0a1b2c3d4e5f"  # the guard's epoch, as Terraform names it (modules/api/guard.tf)
+# The stage variables with the guard on: the epoch seeded by guard init (initialised), and not yet.
+INITIALISED = {
+    "detailsTable": DETAILS,
+    "summaryTable": SUMMARY,
+    "balancesTable": BALANCES,
+    "guardEpoch": EPOCH,
+    "guardInitialised": EPOCH,
+}
+SEEDING = {k: v for k, v in INITIALISED.items() if k != "guardInitialised"}
 ALICE = {"accountId": "alice"}
 
 
@@ -29,10 +50,11 @@ def balance(client: Any, account: str = "alice", currency: str = "EUR") -> dict[
     if "Item" not in item:
         return None
     found = item["Item"]
+    assert found.get("epoch") == {"S": EPOCH}, "every item the templates write is of the stage's epoch"
     return {
         k: Decimal(v["N"]) if "N" in v else v.get("BOOL")
         for k, v in found.items()
-        if k not in ("accountId", "currency")
+        if k not in ("accountId", "currency", "epoch")
     }
 
 
@@ -55,6 +77,7 @@ def seed(client: Any, available: str, limit: str = "0", account: str = "alice") 
             "headroom": {"N": headroom},
             "overdraftLimit": {"N": limit},
             "seeded": {"BOOL": True},
+            "epoch": {"S": EPOCH},
         },
     )
 
@@ -64,7 +87,7 @@ def test_a_guarded_credit_writes_its_row_and_counts_it_in_one_transaction(dynamo
     assert (answer.status, answer.body) == (201, {"accountId": "alice", "transactionId": "t1"})
     assert [list(i) for i in answer.request["TransactItems"]] == [["Update"], ["Update"]]
     (row,) = items(dynamodb)
-    assert row["guarded"] == {"BOOL": True} and row["amount"] == {"N": "20.50"}
+    assert row["guardEpoch"] == {"S": EPOCH} and row["amount"] == {"N": "20.50"}
     assert balance(dynamodb) == {"available": Decimal("20.5"), "headroom": Decimal("20.5"), "seeded": True}
 
 
@@ -141,9 +164,9 @@ def test_a_guarded_transfer_debits_the_payer_and_credits_the_payee(dynamodb: Any
     assert len(answer.request["TransactItems"]) == 4
     assert held(dynamodb)["available"] == Decimal("14.5")
     assert balance(dynamodb, "bob") == {"available": Decimal("25.5"), "headroom": Decimal("25.5"), "seeded": True}
-    assert {i["transactionId"]["S"]: i["guarded"] for i in items(dynamodb)} == {
-        "x1": {"BOOL": True},
-        "alice:x1": {"BOOL": True},
+    assert {i["transactionId"]["S"]: i["guardEpoch"] for i in items(dynamodb)} == {
+        "x1": {"S": EPOCH},
+        "alice:x1": {"S": EPOCH},
     }
 
 
@@ -205,22 +228,22 @@ def test_a_limit_for_a_balance_never_written_creates_its_item_as_a_credit_would(
     assert call(dynamodb, "create_transaction", ALICE, body, stage=stage).status == debit
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"currency": "XXX", "overdraftLimit": "1"}, "currency"),
-        ({"currency": "eur", "overdraftLimit": "1"}, "currency"),
-        ({"overdraftLimit": "1"}, "currency"),
-        ({"currency": "EUR"}, "overdraftLimit"),
-        ({"currency": "EUR", "overdraftLimit": 1}, "overdraftLimit"),
-        ({"currency": "EUR", "overdraftLimit": "-1"}, "overdraftLimit"),
-        ({"currency": "EUR", "overdraftLimit": "1.001"}, "overdraftLimit"),
-        ({"currency": "JPY", "overdraftLimit": "1.5"}, "overdraftLimit"),
-        ({"currency": "EUR", "overdraftLimit": "1234567890123456"}, "overdraftLimit"),
-        ({"currency": "EUR", "overdraftLimit": "01"}, "overdraftLimit"),
-        ({"currency": "EUR", "overdraftLimit": "1", "available": "9"}, "available"),
-    ],
-)
+BAD_LIMITS = [
+    ({"currency": "XXX", "overdraftLimit": "1"}, "currency"),
+    ({"currency": "eur", "overdraftLimit": "1"}, "currency"),
+    ({"overdraftLimit": "1"}, "currency"),
+    ({"currency": "EUR"}, "overdraftLimit"),
+    ({"currency": "EUR", "overdraftLimit": 1}, "overdraftLimit"),
+    ({"currency": "EUR", "overdraftLimit": "-1"}, "overdraftLimit"),
+    ({"currency": "EUR", "overdraftLimit": "1.001"}, "overdraftLimit"),
+    ({"currency": "JPY", "overdraftLimit": "1.5"}, "overdraftLimit"),
+    ({"currency": "EUR", "overdraftLimit": "1234567890123456"}, "overdraftLimit"),
+    ({"currency": "EUR", "overdraftLimit": "01"}, "overdraftLimit"),
+    ({"currency": "EUR", "overdraftLimit": "1", "available": "9"}, "available"),
+]
+
+
+@pytest.mark.parametrize(("body", "field"), BAD_LIMITS)
 def test_a_bad_limit_is_400_naming_the_field_and_writes_nothing(dynamodb: Any, body: Any, field: str) -> None:
     seed(dynamodb, "10", limit="3")
     before = balance(dynamodb)
@@ -287,16 +310,16 @@ def test_guard_init_seeds_the_history_once_while_guarded_writes_go_on(dynamodb: 
     assert post(dynamodb, "debit", "1", "g2", stage=SEEDING).status == 503
     rows = dynamodb.scan(TableName=DETAILS)["Items"]
     items = dynamodb.scan(TableName=BALANCES)["Items"]
-    assert balance_differences(rows, items) == [], "an unseeded item holds its guarded rows only"
+    assert balance_differences(rows, items, EPOCH) == [], "an unseeded item holds its rows of the epoch only"
     # A guarded write lands between the scan guard init reads and its update: it is counted once.
     assert post(dynamodb, "credit", "7", "g3", stage=SEEDING).status == 201
-    assert seed_balances(dynamodb, BALANCES, rows, items) == Seeded(seeded=1, already=0)
+    assert seed_balances(dynamodb, BALANCES, rows, items, EPOCH) == Seeded(seeded=1)
     assert balance(dynamodb) == {"available": 82, "headroom": 82, "seeded": True}
-    assert seed_balances(dynamodb, BALANCES, rows, items) == Seeded(seeded=0, already=1), "a second run adds nothing"
+    assert seed_balances(dynamodb, BALANCES, rows, items, EPOCH) == Seeded(already=1), "a second run adds nothing"
     assert post(dynamodb, "debit", "82.01", "g4", stage=INITIALISED).status == 422
     assert post(dynamodb, "debit", "82", "g5", stage=INITIALISED).status == 201
     everything = dynamodb.scan(TableName=DETAILS)["Items"]
-    assert balance_differences(everything, dynamodb.scan(TableName=BALANCES)["Items"]) == []
+    assert balance_differences(everything, dynamodb.scan(TableName=BALANCES)["Items"], EPOCH) == []
 
 
 def test_reconcile_finds_a_balance_item_that_is_not_its_rows(dynamodb: Any) -> None:
@@ -318,7 +341,7 @@ def test_reconcile_finds_a_balance_item_that_is_not_its_rows(dynamodb: Any) -> N
             "recordedAt": {"N": "1"},
         },
     )
-    found = balance_differences(dynamodb.scan(TableName=DETAILS)["Items"], dynamodb.scan(TableName=BALANCES)["Items"])
+    found = balance_differences(*everything(dynamodb), EPOCH)
     assert [(d.key, d.problems) for d in found] == [
         (("alice", "EUR"), ("headroom 11 is not available + overdraftLimit (10)",)),
         (("bob", "EUR"), ("no balance item, but rows: run ledger-ops guard init",)),
@@ -366,7 +389,7 @@ def test_no_balance_ends_below_its_floor_and_every_answer_is_what_was_written(
             body = {"currency": "EUR", "overdraftLimit": limit}
             assert call(dynamodb, "set_limits", {"accountId": account}, body, stage=INITIALISED).status == 200
             floors[account] = -Decimal(limit)
-            assert balance_differences(*everything(dynamodb)) == []
+            assert balance_differences(*everything(dynamodb), EPOCH) == []
             continue
         if kind == "transfer":
             body = {"transferId": f"x{number}", "toAccountId": other, "amount": amount, "currency": "EUR"}
@@ -390,4 +413,201 @@ def test_no_balance_ends_below_its_floor_and_every_answer_is_what_was_written(
             if answer.body["error"] == "insufficient_funds":
                 payer = {b.key: b for b in map(balance_item, before[1])}[(account, "EUR")]
                 assert payer.available - Decimal(amount) < floors[account], "a refusal is for want of funds only"
-        assert balance_differences(*after) == []
+        assert balance_differences(*after, EPOCH) == []
+
+
+# --- the guard switched off and on again: each switch a new epoch, guard init carrying every item over ---
+
+
+class Switched:
+    """A stack's stage as Terraform and ``ledger-ops guard init`` leave it, and its API: the guard switched on
+    (Terraform sets the table and a new epoch), off (Terraform removes both; guardInitialised, which is not
+    Terraform's, stays), and initialised by guard init (``initialise``, through this object as the stage)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.variables = dict(UNGUARDED)
+        self.epochs = 0
+
+    def on(self) -> None:
+        self.epochs += 1
+        self.variables.update(balancesTable=BALANCES, guardEpoch=f"{self.epochs:012x}")
+
+    def off(self) -> None:
+        self.variables.pop("balancesTable")
+        self.variables.pop("guardEpoch")
+
+    def read(self) -> GuardState:
+        return guard_state(self.variables)
+
+    def mark_initialised(self, epoch: str) -> None:
+        self.variables["guardInitialised"] = epoch
+
+    def init(self) -> Initialised:
+        reads = Reads(
+            rows=lambda: self.client.scan(TableName=DETAILS)["Items"],
+            items=lambda table: self.client.scan(TableName=table)["Items"],
+            now=lambda: datetime.now(UTC),
+            wait=lambda seconds: None,
+        )
+        return initialise(self.client, self, reads, settle=0)
+
+    def post(self, account: str, kind: str, amount: str, txid: str) -> int:
+        body = {"transactionId": txid, "type": kind, "amount": amount, "currency": "EUR"}
+        return int(call(self.client, "create_transaction", {"accountId": account}, body, stage=self.variables).status)
+
+    def limit(self, account: str, limit: str) -> int:
+        body = {"currency": "EUR", "overdraftLimit": limit}
+        return int(call(self.client, "set_limits", {"accountId": account}, body, stage=self.variables).status)
+
+    def net(self, account: str) -> Decimal:
+        rows = [r for r in self.client.scan(TableName=DETAILS)["Items"] if r["accountId"]["S"] == account]
+        return fold(rows)[(account, "EUR")].totals.balance if rows else Decimal(0)
+
+    def exact(self) -> bool:
+        """Every balance item of the epoch equals the fold of its rows (the guard on and initialised)."""
+        epoch = self.variables["guardEpoch"]
+        return balance_differences(*everything(self.client), epoch) == []
+
+
+def test_rows_counted_in_an_earlier_epoch_are_counted_again_after_off_and_on(dynamodb: Any) -> None:
+    """Issue 33, account U: credited while guarded; after off -> on it was refused a debit of its own funds."""
+    stack = Switched(dynamodb)
+    stack.on()
+    stack.init()
+    assert stack.post("U", "credit", "50.00", "c1") == 201
+    stack.off()
+    stack.on()
+    assert stack.post("U", "debit", "1.00", "d0") == 503, "until guard init, the new epoch counts on nothing"
+    stack.init()
+    assert stack.post("U", "debit", "50.00", "d1") == 201
+    assert stack.exact()
+
+
+def test_no_debit_passes_the_floor_after_the_guard_was_off_and_on_twice(dynamodb: Any) -> None:
+    """Issue 33, account V (reproduced at fe9afc6: a second guard init seeded +100.00 again, a further 100.00
+    debit answered 201, and V's rows folded to -100.00)."""
+    stack = Switched(dynamodb)
+    assert stack.post("V", "credit", "100.00", "c1") == 201
+    stack.on()
+    stack.init()
+    assert stack.post("V", "debit", "100.00", "d1") == 201
+    for cycle in range(2):
+        stack.off()
+        stack.on()
+        stack.init()
+        assert stack.post("V", "debit", "100.00", f"d{cycle + 2}") == 422
+        assert stack.net("V") == 0 and stack.exact()
+
+
+def test_a_switch_off_that_served_unguarded_writes_is_safe_when_switched_back_on(dynamodb: Any) -> None:
+    """Issue 33 item 2 (reproduced at fe9afc6: the stage served unguarded while the apply failed on the
+    protected table; back on, guard init found the stale items "already seeded" and a 100.00 debit answered
+    201, leaving -150.00). Terraform replaces the epoch before the stage changes, so back on is a new epoch."""
+    stack = Switched(dynamodb)
+    stack.on()
+    stack.init()
+    assert stack.post("W", "credit", "100.00", "c1") == 201
+    stack.off()  # the stage served unguarded: debits past nothing, as the guard is off
+    assert stack.post("W", "debit", "100.00", "d1") == 201
+    assert stack.post("W", "debit", "50.00", "d2") == 201
+    stack.on()
+    assert stack.post("W", "debit", "100.00", "d2b") == 503, "its item still says 100.00: of an earlier epoch"
+    assert stack.post("W", "credit", "10.00", "c2") == 503, "an item of an earlier epoch takes no count"
+    done = stack.init()
+    assert (done.first.carried, done.first.seeded) == (1, 0)
+    assert stack.post("W", "debit", "100.00", "d3") == 422
+    assert stack.post("W", "credit", "60.00", "c3") == 201
+    assert stack.post("W", "debit", "10.00", "d4") == 201
+    assert stack.net("W") == 0 and stack.exact()
+
+
+def test_an_overdraft_limit_outlives_the_guard_switched_off_and_on(dynamodb: Any) -> None:
+    stack = Switched(dynamodb)
+    stack.on()
+    stack.init()
+    assert stack.limit("L", "30.00") == 200
+    assert stack.post("L", "credit", "20.00", "c1") == 201
+    stack.off()
+    stack.on()
+    assert stack.limit("L", "40.00") == 503, "a limit waits for guard init to carry the item into the epoch"
+    stack.init()
+    (carried,) = [balance_item(i) for i in everything(dynamodb)[1] if i["accountId"]["S"] == "L"]
+    assert carried.epoch == stack.variables["guardEpoch"] and carried.seeded
+    kept = (carried.available, carried.overdraft_limit, carried.headroom)
+    assert kept == (Decimal(20), Decimal(30), Decimal(50)), "the limit is kept"
+    assert stack.post("L", "debit", "50.01", "d1") == 422
+    assert stack.post("L", "debit", "50.00", "d2") == 201
+    assert stack.net("L") == -30 and stack.exact()
+
+
+def test_a_new_account_in_an_initialised_epoch_is_seeded_by_its_first_credit(dynamodb: Any) -> None:
+    stack = Switched(dynamodb)
+    stack.on()
+    assert stack.post("N", "credit", "5.00", "c1") == 201, "credits count before guard init"
+    assert stack.post("N", "debit", "5.00", "d1") == 503
+    done = stack.init()
+    assert (done.first.seeded, done.stragglers.seeded) == (1, 0)
+    assert stack.post("M", "credit", "5.00", "c2") == 201
+    assert stack.post("M", "debit", "5.00", "d2") == 201, "a first credit after guard init creates a seeded item"
+    assert stack.exact()
+
+
+transition = st.sampled_from(["on", "off", "init", "credit", "debit", "limit"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(transition, st.integers(min_value=1, max_value=60), st.booleans()), max_size=16))
+def test_no_sequence_of_switches_lets_a_guarded_debit_past_its_floor(
+    dynamodb: Any, steps: list[tuple[str, int, bool]]
+) -> None:
+    """Any sequence of switches, guard inits (or none), credits, debits and limits, on two accounts: a debit
+    answered 201 while the guard is on never leaves its account's rows below the floor, a refusal writes
+    nothing, and once guard init has run in the epoch every balance item is the fold of its rows."""
+    for table in (DETAILS, BALANCES):  # hypothesis reuses the fixture's tables across examples
+        for item in dynamodb.scan(TableName=table)["Items"]:
+            key = {
+                k: item[k] for k in (("accountId", "transactionId") if table == DETAILS else ("accountId", "currency"))
+            }
+            dynamodb.delete_item(TableName=table, Key=key)
+    stack, limits = Switched(dynamodb), {"P": Decimal(0), "Q": Decimal(0)}
+    for n, (step, amount, first) in enumerate(steps):
+        account, guarded = ("P" if first else "Q"), "guardEpoch" in stack.variables
+        if step == "on" and not guarded:
+            stack.on()
+        elif step == "off" and guarded:
+            stack.off()
+        elif step == "init" and guarded:
+            stack.init()
+        elif step == "limit" and guarded:
+            status = stack.limit(account, f"{amount}.00")
+            assert status in (200, 503)
+            if status == 200:
+                limits[account] = Decimal(amount)
+        elif step in ("credit", "debit"):
+            rows = len(items(dynamodb))
+            status = stack.post(account, step, f"{amount}.00", f"t{n}")
+            assert status in (201, 422, 503)
+            assert len(items(dynamodb)) == rows + (status == 201), "a refusal writes nothing"
+            if step == "debit" and guarded and status == 201:
+                assert stack.net(account) >= -limits[account], "a guarded debit never passes the floor"
+        if "guardEpoch" in stack.variables and stack.read().initialised:
+            assert stack.exact()
+
+
+def test_a_stack_guarded_before_epochs_is_carried_into_its_first_epoch(dynamodb: Any) -> None:
+    """Before epochs, guarded rows carried `guarded: true` and balance items no epoch; after the upgrade's
+    apply (a first epoch) guard init counts those rows again and carries every item, its limit kept."""
+    legacy = {"accountId": {"S": "O"}, "type": {"S": "credit"}, "currency": {"S": "EUR"}, "recordedAt": {"N": "1"}}
+    dynamodb.put_item(TableName=DETAILS, Item={**legacy, "transactionId": {"S": "old"}, "amount": {"N": "40"}})
+    guarded = {**legacy, "transactionId": {"S": "old-guarded"}, "amount": {"N": "2"}, "guarded": {"BOOL": True}}
+    dynamodb.put_item(TableName=DETAILS, Item=guarded)
+    item = {"accountId": {"S": "O"}, "currency": {"S": "EUR"}, "available": {"N": "42"}, "seeded": {"BOOL": True}}
+    dynamodb.put_item(TableName=BALANCES, Item={**item, "headroom": {"N": "52"}, "overdraftLimit": {"N": "10"}})
+    stack = Switched(dynamodb)
+    stack.on()
+    assert stack.post("O", "debit", "1.00", "d0") == 503, "an item without an epoch is of an earlier one"
+    assert stack.init().first.carried == 1
+    assert stack.post("O", "debit", "52.01", "d1") == 422
+    assert stack.post("O", "debit", "52.00", "d2") == 201
+    assert stack.net("O") == -10 and stack.exact()

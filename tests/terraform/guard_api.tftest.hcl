@@ -1,5 +1,6 @@
-# The api module with the balance guard on and off (mocked provider): the action of a transaction, the stage
-# variables the templates read, the role's statement on the balances table and the 503 answer.
+# The api module with the balance guard on and off (mocked provider): the action of a transaction and the
+# templates rendered for it, the stage variables the templates read (the guard's epoch; guardInitialised is
+# guard init's, never Terraform's), the role's statements on the balances table and the 503 answer.
 
 mock_provider "aws" {
   source = "./tests/terraform"
@@ -9,25 +10,21 @@ variables {
   name_prefix = "tftest"
   name        = "tftest-ledger"
   tables = {
-    details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/d", index_name = "byRecordedAt" }
-    summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s" }
+    details  = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/d", index_name = "byRecordedAt" }
+    summary  = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s" }
+    balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/b" }
   }
   api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false }
   currencies = { EUR = 2 }
 }
 
 run "the_api_writes_balance_items_only_with_the_guard" {
-  command = plan
+  command = apply
   module {
     source = "./modules/api"
   }
   variables {
-    tables = {
-      details  = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/d", index_name = "byRecordedAt" }
-      summary  = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s" }
-      balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/b" }
-    }
-    guard = { initialised = false }
+    guard = {}
   }
 
   assert {
@@ -35,20 +32,38 @@ run "the_api_writes_balance_items_only_with_the_guard" {
     error_message = "guarded, a transaction is written with its balance item in one TransactWriteItems"
   }
   assert {
-    condition     = aws_api_gateway_stage.this.variables.balancesTable == "b" && aws_api_gateway_stage.this.variables.guardInitialised == "false"
-    error_message = "the templates find the balances table and whether the guard is initialised in the stage variables"
+    condition = alltrue([
+      for m in ["create_transaction", "create_transfer"] :
+      strcontains(aws_api_gateway_integration.this[m].request_templates["application/json"], "#set($guarded = true)")
+    ])
+    error_message = "the guarded templates are rendered with the action that writes the balance items (their refusals too)"
+  }
+  assert {
+    condition = (
+      aws_api_gateway_stage.this.variables.balancesTable == "b" &&
+      aws_api_gateway_stage.this.variables.guardEpoch == output.guard.epoch &&
+      can(regex("^[0-9a-f]{12}$", output.guard.epoch)) &&
+      !contains(keys(aws_api_gateway_stage.this.variables), "guardInitialised")
+    )
+    error_message = "the templates find the balances table and the guard's epoch in the stage variables; guardInitialised is guard init's"
   }
   assert {
     condition = alltrue([
       for s in data.aws_iam_policy_document.api.statement : (
         jsonencode(s.actions) == jsonencode(["dynamodb:UpdateItem"]) &&
         jsonencode(s.resources) == jsonencode(["arn:aws:dynamodb:eu-west-1:123456789012:table/b"]) &&
-        jsonencode([for c in s.condition : [c.test, c.variable, sort(c.values)]]) == jsonencode([["ForAllValues:StringEquals", "dynamodb:Attributes", sort(["accountId", "currency", "available", "headroom", "overdraftLimit", "seeded"])]])
+        contains([for c in s.condition : [c.test, c.variable, sort(c.values)]], ["ForAllValues:StringEquals", "dynamodb:Attributes", sort(["accountId", "currency", "available", "headroom", "overdraftLimit", "seeded", "epoch"])])
       ) if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b")
-    ]) && length([for s in data.aws_iam_policy_document.api.statement : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b")]) == 1
+    ]) && length([for s in data.aws_iam_policy_document.api.statement : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b")]) == 2
     error_message = "the API role may only update the balance items' own attributes, nothing else on the balances table"
   }
-
+  assert {
+    condition = (
+      contains([for c in one([for s in data.aws_iam_policy_document.api.statement : s if s.sid == "CountInBalanceItemsInsideTransactions"]).condition : jsonencode([c.test, c.variable, sort(c.values)])], jsonencode(["StringEquals", "dynamodb:EnclosingOperation", ["TransactWriteItems"]])) &&
+      contains([for c in one([for s in data.aws_iam_policy_document.api.statement : s if s.sid == "SetOverdraftLimits"]).condition : jsonencode([c.test, c.variable, sort(c.values)])], jsonencode(["Null", "dynamodb:EnclosingOperation", ["true"]]))
+    )
+    error_message = "money writes count into balance items only inside their TransactWriteItems; a limit only in its own UpdateItem"
+  }
   assert {
     condition     = contains(keys(aws_api_gateway_method_response.this), "create_transaction.503")
     error_message = "a guarded debit of a balance not yet seeded is answered 503"
@@ -83,8 +98,8 @@ run "the_api_without_the_guard_is_unchanged" {
     error_message = "without the guard a transaction is one UpdateItem, as before"
   }
   assert {
-    condition     = !contains(keys(aws_api_gateway_stage.this.variables), "balancesTable") && length([for s in data.aws_iam_policy_document.api.statement : s if s.sid == "UpdateBalanceItems"]) == 0
-    error_message = "without the guard the templates and the role know no balances table"
+    condition     = !contains(keys(aws_api_gateway_stage.this.variables), "balancesTable") && length([for s in data.aws_iam_policy_document.api.statement : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b")]) == 0 && output.guard == null
+    error_message = "without the guard the templates and the role know no balances table, and there is no epoch"
   }
   assert {
     condition     = !contains(keys(aws_api_gateway_method_response.this), "create_transaction.503")

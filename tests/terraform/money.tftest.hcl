@@ -38,7 +38,7 @@ run "currencies_are_rendered_from_the_data_file" {
   }
   variables {
     name       = "tftest-ledger"
-    tables     = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" } }
+    tables     = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" }, balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:1:table/b" } }
     currencies = jsondecode(file("lambda_src/ledger_aggregator/currencies.json")).minorUnits
     api = {
       authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false,
@@ -72,18 +72,19 @@ run "every_table_is_protected_from_deletion_by_default" {
   assert {
     condition = alltrue([
       module.tables.protected.details, module.tables.protected.summary, module.tables.protected.applied,
+      module.tables.protected.balances,
     ])
-    error_message = "details, summary and applied tables all have deletion protection by default"
+    error_message = "details, summary, applied and balances tables all have deletion protection by default"
   }
 }
 
 run "protection_can_be_turned_off_per_table" {
   command = plan
   variables {
-    tables = { summary_deletion_protection = false, applied_deletion_protection = false }
+    tables = { summary_deletion_protection = false, applied_deletion_protection = false, balances_deletion_protection = false }
   }
   assert {
-    condition     = module.tables.protected == { details = true, summary = false, applied = false, balances = null }
+    condition     = module.tables.protected == { details = true, summary = false, applied = false, balances = false }
     error_message = "each table's protection follows its own setting"
   }
 }

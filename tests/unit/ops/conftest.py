@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.aws import APPLIED, DETAILS, SUMMARY
+from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_stage
 
 
 @pytest.fixture
@@ -18,15 +18,18 @@ def dynamodb(ledger_tables: Any) -> Any:
 
 @pytest.fixture
 def outputs(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
-    """Writes the stack's outputs file the CLI reads (the test tables, plus ``extra`` outputs); returns its path."""
+    """Writes the stack's outputs file the CLI reads (the test tables, the API's stage with ``stage`` as its
+    variables, plus ``extra`` outputs); returns its path."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")
 
-    def write(**extra: Any) -> str:
+    def write(stage: dict[str, str] | None = None, **extra: Any) -> str:
         tables = {
             f"{k}_table": {"name": n} for k, n in (("details", DETAILS), ("summary", SUMMARY), ("applied", APPLIED))
         }
+        api, stage_name = create_stage({"detailsTable": DETAILS, "summaryTable": SUMMARY, **(stage or {})})
+        found = {**tables, "rest_api_id": api, "stage_name": stage_name, **extra}
         path = tmp_path / "outputs.json"
-        path.write_text(json.dumps({"region": "eu-west-1", "terraform": {**tables, **extra}}))
+        path.write_text(json.dumps({"region": "eu-west-1", "terraform": found}))
         return str(path)
 
     return write

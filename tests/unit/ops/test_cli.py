@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -40,16 +41,34 @@ def test_with_the_guard_reconcile_checks_the_balance_items_and_guard_init_seeds_
 ) -> None:
     dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "5"))  # a row from before the guard
     put_summary(dynamodb, "a", "5", "0", 1)
-    assert main(["--outputs", outputs(), "--quiet", "guard", "init"]) == 2, "refused without the guard"
+    init = ["guard", "init", "--settle-seconds", "0"]
+    assert main(["--outputs", outputs(), "--quiet", *init]) == 2, "refused without the guard"
+    assert "serves no balance guard" in capsys.readouterr().err
     create_balances_table(dynamodb)
-    path = outputs(balances_table={"name": BALANCES})
+    path = outputs(stage={"balancesTable": BALANCES, "guardEpoch": "e1"})
     assert main(["--outputs", path, "--quiet", "reconcile"]) == 1
     out = capsys.readouterr().out
     assert "0 difference(s)" in out and "a/EUR: balance item: no balance item, but rows" in out
-    assert main(["--outputs", path, "--quiet", "guard", "init"]) == 0
-    assert "1 balance item(s) seeded, 0 already seeded" in capsys.readouterr().out
+    assert main(["--outputs", path, "--quiet", *init]) == 0
+    assert "epoch e1: 1 balance item(s) seeded, 0 carried from an earlier epoch" in capsys.readouterr().out
     assert main(["--outputs", path, "--quiet", "reconcile", "--account", "a"]) == 0
-    assert "0 balance item difference(s)" in capsys.readouterr().out
+    assert "0 balance item difference(s) (epoch e1)" in capsys.readouterr().out
+    api = json.loads(Path(path).read_text())["terraform"]["rest_api_id"]
+    stage = boto3.client("apigateway").get_stage(restApiId=api, stageName="v1")
+    assert stage["variables"]["guardInitialised"] == "e1", "guard init marks the epoch initialised on the stage"
+    # The guard switched off and on again (a new epoch): the item is of an earlier epoch until guard init.
+    path = outputs(stage={"balancesTable": BALANCES, "guardEpoch": "e2"})
+    assert main(["--outputs", path, "--quiet", "reconcile", "--account", "a"]) == 1
+    assert "of an earlier epoch of the guard (e1, not e2): run ledger-ops guard init" in capsys.readouterr().out
+    assert main(["--outputs", path, "--quiet", *init]) == 0
+    assert "0 balance item(s) seeded, 1 carried from an earlier epoch" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("settle", ["-1", "601", "abc"])
+def test_guard_inits_settle_time_is_validated(settle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["--outputs", "/nonexistent", "guard", "init", "--settle-seconds", settle])
+    assert raised.value.code == 2 and "--settle-seconds" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

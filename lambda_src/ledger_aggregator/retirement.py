@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# The stream function's old configuration may still run (and publish) for up to its timeout after a
-# change; twice that is waited for.
-QUIET_TIMEOUTS = 2
+# After a change, the stream function's old configuration may still run (and publish) for up to its
+# timeout; after the last message sent, SQS's counts "may not achieve consistency until at least 1 minute
+# after the producers stop sending messages"
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html).
+# So the guard reads the counts no earlier than the timeout and twice that minute after the change.
+SQS_COUNTS_SETTLE_SECONDS = 2 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +50,11 @@ def removal_refusal(state: BufferState) -> str | None:
             f"the stream function still publishes to the buffer (PATTERN={state.stream_pattern}): apply pattern 1 "
             "first, let the writer drain the queue, then remove the buffer"
         )
-    wait = QUIET_TIMEOUTS * state.stream_timeout_seconds - state.stream_quiet_seconds
+    wait = state.stream_timeout_seconds + SQS_COUNTS_SETTLE_SECONDS - state.stream_quiet_seconds
     if state.stream_pattern is not None and wait > 0:
         return (
-            f"the stream function changed {state.stream_quiet_seconds:.0f} s ago, and an invocation of its old "
-            f"configuration may still publish to the buffer: apply again in {wait:.0f} s"
+            f"the stream function changed {state.stream_quiet_seconds:.0f} s ago: an invocation of its old "
+            "configuration may still publish to the buffer, and SQS's counts settle a minute or more after the "
+            f"last message: apply again in {wait:.0f} s"
         )
     return None

@@ -71,6 +71,6 @@ def test_switching_to_pattern_1_under_load_keeps_the_buffer_until_it_is_retired(
             assert "apply again in" in str(error), error
             return None
 
-    retired = eventually(retire, timeout=120, interval=2)
+    retired = eventually(retire, timeout=300, interval=5)  # the guard waits its timeout and two minutes
     assert retired.get("buffer_queue_url") is None and retired.get("writer_function_name") is None, "null outputs"
     assert settled_in_table(deployed, accounts)

@@ -34,11 +34,16 @@ def test_a_stream_function_that_still_publishes_keeps_the_buffer() -> None:
     assert refusal is not None and "still publishes" in refusal
 
 
-def test_a_stream_function_changed_within_two_timeouts_keeps_the_buffer() -> None:
-    """An invocation of its old configuration (pattern 2) may still be running and publish."""
-    refusal = removal_refusal(state(quiet=45))
-    assert refusal is not None and "apply again in 15 s" in refusal
-    assert removal_refusal(state(quiet=61)) is None
+def test_the_buffer_waits_for_the_stream_functions_last_invocation_and_sqs_counts_to_agree() -> None:
+    """An invocation of its old configuration (pattern 2) may still publish for up to its timeout; after the
+    last message SQS's counts "may not achieve consistency until at least 1 minute after the producers stop"
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html), so
+    the guard waits the timeout and twice that minute. Issue 33 item 14 (at fe9afc6: 2 x 30 s, exactly the
+    floor, with a 30 s timeout: the buffer went at 61 s)."""
+    refusal = removal_refusal(state(quiet=61))
+    assert refusal is not None and "apply again in 89 s" in refusal
+    assert removal_refusal(state(quiet=149)) is not None
+    assert removal_refusal(state(quiet=150)) is None
 
 
 def guard_event(action: str, check: bool = True) -> dict[str, Any]:

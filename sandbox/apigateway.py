@@ -16,7 +16,9 @@ type errors through the gateway responses.
 
 Each stage's configuration is loaded once per deployment, as AWS serves a stage's
 deployment snapshot: a request reads the stage's current deployment id from the
-emulator's in-process state, and a new id (a redeploy) loads the API again.
+emulator's in-process state, and a new id (a redeploy) loads the API again. Stage
+variables are the stage's own, read for every request: a change takes effect without a
+redeploy, as on AWS (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-set-stage-variables-aws-console.html).
 DynamoDB calls go to the emulator, which runs in the same process, as in-process WSGI
 calls (``emulator.call_in_process``); the gateway itself keeps client connections alive
 (HTTP/1.1), as AWS's endpoints do.
@@ -28,6 +30,7 @@ integration role (moto does not enforce IAM), Lambda or HTTP integrations.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import re
 import secrets
@@ -124,19 +127,20 @@ class Gateway:
         return str(described.deployment_id or ""), dict(described.variables or {})
 
     def _api(self, api_id: str, stage: str) -> _Api | None:
+        """The stage's deployment, loaded once per deployment id, with the stage's variables as they are now:
+        they belong to the stage, not to its deployment, and take effect without a redeploy."""
         deployed = self._deployed(api_id, stage)
         if deployed is None:
             return None
         deployment, variables = deployed
         with self._lock:
             cached = self._cache.get((api_id, stage))
-            if cached and cached.deployment == deployment:
-                return cached
-        api = self._load(api_id, stage, deployment, variables)
-        with self._lock:
-            self._cache[(api_id, stage)] = api
-            self.loads += 1
-        return api
+        if cached is None or cached.deployment != deployment:
+            cached = self._load(api_id, stage, deployment, variables)
+            with self._lock:
+                self._cache[(api_id, stage)] = cached
+                self.loads += 1
+        return dataclasses.replace(cached, variables=variables)
 
     def _jwks(self, pool: str) -> dict[str, Any]:
         """A user pool's public keys, from the pool's JWKS address (in the emulator)."""

@@ -58,7 +58,15 @@ def stage() -> Iterator[dict[str, Any]]:
     port = emulator.free_port()
     http = serve(gateway, port)
     client = LedgerClient(f"http://127.0.0.1:{port}/{api}/v1", REGION, sign=False)
-    yield {"client": client, "gateway": gateway, "apigateway": apigateway, "api": api, "respond": respond}
+    yield {
+        "client": client,
+        "gateway": gateway,
+        "apigateway": apigateway,
+        "dynamodb": dynamodb,
+        "api": api,
+        "respond": respond,
+        "port": port,
+    }
     http.shutdown()
     server.stop()
 
@@ -82,6 +90,33 @@ def test_a_stage_is_loaded_once_and_serves_its_deployment_until_redeployed(stage
     stage["apigateway"].create_deployment(restApiId=stage["api"], stageName="v1")
     assert label(stage) == "two", "a redeploy is seen by the next request"
     assert label(stage) == "two"
+
+
+def test_a_stage_variable_changed_without_a_deployment_is_seen_by_the_next_request(stage: dict[str, Any]) -> None:
+    """Stage variables are the stage's, not the deployment's: AWS's procedure deploys once, then sets them
+    and invokes the stage (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-set-stage-variables-aws-console.html),
+    and Terraform's aws_api_gateway_stage changes them with UpdateStage alone. A guard turned on
+    (guardInitialised) must be seen at once."""
+    apigateway, dynamodb = stage["apigateway"], stage["dynamodb"]
+    dynamodb.create_table(
+        TableName="g-other",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="g-other", Item={"id": {"S": "a"}, "name": {"S": "other"}})
+    api = apigateway.create_rest_api(name="g-variables")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    item = apigateway.create_resource(restApiId=api, parentId=root, pathPart="{id}")["id"]
+    request = REQUEST.replace('"g-items"', '"$stageVariables.table"')
+    get_item_method(apigateway, api, item, request, '{"name": "$input.path(\'$.Item.name.S\')"}')
+    apigateway.create_deployment(restApiId=api, stageName="v1", variables={"table": TABLE})
+    client = LedgerClient(f"http://127.0.0.1:{stage['port']}/{api}/v1", REGION, sign=False)
+    assert client.request("GET", "/a").body == {"name": "first"}
+
+    operation = {"op": "replace", "path": "/variables/table", "value": "g-other"}
+    apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=[operation])
+    assert client.request("GET", "/a").body == {"name": "other"}, "the stage's current variables, no redeploy"
 
 
 def test_a_kept_alive_connection_serves_many_requests(stage: dict[str, Any]) -> None:

@@ -134,3 +134,11 @@ check "api_is_authenticated" {
     error_message = "api.authorization is NONE: anyone who can reach the API may read and move the money of every account."
   }
 }
+
+# Off by default: a fresh account has no API Gateway CloudWatch role, and a stage that logs without it is refused.
+check "api_access_log" {
+  assert {
+    condition     = module.api.access_log
+    error_message = "api.access_log is off: the stage writes no access log${var.guard != null ? " and refused writes have no alarm" : ""}; set api.access_log = true if the account has API Gateway's CloudWatch role, or api.create_logging_role = true to create it."
+  }
+}

@@ -88,7 +88,7 @@ variable "guard" {
 }
 
 variable "api" {
-  description = "Who may call the API: authorization AWS_IAM (per-account and per-operation access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; cognito_grants binds each operation, read, post, transfer and limits (the guard's overdraft limits), to the claim that lists the accounts it may be done to, or to null: granted to no token; by default a customer's custom:accounts may read and transfer out, and nobody may post or set limits) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
+  description = "Who may call the API: authorization AWS_IAM (per-account and per-operation access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; cognito_grants binds each operation, read, post, transfer and limits (the guard's overdraft limits), to the claim that lists the accounts it may be done to, or to null: granted to no token; by default a customer's custom:accounts may read and transfer out, and nobody may post or set limits) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, whether to create API Gateway's account-wide CloudWatch role, and access_log: whether the stage writes its access log (null: only when create_logging_role). Access and execution logs both need that role, which a fresh account lacks: set access_log = true (and execution_log_level) only where the account has it or create_logging_role creates it; with the guard, the refused-writes alarm counts from the access log."
   type = object({
     authorization          = optional(string, "AWS_IAM")
     cognito_user_pool_arns = optional(list(string), [])
@@ -105,6 +105,7 @@ variable "api" {
     log_retention_days    = optional(number, 30)
     execution_log_level   = optional(string, "OFF")
     create_logging_role   = optional(bool, false)
+    access_log            = optional(bool)
   })
   default  = {}
   nullable = false

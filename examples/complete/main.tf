@@ -96,8 +96,11 @@ module "ledger" {
     throttle_rate          = 200
     throttle_burst         = 400
     log_retention_days     = 400
-    execution_log_level    = "ERROR"
-    create_logging_role    = false
+    # Access and execution logs need API Gateway's CloudWatch role, set once per account and region:
+    # created here unless the account has it already.
+    execution_log_level = "ERROR"
+    access_log          = true
+    create_logging_role = !var.apigateway_logging_role_exists
   }
   functions = {
     runtime              = "python3.12"

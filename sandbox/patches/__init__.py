@@ -123,6 +123,12 @@ PATCHES = [
         fidelity.execution_roles_enforced,
         "tests/sandbox/test_execution_roles.py::test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does",
     ),
+    Patch(
+        "stage logging needs the account's CloudWatch role",
+        "fidelity",
+        fidelity.logging_needs_the_account_role,
+        "tests/sandbox/test_gateway.py::test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role",
+    ),
     *speedups.SPEEDUPS,
 ]
 

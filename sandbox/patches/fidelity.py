@@ -20,6 +20,9 @@
 * A function's calls are held to its execution role: the runtime signs them with a key of the
   function's own, and what the role's policies do not allow is refused with AccessDeniedException, as
   on AWS (``sandbox.execution_roles``); moto allowed everything.
+* What AWS refuses at apply time is refused here too, so that a first apply that would fail in a fresh
+  account fails locally: a stage update that turns on access or execution logging while the account
+  names no API Gateway CloudWatch role.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
+import moto.apigateway.exceptions as apigateway_exceptions
+import moto.apigateway.models as apigateway_models
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 import moto.dynamodbstreams.models as dynamodbstreams_models
@@ -398,3 +403,34 @@ def execution_roles_enforced(patcher: Patcher) -> None:
         return [answer]
 
     patcher.replace(dispatcher, "__call__", checked)
+
+
+# API Gateway writes access and execution logs through the account's CloudWatch role, and refuses a stage
+# update that turns either on while the account names none (set-up-logging.html, "Permissions for
+# CloudWatch logging"); metrics need no role.
+LOGGING_NEEDS_ROLE = "CloudWatch Logs role ARN must be set in account settings to enable logging"
+
+
+def turns_logging_on(operation: dict[str, Any]) -> bool:
+    """Whether a stage patch operation enables access logging, execution logging or data tracing."""
+    path, value = str(operation.get("path", "")), str(operation.get("value", ""))
+    if operation.get("op") not in ("add", "replace") or not value:
+        return False
+    if path == "/accessLogSettings/destinationArn":
+        return True
+    setting = path.rpartition("/logging/")[2] if "/logging/" in path else ""
+    return (setting == "loglevel" and value.upper() != "OFF") or (setting == "dataTrace" and value == "true")
+
+
+def logging_needs_the_account_role(patcher: Patcher) -> None:
+    """UpdateStage that enables logging is refused while the account has no cloudwatchRoleArn, as on AWS."""
+    backend = apigateway_models.APIGatewayBackend
+    update_stage = backend.update_stage
+
+    def checked(self: Any, function_id: str, stage_name: str, patch_operations: Any) -> Any:
+        enables = any(turns_logging_on(op) for op in patch_operations or [])
+        if enables and not self.get_account().cloudwatch_role_arn:
+            raise apigateway_exceptions.BadRequestException(LOGGING_NEEDS_ROLE)
+        return update_stage(self, function_id, stage_name, patch_operations)
+
+    patcher.replace(backend, "update_stage", checked)

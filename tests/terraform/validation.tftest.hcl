@@ -6,6 +6,8 @@ mock_provider "aws" {
 
 variables {
   lambda_zip = "tests/terraform/fixtures/lambda.zip"
+  # The account has API Gateway's CloudWatch role (logging.tftest.hcl tests the default, without it).
+  api = { access_log = true }
 }
 
 run "pattern_must_be_1_or_2" {

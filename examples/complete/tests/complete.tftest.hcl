@@ -19,6 +19,10 @@ run "every_option_set" {
     condition     = module.ledger.api_access.stage_name == "v1"
     error_message = "the stage given"
   }
+  assert {
+    condition     = module.ledger.api_access_log == "/aws/apigateway/ledger-prod-ledger"
+    error_message = "the stage writes its access log, through the CloudWatch role the stack creates in a fresh account"
+  }
 }
 
 run "a_queue_takes_the_balance_events" {

@@ -45,7 +45,7 @@ run "guard_on_adds_the_balances_table_and_replaces_no_table" {
     error_message = "switching the guard on must not replace the details, summary or applied table"
   }
   assert {
-    condition     = contains(output.alarm_names, "tftest-balance-conflicts") && contains(output.alarm_names, "tftest-balance-throttled-requests")
+    condition     = contains(output.alarm_names, "tftest-balance-conflicts") && contains(output.alarm_names, "tftest-balance-throttled-writes")
     error_message = "with the guard, the balance items' transaction conflicts and throttling have alarms"
   }
   assert {

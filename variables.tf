@@ -29,7 +29,7 @@ variable "lambda_zip" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer managed KMS key for every table, queue, log group and function environment; null for AWS managed keys. Its key policy must allow CloudWatch Logs."
+  description = "Customer managed KMS key for every table, queue, log group and function environment; null for AWS managed keys. Its key policy must let CloudWatch Logs use it as logs.<region>.amazonaws.com (logs.amazonaws.com is refused), or every log group fails to create: see examples/complete."
   type        = string
   default     = null
   validation {

@@ -44,3 +44,19 @@ run "a_queue_takes_the_balance_events" {
     error_message = "the queue is encrypted with the ledger's key"
   }
 }
+
+run "cloudwatch_logs_and_eventbridge_may_use_the_key" {
+  command = plan
+  assert {
+    condition = anytrue([for s in jsondecode(aws_kms_key.ledger.policy).Statement :
+      s.Principal == { Service = "logs.eu-west-1.amazonaws.com" } && try(s.Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"], "") == "arn:aws:logs:eu-west-1:123456789012:log-group:*"
+    ])
+    error_message = "CloudWatch Logs uses a key as logs.<region>.amazonaws.com, for this account's log groups (encrypt-log-data-kms.html)"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(aws_kms_key.ledger.policy).Statement :
+      s.Principal == { Service = "events.amazonaws.com" } && try(s.Condition.StringEquals["kms:EncryptionContext:aws:sqs:arn"], "") == "arn:aws:sqs:eu-west-1:123456789012:ledger-prod-balance-changes.fifo"
+    ])
+    error_message = "EventBridge may encrypt what it delivers to the downstream queue, bound to that queue by SQS's encryption context"
+  }
+}

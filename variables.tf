@@ -45,13 +45,18 @@ variable "tags" {
 }
 
 variable "operator_arns" {
-  description = "IAM roles of the operators who may send to the stream DLQ and the buffer queue (ledger-ops dlq replay parks poison records); every other principal but the stream function is refused sqs:SendMessage."
+  description = "IAM roles (or users) of the operators who may send to the stream DLQ and the buffer queue (ledger-ops dlq replay parks poison records), as the queues' policies see them: a role's ARN with its path, never the sts assumed-role ARN of a session; every other principal but the stream function is refused sqs:SendMessage."
   type        = list(string)
   default     = []
   nullable    = false
   validation {
     condition     = alltrue([for arn in var.operator_arns : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:", arn))])
     error_message = "operator_arns must be IAM role (or STS) ARNs."
+  }
+  validation {
+    # A queue policy sees a role's session as aws:PrincipalArn = the role's ARN, path included.
+    condition     = alltrue([for arn in var.operator_arns : !strcontains(arn, ":assumed-role/")])
+    error_message = "operator_arns must not hold an sts assumed-role ARN (the queues would always refuse it): give the role's ARN, path included (arn:aws:iam::<account>:role/<path>/<name>)."
   }
 }
 

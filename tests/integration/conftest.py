@@ -106,12 +106,12 @@ class Deployment:
         }
 
 
-def operator_arn(sts: Any) -> str:
-    """The ARN a queue policy sees for the caller: an assumed role's session is its role."""
+def operator_arn(sts: Any, iam: Any) -> str:
+    """The ARN a queue policy sees for the caller (aws:PrincipalArn): an assumed role's session is its role,
+    whose ARN holds its path, which the session's ARN leaves out."""
     arn = str(sts.get_caller_identity()["Arn"])
     if ":assumed-role/" in arn:
-        partition, account, name = arn.split(":")[1], arn.split(":")[4], arn.split("/")[1]
-        return f"arn:{partition}:iam::{account}:role/{name}"
+        return str(iam.get_role(RoleName=arn.split("/")[1])["Role"]["Arn"])
     return arn
 
 
@@ -222,7 +222,8 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         api_base = lambda outputs: outputs["api_url"]  # noqa: E731
     else:
         raise pytest.UsageError(f"CQRS_TARGET must be local or aws, not {TARGET!r}")
-    variables["operator_arns"] = [operator_arn(boto3.client("sts", region_name=str(region)))]  # the tests send to DLQs
+    sts, iam = (boto3.client(service, region_name=str(region)) for service in ("sts", "iam"))
+    variables["operator_arns"] = [operator_arn(sts, iam)]  # the tests send to DLQs
     stack = Stack(state, variables)
     env = Environment(stack, str(region), api_base, account)
     try:

@@ -269,3 +269,32 @@ run "markers_must_outlive_buffer_messages_by_a_day" {
   }
   expect_failures = [var.buffer]
 }
+
+# For an assumed role's session, aws:PrincipalArn is the role's ARN with its path, never the session's
+# sts ARN: a queue policy listing the session's ARN refuses that operator every send.
+run "operator_arns_refuse_an_assumed_role_session" {
+  command = plan
+  variables {
+    operator_arns = ["arn:aws:sts::123456789012:assumed-role/ledger-ops/alice"]
+  }
+  expect_failures = [var.operator_arns]
+}
+
+run "operator_arns_take_a_role_with_its_path" {
+  command = plan
+  variables {
+    operator_arns = ["arn:aws:iam::123456789012:role/team/ops/ledger-ops", "arn:aws:iam::123456789012:user/alice"]
+  }
+}
+
+run "queue_senders_refuse_an_assumed_role_session" {
+  command = plan
+  module {
+    source = "./modules/queue_policy"
+  }
+  variables {
+    queue_name = "q"
+    senders    = ["arn:aws:sts::123456789012:assumed-role/ledger-ops/alice"]
+  }
+  expect_failures = [var.senders]
+}

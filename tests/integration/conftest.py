@@ -29,7 +29,7 @@ from ledger_ops.dlq import release
 from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack, changes
+from sandbox.stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack, changes
 from tests.support.velocity import velocity_or_skip, warn_in_summary
 
 TARGET = os.environ.get("CQRS_TARGET", "local")
@@ -200,6 +200,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         "name_prefix": f"it-{uuid.uuid4().hex[:8]}",
         "lambda_zip": str(zip_path),
         "tables": UNPROTECTED,
+        "api": UNLOGGED,
         "alarms": None,
         # Nothing may be given up under injected faults (the soak test): retry until it works. The
         # buffer keeps its defaults (a crashed writer's messages come back within 31 s).

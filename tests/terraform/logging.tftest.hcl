@@ -12,7 +12,7 @@ variables {
   lambda_zip  = "tests/terraform/fixtures/lambda.zip"
 }
 
-run "no_access_log_by_default_and_the_check_says_so" {
+run "no_access_log_by_default_and_the_check_says_so_until_chosen" {
   command = apply
   variables {
     guard = {}
@@ -26,6 +26,19 @@ run "no_access_log_by_default_and_the_check_says_so" {
   assert {
     condition     = !contains(output.alarm_names, "tftest-refused-writes")
     error_message = "no refused-writes alarm without the access log it counts from"
+  }
+}
+
+run "no_access_log_by_choice_is_not_warned_of" {
+  command = apply
+  variables {
+    guard = {}
+    api   = { access_log = false }
+  }
+
+  assert {
+    condition     = !module.api.access_log && module.api.refused_writes_metric == null && output.api_access_log == null
+    error_message = "access_log = false: no access log, no refused-writes metric, and no warning (the check passes)"
   }
 }
 

@@ -133,3 +133,12 @@ check "api_is_authenticated" {
     error_message = "api.authorization is NONE: anyone who can reach the API may read and move the money of every account."
   }
 }
+
+# Off until chosen: a fresh account has no API Gateway CloudWatch role, and a stage that logs without it is
+# refused. Every plan says so until api.access_log is set (true or false) or the role is created here.
+check "api_access_log" {
+  assert {
+    condition     = var.api.access_log != null || var.api.create_logging_role
+    error_message = "api.access_log is not set, so the stage writes no access log${var.guard != null ? " and refused writes have no alarm" : ""}: set it to true if the account has API Gateway's CloudWatch role (or api.create_logging_role = true to create it), or to false to go without."
+  }
+}

@@ -83,6 +83,11 @@ output "alarm_topic_arn" {
   value       = try(module.alarms[0].topic_arn, null)
 }
 
+output "api_access_log" {
+  description = "The stage's access-log group, or null when the stage writes no access log (api.access_log)."
+  value       = module.api.access_log ? module.api.access_log_group_name : null
+}
+
 output "api_access" {
   description = "For modules/account_access (AWS_IAM): the execution ARN, the stage and every route by operation, from which it renders the IAM policy that grants a principal given operations on given accounts."
   value = {

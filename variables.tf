@@ -29,7 +29,7 @@ variable "lambda_zip" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer managed KMS key for every table, queue, log group and function environment; null for AWS managed keys. Its key policy must allow CloudWatch Logs."
+  description = "Customer managed KMS key for every table, queue, log group and function environment; null for AWS managed keys. Its key policy must let CloudWatch Logs use it as logs.<region>.amazonaws.com (logs.amazonaws.com is refused), or every log group fails to create: see examples/complete."
   type        = string
   default     = null
   validation {
@@ -45,13 +45,18 @@ variable "tags" {
 }
 
 variable "operator_arns" {
-  description = "IAM roles of the operators who may send to the stream DLQ and the buffer queue (ledger-ops dlq replay parks poison records); every other principal but the stream function is refused sqs:SendMessage."
+  description = "IAM roles (or users) of the operators who may send to the stream DLQ and the buffer queue (ledger-ops dlq replay parks poison records), as the queues' policies see them: a role's ARN with its path, never the sts assumed-role ARN of a session; every other principal but the stream function is refused sqs:SendMessage."
   type        = list(string)
   default     = []
   nullable    = false
   validation {
     condition     = alltrue([for arn in var.operator_arns : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:", arn))])
     error_message = "operator_arns must be IAM role (or STS) ARNs."
+  }
+  validation {
+    # A queue policy sees a role's session as aws:PrincipalArn = the role's ARN, path included.
+    condition     = alltrue([for arn in var.operator_arns : !strcontains(arn, ":assumed-role/")])
+    error_message = "operator_arns must not hold an sts assumed-role ARN (the queues would always refuse it): give the role's ARN, path included (arn:aws:iam::<account>:role/<path>/<name>)."
   }
 }
 
@@ -98,7 +103,7 @@ check "guard_initialised_is_not_read" {
 }
 
 variable "api" {
-  description = "Who may call the API: authorization AWS_IAM (per-account and per-operation access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; cognito_grants binds each operation, read, post, transfer and limits (the guard's overdraft limits), to the claim that lists the accounts it may be done to, or to null: granted to no token; by default a customer's custom:accounts may read and transfer out, and nobody may post or set limits) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
+  description = "Who may call the API: authorization AWS_IAM (per-account and per-operation access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; cognito_grants binds each operation, read, post, transfer and limits (the guard's overdraft limits), to the claim that lists the accounts it may be done to, or to null: granted to no token; by default a customer's custom:accounts may read and transfer out, and nobody may post or set limits) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, whether to create API Gateway's account-wide CloudWatch role, and access_log: whether the stage writes its access log (null: only when create_logging_role). Access and execution logs both need that role, which a fresh account lacks: set access_log = true (and execution_log_level) only where the account has it or create_logging_role creates it; with the guard, the refused-writes alarm counts from the access log."
   type = object({
     authorization          = optional(string, "AWS_IAM")
     cognito_user_pool_arns = optional(list(string), [])
@@ -115,6 +120,7 @@ variable "api" {
     log_retention_days    = optional(number, 30)
     execution_log_level   = optional(string, "OFF")
     create_logging_role   = optional(bool, false)
+    access_log            = optional(bool)
   })
   default  = {}
   nullable = false

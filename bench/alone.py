@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sandbox.account import LocalAccount
-from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack
+from sandbox.stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack
 
 T = TypeVar("T")
 Say = Callable[[str], None]
@@ -26,6 +26,7 @@ def stack_variables(prefix: str) -> dict[str, Any]:
         "name_prefix": f"{prefix}-{uuid.uuid4().hex[:6]}",
         "lambda_zip": str(ROOT / "dist" / "lambda.zip"),
         "tables": UNPROTECTED,
+        "api": UNLOGGED,
         "buffer": UNGUARDED,
         "alarms": None,
     }

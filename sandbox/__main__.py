@@ -28,7 +28,7 @@ from ledger_aggregator.domain import Totals
 from .account import LocalAccount
 from .client import LedgerClient
 from .faults import Faults
-from .stack import ROOT, UNGUARDED, UNPROTECTED, Stack, account_policy
+from .stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack, account_policy
 
 SANDBOX_DIR = ROOT / ".sandbox"
 
@@ -94,7 +94,13 @@ def set_up(pattern: int, prefix: str, folder: Path, injected: Faults) -> tuple[L
         raise DemoFailed("dist/lambda.zip is missing: run `make package`")
     done = step(f"terraform init and apply, pattern {pattern}")
     buffer = {**UNGUARDED, "retired": pattern == 1}  # a new pattern-1 stack has no buffer to drain
-    variables = {"name_prefix": prefix, "lambda_zip": str(zip_path), "tables": UNPROTECTED, "buffer": buffer}
+    variables = {
+        "name_prefix": prefix,
+        "lambda_zip": str(zip_path),
+        "tables": UNPROTECTED,
+        "api": UNLOGGED,
+        "buffer": buffer,
+    }
     stack = Stack(folder, variables)
     stack.init()
     outputs = stack.apply(pattern)

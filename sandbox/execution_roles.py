@@ -79,14 +79,20 @@ def access_key(function: str) -> str:
     return key
 
 
+def scope(authorization: str) -> tuple[str, str, str] | None:
+    """(access key id, region, service) of a SigV4 Authorization header; None when it has no credential scope."""
+    match = _CREDENTIAL.search(authorization)
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
 def caller(authorization: str) -> tuple[str, str, str] | None:
     """(function, region, service) of a request signed with a function's key; None for anyone else."""
-    match = _CREDENTIAL.search(authorization)
-    if not match or not match.group(1).startswith(_PREFIX):
+    signed = scope(authorization)
+    if not signed or not signed[0].startswith(_PREFIX):
         return None
     with _LOCK:
-        function = _KEYS.get(match.group(1))
-    return (function, match.group(2), match.group(3)) if function else None
+        function = _KEYS.get(signed[0])
+    return (function, signed[1], signed[2]) if function else None
 
 
 def needed(call: Call) -> list[tuple[str, str]]:

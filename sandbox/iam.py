@@ -76,3 +76,81 @@ def allowed(documents: Iterable[str | Mapping[str, Any]], action: str, resource:
         if statement.get("Effect") == "Allow" and "Condition" not in statement:
             allow = True
     return allow
+
+
+# -- resource policies: principals and conditions -------------------------------------------------------
+#
+# A resource policy's statements name principals and may carry conditions. The operators evaluated are
+# the ones this project's resource policies use, as IAM documents them
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html):
+# String*, Arn* and Bool match any of the listed values; a Not operator holds when none matches, and when
+# the key is absent from the request; Null tests whether the key is absent. Keys are case-insensitive.
+
+_POSITIVE = {"StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool"}
+_NEGATED = {"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"}
+
+
+class UnknownConditionError(ValueError):
+    """A condition operator this evaluation does not know: the caller decides which way to err."""
+
+
+def _holds(operator: str, values: list[str], value: str | None) -> bool:
+    base = operator.removesuffix("IfExists")
+    if base == "Null":
+        return (value is None) == (values[0].lower() == "true")
+    if base not in _POSITIVE | _NEGATED:
+        raise UnknownConditionError(operator)
+    if value is None:
+        return base in _NEGATED or operator.endswith("IfExists")
+    if base == "Bool":
+        found = any(v.lower() == value.lower() for v in values)
+    elif base in ("StringEquals", "StringNotEquals"):
+        found = value in values
+    else:  # String*Like and every Arn* operator take wildcards
+        found = any(matches(v, value) for v in values)
+    return not found if base in _NEGATED else found
+
+
+def conditions_hold(statement: Mapping[str, Any], context: Mapping[str, str]) -> bool:
+    """Whether every condition of a statement holds for a request whose context keys are ``context``."""
+    keys = {k.lower(): v for k, v in context.items()}
+    for operator, tests in (statement.get("Condition") or {}).items():
+        for key, expected in tests.items():
+            values = [expected] if isinstance(expected, str) else [str(v) for v in expected]
+            if not _holds(operator, values, keys.get(key.lower())):
+                return False
+    return True
+
+
+def names_principal(statement: Mapping[str, Any], kind: str, principal: str) -> bool:
+    """Whether a statement's Principal takes in ``principal`` of ``kind`` (AWS or Service)."""
+    named = statement.get("Principal")
+    if named == "*":
+        return True
+    listed = (named or {}).get(kind, []) if isinstance(named, dict) else []
+    listed = [listed] if isinstance(listed, str) else list(listed)
+    return "*" in listed or principal in listed
+
+
+def decision(
+    documents: Iterable[str | Mapping[str, Any]],
+    principal: tuple[str, str],
+    action: str,
+    context: Mapping[str, str],
+) -> str | None:
+    """What a resource policy says of ``principal`` (kind, ARN or service) doing ``action``: "deny" when a
+    statement denies it, "allow" when one allows it and none denies, else None. A Deny with a condition
+    this evaluation does not know is taken to deny, an Allow with one not to allow: never more than AWS."""
+    said = None
+    for statement in statements(documents):
+        if not (names_principal(statement, *principal) and _covers(statement, "Action", action, True)):
+            continue
+        try:
+            applies = conditions_hold(statement, context)
+        except UnknownConditionError:
+            applies = statement.get("Effect") == "Deny"
+        if applies and statement.get("Effect") == "Deny":
+            return "deny"
+        if applies and statement.get("Effect") == "Allow":
+            said = "allow"
+    return said

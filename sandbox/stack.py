@@ -20,6 +20,9 @@ UNPROTECTED = {f"{table}_deletion_protection": False for table in ("details", "s
 # Their `buffer` setting: the writer's removal guard does not hold their destroy back (it refuses to let the
 # buffer go while it holds a message, and such stacks are thrown away whole).
 UNGUARDED = {"removal_guard": False}
+# Their `api` setting: no access log, chosen (so that no plan warns of it). The local account, like a fresh
+# AWS account, names no API Gateway CloudWatch role, and a stage that logs without one is refused.
+UNLOGGED = {"access_log": False}
 
 
 class TerraformError(RuntimeError):

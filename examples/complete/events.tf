@@ -2,8 +2,12 @@
 # message group keeps the bus's order per (account, currency); the consumer deduplicates on
 # detail.eventId and applies, per key, the next revision only.
 
+locals {
+  balance_changes_queue = "ledger-prod-balance-changes.fifo" # named in the key's policy (main.tf)
+}
+
 resource "aws_sqs_queue" "balance_changes" {
-  name                        = "ledger-prod-balance-changes.fifo"
+  name                        = local.balance_changes_queue
   fifo_queue                  = true
   content_based_deduplication = true
   kms_master_key_id           = aws_kms_key.ledger.arn

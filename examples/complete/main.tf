@@ -6,8 +6,15 @@ provider "aws" {}
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
-# One key for every table, queue, log group and function environment; CloudWatch Logs may use it.
+locals {
+  account = data.aws_caller_identity.current.account_id
+  # Where this account's ARNs begin, per service: arn:<partition>:<service>:<region>:<account>.
+  arn = { for service in ["logs", "sqs"] : service => "arn:${data.aws_partition.current.partition}:${service}:${data.aws_region.current.name}:${local.account}" }
+}
+
+# One key for every table, queue, log group and function environment; CloudWatch Logs and EventBridge may use it.
 resource "aws_kms_key" "ledger" {
   description         = "cqrs-ledger data"
   enable_key_rotation = true
@@ -17,26 +24,41 @@ resource "aws_kms_key" "ledger" {
       {
         Sid       = "Account"
         Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${local.account}:root" }
         Action    = "kms:*"
         Resource  = "*"
       },
       {
+        # CloudWatch Logs uses the key as its regional service principal, with the log group's ARN as
+        # encryption context: https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
         Sid       = "CloudWatchLogs"
         Effect    = "Allow"
-        Principal = { Service = "logs.amazonaws.com" }
+        Principal = { Service = "logs.${data.aws_region.current.name}.amazonaws.com" }
         Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
         Resource  = "*"
+        Condition = { ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "${local.arn.logs}:log-group:*" } }
       },
       {
-        # The balance events' bus and the downstream queue (events.tf) are encrypted with this key:
-        # EventBridge encrypts what the bus stores and what it sends to the queue.
-        Sid       = "EventBridge"
+        # The balance events' bus is encrypted with this key: EventBridge uses it for this account's buses
+        # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html).
+        Sid       = "EventBridgeBus"
         Effect    = "Allow"
         Principal = { Service = "events.amazonaws.com" }
         Action    = ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"]
         Resource  = "*"
-        Condition = { StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id } }
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account } }
+      },
+      {
+        # And it delivers to the downstream queue (events.tf), which SQS encrypts with this key: SQS asks
+        # KMS for EventBridge with the queue's ARN as encryption context, which binds this grant to that
+        # queue whether or not the request carries aws:SourceAccount
+        # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
+        Sid       = "EventBridgeToQueue"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource  = "*"
+        Condition = { StringEquals = { "kms:EncryptionContext:aws:sqs:arn" = "${local.arn.sqs}:${local.balance_changes_queue}" } }
       },
     ]
   })
@@ -96,8 +118,11 @@ module "ledger" {
     throttle_rate          = 200
     throttle_burst         = 400
     log_retention_days     = 400
-    execution_log_level    = "ERROR"
-    create_logging_role    = false
+    # Access and execution logs need API Gateway's CloudWatch role, set once per account and region:
+    # created here unless the account has it already.
+    execution_log_level = "ERROR"
+    access_log          = true
+    create_logging_role = !var.apigateway_logging_role_exists
   }
   functions = {
     runtime              = "python3.12"

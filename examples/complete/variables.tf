@@ -15,3 +15,9 @@ variable "alarm_emails" {
   type        = list(string)
   default     = ["payments-oncall@example.com"]
 }
+
+variable "apigateway_logging_role_exists" {
+  description = "Whether this account and region already name API Gateway's CloudWatch Logs role (false: the stack creates it, an account-wide setting)."
+  type        = bool
+  default     = false
+}

@@ -56,9 +56,11 @@ locals {
         namespace   = "AWS/DynamoDB", metric = "TransactionConflict", statistic = "Sum"
         dimensions  = { TableName = local.t.balances_table }, threshold = var.alarms.guard_conflicts_per_minute, extended = null
       }
-      "balance-throttled-requests" = {
-        description = "Requests on the balances table were throttled: guarded writes were answered 429."
-        namespace   = "AWS/DynamoDB", metric = "ThrottledRequests", statistic = "Sum"
+      # DynamoDB publishes ThrottledRequests only per {TableName, Operation}, never per table alone; a throttled
+      # write event is counted per table, whatever the operation (the API's TransactWriteItems and UpdateItem).
+      "balance-throttled-writes" = {
+        description = "Writes to the balances table were throttled: guarded writes were answered 429."
+        namespace   = "AWS/DynamoDB", metric = "WriteThrottleEvents", statistic = "Sum"
         dimensions  = { TableName = local.t.balances_table }, threshold = 0, extended = null
       }
     },

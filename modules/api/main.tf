@@ -19,6 +19,9 @@ locals {
     local.guarded,
   ]))
   guarded = var.guard != null
+  # Access and execution logs need API Gateway's account-wide CloudWatch role: the stage writes its access
+  # log when asked (api.access_log) or, by default, when the role is created here (api.create_logging_role).
+  access_log = coalesce(var.api.access_log, var.api.create_logging_role)
   # The metric filter of refused money writes (stage.tf): a POST answered 422, in the JSON access log.
   refused_writes = {
     namespace = "cqrs-ledger"

@@ -24,8 +24,13 @@ output "execution_arn" {
 }
 
 output "access_log_group_name" {
-  description = "Access-log group of the stage."
+  description = "Access-log group of the stage (written to only when access_log is true)."
   value       = aws_cloudwatch_log_group.access.name
+}
+
+output "access_log" {
+  description = "Whether the stage writes its access log (api.access_log, by default api.create_logging_role)."
+  value       = local.access_log
 }
 
 output "role_arn" {
@@ -57,8 +62,8 @@ output "request_templates" {
 }
 
 output "refused_writes_metric" {
-  description = "With the guard on, the metric of money writes refused with 422 (counted from the access log): namespace, metric and dimensions; else null."
-  value = local.guarded ? {
+  description = "With the guard on and the access log written, the metric of money writes refused with 422 (counted from the access log): namespace, metric and dimensions; else null."
+  value = local.guarded && local.access_log ? {
     namespace  = local.refused_writes.namespace
     metric     = local.refused_writes.metric
     dimensions = { ApiId = aws_api_gateway_rest_api.this.id }

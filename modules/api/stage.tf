@@ -1,3 +1,4 @@
+# Kept whether or not the stage writes to it (api.access_log): turning the access log off loses no history.
 resource "aws_cloudwatch_log_group" "access" {
   name              = "/aws/apigateway/${var.name}"
   retention_in_days = var.api.log_retention_days
@@ -8,7 +9,8 @@ resource "aws_cloudwatch_log_group" "access" {
 resource "aws_api_gateway_stage" "this" {
   #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP back ends; the back end here is DynamoDB through IAM.
   #checkov:skip=CKV2_AWS_29:WAF is an account-level choice; attach a web ACL to the stage ARN from outside the module.
-  #checkov:skip=CKV2_AWS_4:Access logs are always on; execution logging is api.execution_log_level (OFF by default: it needs API Gateway's account-wide CloudWatch role).
+  #checkov:skip=CKV2_AWS_4:Access and execution logs both need API Gateway's account-wide CloudWatch role, which a fresh account lacks: api.access_log and api.execution_log_level turn them on.
+  #checkov:skip=CKV_AWS_76:The access log needs API Gateway's account-wide CloudWatch role, which a fresh account lacks: api.access_log (or api.create_logging_role) turns it on.
   #checkov:skip=CKV_AWS_120:Responses must be current (summaries change with every transaction); caching would serve stale balances.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
@@ -27,21 +29,24 @@ resource "aws_api_gateway_stage" "this" {
       guardEpoch    = local.guard_epoch
     } : {},
   )
-  access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.access.arn
-    format = jsonencode({
-      apiId            = "$context.apiId"
-      requestId        = "$context.requestId"
-      ip               = "$context.identity.sourceIp"
-      caller           = "$context.identity.caller"
-      requestTime      = "$context.requestTime"
-      httpMethod       = "$context.httpMethod"
-      resourcePath     = "$context.resourcePath"
-      status           = "$context.status"
-      integrationError = "$context.integration.error"
-      integrationCode  = "$context.integration.status"
-      latencyMs        = "$context.responseLatency"
-    })
+  dynamic "access_log_settings" {
+    for_each = local.access_log ? [aws_cloudwatch_log_group.access.arn] : []
+    content {
+      destination_arn = access_log_settings.value
+      format = jsonencode({
+        apiId            = "$context.apiId"
+        requestId        = "$context.requestId"
+        ip               = "$context.identity.sourceIp"
+        caller           = "$context.identity.caller"
+        requestTime      = "$context.requestTime"
+        httpMethod       = "$context.httpMethod"
+        resourcePath     = "$context.resourcePath"
+        status           = "$context.status"
+        integrationError = "$context.integration.error"
+        integrationCode  = "$context.integration.status"
+        latencyMs        = "$context.responseLatency"
+      })
+    }
   }
   tags = var.tags
   # The guard's epoch is replaced (guard.tf) before the stage changes, whichever way the guard is switched.
@@ -60,25 +65,28 @@ resource "aws_api_gateway_method_settings" "all" {
     throttling_rate_limit  = var.api.throttle_rate
     throttling_burst_limit = var.api.throttle_burst
     metrics_enabled        = true
-    # ERROR or INFO needs the account's API Gateway CloudWatch role: one that exists, or create_logging_role.
+    # ERROR or INFO needs the account's API Gateway CloudWatch role (as the access log does): one that
+    # exists, or create_logging_role; without it API Gateway refuses the update.
     logging_level = var.api.execution_log_level
     # Data tracing would log request bodies (descriptions, amounts): never on.
     data_trace_enabled = false
   }
 }
 
-# API Gateway writes logs through one role per account and region. Creating it is an account-wide
-# setting, so it is opt-in (api.create_logging_role); most accounts already have it.
+# API Gateway writes access and execution logs through one role per account and region, and refuses a
+# stage that turns either on while the account has none ("CloudWatch Logs role ARN must be set in account
+# settings to enable logging"). Setting it is account-wide, so it is opt-in (api.create_logging_role); an
+# account that has one already says so with api.access_log = true.
 resource "aws_api_gateway_account" "this" {
   count               = var.api.create_logging_role ? 1 : 0
   cloudwatch_role_arn = aws_iam_role.logging[0].arn
 }
 
-# With the guard on: the money writes refused with 422 (a debit or transfer past the floor, or an id reused
-# with another request: the access log cannot tell the two apart, the response body is not logged), counted
-# from the access log, per API (the alarms module's refused-writes alarm).
+# With the guard on and the access log written: the money writes refused with 422 (a debit or transfer past
+# the floor, or an id reused with another request: the access log cannot tell the two apart, the response
+# body is not logged), counted from the access log, per API (the alarms module's refused-writes alarm).
 resource "aws_cloudwatch_log_metric_filter" "refused_writes" {
-  count          = local.guarded ? 1 : 0
+  count          = local.guarded && local.access_log ? 1 : 0
   name           = "${var.name_prefix}-refused-writes"
   log_group_name = aws_cloudwatch_log_group.access.name
   pattern        = local.refused_writes.pattern

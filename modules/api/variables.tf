@@ -24,7 +24,7 @@ variable "guard" {
 }
 
 variable "api" {
-  description = "The root's api settings (validated there): authorization (AWS_IAM; COGNITO with the user pools and, per operation (read, post, transfer, limits), the claim listing the accounts it grants, or null for no grant; NONE), stage name and throttling, access-log retention, execution logging, and whether to create API Gateway's account-wide logging role."
+  description = "The root's api settings (validated there): authorization (AWS_IAM; COGNITO with the user pools and, per operation (read, post, transfer, limits), the claim listing the accounts it grants, or null for no grant; NONE), stage name and throttling, access-log retention, execution logging, whether to create API Gateway's account-wide logging role, and whether the stage writes its access log (null: only when it creates the role)."
   type = object({
     authorization          = string
     cognito_user_pool_arns = list(string)
@@ -36,6 +36,7 @@ variable "api" {
     log_retention_days     = number
     execution_log_level    = string
     create_logging_role    = bool
+    access_log             = optional(bool)
   })
 }
 

@@ -44,7 +44,7 @@ variable "functions" {
 }
 
 variable "operator_arns" {
-  description = "Operators who may send to (replay into) the Pipe's dead-letter queue."
+  description = "Operators who may send to (replay into) the Pipe's dead-letter queue (the root's operator_arns: role ARNs with their paths)."
   type        = list(string)
   default     = []
 }

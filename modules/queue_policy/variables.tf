@@ -4,12 +4,16 @@ variable "queue_name" {
 }
 
 variable "senders" {
-  description = "ARNs of the IAM principals (roles) that may send to the queue; every other IAM principal is refused. Empty: none may."
+  description = "ARNs of the IAM principals (roles, with their paths) that may send to the queue, as aws:PrincipalArn names them; every other IAM principal is refused. Empty: none may."
   type        = list(string)
   default     = []
   nullable    = false
   validation {
     condition     = alltrue([for arn in var.senders : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:", arn))])
     error_message = "senders must be IAM or STS ARNs."
+  }
+  validation {
+    condition     = alltrue([for arn in var.senders : !strcontains(arn, ":assumed-role/")])
+    error_message = "senders must not hold an sts assumed-role ARN: aws:PrincipalArn of a role's session is the role's ARN, path included."
   }
 }

@@ -76,7 +76,7 @@ variable "stream" {
 }
 
 variable "operator_arns" {
-  description = "IAM principals besides the stream function that may send to its DLQ (the root's operator_arns)."
+  description = "IAM principals besides the stream function that may send to its DLQ (the root's operator_arns: role ARNs with their paths)."
   type        = list(string)
   default     = []
   nullable    = false

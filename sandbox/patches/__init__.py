@@ -129,6 +129,24 @@ PATCHES = [
         fidelity.execution_roles_enforced,
         "tests/sandbox/test_execution_roles.py::test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does",
     ),
+    Patch(
+        "stage logging needs the account's CloudWatch role",
+        "fidelity",
+        fidelity.logging_needs_the_account_role,
+        "tests/sandbox/test_gateway.py::test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role",
+    ),
+    Patch(
+        "a log group's KMS key must let CloudWatch Logs use it",
+        "fidelity",
+        fidelity.log_group_keys_checked,
+        "tests/sandbox/test_resource_policies.py::test_a_log_group_is_encrypted_only_with_a_key_cloudwatch_logs_may_use",
+    ),
+    Patch(
+        "queue policies hold senders by aws:PrincipalArn",
+        "fidelity",
+        fidelity.queue_policies_held,
+        "tests/sandbox/test_resource_policies.py::test_a_queue_policy_sees_an_assumed_roles_session_as_its_role_path_included",
+    ),
     *speedups.SPEEDUPS,
 ]
 

@@ -22,6 +22,10 @@
   on AWS (``sandbox.execution_roles``); moto allowed everything.
 * An API Gateway stage says when it was created and last updated (``createdDate``, ``lastUpdatedDate``),
   as GetStage does on AWS; ``ledger-ops guard init`` waits from the last update.
+* What AWS refuses at apply time is refused here too, so that a first apply that would fail in a fresh
+  account fails locally: a stage update that turns on access or execution logging while the account
+  names no API Gateway CloudWatch role; a log group encrypted with a KMS key whose policy does not let
+  CloudWatch Logs use it; a send to a queue whose policy denies the sender (``sandbox.principals``).
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+import moto.apigateway.exceptions as apigateway_exceptions
 import moto.apigateway.models as apigateway_models
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 import moto.dynamodbstreams.models as dynamodbstreams_models
+import moto.logs.models as logs_models
 import moto.sqs.models as sqs_models
 from moto.dynamodb.exceptions import (
     DynamodbException,
@@ -47,7 +53,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-from .. import execution_roles, faults
+from .. import execution_roles, faults, principals
 from ..patching import Patcher
 
 
@@ -372,6 +378,14 @@ def isolated_reads_of_streams(patcher: Patcher) -> None:
     patcher.replace(backend, "get_records", locked)
 
 
+def call_of(environ: dict[str, Any], service: str, region: str) -> execution_roles.Call:
+    """The signed request a WSGI environ carries, its body read and put back for moto."""
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    method, path, target = environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), environ.get("HTTP_X_AMZ_TARGET", "")
+    return execution_roles.Call(service, region, method, path, target, body)
+
+
 def execution_roles_enforced(patcher: Patcher) -> None:
     """A function's calls are held to its execution role (``sandbox.execution_roles``)."""
     dispatcher = DomainDispatcherApplication
@@ -382,16 +396,7 @@ def execution_roles_enforced(patcher: Patcher) -> None:
         if signer is None:
             return serve(self, environ, start_response)
         function, region, service = signer
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)
-        call = execution_roles.Call(
-            service,
-            region,
-            environ["REQUEST_METHOD"],
-            environ.get("PATH_INFO", ""),
-            environ.get("HTTP_X_AMZ_TARGET", ""),
-            body,
-        )
+        call = call_of(environ, service, region)
         role, policies = execution_roles.role_policies(function, region)
         why = execution_roles.refusal(policies, call)
         if why is None:
@@ -425,3 +430,79 @@ def stages_dated(patcher: Patcher) -> None:
     patcher.replace(stage, "__init__", init)
     patcher.replace(stage, "apply_operations", apply_operations)
     patcher.replace(stage, "to_json", to_json)
+
+
+# API Gateway writes access and execution logs through the account's CloudWatch role, and refuses a stage
+# update that turns either on while the account names none (set-up-logging.html, "Permissions for
+# CloudWatch logging"); metrics need no role.
+LOGGING_NEEDS_ROLE = "CloudWatch Logs role ARN must be set in account settings to enable logging"
+
+
+def turns_logging_on(operation: dict[str, Any]) -> bool:
+    """Whether a stage patch operation enables access logging, execution logging or data tracing."""
+    path, value = str(operation.get("path", "")), str(operation.get("value", ""))
+    if operation.get("op") not in ("add", "replace") or not value:
+        return False
+    if path == "/accessLogSettings/destinationArn":
+        return True
+    setting = path.rpartition("/logging/")[2] if "/logging/" in path else ""
+    return (setting == "loglevel" and value.upper() != "OFF") or (setting == "dataTrace" and value == "true")
+
+
+def logging_needs_the_account_role(patcher: Patcher) -> None:
+    """UpdateStage that enables logging is refused while the account has no cloudwatchRoleArn, as on AWS."""
+    backend = apigateway_models.APIGatewayBackend
+    update_stage = backend.update_stage
+
+    def checked(self: Any, function_id: str, stage_name: str, patch_operations: Any) -> Any:
+        enables = any(turns_logging_on(op) for op in patch_operations or [])
+        if enables and not self.get_account().cloudwatch_role_arn:
+            raise apigateway_exceptions.BadRequestException(LOGGING_NEEDS_ROLE)
+        return update_stage(self, function_id, stage_name, patch_operations)
+
+    patcher.replace(backend, "update_stage", checked)
+
+
+def log_group_keys_checked(patcher: Patcher) -> None:
+    """CreateLogGroup with a KMS key that CloudWatch Logs may not use is refused, as on AWS."""
+    backend = logs_models.LogsBackend
+    create = backend.create_log_group
+
+    def checked(self: Any, log_group_name: str, tags: Any, **kwargs: Any) -> Any:
+        key = kwargs.get("kmsKeyId")
+        group = principals.log_group_arn(self.region_name, log_group_name)
+        if key and not principals.logs_may_use_key(key, self.region_name, group):
+            raise principals.key_refused(group)
+        return create(self, log_group_name, tags, **kwargs)
+
+    patcher.replace(backend, "create_log_group", checked)
+
+
+_SENDS = ("sqs:SendMessage",)  # SendMessageBatch needs sqs:SendMessage (execution_roles)
+
+
+def queue_policies_held(patcher: Patcher) -> None:
+    """SendMessage from a principal the local IAM or STS knows is held to the queue's policy, with
+    aws:PrincipalArn as IAM documents it (``sandbox.principals``)."""
+    dispatcher = DomainDispatcherApplication
+    serve = dispatcher.__call__
+
+    def checked(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        scope = execution_roles.scope(authorization)
+        principal = principals.principal_arn(authorization) if scope and scope[2] == "sqs" else None
+        if principal is None or scope is None:
+            return serve(self, environ, start_response)
+        try:
+            needed = execution_roles.needed(call_of(environ, "sqs", scope[1]))
+        except execution_roles.UnmodelledCallError:
+            return serve(self, environ, start_response)
+        for action, queue in needed:
+            why = principals.queue_refusal(principal, action, queue) if action in _SENDS else None
+            if why is not None:
+                status, headers, answer = execution_roles.denied_answer("sqs", f"User: {principal} {why}")
+                start_response(f"{status} Bad Request", headers)
+                return [answer]
+        return serve(self, environ, start_response)
+
+    patcher.replace(dispatcher, "__call__", checked)

@@ -31,7 +31,7 @@ from ledger_ops.stage import guard_init as stack_guard_init
 from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack, changes
+from sandbox.stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack, changes
 from tests.support.velocity import velocity_or_skip, warn_in_summary
 
 TARGET = os.environ.get("CQRS_TARGET", "local")
@@ -112,12 +112,12 @@ class Deployment:
         }
 
 
-def operator_arn(sts: Any) -> str:
-    """The ARN a queue policy sees for the caller: an assumed role's session is its role."""
+def operator_arn(sts: Any, iam: Any) -> str:
+    """The ARN a queue policy sees for the caller (aws:PrincipalArn): an assumed role's session is its role,
+    whose ARN holds its path, which the session's ARN leaves out."""
     arn = str(sts.get_caller_identity()["Arn"])
     if ":assumed-role/" in arn:
-        partition, account, name = arn.split(":")[1], arn.split(":")[4], arn.split("/")[1]
-        return f"arn:{partition}:iam::{account}:role/{name}"
+        return str(iam.get_role(RoleName=arn.split("/")[1])["Role"]["Arn"])
     return arn
 
 
@@ -216,6 +216,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         "name_prefix": f"it-{uuid.uuid4().hex[:8]}",
         "lambda_zip": str(zip_path),
         "tables": UNPROTECTED,
+        "api": UNLOGGED,
         "alarms": None,
         # Nothing may be given up under injected faults (the soak test): retry until it works. The
         # buffer keeps its defaults (a crashed writer's messages come back within 31 s).
@@ -238,7 +239,8 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
         api_base = lambda outputs: outputs["api_url"]  # noqa: E731
     else:
         raise pytest.UsageError(f"CQRS_TARGET must be local or aws, not {TARGET!r}")
-    variables["operator_arns"] = [operator_arn(boto3.client("sts", region_name=str(region)))]  # the tests send to DLQs
+    sts, iam = (boto3.client(service, region_name=str(region)) for service in ("sts", "iam"))
+    variables["operator_arns"] = [operator_arn(sts, iam)]  # the tests send to DLQs
     stack = Stack(state, variables)
     env = Environment(stack, str(region), api_base, account)
     try:

@@ -8,6 +8,8 @@ mock_provider "aws" {
 variables {
   name_prefix = "tftest"
   lambda_zip  = "tests/terraform/fixtures/lambda.zip"
+  # The account has API Gateway's CloudWatch role (logging.tftest.hcl tests the default, without it).
+  api = { access_log = true }
 }
 
 run "aws_iam_by_default_on_every_method" {
@@ -38,6 +40,7 @@ run "cognito_puts_the_authorizer_on_every_method" {
   command = apply
   variables {
     api = {
+      access_log             = true
       authorization          = "COGNITO"
       cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
     }
@@ -58,6 +61,7 @@ run "cognito_binds_each_operation_to_its_own_claim" {
   command = plan
   variables {
     api = {
+      access_log             = true
       authorization          = "COGNITO"
       cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
       cognito_grants         = { read = "custom:read", post = "custom:post", transfer = "custom:pay" }
@@ -76,6 +80,7 @@ run "cognito_by_default_grants_no_post" {
   command = plan
   variables {
     api = {
+      access_log             = true
       authorization          = "COGNITO"
       cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
     }
@@ -101,7 +106,7 @@ run "aws_iam_puts_no_claim_check_in_the_templates" {
 run "cognito_needs_user_pools" {
   command = plan
   variables {
-    api = { authorization = "COGNITO" }
+    api = { authorization = "COGNITO", access_log = true }
   }
   expect_failures = [var.api]
 }
@@ -109,7 +114,7 @@ run "cognito_needs_user_pools" {
 run "none_is_refused_unless_asked_for" {
   command = plan
   variables {
-    api = { authorization = "NONE" }
+    api = { authorization = "NONE", access_log = true }
   }
   expect_failures = [var.api]
 }
@@ -117,7 +122,7 @@ run "none_is_refused_unless_asked_for" {
 run "none_when_asked_for_still_warns_in_the_plan" {
   command = plan
   variables {
-    api = { authorization = "NONE", allow_unauthenticated = true }
+    api = { authorization = "NONE", allow_unauthenticated = true, access_log = true }
   }
   expect_failures = [check.api_is_authenticated]
   assert {
@@ -194,6 +199,7 @@ run "limits_is_its_own_operation_and_no_default_grant_includes_it" {
   variables {
     guard = {}
     api = {
+      access_log             = true
       authorization          = "COGNITO"
       cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
     }
@@ -213,6 +219,7 @@ run "limits_checks_the_claim_granted_to_it_alone" {
   variables {
     guard = {}
     api = {
+      access_log             = true
       authorization          = "COGNITO"
       cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
       cognito_grants         = { limits = "custom:operator" }

@@ -10,6 +10,8 @@ mock_provider "aws" {
 variables {
   name_prefix = "tftest"
   lambda_zip  = "tests/terraform/fixtures/lambda.zip"
+  # The account has API Gateway's CloudWatch role (logging.tftest.hcl tests the default, without it).
+  api = { access_log = true }
 }
 
 run "events_off_by_default" {

@@ -11,6 +11,8 @@ mock_provider "aws" {
 variables {
   name_prefix = "tftest"
   lambda_zip  = "tests/terraform/fixtures/lambda.zip"
+  # The account has API Gateway's CloudWatch role (logging.tftest.hcl tests the default, without it).
+  api = { access_log = true }
 }
 
 run "guard_off_by_default" {
@@ -51,7 +53,7 @@ run "guard_on_starts_an_epoch_and_replaces_no_table" {
     error_message = "switching the guard on must not replace a table"
   }
   assert {
-    condition     = contains(output.alarm_names, "tftest-balance-conflicts") && contains(output.alarm_names, "tftest-balance-throttled-requests")
+    condition     = contains(output.alarm_names, "tftest-balance-conflicts") && contains(output.alarm_names, "tftest-balance-throttled-writes")
     error_message = "with the guard, the balance items' transaction conflicts and throttling have alarms"
   }
   assert {

@@ -14,7 +14,7 @@ variables {
     summary  = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s" }
     balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/b" }
   }
-  api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false }
+  api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false, access_log = true }
   currencies = { EUR = 2 }
 }
 

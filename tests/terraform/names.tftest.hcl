@@ -9,7 +9,9 @@ mock_provider "aws" {
 variables {
   name_prefix = "tftest"
   lambda_zip  = "tests/terraform/fixtures/lambda.zip"
-  pattern     = 2
+  # The account has API Gateway's CloudWatch role (logging.tftest.hcl tests the default, without it).
+  api     = { access_log = true }
+  pattern = 2
 }
 
 run "the_queues_senders_are_the_functions_roles" {

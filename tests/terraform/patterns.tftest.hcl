@@ -7,6 +7,8 @@ mock_provider "aws" {
 variables {
   name_prefix = "tftest"
   lambda_zip  = "tests/terraform/fixtures/lambda.zip"
+  # The account has API Gateway's CloudWatch role (logging.tftest.hcl tests the default, without it).
+  api = { access_log = true }
 }
 
 # A stack that starts in pattern 1 and never had a buffer retires it from the start.

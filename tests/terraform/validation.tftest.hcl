@@ -6,6 +6,8 @@ mock_provider "aws" {
 
 variables {
   lambda_zip = "tests/terraform/fixtures/lambda.zip"
+  # The account has API Gateway's CloudWatch role (logging.tftest.hcl tests the default, without it).
+  api = { access_log = true }
 }
 
 run "pattern_must_be_1_or_2" {
@@ -266,4 +268,33 @@ run "markers_must_outlive_buffer_messages_by_a_day" {
     buffer  = { message_retention_seconds = 1209600 }
   }
   expect_failures = [var.buffer]
+}
+
+# For an assumed role's session, aws:PrincipalArn is the role's ARN with its path, never the session's
+# sts ARN: a queue policy listing the session's ARN refuses that operator every send.
+run "operator_arns_refuse_an_assumed_role_session" {
+  command = plan
+  variables {
+    operator_arns = ["arn:aws:sts::123456789012:assumed-role/ledger-ops/alice"]
+  }
+  expect_failures = [var.operator_arns]
+}
+
+run "operator_arns_take_a_role_with_its_path" {
+  command = plan
+  variables {
+    operator_arns = ["arn:aws:iam::123456789012:role/team/ops/ledger-ops", "arn:aws:iam::123456789012:user/alice"]
+  }
+}
+
+run "queue_senders_refuse_an_assumed_role_session" {
+  command = plan
+  module {
+    source = "./modules/queue_policy"
+  }
+  variables {
+    queue_name = "q"
+    senders    = ["arn:aws:sts::123456789012:assumed-role/ledger-ops/alice"]
+  }
+  expect_failures = [var.senders]
 }

@@ -19,6 +19,10 @@ run "every_option_set" {
     condition     = module.ledger.api_access.stage_name == "v1"
     error_message = "the stage given"
   }
+  assert {
+    condition     = module.ledger.api_access_log == "/aws/apigateway/ledger-prod-ledger"
+    error_message = "the stage writes its access log, through the CloudWatch role the stack creates in a fresh account"
+  }
 }
 
 run "a_queue_takes_the_balance_events" {
@@ -38,5 +42,21 @@ run "a_queue_takes_the_balance_events" {
   assert {
     condition     = aws_sqs_queue.balance_changes.kms_master_key_id == aws_kms_key.ledger.arn
     error_message = "the queue is encrypted with the ledger's key"
+  }
+}
+
+run "cloudwatch_logs_and_eventbridge_may_use_the_key" {
+  command = plan
+  assert {
+    condition = anytrue([for s in jsondecode(aws_kms_key.ledger.policy).Statement :
+      s.Principal == { Service = "logs.eu-west-1.amazonaws.com" } && try(s.Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"], "") == "arn:aws:logs:eu-west-1:123456789012:log-group:*"
+    ])
+    error_message = "CloudWatch Logs uses a key as logs.<region>.amazonaws.com, for this account's log groups (encrypt-log-data-kms.html)"
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(aws_kms_key.ledger.policy).Statement :
+      s.Principal == { Service = "events.amazonaws.com" } && try(s.Condition.StringEquals["kms:EncryptionContext:aws:sqs:arn"], "") == "arn:aws:sqs:eu-west-1:123456789012:ledger-prod-balance-changes.fifo"
+    ])
+    error_message = "EventBridge may encrypt what it delivers to the downstream queue, bound to that queue by SQS's encryption context"
   }
 }

@@ -87,6 +87,12 @@ PATCHES = [
         "tests/sandbox/test_emulator.py::test_a_stream_read_waits_while_a_write_is_in_progress",
     ),
     Patch(
+        "a pipe's source batch no larger than its target takes",
+        "fidelity",
+        fidelity.pipe_batches_the_target_takes,
+        "tests/sandbox/test_pipes.py::test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused",
+    ),
+    Patch(
         "SQS messages delayed out of order",
         "faults",
         faults.reordering_delays,

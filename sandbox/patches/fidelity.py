@@ -20,6 +20,8 @@
 * A function's calls are held to its execution role: the runtime signs them with a key of the
   function's own, and what the role's policies do not allow is refused with AccessDeniedException, as
   on AWS (``sandbox.execution_roles``); moto allowed everything.
+* A pipe whose source batch is larger than its target takes is refused at CreatePipe and UpdatePipe, as
+  AWS refuses it; moto stored any.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
 import moto.dynamodbstreams.models as dynamodbstreams_models
+import moto.pipes.models as pipes_models
 import moto.sqs.models as sqs_models
 from moto.dynamodb.exceptions import (
     DynamodbException,
@@ -42,8 +45,9 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.pipes.exceptions import ValidationException as PipesValidationException
 
-from .. import execution_roles, faults
+from .. import execution_roles, faults, pipes
 from ..patching import Patcher
 
 
@@ -398,3 +402,52 @@ def execution_roles_enforced(patcher: Patcher) -> None:
         return [answer]
 
     patcher.replace(dispatcher, "__call__", checked)
+
+
+# The largest batch each batching target of a pipe takes (a Lambda function or a state machine takes what
+# its payload allows): https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html
+PIPE_TARGET_BATCH = {
+    "events": pipes.BUS_TARGET_BATCH,
+    "sqs": 10,
+    "sns": 10,
+    "kinesis": 500,
+    "firehose": 500,
+    "logs": 10000,
+}
+
+
+def _source_batch_size(source_parameters: dict[str, Any] | None) -> int | None:
+    """The ``BatchSize`` of a pipe's source parameters (``DynamoDBStreamParameters`` and the like), if set."""
+    for value in (source_parameters or {}).values():
+        if isinstance(value, dict) and value.get("BatchSize") is not None:
+            return int(value["BatchSize"])
+    return None
+
+
+def _refuse_a_batch_the_target_cannot_take(name: str, target: str, batch: int | None) -> None:
+    service = target.split(":")[2] if target.count(":") >= 2 else ""
+    largest = PIPE_TARGET_BATCH.get(service)
+    if batch is not None and largest is not None and batch > largest:
+        raise PipesValidationException(
+            f"Pipe {name}: the source's BatchSize {batch} is larger than its target takes ({largest} for {service})"
+        )
+
+
+def pipe_batches_the_target_takes(patcher: Patcher) -> None:
+    """CreatePipe and UpdatePipe refuse a source batch larger than the target takes (an event bus: 10)."""
+    backend = pipes_models.EventBridgePipesBackend
+    create, update = backend.create_pipe, backend.update_pipe
+
+    def creating(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        _refuse_a_batch_the_target_cannot_take(name, kwargs["target"], _source_batch_size(kwargs["source_parameters"]))
+        return create(self, name, *args, **kwargs)
+
+    def updating(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        pipe = self.pipes.get(name)
+        if pipe is not None:
+            batch = _source_batch_size(kwargs["source_parameters"]) or _source_batch_size(pipe.source_parameters)
+            _refuse_a_batch_the_target_cannot_take(name, kwargs["target"] or pipe.target, batch)
+        return update(self, name, *args, **kwargs)
+
+    patcher.replace(backend, "create_pipe", creating)
+    patcher.replace(backend, "update_pipe", updating)

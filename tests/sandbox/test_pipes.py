@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
+from sandbox import emulator
 from sandbox.lambdas import Outcome
 from sandbox.pipes import PipeDelivery, as_mapping, runs_here
+from tests.support.aws import client_of, streamed_table
 
 PIPE: dict[str, Any] = {
     "Name": "p",
@@ -18,7 +24,7 @@ PIPE: dict[str, Any] = {
     "SourceParameters": {
         "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["MODIFY"]})}]},
         "DynamoDBStreamParameters": {
-            "BatchSize": 25,
+            "BatchSize": 10,
             "StartingPosition": "TRIM_HORIZON",
             "MaximumRetryAttempts": 4,
             "MaximumRecordAgeInSeconds": -1,
@@ -61,7 +67,7 @@ def test_a_pipe_is_read_with_its_own_source_settings() -> None:
         "FunctionArn": PIPE["Arn"],
         "EventSourceArn": PIPE["Source"],
         "StartingPosition": "TRIM_HORIZON",
-        "BatchSize": 25,
+        "BatchSize": 10,
         "MaximumBatchingWindowInSeconds": 0,
         "MaximumRetryAttempts": 4,
         "MaximumRecordAgeInSeconds": -1,
@@ -72,14 +78,23 @@ def test_a_pipe_is_read_with_its_own_source_settings() -> None:
 
 def test_the_filter_runs_before_the_enrichment_and_each_element_is_one_event_in_order() -> None:
     runtime, events = Runtime(), Events()
-    batch = records(*(["MODIFY", "REMOVE"] * 12))  # 12 pass the filter
+    batch = records(*(["MODIFY", "REMOVE"] * 5))  # 5 pass the filter
     assert PipeDelivery(PIPE, runtime.invoke, events)(batch).ok
     ((name, given),) = runtime.calls
-    assert name == "enrich" and [r["eventName"] for r in given] == ["MODIFY"] * 12
-    assert [len(r) for r in events.requests] == [10, 2], "PutEvents takes 10 entries a request"
+    assert name == "enrich" and [r["eventName"] for r in given] == ["MODIFY"] * 5
+    assert [len(r) for r in events.requests] == [5], "one PutEvents for the batch"
     sent = [e for request in events.requests for e in request]
     assert [json.loads(e["Detail"])["n"] for e in sent] == [r["n"] for r in given]
     assert {(e["Source"], e["DetailType"], e["EventBusName"]) for e in sent} == {("src", "Thing", PIPE["Target"])}
+
+
+def test_an_enrichment_that_returns_more_events_than_the_bus_takes_fails_the_batch_and_puts_nothing() -> None:
+    # AWS: if the enrichment's array is larger than the batch size the target supports, the pipe does not
+    # invoke the target. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html
+    events = Events()
+    eleven = Runtime(Outcome(result=[{"n": i} for i in range(11)]))
+    assert not PipeDelivery(PIPE, eleven.invoke, events)(records("MODIFY")).ok
+    assert events.requests == []
 
 
 def test_a_batch_the_filter_empties_invokes_nothing() -> None:
@@ -94,3 +109,47 @@ def test_a_failed_enrichment_or_target_fails_the_batch_so_the_mapping_retries_it
     not_a_list = Runtime(Outcome(result={"n": 1}))
     assert not PipeDelivery(PIPE, not_a_list.invoke, Events())(records("MODIFY")).ok
     assert not PipeDelivery(PIPE, Runtime().invoke, Events(failed=1))(records("MODIFY")).ok
+
+
+@pytest.fixture(scope="module")
+def pipes_account() -> Iterator[dict[str, Any]]:
+    """The emulator, with a table whose stream a pipe may read and a bus it may publish to."""
+    server, url = emulator.start()
+    make = client_of(url)
+    dynamodb, events = make("dynamodb"), make("events")
+    stream = streamed_table(dynamodb, "p-summary", "a")
+    bus = events.create_event_bus(Name="p-bus")["EventBusArn"]
+    yield {"dynamodb": dynamodb, "pipes": make("pipes"), "stream": stream, "bus": bus}
+    server.stop()
+
+
+def create_pipe(account: dict[str, Any], name: str, batch_size: int) -> Any:
+    return account["pipes"].create_pipe(
+        Name=name,
+        RoleArn="arn:aws:iam::123456789012:role/pipe",
+        Source=account["stream"],
+        Target=account["bus"],
+        SourceParameters={"DynamoDBStreamParameters": {"StartingPosition": "TRIM_HORIZON", "BatchSize": batch_size}},
+    )
+
+
+def test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused(
+    pipes_account: dict[str, Any],
+) -> None:
+    # AWS: "you can't configure a pipe with a larger batch size than the target supports"; an event bus
+    # takes 10. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html
+    pipes = pipes_account["pipes"]
+    with pytest.raises(ClientError) as refused:
+        create_pipe(pipes_account, "p-eleven", 11)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "p-eleven" not in [p["Name"] for p in pipes.list_pipes()["Pipes"]]
+    create_pipe(pipes_account, "p-ten", 10)
+    with pytest.raises(ClientError) as refused:
+        pipes.update_pipe(
+            Name="p-ten",
+            RoleArn="arn:aws:iam::123456789012:role/pipe",
+            SourceParameters={"DynamoDBStreamParameters": {"BatchSize": 25}},
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    described = pipes.describe_pipe(Name="p-ten")["SourceParameters"]["DynamoDBStreamParameters"]
+    assert described["BatchSize"] == 10, "a refused update changes nothing"

@@ -69,6 +69,18 @@ def create_details_table(dynamodb: Any) -> str:
     return str(response["TableDescription"]["LatestStreamArn"])
 
 
+def streamed_table(dynamodb: Any, name: str, key: str = "id") -> str:
+    """Create a table keyed by ``key`` with a NEW_AND_OLD_IMAGES stream; return the stream ARN."""
+    arn: str = dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    return arn
+
+
 def summaries(dynamodb: Any) -> dict[Key, Totals]:
     """The totals of every summary item that holds any, by (account, currency)."""
     items = dynamodb.scan(TableName=SUMMARY, ConsistentRead=True)["Items"]

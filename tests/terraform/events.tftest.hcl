@@ -145,3 +145,11 @@ run "events_batch_size_is_validated" {
   }
   expect_failures = [var.events]
 }
+
+run "events_batch_size_above_what_an_event_bus_target_takes_is_refused" {
+  command = plan
+  variables {
+    events = { batch_size = 11 }
+  }
+  expect_failures = [var.events]
+}

@@ -35,13 +35,12 @@ data "aws_region" "current" {}
 # Each module takes the root's variables under the root's names; they are validated here, once.
 # The tables do not depend on the pattern: switching patterns never replaces or empties them.
 module "tables" {
-  source         = "./modules/tables"
-  name_prefix    = var.name_prefix
-  tables         = var.tables
-  balances       = var.guard != null
-  summary_stream = var.events != null
-  kms_key_arn    = var.kms_key_arn
-  tags           = var.tags
+  source      = "./modules/tables"
+  name_prefix = var.name_prefix
+  tables      = var.tables
+  balances    = var.guard != null
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
 }
 
 module "buffer" {

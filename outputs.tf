@@ -24,7 +24,7 @@ output "details_table" {
 }
 
 output "summary_table" {
-  description = "Account Summary table: name, arn and stream_arn (null without events)."
+  description = "Account Summary table: name, arn and stream_arn (the stream the balance events read; on whether events are or not)."
   value       = module.tables.summary
 }
 

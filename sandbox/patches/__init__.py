@@ -93,6 +93,12 @@ PATCHES = [
         "tests/sandbox/test_pipes.py::test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused",
     ),
     Patch(
+        "a pipe on a disabled stream held",
+        "fidelity",
+        fidelity.pipes_held_on_a_disabled_source,
+        "tests/sandbox/test_pipes.py::test_a_pipe_whose_source_stream_was_disabled_cannot_be_stopped_started_or_updated_only_deleted",
+    ),
+    Patch(
         "SQS messages delayed out of order",
         "faults",
         faults.reordering_delays,

@@ -22,6 +22,8 @@
   on AWS (``sandbox.execution_roles``); moto allowed everything.
 * A pipe whose source batch is larger than its target takes is refused at CreatePipe and UpdatePipe, as
   AWS refuses it; moto stored any.
+* A pipe whose source DynamoDB stream was disabled cannot be stopped, started or updated, as on AWS (a
+  re-enabled stream is another stream); moto did all three.
 """
 
 from __future__ import annotations
@@ -451,3 +453,32 @@ def pipe_batches_the_target_takes(patcher: Patcher) -> None:
 
     patcher.replace(backend, "create_pipe", creating)
     patcher.replace(backend, "update_pipe", updating)
+
+
+def _disabled_stream(source: str) -> bool:
+    """Whether ``source`` is a DynamoDB stream that is no longer its table's enabled stream."""
+    if ":dynamodb:" not in source or "/stream/" not in source:
+        return False
+    table_arn, label = source.split("/stream/", 1)
+    _, _, _, region, account, resource = table_arn.split(":", 5)
+    table = dynamodb_models.dynamodb_backends[account][region].tables.get(resource.split("/", 1)[1])
+    if table is None or not (table.stream_specification or {}).get("StreamEnabled"):
+        return True
+    return bool(table.latest_stream_label != label)
+
+
+def pipes_held_on_a_disabled_source(patcher: Patcher) -> None:
+    """StopPipe, StartPipe and UpdatePipe refuse a pipe whose source stream was disabled (DeletePipe does not)."""
+    backend = pipes_models.EventBridgePipesBackend
+
+    def held(method: Any) -> Any:
+        def refusing(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+            pipe = self.pipes.get(name)
+            if pipe is not None and _disabled_stream(pipe.source):
+                raise PipesValidationException(f"Pipe {name}: its source {pipe.source} is disabled")
+            return method(self, name, *args, **kwargs)
+
+        return refusing
+
+    for action in ("stop_pipe", "start_pipe", "update_pipe"):
+        patcher.replace(backend, action, held(getattr(backend, action)))

@@ -153,3 +153,29 @@ def test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     described = pipes.describe_pipe(Name="p-ten")["SourceParameters"]["DynamoDBStreamParameters"]
     assert described["BatchSize"] == 10, "a refused update changes nothing"
+
+
+def test_a_pipe_whose_source_stream_was_disabled_cannot_be_stopped_started_or_updated_only_deleted(
+    pipes_account: dict[str, Any],
+) -> None:
+    # AWS: "You cannot stop, start, or update a pipe whose source is disabled"; a re-enabled stream has a
+    # new ARN. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html
+    dynamodb, pipes = pipes_account["dynamodb"], pipes_account["pipes"]
+    source = streamed_table(dynamodb, "p-disabled", "a")
+    pipes.create_pipe(
+        Name="p-orphan", RoleArn="arn:aws:iam::123456789012:role/pipe", Source=source, Target=pipes_account["bus"]
+    )
+    pipes.stop_pipe(Name="p-orphan")  # allowed while the stream is on
+    dynamodb.update_table(TableName="p-disabled", StreamSpecification={"StreamEnabled": False})
+    refused: list[tuple[str, dict[str, str]]] = [
+        ("start_pipe", {}),
+        ("stop_pipe", {}),
+        ("update_pipe", {"RoleArn": "arn:aws:iam::123456789012:role/pipe", "Description": "x"}),
+    ]
+    for action, arguments in refused:
+        with pytest.raises(ClientError) as error:
+            getattr(pipes, action)(Name="p-orphan", **arguments)
+        assert error.value.response["Error"]["Code"] == "ValidationException"
+        assert "disabled" in error.value.response["Error"]["Message"]
+    pipes.delete_pipe(Name="p-orphan")
+    assert "p-orphan" not in [p["Name"] for p in pipes.list_pipes()["Pipes"]]

@@ -1,7 +1,10 @@
 # Balance events off (the default) and on, with a mocked provider (no AWS): switching them on adds the
-# summary table's stream, the Pipe, the bus and the events DLQ, and replaces no table; the Pipe reads the
-# summary stream, keeps the money writes only, enriches and publishes with the documented names, and its
-# role may do that and nothing else.
+# Pipe, the bus and the events DLQ, and replaces no table; the summary table's stream is on whatever
+# events says, so that no Pipe ever reads a disabled stream (AWS cannot stop, start or update such a pipe,
+# and a re-enabled stream is a new one: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html)
+# and off, on, off, on again always reads the same stream. The Pipe reads the summary stream, keeps the
+# money writes only, enriches and publishes with the documented names, and its role may do that and
+# nothing else.
 
 mock_provider "aws" {
   source = "./tests/terraform"
@@ -15,8 +18,12 @@ variables {
 run "events_off_by_default" {
   command = apply
   assert {
-    condition     = output.events == null && module.tables.summary.stream_arn == null && length(module.events) == 0
-    error_message = "without events there is no summary stream, no Pipe and no bus"
+    condition     = output.events == null && length(module.events) == 0
+    error_message = "without events there is no Pipe and no bus"
+  }
+  assert {
+    condition     = module.tables.summary.stream_arn != null
+    error_message = "the summary table's stream is on without events too: turning events off or on never disables or re-enables it"
   }
   assert {
     condition     = !contains(output.alarm_names, "tftest-events-failed")
@@ -32,15 +39,11 @@ run "events_on_add_the_feed_and_replace_no_table" {
   assert {
     condition = (
       output.details_table == run.events_off_by_default.details_table &&
-      output.summary_table.arn == run.events_off_by_default.summary_table.arn &&
+      output.summary_table == run.events_off_by_default.summary_table &&
       output.applied_table == run.events_off_by_default.applied_table &&
       output.details_stream_arn == run.events_off_by_default.details_stream_arn
     )
-    error_message = "switching events on must not replace any table (the summary stream is an in-place update)"
-  }
-  assert {
-    condition     = output.summary_table.stream_arn != null
-    error_message = "with events the summary table has a stream"
+    error_message = "switching events on must not replace any table nor touch the summary stream"
   }
   assert {
     condition     = output.events.bus.name == "tftest-ledger-events" && output.events.event.source == "cqrs-ledger" && output.events.event.detail_type == "Balance Changed"
@@ -52,11 +55,22 @@ run "events_on_add_the_feed_and_replace_no_table" {
   }
 }
 
-run "events_off_again_replace_no_table" {
+run "events_off_again_keep_the_summary_table_and_its_stream" {
   command = apply
   assert {
     condition     = output.summary_table == run.events_off_by_default.summary_table && output.events == null
-    error_message = "switching events off removes the feed and keeps the summary table"
+    error_message = "switching events off removes the feed and keeps the summary table and its stream"
+  }
+}
+
+run "events_on_again_read_the_same_stream" {
+  command = apply
+  variables {
+    events = {}
+  }
+  assert {
+    condition     = output.summary_table == run.events_off_by_default.summary_table && output.events != null
+    error_message = "events on again: the new Pipe reads the same stream, which kept every change made while events were off"
   }
 }
 

@@ -113,7 +113,7 @@ module "alarms" {
   targets = {
     functions          = compact([module.stream.function_name, try(module.buffer[0].function_name, "")])
     stream_function    = module.stream.function_name
-    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, "")])
+    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, ""), try(module.events[0].bus_dlq.name, "")])
     buffer_queue       = try(module.buffer[0].queue.name, null)
     api_name           = local.names.api
     api_stage          = module.api.stage_name

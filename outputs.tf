@@ -93,12 +93,13 @@ output "marker_ttl_seconds" {
 }
 
 output "events" {
-  description = "Balance events (null when off): the bus (name, arn), the source and detail-type to match in a rule, the Pipe, its enrichment function and its dead-letter queue."
+  description = "Balance events (null when off): the bus (name, arn), the source and detail-type to match in a rule, the Pipe, its enrichment function, its dead-letter queue, and the created bus's (bus_dlq; null for a bus given by name)."
   value = var.events == null ? null : {
     bus           = module.events[0].bus
     event         = module.events[0].event
     pipe_name     = module.events[0].pipe_name
     function_name = module.events[0].function_name
     dlq           = module.events[0].dlq
+    bus_dlq       = module.events[0].bus_dlq
   }
 }

@@ -29,7 +29,8 @@ resource "aws_kms_key" "ledger" {
         Resource  = "*"
       },
       {
-        # The balance events' bus and the downstream queue (events.tf) are encrypted with this key:
+        # The balance events' bus, its dead-letter queue and the downstream queue (events.tf) are encrypted
+        # with this key:
         # EventBridge encrypts what the bus stores and what it sends to the queue.
         Sid       = "EventBridge"
         Effect    = "Allow"

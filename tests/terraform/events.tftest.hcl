@@ -167,3 +167,89 @@ run "events_batch_size_above_what_an_event_bus_target_takes_is_refused" {
   }
   expect_failures = [var.events]
 }
+
+run "a_customer_managed_key_gives_the_bus_a_dead_letter_queue" {
+  command = plan
+  module {
+    source = "./modules/events"
+  }
+  variables {
+    summary = {
+      name       = "s"
+      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
+      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
+    }
+    events      = { bus_name = null, batch_size = 10, retry_attempts = 10 }
+    package     = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
+    functions   = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_bus.this[0].dead_letter_config) == 1
+    error_message = "a bus encrypted with a customer managed key has a dead-letter queue for the events it cannot encrypt or decrypt"
+  }
+  assert {
+    condition     = aws_sqs_queue.bus_dlq[0].kms_master_key_id == var.kms_key_arn && aws_sqs_queue.bus_dlq[0].name == "tftest-events-bus-dlq"
+    error_message = "the bus's dead-letter queue is encrypted with the same key"
+  }
+  assert {
+    condition     = local.created_bus_arn == "arn:aws:events:eu-west-1:123456789012:event-bus/tftest-ledger-events"
+    error_message = "the queue's policy names the bus by the ARN it will have"
+  }
+}
+
+run "no_bus_dead_letter_queue_for_a_bus_given_by_name" {
+  command = plan
+  module {
+    source = "./modules/events"
+  }
+  variables {
+    summary = {
+      name       = "s"
+      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
+      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
+    }
+    events    = { bus_name = "shared-bus", batch_size = 10, retry_attempts = 10 }
+    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
+    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+    # A key, but the bus is given by name: its owner configures it.
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
+  }
+  assert {
+    condition     = length(aws_sqs_queue.bus_dlq) == 0 && output.bus_dlq == null
+    error_message = "a bus given by name is its owner's to configure"
+  }
+}
+
+run "without_a_key_the_bus_dead_letter_queue_is_encrypted_by_sqs" {
+  command = plan
+  module {
+    source = "./modules/events"
+  }
+  variables {
+    summary = {
+      name       = "s"
+      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
+      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
+    }
+    events    = { bus_name = null, batch_size = 10, retry_attempts = 10 }
+    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
+    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_bus.this[0].dead_letter_config) == 1 && aws_sqs_queue.bus_dlq[0].sqs_managed_sse_enabled
+    error_message = "a created bus has its dead-letter queue whether a key is given or not (a count must be known at plan)"
+  }
+}
+
+run "the_bus_dead_letter_queue_is_an_output_and_has_an_alarm" {
+  command = apply
+  variables {
+    events      = {}
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
+  }
+  assert {
+    condition     = output.events.bus_dlq.name == "tftest-events-bus-dlq" && contains(output.alarm_names, "tftest-dlq-tftest-events-bus-dlq")
+    error_message = "what the bus parks is alarmed, as every dead-letter queue is"
+  }
+}

@@ -6,8 +6,8 @@ is posted through the signed API from 8 clients, while a consumer (a FIFO queue 
 rule, one message group, as docs/events.md shows) receives the events and follows them
 (``BalanceFollower``). Measured:
 
-1. events per committed change: distinct event ids received over the changes committed (the summaries'
-   revisions, each raised once per money write of the fold); 1.00 is exact;
+1. events per committed change: distinct event ids received over the changes committed (the summary
+   stream's records whose revision rose: what the Pipe turns into one event each); 1.00 is exact;
 2. duplicates: events received again (the feed is at least once);
 3. end-to-end lag, from the k-th 201 on an (account, currency) until the consumer queue holds an event
    whose ``after.transactionCount`` reaches k (the queue's ``SentTimestamp``): p50 and p99;
@@ -35,8 +35,10 @@ import boto3
 
 from bench.alone import measure_alone
 from bench.load import percentile
-from ledger_aggregator.balance_events import BalanceFollower, RevisionGap
+from ledger_aggregator.balance_events import BalanceFollower
 from ledger_aggregator.summary_item import key_of, stored_revision
+from ledger_ops.events import committed_changes
+from ledger_ops.streams import StreamTail
 from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
@@ -57,11 +59,11 @@ class EventRun:
 
     faults: str
     writes: int = 0  # POSTs answered 201 (transactions and transfers)
-    changes: int = 0  # committed summary changes: the sum of the summaries' revisions
+    changes: int = 0  # committed summary changes: the summary stream's records that raised a revision
     received: int = 0  # events the consumer queue received
     distinct: int = 0  # distinct event ids among them
-    gaps: int = 0  # events that skipped a revision (none expected)
-    consumer_exact: bool = False  # the consumer's follower ended at every summary's revision
+    gaps: int = 0  # revisions still missing from the consumer's chains at the end (none expected)
+    consumer_exact: bool = False  # the consumer's follower ended at every summary's revision, none missing
     settle_seconds: float | None = None  # from the last 201 until the consumer was exact
     lags_ms: list[float] = field(default_factory=list)
     enrichment_invocations: int = 0
@@ -196,19 +198,20 @@ class Followed:
     follower: BalanceFollower
     received: int
     distinct: int
-    gaps: int
+    missing: int
+
+    def exact(self, revisions: dict[Key, int]) -> bool:
+        """Whether the follower is at every summary's revision, with no revision missing from its chains."""
+        return self.follower.revisions() == revisions and not self.missing
 
 
 def follow(arrivals: list[tuple[float, dict[str, Any]]]) -> Followed:
     """Follow the received events in arrival order, as docs/events.md tells a consumer to."""
-    follower, seen, gaps = BalanceFollower(), set(), 0
+    follower = BalanceFollower()
     for _, detail in arrivals:
-        seen.add(detail["eventId"])
-        try:
-            follower.apply(detail)
-        except RevisionGap:
-            gaps += 1
-    return Followed(follower, len(arrivals), len(seen), gaps)
+        follower.apply(detail)
+    missing = sum(len(revisions) for revisions in follower.missing().values())
+    return Followed(follower, len(arrivals), len({detail["eventId"] for _, detail in arrivals}), missing)
 
 
 def lags(answered: dict[Key, list[float]], arrivals: list[tuple[float, dict[str, Any]]]) -> list[float]:
@@ -241,7 +244,7 @@ def measure_feed(account: LocalAccount, outputs: dict[str, Any], spec: str, say:
         run.writes = WRITES
         ended, table = time.monotonic(), outputs["summary_table"]["name"]
         revisions = _revisions(account.region, table, accounts)
-        while follow(list(consumer.arrivals)).follower.revisions() != revisions:
+        while not follow(list(consumer.arrivals)).exact(revisions):
             if time.monotonic() - ended > SETTLE_LIMIT:
                 break
             time.sleep(0.5)  # polling interval of a measurement, not a synchronisation
@@ -249,9 +252,12 @@ def measure_feed(account: LocalAccount, outputs: dict[str, Any], spec: str, say:
         else:
             run.settle_seconds = time.monotonic() - ended
         followed = follow(list(consumer.arrivals))
-        run.received, run.distinct, run.gaps = followed.received, followed.distinct, followed.gaps
-        run.changes = sum(revisions.values())
-        run.consumer_exact = followed.follower.revisions() == revisions
+        run.received, run.distinct, run.gaps = followed.received, followed.distinct, followed.missing
+        stream = StreamTail(
+            boto3.client("dynamodbstreams", region_name=account.region), outputs["summary_table"]["stream_arn"]
+        )
+        run.changes = len(committed_changes(stream, accounts))
+        run.consumer_exact = followed.exact(revisions)
         run.lags_ms = lags(answered, consumer.arrivals)
     finally:
         consumer.close()

@@ -35,6 +35,7 @@ from ledger_aggregator.codec import POISON_KIND
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from ledger_aggregator.retirement import removal_refusal
 
+from .clock import ServerClock
 from .dlq import Replayer, held
 from .guard import balance_differences, seed_balances
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
@@ -68,6 +69,7 @@ class Ops:
         self.outputs = outputs
         self.quiet = quiet
         self.dynamodb = boto3.client("dynamodb")
+        self.clock = ServerClock(self.dynamodb)  # the time a summary item created here starts its revision from
         self.tables = {k: outputs[f"{k}_table"]["name"] for k in ("details", "summary", "applied")}
         self.balances: str | None = (outputs.get("balances_table") or {}).get("name")  # the guard's, when on
 
@@ -138,7 +140,9 @@ class Ops:
         """Rewrite the summaries that differ; 1 when some account could not be settled, 2 when refused."""
         tick, close = self.bar("rebuild: reading", self.tables["details"])
         stream_tail = StreamTail(boto3.client("dynamodbstreams"), self.outputs["details_stream_arn"], tick)
-        rebuilder = Rebuilder(self.dynamodb, stream_tail, self.tables, settle, tick, guard=self._deltas_waiting)
+        rebuilder = Rebuilder(
+            self.dynamodb, stream_tail, self.tables, settle, tick, guard=self._deltas_waiting, clock=self.clock
+        )
         try:
             results = rebuilder.run(account, report=self._rebuilt)
         except IncompleteRangeError as error:
@@ -231,7 +235,7 @@ class Ops:
         """Re-drive what can be re-driven; 1 when something other than poison was kept."""
         sqs = boto3.client("sqs")
         ttl = int(self.outputs.get("marker_ttl_seconds") or DEFAULT_MARKER_TTL_SECONDS)
-        store = DynamoSummaryStore(self.dynamodb, self.tables["summary"], self.tables["applied"], ttl)
+        store = DynamoSummaryStore(self.dynamodb, self.tables["summary"], self.tables["applied"], ttl, clock=self.clock)
         poison = SqsPoisonSink(sqs, self.outputs["stream_dlq_url"])
         streams = boto3.client("dynamodbstreams")
         replayer = Replayer(sqs, streams, store, poison, self.exact, marker_ttl_seconds=ttl)

@@ -1,14 +1,15 @@
 """Balance events through the deployed feed (summary stream -> Pipe -> enrichment -> bus -> rule -> queue).
 
-A consumer subscribes a FIFO queue to this module's accounts (one message group keeps the bus's order)
-and follows what it receives as docs/events.md tells consumers to (BalanceFollower): per (account, currency),
-apply an event whose revision is the next one, drop one it has applied (a duplicate), and fail on a gap.
+A consumer subscribes a queue to this module's accounts and follows what it receives as docs/events.md
+tells consumers to (BalanceFollower): per (account, currency) the highest revision wins, a revision named
+as the previous one of another and not received is missing, and none may be missing at the end.
 The session's stack runs with `events = {}`.
 
 - 48 transactions and transfers in EUR and JPY from 6 threads over four accounts, with the emulator's
-  duplicate, crash and latency faults on: the consumer sees no gap, each `before` is the previous
-  event's `after`, each id is `accountId:currency:revision`, and it ends equal to every summary, each
-  event received once or as a counted duplicate.
+  duplicate, crash and latency faults on: the consumer ends equal to every summary with no revision
+  missing, each event's `before` is the `after` of the event it names as its previous, each id is
+  `accountId:currency:revision`, and every change the summary stream committed was received once or
+  as a counted duplicate.
 - A summary damaged behind the writers is rewritten by `ledger-ops rebuild`, which publishes exactly one
   correction, and the consumer ends equal again.
 """
@@ -28,8 +29,10 @@ from typing import Any
 
 import pytest
 
-from ledger_aggregator.balance_events import BalanceFollower
+from ledger_aggregator.balance_events import BalanceFollower, Delivery
 from ledger_aggregator.summary_item import key_of, stored_revision, stored_totals, summary_key
+from ledger_ops.events import committed_changes
+from ledger_ops.streams import StreamTail
 from tests.integration.conftest import TARGET, Deployment, eventually, injected, settled_in_table
 from tests.integration.test_ops import buffer_drained, ops
 
@@ -47,6 +50,7 @@ class Consumer:
     received: int = 0
     duplicates: int = 0
     corrections: list[str] = field(default_factory=list)
+    distinct: dict[tuple[Key, int], dict[str, Any]] = field(default_factory=dict)  # every change received
 
     @property
     def applied(self) -> dict[Key, Any]:
@@ -54,8 +58,7 @@ class Consumer:
         return self.follower.latest
 
     def drain(self) -> None:
-        """Receive what is waiting and follow it: the next revision applies, an applied one is a duplicate,
-        a gap fails (RevisionGap)."""
+        """Receive what is waiting and follow it."""
         sqs = self.deployed.env.client("sqs")
         while got := sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
             for message in got:
@@ -66,19 +69,25 @@ class Consumer:
         detail, self.received = event["detail"], self.received + 1
         assert (event["source"], event["detail-type"]) == ("cqrs-ledger", "Balance Changed")
         key = (detail["accountId"], detail["currency"])
-        last = self.applied.get(key)
-        if not self.follower.apply(detail):
+        assert detail["eventId"] == f"{key[0]}:{key[1]}:{detail['revision']}"
+        if self.follower.apply(detail) is Delivery.DUPLICATE:
             self.duplicates += 1
             return
-        assert detail["previousRevision"] == (None if last is None else last["revision"])
-        assert detail["eventId"] == f"{key[0]}:{key[1]}:{detail['revision']}"
-        if detail["correction"]:  # what it corrects was never published: its before is the damaged item
+        self.distinct[(key, detail["revision"])] = detail
+        if detail["correction"]:
             self.corrections.append(detail["eventId"])
-        elif last is not None:
-            assert detail["before"] == last["after"], f"{key}: before is not the previous event's after"
 
     def revisions(self) -> dict[Key, int]:
         return self.follower.revisions()
+
+    def assert_chained(self) -> None:
+        """Each change's ``before`` is the ``after`` of the change it names as its previous one (a correction
+        is not: what it corrects was never published, its before is the damaged item)."""
+        for (key, revision), detail in self.distinct.items():
+            previous = self.distinct.get((key, detail["previousRevision"]))
+            assert detail["previousRevision"] in (None, revision - 1), f"{key}: one change at a time"
+            if previous is not None and not detail["correction"]:
+                assert detail["before"] == previous["after"], f"{key} {revision}: before is not its previous' after"
 
 
 @pytest.fixture
@@ -128,7 +137,13 @@ def summaries(deployed: Deployment, accounts: list[str]) -> dict[Key, dict[str, 
 def caught_up(consumer: Consumer, accounts: list[str]) -> bool:
     consumer.drain()
     stored = {key: stored_revision(item) for key, item in summaries(consumer.deployed, accounts).items()}
-    return bool(stored) and consumer.revisions() == stored
+    return bool(stored) and consumer.revisions() == stored and not consumer.follower.missing()
+
+
+def committed(deployed: Deployment, accounts: list[str]) -> int:
+    """How many changes of these accounts' summaries the summary stream holds: one event each."""
+    tail = StreamTail(deployed.env.client("dynamodbstreams"), deployed.outputs["summary_table"]["stream_arn"])
+    return len(committed_changes(tail, accounts))
 
 
 def assert_equal_to_the_summaries(consumer: Consumer, accounts: list[str]) -> None:
@@ -179,7 +194,9 @@ def test_a_consumer_folding_the_events_ends_equal_to_every_summary(consumer: tup
         eventually(lambda: caught_up(feed, accounts), timeout=240)
     assert len(feed.applied) >= 6, "both currencies of most accounts changed"
     assert_equal_to_the_summaries(feed, accounts)
-    assert feed.received == sum(feed.revisions().values()) + feed.duplicates
+    feed.assert_chained()
+    assert len(feed.distinct) == committed(feed.deployed, accounts), "one event per committed change"
+    assert feed.received == len(feed.distinct) + feed.duplicates
     assert feed.corrections == [], "no fold write is a correction"
 
 
@@ -203,6 +220,7 @@ def test_a_rebuild_publishes_one_correction_and_the_consumer_ends_equal_again(
     mended: subprocess.CompletedProcess[str] = ops(feed.deployed, tmp_path, "rebuild", "--account", account)
     assert mended.returncode == 0 and f"{account}/EUR: rewritten" in mended.stdout, mended.stdout + mended.stderr
     eventually(lambda: caught_up(feed, [account]))
-    assert feed.corrections == [f"{account}:EUR:2"]
+    rewritten = summaries(feed.deployed, [account])[(account, "EUR")]["correctedRevision"]["N"]
+    assert feed.corrections == [f"{account}:EUR:{rewritten}"]
     assert feed.applied[(account, "EUR")]["after"]["credits"] == "10.00"
     assert_equal_to_the_summaries(feed, [account])

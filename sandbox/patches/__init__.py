@@ -105,6 +105,12 @@ PATCHES = [
         "tests/sandbox/test_emulator.py::test_the_reorder_fault_delays_a_message_so_later_ones_overtake_it",
     ),
     Patch(
+        "rule targets' events overtaken",
+        "faults",
+        faults.rule_targets_overtaken,
+        "tests/sandbox/test_emulator.py::test_the_overtake_fault_delivers_a_rules_event_to_its_target_after_later_ones",
+    ),
+    Patch(
         "SQS requests counted",
         "metering",
         metering.sqs_metering,

@@ -6,7 +6,8 @@ as the previous one of another and not received is missing, and none may be miss
 The session's stack runs with `events = {}`.
 
 - 48 transactions and transfers in EUR and JPY from 6 threads over four accounts, with the emulator's
-  duplicate, crash and latency faults on: the consumer ends equal to every summary with no revision
+  duplicate, crash, latency and overtake faults on (the last delivers a rule's events out of order, as
+  EventBridge's retries do): the consumer ends equal to every summary with no revision
   missing, each event's `before` is the `after` of the event it names as its previous, each id is
   `accountId:currency:revision`, and every change the summary stream committed was received once or
   as a counted duplicate.
@@ -36,13 +37,14 @@ from ledger_ops.streams import StreamTail
 from tests.integration.conftest import TARGET, Deployment, eventually, injected, settled_in_table
 from tests.integration.test_ops import buffer_drained, ops
 
-FAULTS = "dup=0.3,crash=0.1,latency=2ms,seed=22"
+# overtake: EventBridge keeps no order to a rule's target; the consumer must be exact without it.
+FAULTS = "dup=0.3,crash=0.1,latency=2ms,overtake=0.3,seed=22"
 Key = tuple[str, str]
 
 
 @dataclass
 class Consumer:
-    """A FIFO queue subscribed to the bus for some accounts, followed as docs/events.md tells consumers to."""
+    """A queue subscribed to the bus for some accounts, followed as docs/events.md tells consumers to."""
 
     deployed: Deployment
     url: str
@@ -92,14 +94,12 @@ class Consumer:
 
 @pytest.fixture
 def consumer(deployed: Deployment) -> Iterator[tuple[Consumer, list[str]]]:
-    """A FIFO queue and a rule on the bus for a fresh set of accounts; removed afterwards."""
+    """A standard queue and a rule on the bus for a fresh set of accounts; removed afterwards."""
     feed = deployed.outputs["events"]
     accounts = [deployed.account(f"events{i}") for i in range(4)]
     sqs, events = deployed.env.client("sqs"), deployed.env.client("events")
     name = f"events-consumer-{uuid.uuid4().hex[:6]}"
-    url = sqs.create_queue(
-        QueueName=f"{name}.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
-    )["QueueUrl"]
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     pattern = {
         "source": [feed["event"]["source"]],
@@ -108,9 +108,7 @@ def consumer(deployed: Deployment) -> Iterator[tuple[Consumer, list[str]]]:
     }
     bus = feed["bus"]["name"]
     events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
-    events.put_targets(
-        Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn, "SqsParameters": {"MessageGroupId": "all"}}]
-    )
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
     try:
         yield Consumer(deployed, url), accounts
     finally:
@@ -188,10 +186,12 @@ def faults_on() -> contextlib.AbstractContextManager[Any]:
 
 def test_a_consumer_folding_the_events_ends_equal_to_every_summary(consumer: tuple[Consumer, list[str]]) -> None:
     feed, accounts = consumer
-    with faults_on():
+    with faults_on() as active:
         load(feed.deployed, accounts)
         eventually(lambda: settled_in_table(feed.deployed, accounts), timeout=240)
         eventually(lambda: caught_up(feed, accounts), timeout=240)
+    if active is not None:
+        assert active.overtaken > 0, "some events reached the consumer's queue after later ones"
     assert len(feed.applied) >= 6, "both currencies of most accounts changed"
     assert_equal_to_the_summaries(feed, accounts)
     feed.assert_chained()

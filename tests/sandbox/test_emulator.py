@@ -506,6 +506,35 @@ def test_the_reorder_fault_delays_a_message_so_later_ones_overtake_it(clients: d
     assert overtaking["Body"] == "second"
 
 
+def test_the_overtake_fault_delivers_a_rules_event_to_its_target_after_later_ones(clients: dict[str, Any]) -> None:
+    # AWS: EventBridge retries a failed delivery to a rule's target with exponential backoff and jitter, for
+    # up to 24 hours: the retried event reaches the target after later ones.
+    # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
+    sqs = clients["sqs"]
+    events = client_of(clients["sqs"].meta.endpoint_url)("events")
+    url = sqs.create_queue(QueueName="e-overtaken")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.create_event_bus(Name="e-bus")
+    events.put_rule(Name="e-all", EventBusName="e-bus", EventPattern=json.dumps({"source": ["e"]}))
+    events.put_targets(Rule="e-all", EventBusName="e-bus", Targets=[{"Id": "q", "Arn": arn}])
+
+    def put(n: int) -> None:
+        entry = {"EventBusName": "e-bus", "Source": "e", "DetailType": "t", "Detail": json.dumps({"n": n})}
+        assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+    with mock.patch.object(faults, "ACTIVE", faults.Faults.parse("overtake=1,seed=3")) as late:
+        put(1)
+    put(2)
+    put(3)
+    assert late.overtaken == 1
+    arrived: list[int] = []
+    deadline = time.monotonic() + 10
+    while len(arrived) < 3 and time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        arrived += [json.loads(m["Body"])["detail"]["n"] for m in got]
+    assert arrived == [2, 3, 1]
+
+
 def test_lambda_invoke_runs_in_the_local_runtime(clients: dict[str, Any]) -> None:
     """moto runs Invoke in Docker, which this machine lacks; the local account routes it to its own runtime."""
     _function(clients, "e-invoked")

@@ -54,7 +54,9 @@ def as_mapping(pipe: dict[str, Any]) -> dict[str, Any]:
     """The event source mapping that reads a pipe's stream as the pipe does."""
     source = (pipe.get("SourceParameters") or {}).get("DynamoDBStreamParameters") or {}
     mapping: dict[str, Any] = {
-        "UUID": pipe["Arn"],
+        # A pipe deleted and created again under its name is a new pipe, which reads from its starting
+        # position: its creation time is part of its mapping's identity, even when the poller never saw it gone.
+        "UUID": f"{pipe['Arn']}@{pipe.get('CreationTime', '')}",
         "FunctionArn": pipe["Arn"],
         "EventSourceArn": pipe["Source"],
         "StartingPosition": source.get("StartingPosition", "LATEST"),
@@ -117,10 +119,11 @@ Delivery = Callable[[dict[str, Any]], Outcome]
 
 
 def deliveries(pipes_client: Any, invoke: Invoke, events: Any) -> dict[str, tuple[dict[str, Any], Delivery]]:
-    """Every pipe the local account runs: its mapping and its delivery, by ARN."""
+    """Every pipe the local account runs: its mapping and its delivery, by the mapping's id."""
     found: dict[str, tuple[dict[str, Any], Delivery]] = {}
     for listed in pipes_client.list_pipes().get("Pipes", []):
         pipe = pipes_client.describe_pipe(Name=listed["Name"])
         if runs_here(pipe):
-            found[pipe["Arn"]] = (as_mapping(pipe), PipeDelivery(pipe, invoke, events))
+            mapping = as_mapping(pipe)
+            found[mapping["UUID"]] = (mapping, PipeDelivery(pipe, invoke, events))
     return found

@@ -60,10 +60,15 @@ def records(*names: str) -> dict[str, Any]:
     return {"Records": [{"eventName": name, "n": i} for i, name in enumerate(names)]}
 
 
+def test_a_pipe_created_again_under_its_name_is_read_as_a_new_mapping() -> None:
+    again = {**PIPE, "CreationTime": "2026-12-05T10:00:00"}
+    assert as_mapping(again)["UUID"] != as_mapping({**PIPE, "CreationTime": "2026-12-05T09:00:00"})["UUID"]
+
+
 def test_a_pipe_is_read_with_its_own_source_settings() -> None:
     assert runs_here(PIPE) and not runs_here({**PIPE, "CurrentState": "STOPPED"})
     assert as_mapping(PIPE) == {
-        "UUID": PIPE["Arn"],
+        "UUID": f"{PIPE['Arn']}@",
         "FunctionArn": PIPE["Arn"],
         "EventSourceArn": PIPE["Source"],
         "StartingPosition": "TRIM_HORIZON",

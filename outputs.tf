@@ -93,7 +93,7 @@ output "marker_ttl_seconds" {
 }
 
 output "events" {
-  description = "Balance events (null when off): the bus (name, arn), the source and detail-type to match in a rule, the Pipe, its enrichment function, its dead-letter queue, and the created bus's (bus_dlq; null for a bus given by name)."
+  description = "Balance events (null when off): the bus (name, arn), the source and detail-type to match in a rule, the Pipe, its enrichment function, its dead-letter queue, the created bus's (bus_dlq; null for a bus given by name), and the deployment name every event carries."
   value = var.events == null ? null : {
     bus           = module.events[0].bus
     event         = module.events[0].event
@@ -101,5 +101,6 @@ output "events" {
     function_name = module.events[0].function_name
     dlq           = module.events[0].dlq
     bus_dlq       = module.events[0].bus_dlq
+    deployment    = var.name_prefix # every event's deployment (ledger-ops events resync writes it too)
   }
 }

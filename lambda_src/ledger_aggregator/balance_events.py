@@ -115,10 +115,26 @@ def event_detail(change: Change, deployment: str) -> dict[str, Any]:
         "revision": change.revision,
         "previousRevision": change.previous_revision,
         "correction": change.is_correction,
+        "resync": False,
         "before": _totals(change.before, change.currency),
         "after": _totals(change.after, change.currency),
         "lastTransactionAt": last,
     }
+
+
+def resync_detail(item: Image, deployment: str) -> dict[str, Any] | None:
+    """The detail of a resync event (``ledger-ops events resync``): a summary item's state at its revision.
+
+    Its id is the id of the change that made that state, so a consumer that received the change drops it
+    as a duplicate, and one that did not takes it; ``resync`` marks it, and it has no previous revision and
+    no ``before``: it is a baseline, below which nothing matters. None for an item no money write touched.
+    """
+    revision = stored_revision(item)
+    if revision is None:
+        return None
+    account_id, currency = key_of(item)
+    state = Change(account_id, currency, revision, None, None, item)
+    return {**event_detail(state, deployment), "correction": False, "resync": True}
 
 
 __all__ = [
@@ -133,6 +149,7 @@ __all__ = [
     "committed_change",
     "event_detail",
     "format_amount",
+    "resync_detail",
 ]
 
 

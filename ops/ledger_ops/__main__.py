@@ -3,6 +3,7 @@
   ledger-ops reconcile [--account ID | --global]
   ledger-ops rebuild   [--account ID] [--settle SECONDS]
   ledger-ops guard init
+  ledger-ops events resync [--account ID]
   ledger-ops dlq inspect
   ledger-ops dlq replay [--queue stream|buffer]
   ledger-ops preflight
@@ -11,7 +12,8 @@ The stack is found in .sandbox/outputs.json when a local sandbox is up (or the f
 given with --outputs), else in `terraform output` of the current folder; credentials
 and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
 found or work left undone, 2 usage or refused (rebuild while pattern 2's buffer queue or its DLQ
-holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard).
+holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard;
+events resync on a stack without balance events).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ledger_aggregator.retirement import removal_refusal
 
 from .clock import ServerClock
 from .dlq import Replayer, held
+from .events import resync_command
 from .guard import balance_differences, seed_balances
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
 from .reconcile import Progress, describe_totals, items_of, reconcile, reconcile_global, summary_differences
@@ -293,8 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("preflight", help="whether the writer's guard would let buffer.retired remove the buffer now")
     guard = commands.add_parser("guard", help="the balance guard").add_subparsers(dest="action", required=True)
     guard.add_parser("init", help="seed the balance items from the rows written before the guard (safe while writing)")
+    feed = commands.add_parser("events", help="the balance events").add_subparsers(dest="action", required=True)
+    restate = feed.add_parser("resync", help="publish every summary's current state as a resync event")
+    restate.add_argument("--account", help="only this account")
     args = parser.parse_args(argv)
     ops = Ops(stack_outputs(args.outputs), args.quiet)
+    if args.command == "events":
+        return resync_command(ops.outputs, ops.dynamodb, args.account, ops.bar)
     if args.command == "reconcile":
         return ops.conservation() if args.whole_ledger else ops.reconcile(args.account)
     if args.command == "rebuild":

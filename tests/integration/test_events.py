@@ -53,6 +53,7 @@ class Consumer:
     duplicates: int = 0
     corrections: list[str] = field(default_factory=list)
     distinct: dict[tuple[Key, int], dict[str, Any]] = field(default_factory=dict)  # every change received
+    resyncs: list[str] = field(default_factory=list)  # the ids of the resync events received
 
     @property
     def applied(self) -> dict[Key, Any]:
@@ -72,6 +73,8 @@ class Consumer:
         assert (event["source"], event["detail-type"]) == ("cqrs-ledger", "Balance Changed")
         key = (detail["accountId"], detail["currency"])
         assert detail["eventId"] == f"{key[0]}:{key[1]}:{detail['revision']}"
+        if detail["resync"]:
+            self.resyncs.append(detail["eventId"])
         if self.follower.apply(detail) is Delivery.DUPLICATE:
             self.duplicates += 1
             return
@@ -92,30 +95,33 @@ class Consumer:
                 assert detail["before"] == previous["after"], f"{key} {revision}: before is not its previous' after"
 
 
-@pytest.fixture
-def consumer(deployed: Deployment) -> Iterator[tuple[Consumer, list[str]]]:
-    """A standard queue and a rule on the bus for a fresh set of accounts; removed afterwards."""
-    feed = deployed.outputs["events"]
-    accounts = [deployed.account(f"events{i}") for i in range(4)]
+@contextlib.contextmanager
+def subscribed(deployed: Deployment, bus: str, accounts: list[str]) -> Iterator[Consumer]:
+    """A standard queue and a rule on ``bus`` for these accounts' balance events; removed afterwards."""
     sqs, events = deployed.env.client("sqs"), deployed.env.client("events")
     name = f"events-consumer-{uuid.uuid4().hex[:6]}"
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pattern = {
-        "source": [feed["event"]["source"]],
-        "detail-type": [feed["event"]["detail_type"]],
-        "detail": {"accountId": accounts},
-    }
-    bus = feed["bus"]["name"]
+    pattern = {"source": ["cqrs-ledger"], "detail-type": ["Balance Changed"], "detail": {"accountId": accounts}}
     events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
     events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
     try:
-        yield Consumer(deployed, url), accounts
+        yield Consumer(deployed, url)
     finally:
         with contextlib.suppress(Exception):
             events.remove_targets(Rule=name, EventBusName=bus, Ids=["queue"])
             events.delete_rule(Name=name, EventBusName=bus)
             sqs.delete_queue(QueueUrl=url)
+
+
+@pytest.fixture
+def consumer(deployed: Deployment) -> Iterator[tuple[Consumer, list[str]]]:
+    """A consumer of the session's bus for a fresh set of accounts."""
+    feed = deployed.outputs["events"]
+    assert (feed["event"]["source"], feed["event"]["detail_type"]) == ("cqrs-ledger", "Balance Changed")
+    accounts = [deployed.account(f"events{i}") for i in range(4)]
+    with subscribed(deployed, feed["bus"]["name"], accounts) as following:
+        yield following, accounts
 
 
 def summaries(deployed: Deployment, accounts: list[str]) -> dict[Key, dict[str, Any]]:

@@ -112,6 +112,7 @@ def put_summary(
     *,
     currency: str = "EUR",
     latest: str | None = "2026-01-01T00:00:00.000000Z",  # the rows' time in tests.support.ledger.image
+    revision: int | None = None,
 ) -> None:
     """Store a summary item with these totals (its balance their difference), as the fold would."""
     item = {
@@ -123,4 +124,6 @@ def put_summary(
     }
     if latest:
         item["lastTransactionAt"] = {"S": latest}
+    if revision is not None:
+        item["revision"] = {"N": str(revision)}
     client.put_item(TableName=SUMMARY, Item=item)

@@ -21,6 +21,7 @@ from ledger_aggregator.balance_events import (
     committed_change,
     event_detail,
     format_amount,
+    resync_detail,
 )
 from ledger_aggregator.currencies import minor_units
 
@@ -53,6 +54,7 @@ def test_a_money_write_is_one_change_with_an_id_of_its_key_and_revision() -> Non
         "revision": 5,
         "previousRevision": 4,
         "correction": False,
+        "resync": False,
         "before": {"balance": "80.50", "credits": "100.00", "debits": "19.50", "transactionCount": 3},
         "after": {"balance": "40.00", "credits": "100.00", "debits": "60.00", "transactionCount": 4},
         "lastTransactionAt": "2026-12-01T10:00:00.000000Z",
@@ -134,6 +136,9 @@ def test_every_detail_matches_the_published_json_schema(
     change = committed_change(old, new)
     assert change is not None
     jsonschema.validate(event_detail(change, "prod"), SCHEMA)
+    restated = resync_detail(new, "prod")
+    jsonschema.validate(restated, SCHEMA)
+    assert restated is not None and (restated["eventId"], restated["resync"]) == (change.event_id, True)
 
 
 def _incarnations(changes: list[int], start: int = 1_000_000) -> list[dict[str, Any]]:
@@ -233,3 +238,7 @@ def test_a_resync_event_is_a_baseline_that_settles_every_revision_below_it() -> 
     follower.apply(fourth)
     assert follower.apply(resync) is Delivery.LATE and follower.missing() == {}
     assert follower.apply(first) is Delivery.DUPLICATE
+
+
+def test_an_item_no_money_write_touched_has_no_state_to_restate() -> None:
+    assert resync_detail(image(None), "prod") is None

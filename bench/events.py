@@ -176,18 +176,29 @@ def _post(client: LedgerClient, writes: list[tuple[str, str, dict[str, Any]]]) -
     return answered
 
 
-def _revisions(region: str, table: str, accounts: list[str]) -> dict[Key, int]:
+@dataclass
+class Committed:
+    """What the ledger committed for the accounts: each summary's revision, the transactions the summaries
+    count, and the changes the summary stream holds (one event each)."""
+
+    revisions: dict[Key, int]
+    transactions: int
+    changes: int
+
+
+def _committed(region: str, table: str, stream: StreamTail, accounts: list[str]) -> Committed:
     dynamodb = boto3.client("dynamodb", region_name=region)
-    found: dict[Key, int] = {}
+    items = []
     for account in accounts:
-        items = dynamodb.query(
+        items += dynamodb.query(
             TableName=table,
             KeyConditionExpression="accountId = :a",
             ExpressionAttributeValues={":a": {"S": account}},
             ConsistentRead=True,
         )["Items"]
-        found.update({key_of(item): stored_revision(item) or 0 for item in items})
-    return found
+    revisions = {key_of(item): stored_revision(item) or 0 for item in items}
+    transactions = sum(int(item.get("transactionCount", {"N": "0"})["N"]) for item in items)
+    return Committed(revisions, transactions, len(committed_changes(stream, accounts)))
 
 
 @dataclass
@@ -199,9 +210,12 @@ class Followed:
     distinct: int
     missing: int
 
-    def exact(self, revisions: dict[Key, int]) -> bool:
-        """Whether the follower is at every summary's revision, with no revision missing from its chains."""
-        return self.follower.revisions() == revisions and not self.missing
+    def exact(self, committed: Committed) -> bool:
+        """Whether the follower is at every summary's revision, with no revision missing from its chains,
+        and received one event per committed change."""
+        return (
+            self.follower.revisions() == committed.revisions and not self.missing and self.distinct == committed.changes
+        )
 
 
 def follow(arrivals: list[tuple[float, dict[str, Any]]]) -> Followed:
@@ -239,24 +253,26 @@ def measure_feed(account: LocalAccount, outputs: dict[str, Any], spec: str, say:
     consumer = QueueConsumer(account.region, outputs["events"], accounts)
     try:
         client = LedgerClient(account.api_base(outputs), account.region)
-        answered = _post(client, _writes(accounts, random.Random(spec)))
+        writes = _writes(accounts, random.Random(spec))
+        legs = sum(2 if kind == "transfer" else 1 for kind, _, _ in writes)  # the transactions the summaries count
+        answered = _post(client, writes)
         run.writes = WRITES
         ended, table = time.monotonic(), outputs["summary_table"]["name"]
-        revisions = _revisions(account.region, table, accounts)
-        while not follow(list(consumer.arrivals)).exact(revisions):
+        stream = StreamTail(
+            boto3.client("dynamodbstreams", region_name=account.region), outputs["summary_table"]["stream_arn"]
+        )
+        committed = _committed(account.region, table, stream, accounts)
+        while committed.transactions != legs or not follow(list(consumer.arrivals)).exact(committed):
             if time.monotonic() - ended > SETTLE_LIMIT:
                 break
             time.sleep(0.5)  # polling interval of a measurement, not a synchronisation
-            revisions = _revisions(account.region, table, accounts)
+            committed = _committed(account.region, table, stream, accounts)
         else:
             run.settle_seconds = time.monotonic() - ended
         followed = follow(list(consumer.arrivals))
         run.received, run.distinct, run.gaps = followed.received, followed.distinct, followed.missing
-        stream = StreamTail(
-            boto3.client("dynamodbstreams", region_name=account.region), outputs["summary_table"]["stream_arn"]
-        )
-        run.changes = len(committed_changes(stream, accounts))
-        run.consumer_exact = followed.exact(revisions)
+        run.changes = committed.changes
+        run.consumer_exact = committed.transactions == legs and followed.exact(committed)
         run.lags_ms = lags(answered, consumer.arrivals)
     finally:
         consumer.close()

@@ -35,12 +35,11 @@ data "aws_region" "current" {}
 # Each module takes the root's variables under the root's names; they are validated here, once.
 # The tables do not depend on the pattern: switching patterns never replaces or empties them.
 module "tables" {
-  source         = "./modules/tables"
-  name_prefix    = var.name_prefix
-  tables         = var.tables
-  summary_stream = var.events != null
-  kms_key_arn    = var.kms_key_arn
-  tags           = var.tags
+  source      = "./modules/tables"
+  name_prefix = var.name_prefix
+  tables      = var.tables
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
 }
 
 module "buffer" {
@@ -113,7 +112,7 @@ module "alarms" {
   targets = {
     functions          = compact([module.stream.function_name, try(module.buffer[0].function_name, "")])
     stream_function    = module.stream.function_name
-    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, "")])
+    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, ""), try(module.events[0].bus_dlq.name, "")])
     buffer_queue       = try(module.buffer[0].queue.name, null)
     api_name           = local.names.api
     api_stage          = module.api.stage_name

@@ -24,7 +24,7 @@ output "details_table" {
 }
 
 output "summary_table" {
-  description = "Account Summary table: name, arn and stream_arn (null without events)."
+  description = "Account Summary table: name, arn and stream_arn (the stream the balance events read; on whether events are or not)."
   value       = module.tables.summary
 }
 
@@ -103,12 +103,14 @@ output "marker_ttl_seconds" {
 }
 
 output "events" {
-  description = "Balance events (null when off): the bus (name, arn), the source and detail-type to match in a rule, the Pipe, its enrichment function and its dead-letter queue."
+  description = "Balance events (null when off): the bus (name, arn), the source and detail-type to match in a rule, the Pipe, its enrichment function, its dead-letter queue, the created bus's (bus_dlq; null for a bus given by name), and the deployment name every event carries."
   value = var.events == null ? null : {
     bus           = module.events[0].bus
     event         = module.events[0].event
     pipe_name     = module.events[0].pipe_name
     function_name = module.events[0].function_name
     dlq           = module.events[0].dlq
+    bus_dlq       = module.events[0].bus_dlq
+    deployment    = var.name_prefix # every event's deployment (ledger-ops events resync writes it too)
   }
 }

@@ -333,7 +333,7 @@ variable "alarms" {
 }
 
 variable "events" {
-  description = "Balance events (null: off): every committed change of a summary is published to an EventBridge bus, through a Pipe from the summary table's stream (docs/events.md). bus_name: an existing bus to publish to (null creates <name_prefix>-ledger-events); batch_size and retry_attempts: the Pipe's source settings. Turning it on or off replaces no table."
+  description = "Balance events (null: off): every committed change of a summary is published to an EventBridge bus, through a Pipe from the summary table's stream (docs/events.md). bus_name: an existing bus to publish to (null creates <name_prefix>-ledger-events); batch_size (1-10, what an event bus target takes) and retry_attempts: the Pipe's source settings. Turning it on or off replaces no table."
   type = object({
     bus_name       = optional(string)
     batch_size     = optional(number, 10)
@@ -341,8 +341,8 @@ variable "events" {
   })
   default = null
   validation {
-    condition     = var.events == null || try(var.events.batch_size >= 1 && var.events.batch_size <= 10000 && floor(var.events.batch_size) == var.events.batch_size, false)
-    error_message = "events.batch_size must be a whole number from 1 to 10000 (a DynamoDB stream source's range)."
+    condition     = var.events == null || try(var.events.batch_size >= 1 && var.events.batch_size <= 10 && floor(var.events.batch_size) == var.events.batch_size, false)
+    error_message = "events.batch_size must be a whole number from 1 to 10: a Pipe's source batch may not exceed what its target takes, and an event bus takes 10 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html)."
   }
   validation {
     condition     = var.events == null || try(var.events.retry_attempts >= -1 && var.events.retry_attempts <= 10000 && floor(var.events.retry_attempts) == var.events.retry_attempts, false)

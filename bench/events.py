@@ -1,13 +1,13 @@
 """Balance events' figures for `make bench-report` (and alone: `python -m bench.events`).
 
 On one stack (pattern 2, events on), twice: without faults, then with the emulator's duplicate, crash and
-latency faults. Each time a mixed load (credits, debits and transfers in two currencies over 20 accounts)
-is posted through the signed API from 8 clients, while a consumer (a FIFO queue subscribed to the bus by a
-rule, one message group, as docs/events.md shows) receives the events and follows them
-(``BalanceFollower``). Measured:
+latency faults and the rule target's events delivered out of order (overtake). Each time a mixed load
+(credits, debits and transfers in two currencies over 20 accounts) is posted through the signed API from 8
+clients, while a consumer (a standard queue subscribed to the bus by a rule, as docs/events.md shows)
+receives the events and follows them (``BalanceFollower``: the highest revision wins). Measured:
 
-1. events per committed change: distinct event ids received over the changes committed (the summaries'
-   revisions, each raised once per money write of the fold); 1.00 is exact;
+1. events per committed change: distinct event ids received over the changes committed (the summary
+   stream's records whose revision rose: what the Pipe turns into one event each); 1.00 is exact;
 2. duplicates: events received again (the feed is at least once);
 3. end-to-end lag, from the k-th 201 on an (account, currency) until the consumer queue holds an event
    whose ``after.transactionCount`` reaches k (the queue's ``SentTimestamp``): p50 and p99;
@@ -35,14 +35,16 @@ import boto3
 
 from bench.alone import measure_alone
 from bench.load import percentile
-from ledger_aggregator.balance_events import BalanceFollower, RevisionGap
+from ledger_aggregator.balance_events import BalanceFollower
 from ledger_aggregator.summary_item import key_of, stored_revision
+from ledger_ops.events import committed_changes
+from ledger_ops.streams import StreamTail
 from sandbox import faults
 from sandbox.account import LocalAccount
 from sandbox.client import LedgerClient
 from sandbox.stack import UNGUARDED, Stack
 
-FAULTS = "dup=0.3,crash=0.1,latency=2ms,seed=22"
+FAULTS = "dup=0.3,crash=0.1,latency=2ms,overtake=0.3,seed=22"
 CLIENTS = 8
 WRITES = 600
 ACCOUNTS = 20
@@ -57,11 +59,11 @@ class EventRun:
 
     faults: str
     writes: int = 0  # POSTs answered 201 (transactions and transfers)
-    changes: int = 0  # committed summary changes: the sum of the summaries' revisions
+    changes: int = 0  # committed summary changes: the summary stream's records that raised a revision
     received: int = 0  # events the consumer queue received
     distinct: int = 0  # distinct event ids among them
-    gaps: int = 0  # events that skipped a revision (none expected)
-    consumer_exact: bool = False  # the consumer's follower ended at every summary's revision
+    gaps: int = 0  # revisions still missing from the consumer's chains at the end (none expected)
+    consumer_exact: bool = False  # the consumer's follower ended at every summary's revision, none missing
     settle_seconds: float | None = None  # from the last 201 until the consumer was exact
     lags_ms: list[float] = field(default_factory=list)
     enrichment_invocations: int = 0
@@ -100,18 +102,17 @@ class EventFigures:
 
 
 class QueueConsumer:
-    """A FIFO queue subscribed to the bus by a rule, received from in a thread until stopped."""
+    """A queue subscribed to the bus by a rule, received from in a thread until stopped."""
 
     def __init__(self, region: str, feed: dict[str, Any], accounts: list[str]) -> None:
         self._sqs = boto3.client("sqs", region_name=region)
         self._events: Any = boto3.client("events", region_name=region)
         self.name, self.bus = f"bench-events-{uuid.uuid4().hex[:6]}", feed["bus"]["name"]
-        fifo: dict[Any, str] = {"FifoQueue": "true", "ContentBasedDeduplication": "true"}
-        self.url = self._sqs.create_queue(QueueName=f"{self.name}.fifo", Attributes=fifo)["QueueUrl"]
+        self.url = self._sqs.create_queue(QueueName=self.name)["QueueUrl"]
         arn = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         pattern = {"source": [feed["event"]["source"]], "detail": {"accountId": accounts}}
         self._events.put_rule(Name=self.name, EventBusName=self.bus, EventPattern=json.dumps(pattern))
-        target = {"Id": "queue", "Arn": arn, "SqsParameters": {"MessageGroupId": "all"}}
+        target = {"Id": "queue", "Arn": arn}
         self._events.put_targets(Rule=self.name, EventBusName=self.bus, Targets=[target])
         self.arrivals: list[tuple[float, dict[str, Any]]] = []  # (SentTimestamp in seconds, detail)
         self._stop = threading.Event()
@@ -175,18 +176,29 @@ def _post(client: LedgerClient, writes: list[tuple[str, str, dict[str, Any]]]) -
     return answered
 
 
-def _revisions(region: str, table: str, accounts: list[str]) -> dict[Key, int]:
+@dataclass
+class Committed:
+    """What the ledger committed for the accounts: each summary's revision, the transactions the summaries
+    count, and the changes the summary stream holds (one event each)."""
+
+    revisions: dict[Key, int]
+    transactions: int
+    changes: int
+
+
+def _committed(region: str, table: str, stream: StreamTail, accounts: list[str]) -> Committed:
     dynamodb = boto3.client("dynamodb", region_name=region)
-    found: dict[Key, int] = {}
+    items = []
     for account in accounts:
-        items = dynamodb.query(
+        items += dynamodb.query(
             TableName=table,
             KeyConditionExpression="accountId = :a",
             ExpressionAttributeValues={":a": {"S": account}},
             ConsistentRead=True,
         )["Items"]
-        found.update({key_of(item): stored_revision(item) or 0 for item in items})
-    return found
+    revisions = {key_of(item): stored_revision(item) or 0 for item in items}
+    transactions = sum(int(item.get("transactionCount", {"N": "0"})["N"]) for item in items)
+    return Committed(revisions, transactions, len(committed_changes(stream, accounts)))
 
 
 @dataclass
@@ -196,19 +208,23 @@ class Followed:
     follower: BalanceFollower
     received: int
     distinct: int
-    gaps: int
+    missing: int
+
+    def exact(self, committed: Committed) -> bool:
+        """Whether the follower is at every summary's revision, with no revision missing from its chains,
+        and received one event per committed change."""
+        return (
+            self.follower.revisions() == committed.revisions and not self.missing and self.distinct == committed.changes
+        )
 
 
 def follow(arrivals: list[tuple[float, dict[str, Any]]]) -> Followed:
     """Follow the received events in arrival order, as docs/events.md tells a consumer to."""
-    follower, seen, gaps = BalanceFollower(), set(), 0
+    follower = BalanceFollower()
     for _, detail in arrivals:
-        seen.add(detail["eventId"])
-        try:
-            follower.apply(detail)
-        except RevisionGap:
-            gaps += 1
-    return Followed(follower, len(arrivals), len(seen), gaps)
+        follower.apply(detail)
+    missing = sum(len(revisions) for revisions in follower.missing().values())
+    return Followed(follower, len(arrivals), len({detail["eventId"] for _, detail in arrivals}), missing)
 
 
 def lags(answered: dict[Key, list[float]], arrivals: list[tuple[float, dict[str, Any]]]) -> list[float]:
@@ -237,21 +253,26 @@ def measure_feed(account: LocalAccount, outputs: dict[str, Any], spec: str, say:
     consumer = QueueConsumer(account.region, outputs["events"], accounts)
     try:
         client = LedgerClient(account.api_base(outputs), account.region)
-        answered = _post(client, _writes(accounts, random.Random(spec)))
+        writes = _writes(accounts, random.Random(spec))
+        legs = sum(2 if kind == "transfer" else 1 for kind, _, _ in writes)  # the transactions the summaries count
+        answered = _post(client, writes)
         run.writes = WRITES
         ended, table = time.monotonic(), outputs["summary_table"]["name"]
-        revisions = _revisions(account.region, table, accounts)
-        while follow(list(consumer.arrivals)).follower.revisions() != revisions:
+        stream = StreamTail(
+            boto3.client("dynamodbstreams", region_name=account.region), outputs["summary_table"]["stream_arn"]
+        )
+        committed = _committed(account.region, table, stream, accounts)
+        while committed.transactions != legs or not follow(list(consumer.arrivals)).exact(committed):
             if time.monotonic() - ended > SETTLE_LIMIT:
                 break
             time.sleep(0.5)  # polling interval of a measurement, not a synchronisation
-            revisions = _revisions(account.region, table, accounts)
+            committed = _committed(account.region, table, stream, accounts)
         else:
             run.settle_seconds = time.monotonic() - ended
         followed = follow(list(consumer.arrivals))
-        run.received, run.distinct, run.gaps = followed.received, followed.distinct, followed.gaps
-        run.changes = sum(revisions.values())
-        run.consumer_exact = followed.follower.revisions() == revisions
+        run.received, run.distinct, run.gaps = followed.received, followed.distinct, followed.missing
+        run.changes = committed.changes
+        run.consumer_exact = committed.transactions == legs and followed.exact(committed)
         run.lags_ms = lags(answered, consumer.arrivals)
     finally:
         consumer.close()

@@ -178,9 +178,10 @@ def _events_section(events: EventFigures) -> list[str]:
         "",
         "Pattern 2 with events on. A mixed load (credits, debits and transfers of two currencies over 20",
         "accounts) posted through the signed API by 8 clients, without faults and then with the emulator's",
-        "faults; a consumer (a FIFO queue subscribed by a rule, one message group) follows the events by",
-        "revision. Lag: from the k-th 201 on an (account, currency) until the consumer queue holds an event",
-        "whose `after.transactionCount` reaches k. **The local emulator's figures, not AWS's.**",
+        "faults (with the rule target's events delivered out of order); a consumer (a standard queue subscribed",
+        "by a rule) follows the events, the highest revision winning; gaps: revisions still missing from its",
+        "chains at the end. Lag: from the k-th 201 on an (account, currency) until the consumer queue holds an",
+        "event whose `after.transactionCount` reaches k. **The local emulator's figures, not AWS's.**",
         "",
         "| faults | writes | committed changes | events per change | duplicates | gaps | consumer exact "
         "| lag p50 (ms) | lag p99 (ms) |",

@@ -1,6 +1,6 @@
 """Fault injection for the local account, scripted from one place.
 
-    Faults.parse("throttle=100wcu,latency=5ms,crash=0.05,dup=0.2,reorder=0.3,seed=7")
+    Faults.parse("throttle=100wcu,latency=5ms,crash=0.05,dup=0.2,reorder=0.3,overtake=0.3,seed=7")
 
 throttle=<n>wcu  the Account Summary table accepts <n> write units per second (a token
                  bucket, no burst credit); a write beyond it is refused with
@@ -18,6 +18,9 @@ dup=<p>          a stream batch that succeeded is delivered again with probabili
                  an SQS message that succeeded is sent again.
 reorder=<p>      SQS batches are shuffled, and with probability p a message sent becomes
                  visible 1-3 s late, so that later ones overtake it (not counted as a receive).
+overtake=<p>     an event an EventBridge rule matches reaches the rule's targets 1-3 s late with
+                 probability p, so that events put after it overtake it: EventBridge retries a
+                 failed delivery to a target with backoff, for up to 24 hours, and keeps no order.
 empty=<p>        a DynamoDB Streams GetRecords answers an empty page with probability p, its
                  next iterator at the same place: AWS documents that GetRecords may return no
                  records while the shard holds more further on.
@@ -52,6 +55,7 @@ class Faults:
     forced_crashes: int = 0
     dup: float = 0.0
     reorder: float = 0.0
+    overtake: float = 0.0
     empty: float = 0.0
     conflict: float = 0.0
     forced_conflicts: int = 0
@@ -64,6 +68,7 @@ class Faults:
     throttled: int = 0
     crashes: int = 0
     conflicts: int = 0
+    overtaken: int = 0
     units_spent: float = 0.0
 
     def __post_init__(self) -> None:
@@ -89,6 +94,7 @@ class Faults:
             "crash": (_PROBABILITY, "crash"),
             "dup": (_PROBABILITY, "dup"),
             "reorder": (_PROBABILITY, "reorder"),
+            "overtake": (_PROBABILITY, "overtake"),
             "empty": (_PROBABILITY, "empty"),
             "conflict": (_PROBABILITY, "conflict"),
             "crashes": (_COUNT, "forced_crashes"),
@@ -116,6 +122,7 @@ class Faults:
             self.forced_crashes,
             self.dup,
             self.reorder,
+            self.overtake,
             self.empty,
             self.conflict,
             self.forced_conflicts,
@@ -169,6 +176,14 @@ class Faults:
         with self._lock:
             self.crashes += 1
             return "before" if self._rng.random() < 0.5 else "after"
+
+    def overtaking_delay(self) -> float | None:
+        """How late (seconds) an event a rule matched reaches its targets, or None for on time."""
+        if not self.chance(self.overtake):
+            return None
+        with self._lock:
+            self.overtaken += 1
+            return self._rng.uniform(1, 3)
 
     def conflicting_item(self, items: int) -> int | None:
         """Which item of a transaction of ``items`` another transaction holds (TransactionConflict), or None."""

@@ -11,7 +11,8 @@ invokes is the pipe's own delivery:
 2. the enrichment (a Lambda function, through the local runtime) gets the records left, as a list, and
    returns the list to send (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-enrichment.html);
 3. an event bus target gets one event per element, in order, with the target's source and detail-type
-   (``PutEvents``, whose rules deliver to their SQS targets in moto).
+   (one ``PutEvents``, whose rules deliver to their SQS targets in moto); more elements than the bus takes
+   (10) fail the batch, as AWS then does not invoke the target.
 
 A failed enrichment or a ``PutEvents`` with failed entries fails the batch, which is retried as a
 mapping's. The injected faults of the mappings apply: duplicates (the batch delivered again) and crashes
@@ -34,7 +35,10 @@ from .lambdas import Outcome
 
 Invoke = Callable[[str, Any], Outcome]  # a function's name and event -> its outcome (LambdaRuntime.invoke)
 
-PUT_EVENTS_LIMIT = 10  # entries per PutEvents request
+# The largest batch an event bus target takes: a source batch above it is refused when the pipe is created
+# (sandbox.patches.fidelity), and an enrichment that returns more elements fails the batch: AWS does not
+# invoke the target (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html).
+BUS_TARGET_BATCH = 10
 
 
 def runs_here(pipe: dict[str, Any]) -> bool:
@@ -50,7 +54,9 @@ def as_mapping(pipe: dict[str, Any]) -> dict[str, Any]:
     """The event source mapping that reads a pipe's stream as the pipe does."""
     source = (pipe.get("SourceParameters") or {}).get("DynamoDBStreamParameters") or {}
     mapping: dict[str, Any] = {
-        "UUID": pipe["Arn"],
+        # A pipe deleted and created again under its name is a new pipe, which reads from its starting
+        # position: its creation time is part of its mapping's identity, even when the poller never saw it gone.
+        "UUID": f"{pipe['Arn']}@{pipe.get('CreationTime', '')}",
         "FunctionArn": pipe["Arn"],
         "EventSourceArn": pipe["Source"],
         "StartingPosition": source.get("StartingPosition", "LATEST"),
@@ -97,19 +103,15 @@ class PipeDelivery:
         return not self._patterns or any(p.matches_event(cast(Any, record)) for p in self._patterns)
 
     def _put(self, details: list[Any]) -> Outcome:
-        for start in range(0, len(details), PUT_EVENTS_LIMIT):
-            entries = [
-                {
-                    "EventBusName": self._bus,
-                    "Source": self._source,
-                    "DetailType": self._detail_type,
-                    "Detail": json.dumps(detail),
-                }
-                for detail in details[start : start + PUT_EVENTS_LIMIT]
-            ]
-            answer = self._events.put_events(Entries=entries)
-            if answer.get("FailedEntryCount"):
-                return Outcome(error=f"PutEvents failed {answer['FailedEntryCount']} entries", error_type="Target")
+        if len(details) > BUS_TARGET_BATCH:  # AWS does not invoke the target: the batch fails
+            return Outcome(error=f"{len(details)} events: an event bus takes {BUS_TARGET_BATCH}", error_type="Target")
+        if not details:
+            return Outcome(result={})
+        head = {"EventBusName": self._bus, "Source": self._source, "DetailType": self._detail_type}
+        entries = [{**head, "Detail": json.dumps(detail)} for detail in details]
+        answer = self._events.put_events(Entries=entries)
+        if answer.get("FailedEntryCount"):
+            return Outcome(error=f"PutEvents failed {answer['FailedEntryCount']} entries", error_type="Target")
         return Outcome(result={})
 
 
@@ -117,10 +119,11 @@ Delivery = Callable[[dict[str, Any]], Outcome]
 
 
 def deliveries(pipes_client: Any, invoke: Invoke, events: Any) -> dict[str, tuple[dict[str, Any], Delivery]]:
-    """Every pipe the local account runs: its mapping and its delivery, by ARN."""
+    """Every pipe the local account runs: its mapping and its delivery, by the mapping's id."""
     found: dict[str, tuple[dict[str, Any], Delivery]] = {}
     for listed in pipes_client.list_pipes().get("Pipes", []):
         pipe = pipes_client.describe_pipe(Name=listed["Name"])
         if runs_here(pipe):
-            found[pipe["Arn"]] = (as_mapping(pipe), PipeDelivery(pipe, invoke, events))
+            mapping = as_mapping(pipe)
+            found[mapping["UUID"]] = (mapping, PipeDelivery(pipe, invoke, events))
     return found

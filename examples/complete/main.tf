@@ -39,8 +39,8 @@ resource "aws_kms_key" "ledger" {
         Condition = { ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "${local.arn.logs}:log-group:*" } }
       },
       {
-        # The balance events' bus is encrypted with this key: EventBridge uses it for this account's buses
-        # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html).
+        # The balance events' bus and its dead-letter queue are encrypted with this key: EventBridge uses it
+        # for this account's buses (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-key-policy.html).
         Sid       = "EventBridgeBus"
         Effect    = "Allow"
         Principal = { Service = "events.amazonaws.com" }
@@ -49,16 +49,17 @@ resource "aws_kms_key" "ledger" {
         Condition = { StringEquals = { "aws:SourceAccount" = local.account } }
       },
       {
-        # And it delivers to the downstream queue (events.tf), which SQS encrypts with this key: SQS asks
-        # KMS for EventBridge with the queue's ARN as encryption context, which binds this grant to that
-        # queue whether or not the request carries aws:SourceAccount
+        # And it delivers to this stack's queues that SQS encrypts with this key (the bus's dead-letter queue,
+        # the downstream queue and its dead-letter queue, events.tf): SQS asks KMS for EventBridge with the
+        # queue's ARN as encryption context, which binds this grant to those queues whether or not the
+        # request carries aws:SourceAccount
         # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
-        Sid       = "EventBridgeToQueue"
+        Sid       = "EventBridgeToQueues"
         Effect    = "Allow"
         Principal = { Service = "events.amazonaws.com" }
         Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
         Resource  = "*"
-        Condition = { StringEquals = { "kms:EncryptionContext:aws:sqs:arn" = "${local.arn.sqs}:${local.balance_changes_queue}" } }
+        Condition = { StringLike = { "kms:EncryptionContext:aws:sqs:arn" = "${local.arn.sqs}:ledger-prod-*" } }
       },
     ]
   })

@@ -14,6 +14,6 @@ output "alarm_topic_arn" {
 }
 
 output "balance_changes_queue_url" {
-  description = "The FIFO queue subscribed to the balance events."
+  description = "The queue subscribed to the balance events."
   value       = aws_sqs_queue.balance_changes.url
 }

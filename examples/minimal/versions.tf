@@ -3,7 +3,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.60, < 7"
+      version = ">= 5.100, < 7" # 5.100: the event bus's dead_letter_config (modules/events)
     }
   }
 }

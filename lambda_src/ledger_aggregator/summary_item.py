@@ -1,8 +1,16 @@
 """The stored summary item: one per ``(accountId, currency)``, in DynamoDB's attribute-value form.
 
 Its attributes: ``accountId`` (partition key), ``currency`` (sort key), ``balance``, ``credits``,
-``debits`` (decimal numbers), ``transactionCount``, ``lastTransactionAt`` and ``revision``
-(every money write adds 1, see ``ledger-ops rebuild``).
+``debits`` (decimal numbers), ``transactionCount``, ``lastTransactionAt`` and ``revision``.
+
+The revision: every money write adds 1 to it (``ledger-ops rebuild`` reads it to tell "nothing applied
+since I read" from "what was applied summed to zero"), and the balance events name each change by it
+(``balance_events``). It never repeats for a key, whoever creates the item (a writer, a rebuild, a replay)
+and however often it is deleted: when a write creates the item, the revision starts from the creation
+time in microseconds (``revision_floor``), which no earlier item of the key can have reached, since an item
+takes at most 1,000 writes a second (a partition's limit) while the clock adds 1,000,000 a second. So a
+later item of a key also has higher revisions than any earlier one, as long as the clocks of the two
+creators agree within the time between the two creations (see ``docs/events.md``).
 """
 
 from __future__ import annotations
@@ -19,6 +27,16 @@ BALANCE, CREDITS, DEBITS, COUNT = "balance", "credits", "debits", "transactionCo
 LAST_TRANSACTION_AT = "lastTransactionAt"
 REVISION = "revision"
 SERVED = (CURRENCY, BALANCE, CREDITS, DEBITS, COUNT, LAST_TRANSACTION_AT)  # what GET .../summary answers
+# The revision after a money write: raised by 1, from the floor when the write creates the item; the SET
+# action of every money write is REVISION_RAISE.
+REVISION_AFTER = "if_not_exists(#r, :floor) + :one"
+REVISION_RAISE = f"#r = {REVISION_AFTER}"
+MICROSECONDS = 1_000_000
+
+
+def revision_floor(now: float) -> int:
+    """What the revision of an item created at ``now`` (epoch seconds) starts from: the time in microseconds."""
+    return int(now * MICROSECONDS)
 
 
 def money_names() -> dict[str, str]:
@@ -26,14 +44,16 @@ def money_names() -> dict[str, str]:
     return {"#b": BALANCE, "#c": CREDITS, "#d": DEBITS, "#n": COUNT, "#r": REVISION}
 
 
-def money_values(totals: Totals) -> dict[str, Any]:
-    """Values for ``money_names``: the totals (balance = credits - debits) and 1, the revision's step."""
+def money_values(totals: Totals, now: float) -> dict[str, Any]:
+    """Values for ``money_names`` and ``REVISION_RAISE``: the totals (balance = credits - debits), the
+    revision's step and the floor it starts from if the write creates the item at ``now``."""
     return {
         ":b": {"N": str(totals.balance)},
         ":c": {"N": str(totals.credits)},
         ":d": {"N": str(totals.debits)},
         ":n": {"N": str(totals.count)},
         ":one": {"N": "1"},
+        ":floor": {"N": str(revision_floor(now))},
     }
 
 

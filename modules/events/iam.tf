@@ -1,4 +1,6 @@
 data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 # The Pipe's role: read the summary stream, invoke the enrichment, put events on the bus, park failures.
 data "aws_iam_policy_document" "assume" {

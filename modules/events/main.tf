@@ -13,6 +13,16 @@ locals {
   detail_type = "Balance Changed"
   bus_name    = coalesce(var.events.bus_name, "${var.name_prefix}-ledger-events")
   bus_arn     = var.events.bus_name == null ? aws_cloudwatch_event_bus.this[0].arn : data.aws_cloudwatch_event_bus.given[0].arn
+  # A bus this module creates gets a dead-letter queue: with a customer managed key, EventBridge sends it
+  # the events it cannot encrypt or decrypt (the key disabled or its policy changed), which it would
+  # otherwise drop (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-encryption-event-bus-dlq.html).
+  # Not only with a key: whether a key is given may be unknown until apply (a key created beside the
+  # module), and a count must be known at plan; an empty queue costs nothing. A bus given by name is its
+  # owner's to configure.
+  bus_dlq      = var.events.bus_name == null
+  bus_dlq_name = "${local.name}-bus-dlq"
+  # The created bus's ARN from its name: the queue's policy names it, and the bus names the queue.
+  created_bus_arn = "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:event-bus/${local.bus_name}"
   # Only writes that raised a revision: inserts and modifications whose new image holds one.
   filter = {
     eventName = ["INSERT", "MODIFY"]
@@ -24,7 +34,31 @@ resource "aws_cloudwatch_event_bus" "this" {
   count              = var.events.bus_name == null ? 1 : 0
   name               = local.bus_name
   kms_key_identifier = var.kms_key_arn
-  tags               = var.tags
+  dynamic "dead_letter_config" {
+    for_each = local.bus_dlq ? [aws_sqs_queue.bus_dlq[0].arn] : []
+    content {
+      arn = dead_letter_config.value
+    }
+  }
+  tags = var.tags
+}
+
+# Only EventBridge may send to it, and only for this bus; no IAM principal may (nothing is replayed into it).
+module "bus_dlq_policy" {
+  source         = "../queue_policy"
+  count          = local.bus_dlq ? 1 : 0
+  queue_name     = local.bus_dlq_name
+  service_sender = { service = "events.amazonaws.com", source_arn = local.created_bus_arn }
+}
+
+resource "aws_sqs_queue" "bus_dlq" {
+  count                     = local.bus_dlq ? 1 : 0
+  name                      = local.bus_dlq_name
+  policy                    = module.bus_dlq_policy[0].json
+  message_retention_seconds = 1209600
+  kms_master_key_id         = var.kms_key_arn # the key's policy must let EventBridge use it (docs/events.md)
+  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
+  tags                      = var.tags
 }
 
 data "aws_cloudwatch_event_bus" "given" {

@@ -13,6 +13,11 @@ output "dlq" {
   value       = { name = aws_sqs_queue.dlq.name, url = aws_sqs_queue.dlq.url, arn = aws_sqs_queue.dlq.arn }
 }
 
+output "bus_dlq" {
+  description = "The dead-letter queue of the bus the module creates (events it cannot encrypt, decrypt or process): name, url and arn; null for a bus given by name."
+  value       = local.bus_dlq ? { name = aws_sqs_queue.bus_dlq[0].name, url = aws_sqs_queue.bus_dlq[0].url, arn = aws_sqs_queue.bus_dlq[0].arn } : null
+}
+
 output "event" {
   description = "The events' source and detail-type, to match in a rule."
   value       = { source = local.source, detail_type = local.detail_type }

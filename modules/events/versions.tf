@@ -3,7 +3,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.60, < 7"
+      version = ">= 5.100, < 7" # dead_letter_config of aws_cloudwatch_event_bus (checked against 5.100.0)
     }
   }
 }

@@ -3,7 +3,8 @@
 # sqs:SendMessage forge a delta (the writer would apply it) or a DLQ entry (an operator's replay would).
 # So every request must use TLS, and every IAM principal but the listed senders is refused SendMessage.
 # The deny applies to requests made by an IAM principal (aws:PrincipalArn present): SQS's own redrive
-# from a source queue to its DLQ is not such a request.
+# from a source queue to its DLQ is not such a request, nor is a send by an AWS service, which only the
+# optional service sender may make, on behalf of its one source ARN.
 # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-security-best-practices.html
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -28,6 +29,23 @@ data "aws_iam_policy_document" "this" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.service_sender == null ? [] : [var.service_sender]
+    content {
+      sid       = "ServiceSender"
+      actions   = ["sqs:SendMessage"]
+      resources = [local.queue_arn]
+      principals {
+        type        = "Service"
+        identifiers = [statement.value.service]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = [statement.value.source_arn]
+      }
     }
   }
   statement {

@@ -3,6 +3,19 @@ variable "queue_name" {
   type        = string
 }
 
+variable "service_sender" {
+  description = "An AWS service that may send to the queue on behalf of one resource only (its aws:SourceArn), such as EventBridge for a bus's dead-letter queue; null: none."
+  type = object({
+    service    = string
+    source_arn = string
+  })
+  default = null
+  validation {
+    condition     = var.service_sender == null || try(endswith(var.service_sender.service, ".amazonaws.com") && can(regex("^arn:aws[a-z-]*:", var.service_sender.source_arn)), false)
+    error_message = "service_sender.service must be a service principal (<name>.amazonaws.com) and service_sender.source_arn an ARN."
+  }
+}
+
 variable "senders" {
   description = "ARNs of the IAM principals (roles, with their paths) that may send to the queue, as aws:PrincipalArn names them; every other IAM principal is refused. Empty: none may."
   type        = list(string)

@@ -67,10 +67,15 @@ resource "aws_dynamodb_table" "summary" {
   range_key      = "currency"
 
   deletion_protection_enabled = var.tables.summary_deletion_protection
-  # With the balance events on: each committed change of a summary, before and after (modules/events).
-  # Turning the stream on or off updates the table in place.
-  stream_enabled   = var.summary_stream
-  stream_view_type = var.summary_stream ? "NEW_AND_OLD_IMAGES" : null
+  # Each committed change of a summary, before and after: what the balance events' Pipe reads
+  # (modules/events). On whatever the root's events says: a stream costs nothing without a reader, and
+  # one never disabled means no Pipe is left on a disabled source (AWS cannot stop, start or update such a
+  # pipe; a re-enabled stream is a new one, with a new ARN:
+  # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html), and a Pipe created
+  # when events come back on reads the same stream from its trim horizon: the last 24 hours of changes,
+  # those made while events were off included (docs/events.md).
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
 
   attribute {
     name = "accountId"

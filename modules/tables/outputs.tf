@@ -9,11 +9,11 @@ output "details" {
 }
 
 output "summary" {
-  description = "Account Summary table: name, arn and stream_arn (null without summary_stream)."
+  description = "Account Summary table: name, arn and stream_arn (its stream is always on)."
   value = {
     name       = aws_dynamodb_table.summary.name
     arn        = aws_dynamodb_table.summary.arn
-    stream_arn = var.summary_stream ? aws_dynamodb_table.summary.stream_arn : null
+    stream_arn = aws_dynamodb_table.summary.stream_arn
   }
 }
 

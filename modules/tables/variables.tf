@@ -23,13 +23,6 @@ variable "tables" {
   })
 }
 
-variable "summary_stream" {
-  description = "Whether the summary table has a stream (NEW_AND_OLD_IMAGES), which the balance events' Pipe reads (the root's events setting)."
-  type        = bool
-  default     = false
-  nullable    = false
-}
-
 variable "tags" {
   description = "Tags for every table."
   type        = map(string)

@@ -3,6 +3,7 @@
   ledger-ops reconcile [--account ID | --global]
   ledger-ops rebuild   [--account ID] [--settle SECONDS]
   ledger-ops guard init [--settle-seconds N]
+  ledger-ops events resync [--account ID]
   ledger-ops dlq inspect
   ledger-ops dlq replay [--queue stream|buffer]
   ledger-ops preflight
@@ -12,7 +13,7 @@ given with --outputs), else in `terraform output` of the current folder; credent
 and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
 found or work left undone, 2 usage or refused (rebuild while pattern 2's buffer queue or its DLQ
 holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard, or
-while an apply switches it).
+while an apply switches it; events resync on a stack without balance events).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from ledger_aggregator.codec import POISON_KIND
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from ledger_aggregator.retirement import removal_refusal
 
+from .clock import ServerClock
 from .dlq import Replayer, held
+from .events import resync_command
 from .guard import (
     SETTLE_SECONDS,
     EpochChangedError,
@@ -81,6 +84,7 @@ class Ops:
         self.outputs = outputs
         self.quiet = quiet
         self.dynamodb = boto3.client("dynamodb")
+        self.clock = ServerClock(self.dynamodb)  # the time a summary item created here starts its revision from
         self.tables = {k: outputs[f"{k}_table"]["name"] for k in ("details", "summary", "applied")}
         self.stage = ApiStage(boto3.client("apigateway"), outputs["rest_api_id"], outputs["stage_name"])
 
@@ -179,7 +183,9 @@ class Ops:
         """Rewrite the summaries that differ; 1 when some account could not be settled, 2 when refused."""
         tick, close = self.bar("rebuild: reading", self.tables["details"])
         stream_tail = StreamTail(boto3.client("dynamodbstreams"), self.outputs["details_stream_arn"], tick)
-        rebuilder = Rebuilder(self.dynamodb, stream_tail, self.tables, settle, tick, guard=self._deltas_waiting)
+        rebuilder = Rebuilder(
+            self.dynamodb, stream_tail, self.tables, settle, tick, guard=self._deltas_waiting, clock=self.clock
+        )
         try:
             results = rebuilder.run(account, report=self._rebuilt)
         except IncompleteRangeError as error:
@@ -272,7 +278,7 @@ class Ops:
         """Re-drive what can be re-driven; 1 when something other than poison was kept."""
         sqs = boto3.client("sqs")
         ttl = int(self.outputs.get("marker_ttl_seconds") or DEFAULT_MARKER_TTL_SECONDS)
-        store = DynamoSummaryStore(self.dynamodb, self.tables["summary"], self.tables["applied"], ttl)
+        store = DynamoSummaryStore(self.dynamodb, self.tables["summary"], self.tables["applied"], ttl, clock=self.clock)
         poison = SqsPoisonSink(sqs, self.outputs["stream_dlq_url"])
         streams = boto3.client("dynamodbstreams")
         replayer = Replayer(sqs, streams, store, poison, self.exact, marker_ttl_seconds=ttl)
@@ -346,8 +352,13 @@ def main(argv: list[str] | None = None) -> int:
         default=SETTLE_SECONDS,
         help=f"how long the epoch must have served before the rows are read (0-600 s, default {SETTLE_SECONDS:.0f})",
     )
+    feed = commands.add_parser("events", help="the balance events").add_subparsers(dest="action", required=True)
+    restate = feed.add_parser("resync", help="publish every summary's current state as a resync event")
+    restate.add_argument("--account", help="only this account")
     args = parser.parse_args(argv)
     ops = Ops(stack_outputs(args.outputs), args.quiet)
+    if args.command == "events":
+        return resync_command(ops.outputs, ops.dynamodb, args.account, ops.bar)
     if args.command == "reconcile":
         return ops.conservation() if args.whole_ledger else ops.reconcile(args.account)
     if args.command == "rebuild":

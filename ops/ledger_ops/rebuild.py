@@ -55,6 +55,8 @@ from ledger_aggregator.balance_events import CORRECTED_REVISION
 from ledger_aggregator.domain import Change, Key, Summary, Totals, changes_of, fold
 from ledger_aggregator.summary_item import (
     LAST_TRANSACTION_AT,
+    REVISION_AFTER,
+    REVISION_RAISE,
     key_of,
     money_names,
     money_values,
@@ -222,6 +224,7 @@ class Rebuilder:
         progress: Progress | None = None,
         *,
         guard: Guard | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = dynamodb
         self._tail = tail
@@ -229,6 +232,7 @@ class Rebuilder:
         self._settle = settle
         self._progress = progress
         self._guard = guard or (lambda: None)
+        self._clock = clock  # the floor of a revision when the write creates the item (summary_item)
         self.refusal: str | None = None
 
     def run(
@@ -302,11 +306,11 @@ class Rebuilder:
         return self.refusal is not None
 
     def _update(self, snapshot: Snapshot, currency: str, totals: Totals, latest: str | None) -> dict[str, Any]:
-        names, values = money_names(), money_values(totals)
+        names, values = money_names(), money_values(totals, self._clock())
         # The revision this write makes, marked as a correction (balance_events.CORRECTED_REVISION): an
-        # update reads the item as it was, so if_not_exists(#r, 0) + 1 is the revision after ADD #r :one.
-        names["#cr"], values[":zero"] = CORRECTED_REVISION, {"N": "0"}
-        assignments = "SET #b = :b, #c = :c, #d = :d, #n = :n, #cr = if_not_exists(#r, :zero) + :one"
+        # update reads the item as it was, so #cr is given the value #r is.
+        names["#cr"] = CORRECTED_REVISION
+        assignments = f"SET #b = :b, #c = :c, #d = :d, #n = :n, {REVISION_RAISE}, #cr = {REVISION_AFTER}"
         if latest is not None:
             names["#t"], values[":t"] = LAST_TRANSACTION_AT, {"S": latest}
             assignments += ", #t = :t"
@@ -317,7 +321,7 @@ class Rebuilder:
         return {
             "TableName": self._summary,
             "Key": summary_key(snapshot.account_id, currency),
-            "UpdateExpression": f"{assignments} ADD #r :one",
+            "UpdateExpression": assignments,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,

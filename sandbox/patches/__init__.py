@@ -87,10 +87,28 @@ PATCHES = [
         "tests/sandbox/test_emulator.py::test_a_stream_read_waits_while_a_write_is_in_progress",
     ),
     Patch(
+        "a pipe's source batch no larger than its target takes",
+        "fidelity",
+        fidelity.pipe_batches_the_target_takes,
+        "tests/sandbox/test_pipes.py::test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused",
+    ),
+    Patch(
+        "a pipe on a disabled stream held",
+        "fidelity",
+        fidelity.pipes_held_on_a_disabled_source,
+        "tests/sandbox/test_pipes.py::test_a_pipe_whose_source_stream_was_disabled_cannot_be_stopped_started_or_updated_only_deleted",
+    ),
+    Patch(
         "SQS messages delayed out of order",
         "faults",
         faults.reordering_delays,
         "tests/sandbox/test_emulator.py::test_the_reorder_fault_delays_a_message_so_later_ones_overtake_it",
+    ),
+    Patch(
+        "rule targets' events overtaken",
+        "faults",
+        faults.rule_targets_overtaken,
+        "tests/sandbox/test_emulator.py::test_the_overtake_fault_delivers_a_rules_event_to_its_target_after_later_ones",
     ),
     Patch(
         "SQS requests counted",

@@ -3,6 +3,7 @@
 * Latency and a write-unit budget on the summary table, forced or drawn conflicts of transactions;
   every write let through is metered (``sandbox.metering``).
 * Reordering: a message sent may become visible 1-3 s late, so later ones overtake it.
+* Overtaking: an event a rule matched may reach the rule's targets 1-3 s late, so later ones overtake it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+import moto.events.models as events_models
 import moto.sqs.models as sqs_models
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -129,3 +131,25 @@ def reordering_delays(patcher: Patcher) -> None:
         return send(self, queue_name, message_body, *args, **kwargs)
 
     patcher.replace(backend, "send_message", send_maybe_late)
+
+
+def rule_targets_overtaken(patcher: Patcher) -> None:
+    """Injected overtaking: an event a rule matched may reach its targets 1-3 s late, later events first.
+
+    EventBridge delivers to each target on its own and retries a failed delivery with backoff, so a
+    consumer cannot rely on order (docs/events.md). The late delivery runs on a timer thread, as a retry
+    would; moto's ``send_to_targets`` is what a rule does with one event.
+    """
+    rule = events_models.Rule
+    send = rule.send_to_targets
+
+    def maybe_late(self: Any, event: Any, *args: Any, **kwargs: Any) -> None:
+        delay = faults.ACTIVE.overtaking_delay() if self.event_pattern.matches_event(event) else None
+        if delay is None:
+            send(self, event, *args, **kwargs)
+            return
+        late = threading.Timer(delay, send, args=(self, event, *args), kwargs=kwargs)
+        late.daemon = True
+        late.start()
+
+    patcher.replace(rule, "send_to_targets", maybe_late)

@@ -21,7 +21,7 @@ from moto.awslambda import models as moto_lambda
 
 from sandbox import emulator, faults, metering
 from sandbox.patches import features, fidelity
-from tests.support.aws import client_of
+from tests.support.aws import client_of, streamed_table
 
 
 @pytest.fixture(scope="module")
@@ -106,13 +106,7 @@ def test_a_cancelled_transaction_on_a_streamed_table_emits_nothing_and_the_strea
 
 def test_the_empty_fault_answers_empty_pages_that_lead_on_to_every_record(clients: dict[str, Any]) -> None:
     dynamodb = clients["dynamodb"]
-    arn = dynamodb.create_table(
-        TableName="e-paged",
-        KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "a", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
+    arn = streamed_table(dynamodb, "e-paged", "a")
     for name in ("a1", "a2", "a3"):
         dynamodb.put_item(TableName="e-paged", Item={"a": {"S": name}})
     streams = streams_of(dynamodb)
@@ -413,18 +407,6 @@ def test_an_update_whose_later_action_fails_writes_none_of_its_actions(clients: 
 # --- moto's behaviours the local account replaces, each held here (sandbox.patches.PATCHES) ---------
 
 
-def _streamed_table(dynamodb: Any, name: str) -> str:
-    """A table keyed by ``id`` with a NEW_AND_OLD_IMAGES stream; its stream ARN."""
-    arn: str = dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
-    return arn
-
-
 def _iterator(streams: Any, arn: str) -> str:
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator: str = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
@@ -448,7 +430,7 @@ def test_moto_itself_delivers_nothing_to_a_mapped_function(clients: dict[str, An
     """moto hands stream records to a mapped function inside PutItem (and drops them without Docker); here the
     local account's own pollers (sandbox.esm) deliver, as Lambda's do, so moto must hand nothing over."""
     dynamodb = clients["dynamodb"]
-    arn = _streamed_table(dynamodb, "e-mapped")
+    arn = streamed_table(dynamodb, "e-mapped")
     _function(clients, "e-mapped-reader")
     clients["lambda"].create_event_source_mapping(
         EventSourceArn=arn, FunctionName="e-mapped-reader", StartingPosition="TRIM_HORIZON"
@@ -463,7 +445,7 @@ def test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item(c
     """AWS streams one INSERT with the new item for an UpdateItem that creates it (moto streamed the bare key
     first, as a second INSERT). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html"""
     dynamodb = clients["dynamodb"]
-    arn = _streamed_table(dynamodb, "e-upserted")
+    arn = streamed_table(dynamodb, "e-upserted")
     dynamodb.update_item(
         TableName="e-upserted",
         Key={"id": {"S": "a"}},
@@ -506,7 +488,7 @@ def test_a_write_waits_while_another_write_is_in_progress(clients: dict[str, Any
 def test_a_stream_read_waits_while_a_write_is_in_progress(clients: dict[str, Any]) -> None:
     """A reader sees a transaction's records whole or not at all, so GetRecords waits for a write under way."""
     dynamodb = clients["dynamodb"]
-    arn = _streamed_table(dynamodb, "e-read-whole")
+    arn = streamed_table(dynamodb, "e-read-whole")
     streams = streams_of(dynamodb)
     iterator = _iterator(streams, arn)
     _waits_for_the_write_lock(lambda: streams.get_records(ShardIterator=iterator))
@@ -522,6 +504,35 @@ def test_the_reorder_fault_delays_a_message_so_later_ones_overtake_it(clients: d
     assert (counts["ApproximateNumberOfMessagesDelayed"], counts["ApproximateNumberOfMessages"]) == ("1", "1")
     (overtaking,) = sqs.receive_message(QueueUrl=url)["Messages"]
     assert overtaking["Body"] == "second"
+
+
+def test_the_overtake_fault_delivers_a_rules_event_to_its_target_after_later_ones(clients: dict[str, Any]) -> None:
+    # AWS: EventBridge retries a failed delivery to a rule's target with exponential backoff and jitter, for
+    # up to 24 hours: the retried event reaches the target after later ones.
+    # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html
+    sqs = clients["sqs"]
+    events = client_of(clients["sqs"].meta.endpoint_url)("events")
+    url = sqs.create_queue(QueueName="e-overtaken")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.create_event_bus(Name="e-bus")
+    events.put_rule(Name="e-all", EventBusName="e-bus", EventPattern=json.dumps({"source": ["e"]}))
+    events.put_targets(Rule="e-all", EventBusName="e-bus", Targets=[{"Id": "q", "Arn": arn}])
+
+    def put(n: int) -> None:
+        entry = {"EventBusName": "e-bus", "Source": "e", "DetailType": "t", "Detail": json.dumps({"n": n})}
+        assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+    with mock.patch.object(faults, "ACTIVE", faults.Faults.parse("overtake=1,seed=3")) as late:
+        put(1)
+    put(2)
+    put(3)
+    assert late.overtaken == 1
+    arrived: list[int] = []
+    deadline = time.monotonic() + 10
+    while len(arrived) < 3 and time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        arrived += [json.loads(m["Body"])["detail"]["n"] for m in got]
+    assert arrived == [2, 3, 1]
 
 
 def test_lambda_invoke_runs_in_the_local_runtime(clients: dict[str, Any]) -> None:

@@ -8,15 +8,9 @@ from sandbox.faults import Faults, is_summary_table
 
 
 def test_a_spec_sets_every_fault() -> None:
-    faults = Faults.parse("throttle=2wcu, latency=50ms,crash=0.1,dup=0.2,reorder=0.3,seed=7")
-    assert (faults.throttle_wcu, faults.latency_ms, faults.crash, faults.dup, faults.reorder, faults.seed) == (
-        2,
-        50,
-        0.1,
-        0.2,
-        0.3,
-        7,
-    )
+    faults = Faults.parse("throttle=2wcu, latency=50ms,crash=0.1,dup=0.2,reorder=0.3,overtake=0.4,seed=7")
+    assert (faults.throttle_wcu, faults.latency_ms, faults.crash, faults.dup, faults.reorder) == (2, 50, 0.1, 0.2, 0.3)
+    assert (faults.overtake, faults.seed) == (0.4, 7)
     assert faults.active and not Faults().active and not Faults.parse("").active
 
 

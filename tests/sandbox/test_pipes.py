@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
+from sandbox import emulator
 from sandbox.lambdas import Outcome
 from sandbox.pipes import PipeDelivery, as_mapping, runs_here
+from tests.support.aws import client_of, streamed_table
 
 PIPE: dict[str, Any] = {
     "Name": "p",
@@ -18,7 +24,7 @@ PIPE: dict[str, Any] = {
     "SourceParameters": {
         "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"eventName": ["MODIFY"]})}]},
         "DynamoDBStreamParameters": {
-            "BatchSize": 25,
+            "BatchSize": 10,
             "StartingPosition": "TRIM_HORIZON",
             "MaximumRetryAttempts": 4,
             "MaximumRecordAgeInSeconds": -1,
@@ -54,14 +60,19 @@ def records(*names: str) -> dict[str, Any]:
     return {"Records": [{"eventName": name, "n": i} for i, name in enumerate(names)]}
 
 
+def test_a_pipe_created_again_under_its_name_is_read_as_a_new_mapping() -> None:
+    again = {**PIPE, "CreationTime": "2026-12-05T10:00:00"}
+    assert as_mapping(again)["UUID"] != as_mapping({**PIPE, "CreationTime": "2026-12-05T09:00:00"})["UUID"]
+
+
 def test_a_pipe_is_read_with_its_own_source_settings() -> None:
     assert runs_here(PIPE) and not runs_here({**PIPE, "CurrentState": "STOPPED"})
     assert as_mapping(PIPE) == {
-        "UUID": PIPE["Arn"],
+        "UUID": f"{PIPE['Arn']}@",
         "FunctionArn": PIPE["Arn"],
         "EventSourceArn": PIPE["Source"],
         "StartingPosition": "TRIM_HORIZON",
-        "BatchSize": 25,
+        "BatchSize": 10,
         "MaximumBatchingWindowInSeconds": 0,
         "MaximumRetryAttempts": 4,
         "MaximumRecordAgeInSeconds": -1,
@@ -72,14 +83,23 @@ def test_a_pipe_is_read_with_its_own_source_settings() -> None:
 
 def test_the_filter_runs_before_the_enrichment_and_each_element_is_one_event_in_order() -> None:
     runtime, events = Runtime(), Events()
-    batch = records(*(["MODIFY", "REMOVE"] * 12))  # 12 pass the filter
+    batch = records(*(["MODIFY", "REMOVE"] * 5))  # 5 pass the filter
     assert PipeDelivery(PIPE, runtime.invoke, events)(batch).ok
     ((name, given),) = runtime.calls
-    assert name == "enrich" and [r["eventName"] for r in given] == ["MODIFY"] * 12
-    assert [len(r) for r in events.requests] == [10, 2], "PutEvents takes 10 entries a request"
+    assert name == "enrich" and [r["eventName"] for r in given] == ["MODIFY"] * 5
+    assert [len(r) for r in events.requests] == [5], "one PutEvents for the batch"
     sent = [e for request in events.requests for e in request]
     assert [json.loads(e["Detail"])["n"] for e in sent] == [r["n"] for r in given]
     assert {(e["Source"], e["DetailType"], e["EventBusName"]) for e in sent} == {("src", "Thing", PIPE["Target"])}
+
+
+def test_an_enrichment_that_returns_more_events_than_the_bus_takes_fails_the_batch_and_puts_nothing() -> None:
+    # AWS: if the enrichment's array is larger than the batch size the target supports, the pipe does not
+    # invoke the target. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html
+    events = Events()
+    eleven = Runtime(Outcome(result=[{"n": i} for i in range(11)]))
+    assert not PipeDelivery(PIPE, eleven.invoke, events)(records("MODIFY")).ok
+    assert events.requests == []
 
 
 def test_a_batch_the_filter_empties_invokes_nothing() -> None:
@@ -94,3 +114,73 @@ def test_a_failed_enrichment_or_target_fails_the_batch_so_the_mapping_retries_it
     not_a_list = Runtime(Outcome(result={"n": 1}))
     assert not PipeDelivery(PIPE, not_a_list.invoke, Events())(records("MODIFY")).ok
     assert not PipeDelivery(PIPE, Runtime().invoke, Events(failed=1))(records("MODIFY")).ok
+
+
+@pytest.fixture(scope="module")
+def pipes_account() -> Iterator[dict[str, Any]]:
+    """The emulator, with a table whose stream a pipe may read and a bus it may publish to."""
+    server, url = emulator.start()
+    make = client_of(url)
+    dynamodb, events = make("dynamodb"), make("events")
+    stream = streamed_table(dynamodb, "p-summary", "a")
+    bus = events.create_event_bus(Name="p-bus")["EventBusArn"]
+    yield {"dynamodb": dynamodb, "pipes": make("pipes"), "stream": stream, "bus": bus}
+    server.stop()
+
+
+def create_pipe(account: dict[str, Any], name: str, batch_size: int) -> Any:
+    return account["pipes"].create_pipe(
+        Name=name,
+        RoleArn="arn:aws:iam::123456789012:role/pipe",
+        Source=account["stream"],
+        Target=account["bus"],
+        SourceParameters={"DynamoDBStreamParameters": {"StartingPosition": "TRIM_HORIZON", "BatchSize": batch_size}},
+    )
+
+
+def test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused(
+    pipes_account: dict[str, Any],
+) -> None:
+    # AWS: "you can't configure a pipe with a larger batch size than the target supports"; an event bus
+    # takes 10. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html
+    pipes = pipes_account["pipes"]
+    with pytest.raises(ClientError) as refused:
+        create_pipe(pipes_account, "p-eleven", 11)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "p-eleven" not in [p["Name"] for p in pipes.list_pipes()["Pipes"]]
+    create_pipe(pipes_account, "p-ten", 10)
+    with pytest.raises(ClientError) as refused:
+        pipes.update_pipe(
+            Name="p-ten",
+            RoleArn="arn:aws:iam::123456789012:role/pipe",
+            SourceParameters={"DynamoDBStreamParameters": {"BatchSize": 25}},
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    described = pipes.describe_pipe(Name="p-ten")["SourceParameters"]["DynamoDBStreamParameters"]
+    assert described["BatchSize"] == 10, "a refused update changes nothing"
+
+
+def test_a_pipe_whose_source_stream_was_disabled_cannot_be_stopped_started_or_updated_only_deleted(
+    pipes_account: dict[str, Any],
+) -> None:
+    # AWS: "You cannot stop, start, or update a pipe whose source is disabled"; a re-enabled stream has a
+    # new ARN. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html
+    dynamodb, pipes = pipes_account["dynamodb"], pipes_account["pipes"]
+    source = streamed_table(dynamodb, "p-disabled", "a")
+    pipes.create_pipe(
+        Name="p-orphan", RoleArn="arn:aws:iam::123456789012:role/pipe", Source=source, Target=pipes_account["bus"]
+    )
+    pipes.stop_pipe(Name="p-orphan")  # allowed while the stream is on
+    dynamodb.update_table(TableName="p-disabled", StreamSpecification={"StreamEnabled": False})
+    refused: list[tuple[str, dict[str, str]]] = [
+        ("start_pipe", {}),
+        ("stop_pipe", {}),
+        ("update_pipe", {"RoleArn": "arn:aws:iam::123456789012:role/pipe", "Description": "x"}),
+    ]
+    for action, arguments in refused:
+        with pytest.raises(ClientError) as error:
+            getattr(pipes, action)(Name="p-orphan", **arguments)
+        assert error.value.response["Error"]["Code"] == "ValidationException"
+        assert "disabled" in error.value.response["Error"]["Message"]
+    pipes.delete_pipe(Name="p-orphan")
+    assert "p-orphan" not in [p["Name"] for p in pipes.list_pipes()["Pipes"]]

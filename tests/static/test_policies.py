@@ -57,8 +57,17 @@ def test_every_queue_refuses_plain_http_and_every_sender_but_the_listed_ones() -
         for path in MODULES.glob("*/main.tf")
         for name, body in re.findall(r'resource "aws_sqs_queue" "(\w+)" \{(.*?)\n\}', path.read_text(), re.S)
     }
-    assert sorted(queues) == ["buffer/buffer", "buffer/dlq", "events/dlq", "stream/dlq"]
+    assert sorted(queues) == ["buffer/buffer", "buffer/dlq", "events/bus_dlq", "events/dlq", "stream/dlq"]
     assert all(re.search(r"\n\s*policy\s+=\s+module\.", body) for body in queues.values()), "each has its policy"
+
+
+def test_a_service_may_send_to_a_queue_only_on_behalf_of_its_one_source() -> None:
+    policy = (MODULES / "queue_policy" / "main.tf").read_text()
+    (allow,) = [body for body in blocks(policy) if '"ServiceSender"' in body]
+    assert items(allow, "actions") == ["sqs:SendMessage"] and 'type        = "Service"' in allow
+    assert '"ArnEquals"' in allow and '"aws:SourceArn"' in allow
+    events = (MODULES / "events" / "main.tf").read_text()
+    assert 'service_sender = { service = "events.amazonaws.com", source_arn = local.created_bus_arn }' in events
 
 
 def test_a_wildcard_resource_only_where_aws_offers_nothing_narrower_and_says_so() -> None:

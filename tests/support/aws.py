@@ -94,6 +94,18 @@ def create_details_table(dynamodb: Any) -> str:
     return str(response["TableDescription"]["LatestStreamArn"])
 
 
+def streamed_table(dynamodb: Any, name: str, key: str = "id") -> str:
+    """Create a table keyed by ``key`` with a NEW_AND_OLD_IMAGES stream; return the stream ARN."""
+    arn: str = dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+    return arn
+
+
 def summaries(dynamodb: Any) -> dict[Key, Totals]:
     """The totals of every summary item that holds any, by (account, currency)."""
     items = dynamodb.scan(TableName=SUMMARY, ConsistentRead=True)["Items"]
@@ -125,6 +137,7 @@ def put_summary(
     *,
     currency: str = "EUR",
     latest: str | None = "2026-01-01T00:00:00.000000Z",  # the rows' time in tests.support.ledger.image
+    revision: int | None = None,
 ) -> None:
     """Store a summary item with these totals (its balance their difference), as the fold would."""
     item = {
@@ -136,4 +149,6 @@ def put_summary(
     }
     if latest:
         item["lastTransactionAt"] = {"S": latest}
+    if revision is not None:
+        item["revision"] = {"N": str(revision)}
     client.put_item(TableName=SUMMARY, Item=item)

@@ -1,7 +1,10 @@
 # Balance events off (the default) and on, with a mocked provider (no AWS): switching them on adds the
-# summary table's stream, the Pipe, the bus and the events DLQ, and replaces no table; the Pipe reads the
-# summary stream, keeps the money writes only, enriches and publishes with the documented names, and its
-# role may do that and nothing else.
+# Pipe, the bus and the events DLQ, and replaces no table; the summary table's stream is on whatever
+# events says, so that no Pipe ever reads a disabled stream (AWS cannot stop, start or update such a pipe,
+# and a re-enabled stream is a new one: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-dynamodb.html)
+# and off, on, off, on again always reads the same stream. The Pipe reads the summary stream, keeps the
+# money writes only, enriches and publishes with the documented names, and its role may do that and
+# nothing else.
 
 mock_provider "aws" {
   source = "./tests/terraform"
@@ -17,8 +20,12 @@ variables {
 run "events_off_by_default" {
   command = apply
   assert {
-    condition     = output.events == null && module.tables.summary.stream_arn == null && length(module.events) == 0
-    error_message = "without events there is no summary stream, no Pipe and no bus"
+    condition     = output.events == null && length(module.events) == 0
+    error_message = "without events there is no Pipe and no bus"
+  }
+  assert {
+    condition     = module.tables.summary.stream_arn != null
+    error_message = "the summary table's stream is on without events too: turning events off or on never disables or re-enables it"
   }
   assert {
     condition     = !contains(output.alarm_names, "tftest-events-failed")
@@ -34,15 +41,11 @@ run "events_on_add_the_feed_and_replace_no_table" {
   assert {
     condition = (
       output.details_table == run.events_off_by_default.details_table &&
-      output.summary_table.arn == run.events_off_by_default.summary_table.arn &&
+      output.summary_table == run.events_off_by_default.summary_table &&
       output.applied_table == run.events_off_by_default.applied_table &&
       output.details_stream_arn == run.events_off_by_default.details_stream_arn
     )
-    error_message = "switching events on must not replace any table (the summary stream is an in-place update)"
-  }
-  assert {
-    condition     = output.summary_table.stream_arn != null
-    error_message = "with events the summary table has a stream"
+    error_message = "switching events on must not replace any table nor touch the summary stream"
   }
   assert {
     condition     = output.events.bus.name == "tftest-ledger-events" && output.events.event.source == "cqrs-ledger" && output.events.event.detail_type == "Balance Changed"
@@ -54,11 +57,22 @@ run "events_on_add_the_feed_and_replace_no_table" {
   }
 }
 
-run "events_off_again_replace_no_table" {
+run "events_off_again_keep_the_summary_table_and_its_stream" {
   command = apply
   assert {
     condition     = output.summary_table == run.events_off_by_default.summary_table && output.events == null
-    error_message = "switching events off removes the feed and keeps the summary table"
+    error_message = "switching events off removes the feed and keeps the summary table and its stream"
+  }
+}
+
+run "events_on_again_read_the_same_stream" {
+  command = apply
+  variables {
+    events = {}
+  }
+  assert {
+    condition     = output.summary_table == run.events_off_by_default.summary_table && output.events != null
+    error_message = "events on again: the new Pipe reads the same stream, which kept every change made while events were off"
   }
 }
 
@@ -146,4 +160,98 @@ run "events_batch_size_is_validated" {
     events = { batch_size = 0 }
   }
   expect_failures = [var.events]
+}
+
+run "events_batch_size_above_what_an_event_bus_target_takes_is_refused" {
+  command = plan
+  variables {
+    events = { batch_size = 11 }
+  }
+  expect_failures = [var.events]
+}
+
+run "a_customer_managed_key_gives_the_bus_a_dead_letter_queue" {
+  command = plan
+  module {
+    source = "./modules/events"
+  }
+  variables {
+    summary = {
+      name       = "s"
+      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
+      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
+    }
+    events      = { bus_name = null, batch_size = 10, retry_attempts = 10 }
+    package     = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
+    functions   = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_bus.this[0].dead_letter_config) == 1
+    error_message = "a bus encrypted with a customer managed key has a dead-letter queue for the events it cannot encrypt or decrypt"
+  }
+  assert {
+    condition     = aws_sqs_queue.bus_dlq[0].kms_master_key_id == var.kms_key_arn && aws_sqs_queue.bus_dlq[0].name == "tftest-events-bus-dlq"
+    error_message = "the bus's dead-letter queue is encrypted with the same key"
+  }
+  assert {
+    condition     = local.created_bus_arn == "arn:aws:events:eu-west-1:123456789012:event-bus/tftest-ledger-events"
+    error_message = "the queue's policy names the bus by the ARN it will have"
+  }
+}
+
+run "no_bus_dead_letter_queue_for_a_bus_given_by_name" {
+  command = plan
+  module {
+    source = "./modules/events"
+  }
+  variables {
+    summary = {
+      name       = "s"
+      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
+      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
+    }
+    events    = { bus_name = "shared-bus", batch_size = 10, retry_attempts = 10 }
+    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
+    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+    # A key, but the bus is given by name: its owner configures it.
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
+  }
+  assert {
+    condition     = length(aws_sqs_queue.bus_dlq) == 0 && output.bus_dlq == null
+    error_message = "a bus given by name is its owner's to configure"
+  }
+}
+
+run "without_a_key_the_bus_dead_letter_queue_is_encrypted_by_sqs" {
+  command = plan
+  module {
+    source = "./modules/events"
+  }
+  variables {
+    summary = {
+      name       = "s"
+      arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
+      stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
+    }
+    events    = { bus_name = null, batch_size = 10, retry_attempts = 10 }
+    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
+    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+  }
+  assert {
+    condition     = length(aws_cloudwatch_event_bus.this[0].dead_letter_config) == 1 && aws_sqs_queue.bus_dlq[0].sqs_managed_sse_enabled
+    error_message = "a created bus has its dead-letter queue whether a key is given or not (a count must be known at plan)"
+  }
+}
+
+run "the_bus_dead_letter_queue_is_an_output_and_has_an_alarm" {
+  command = apply
+  variables {
+    events      = {}
+    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
+  }
+  assert {
+    condition     = output.events.bus_dlq.name == "tftest-events-bus-dlq" && contains(output.alarm_names, "tftest-dlq-tftest-events-bus-dlq")
+    error_message = "what the bus parks is alarmed, as every dead-letter queue is"
+  }
 }

@@ -36,8 +36,19 @@ run "a_queue_takes_the_balance_events" {
     error_message = "the rule matches the ledger's source and detail-type, from the module's output"
   }
   assert {
-    condition     = aws_cloudwatch_event_target.balance_changes.sqs_target[0].message_group_id != null && aws_sqs_queue.balance_changes.fifo_queue
-    error_message = "a FIFO queue with one message group keeps the bus's order"
+    condition     = !coalesce(aws_sqs_queue.balance_changes.fifo_queue, false) && length(aws_cloudwatch_event_target.balance_changes.sqs_target) == 0
+    error_message = "a standard queue: the bus keeps no order to a target, and the consumer needs none (the highest revision wins)"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_event_target.balance_changes.retry_policy[0].maximum_event_age_in_seconds == 3600 &&
+      aws_cloudwatch_event_target.balance_changes.dead_letter_config[0].arn == aws_sqs_queue.balance_changes_failed.arn
+    )
+    error_message = "the target bounds how late an event can be, and keeps what it gives up in a dead-letter queue"
+  }
+  assert {
+    condition     = aws_sqs_queue.balance_changes_failed.kms_master_key_id == aws_kms_key.ledger.arn
+    error_message = "the dead-letter queue is encrypted with the ledger's key too"
   }
   assert {
     condition     = aws_sqs_queue.balance_changes.kms_master_key_id == aws_kms_key.ledger.arn
@@ -55,8 +66,8 @@ run "cloudwatch_logs_and_eventbridge_may_use_the_key" {
   }
   assert {
     condition = anytrue([for s in jsondecode(aws_kms_key.ledger.policy).Statement :
-      s.Principal == { Service = "events.amazonaws.com" } && try(s.Condition.StringEquals["kms:EncryptionContext:aws:sqs:arn"], "") == "arn:aws:sqs:eu-west-1:123456789012:ledger-prod-balance-changes.fifo"
+      s.Principal == { Service = "events.amazonaws.com" } && try(s.Condition.StringLike["kms:EncryptionContext:aws:sqs:arn"], "") == "arn:aws:sqs:eu-west-1:123456789012:ledger-prod-*"
     ])
-    error_message = "EventBridge may encrypt what it delivers to the downstream queue, bound to that queue by SQS's encryption context"
+    error_message = "EventBridge may encrypt what it delivers to this stack's queues, bound to them by SQS's encryption context"
   }
 }

@@ -20,7 +20,16 @@ from botocore.exceptions import ClientError
 
 from ..domain import Change, Delta, Key, chunked
 from ..ports import ApplyResult
-from ..summary_item import ACCOUNT, CURRENCY, LAST_TRANSACTION_AT, key_of, money_names, money_values, summary_key
+from ..summary_item import (
+    ACCOUNT,
+    CURRENCY,
+    LAST_TRANSACTION_AT,
+    REVISION_RAISE,
+    key_of,
+    money_names,
+    money_values,
+    summary_key,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -45,8 +54,9 @@ _TIME_PROJECTION = {
     "ExpressionAttributeNames": {"#a": ACCOUNT, "#c": CURRENCY, "#t": LAST_TRANSACTION_AT},
     "ConsistentRead": True,
 }
-# Every money write adds one to the summary's revision (REVISION), so that ``ledger-ops rebuild`` can
-# tell "nothing was applied since I read it" from "what was applied happened to sum to zero".
+# Every money write adds one to the summary's revision (REVISION_RAISE), from a floor of the store's clock
+# when it creates the item, so that ``ledger-ops rebuild`` can tell "nothing was applied since I read it"
+# from "what was applied happened to sum to zero", and a balance event's id never repeats.
 
 
 # What the store asks of each table, as IAM names it (a transaction needs each item's own action):
@@ -268,19 +278,20 @@ class DynamoSummaryStore:
     def _update(self, delta: Delta, latest: str | None, with_totals: bool) -> UpdateTypeDef:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
-        clauses: list[str] = []
+        assignments: list[str] = []
         if with_totals:
             names.update(money_names())
-            values.update(money_values(delta.totals))
-            clauses.append("ADD #b :b, #c :c, #d :d, #n :n, #r :one")
+            values.update(money_values(delta.totals, self._clock()))
+            assignments.append(REVISION_RAISE)
         if latest is not None:
             names["#t"] = LAST_TRANSACTION_AT
             values[":t"] = {"S": latest}
-            clauses.append("SET #t = :t")
+            assignments.append("#t = :t")
+        expression = "SET " + ", ".join(assignments) + (" ADD #b :b, #c :c, #d :d, #n :n" if with_totals else "")
         update: UpdateTypeDef = {
             "TableName": self._summary_table,
             "Key": summary_key(delta.account_id, delta.currency),
-            "UpdateExpression": " ".join(clauses),
+            "UpdateExpression": expression,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }

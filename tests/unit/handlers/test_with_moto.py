@@ -458,9 +458,10 @@ def test_the_events_enrichment_gives_one_detail_per_summary_change_the_stream_fu
         {"eventName": "MODIFY", "dynamodb": {"OldImage": second, "NewImage": second}},  # no money write
     ]
     details = events_handler(records)
+    created = int(first["revision"]["N"])  # the floor of the item's creation, plus one
     assert [(d["eventId"], d["previousRevision"], d["correction"]) for d in details] == [
-        ("acc-1:EUR:1", None, False),
-        ("acc-1:EUR:2", 1, False),
+        (f"acc-1:EUR:{created}", None, False),
+        (f"acc-1:EUR:{created + 1}", created, False),
     ]
     assert details[1]["before"]["balance"] == "80.50" and details[1]["after"]["balance"] == "80.00"
     assert details[1]["deployment"] == "unit-ledger"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
+from ledger_aggregator.balance_events import BalanceFollower, committed_change, event_detail
 from ledger_aggregator.domain import Totals, coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
 from ledger_ops.rebuild import Rebuilder, reflected
@@ -91,10 +92,13 @@ def test_a_corrupted_summary_is_rewritten_to_the_fold(stack: Stack) -> None:
     assert (result.status, result.in_flight) == ("rewritten", 0)
     assert summaries(stack.client)[A_EUR] == Totals(Decimal("5.25"), Decimal("1.00"), 2)
     item = stack.client.get_item(TableName=SUMMARY, Key=summary_key("a", "EUR"))["Item"]
-    assert item["correctedRevision"] == item["revision"] == {"N": "2"}, "the rewrite is marked as a correction"
+    rewritten = int(item["revision"]["N"])
+    assert item["correctedRevision"] == item["revision"], "the rewrite is marked as a correction"
     stack.apply([stack.put("a", "t3", "credit", "1")])
     item = stack.client.get_item(TableName=SUMMARY, Key=summary_key("a", "EUR"))["Item"]
-    assert (item["revision"], item["correctedRevision"]) == ({"N": "3"}, {"N": "2"}), "a fold write is not"
+    assert (int(item["revision"]["N"]), int(item["correctedRevision"]["N"])) == (rewritten + 1, rewritten), (
+        "a fold write is not"
+    )
 
 
 def test_records_still_in_flight_are_left_to_their_writers(stack: Stack) -> None:
@@ -293,3 +297,33 @@ def test_a_key_created_after_the_summaries_were_read_is_settled_without_its_remo
     assert reflected([], ledger.records[1:], read_at_ms=read_at_ms) == ([], False)
     within_skew = {**late, "recordedAt": {"N": str(read_at_ms + 30_000)}}
     assert reflected([], [Ledger().put(within_skew)], read_at_ms=read_at_ms) == ([], False), "clocks may differ"
+
+
+def published(stack: Stack, write: Callable[[], object], account: str = "a") -> dict[str, Any]:
+    """The event detail the feed publishes for the one summary change ``write`` makes (its images either side)."""
+    key = summary_key(account, "EUR")
+    before = stack.client.get_item(TableName=SUMMARY, Key=key, ConsistentRead=True).get("Item")
+    write()
+    after = stack.client.get_item(TableName=SUMMARY, Key=key, ConsistentRead=True)["Item"]
+    change = committed_change(before, after)
+    assert change is not None, "a money write publishes a change"
+    return event_detail(change, "unit")
+
+
+def test_a_summary_deleted_and_written_again_publishes_ids_never_used_and_a_consumer_follows_it(stack: Stack) -> None:
+    # Issue 33, item 3: a consumer built as docs/events.md says stayed at 30.00 while the summary read 130.00,
+    # because the summary, deleted and rebuilt, published its revisions 1, 2... again.
+    feed = [
+        published(stack, lambda: stack.apply([stack.put("a", "t1", "credit", "10.00")])),
+        published(stack, lambda: stack.apply([stack.put("a", "t2", "credit", "20.00")])),
+    ]
+    stack.client.delete_item(TableName=SUMMARY, Key=summary_key("a", "EUR"))  # an operator's mistake
+    feed.append(published(stack, lambda: rebuild(stack)))
+    feed.append(published(stack, lambda: stack.apply([stack.put("a", "t3", "credit", "100.00")])))
+    ids = [detail["eventId"] for detail in feed]
+    assert len(set(ids)) == 4, f"each change has an id of its own: {ids}"
+    assert (feed[2]["previousRevision"], feed[2]["correction"]) == (None, True), "a creation, by the rebuild"
+    consumer = BalanceFollower()
+    for detail in feed:
+        consumer.apply(detail)
+    assert consumer.latest[A_EUR]["after"]["balance"] == "130.00" == f"{summaries(stack.client)[A_EUR].balance:.2f}"

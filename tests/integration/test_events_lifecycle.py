@@ -1,0 +1,124 @@
+"""Balance events off, on, off and on again, on a stack of its own (pattern 1) publishing to a bus it keeps.
+
+docs/events.md lists what an operator may do to the feed and what a consumer does after each. The stack
+publishes to a bus given by name (`events.bus_name`), so the consumer's rule outlives the feed.
+
+- Every apply succeeds and none touches a table: the summary table keeps its ARN and its stream, which
+  stays on whatever `events` says (AWS cannot stop, start or update a pipe whose source stream is disabled,
+  and a re-enabled stream is a new one).
+- A change made while events were off is published when they come back on: the new Pipe reads the same
+  stream from its trim horizon. The consumer ends equal to the summary, with no revision missing, and
+  what it had already received comes again as duplicates.
+- `ledger-ops events resync` is refused while events are off; on again, it gives a consumer that never
+  saw the account a baseline equal to the summary, under the id of the change that made it, and one that
+  did a duplicate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.client import LedgerClient
+from sandbox.stack import Stack
+from tests.integration.conftest import Deployment, Environment, eventually, settled_in_table
+from tests.integration.test_events import Consumer, caught_up, subscribed, summaries
+from tests.integration.test_ops import ops
+
+
+@pytest.fixture
+def lifecycle(environment: Environment, tmp_path: Path) -> Iterator[tuple[Stack, Deployment, str]]:
+    """A second stack in the same account, events on, publishing to a bus the test creates; destroyed after."""
+    events = environment.client("events")
+    bus = f"lc-{uuid.uuid4().hex[:8]}"
+    events.create_event_bus(Name=bus)
+    variables = {
+        **environment.stack.variables,
+        "name_prefix": f"lc-{uuid.uuid4().hex[:8]}",
+        "events": {"bus_name": bus},
+    }
+    variables["buffer"] = {**variables["buffer"], "retired": True}
+    stack = Stack(tmp_path / "lifecycle", variables)
+    try:
+        outputs = stack.apply(1)
+        api = LedgerClient(environment.api_base(outputs), environment.region)
+        yield stack, Deployment(1, outputs, api, environment, None), bus
+    finally:
+        try:
+            stack.destroy()
+        finally:
+            events.delete_event_bus(Name=bus)
+
+
+def events_on(stack: Stack, deployed: Deployment, setting: dict[str, Any] | None) -> None:
+    """Apply with ``events`` set so; the table and its stream must stay as they were."""
+    before = deployed.outputs["summary_table"]
+    stack.variables["events"] = setting
+    deployed.outputs = stack.apply(1)
+    assert deployed.outputs["summary_table"] == before, "no table replaced, the summary stream kept"
+    assert (deployed.outputs.get("events") is None) == (setting is None)
+
+
+def credit(deployed: Deployment, account: str, txid: str, amount: str) -> None:
+    body = {"transactionId": txid, "type": "credit", "amount": amount, "currency": "EUR"}
+    assert deployed.api.post_transaction(account, body).status == 201
+
+
+def test_events_off_on_off_on_applies_and_a_consumer_catches_up_on_what_was_written_meanwhile(
+    lifecycle: tuple[Stack, Deployment, str], tmp_path: Path
+) -> None:
+    stack, deployed, bus = lifecycle
+    setting = {"bus_name": bus}
+    account = deployed.account("lifecycle")
+    with subscribed(deployed, bus, [account]) as consumer:
+        credit(deployed, account, "t1", "10.00")
+        eventually(lambda: caught_up(consumer, [account]))
+
+        events_on(stack, deployed, None)
+        refused = ops(deployed, tmp_path, "events", "resync")
+        assert refused.returncode == 2 and "refused: this stack has no balance events" in refused.stderr
+        credit(deployed, account, "t2", "20.00")  # no Pipe: not published now
+        eventually(lambda: settled_in_table(deployed, [account]))
+
+        events_on(stack, deployed, setting)  # the new Pipe reads the stream from its trim horizon
+        eventually(lambda: caught_up(consumer, [account]), timeout=180)
+        assert consumer.applied[(account, "EUR")]["after"]["balance"] == "30.00"
+        assert consumer.duplicates >= 1, "the change received before events went off came again"
+
+        events_on(stack, deployed, None)
+        replayed = consumer.duplicates
+        events_on(stack, deployed, setting)  # the account's two changes are published once more
+        eventually(lambda: replayed_again(consumer, replayed + 2), timeout=180)
+        assert_resync_gives_a_baseline(deployed, bus, account, consumer, tmp_path)
+
+
+def assert_resync_gives_a_baseline(
+    deployed: Deployment, bus: str, account: str, consumer: Consumer, tmp_path: Path
+) -> None:
+    """A consumer that never saw the account takes the resync event as its baseline; one that did, a duplicate."""
+    with subscribed(deployed, bus, [account]) as newcomer:
+        done = ops(deployed, tmp_path, "events", "resync", "--account", account)
+        assert done.returncode == 0 and "1 event(s) published" in done.stdout, done.stdout + done.stderr
+        eventually(lambda: caught_up(newcomer, [account]))
+    item = summaries(deployed, [account])[(account, "EUR")]
+    ((key, revision), baseline), *others = newcomer.distinct.items()
+    assert others == [], "the resync event alone"
+    assert (baseline["resync"], baseline["eventId"]) == (True, f"{account}:EUR:{item['revision']['N']}")
+    assert (key, revision, baseline["after"]["balance"]) == ((account, "EUR"), int(item["revision"]["N"]), "30.00")
+    assert newcomer.follower.missing() == {}, "a baseline: nothing below it is missing"
+    eventually(lambda: received_resync(consumer, baseline["eventId"]))
+    assert all(not detail["resync"] for detail in consumer.distinct.values()), "to it, a duplicate"
+
+
+def received_resync(consumer: Consumer, event_id: str) -> bool:
+    consumer.drain()
+    return consumer.resyncs == [event_id]
+
+
+def replayed_again(consumer: Consumer, duplicates: int) -> bool:
+    consumer.drain()
+    return consumer.duplicates >= duplicates

@@ -201,7 +201,7 @@ def test_every_amount_survives_every_fault(
         visibility = buffer_visibility_timeout(deployed)
         assert redelivered.longest_after_report < visibility, "a failed message backs off, never the whole timeout"
         assert redelivered.longest_after_crash < visibility + 15, "a crashed writer's messages come back in a minute"
-    if deployed.outputs.get("balances_table"):  # make soak-guarded: the guard seeds from the same rows
+    if deployed.outputs.get("guard"):  # make soak-guarded: the guard seeds from the same rows
         seed_and_check_the_balance_items(deployed, prefix, tmp_path)
     in_dlq = dlq_messages(deployed, deployed.outputs["stream_dlq_url"])
     keys = [m.get("record", {}).get("dynamodb", {}).get("Keys", {}) for m in in_dlq]

@@ -53,6 +53,19 @@ def template_tables() -> Iterator[Any]:
         yield client
 
 
+def emptied(client: Any) -> Any:
+    """Every item of every table removed (the tables kept): one moto serves many tests, each from empty."""
+    for table in client.list_tables()["TableNames"]:
+        keys = [k["AttributeName"] for k in client.describe_table(TableName=table)["Table"]["KeySchema"]]
+        for item in client.scan(
+            TableName=table,
+            ProjectionExpression=", ".join(f"#{n}" for n, _ in enumerate(keys)),
+            ExpressionAttributeNames={f"#{n}": k for n, k in enumerate(keys)},
+        )["Items"]:
+            client.delete_item(TableName=table, Key={k: item[k] for k in keys})
+    return client
+
+
 def create_stage(variables: Mapping[str, str]) -> tuple[str, str]:
     """A REST API with one deployed stage holding these stage variables, as modules/api deploys it (its id and
     the stage's name): where the balance guard's state lives, for the operator's CLI."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.aws import template_tables
+from tests.support.aws import emptied, template_tables
 from tests.support.velocity import velocity_or_skip, warn_in_summary
 
 
@@ -21,11 +21,18 @@ def _velocity() -> None:
     velocity_or_skip()
 
 
-@pytest.fixture
-def dynamodb() -> Iterator[Any]:
-    """moto's DynamoDB with every table the templates write: details, summary, applied, balances."""
+@pytest.fixture(scope="session")
+def tables() -> Iterator[Any]:
+    """moto's DynamoDB with every table the templates write (details, summary, applied, balances), made once:
+    creating them for each of the tier's thousand tests took most of its time."""
     with template_tables() as client:
         yield client
+
+
+@pytest.fixture
+def dynamodb(tables: Any) -> Any:
+    """The tables, every item removed before the test."""
+    return emptied(tables)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

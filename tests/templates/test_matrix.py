@@ -12,7 +12,6 @@ no field (403 expected under COGNITO).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import botocore.session
@@ -20,7 +19,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 from sandbox.vtl import Request, render
-from tests.support.aws import BALANCES, DETAILS, SUMMARY, template_tables
+from tests.support.aws import BALANCES, DETAILS, SUMMARY
 from tests.support.templates import OPERATIONS
 from tests.support.templates import api_template as template
 from tests.templates.test_guard import BAD_LIMITS, EPOCH
@@ -74,22 +73,6 @@ CASES: list[tuple[str, dict[str, str], Any, int, str | None]] = [
     *[("set_limits", {"accountId": "alice"}, body, 400, field) for body, field in BAD_LIMITS],
     ("set_limits", {"accountId": "alice"}, {"currency": "EUR", "overdraftLimit": "5.00"}, 200, None),
 ]
-
-
-@pytest.fixture(scope="module")
-def tables() -> Iterator[Any]:
-    """moto's DynamoDB with the tables the templates write, made once for the module's 500 cases."""
-    with template_tables() as client:
-        yield client
-
-
-@pytest.fixture
-def dynamodb(tables: Any) -> Any:
-    """The module's tables, emptied before each case."""
-    for table, keys in ((DETAILS, ("accountId", "transactionId")), (BALANCES, ("accountId", "currency"))):
-        for item in tables.scan(TableName=table)["Items"]:
-            tables.delete_item(TableName=table, Key={k: item[k] for k in keys})
-    return tables
 
 
 def combinations() -> list[Any]:

@@ -15,6 +15,9 @@ locals {
     [for f in sort(setunion(fileset(path.module, "templates/*.vtl"), fileset(path.module, "*.{json,tf}"))) : filesha1("${path.module}/${f}")],
     var.api.authorization,
     var.api.cognito_grants,
+    # A deployment is a snapshot of the API, its authorizer included: a changed user pool reaches the stage
+    # only with a new deployment (tests/first_apply: a pool added is taken without one made by hand).
+    var.api.cognito_user_pool_arns,
     var.currencies,
     local.guarded,
   ]))

@@ -136,6 +136,12 @@ PATCHES = [
         "tests/sandbox/test_gateway.py::test_methods_integrations_models_and_resources_update_in_place",
     ),
     Patch(
+        "API Gateway authorizers' user pools updated",
+        "feature",
+        features.authorizer_pools_updated,
+        "tests/sandbox/test_gateway.py::test_an_authorizers_user_pools_are_added_and_removed_in_place",
+    ),
+    Patch(
         "Lambda Invoke in the local runtime",
         "feature",
         features.invocations_run_locally,

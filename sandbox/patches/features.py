@@ -3,6 +3,9 @@
 * API Gateway's Update* actions for methods, integrations, integration and method responses, models and
   resources (moto has none): a changed template, authorization or schema is applied in place with the
   patch operations Terraform sends, as on AWS (https://docs.aws.amazon.com/apigateway/latest/api/patch-operations.html).
+* API Gateway's UpdateAuthorizer adds and removes a Cognito authorizer's user pools (``/providerARNs``, the
+  ARN as the value), as Terraform sends them when ``provider_arns`` changes: moto's raised, which its server
+  answered 500, and the SDK retried until the apply timed out.
 * Lambda's ``Invoke`` (RequestResponse) runs the function in the local account's runtime
   (``route_invocations``), as Terraform's ``aws_lambda_invocation`` needs: moto runs code only in
   Docker. A handler's error answers 200 with ``X-Amz-Function-Error: Unhandled`` and the error as the
@@ -15,6 +18,7 @@ import json
 import urllib.parse
 from typing import Any
 
+import moto.apigateway.models as apigateway_models
 import moto.apigateway.responses as apigateway_responses
 import moto.awslambda.models as lambda_models
 from moto.apigateway.exceptions import BadRequestException
@@ -130,6 +134,32 @@ def api_gateway_updates(patcher: Patcher) -> None:
         update_resource,
     ):
         patcher.add(responses, handler.__name__, handler)
+
+
+def authorizer_pools_updated(patcher: Patcher) -> None:
+    """UpdateAuthorizer's ``add`` and ``remove`` of ``/providerARNs`` (the pool's ARN as the value), as the AWS
+    provider sends them (https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateAuthorizer.html); the
+    other paths go to moto's own."""
+    authorizer = apigateway_models.Authorizer
+    moto_apply = authorizer.apply_operations
+
+    def apply_operations(self: Any, patch_operations: list[dict[str, Any]]) -> Any:
+        others = []
+        for operation in patch_operations:
+            if operation.get("path") != "/providerARNs":
+                others.append(operation)
+                continue
+            pools = list(self.provider_arns or [])
+            if operation.get("op") == "add" and operation["value"] not in pools:
+                pools.append(operation["value"])
+            elif operation.get("op") == "remove":
+                pools = [arn for arn in pools if arn != operation.get("value")]
+            elif operation.get("op") not in ("add", "remove"):
+                raise BadRequestException(f"Invalid patch operation {operation.get('op')!r} for /providerARNs")
+            self.provider_arns = pools
+        return moto_apply(self, others)
+
+    patcher.replace(authorizer, "apply_operations", apply_operations)
 
 
 # The local account's Lambda runtime, once started: (function name, event) -> (result, error, error type).

@@ -234,3 +234,25 @@ def test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role
         assert described["methodSettings"]["*/*"]["loggingLevel"] == "ERROR"
     finally:
         apigateway.update_account(patchOperations=[{**role, "value": ""}])
+
+
+def test_an_authorizers_user_pools_are_added_and_removed_in_place(stage: dict[str, Any]) -> None:
+    """UpdateAuthorizer adds and removes a Cognito authorizer's pools with the operations Terraform sends
+    (https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateAuthorizer.html); moto answered 500 and the
+    apply retried until it timed out."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    pool = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_"
+    made = apigateway.create_authorizer(
+        restApiId=api,
+        name="pools",
+        type="COGNITO_USER_POOLS",
+        providerARNs=[f"{pool}a"],
+        identitySource="method.request.header.Authorization",
+    )
+    operations = [
+        {"op": "add", "path": "/providerARNs", "value": f"{pool}b"},
+        {"op": "remove", "path": "/providerARNs", "value": f"{pool}a"},
+    ]
+    updated = apigateway.update_authorizer(restApiId=api, authorizerId=made["id"], patchOperations=operations)
+    assert updated["providerARNs"] == [f"{pool}b"]
+    assert apigateway.get_authorizer(restApiId=api, authorizerId=made["id"])["providerARNs"] == [f"{pool}b"]

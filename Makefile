@@ -27,7 +27,8 @@ LINT_PARTS := lint-terraform lint-validate lint-ruff lint-mypy lint-imports
 
 .PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov check-patches lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
-        integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded
+        integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded \
+        test-first-apply verify-aws lifecycle
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -56,7 +57,7 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 # The prerequisites several parts share (SHARED) are made once first; the parts then run with
 # PREPARED=1, which drops them (unless_prepared), so that no two parts run terraform init at once. Each part's output is printed whole when it ends, and the run's
 # figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).
-TEST_PARTS := lint test-unit test-templates test-terraform checkov test-integration
+TEST_PARTS := lint test-unit test-templates test-terraform checkov test-first-apply test-integration
 SHARED := package tf-init java-deps
 unless_prepared = $(if $(PREPARED),,$(1))
 
@@ -98,6 +99,24 @@ integration-switch:  # part of test-integration, which builds the zip and runs t
 integration-soak2:  # part of test-integration
 	@echo "==> integration tests: the pattern-2 soak, access, recovery, hostile-client and balance-guard tests and the switch to pattern 1 on a stack of their own (target: $${CQRS_TARGET:-local})"
 	@$(PY) -m pytest tests/integration -k "$(SECOND_STACK)" --durations=5
+
+# The first-apply acceptance suite (tests/first_apply): a throwaway stack with every option on, each check one
+# verdict, always destroyed. make test runs it in the local account; verify-aws in the account of your AWS
+# environment (docs/deploying.md: run it before the first apply of your own stack there).
+test-first-apply: $(call unless_prepared,$(SHARED)) ## The first-apply acceptance suite in the local account (part of make test)
+	@echo "==> first apply: every option on, one verdict per check (local account)"
+	@CQRS_TARGET=local $(PY) -m pytest tests/first_apply
+
+verify-aws: package tf-init ## The first-apply acceptance suite in a real AWS account (your AWS environment); destroys what it applied
+	@echo "==> first apply: every option on, one verdict per check (AWS account of your environment)"
+	@CQRS_TARGET=aws $(PY) -m pytest tests/first_apply -v
+
+# Every transition of every option while writes keep coming (the lifecycle suite): make test runs the guard's
+# off -> on cycle once per pattern, the events' off -> on -> off -> on and a change of Cognito grants once; this
+# runs the guard's cycle three times in both patterns and the patterns' 2 -> 1 -> retire -> 2 too.
+lifecycle: package tf-init java-deps ## The whole lifecycle suite: every option switched off and on again under load (about 15 minutes)
+	@echo "==> lifecycle: every option switched off and on again while writes keep coming"
+	@CQRS_LIFECYCLE=full $(PY) -m pytest tests/integration -k "test_guard or test_events_lifecycle or test_access or test_switch" --durations=5
 
 soak: package tf-init java-deps ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile
 	@echo "==> soak test (local account, both patterns)"

@@ -15,6 +15,8 @@ what".
   to the account its claim lists and is 403 on everything else; a customer gets 403 on another's
   account (and on a transfer out of it); an absent, malformed, tampered, foreign-pool or expired token
   is 401 (expired: local only, forged with the emulator's key); the other account is unchanged.
+- A change of the grants (an apply) takes effect from the next request, with nothing deployed by hand.
+  COGNITO is tested in pattern 2 only: the pattern changes nothing of the API.
 - The deployed role of each function that writes summaries allows what the summary store asks of each
   table (`TABLE_ACTIONS`), and no write to the details table (the local account also refuses, on every
   call, what a function's role does not allow).
@@ -190,11 +192,14 @@ def user_pool(cognito: Any, name: str, users: dict[str, dict[str, str]]) -> tupl
 
 @pytest.fixture(scope="module")
 def cognito(deployed: Deployment) -> Iterator[Pools]:
-    """The stack applied with COGNITO for this module's tests; AWS_IAM again afterwards.
+    """The stack applied with COGNITO for this module's tests; AWS_IAM again afterwards. In pattern 2 only:
+    the pattern changes nothing of the API (its templates, methods and authorizer are the same in both).
 
     Customers (user-a, user-b) hold their account in custom:accounts, which grants read and transfer; the
     teller holds user-a's account in custom:tellers, which grants post and nothing else.
     """
+    if deployed.pattern != 2:
+        pytest.skip("COGNITO is the API's, the same in both patterns: tested in pattern 2")
     holders = {"user-a": deployed.account("cog-a"), "user-b": deployed.account("cog-b")}
     for account in holders.values():
         assert deployed.api.post_transaction(account, CREDIT).status == 201
@@ -303,6 +308,23 @@ def test_a_token_that_does_not_verify_is_401(deployed: Deployment, cognito: Pool
     for answer in (client.summary(theirs), client.post_transaction(theirs, CREDIT)):
         assert (answer.status, answer.body["error"]) == (401, "UNAUTHORIZED"), answer.text
     assert deployed.stored(theirs) == before and len(deployed.rows(theirs)) == rows
+
+
+def test_a_change_of_grants_takes_effect_from_the_next_request(deployed: Deployment, cognito: Pools) -> None:
+    """api.cognito_grants changed by an apply (post bound to custom:accounts, no longer custom:tellers): the
+    apply's new deployment serves from the next request, with nothing deployed by hand; the teller's token
+    loses post, the customer's gains it on its own account only. The last of the module's COGNITO tests:
+    its fixture applies the stack back afterwards."""
+    held, other = cognito.accounts["user-a"], cognito.accounts["user-b"]
+    customer, teller = as_token(deployed, cognito.token("user-a")), as_token(deployed, cognito.token("teller"))
+    assert customer.post_transaction(held, CREDIT).status == 403, "before: the customer may not post"
+    stack = deployed.env.stack
+    stack.variables["api"] = {**stack.variables["api"], "cognito_grants": {"post": "custom:accounts"}}
+    stack.apply(deployed.pattern)
+    assert customer.post_transaction(held, CREDIT).status == 201
+    refused = [customer.post_transaction(other, CREDIT), teller.post_transaction(held, CREDIT)]
+    assert [(r.status, r.body["error"]) for r in refused] == [(403, "forbidden")] * 2
+    assert customer.summary(held).status == 200, "the other grants are as they were"
 
 
 def role_policies(deployed: Deployment, function: str) -> list[Any]:

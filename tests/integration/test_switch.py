@@ -7,10 +7,13 @@ stack in pattern 1 with the buffer retired.
 - The API keeps posting during the apply; the buffer stays and drains, and every summary is exact.
 - `buffer.retired` is refused by the writer's guard while the buffer DLQ holds a message (nothing
   removed), then removes the buffer once it is empty.
+- `make lifecycle` (CQRS_LIFECYCLE=full) then switches back to pattern 2 under load: the buffer is made
+  again, no table is replaced, and every summary is exact.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any
@@ -21,6 +24,7 @@ from sandbox.stack import TerraformError
 from tests.integration.conftest import Deployment, eventually, settled_in_table
 
 CREDIT = {"type": "credit", "amount": "1.25", "currency": "EUR"}
+FULL = os.environ.get("CQRS_LIFECYCLE") == "full"  # make lifecycle: and back to pattern 2
 
 
 def post_until(deployed: Deployment, accounts: list[str], stop: threading.Event, created: list[int]) -> None:
@@ -74,3 +78,23 @@ def test_switching_to_pattern_1_under_load_keeps_the_buffer_until_it_is_retired(
     retired = eventually(retire, timeout=300, interval=5)  # the guard waits its timeout and two minutes
     assert retired.get("buffer_queue_url") is None and retired.get("writer_function_name") is None, "null outputs"
     assert settled_in_table(deployed, accounts)
+    if FULL:
+        switch_back_to_pattern_2(deployed, accounts)
+
+
+def switch_back_to_pattern_2(deployed: Deployment, accounts: list[str]) -> None:
+    """The round trip's last leg: pattern 2 again, under load; the buffer is made anew and no table replaced."""
+    stack = deployed.env.stack
+    tables = {n: deployed.outputs[f"{n}_table"]["arn"] for n in ("details", "summary", "applied", "balances")}
+    stack.variables["buffer"] = {**stack.variables["buffer"], "retired": False}
+    stop, created = threading.Event(), [0]
+    poster = threading.Thread(target=post_until, args=(deployed, accounts, stop, created))
+    poster.start()
+    try:
+        outputs = stack.apply(2)
+    finally:
+        stop.set()
+        poster.join()
+    assert outputs["buffer_queue_url"] and outputs["writer_function_name"], "the buffer is made again"
+    assert {n: outputs[f"{n}_table"]["arn"] for n in tables} == tables, "no table replaced"
+    eventually(lambda: settled_in_table(deployed, accounts), timeout=180)

@@ -38,12 +38,14 @@ STAGE_TABLE, STAGE_EPOCH, STAGE_INITIALISED = "balancesTable", "guardEpoch", "gu
 @dataclass(frozen=True, slots=True)
 class GuardState:
     """What the API's stage says of the guard: the balances table and the epoch (None: the guard is off),
-    the epoch guard init last marked initialised, and when the stage last changed (None: not said)."""
+    the epoch guard init last marked initialised, when the stage last changed and when this was read, both by
+    API Gateway's clock (None: not said)."""
 
     balances: str | None
     epoch: str | None
     initialised_epoch: str | None
     changed_at: datetime | None = None
+    read_at: datetime | None = None
 
     @property
     def on(self) -> bool:
@@ -56,13 +58,16 @@ class GuardState:
         return self.on and self.initialised_epoch == self.epoch
 
 
-def guard_state(variables: Mapping[str, str], changed_at: datetime | None = None) -> GuardState:
+def guard_state(
+    variables: Mapping[str, str], changed_at: datetime | None = None, read_at: datetime | None = None
+) -> GuardState:
     """The guard's state from a stage's variables."""
     return GuardState(
         variables.get(STAGE_TABLE) or None,
         variables.get(STAGE_EPOCH) or None,
         variables.get(STAGE_INITIALISED) or None,
         changed_at,
+        read_at,
     )
 
 
@@ -273,7 +278,9 @@ class BalanceTable:
         return balance_item(found) if found else None
 
     def seed(self, key: Key, seed: Decimal, epoch: str, item: BalanceItem | None) -> Seeded:
-        """Seed one key, reading its item again whenever it changed since it was read."""
+        """Seed one key. An item that changed since it was read is read again: of this epoch, it is seeded as
+        it now is (another guard init, or a credit, went first); of any other, the guard was switched while
+        this ran, and an item must never be carried back from a newer epoch: EpochChangedError."""
         for _ in range(ATTEMPTS):
             kind, update = seeding(seed, epoch, item)
             if update is None:
@@ -283,6 +290,11 @@ class BalanceTable:
                 return Seeded(**{kind: 1})
             except self.client.exceptions.ConditionalCheckFailedException:
                 item = self.read(key)
+                if item is not None and item.epoch != epoch:
+                    raise EpochChangedError(
+                        f"{'/'.join(key)}'s balance item is now of epoch {item.epoch}, not {epoch}: the guard was "
+                        "switched while guard init ran"
+                    ) from None
         raise RuntimeError(f"{'/'.join(key)}: its balance item kept changing while it was seeded; run guard init again")
 
     @staticmethod
@@ -296,12 +308,17 @@ def seed_balances(
     rows: Iterable[Mapping[str, Any]],
     items: Iterable[Mapping[str, Any]],
     epoch: str,
+    *,
+    stragglers: bool = False,
 ) -> Seeded:
     """Seed every balance item of ``epoch`` that is not: the keys with rows outside the epoch, and those whose
-    item is unseeded or of an earlier epoch. Safe while guarded writes go on, and to run twice."""
+    item is unseeded or of an earlier epoch (the items as read when the stage still served ``epoch``: none can
+    be of a newer one). ``stragglers``: only this epoch's unseeded items, created by first credits since.
+    Safe while guarded writes go on, and to run twice; EpochChangedError when the guard was switched."""
     before = seeds(rows, epoch)
     stored = {b.key: b for b in map(balance_item, items)}
-    pending = set(before) | {key for key, b in stored.items() if b.epoch != epoch or not b.seeded}
+    unseeded = {key for key, b in stored.items() if b.epoch == epoch and not b.seeded}
+    pending = unseeded if stragglers else set(before) | unseeded | {k for k, b in stored.items() if b.epoch != epoch}
     table, done = BalanceTable(client, balances), Seeded()
     for key in sorted(pending):
         done += table.seed(key, before.get(key, ZERO), epoch, stored.get(key))
@@ -332,11 +349,13 @@ SETTLE_SECONDS = 60.0  # API Gateway's integration timeout is 29 s at most; the 
 
 def settle_wait(state: GuardState, settle: float, now: datetime) -> float:
     """How long to wait before reading the rows: until the stage has served this epoch for ``settle`` seconds,
-    so that no request served before it (unguarded, or of another epoch) can still write a row. Without the
-    stage's last change, the whole ``settle`` from now."""
+    so that no request served before it (unguarded, or of another epoch) can still write a row. Measured by
+    API Gateway's clock (when it said when it answered), never the operator's against AWS's; without the
+    stage's last change, the whole ``settle``."""
     if state.changed_at is None:
         return settle
-    return max(0.0, settle - (now - state.changed_at).total_seconds())
+    served = ((state.read_at or now) - state.changed_at).total_seconds()
+    return max(0.0, settle - served)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,10 +375,18 @@ def _serving(stage: Stage, epoch: str) -> GuardState:
     return state
 
 
+def _read_while_serving(stage: Stage, reads: Reads, table: str, epoch: str) -> list[Mapping[str, Any]]:
+    """A table's items, read while the stage serves ``epoch`` and checked after: the stage moves only to new
+    epochs, so none of them can be of an epoch newer than this one."""
+    items = list(reads.items(table))
+    _serving(stage, epoch)
+    return items
+
+
 def initialise(client: DynamoDBClient, stage: Stage, reads: Reads, settle: float = SETTLE_SECONDS) -> Initialised:
     """``guard init``: seed every balance item of the stage's epoch, mark the epoch initialised on the stage,
     then seed the items that first credits created in between. Refuses (GuardOffError, EpochChangedError)
-    rather than seed an epoch the API does not serve."""
+    rather than seed an epoch the API does not serve, or carry an item back from a newer one."""
     state = stage.read()
     if not state.on or state.epoch is None or state.balances is None:
         raise GuardOffError("this stack's API serves no balance guard (set guard = {} and apply first)")
@@ -367,9 +394,10 @@ def initialise(client: DynamoDBClient, stage: Stage, reads: Reads, settle: float
     reads.wait(settle_wait(state, settle, reads.now()))
     _serving(stage, epoch)
     rows = list(reads.rows())
-    first = seed_balances(client, balances, rows, reads.items(balances), epoch)
+    first = seed_balances(client, balances, rows, _read_while_serving(stage, reads, balances, epoch), epoch)
     _serving(stage, epoch)
     stage.mark_initialised(epoch)
     # No row outside the epoch appears once it serves: the same rows seed the items credits created meanwhile.
-    stragglers = seed_balances(client, balances, rows, reads.items(balances), epoch)
+    items = _read_while_serving(stage, reads, balances, epoch)
+    stragglers = seed_balances(client, balances, rows, items, epoch, stragglers=True)
     return Initialised(epoch, balances, first, stragglers)

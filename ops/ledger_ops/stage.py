@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from .guard import SETTLE_SECONDS, STAGE_INITIALISED, GuardState, Initialised, Reads, guard_state, initialise
@@ -26,9 +27,12 @@ class ApiStage:
         self._stage = stage_name
 
     def read(self) -> GuardState:
-        """The guard's state as the stage holds it now, with when the stage last changed."""
+        """The guard's state as the stage holds it now, with when the stage last changed and when API Gateway
+        answered (its HTTP Date), both by API Gateway's clock."""
         stage = self._client.get_stage(restApiId=self._api, stageName=self._stage)
-        return guard_state(stage.get("variables") or {}, stage.get("lastUpdatedDate"))
+        date = stage.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+        answered = parsedate_to_datetime(date) if date else None
+        return guard_state(stage.get("variables") or {}, stage.get("lastUpdatedDate"), answered)
 
     def mark_initialised(self, epoch: str) -> None:
         """Set ``guardInitialised`` to ``epoch``: from the next request on, a first credit creates its item

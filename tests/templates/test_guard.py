@@ -4,7 +4,8 @@ with 503; guard init's seeding; and the guard switched off and on again, any num
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from ledger_aggregator.domain import fold
 from ledger_ops.guard import (
+    EpochChangedError,
     GuardState,
     Initialised,
     Reads,
@@ -611,3 +613,85 @@ def test_a_stack_guarded_before_epochs_is_carried_into_its_first_epoch(dynamodb:
     assert stack.post("O", "debit", "52.01", "d1") == 422
     assert stack.post("O", "debit", "52.00", "d2") == 201
     assert stack.net("O") == -10 and stack.exact()
+
+
+# --- guard init racing a switch of the guard (found by a hostile review) ----------------------------
+
+
+def test_a_guard_init_left_running_across_a_switch_never_drags_an_item_back(dynamodb: Any) -> None:
+    """Init A reads epoch 2's rows and items, then stalls; the guard is switched again (epoch 3), init B
+    carries V into it and V spends 80.00. Before: A, resuming, carried V back into epoch 2 with its stale
+    fold, a third init carried that forward, and a 100.00 debit answered 201 (V folded to -80.00). Now A
+    finds V of an epoch it did not read and refuses."""
+    stack = Switched(dynamodb)
+    stack.on()
+    stack.init()
+    assert stack.post("V", "credit", "100.00", "c1") == 201
+    stack.off()
+    stack.on()
+    stale = stack.variables["guardEpoch"]
+    rows, items = everything(dynamodb)  # what A read before it stalled
+    stack.off()
+    stack.on()
+    stack.init()
+    assert stack.post("V", "debit", "80.00", "d1") == 201
+    with pytest.raises(EpochChangedError):
+        seed_balances(dynamodb, BALANCES, rows, items, stale)
+    assert stack.post("V", "debit", "100.00", "d2") == 422
+    stack.init()
+    assert stack.post("V", "debit", "100.00", "d3") == 422
+    assert stack.net("V") == 20 and stack.exact()
+
+
+class SwitchedWhileMarking(Switched):
+    """A stage that an apply switches right after the first guard init marks it (epoch 2), before its
+    stragglers pass, while a first credit creates an item of the new epoch."""
+
+    switched = False
+
+    def mark_initialised(self, epoch: str) -> None:
+        super().mark_initialised(epoch)
+        if not self.switched:
+            self.switched = True
+            self.off()
+            self.on()
+            assert self.post("K", "credit", "50.00", "c1") == 201
+
+
+def test_guard_inits_last_pass_never_touches_an_item_of_a_newer_epoch(dynamodb: Any) -> None:
+    """Before: the stragglers pass of an init whose epoch had just been switched off carried K's new item
+    back into the old epoch, and no later guard init could mend it (a 50.00 debit refused, reconcile said
+    available 0 is not the fold, 50.00)."""
+    stack = SwitchedWhileMarking(dynamodb)
+    stack.on()
+    with pytest.raises(EpochChangedError):
+        stack.init()
+    stack.init()  # the operator runs guard init again, for epoch 2
+    assert stack.post("K", "debit", "50.00", "d1") == 201
+    assert stack.net("K") == 0 and stack.exact()
+
+
+def test_guard_init_measures_the_settle_time_by_the_stages_clock_not_the_operators(dynamodb: Any) -> None:
+    """The stage changed just now by AWS's clock; the operator's runs two minutes ahead. Before: guard init
+    compared AWS's lastUpdatedDate with the local clock, waited 0 s, and seeded before an unguarded debit
+    still in flight landed (a later guarded debit of the same funds answered 201, -100.00)."""
+    stack = Switched(dynamodb)
+    stack.on()
+    now = datetime.now(UTC)
+    waited: list[float] = []
+
+    class Stage:
+        def read(self) -> GuardState:
+            return dataclasses.replace(stack.read(), changed_at=now, read_at=now + timedelta(seconds=1))
+
+        def mark_initialised(self, epoch: str) -> None:
+            stack.mark_initialised(epoch)
+
+    reads = Reads(
+        rows=lambda: dynamodb.scan(TableName=DETAILS)["Items"],
+        items=lambda table: dynamodb.scan(TableName=table)["Items"],
+        now=lambda: datetime.now(UTC) + timedelta(minutes=2),
+        wait=waited.append,
+    )
+    initialise(dynamodb, Stage(), reads, settle=60)
+    assert waited == [59.0]

@@ -200,9 +200,16 @@ class _Chain:
         self.received.add(revision)
         self.after[previous] = revision
         if baseline or previous is None:  # a resync, or a creation (nothing of the key came before it)
-            self._settle(revision)
-        elif not self.known(previous):
+            self.settle_at(revision)
+            return
+        if not self.known(previous):
             self.missing.setdefault(previous, now)
+        while self.settled is not None and self.settled in self.after:
+            self._settle(self.after[self.settled])
+
+    def settle_at(self, revision: int) -> None:
+        """Every revision at or below ``revision`` is accounted for (a resync of it was received)."""
+        self._settle(revision)
         while self.settled is not None and self.settled in self.after:
             self._settle(self.after[self.settled])
 
@@ -247,6 +254,8 @@ class BalanceFollower:
         if chain is None:
             chain = self._chains[key] = _Chain(detail)
         elif chain.known(revision):
+            if detail.get("resync") is True:  # a baseline even when its revision came before
+                chain.settle_at(revision)
             return Delivery.DUPLICATE
         chain.receive(revision, None if previous is None else int(previous), detail.get("resync") is True, self.clock())
         if revision < int(chain.latest["revision"]):

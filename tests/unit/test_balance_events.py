@@ -233,6 +233,9 @@ def test_a_resync_event_is_a_baseline_that_settles_every_revision_below_it() -> 
     assert follower.missing() == {("a", "EUR"): [second["revision"]]}
     resync = {**third, "previousRevision": None, "resync": True}
     assert follower.apply(resync) is Delivery.DUPLICATE, "the same state under the same id"
+    # Found by a hostile review: a resync of a revision already received settled nothing, so the revisions
+    # missing below it stayed missing, became gaps, and a consumer that asks for a resync on a gap looped.
+    assert follower.missing() == {}, "it still settles every revision below it"
     fourth = {**third, "revision": third["revision"] + 1, "previousRevision": third["revision"]}
     follower = BalanceFollower(late_bound=60, clock=Clock())
     follower.apply(fourth)

@@ -18,13 +18,15 @@ data "aws_iam_policy_document" "api" {
     actions   = ["dynamodb:UpdateItem"]
     resources = [var.tables.details.arn]
   }
-  # The guard's balance items (guard on only). A money write counts into them only inside its
-  # TransactWriteItems, beside its row: DynamoDB names the enclosing operation of a transaction's item in
-  # dynamodb:EnclosingOperation (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
-  # An overdraft limit is one UpdateItem of its own (PUT .../limits), outside any transaction (the key absent).
-  # Both are limited to the balance item's attributes.
+  # The guard's balance items. A money write counts into them only inside its TransactWriteItems, beside
+  # its row: DynamoDB names the enclosing operation of a transaction's item in dynamodb:EnclosingOperation
+  # (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html). An overdraft
+  # limit is one UpdateItem of its own (PUT .../limits), outside any transaction (the key absent). Both are
+  # limited to the balance item's attributes. Granted whether the guard is on or off (the table is always
+  # there): IAM is eventually consistent, and a grant that came and went with the guard would, for a moment
+  # after each switch, refuse the writes of the deployment the stage had just switched to.
   dynamic "statement" {
-    for_each = local.guarded ? local.balance_writes : {}
+    for_each = local.balance_writes
     content {
       sid       = statement.key
       actions   = ["dynamodb:UpdateItem"]

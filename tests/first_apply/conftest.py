@@ -5,7 +5,8 @@ what only an AWS account can settle, and always destroyed.
 The stack: pattern 2, the balance guard (seeded by ``ledger-ops guard init``), balance events, COGNITO with a
 user pool made here, a customer managed key made here whose policy lets CloudWatch Logs and EventBridge use
 it, and the access log when the account names API Gateway's CloudWatch role (CQRS_VERIFY_LOGGING_ROLE=create
-makes one: an account-wide setting). Each check is one test; the session ends with one verdict per check.
+makes and names one when there is none, and leaves it: an account-wide setting). Each check is one test;
+the session ends with one verdict per check.
 """
 
 from __future__ import annotations
@@ -127,10 +128,31 @@ def key_policy(account_id: str, region: str, prefix: str) -> dict[str, Any]:
     }
 
 
-def logging_role(make: Callable[[str], Any]) -> bool:
-    """Whether the account names API Gateway's CloudWatch role (CQRS_VERIFY_LOGGING_ROLE=create: the stack
-    creates it when it does not)."""
-    return bool(make("apigateway").get_account().get("cloudwatchRoleArn"))
+PUSH_TO_LOGS = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+
+
+def logging_role(make: Callable[[str], Any], prefix: str) -> bool:
+    """Whether the account names API Gateway's CloudWatch role. With CQRS_VERIFY_LOGGING_ROLE=create and none
+    named, one is made and named, and both are left: an account-wide setting that every API of the region
+    logs through is not a throwaway stack's to take away (docs/deploying.md)."""
+    apigateway = make("apigateway")
+    if apigateway.get_account().get("cloudwatchRoleArn"):
+        return True
+    if os.environ.get("CQRS_VERIFY_LOGGING_ROLE") != "create":
+        return False
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam = make("iam")
+    role = iam.create_role(RoleName=f"apigateway-cloudwatch-{prefix}", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]
+    iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn=PUSH_TO_LOGS)
+    apigateway.update_account(patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": role["Arn"]}])
+    return True
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -177,8 +199,7 @@ def first_apply(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstApply
     pool, client_id, pool_arn = user_pool(cognito, f"{prefix}-users", holder)
     key = kms.create_key(Policy=json.dumps(key_policy(account_id, region, prefix)), Description=f"{prefix} verify")
     key_arn = key["KeyMetadata"]["Arn"]
-    create_role = os.environ.get("CQRS_VERIFY_LOGGING_ROLE") == "create"
-    access_log = create_role or logging_role(make)
+    access_log = logging_role(make, prefix)
     grants = {
         "read": "custom:accounts",
         "transfer": "custom:accounts",
@@ -199,7 +220,6 @@ def first_apply(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstApply
             "cognito_user_pool_arns": [pool_arn],
             "cognito_grants": grants,
             "access_log": access_log,
-            "create_logging_role": create_role,
         },
         "functions": {"timeout_seconds": 10},
     }

@@ -147,6 +147,19 @@ def test_a_refused_debit_returns_its_item_within_the_attributes_condition(first_
     assert (answer.status, answer.body["error"]) == (422, "insufficient_funds"), answer.text
 
 
+def test_an_overdraft_limit_is_set_by_its_own_update_outside_any_transaction(
+    first_apply: FirstApply, funded: str
+) -> None:
+    """PUT .../limits is one UpdateItem with no enclosing operation: the role's statement for it (the
+    dynamodb:EnclosingOperation key absent, Null) lets it through, and the limit counts for the next debit."""
+    api = first_apply.api()
+    limit = api.put_limits(funded, {"currency": "EUR", "overdraftLimit": "1000000.00"})
+    assert (limit.status, limit.body["overdraftLimit"]) == (200, "1000000.00"), limit.text
+    body = {"transactionId": "within-limit", "type": "debit", "amount": "999999.00", "currency": "EUR"}
+    assert api.post_transaction(funded, body).status == 201
+    assert api.put_limits(funded, {"currency": "EUR", "overdraftLimit": "0.00"}).status == 200
+
+
 def test_a_content_type_with_a_charset_is_taken(first_apply: FirstApply, funded: str) -> None:
     body = json.dumps({"transactionId": "charset", **CREDIT, "amount": "0.01"})
     headers = {"Content-Type": "application/json; charset=utf-8"}

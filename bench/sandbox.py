@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import percentile, post_concurrently
+from sandbox.running import wait_until_up
 from tools.machine import python_loop_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,24 +190,20 @@ def _count(body: Any) -> int:
 
 def start_sandbox(tree: Path, log: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any], float]:
     """``python -m sandbox up --pattern 2`` in ``tree``; its process, outputs and apply time."""
-    outputs_file = tree / ".sandbox" / "outputs.json"
-    outputs_file.unlink(missing_ok=True)
-    (tree / ".sandbox" / "owner.pid").unlink(missing_ok=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "up", "--pattern", "2", "--name-prefix", f"bench-{tree.name[:10]}"],
         cwd=tree,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + UP_LIMIT_SECONDS
-    while not outputs_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the sandbox in {tree} did not come up; see {log}")
-        time.sleep(0.5)
+    try:
+        _, outputs = wait_until_up(process, log, UP_LIMIT_SECONDS)
+    except RuntimeError:
+        process.kill()
+        raise
     applied = [line for line in log.read_text().splitlines() if "applied;" in line]
     seconds = float(applied[0].rsplit("(", 1)[1].split(" s)")[0]) if applied else 0.0
-    return process, json.loads(outputs_file.read_text()), seconds
+    return process, outputs, seconds
 
 
 def stop_sandbox(process: subprocess.Popen[bytes]) -> None:

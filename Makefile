@@ -11,6 +11,11 @@ PATTERN ?= 2
 FAULTS ?=
 BENCH_FAULTS ?= throttle=15wcu,latency=3ms,dup=0.3,reorder=0.5,seed=7
 BENCH_CRASH ?= crash=0.1
+# Smaller runs of the same commands: BENCH_QUICK=1 measures each benchmark figure on a few records or
+# requests; bench-sandbox and bench-report then record in BENCH_OUT, never in reports/.
+BENCH_QUICK ?=
+BENCH_OUT ?=
+bench_options = $(if $(BENCH_QUICK),--quick) $(if $(BENCH_OUT),--out "$(BENCH_OUT)")
 
 # terraform init uses a local provider mirror when one exists (tools/terraformrc.sh), else the registry.
 TF_RC := $(shell tools/terraformrc.sh .terraformrc.generated 2>/dev/null)
@@ -176,12 +181,12 @@ lint-imports: $(STAMP)  # the contracts in pyproject.toml: the core imports no A
 docs-check: $(STAMP)  # the Markdown links and the generated Terraform docs (also part of make test)
 	@$(PY) -m pytest -q tests/static/test_docs.py
 
-bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test)
-	@$(PY) -m bench.aggregator
+bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test; BENCH_QUICK=1 on fewer records)
+	@$(PY) -m bench.aggregator $(if $(BENCH_QUICK),--quick)
 
-bench-sandbox: package tf-init java-deps ## The local account's speed, recorded in reports/ and quoted in README (BASELINE=rev to compare)
-	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE))
-	@$(PY) tools/docs.py
+bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, recorded in reports/ and quoted in README (BASELINE=rev to compare; BENCH_QUICK=1 BENCH_OUT=dir)
+	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE)) $(bench_options)
+	@$(if $(BENCH_OUT),,$(PY) tools/docs.py)
 
 demo: package tf-init java-deps ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
 	@$(PY) -m sandbox demo --pattern $(PATTERN) --faults "$(FAULTS)"
@@ -201,5 +206,5 @@ destroy: tf-init ## terraform destroy
 clean: ## Remove build outputs and caches
 	rm -rf dist .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .terraform modules/*/.terraform
 
-bench-report: package tf-init java-deps ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes, then the balance guard and the balance events: reports/
-	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)" --crash "$(BENCH_CRASH)"
+bench-report: $(call unless_prepared,$(SHARED)) ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes, then the balance guard and the balance events: reports/ (BENCH_QUICK=1 BENCH_OUT=dir)
+	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)" --crash "$(BENCH_CRASH)" $(bench_options)

@@ -12,10 +12,17 @@ FAULTS ?=
 BENCH_FAULTS ?= throttle=15wcu,latency=3ms,dup=0.3,reorder=0.5,seed=7
 BENCH_CRASH ?= crash=0.1
 # Smaller runs of the same commands: BENCH_QUICK=1 measures each benchmark figure on a few records or
-# requests; bench-sandbox and bench-report then record in BENCH_OUT, never in reports/.
+# requests; bench-sandbox and bench-report then record in BENCH_OUT, never in reports/. SOAK_TRANSACTIONS=n
+# soaks n operations instead of 5,000, SOAK_PATTERN=1|2 one pattern of the two; PATCHES='"name" ...' checks
+# only the patches named.
 BENCH_QUICK ?=
 BENCH_OUT ?=
+SOAK_TRANSACTIONS ?=
+SOAK_PATTERN ?=
+PATCHES ?=
 bench_options = $(if $(BENCH_QUICK),--quick) $(if $(BENCH_OUT),--out "$(BENCH_OUT)")
+soak_tests = $(if $(SOAK_TRANSACTIONS),CQRS_SOAK_TRANSACTIONS=$(SOAK_TRANSACTIONS)) \
+	$(PY) -m pytest tests/integration -m soak -v $(if $(SOAK_PATTERN),-k pattern-$(SOAK_PATTERN))
 
 # terraform init uses a local provider mirror when one exists (tools/terraformrc.sh), else the registry.
 TF_RC := $(shell tools/terraformrc.sh .terraformrc.generated 2>/dev/null)
@@ -123,13 +130,13 @@ lifecycle: package tf-init java-deps ## The whole lifecycle suite: every option 
 	@echo "==> lifecycle: every option switched off and on again while writes keep coming"
 	@CQRS_LIFECYCLE=full $(PY) -m pytest tests/integration -k "test_guard or test_events_lifecycle or test_access or test_switch" --durations=5
 
-soak: package tf-init java-deps ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile
-	@echo "==> soak test (local account, both patterns)"
-	@$(PY) -m pytest tests/integration -m soak -v
+soak: $(call unless_prepared,$(SHARED)) ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile (SOAK_TRANSACTIONS=n, SOAK_PATTERN=1|2)
+	@echo "==> soak test (local account, $(if $(SOAK_PATTERN),pattern $(SOAK_PATTERN),both patterns))"
+	@$(soak_tests)
 
-soak-guarded: package tf-init java-deps ## The soak on a stack with the balance guard on; guard init then seeds every balance item exactly
-	@echo "==> soak test with the balance guard on (local account, both patterns)"
-	@CQRS_SOAK_GUARD=1 $(PY) -m pytest tests/integration -m soak -v
+soak-guarded: $(call unless_prepared,$(SHARED)) ## The soak on a stack with the balance guard on; guard init then seeds every balance item exactly
+	@echo "==> soak test with the balance guard on (local account, $(if $(SOAK_PATTERN),pattern $(SOAK_PATTERN),both patterns))"
+	@CQRS_SOAK_GUARD=1 $(soak_tests)
 
 tf-init:
 	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null
@@ -153,8 +160,8 @@ checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any faile
 	@$(CHECKOV) --directory . --framework terraform --quiet --compact --skip-path .venv --skip-path tests \
 		--download-external-modules false 2>.cache/checkov.stderr
 
-check-patches: $(STAMP) $(call unless_prepared,java-deps) ## Each patch of the local account's moto, left out in turn: its test must fail (about 4 minutes)
-	@$(PY) -m tools.check_patches
+check-patches: $(STAMP) $(call unless_prepared,java-deps) ## Each patch of the local account's moto (or those in PATCHES), left out in turn: its test must fail (about 4 minutes)
+	@$(PY) -m tools.check_patches $(PATCHES)
 
 docs: $(STAMP) ## Regenerate the generated docs: module READMEs and root inputs/outputs from the .tf files, the quoted make test and bench-sandbox figures
 	@$(PY) tools/docs.py
@@ -188,10 +195,10 @@ bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, r
 	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE)) $(bench_options)
 	@$(if $(BENCH_OUT),,$(PY) tools/docs.py)
 
-demo: package tf-init java-deps ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
+demo: $(call unless_prepared,$(SHARED)) ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
 	@$(PY) -m sandbox demo --pattern $(PATTERN) --faults "$(FAULTS)"
 
-sandbox: package tf-init java-deps ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
+sandbox: $(call unless_prepared,$(SHARED)) ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
 	@$(PY) -m sandbox up --pattern $(PATTERN) --faults "$(FAULTS)"
 
 plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment

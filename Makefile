@@ -14,7 +14,7 @@ BENCH_CRASH ?= crash=0.1
 # Smaller runs of the same commands: BENCH_QUICK=1 measures each benchmark figure on a few records or
 # requests; bench-sandbox and bench-report then record in BENCH_OUT, never in reports/. SOAK_TRANSACTIONS=n
 # soaks n operations instead of 5,000, SOAK_PATTERN=1|2 one pattern of the two; PATCHES='"name" ...' checks
-# only the patches named.
+# only the patches named. make test's test-commands part runs them all (tests/commands).
 BENCH_QUICK ?=
 BENCH_OUT ?=
 SOAK_TRANSACTIONS ?=
@@ -40,7 +40,7 @@ LINT_PARTS := lint-terraform lint-validate lint-ruff lint-mypy lint-imports
 .PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov check-patches lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
         integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded \
-        test-first-apply verify-aws lifecycle
+        test-first-apply verify-aws lifecycle test-commands commands-report commands-others
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -69,7 +69,7 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 # The prerequisites several parts share (SHARED) are made once first; the parts then run with
 # PREPARED=1, which drops them (unless_prepared), so that no two parts run terraform init at once. Each part's output is printed whole when it ends, and the run's
 # figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).
-TEST_PARTS := lint test-unit test-templates test-terraform checkov test-first-apply test-integration
+TEST_PARTS := lint test-unit test-templates test-terraform checkov test-first-apply test-integration test-commands
 SHARED := package tf-init java-deps
 unless_prepared = $(if $(PREPARED),,$(1))
 
@@ -122,6 +122,23 @@ test-first-apply: $(call unless_prepared,$(SHARED)) ## The first-apply acceptanc
 verify-aws: package tf-init ## The first-apply acceptance suite in a real AWS account (your AWS environment); destroys what it applied
 	@echo "==> first apply: every option on, one verdict per check (AWS account of your environment)"
 	@CQRS_TARGET=aws $(PY) -m pytest tests/first_apply -v
+
+# Every command README shows runs in make test, at least in a quick form: this part runs those no other part
+# runs (the same make targets with the smaller sizes above, pattern 1 where the command allows it) and fails
+# when README shows a command that is neither run here nor by a part named in tests/commands. The parts'
+# shared prerequisites are made by then, so the commands it runs skip them (PREPARED=1). bench-report's
+# quick form takes the longest, waiting on its three pattern-2 applies (the AWS provider's SQS timers):
+# it runs beside the others.
+test-commands: $(call unless_prepared,$(SHARED)) ## README's commands in quick forms: demo, sandbox, soak-guarded, the benchmarks, check-patches, help
+	@PREPARED=1 $(MAKE) --no-print-directory -j2 --output-sync=target commands-report commands-others
+
+commands-report:  # part of test-commands
+	@echo "==> README's commands: make bench-report's quick form"
+	@$(PY) -m pytest tests/commands -k test_make_bench_report --durations=0
+
+commands-others:  # part of test-commands
+	@echo "==> README's commands: every other quick form, and every command README shows run somewhere"
+	@$(PY) -m pytest tests/commands -k "not test_make_bench_report" --durations=0
 
 # Every transition of every option while writes keep coming (the lifecycle suite): make test runs the guard's
 # off -> on cycle once per pattern, the events' off -> on -> off -> on and a change of Cognito grants once; this

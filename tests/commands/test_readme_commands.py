@@ -132,24 +132,24 @@ def make(arguments: list[str], log: Path, limit: float) -> Ran:
         try:
             code = process.wait(timeout=limit)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"make {shlex.join(arguments)} ran past {limit} s:\n{tail(log)}")
+            pytest.fail(f"make {shlex.join(arguments)} ran past {limit} s:\n{tail(log.read_text(errors='replace'))}")
     return Ran(code, log.read_text(errors="replace"))
 
 
-def tail(log: Path, lines: int = 60) -> str:
+def tail(output: str, lines: int = 60) -> str:
     """The last lines of a command's output, for a failure's message."""
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    return "\n".join(output.splitlines()[-lines:])
 
 
 def succeeded(ran: Ran, command: str) -> str:
     """The output of a command that must have exited 0 (the failure shows its end)."""
-    assert ran.code == 0, f"{command} exited {ran.code}:\n" + "\n".join(ran.output.splitlines()[-60:])
+    assert ran.code == 0, f"{command} exited {ran.code}:\n{tail(ran.output)}"
     return ran.output
 
 
 def destroyed(output: str) -> bool:
     """The sandbox's last step, destroying the stack and stopping the local account, ended."""
-    lines = output.splitlines()
+    lines = [*output.splitlines(), ""]
     return DESTROYED in lines and lines[lines.index(DESTROYED) + 1].startswith("    done")
 
 
@@ -219,7 +219,7 @@ def test_make_sandbox_serves_until_sigterm_then_destroys(tmp_path: Path) -> None
         os.kill(outputs["pid"], signal.SIGTERM)
         code = process.wait(timeout=180)
     output = log.read_text()
-    assert code == 0, f"make sandbox exited {code} after SIGTERM:\n{tail(log)}"
+    assert code == 0, f"make sandbox exited {code} after SIGTERM:\n{tail(output)}"
     assert destroyed(output) and not outputs_file.exists()
 
 

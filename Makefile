@@ -11,6 +11,18 @@ PATTERN ?= 2
 FAULTS ?=
 BENCH_FAULTS ?= throttle=15wcu,latency=3ms,dup=0.3,reorder=0.5,seed=7
 BENCH_CRASH ?= crash=0.1
+# Smaller runs of the same commands: BENCH_QUICK=1 measures each benchmark figure on a few records or
+# requests; bench-sandbox and bench-report then record in BENCH_OUT, never in reports/. SOAK_TRANSACTIONS=n
+# soaks n operations instead of 5,000, SOAK_PATTERN=1|2 one pattern of the two; PATCHES='"name" ...' checks
+# only the patches named. make test's test-commands part runs them all (tests/commands).
+BENCH_QUICK ?=
+BENCH_OUT ?=
+SOAK_TRANSACTIONS ?=
+SOAK_PATTERN ?=
+PATCHES ?=
+bench_options = $(if $(BENCH_QUICK),--quick) $(if $(BENCH_OUT),--out "$(BENCH_OUT)")
+soak_tests = $(if $(SOAK_TRANSACTIONS),CQRS_SOAK_TRANSACTIONS=$(SOAK_TRANSACTIONS)) \
+	$(PY) -m pytest tests/integration -m soak -v $(if $(SOAK_PATTERN),-k pattern-$(SOAK_PATTERN))
 
 # terraform init uses a local provider mirror when one exists (tools/terraformrc.sh), else the registry.
 TF_RC := $(shell tools/terraformrc.sh .terraformrc.generated 2>/dev/null)
@@ -28,7 +40,7 @@ LINT_PARTS := lint-terraform lint-validate lint-ruff lint-mypy lint-imports
 .PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov check-patches lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
         integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded \
-        test-first-apply verify-aws lifecycle
+        test-first-apply verify-aws lifecycle test-commands commands-report commands-others
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -57,7 +69,7 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 # The prerequisites several parts share (SHARED) are made once first; the parts then run with
 # PREPARED=1, which drops them (unless_prepared), so that no two parts run terraform init at once. Each part's output is printed whole when it ends, and the run's
 # figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).
-TEST_PARTS := lint test-unit test-templates test-terraform checkov test-first-apply test-integration
+TEST_PARTS := lint test-unit test-templates test-terraform checkov test-first-apply test-integration test-commands
 SHARED := package tf-init java-deps
 unless_prepared = $(if $(PREPARED),,$(1))
 
@@ -111,6 +123,23 @@ verify-aws: package tf-init ## The first-apply acceptance suite in a real AWS ac
 	@echo "==> first apply: every option on, one verdict per check (AWS account of your environment)"
 	@CQRS_TARGET=aws $(PY) -m pytest tests/first_apply -v
 
+# Every command README shows runs in make test, at least in a quick form: this part runs those no other part
+# runs (the same make targets with the smaller sizes above, pattern 1 where the command allows it) and fails
+# when README shows a command that is neither run here nor by a part named in tests/commands. The parts'
+# shared prerequisites are made by then, so the commands it runs skip them (PREPARED=1). bench-report's
+# quick form takes the longest, waiting on its three pattern-2 applies (the AWS provider's SQS timers):
+# it runs beside the others.
+test-commands: $(call unless_prepared,$(SHARED)) ## README's commands in quick forms: demo, sandbox, soak-guarded, the benchmarks, check-patches, help
+	@PREPARED=1 $(MAKE) --no-print-directory -j2 --output-sync=target commands-report commands-others
+
+commands-report:  # part of test-commands
+	@echo "==> README's commands: make bench-report's quick form"
+	@$(PY) -m pytest tests/commands -k test_make_bench_report --durations=0
+
+commands-others:  # part of test-commands
+	@echo "==> README's commands: every other quick form, and every command README shows run somewhere"
+	@$(PY) -m pytest tests/commands -k "not test_make_bench_report" --durations=0
+
 # Every transition of every option while writes keep coming (the lifecycle suite): make test runs the guard's
 # off -> on cycle once per pattern, the events' off -> on -> off -> on and a change of Cognito grants once; this
 # runs the guard's cycle three times in both patterns and the patterns' 2 -> 1 -> retire -> 2 too.
@@ -118,13 +147,13 @@ lifecycle: package tf-init java-deps ## The whole lifecycle suite: every option 
 	@echo "==> lifecycle: every option switched off and on again while writes keep coming"
 	@CQRS_LIFECYCLE=full $(PY) -m pytest tests/integration -k "test_guard or test_events_lifecycle or test_access or test_switch" --durations=5
 
-soak: package tf-init java-deps ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile
-	@echo "==> soak test (local account, both patterns)"
-	@$(PY) -m pytest tests/integration -m soak -v
+soak: $(call unless_prepared,$(SHARED)) ## Soak test: 5,000 transactions per pattern with every fault on, then reconcile (SOAK_TRANSACTIONS=n, SOAK_PATTERN=1|2)
+	@echo "==> soak test (local account, $(if $(SOAK_PATTERN),pattern $(SOAK_PATTERN),both patterns))"
+	@$(soak_tests)
 
-soak-guarded: package tf-init java-deps ## The soak on a stack with the balance guard on; guard init then seeds every balance item exactly
-	@echo "==> soak test with the balance guard on (local account, both patterns)"
-	@CQRS_SOAK_GUARD=1 $(PY) -m pytest tests/integration -m soak -v
+soak-guarded: $(call unless_prepared,$(SHARED)) ## The soak on a stack with the balance guard on; guard init then seeds every balance item exactly
+	@echo "==> soak test with the balance guard on (local account, $(if $(SOAK_PATTERN),pattern $(SOAK_PATTERN),both patterns))"
+	@CQRS_SOAK_GUARD=1 $(soak_tests)
 
 tf-init:
 	@terraform init -backend=false -input=false -test-directory=tests/terraform >/dev/null
@@ -148,8 +177,8 @@ checkov: $(CHECKOV) ## Static security scan of the Terraform; fails on any faile
 	@$(CHECKOV) --directory . --framework terraform --quiet --compact --skip-path .venv --skip-path tests \
 		--download-external-modules false 2>.cache/checkov.stderr
 
-check-patches: $(STAMP) $(call unless_prepared,java-deps) ## Each patch of the local account's moto, left out in turn: its test must fail (about 4 minutes)
-	@$(PY) -m tools.check_patches
+check-patches: $(STAMP) $(call unless_prepared,java-deps) ## Each patch of the local account's moto (or those in PATCHES), left out in turn: its test must fail (about 4 minutes)
+	@$(PY) -m tools.check_patches $(PATCHES)
 
 docs: $(STAMP) ## Regenerate the generated docs: module READMEs and root inputs/outputs from the .tf files, the quoted make test and bench-sandbox figures
 	@$(PY) tools/docs.py
@@ -176,17 +205,17 @@ lint-imports: $(STAMP)  # the contracts in pyproject.toml: the core imports no A
 docs-check: $(STAMP)  # the Markdown links and the generated Terraform docs (also part of make test)
 	@$(PY) -m pytest -q tests/static/test_docs.py
 
-bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test)
-	@$(PY) -m bench.aggregator
+bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test; BENCH_QUICK=1 on fewer records)
+	@$(PY) -m bench.aggregator $(if $(BENCH_QUICK),--quick)
 
-bench-sandbox: package tf-init java-deps ## The local account's speed, recorded in reports/ and quoted in README (BASELINE=rev to compare)
-	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE))
-	@$(PY) tools/docs.py
+bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, recorded in reports/ and quoted in README (BASELINE=rev to compare; BENCH_QUICK=1 BENCH_OUT=dir)
+	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE)) $(bench_options)
+	@$(if $(BENCH_OUT),,$(PY) tools/docs.py)
 
-demo: package tf-init java-deps ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
+demo: $(call unless_prepared,$(SHARED)) ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
 	@$(PY) -m sandbox demo --pattern $(PATTERN) --faults "$(FAULTS)"
 
-sandbox: package tf-init java-deps ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
+sandbox: $(call unless_prepared,$(SHARED)) ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
 	@$(PY) -m sandbox up --pattern $(PATTERN) --faults "$(FAULTS)"
 
 plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment
@@ -201,5 +230,5 @@ destroy: tf-init ## terraform destroy
 clean: ## Remove build outputs and caches
 	rm -rf dist .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis .terraform modules/*/.terraform
 
-bench-report: package tf-init java-deps ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes, then the balance guard and the balance events: reports/
-	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)" --crash "$(BENCH_CRASH)"
+bench-report: $(call unless_prepared,$(SHARED)) ## Patterns 1 and 2 and the naive baseline under one contended burst, then 1 and 2 with crashes, then the balance guard and the balance events: reports/ (BENCH_QUICK=1 BENCH_OUT=dir)
+	@$(PY) -m bench.report --faults "$(BENCH_FAULTS)" --crash "$(BENCH_CRASH)" $(bench_options)

@@ -13,7 +13,8 @@ receives the events and follows them (``BalanceFollower``: the highest revision 
    whose ``after.transactionCount`` reaches k (the queue's ``SentTimestamp``): p50 and p99;
 4. per write: events, Pipe batches (enrichment invocations) and their GB-seconds, for the cost model.
 
-These are the local emulator's figures, not AWS's.
+These are the local emulator's figures, not AWS's. ``--quick`` (and bench-report's) measures the same on a
+few writes over a few accounts.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import boto3
@@ -46,11 +48,20 @@ from sandbox.stack import UNGUARDED, Stack
 
 FAULTS = "dup=0.3,crash=0.1,latency=2ms,overtake=0.3,seed=22"
 CLIENTS = 8
-WRITES = 600
-ACCOUNTS = 20
 CURRENCIES = ("EUR", "USD")
 SETTLE_LIMIT = 300
 Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class EventSizes:
+    """How much the feed's figures take: the report's, or ``--quick``'s (the same code on less)."""
+
+    writes: int = 600  # per run: credits, debits and transfers
+    accounts: int = 20
+
+
+QUICK_EVENTS = EventSizes(writes=30, accounts=5)
 
 
 @dataclass
@@ -138,10 +149,10 @@ class QueueConsumer:
         self._sqs.delete_queue(QueueUrl=self.url)
 
 
-def _writes(accounts: list[str], rng: random.Random) -> list[tuple[str, str, dict[str, Any]]]:
-    """(kind, account, body): credits and debits, and transfers between two of the accounts."""
+def _writes(accounts: list[str], rng: random.Random, count: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """``count`` of (kind, account, body): credits and debits, and transfers between two of the accounts."""
     writes = []
-    for i in range(WRITES):
+    for i in range(count):
         account, currency = rng.choice(accounts), rng.choice(CURRENCIES)
         if i % 3 == 2:
             payee = rng.choice([a for a in accounts if a != account])
@@ -244,19 +255,25 @@ def lags(answered: dict[Key, list[float]], arrivals: list[tuple[float, dict[str,
     return found
 
 
-def measure_feed(account: LocalAccount, outputs: dict[str, Any], spec: str, say: Callable[[str], None]) -> EventRun:
+def measure_feed(
+    account: LocalAccount,
+    outputs: dict[str, Any],
+    spec: str,
+    say: Callable[[str], None],
+    sizes: EventSizes = EventSizes(),
+) -> EventRun:
     """One load through the feed with the faults ``spec``, followed until the consumer is exact."""
     faults.ACTIVE = faults.Faults.parse(spec)
     account.mappings.stats.reset()
     run = EventRun(spec)
-    accounts = [f"ev-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(ACCOUNTS)]
+    accounts = [f"ev-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(sizes.accounts)]
     consumer = QueueConsumer(account.region, outputs["events"], accounts)
     try:
         client = LedgerClient(account.api_base(outputs), account.region)
-        writes = _writes(accounts, random.Random(spec))
+        writes = _writes(accounts, random.Random(spec), sizes.writes)
         legs = sum(2 if kind == "transfer" else 1 for kind, _, _ in writes)  # the transactions the summaries count
         answered = _post(client, writes)
-        run.writes = WRITES
+        run.writes = len(writes)
         ended, table = time.monotonic(), outputs["summary_table"]["name"]
         stream = StreamTail(
             boto3.client("dynamodbstreams", region_name=account.region), outputs["summary_table"]["stream_arn"]
@@ -289,7 +306,9 @@ def _count_enrichment(run: EventRun, account: LocalAccount, outputs: dict[str, A
     run.enrichment_memory_mb = int(lam.get_function_configuration(FunctionName=function)["MemorySize"])
 
 
-def measure_events(account: LocalAccount, stack: Stack, say: Callable[[str], None]) -> EventFigures:
+def measure_events(
+    account: LocalAccount, stack: Stack, say: Callable[[str], None], sizes: EventSizes = EventSizes()
+) -> EventFigures:
     """Apply the stack with events on (pattern 2) and measure the feed without faults, then with them."""
     faults.ACTIVE = faults.Faults()
     stack.variables.update({"guard": None, "events": {}, "buffer": {**UNGUARDED, "retired": False}})
@@ -297,7 +316,7 @@ def measure_events(account: LocalAccount, stack: Stack, say: Callable[[str], Non
     outputs = stack.apply(2)
     figures = EventFigures()
     for spec in ("", FAULTS):
-        figures.runs.append(measure_feed(account, outputs, spec, say))
+        figures.runs.append(measure_feed(account, outputs, spec, say, sizes))
         say(_run_line(figures.runs[-1]))
     stack.variables["events"] = None
     return figures
@@ -318,8 +337,10 @@ def from_json(saved: dict[str, Any]) -> EventFigures:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure the feed alone, on a fresh local account, and print the figures."""
-    argparse.ArgumentParser(description="the balance events' figures").parse_args(argv)
-    figures = measure_alone("events", measure_events)
+    parser = argparse.ArgumentParser(description="the balance events' figures")
+    parser.add_argument("--quick", action="store_true", help="a few writes over a few accounts")
+    sizes = QUICK_EVENTS if parser.parse_args(argv).quick else EventSizes()
+    figures = measure_alone("events", partial(measure_events, sizes=sizes))
     brief = [{k: v for k, v in asdict(r).items() if k != "lags_ms"} for r in figures.runs]
     print(json.dumps(brief, indent=1))
     return 0

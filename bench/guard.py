@@ -9,6 +9,8 @@ On one stack, guard off and then on (initialised), with no injected faults:
    committed debits a second, the share of retryable answers (429: a transaction conflict on a balance
    item), and p50/p99 latency of every answer. A 429 is not retried here, so that the share is the
    emulator's conflict rate. These are the local emulator's figures, not AWS's.
+
+``--quick`` (and bench-report's) measures the same on a few writes and debits over a few accounts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import boto3
@@ -36,10 +39,19 @@ from sandbox.client import LedgerClient, Response
 from sandbox.stack import UNGUARDED, Stack
 
 CLIENTS = 8
-WRITES = 1000  # transactions, then transfers, per guard setting
-ACCOUNTS = 100
-DEBITS = 1000  # guarded debit attempts per load
 RETRIES = 20  # the write-path runs retry a 429 (a conflict) this many times: every write must commit
+
+
+@dataclass(frozen=True)
+class GuardSizes:
+    """How much the guard's figures take: the report's, or ``--quick``'s (the same code on less)."""
+
+    writes: int = 1000  # transactions, then transfers, per guard setting
+    accounts: int = 100
+    debits: int = 1000  # guarded debit attempts per load
+
+
+QUICK_GUARD = GuardSizes(writes=24, accounts=6, debits=24)
 
 
 @dataclass
@@ -98,12 +110,12 @@ def _send(send: Callable[[], Response], retries: int) -> tuple[Response, int]:
     return answer, seen
 
 
-def write_cost(client: LedgerClient, guard: bool, kind: str, names: list[str]) -> WriteCost:
-    """POST ``WRITES`` credits (or transfers of 0.01 between ``names``) and meter their write units."""
+def write_cost(client: LedgerClient, guard: bool, kind: str, names: list[str], writes: int) -> WriteCost:
+    """POST ``writes`` credits (or transfers of 0.01 between ``names``) and meter their write units."""
     cost = WriteCost(guard, kind)
     lock = threading.Lock()
     rng = random.Random(f"{guard}-{kind}")
-    pairs = [(names[i % len(names)], rng.choice(names)) for i in range(WRITES)]
+    pairs = [(names[i % len(names)], rng.choice(names)) for i in range(writes)]
 
     def one(index: int) -> None:
         payer, payee = pairs[index]
@@ -122,18 +134,18 @@ def write_cost(client: LedgerClient, guard: bool, kind: str, names: list[str]) -
 
     metering.METER.reset()
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        list(pool.map(one, range(WRITES)))
+        list(pool.map(one, range(writes)))
     cost.units = {r: u for r, u in metering.METER.write_units.items() if r in ("details", "balances")}
     return cost
 
 
-def debit_load(client: LedgerClient, name: str, names: list[str]) -> DebitLoad:
-    """``DEBITS`` guarded debits of 0.01 from ``CLIENTS`` threads over ``names`` (funded), not retried."""
+def debit_load(client: LedgerClient, name: str, names: list[str], debits: int) -> DebitLoad:
+    """``debits`` guarded debits of 0.01 from ``CLIENTS`` threads over ``names`` (funded), not retried."""
     load = DebitLoad(name, len(names))
     lock = threading.Lock()
     statuses: Counter[str] = Counter()
     rng = random.Random(name)
-    targets = [rng.choice(names) for _ in range(DEBITS)]
+    targets = [rng.choice(names) for _ in range(debits)]
     tag = uuid.uuid4().hex[:6]
 
     def one(index: int) -> None:
@@ -147,13 +159,15 @@ def debit_load(client: LedgerClient, name: str, names: list[str]) -> DebitLoad:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        list(pool.map(one, range(DEBITS)))
+        list(pool.map(one, range(debits)))
     load.seconds = time.perf_counter() - started
-    load.attempts, load.statuses = DEBITS, dict(statuses)
+    load.attempts, load.statuses = debits, dict(statuses)
     return load
 
 
-def measure_guard(account: LocalAccount, stack: Stack, say: Callable[[str], None]) -> GuardFigures:
+def measure_guard(
+    account: LocalAccount, stack: Stack, say: Callable[[str], None], sizes: GuardSizes = GuardSizes()
+) -> GuardFigures:
     """Apply the stack guard off, then on, and measure both (no faults)."""
     faults.ACTIVE = faults.Faults()
     figures = GuardFigures()
@@ -165,17 +179,17 @@ def measure_guard(account: LocalAccount, stack: Stack, say: Callable[[str], None
         if guard:  # ledger-ops guard init: the epoch seeded (nothing to seed) and marked initialised
             guard_init(boto3.client("dynamodb"), boto3.client("apigateway"), outputs, settle=1)
         client = LedgerClient(account.api_base(outputs), account.region)
-        names = [f"g{'on' if guard else 'off'}-{uuid.uuid4().hex[:6]}-{i:03d}" for i in range(ACCOUNTS)]
+        names = [f"g{'on' if guard else 'off'}-{uuid.uuid4().hex[:6]}-{i:03d}" for i in range(sizes.accounts)]
         for kind in ("transactions", "transfers"):
-            figures.costs.append(write_cost(client, guard, kind, names))
+            figures.costs.append(write_cost(client, guard, kind, names, sizes.writes))
             say(_cost_line(figures.costs[-1]))
         if guard:
             hot = names[:1]
             fund = {"transactionId": "hot-funds", "type": "credit", "amount": "1000000.00", "currency": "EUR"}
             if client.post_transaction(hot[0], fund).status != 201:
                 raise RuntimeError("could not fund the hot account")
-            for label, accounts in (("one hot account", hot), (f"{ACCOUNTS} accounts", names)):
-                figures.loads.append(debit_load(client, label, accounts))
+            for label, accounts in (("one hot account", hot), (f"{sizes.accounts} accounts", names)):
+                figures.loads.append(debit_load(client, label, accounts, sizes.debits))
                 say(_load_line(figures.loads[-1]))
     return figures
 
@@ -205,8 +219,9 @@ def from_json(saved: dict[str, Any]) -> GuardFigures:
 def main(argv: list[str] | None = None) -> int:
     """Measure the guard alone, on a fresh local account, and print the figures as JSON."""
     parser = argparse.ArgumentParser(description="the balance guard's write units and guarded debits")
-    parser.parse_args(argv)
-    figures = measure_alone("guard", measure_guard)
+    parser.add_argument("--quick", action="store_true", help="a few writes and debits over a few accounts")
+    sizes = QUICK_GUARD if parser.parse_args(argv).quick else GuardSizes()
+    figures = measure_alone("guard", partial(measure_guard, sizes=sizes))
     print(json.dumps(asdict(figures) | {"loads": [_brief(d) for d in figures.loads]}, indent=1))
     return 0
 

@@ -21,6 +21,10 @@ and double-counted, summary write units per 1,000 transactions, the time until
 every summary is exact, peak iterator age (queue age for pattern 2), function
 errors and timeouts; and it plots the summary lag over time. Absolute times on
 this machine are noisy: the report quotes ratios and counts.
+
+``--quick --out DIR`` (``make bench-report BENCH_QUICK=1 BENCH_OUT=DIR``, run by make test) runs every
+contender, the guard's and the events' figures the same way on a few transactions, and writes the report in
+DIR: it shows the report runs, not what it finds, so it is never written to reports/.
 """
 
 from __future__ import annotations
@@ -46,9 +50,9 @@ from typing import Any
 import boto3
 
 from bench.alone import say, stack_variables
-from bench.events import EventFigures, measure_events
+from bench.events import QUICK_EVENTS, EventFigures, EventSizes, measure_events
 from bench.events import from_json as events_from_json
-from bench.guard import GuardFigures, from_json, measure_guard
+from bench.guard import QUICK_GUARD, GuardFigures, GuardSizes, from_json, measure_guard
 from bench.load import post_concurrently
 from bench.runs import Run
 from ledger_aggregator.adapters.guard import queue_depth
@@ -67,6 +71,8 @@ SETTLE_LIMIT = 600
 API_CLIENTS = 8
 BACKDATED_SECONDS = 600
 ISO_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
+REPORTS = ROOT / "reports"
+BURST, QUICK_BURST = (1000, 20), (40, 4)  # transactions and accounts of each contender's burst
 
 
 class Contender:
@@ -276,17 +282,24 @@ def _grant_naive_puts(role_arn: str, outputs: dict[str, Any], region: str, naive
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="pattern 1, pattern 2 and the naive baseline under one burst")
-    parser.add_argument("--transactions", type=int, default=1000)
-    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--transactions", type=int, help=f"per contender (default {BURST[0]})")
+    parser.add_argument("--accounts", type=int, help=f"per contender (default {BURST[1]})")
     parser.add_argument("--faults", default=DEFAULT_FAULTS, help="the injected faults, as for make demo")
     parser.add_argument(
         "--crash", default=DEFAULT_CRASH, help="added to --faults for the runs with crashes; '' for none"
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "reports")
+    parser.add_argument("--out", type=Path, help=f"the folder to write the report in (default: {REPORTS})")
     parser.add_argument("--render", action="store_true", help="only rewrite the report from <out>/benchmark.json")
     parser.add_argument("--no-guard", action="store_true", help="skip the balance guard's figures (bench/guard.py)")
     parser.add_argument("--no-events", action="store_true", help="skip the balance events' figures (bench/events.py)")
-    return parser.parse_args(argv)
+    parser.add_argument("--quick", action="store_true", help="a few transactions for each figure (needs --out)")
+    args = parser.parse_args(argv)
+    if args.quick and args.out is None:
+        parser.error("--quick figures are not the report's: write them elsewhere (--out)")
+    transactions, accounts = QUICK_BURST if args.quick else BURST
+    args.transactions, args.accounts = args.transactions or transactions, args.accounts or accounts
+    args.out = args.out or REPORTS
+    return args
 
 
 def _render_saved(out: Path) -> int:
@@ -340,9 +353,9 @@ def main(argv: list[str] | None = None) -> int:
             if naive:
                 swap_code(outputs, account.region, naive=False)
         if not args.no_guard:
-            guard = measure_guard(account, stack, say)
+            guard = measure_guard(account, stack, say, QUICK_GUARD if args.quick else GuardSizes())
         if not args.no_events:
-            events = measure_events(account, stack, say)
+            events = measure_events(account, stack, say, QUICK_EVENTS if args.quick else EventSizes())
     finally:
         say("terraform destroy")
         faults.ACTIVE = faults.Faults()
@@ -359,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         "events": asdict(events) if events else None,
     }
     (args.out / "benchmark.json").write_text(json.dumps(saved, indent=1) + "\n")
-    say(f"report written: {path.relative_to(ROOT)}")
+    say(f"report written: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 
 

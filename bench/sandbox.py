@@ -20,6 +20,10 @@ For each side:
   * SQS receive + delete + send of 10 at queue depths 10, 2,000 and 6,000 (5 rounds, or as many
     as fit in about 30 s, at least one).
 And, for this tree only, the handlers' cold import against boto3's (tracing off and on).
+
+``--quick --out DIR`` (``make bench-sandbox BENCH_QUICK=1 BENCH_OUT=DIR``, run by make test) measures every
+figure the same way with a few requests each and two small queue depths, and records them in DIR: it shows
+the benchmark runs, not the local account's speed, so it is never recorded in reports/.
 """
 
 from __future__ import annotations
@@ -38,20 +42,49 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.aggregator import IMPORT_ROUNDS
 from bench.load import percentile, post_concurrently
+from sandbox.running import wait_until_up
 from tools.machine import python_loop_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKTREE = ROOT / ".cache" / "bench-baseline"
-REPORT = ROOT / "reports" / "bench-sandbox.json"
+REPORTS = ROOT / "reports"
+RECORD_NAME = "bench-sandbox.json"
 UP_LIMIT_SECONDS = 300
-# Requests sent before anything is measured: the renderer's JVM compiles its hot paths over the first
-# few hundred renders, and the figures are of the local account as the tests use it, warm.
-WARM_UP_POSTS, WARM_UP_GETS = 400, 100
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How many requests each figure takes: the recorded run's, or ``--quick``'s (the same code on less)."""
+
+    # Requests sent before anything is measured: the renderer's JVM compiles its hot paths over the first
+    # few hundred renders, and the figures are of the local account as the tests use it, warm.
+    warm_up_posts: int = 400  # from 8 threads
+    warm_up_gets: int = 100
+    gets: int = 200
+    one_thread_posts: int = 100
+    eight_thread_posts: int = 50  # per thread, and as many direct UpdateItems
+    sqs_depths: tuple[int, ...] = (10, 2000, 6000)
+    sqs_rounds: int = 5
+    import_rounds: int = IMPORT_ROUNDS
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    warm_up_posts=16,
+    warm_up_gets=4,
+    gets=10,
+    one_thread_posts=5,
+    eight_thread_posts=2,
+    sqs_depths=(10, 20),
+    sqs_rounds=1,
+    import_rounds=1,
+)
 
 SQS_PROBE = """
 import json, sys, time
-sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, sys.argv[1]); depths, most_rounds = json.loads(sys.argv[2]), int(sys.argv[3])
 import boto3
 from botocore.config import Config
 from sandbox import emulator
@@ -61,12 +94,12 @@ sqs = boto3.client("sqs", endpoint_url=url, region_name="eu-west-1", aws_access_
                    aws_secret_access_key="x", config=config)
 batch = [{"Id": str(i), "MessageBody": "x"} for i in range(10)]
 figures = {}
-for depth in (10, 2000, 6000):
+for depth in depths:
     queue = sqs.create_queue(QueueName=f"depth-{depth}")["QueueUrl"]
     for _ in range(0, depth, 10):
         sqs.send_message_batch(QueueUrl=queue, Entries=batch)
     started, rounds = time.perf_counter(), 0
-    while rounds < 5 and (rounds == 0 or time.perf_counter() - started < 30):  # at most ~30 s a depth
+    while rounds < most_rounds and (rounds == 0 or time.perf_counter() - started < 30):  # at most ~30 s a depth
         got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=600)["Messages"]
         entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]
         sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
@@ -189,24 +222,20 @@ def _count(body: Any) -> int:
 
 def start_sandbox(tree: Path, log: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any], float]:
     """``python -m sandbox up --pattern 2`` in ``tree``; its process, outputs and apply time."""
-    outputs_file = tree / ".sandbox" / "outputs.json"
-    outputs_file.unlink(missing_ok=True)
-    (tree / ".sandbox" / "owner.pid").unlink(missing_ok=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "up", "--pattern", "2", "--name-prefix", f"bench-{tree.name[:10]}"],
         cwd=tree,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + UP_LIMIT_SECONDS
-    while not outputs_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the sandbox in {tree} did not come up; see {log}")
-        time.sleep(0.5)
+    try:
+        _, outputs = wait_until_up(process, log, UP_LIMIT_SECONDS)
+    except RuntimeError:
+        process.kill()
+        raise
     applied = [line for line in log.read_text().splitlines() if "applied;" in line]
     seconds = float(applied[0].rsplit("(", 1)[1].split(" s)")[0]) if applied else 0.0
-    return process, json.loads(outputs_file.read_text()), seconds
+    return process, outputs, seconds
 
 
 def stop_sandbox(process: subprocess.Popen[bytes]) -> None:
@@ -218,7 +247,7 @@ def stop_sandbox(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
-def measure(name: str, tree: Path) -> Side:
+def measure(name: str, tree: Path, sizes: Sizes = FULL) -> Side:
     """Every figure of one tree."""
     side = Side(name)
     print(f"==> {name}: make sandbox PATTERN=2 in {tree}", flush=True)
@@ -226,18 +255,19 @@ def measure(name: str, tree: Path) -> Side:
     try:
         base, region = outputs["apiBaseUrl"], outputs["region"]
         os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_REGION=region)
-        load(base, region, 8, WARM_UP_POSTS // 8, f"{name}-warm")  # steady state: the JVM has compiled the renderer
-        summary_latency(base, region, f"{name}-warm-0", WARM_UP_GETS)
-        folded(base, region, [f"{name}-warm-{i}" for i in range(8)], WARM_UP_POSTS // 8)
-        side.get_median_ms = summary_latency(base, region, f"{name}-warm-0")
-        side.one_thread_per_s, single = load(base, region, 1, 100, f"{name}-one")
+        warm = sizes.warm_up_posts // 8
+        load(base, region, 8, warm, f"{name}-warm")  # steady state: the JVM has compiled the renderer
+        summary_latency(base, region, f"{name}-warm-0", sizes.warm_up_gets)
+        folded(base, region, [f"{name}-warm-{i}" for i in range(8)], warm)
+        side.get_median_ms = summary_latency(base, region, f"{name}-warm-0", sizes.gets)
+        side.one_thread_per_s, single = load(base, region, 1, sizes.one_thread_posts, f"{name}-one")
         side.one_thread_median_ms = statistics.median(single)
-        side.eight_threads_per_s, eight = load(base, region, 8, 50, f"{name}-eight")
+        side.eight_threads_per_s, eight = load(base, region, 8, sizes.eight_thread_posts, f"{name}-eight")
         side.eight_threads_p50_ms, side.eight_threads_p99_ms = percentile(eight, 0.5), percentile(eight, 0.99)
-        side.direct_updates_per_s = direct_updates(outputs, 8, 50)
+        side.direct_updates_per_s = direct_updates(outputs, 8, sizes.eight_thread_posts)
     finally:
         stop_sandbox(process)
-    command = [sys.executable, "-c", SQS_PROBE, str(tree)]
+    command = [sys.executable, "-c", SQS_PROBE, str(tree), json.dumps(sizes.sqs_depths), str(sizes.sqs_rounds)]
     probe = subprocess.run(command, check=False, cwd=tree, capture_output=True, text=True)
     if probe.returncode != 0:
         raise RuntimeError(f"the SQS probe of {tree} failed (exit {probe.returncode}):\n{probe.stderr[-3000:]}")
@@ -260,11 +290,11 @@ def baseline_tree(revision: str) -> Path:
     return WORKTREE
 
 
-def cold_imports() -> list[str]:
+def cold_imports(rounds: int) -> list[str]:
     """The handlers' cold import against boto3's, from this tree's zip (bench.aggregator measures it)."""
     from bench.aggregator import cold_import_lines, extracted_zip
 
-    return cold_import_lines(extracted_zip())
+    return cold_import_lines(extracted_zip(), rounds)
 
 
 ROWS = [
@@ -299,8 +329,8 @@ def report(before: Side | None, after: Side) -> None:
         print(f"{label:<60} {old:>10.2f} {new:>10.2f} {new / old if old else float('nan'):>12.2f}x")
 
 
-def record(after: Side, loop_seconds: float) -> None:
-    """Keep this tree's figures in reports/bench-sandbox.json (make docs quotes them in README)."""
+def record(after: Side, loop_seconds: float, out: Path = REPORTS) -> None:
+    """Keep this tree's figures in <out>/bench-sandbox.json (make docs quotes reports/'s in README)."""
     figures = {label: round(value, 2) for label, value in rows_of(after)}
     record = {
         "commit": subprocess.run(
@@ -312,23 +342,29 @@ def record(after: Side, loop_seconds: float) -> None:
         "figures": figures,
         "raw": asdict(after),
     }
-    REPORT.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"\nrecorded in {REPORT.relative_to(ROOT)}")
+    path = out / RECORD_NAME
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\nrecorded in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Measure this tree (after a baseline, when one is given), print and record the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default=None, help="a revision to measure first, as 'before'")
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="a few requests per figure (needs --out)")
+    parser.add_argument("--out", type=Path, default=None, help=f"the folder to record in (default: {REPORTS})")
+    args = parser.parse_args(argv)
+    if args.quick and args.out is None:
+        parser.error("--quick figures are not the local account's speed: record them elsewhere (--out)")
+    sizes = QUICK if args.quick else FULL
     loop = python_loop_seconds()
     print(f"==> machine: a 10-million-step Python loop takes {loop} s", flush=True)
-    before = measure("before", baseline_tree(args.baseline)) if args.baseline else None
-    after = measure("after", ROOT)
+    before = measure("before", baseline_tree(args.baseline), sizes) if args.baseline else None
+    after = measure("after", ROOT, sizes)
     report(before, after)
-    record(after, loop)
+    record(after, loop, args.out or REPORTS)
     print()
-    for line in cold_imports():
+    for line in cold_imports(sizes.import_rounds):
         print(line)
     if args.baseline:
         subprocess.run(["git", "worktree", "remove", "--force", str(WORKTREE)], cwd=ROOT, check=False)

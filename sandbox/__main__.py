@@ -28,6 +28,7 @@ from ledger_aggregator.domain import Totals
 from .account import LocalAccount
 from .client import LedgerClient
 from .faults import Faults
+from .running import announcement
 from .stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack, account_policy
 
 SANDBOX_DIR = ROOT / ".sandbox"
@@ -287,10 +288,11 @@ def up(pattern: int, prefix: str, injected: Faults) -> int:
             "awsEndpointUrl": account.endpoint,
             "region": account.region,
             "pattern": pattern,
+            "pid": os.getpid(),  # SIGTERM to it destroys the stack and stops
             "terraform": outputs,
         }
         outputs_path.write_text(json.dumps(description, indent=2))
-        print(f"==> up; outputs in {outputs_path}", flush=True)
+        print(announcement(outputs_path), flush=True)
         print(
             f"    export AWS_ENDPOINT_URL={account.endpoint} AWS_REGION={account.region} "
             "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local",

@@ -3,11 +3,13 @@
 Local account only (docs/local-account.md, fault injection). It prints each pattern's drain against
 the summary table's capacity floor and its refused conditional writes. With `CQRS_SOAK_GUARD=1`
 (`make soak-guarded`) the stack runs with the balance guard on but not initialised; `ledger-ops guard
-init` then seeds every balance item, and each must equal the fold of its rows.
+init` then seeds every balance item, and each must equal the fold of its rows. `CQRS_SOAK_TRANSACTIONS`
+(`make soak SOAK_TRANSACTIONS=n`) soaks fewer, over fewer accounts, with the same faults.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -43,7 +45,9 @@ SPEC = {
     1: "throttle=100wcu,throttles=3,latency=2ms,crash=0.05,crashes=2,dup=0.2,reorder=0.3,seed=11",
     2: "throttle=40wcu,throttles=3,latency=2ms,crash=0.05,crashes=2,dup=0.2,reorder=0.3,seed=11",
 }
-TRANSACTIONS, ACCOUNTS, HOT = 5000, 50, 5
+TRANSACTIONS = int(os.environ.get("CQRS_SOAK_TRANSACTIONS", "5000"))
+ACCOUNTS, HOT = min(50, max(10, TRANSACTIONS // 100)), 5  # 50 for 5,000; at least the 8 with a poison row
+CORRECTIONS, DELETIONS = TRANSACTIONS // 10, TRANSACTIONS * 3 // 50  # 500 and 300 for 5,000
 TRANSFER_SHARE = 0.1  # of the operations; each transfer writes two rows, so about 20% of the rows are legs
 CURRENCIES = ["EUR"] * 12 + ["USD"] * 5 + ["JPY"] * 3
 
@@ -97,9 +101,9 @@ def load(deployed: Deployment, prefix: str) -> set[str]:
         while len(pending) >= 25 or (pending and i == TRANSACTIONS - 1):
             batch, pending = pending[:25], pending[25:]
             dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in batch]})
-    for account, txid in rng.sample(keys, 500):  # corrections, some into another currency: MODIFY
+    for account, txid in rng.sample(keys, CORRECTIONS):  # corrections, some into another currency: MODIFY
         dynamodb.put_item(TableName=table, Item=row(account, txid, rng))
-    removed = rng.sample(keys, 300)  # deletions: REMOVE
+    removed = rng.sample(keys, DELETIONS)  # deletions: REMOVE
     for start in range(0, len(removed), 25):
         deletes = [
             {"DeleteRequest": {"Key": {"accountId": {"S": a}, "transactionId": {"S": t}}}}
@@ -149,17 +153,20 @@ def capacity_floor(active: faults.Faults, first_write: float) -> str:
     )
 
 
-def seed_and_check_the_balance_items(deployed: Deployment, prefix: str, tmp_path: Path) -> None:
+def seed_and_check_the_balance_items(deployed: Deployment, prefix: str, tmp_path: Path) -> int:
     """With the guard on, ledger-ops guard init seeds a balance item per (account, currency) from the soak's
-    rows (written behind the API, as rows written before the guard are), and each equals the fold."""
+    rows (written behind the API, as rows written before the guard are), and each equals the fold; how many
+    accounts were checked."""
     seeded = ops(deployed, tmp_path, "guard", "init", "--settle-seconds", "2")
     assert seeded.returncode == 0 and "seeded" in seeded.stdout, seeded.stdout + seeded.stderr
     dynamodb, balances = deployed.env.client("dynamodb"), deployed.outputs["balances_table"]["name"]
-    for account in [f"{prefix}-{i:02d}" for i in range(ACCOUNTS)]:
+    accounts = [f"{prefix}-{i:02d}" for i in range(ACCOUNTS)]
+    for account in accounts:
         items = account_items(dynamodb, balances, account)
         assert items and balance_differences(deployed.rows(account), items, deployed.outputs["guard"]["epoch"]) == [], (
             account
         )
+    return len(accounts)
 
 
 def test_every_amount_survives_every_fault(
@@ -202,7 +209,9 @@ def test_every_amount_survives_every_fault(
         assert redelivered.longest_after_report < visibility, "a failed message backs off, never the whole timeout"
         assert redelivered.longest_after_crash < visibility + 15, "a crashed writer's messages come back in a minute"
     if deployed.outputs.get("guard"):  # make soak-guarded: the guard seeds from the same rows
-        seed_and_check_the_balance_items(deployed, prefix, tmp_path)
+        checked = seed_and_check_the_balance_items(deployed, prefix, tmp_path)
+        with capsys.disabled():
+            print(f"    guard init seeded the balance items of {checked} accounts, each the fold of its rows")
     in_dlq = dlq_messages(deployed, deployed.outputs["stream_dlq_url"])
     keys = [m.get("record", {}).get("dynamodb", {}).get("Keys", {}) for m in in_dlq]
     parked = {k["transactionId"]["S"] for k in keys if k.get("accountId", {}).get("S", "").startswith(prefix)}

@@ -1,0 +1,1 @@
+"""Every command README shows, run by make test at least in a quick form (``make test-commands``)."""

@@ -14,6 +14,10 @@ from .lambdas import LambdaRuntime
 from .patches import features
 
 REGION = "eu-west-1"
+# Where the account logs each SDK retry and 5xx answer (emulator.with_retry_log), in its log folder; the
+# environment names it (RETRY_LOG_VARIABLE) so that a failed terraform command can quote it (sandbox.stack).
+RETRY_LOG = "sdk-retries.log"
+RETRY_LOG_VARIABLE = "CQRS_LOCAL_RETRY_LOG"
 # The local account's one credential pair: what Terraform, boto3 and the CLI use, and what the local
 # gateway checks SigV4 signatures with (make sandbox prints it).
 ACCESS_KEY_ID, SECRET_ACCESS_KEY = "local", "local"
@@ -33,7 +37,8 @@ class LocalAccount:
     def start(self) -> LocalAccount:
         """Start moto, the Lambda runtime, the mappings and the gateway on free loopback ports."""
         faults.ACTIVE = self.injected
-        server, self.endpoint = emulator.start()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        server, self.endpoint = emulator.start(retry_log=self.log_dir / RETRY_LOG)
         os.environ.update(self.environment())
         runtime = LambdaRuntime(self.endpoint, self.region, self.log_dir)
         features.route_invocations(runtime.answer)
@@ -53,6 +58,7 @@ class LocalAccount:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
             "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            RETRY_LOG_VARIABLE: str(self.log_dir / RETRY_LOG),
         }
 
     def api_base(self, outputs: dict[str, Any]) -> str:

@@ -8,8 +8,12 @@ it in process (``call_in_process``).
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -36,15 +40,44 @@ def free_port() -> int:
 _IN_PROCESS: dict[str, Any] = {}
 
 
-class EmulatorServer:
-    """moto's WSGI app served by waitress on a loopback port, in a background thread."""
+def sdk_attempt(header: str) -> int:
+    """The attempt number an AWS SDK puts in its ``amz-sdk-request`` header ("attempt=2; max=25"); 1 without."""
+    found = re.search(r"attempt=(\d+)", header)
+    return int(found[1]) if found else 1
 
-    def __init__(self, port: int, threads: int = SERVER_THREADS) -> None:
+
+def with_retry_log(app: Any, log: Path) -> Callable[..., Iterable[bytes]]:
+    """``app``, writing one line to ``log`` for each request an SDK sends again (its attempt above 1) and for
+    each 5xx answer: when a create is answered "already exists", the line shows whether its first answer was
+    lost, and which attempt found it done."""
+    lock = threading.Lock()
+
+    def logged(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        attempt = sdk_attempt(environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+        call = environ.get("HTTP_X_AMZ_TARGET") or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            if attempt > 1 or status.startswith("5"):
+                line = f"{time.strftime('%H:%M:%S')} attempt {attempt} {call} -> {status}\n"
+                with lock, log.open("a") as out:
+                    out.write(line)
+            return start_response(status, headers, *exc_info)
+
+        return app(environ, start)  # type: ignore[no-any-return]
+
+    return logged
+
+
+class EmulatorServer:
+    """moto's WSGI app served by waitress on a loopback port, in a background thread (with ``retry_log``, a
+    line for each SDK retry and each 5xx answer goes there: ``with_retry_log``)."""
+
+    def __init__(self, port: int, threads: int = SERVER_THREADS, retry_log: Path | None = None) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self._app = app = DomainDispatcherApplication(create_backend_app)
         self._sockets: dict[int, Any] = {}  # the server's, its trigger's and every connection's
         server = create_server(
-            app,
+            with_retry_log(app, retry_log) if retry_log else app,
             map=self._sockets,
             host="127.0.0.1",
             port=port,
@@ -78,8 +111,9 @@ class EmulatorServer:
         self._server.task_dispatcher.shutdown()
 
 
-def start(port: int | None = None) -> tuple[EmulatorServer, str]:
-    """Start moto on a free loopback port; return its server and its endpoint URL.
+def start(port: int | None = None, retry_log: Path | None = None) -> tuple[EmulatorServer, str]:
+    """Start moto on a free loopback port (logging SDK retries and 5xx answers to ``retry_log``, if given);
+    return its server and its endpoint URL.
 
     moto's own ``ThreadedMotoServer`` is werkzeug's development server, which closes the connection
     after every answer ("Connection: close", by design) and starts a thread per connection: every SDK
@@ -88,7 +122,7 @@ def start(port: int | None = None) -> tuple[EmulatorServer, str]:
     """
     patch_moto()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes under load
-    server = EmulatorServer(port or free_port()).start()
+    server = EmulatorServer(port or free_port(), retry_log=retry_log).start()
     return server, server.url
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from python_terraform import IsFlagged, Terraform
 
+from .account import RETRY_LOG_VARIABLE
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # The `tables` setting of the stacks the tests, the demo and the benchmark create and destroy themselves:
@@ -27,6 +29,15 @@ UNLOGGED = {"access_log": False}
 
 class TerraformError(RuntimeError):
     """A terraform command failed; the message holds its output."""
+
+
+def local_retries(lines: int = 20) -> str:
+    """The local account's last SDK retries and 5xx answers, when Terraform talks to one that logs them."""
+    log = Path(os.environ.get(RETRY_LOG_VARIABLE, "")) if os.environ.get(RETRY_LOG_VARIABLE) else None
+    if log is None or not log.is_file():
+        return ""
+    logged = log.read_text(errors="replace").splitlines()[-lines:]
+    return "\n".join([f"\nthe local account's last SDK retries and 5xx answers ({log}):", *logged])
 
 
 def cli_config() -> str | None:
@@ -60,7 +71,7 @@ class Stack:
             options["input"] = False
         code, out, err = self._tf.cmd(command, *args, no_color=IsFlagged, **options)
         if code not in (0, 2) or (code == 2 and command != "plan"):
-            raise TerraformError(f"terraform {command} failed ({code}):\n{err or out}")
+            raise TerraformError(f"terraform {command} failed ({code}):\n{err or out}{local_retries()}")
         return str(out)
 
     def init(self) -> None:

@@ -554,3 +554,33 @@ def test_lambda_invoke_runs_in_the_local_runtime(clients: dict[str, Any]) -> Non
         assert failed["FunctionError"] == "Unhandled"
     finally:
         features.ROUTES[:] = routed
+
+
+def test_an_sdks_retry_is_logged_with_its_attempt_and_answer(tmp_path: Any) -> None:
+    """A create answered "already exists" on its second attempt shows in the log as that attempt; a first
+    attempt answered 2xx writes nothing (emulator.with_retry_log)."""
+    log = tmp_path / "retries.log"
+    server, url = emulator.start(retry_log=log)
+    try:
+        body = json.dumps(
+            {
+                "TableName": "r-table",
+                "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            }
+        ).encode()
+        statuses = []
+        for attempt in (1, 2):
+            headers = {**emulator.dynamodb_headers("CreateTable"), "amz-sdk-request": f"attempt={attempt}; max=3"}
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    statuses.append(answer.status)
+            except urllib.error.HTTPError as error:
+                statuses.append(error.code)
+    finally:
+        server.stop()
+    assert statuses == [200, 400]
+    (line,) = log.read_text().splitlines()
+    assert line.split()[1:6] == ["attempt", "2", "DynamoDB_20120810.CreateTable", "->", "400"], line

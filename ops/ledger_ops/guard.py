@@ -18,8 +18,9 @@ meanwhile, never count a row twice.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -262,15 +263,21 @@ def seeding(seed: Decimal, epoch: str, item: BalanceItem | None) -> tuple[str, d
     return "seeded", _add(seed, epoch)
 
 
-ATTEMPTS = 5  # an item that changes between its read and its update is read again, at most this many times
+# An item that changes between its read and its update, or that a guarded write's transaction holds, is read
+# again, at most this many times; after a transaction's conflict, after a pause that doubles from PAUSE_SECONDS
+# up to a second (DynamoDB refuses a single write to an item a transaction holds: TransactionConflictException,
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling).
+ATTEMPTS = 8
+PAUSE_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
 class BalanceTable:
-    """The guard's balances table, as guard init writes it."""
+    """The guard's balances table, as guard init writes it (``pause``: how it waits after a conflict)."""
 
     client: DynamoDBClient
     name: str
+    pause: Callable[[float], None] = field(default=time.sleep)
 
     def read(self, key: Key) -> BalanceItem | None:
         """The key's item as it is now (a strongly consistent read)."""
@@ -278,23 +285,27 @@ class BalanceTable:
         return balance_item(found) if found else None
 
     def seed(self, key: Key, seed: Decimal, epoch: str, item: BalanceItem | None) -> Seeded:
-        """Seed one key. An item that changed since it was read is read again: of this epoch, it is seeded as
-        it now is (another guard init, or a credit, went first); of any other, the guard was switched while
-        this ran, and an item must never be carried back from a newer epoch: EpochChangedError."""
-        for _ in range(ATTEMPTS):
+        """Seed one key. An item that changed since it was read, or that a transaction held, is read again: of
+        this epoch, it is seeded as it now is (another guard init, or a credit, went first); of any other, the
+        guard was switched while this ran, and an item must never be carried back from a newer epoch:
+        EpochChangedError."""
+        for attempt in range(ATTEMPTS):
             kind, update = seeding(seed, epoch, item)
             if update is None:
                 return Seeded(already=1)
             try:
                 self.client.update_item(TableName=self.name, Key=self._key(key), **update)
                 return Seeded(**{kind: 1})
+            except self.client.exceptions.TransactionConflictException:
+                self.pause(min(PAUSE_SECONDS * 2**attempt, 1.0))
             except self.client.exceptions.ConditionalCheckFailedException:
-                item = self.read(key)
-                if item is not None and item.epoch != epoch:
-                    raise EpochChangedError(
-                        f"{'/'.join(key)}'s balance item is now of epoch {item.epoch}, not {epoch}: the guard was "
-                        "switched while guard init ran"
-                    ) from None
+                pass
+            item = self.read(key)
+            if item is not None and item.epoch != epoch:
+                raise EpochChangedError(
+                    f"{'/'.join(key)}'s balance item is now of epoch {item.epoch}, not {epoch}: the guard was "
+                    "switched while guard init ran"
+                )
         raise RuntimeError(f"{'/'.join(key)}: its balance item kept changing while it was seeded; run guard init again")
 
     @staticmethod

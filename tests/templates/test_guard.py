@@ -695,3 +695,37 @@ def test_guard_init_measures_the_settle_time_by_the_stages_clock_not_the_operato
     )
     initialise(dynamodb, Stage(), reads, settle=60)
     assert waited == [59.0]
+
+
+class HeldByATransaction:
+    """A DynamoDB client on which the first UpdateItem of each balance item meets a transaction in progress,
+    as a guarded write's would while guard init runs beside it (DynamoDB refuses a single write to an item a
+    transaction holds with TransactionConflictException; the emulator does too)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self.refused = client, 0
+        self._met: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def update_item(self, **request: Any) -> Any:
+        key = request["Key"]["accountId"]["S"]
+        if request["TableName"] == BALANCES and key not in self._met:
+            self._met.add(key)
+            self.refused += 1
+            error = {"Error": {"Code": "TransactionConflictException", "Message": "Transaction is ongoing"}}
+            raise self._client.exceptions.TransactionConflictException(error, "UpdateItem")
+        return self._client.update_item(**request)
+
+
+def test_guard_init_seeds_an_item_a_guarded_transaction_holds_once_it_is_free(dynamodb: Any) -> None:
+    """Before: guard init failed on TransactionConflictException while writes went on (a CI run of the
+    lifecycle suite), leaving the epoch unseeded until an operator ran it again."""
+    assert post(dynamodb, "credit", "100", "h1", stage=UNGUARDED).status == 201
+    assert post(dynamodb, "credit", "5", "g1", stage=SEEDING).status == 201
+    rows, items = dynamodb.scan(TableName=DETAILS)["Items"], dynamodb.scan(TableName=BALANCES)["Items"]
+    held: Any = HeldByATransaction(dynamodb)  # a DynamoDBClient in all it is asked
+    assert seed_balances(held, BALANCES, rows, items, EPOCH) == Seeded(seeded=1)
+    assert held.refused == 1
+    assert balance(dynamodb) == {"available": 105, "headroom": 105, "seeded": True}

@@ -60,7 +60,7 @@ class Stack:
         self.state = state_dir / "terraform.tfstate"
         self.var_file = state_dir / "stack.tfvars.json"
         self.variables = dict(variables)
-        self.pattern: int | None = None  # the pattern last applied
+        self.pattern: int | None = None  # the pattern of the last apply, whether or not it succeeded
         config = cli_config()
         if config:
             os.environ["TF_CLI_CONFIG_FILE"] = config
@@ -84,8 +84,8 @@ class Stack:
     def apply(self, pattern: int) -> dict[str, Any]:
         """Apply the stack with this pattern; return its outputs."""
         self._write_vars(pattern)
+        self.pattern = pattern  # set first: a destroy after a failed apply takes the variables it was given
         self._run("apply", auto_approve=IsFlagged, state=str(self.state), var_file=str(self.var_file))
-        self.pattern = pattern
         return self.outputs()
 
     def outputs(self) -> dict[str, Any]:

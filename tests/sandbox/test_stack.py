@@ -1,0 +1,36 @@
+"""The harness's Terraform driver (sandbox/stack.py), with terraform itself replaced by a recorder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.stack import Stack, TerraformError
+
+
+class Recorder:
+    """Answers terraform commands as told, and keeps the variables each one was given."""
+
+    def __init__(self, failing: set[str]) -> None:
+        self.failing = failing
+        self.given: list[tuple[str, dict[str, Any]]] = []
+
+    def cmd(self, command: str, *args: Any, **options: Any) -> tuple[int, str, str]:
+        self.given.append((command, json.loads(Path(options["var_file"]).read_text())))
+        return (1, "", "Error: creating API Gateway Stage") if command in self.failing else (0, "", "")
+
+
+def test_a_destroy_after_a_failed_apply_takes_the_variables_that_apply_was_given(tmp_path: Path) -> None:
+    """Before: a first apply of pattern 1 that failed left the destroy to assume pattern 2, which the
+    variables of a retired buffer refuse ("var.buffer.retired is true, var.pattern is 2"), and the stack's
+    resources stayed in the local account."""
+    stack = Stack(tmp_path, {"buffer": {"retired": True}})
+    stack._tf = recorder = Recorder(failing={"apply"})
+    with pytest.raises(TerraformError):
+        stack.apply(1)
+    stack.state.write_text("{}")  # what the failed apply created is in its state
+    stack.destroy()
+    assert [(command, given["pattern"]) for command, given in recorder.given] == [("apply", 1), ("destroy", 1)]

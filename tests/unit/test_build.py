@@ -12,6 +12,16 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# What Terraform sets for the functions (the stream function's under PATTERN=1): a handler module builds
+# its function's dependencies at import, and refuses to without them.
+FUNCTION_SETTINGS = {
+    "PATTERN": "1",
+    "SUMMARY_TABLE": "summary",
+    "APPLIED_TABLE": "applied",
+    "BUFFER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/buffer",
+    "DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+    "DEPLOYMENT_NAME": "ledger",
+}
 pytestmark = pytest.mark.slow
 
 
@@ -65,6 +75,7 @@ def in_clean_interpreter(built: Path, tmp_path: Path, probe: str, tracing_disabl
         "PATH": "/usr/bin:/bin",
         "POWERTOOLS_TRACE_DISABLED": tracing_disabled,
         "LAMBDA_TASK_ROOT": str(tmp_path / "task"),  # set by Lambda; the X-Ray SDK reads it
+        **FUNCTION_SETTINGS,
     }
     done = subprocess.run(
         [sys.executable, "-I", "-c", code, str(tmp_path / "task")], capture_output=True, text=True, env=env, check=True

@@ -42,7 +42,7 @@ Image = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
+class BalanceChange:
     """One committed change of a summary item: its key, the revisions and the images either side."""
 
     account_id: str
@@ -64,7 +64,7 @@ class Change:
         return marked is not None and int(marked) == self.revision
 
 
-def committed_change(old: Image | None, new: Image | None) -> Change | None:
+def committed_change(old: Image | None, new: Image | None) -> BalanceChange | None:
     """The change between two images of a summary item, or None when no money write made it.
 
     A change is a money write when the new image holds a revision higher than the old one's (an item
@@ -77,7 +77,7 @@ def committed_change(old: Image | None, new: Image | None) -> Change | None:
     if previous is not None and revision <= previous:
         return None
     account_id, currency = key_of(new)
-    return Change(account_id, currency, revision, previous, old if previous is not None else None, new)
+    return BalanceChange(account_id, currency, revision, previous, old if previous is not None else None, new)
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
@@ -104,7 +104,7 @@ def _totals(image: Image | None, currency: str) -> dict[str, Any] | None:
     }
 
 
-def event_detail(change: Change, deployment: str) -> dict[str, Any]:
+def event_detail(change: BalanceChange, deployment: str) -> dict[str, Any]:
     """The event's ``detail``: the key, the revisions, the totals before and after, and the deployment."""
     last = change.after.get(LAST_TRANSACTION_AT, {}).get("S")
     return {
@@ -133,7 +133,7 @@ def resync_detail(item: Image, deployment: str) -> dict[str, Any] | None:
     if revision is None:
         return None
     account_id, currency = key_of(item)
-    state = Change(account_id, currency, revision, None, None, item)
+    state = BalanceChange(account_id, currency, revision, None, None, item)
     return {**event_detail(state, deployment), "correction": False, "resync": True}
 
 
@@ -143,7 +143,7 @@ __all__ = [
     "REVISION",
     "SOURCE",
     "BalanceFollower",
-    "Change",
+    "BalanceChange",
     "Delivery",
     "Gap",
     "committed_change",

@@ -150,4 +150,6 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
     }
     assert {n.removeprefix("ledger_aggregator/") for n in ours} == expected
     with zipfile.ZipFile(built) as archive:
-        assert not [n for n in archive.namelist() if n.split("/")[0] in ("ledger_ops", "tqdm")]
+        assert not [n for n in archive.namelist() if n.split("/")[0] in ("ledger_ops", "tqdm", "consumer")]
+        # The consumer's follower is a consumer's to take (consumer/), not the functions' to ship.
+        assert b"BalanceFollower" not in archive.read("ledger_aggregator/balance_events.py")

@@ -119,6 +119,7 @@ def import_time_ms(folder: Path, module: str, tracing: bool = False) -> float:
     )
     env = {
         "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",  # Lambda sets both; boto3's clients, built at import, read this one
         "POWERTOOLS_TRACE_DISABLED": str(not tracing).lower(),
         "PATH": "/usr/bin:/bin",
         "LAMBDA_TASK_ROOT": str(folder),
@@ -157,8 +158,9 @@ def cold_import_lines(folder: Path, rounds: int = IMPORT_ROUNDS) -> list[str]:
 PEAK_RSS_PROBE = """
 import json, os, sys
 sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2]); records = int(sys.argv[3])
-os.environ.update(AWS_REGION="eu-west-1", POWERTOOLS_METRICS_NAMESPACE="Bench", POWERTOOLS_TRACE_DISABLED="true",
-                  SUMMARY_TABLE="s", APPLIED_TABLE="a", PATTERN="1", DLQ_URL="https://sqs/dlq")
+os.environ.update(AWS_REGION="eu-west-1", AWS_DEFAULT_REGION="eu-west-1", POWERTOOLS_METRICS_NAMESPACE="Bench",
+                  POWERTOOLS_TRACE_DISABLED="true", SUMMARY_TABLE="s", APPLIED_TABLE="a", PATTERN="1",
+                  DLQ_URL="https://sqs/dlq")
 from bench.aggregator import ledger_records
 from ledger_aggregator import composition
 from ledger_aggregator.config import StreamSettings

@@ -72,6 +72,7 @@ def in_clean_interpreter(built: Path, tmp_path: Path, probe: str, tracing_disabl
     code = "import json, sys; sys.path.insert(0, sys.argv[1]);" + probe
     env = {
         "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",  # Lambda sets both; boto3's clients, built at import, read this one
         "PATH": "/usr/bin:/bin",
         "POWERTOOLS_TRACE_DISABLED": tracing_disabled,
         "LAMBDA_TASK_ROOT": str(tmp_path / "task"),  # set by Lambda; the X-Ray SDK reads it

@@ -96,6 +96,14 @@ def extracted_zip() -> Path:
 
 
 HANDLERS = ("ledger_aggregator.handlers.stream", "ledger_aggregator.handlers.writer")
+# What Terraform sets for the stream function (PATTERN=1) and the writer.
+FUNCTION_SETTINGS = {
+    "PATTERN": "1",
+    "SUMMARY_TABLE": "s",
+    "APPLIED_TABLE": "a",
+    "BUFFER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/buffer",
+    "DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+}
 
 
 def import_time_ms(folder: Path, module: str, tracing: bool = False) -> float:
@@ -111,9 +119,11 @@ def import_time_ms(folder: Path, module: str, tracing: bool = False) -> float:
     )
     env = {
         "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",  # Lambda sets both; boto3's clients, built at import, read this one
         "POWERTOOLS_TRACE_DISABLED": str(not tracing).lower(),
         "PATH": "/usr/bin:/bin",
         "LAMBDA_TASK_ROOT": str(folder),
+        **FUNCTION_SETTINGS,  # a handler module builds its dependencies (boto3's clients too) at import
     }
     done = subprocess.run(
         [sys.executable, "-I", "-c", code, str(folder)], capture_output=True, text=True, env=env, check=True
@@ -148,11 +158,12 @@ def cold_import_lines(folder: Path, rounds: int = IMPORT_ROUNDS) -> list[str]:
 PEAK_RSS_PROBE = """
 import json, os, sys
 sys.path.insert(0, sys.argv[1]); sys.path.insert(1, sys.argv[2]); records = int(sys.argv[3])
-os.environ.update(AWS_REGION="eu-west-1", POWERTOOLS_METRICS_NAMESPACE="Bench", POWERTOOLS_TRACE_DISABLED="true",
-                  SUMMARY_TABLE="s", APPLIED_TABLE="a", PATTERN="1")
+os.environ.update(AWS_REGION="eu-west-1", AWS_DEFAULT_REGION="eu-west-1", POWERTOOLS_METRICS_NAMESPACE="Bench",
+                  POWERTOOLS_TRACE_DISABLED="true", SUMMARY_TABLE="s", APPLIED_TABLE="a", PATTERN="1",
+                  DLQ_URL="https://sqs/dlq")
 from bench.aggregator import ledger_records
 from ledger_aggregator import composition
-from ledger_aggregator.config import Settings
+from ledger_aggregator.config import StreamSettings
 from ledger_aggregator.handlers import stream
 
 class Accepting:
@@ -160,7 +171,7 @@ class Accepting:
         return lambda **kwargs: {}
 
 accepting = composition.Clients(Accepting(), Accepting(), Accepting())
-handler = stream.make_handler(lambda: composition.build(Settings.from_env(), accepting))
+handler = stream.make_handler(composition.build_stream(StreamSettings.from_env(), accepting))
 event = {"Records": ledger_records(records, 100)}
 class Context:
     function_name = "bench"; memory_limit_in_mb = 128; aws_request_id = "r"

@@ -37,7 +37,7 @@ import boto3
 
 from bench.alone import measure_alone
 from bench.load import percentile
-from ledger_aggregator.balance_events import BalanceFollower
+from consumer.follower import BalanceFollower
 from ledger_aggregator.summary_item import key_of, stored_revision
 from ledger_ops.events import committed_changes
 from ledger_ops.streams import StreamTail

@@ -1,13 +1,17 @@
-"""The composition root: the settings and the boto3 clients, and the adapters built over them once per
-execution environment (``deps()``). ``build`` takes both from its caller, so a test hands the handlers
-other settings, clients or a clock without touching a module global."""
+"""The composition root: each function's adapters, built at cold start from its own settings.
+
+``build_stream``, ``build_writer`` and ``build_events`` build a function's dependencies from its settings
+and the boto3 clients. A handler module builds its function's at import (``stream_from_environment`` and
+the like), so a missing or wrong setting fails the cold start with one line naming it. Each takes the
+settings and the clients from its caller, so a test hands the handlers other settings, clients or a clock
+without touching a module global.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
 import boto3
@@ -16,7 +20,7 @@ from botocore.config import Config
 from .adapters.dynamodb import Backoff, DynamoSummaryStore, StoredTimes
 from .adapters.guard import buffer_state
 from .adapters.sqs import QueuePublisher, SqsPoisonSink, SqsVisibility
-from .config import ConfigurationError, Settings
+from .config import EventsSettings, StreamSettings, SummaryTables, WriterSettings
 from .ports import Deliver, DeltaPublisher, PoisonSink, Redelivery, SummaryWriter
 from .retirement import BufferState
 
@@ -64,63 +68,102 @@ class WaitClock:
     now: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
 
+    def deadline(self, invocation: Invocation) -> float:
+        """Until when a throttled write may be waited for: ``WAIT_SHARE`` of the invocation's time left."""
+        return self.now() + invocation.get_remaining_time_in_millis() / 1000 * WAIT_SHARE
+
+
+# A summary writer that waits out throttling until the time given (None: not at all).
+Summaries = Callable[[float | None], SummaryWriter]
+
 
 @dataclass(frozen=True)
-class Deps:
-    """What the handlers work with, built once per execution environment.
+class StreamDeps:
+    """What the stream function works with: where its deltas go, and where poison records are parked."""
 
-    The adapters that need a setting only some deployments have (the buffer queue) are built when first
-    asked for, so that a missing setting is named by the invocation that needs it.
-    """
+    settings: StreamSettings
+    deliver: Callable[[float | None], Deliver]  # pattern 1 writes the summaries, pattern 2 publishes
+    poison: PoisonSink
+    clock: WaitClock = field(default_factory=WaitClock)
 
-    settings: Settings
-    summaries: Callable[[float | None], SummaryWriter]  # a writer that waits out throttling until then
-    publisher: Callable[[], DeltaPublisher]
-    poison: PoisonSink | None
-    redelivery: Callable[[], Redelivery]
+
+@dataclass(frozen=True)
+class WriterDeps:
+    """What pattern 2's writer works with: the summaries, its poison sink, redelivery and the buffer's state."""
+
+    settings: WriterSettings
+    summaries: Summaries
+    poison: PoisonSink
+    redelivery: Redelivery
     buffer_now: Callable[[Sequence[str], str], BufferState]
     clock: WaitClock = field(default_factory=WaitClock)
 
-    def deadline(self, invocation: Invocation) -> float:
-        """Until when a throttled write may be waited for: ``WAIT_SHARE`` of the invocation's time left."""
-        return self.clock.now() + invocation.get_remaining_time_in_millis() / 1000 * WAIT_SHARE
 
-    def stream_destination(self, until: float | None) -> Deliver:
-        """Where the stream function hands its deltas: pattern 2 publishes them, pattern 1 writes them."""
-        if self.settings.pattern is None:
-            raise ConfigurationError("PATTERN is not set: the stream function needs the root's pattern (1 or 2)")
-        if self.settings.pattern == 2:
-            return self.publisher().publish
-        return self.summaries(until).write
+@dataclass(frozen=True)
+class EventsDeps:
+    """What the events enrichment works with: its settings only (it calls no AWS API)."""
+
+    settings: EventsSettings
 
 
-def build(settings: Settings, clients: Clients, clock: WaitClock | None = None) -> Deps:
-    """The adapters over ``clients``, configured by ``settings``."""
-    wait = clock or WaitClock()
+def summaries(dynamodb: DynamoDBClient, tables: SummaryTables, clock: WaitClock) -> Summaries:
+    """Summary writers over ``tables``, sharing what this execution environment learns of stored times."""
     times = StoredTimes()  # what this execution environment learns of the stored lastTransactionAt
 
-    def summaries(until: float | None) -> SummaryWriter:
+    def until(deadline: float | None) -> SummaryWriter:
+        backoff = Backoff(deadline=deadline, clock=clock.now, sleep=clock.sleep)
         return DynamoSummaryStore(
-            clients.dynamodb,
-            settings.require("summary_table"),
-            settings.require("applied_table"),
-            settings.marker_ttl_seconds,
-            backoff=Backoff(deadline=until, clock=wait.now, sleep=wait.sleep),
-            times=times,
+            dynamodb, tables.summary, tables.applied, tables.marker_ttl_seconds, backoff=backoff, times=times
         )
 
-    return Deps(
+    return until
+
+
+def build_stream(settings: StreamSettings, clients: Clients, clock: WaitClock | None = None) -> StreamDeps:
+    """The stream function's adapters over ``clients``, configured by ``settings``."""
+    wait = clock or WaitClock()
+    if isinstance(settings.destination, SummaryTables):
+        write = summaries(clients.dynamodb, settings.destination, wait)
+
+        def deliver(until: float | None) -> Deliver:
+            return write(until).write
+    else:
+        publisher: DeltaPublisher = QueuePublisher(clients.sqs, settings.destination.url)
+
+        def deliver(until: float | None) -> Deliver:
+            return publisher.publish
+
+    return StreamDeps(settings, deliver, SqsPoisonSink(clients.sqs, settings.dlq_url), wait)
+
+
+def build_writer(settings: WriterSettings, clients: Clients, clock: WaitClock | None = None) -> WriterDeps:
+    """The writer's adapters over ``clients``, configured by ``settings``."""
+    wait = clock or WaitClock()
+    return WriterDeps(
         settings=settings,
-        summaries=summaries,
-        publisher=lambda: QueuePublisher(clients.sqs, settings.require("buffer_queue_url")),
-        poison=SqsPoisonSink(clients.sqs, settings.dlq_url) if settings.dlq_url else None,
-        redelivery=lambda: SqsVisibility(clients.sqs, settings.require("buffer_queue_url")),
+        summaries=summaries(clients.dynamodb, settings.tables, wait),
+        poison=SqsPoisonSink(clients.sqs, settings.dlq_url),
+        redelivery=SqsVisibility(clients.sqs, settings.buffer_queue_url),
         buffer_now=lambda urls, function: buffer_state(clients.sqs, clients.lambda_, urls, function),
         clock=wait,
     )
 
 
-@cache
-def deps() -> Deps:
-    """The execution environment's dependencies, from its environment variables (built once)."""
-    return build(Settings.from_env(), Clients.from_environment())
+def build_events(settings: EventsSettings) -> EventsDeps:
+    """The events enrichment's dependencies: it reads nothing and writes nothing."""
+    return EventsDeps(settings)
+
+
+def stream_from_environment() -> StreamDeps:
+    """The stream function's dependencies, from its environment variables (a handler module's cold start)."""
+    return build_stream(StreamSettings.from_env(), Clients.from_environment())
+
+
+def writer_from_environment() -> WriterDeps:
+    """The writer's dependencies, from its environment variables (a handler module's cold start)."""
+    return build_writer(WriterSettings.from_env(), Clients.from_environment())
+
+
+def events_from_environment() -> EventsDeps:
+    """The events enrichment's dependencies, from its environment variables (a handler module's cold start)."""
+    return build_events(EventsSettings.from_env())

@@ -1,10 +1,17 @@
-"""Settings read from the function's environment, with errors that name the variable."""
+"""Each function's settings, read from its environment at cold start, with errors that name the variable.
+
+One class per function: ``StreamSettings`` (the stream function), ``WriterSettings`` (pattern 2's summary
+writer) and ``EventsSettings`` (the balance events' enrichment). Each reads only the variables that
+Terraform sets for its function, and refuses a missing or wrong one with one line naming it, so that a
+deployment that lacks a setting fails when the function starts, not at its first record.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from .redelivery import DEFAULT_CEILING_SECONDS
 
@@ -18,57 +25,109 @@ class ConfigurationError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
-    """What the handlers need to know about their deployment."""
+class SummaryTables:
+    """Where the summaries are written: the summary table, the applied markers' table and a marker's lifetime."""
 
-    pattern: int | None  # the stream function's PATTERN (the root's variable); the writer has none
-    summary_table: str | None
-    applied_table: str | None
-    buffer_queue_url: str | None
-    dlq_url: str | None
-    marker_ttl_seconds: int
-    backoff_max_seconds: int = DEFAULT_BACKOFF_MAX_SECONDS
+    summary: str
+    applied: str
+    marker_ttl_seconds: int = DEFAULT_MARKER_TTL_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class BufferQueue:
+    """Pattern 2's buffer queue, where the stream function publishes its deltas."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSettings:
+    """The stream function's: where its deltas go (the summary tables or the buffer queue) and its DLQ."""
+
+    destination: SummaryTables | BufferQueue
+    dlq_url: str
+
+    @property
+    def pattern(self) -> Literal[1, 2]:
+        """The root's pattern: 1 writes the summaries, 2 publishes to the buffer queue."""
+        return 2 if isinstance(self.destination, BufferQueue) else 1
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StreamSettings:
         """Read and check the settings; raise ConfigurationError naming what is wrong."""
         source = os.environ if env is None else env
         pattern = source.get("PATTERN")  # no default here: the root's pattern variable owns it
-        if pattern is not None and pattern not in ("1", "2"):
-            raise ConfigurationError(f"PATTERN must be 1 or 2, got {pattern!r}")
+        if pattern is None:
+            raise ConfigurationError("PATTERN is not set for the stream function: it needs the root's pattern (1 or 2)")
+        if pattern not in ("1", "2"):
+            raise ConfigurationError(f"PATTERN must be 1 or 2, got {pattern!r} (the stream function)")
+        read = _Reader(source, f"PATTERN={pattern} (the stream function)")
+        destination = BufferQueue(read.text("BUFFER_QUEUE_URL")) if pattern == "2" else read.tables()
+        return cls(destination=destination, dlq_url=read.text("DLQ_URL"))
+
+
+@dataclass(frozen=True, slots=True)
+class WriterSettings:
+    """Pattern 2's summary writer's: the summary tables, the buffer queue it defers in, its DLQ and backoff."""
+
+    tables: SummaryTables
+    buffer_queue_url: str
+    dlq_url: str
+    backoff_max_seconds: int = DEFAULT_BACKOFF_MAX_SECONDS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WriterSettings:
+        """Read and check the settings; raise ConfigurationError naming what is wrong."""
+        read = _Reader(os.environ if env is None else env, "the writer")
         return cls(
-            pattern=None if pattern is None else int(pattern),
-            summary_table=source.get("SUMMARY_TABLE") or None,
-            applied_table=source.get("APPLIED_TABLE") or None,
-            buffer_queue_url=source.get("BUFFER_QUEUE_URL") or None,
-            dlq_url=source.get("DLQ_URL") or None,
-            marker_ttl_seconds=_seconds(source, "MARKER_TTL_SECONDS", DEFAULT_MARKER_TTL_SECONDS, 86_400, None),
-            backoff_max_seconds=_seconds(
-                source, "BACKOFF_MAX_SECONDS", DEFAULT_BACKOFF_MAX_SECONDS, 1, MAX_VISIBILITY_SECONDS
+            tables=read.tables(),
+            buffer_queue_url=read.text("BUFFER_QUEUE_URL"),
+            dlq_url=read.text("DLQ_URL"),
+            backoff_max_seconds=read.seconds(
+                "BACKOFF_MAX_SECONDS", DEFAULT_BACKOFF_MAX_SECONDS, 1, MAX_VISIBILITY_SECONDS
             ),
         )
 
-    def require(self, name: str) -> str:
-        """The value of a setting that this function cannot work without."""
-        value = getattr(self, name)
+
+@dataclass(frozen=True, slots=True)
+class EventsSettings:
+    """The events enrichment's: the deployment's name (the stack's name prefix), which balance events carry."""
+
+    deployment_name: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EventsSettings:
+        """Read and check the settings; raise ConfigurationError naming what is wrong."""
+        read = _Reader(os.environ if env is None else env, "the events enrichment")
+        return cls(deployment_name=read.text("DEPLOYMENT_NAME"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """One function's environment: each refusal names the variable and the function (``deployed``)."""
+
+    source: Mapping[str, str]
+    deployed: str
+
+    def text(self, name: str) -> str:
+        """A setting the function cannot work without."""
+        value = self.source.get(name, "")
         if not value:
-            deployed = "the writer" if self.pattern is None else f"PATTERN={self.pattern}"
-            raise ConfigurationError(f"{name.upper()} is not set for {deployed}")
-        return str(value)
+            raise ConfigurationError(f"{name} is not set for {self.deployed}")
+        return value
 
+    def seconds(self, name: str, default: int, low: int, high: int | None) -> int:
+        """A whole number of seconds within ``low``..``high``, ``default`` when not set."""
+        text = self.source.get(name, str(default))
+        if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+            bounds = f"at least {low}" if high is None else f"{low}-{high}"
+            raise ConfigurationError(f"{name} must be a whole number of seconds, {bounds} ({self.deployed})")
+        return int(text)
 
-def _seconds(source: Mapping[str, str], name: str, default: int, low: int, high: int | None) -> int:
-    """A whole number of seconds from the environment, within ``low``..``high``."""
-    text = source.get(name, str(default))
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
-        bounds = f"at least {low}" if high is None else f"{low}-{high}"
-        raise ConfigurationError(f"{name} must be a whole number of seconds, {bounds}")
-    return int(text)
-
-
-def deployment_name(env: Mapping[str, str] | None = None) -> str:
-    """The deployment's name (DEPLOYMENT_NAME, the stack's name prefix), which balance events carry."""
-    name = (os.environ if env is None else env).get("DEPLOYMENT_NAME", "")
-    if not name:
-        raise ConfigurationError("DEPLOYMENT_NAME must name the deployment (the stack's name prefix)")
-    return name
+    def tables(self) -> SummaryTables:
+        """The summary tables and the markers' lifetime."""
+        return SummaryTables(
+            summary=self.text("SUMMARY_TABLE"),
+            applied=self.text("APPLIED_TABLE"),
+            marker_ttl_seconds=self.seconds("MARKER_TTL_SECONDS", DEFAULT_MARKER_TTL_SECONDS, 86_400, None),
+        )

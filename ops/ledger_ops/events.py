@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 
-from ledger_aggregator.balance_events import DETAIL_TYPE, SOURCE, Change, committed_change, resync_detail
+from ledger_aggregator.balance_events import DETAIL_TYPE, SOURCE, BalanceChange, committed_change, resync_detail
 
 from .reconcile import items_of
 from .streams import RecordTail
@@ -46,7 +46,7 @@ class Resynced:
     failed: list[str] = field(default_factory=list)  # event ids PutEvents kept refusing
 
 
-def committed_changes(tail: RecordTail, accounts: Iterable[str]) -> list[Change]:
+def committed_changes(tail: RecordTail, accounts: Iterable[str]) -> list[BalanceChange]:
     """The committed changes of these accounts' summaries that the summary stream's tail holds, in order:
     what the Pipe turns into one event each."""
     tail.refresh()

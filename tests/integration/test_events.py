@@ -1,7 +1,7 @@
 """Balance events through the deployed feed (summary stream -> Pipe -> enrichment -> bus -> rule -> queue).
 
 A consumer subscribes a queue to this module's accounts and follows what it receives as docs/events.md
-tells consumers to (BalanceFollower): per (account, currency) the highest revision wins, a revision named
+tells consumers to (consumer.follower): per (account, currency) the highest revision wins, a revision named
 as the previous one of another and not received is missing, and none may be missing at the end.
 The session's stack runs with `events = {}`.
 
@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from ledger_aggregator.balance_events import BalanceFollower, Delivery
+from consumer.follower import BalanceFollower, Delivery
 from ledger_aggregator.summary_item import key_of, stored_revision, stored_totals, summary_key
 from ledger_ops.events import committed_changes
 from ledger_ops.streams import StreamTail

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger_aggregator.codec import delta_id, encode
-from ledger_aggregator.composition import Deps, WaitClock
-from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS, Settings
+from ledger_aggregator.composition import StreamDeps, WaitClock, WriterDeps
+from ledger_aggregator.config import BufferQueue, StreamSettings, SummaryTables, WriterSettings
 from ledger_aggregator.domain import Delta, Key, Poison, Totals
-from ledger_aggregator.ports import ApplyResult
+from ledger_aggregator.ports import ApplyResult, Deliver
 from ledger_aggregator.redelivery import Deferral
 from ledger_aggregator.retirement import BufferState
 
@@ -121,17 +121,20 @@ class FakeRedelivery:
         return len(deferrals)
 
 
-def settings(pattern: int | None = 1, **changes: Any) -> Settings:
-    """Settings of a deployment whose every setting is present."""
-    given: dict[str, Any] = {
-        "pattern": pattern,
-        "summary_table": "summary",
-        "applied_table": "applied",
-        "buffer_queue_url": "https://sqs.eu-west-1.amazonaws.com/123456789012/buffer",
-        "dlq_url": "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
-        "marker_ttl_seconds": DEFAULT_MARKER_TTL_SECONDS,
-    }
-    return Settings(**(given | changes))
+BUFFER_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/buffer"
+DLQ_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"
+
+
+def stream_settings(pattern: int = 1) -> StreamSettings:
+    """The stream function's settings of a deployment of ``pattern``, every setting present."""
+    destination = BufferQueue(BUFFER_URL) if pattern == 2 else SummaryTables("summary", "applied")
+    return StreamSettings(destination=destination, dlq_url=DLQ_URL)
+
+
+def writer_settings(**changes: Any) -> WriterSettings:
+    """The writer's settings, every setting present."""
+    given: dict[str, Any] = {"tables": SummaryTables("summary", "applied"), "buffer_queue_url": BUFFER_URL}
+    return WriterSettings(**(given | {"dlq_url": DLQ_URL} | changes))
 
 
 @dataclass
@@ -144,24 +147,37 @@ class Fakes:
     redelivery: FakeRedelivery = field(default_factory=FakeRedelivery)
     deadlines: list[float | None] = field(default_factory=list)  # what each writer was asked to wait until
 
-    def deps(
-        self, given: Settings | None = None, buffer_now: Callable[[Sequence[str], str], BufferState] | None = None
-    ) -> Deps:
-        """Dependencies over the fakes (pattern 1 unless ``given`` says otherwise)."""
+    def stream_deps(self, given: StreamSettings | None = None) -> StreamDeps:
+        """The stream function's dependencies over the fakes (pattern 1 unless ``given`` says otherwise)."""
+        settings = given or stream_settings()
 
-        def summaries(until: float | None) -> FakeSummaries:
-            self.deadlines.append(until)
-            return self.summaries
+        def deliver(until: float | None) -> Deliver:
+            if settings.pattern == 2:
+                return self.queue.publish
+            return self._summaries(until).write
+
+        return StreamDeps(settings, deliver, self.poison, CLOCK)
+
+    def writer_deps(
+        self, given: WriterSettings | None = None, buffer_now: Callable[[Sequence[str], str], BufferState] | None = None
+    ) -> WriterDeps:
+        """The writer's dependencies over the fakes."""
 
         def no_buffer(*_: Any) -> BufferState:
             raise AssertionError("the buffer was read")
 
-        return Deps(
-            settings=given or settings(),
-            summaries=summaries,
-            publisher=lambda: self.queue,
+        return WriterDeps(
+            settings=given or writer_settings(),
+            summaries=self._summaries,
             poison=self.poison,
-            redelivery=lambda: self.redelivery,
+            redelivery=self.redelivery,
             buffer_now=buffer_now or no_buffer,
-            clock=WaitClock(now=lambda: 100.0, sleep=lambda _: None),
+            clock=CLOCK,
         )
+
+    def _summaries(self, until: float | None) -> FakeSummaries:
+        self.deadlines.append(until)
+        return self.summaries
+
+
+CLOCK = WaitClock(now=lambda: 100.0, sleep=lambda _: None)

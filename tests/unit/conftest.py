@@ -20,6 +20,13 @@ os.environ.update(
         "POWERTOOLS_SERVICE_NAME": "ledger-test",
         "POWERTOOLS_METRICS_NAMESPACE": "LedgerTest",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # The functions' settings, as Terraform sets them: a handler module builds its dependencies at import.
+        "PATTERN": "1",
+        "SUMMARY_TABLE": "ledger-test-summary",
+        "APPLIED_TABLE": "ledger-test-applied",
+        "BUFFER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/ledger-test-buffer",
+        "DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/ledger-test-dlq",
+        "DEPLOYMENT_NAME": "ledger-test",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

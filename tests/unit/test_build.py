@@ -12,6 +12,16 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# What Terraform sets for the functions (the stream function's under PATTERN=1): a handler module builds
+# its function's dependencies at import, and refuses to without them.
+FUNCTION_SETTINGS = {
+    "PATTERN": "1",
+    "SUMMARY_TABLE": "summary",
+    "APPLIED_TABLE": "applied",
+    "BUFFER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/buffer",
+    "DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+    "DEPLOYMENT_NAME": "ledger",
+}
 pytestmark = pytest.mark.slow
 
 
@@ -62,9 +72,11 @@ def in_clean_interpreter(built: Path, tmp_path: Path, probe: str, tracing_disabl
     code = "import json, sys; sys.path.insert(0, sys.argv[1]);" + probe
     env = {
         "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",  # Lambda sets both; boto3's clients, built at import, read this one
         "PATH": "/usr/bin:/bin",
         "POWERTOOLS_TRACE_DISABLED": tracing_disabled,
         "LAMBDA_TASK_ROOT": str(tmp_path / "task"),  # set by Lambda; the X-Ray SDK reads it
+        **FUNCTION_SETTINGS,
     }
     done = subprocess.run(
         [sys.executable, "-I", "-c", code, str(tmp_path / "task")], capture_output=True, text=True, env=env, check=True
@@ -139,4 +151,6 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
     }
     assert {n.removeprefix("ledger_aggregator/") for n in ours} == expected
     with zipfile.ZipFile(built) as archive:
-        assert not [n for n in archive.namelist() if n.split("/")[0] in ("ledger_ops", "tqdm")]
+        assert not [n for n in archive.namelist() if n.split("/")[0] in ("ledger_ops", "tqdm", "consumer")]
+        # The consumer's follower is a consumer's to take (consumer/), not the functions' to ship.
+        assert b"BalanceFollower" not in archive.read("ledger_aggregator/balance_events.py")

@@ -56,7 +56,7 @@ def guarded(buffer_now: Any) -> Handler:
     """The writer's handler, reading the buffer through ``buffer_now``."""
     from ledger_aggregator.handlers import writer
 
-    return writer.make_handler(lambda: Fakes().deps(buffer_now=buffer_now))
+    return writer.make_handler(Fakes().writer_deps(buffer_now=buffer_now))
 
 
 @pytest.mark.parametrize("action", ["create", "update"])

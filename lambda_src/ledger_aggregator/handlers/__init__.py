@@ -1,1 +1,2 @@
-"""Lambda entry points: ``stream.handler`` (the stream function) and ``writer.handler`` (pattern 2's writer)."""
+"""Lambda entry points: ``stream.handler`` (the stream function), ``writer.handler`` (pattern 2's writer) and
+``events.handler`` (the balance events' enrichment), each built at import from ``composition``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -11,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import composition
-from ..composition import Deps
+from ..composition import StreamDeps
 from ..projector import project, stream_items
 from ._common import Handler, partial_response, record_outcome
 from ._tracing import capture_lambda_handler
@@ -24,19 +23,18 @@ metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
-def make_handler(deps: Callable[[], Deps]) -> Handler:
-    """The stream function's handler over the dependencies ``deps()`` gives (built on first use)."""
+def make_handler(deps: StreamDeps) -> Handler:
+    """The stream function's handler over ``deps``, built at cold start."""
 
     @logger.inject_lambda_context
     @capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         """Project one stream batch; report the records not yet reflected as batch item failures."""
-        use = deps()
         changes, poison = stream_items(event.get("Records", []))
-        deliver = use.stream_destination(use.deadline(context))
-        outcome = project(changes, poison, deliver, use.poison, "stream")
-        publishes = use.settings.pattern == 2
+        deliver = deps.deliver(deps.clock.deadline(context))
+        outcome = project(changes, poison, deliver, deps.poison, "stream")
+        publishes = deps.settings.pattern == 2
         record_outcome(logger, metrics, len(event.get("Records", [])), outcome, poison, publishes=publishes)
         return partial_response(event, context, processor, outcome.failed_items, _event_id)
 
@@ -47,4 +45,5 @@ def _event_id(record: DynamoDBRecord) -> str:
     return str(record.event_id)
 
 
-handler = make_handler(composition.deps)
+# Built at import, the cold start: a missing or wrong setting fails here, naming it.
+handler = make_handler(composition.stream_from_environment())

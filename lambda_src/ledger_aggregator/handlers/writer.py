@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -12,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import composition
-from ..composition import Deps
+from ..composition import WriterDeps
 from ..projector import project, queue_items
 from ..redelivery import deferrals
 from ..retirement import removal_refusal
@@ -33,8 +32,8 @@ class BufferRemovalRefusedError(Exception):
     """The buffer still holds, or may still be sent, a delta: Terraform must not delete it now."""
 
 
-def make_handler(deps: Callable[[], Deps]) -> Handler:
-    """The writer's handler over the dependencies ``deps()`` gives (built on first use)."""
+def make_handler(deps: WriterDeps) -> Handler:
+    """The writer's handler over ``deps``, built at cold start."""
 
     @logger.inject_lambda_context
     @capture_lambda_handler
@@ -46,16 +45,15 @@ def make_handler(deps: Callable[[], Deps]) -> Handler:
         buffer DLQ with their reason. Messages not applied now (throttled) are reported failed
         and deferred by a jittered backoff (``redelivery``), not the queue's visibility timeout.
         """
-        use = deps()
         if event.get("ledgerGuard") == GUARD:
-            return guard_buffer_removal(event, use)
+            return guard_buffer_removal(event, deps)
         records = event.get("Records", [])
         changes, poison = queue_items(records)
-        outcome = project(changes, poison, use.summaries(use.deadline(context)).write, use.poison, "queue")
+        outcome = project(changes, poison, deps.summaries(deps.clock.deadline(context)).write, deps.poison, "queue")
         record_outcome(logger, metrics, len(records), outcome, poison)
-        later = deferrals(records, outcome.failed_items, use.settings.backoff_max_seconds)
+        later = deferrals(records, outcome.failed_items, deps.settings.backoff_max_seconds)
         if later:
-            deferred = use.redelivery().defer(later)
+            deferred = deps.redelivery.defer(later)
             metrics.add_metric(name="MessagesDeferred", unit=MetricUnit.Count, value=deferred)
             logger.info("failed messages deferred", extra={"deferred": deferred, "seconds": [d.seconds for d in later]})
         return partial_response(event, context, processor, outcome.failed_items, _message_id)
@@ -63,7 +61,7 @@ def make_handler(deps: Callable[[], Deps]) -> Handler:
     return handler
 
 
-def guard_buffer_removal(event: dict[str, Any], use: Deps) -> dict[str, Any]:
+def guard_buffer_removal(event: dict[str, Any], use: WriterDeps) -> dict[str, Any]:
     """Answer Terraform before it deletes the buffer: raise, and so fail the apply, while a delta could be lost.
 
     Created and updated, the guard only arms itself; deleted, it reads the queues and the stream function.
@@ -86,4 +84,5 @@ def _message_id(record: SQSRecord) -> str:
     return str(record.message_id)
 
 
-handler = make_handler(composition.deps)
+# Built at import, the cold start: a missing or wrong setting fails here, naming it.
+handler = make_handler(composition.writer_from_environment())

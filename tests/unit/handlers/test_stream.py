@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from ledger_aggregator.config import ConfigurationError
+from ledger_aggregator.config import ConfigurationError, StreamSettings
 from ledger_aggregator.handlers import stream
+from tests.support.fakes import DLQ_URL, Fakes, stream_settings
 from tests.support.fakes import FakeContext as Context
-from tests.support.fakes import Fakes, settings
 from tests.support.ledger import Ledger, expected_totals, image
 
 
@@ -26,7 +26,7 @@ def failed(response: dict[str, Any]) -> set[str]:
 
 def test_pattern_1_writes_the_batch_and_may_wait_half_the_time_left() -> None:
     fakes, ledger = Fakes(), records()
-    response = stream.make_handler(fakes.deps)({"Records": ledger.records}, Context(millis_left=4000))
+    response = stream.make_handler(fakes.stream_deps())({"Records": ledger.records}, Context(millis_left=4000))
     assert failed(response) == set()
     assert fakes.summaries.totals == expected_totals(ledger)
     assert fakes.deadlines == [102.0], "the fakes' clock reads 100 s: half of the 4 s left"
@@ -35,7 +35,9 @@ def test_pattern_1_writes_the_batch_and_may_wait_half_the_time_left() -> None:
 
 def test_pattern_2_publishes_and_writes_no_summary() -> None:
     fakes, ledger = Fakes(), records()
-    response = stream.make_handler(lambda: fakes.deps(settings(pattern=2)))({"Records": ledger.records}, Context())
+    response = stream.make_handler(fakes.stream_deps(stream_settings(pattern=2)))(
+        {"Records": ledger.records}, Context()
+    )
     assert failed(response) == set()
     assert len(fakes.queue.messages) == 2 and fakes.summaries.writes == 0 and fakes.deadlines == []
 
@@ -43,19 +45,19 @@ def test_pattern_2_publishes_and_writes_no_summary() -> None:
 def test_a_throttled_account_fails_its_records_only_and_is_not_raised() -> None:
     fakes, ledger = Fakes(), records()
     fakes.summaries.throttled = {"acc-1"}
-    response = stream.make_handler(fakes.deps)({"Records": ledger.records}, Context())
+    response = stream.make_handler(fakes.stream_deps())({"Records": ledger.records}, Context())
     assert failed(response) == {
         r["dynamodb"]["SequenceNumber"] for r in ledger.records if "acc-1" in str(r["dynamodb"]["Keys"])
     }
     fakes.summaries.throttled = {"acc-0", "acc-1"}
-    whole = stream.make_handler(fakes.deps)({"Records": ledger.records}, Context())
+    whole = stream.make_handler(fakes.stream_deps())({"Records": ledger.records}, Context())
     assert len(failed(whole)) == len(ledger.records), "a batch failed whole is reported whole, not raised"
 
 
 def test_poison_is_parked_and_the_rest_written() -> None:
     fakes, ledger = Fakes(), records()
     bad = ledger.put(image("acc-0", "bad", "credit", "NaN"))
-    response = stream.make_handler(fakes.deps)({"Records": ledger.records}, Context())
+    response = stream.make_handler(fakes.stream_deps())({"Records": ledger.records}, Context())
     assert failed(response) == set()
     assert list(fakes.poison.parked) == [bad["eventID"]]
     del ledger.rows[("acc-0", "bad")]
@@ -63,15 +65,18 @@ def test_poison_is_parked_and_the_rest_written() -> None:
 
 
 def test_a_setting_the_pattern_needs_is_named_when_missing() -> None:
-    from ledger_aggregator.composition import Clients, build
+    from ledger_aggregator.composition import Clients, build_stream
 
     unused: Any = object()
-    deps = build(settings(pattern=2, buffer_queue_url=None), Clients(unused, unused, unused))
     with pytest.raises(ConfigurationError, match="BUFFER_QUEUE_URL is not set for PATTERN=2"):
-        stream.make_handler(lambda: deps)({"Records": records().records}, Context())
+        deps = build_stream(
+            StreamSettings.from_env({"PATTERN": "2", "DLQ_URL": DLQ_URL}), Clients(unused, unused, unused)
+        )
+        stream.make_handler(deps)({"Records": records().records}, Context())
 
 
 def test_the_stream_function_without_its_pattern_names_it() -> None:
     fakes = Fakes()
     with pytest.raises(ConfigurationError, match="PATTERN is not set"):
-        stream.make_handler(lambda: fakes.deps(settings(pattern=None)))({"Records": records().records}, Context())
+        deps = fakes.stream_deps(StreamSettings.from_env({"DLQ_URL": DLQ_URL, "BUFFER_QUEUE_URL": "b"}))
+        stream.make_handler(deps)({"Records": records().records}, Context())

@@ -1,8 +1,8 @@
 """The Lambda handlers end to end under moto: real stream records, real tables and queues.
 
-Each handler is made over dependencies built from the test's settings and clients (``make_handler``
-with ``composition.build``): a test changes a setting, a client or the clock by building others, never
-by assigning to a module global.
+Each handler is made over dependencies built from the test's environment and clients (``make_handler``
+over ``composition.build_stream`` or ``build_writer``, as a cold start builds them): a test changes a
+setting, a client or the clock by building others, never by assigning to a module global.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ledger_aggregator.composition import Clients, Deps, WaitClock, build
-from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS, ConfigurationError, Settings
+from ledger_aggregator import composition
+from ledger_aggregator.composition import Clients, StreamDeps, WaitClock, WriterDeps, build_stream, build_writer
+from ledger_aggregator.config import ConfigurationError, StreamSettings, WriterSettings
 from ledger_aggregator.domain import Key, Totals, fold
 from ledger_aggregator.summary_item import summary_key
 from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_details_table, create_tables, summaries
@@ -37,14 +38,18 @@ class Stack:
     stream_arn: str
     buffer_url: str
     dlq_url: str
-    settings: Settings
+    env: dict[str, str]  # the functions' environment variables, as Terraform sets them
     clients: Clients
     clock: WaitClock | None = None
     _iterator: str | None = None
 
-    def deps(self) -> Deps:
-        """The handlers' dependencies over this stack's settings, clients and clock (a cold start)."""
-        return build(self.settings, self.clients, self.clock)
+    def stream_deps(self) -> StreamDeps:
+        """The stream function's dependencies over this stack's environment, clients and clock (a cold start)."""
+        return build_stream(StreamSettings.from_env(self.env), self.clients, self.clock)
+
+    def writer_deps(self) -> WriterDeps:
+        """The writer's dependencies over this stack's environment, clients and clock (a cold start)."""
+        return build_writer(WriterSettings.from_env(self.env), self.clients, self.clock)
 
     def put(self, account: str, txid: str, kind: str, amount: str, **extra: dict[str, str]) -> None:
         item: dict[str, Any] = {
@@ -116,33 +121,32 @@ def stack() -> Iterator[Stack]:
         arn = create_details_table(dynamodb)
         buffer_url = sqs.create_queue(QueueName="buffer", Attributes={"VisibilityTimeout": str(VISIBILITY)})["QueueUrl"]
         dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-        settings = Settings(
-            pattern=1,
-            summary_table=SUMMARY,
-            applied_table=APPLIED,
-            buffer_queue_url=buffer_url,
-            dlq_url=dlq_url,
-            marker_ttl_seconds=DEFAULT_MARKER_TTL_SECONDS,
-        )
+        env = {
+            "PATTERN": "1",
+            "SUMMARY_TABLE": SUMMARY,
+            "APPLIED_TABLE": APPLIED,
+            "BUFFER_QUEUE_URL": buffer_url,
+            "DLQ_URL": dlq_url,
+        }
         clients = Clients(dynamodb, sqs, boto3.client("lambda"))
-        yield Stack(dynamodb, sqs, arn, buffer_url, dlq_url, settings, clients)
+        yield Stack(dynamodb, sqs, arn, buffer_url, dlq_url, env, clients)
 
 
 def queue_mode(stack: Stack) -> None:
     """Pattern 2: the stream function publishes to the buffer queue."""
-    stack.settings = replace(stack.settings, pattern=2)
+    stack.env["PATTERN"] = "2"
 
 
 def stream_handler(stack: Stack, records: list[dict[str, Any]], context: Any = None) -> dict[str, Any]:
     from ledger_aggregator.handlers import stream
 
-    return stream.make_handler(stack.deps)({"Records": records}, context or Context())
+    return stream.make_handler(stack.stream_deps())({"Records": records}, context or Context())
 
 
 def writer_handler(stack: Stack, event: dict[str, Any]) -> dict[str, Any]:
     from ledger_aggregator.handlers import writer
 
-    return writer.make_handler(stack.deps)(event, Context())
+    return writer.make_handler(stack.writer_deps())(event, Context())
 
 
 def failed_ids(response: dict[str, Any]) -> list[str]:
@@ -387,7 +391,7 @@ def poll_receive(stack: Stack, seconds: float) -> list[dict[str, Any]]:
 
 
 def test_a_message_failing_again_and_again_backs_off_to_the_ceiling(stack: Stack) -> None:
-    stack.settings = replace(stack.settings, backoff_max_seconds=30)
+    stack.env["BACKOFF_MAX_SECONDS"] = "30"
     queue_mode(stack)
     stack.put("acc-2", "t2", "credit", "2.00")
     stream_handler(stack, stack.new_records())
@@ -400,7 +404,7 @@ def test_a_message_failing_again_and_again_backs_off_to_the_ceiling(stack: Stack
 
 
 def test_a_missing_setting_is_named(stack: Stack) -> None:
-    stack.settings = replace(stack.settings, applied_table=None)
+    del stack.env["APPLIED_TABLE"]
     stack.put("acc-1", "t1", "debit", "1")
     with pytest.raises(ConfigurationError, match="APPLIED_TABLE"):
         stream_handler(stack, stack.new_records())
@@ -437,7 +441,7 @@ def test_pattern_2s_stream_function_counts_deltas_published_and_messages_sent_no
 def events_handler(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from ledger_aggregator.handlers import events
 
-    details: list[dict[str, Any]] = events.handler(records, Context())
+    details: list[dict[str, Any]] = events.make_handler(composition.events_from_environment())(records, Context())
     return details
 
 

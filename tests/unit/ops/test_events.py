@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ledger_aggregator.balance_events import BalanceFollower, Delivery
+from consumer.follower import BalanceFollower, Delivery
 from ledger_ops.__main__ import main
 from ledger_ops.events import resync
 from tests.support.aws import SUMMARY, put_summary

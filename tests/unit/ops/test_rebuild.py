@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from consumer.follower import BalanceFollower
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
-from ledger_aggregator.balance_events import BalanceFollower, committed_change, event_detail
+from ledger_aggregator.balance_events import committed_change, event_detail
 from ledger_aggregator.domain import Totals, coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
 from ledger_ops.rebuild import Rebuilder, reflected

@@ -95,22 +95,23 @@ test-templates: $(STAMP) $(call unless_prepared,java-deps) ## Mapping templates 
 
 # The pattern-2 soak is bound by the summary table's injected capacity (time, not CPU), so it runs on a
 # stack of its own beside the rest: pattern 1, the switch to pattern 2 on the same state, and every
-# other test. The pattern-2 runs of the access and recovery tests go with the soak, to even out the two
-# sides, and so do the hostile-client and balance-guard tests, the pattern-2 replays and planted-corruption
-# rebuild of test_ops.py, and the switch back to pattern 1 (test_switch.py, the last test
-# of its stack). Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
-SECOND_STACK := pattern-2 and (test_every_amount_survives_every_fault or test_access or test_recovery or test_hostile or test_guard or test_replay or test_reconcile_finds_a_planted_corruption or test_switching_to_pattern_1_under_load or test_events)
+# other test. The pattern-2 runs of the tests marked second_stack go with the soak, to even out the two
+# sides: the access, recovery, hostile-client, balance-guard and events tests, the pattern-2 replays and
+# planted-corruption rebuild of test_ops.py, and the switch back to pattern 1 (test_switch.py, the last test
+# of its stack). The marker is on the test; pattern_2 on its pattern-2 run (tests/integration/conftest.py).
+# Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
+SECOND_STACK := second_stack and pattern_2
 
 test-integration: $(call unless_prepared,$(SHARED)) ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
 	@$(MAKE) --no-print-directory -j2 --output-sync=target integration-switch integration-soak2
 
 integration-switch:  # part of test-integration, which builds the zip and runs terraform init first
 	@echo "==> integration tests: pattern 1, the switch, pattern 2 (target: $${CQRS_TARGET:-local})"
-	@$(PY) -m pytest tests/integration -k "not ($(SECOND_STACK))" --durations=5
+	@$(PY) -m pytest tests/integration -m "not ($(SECOND_STACK))" --durations=5
 
 integration-soak2:  # part of test-integration
-	@echo "==> integration tests: the pattern-2 soak, access, recovery, hostile-client and balance-guard tests and the switch to pattern 1 on a stack of their own (target: $${CQRS_TARGET:-local})"
-	@$(PY) -m pytest tests/integration -k "$(SECOND_STACK)" --durations=5
+	@echo "==> integration tests: the pattern-2 soak, access, recovery, hostile-client, balance-guard and events tests and the switch to pattern 1 on a stack of their own (target: $${CQRS_TARGET:-local})"
+	@$(PY) -m pytest tests/integration -m "$(SECOND_STACK)" --durations=5
 
 # The first-apply acceptance suite (tests/first_apply): a throwaway stack with every option on, each check one
 # verdict, always destroyed. make test runs it in the local account; verify-aws in the account of your AWS

@@ -76,7 +76,7 @@ unless_prepared = $(if $(PREPARED),,$(1))
 test: $(STAMP) ## Everything CI runs: every part below, side by side; fails if any part fails
 	@PREPARED=1 $(PY) tools/test_parts.py run --prepare "$(SHARED)" --critical test-integration $(TEST_PARTS)
 
-record-test-figures: $(STAMP) ## Keep the last passing make test's figures in reports/make-test.json and quote them in README and docs/testing.md
+record-test-figures: $(STAMP) ## Keep the last passing make test's figures in reports/make-test.json and quote them in docs/testing.md
 	@$(PY) tools/test_parts.py record $(FROM)
 	@$(PY) tools/docs.py
 
@@ -209,7 +209,7 @@ docs-check: $(STAMP)  # the Markdown links and the generated Terraform docs (als
 bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test; BENCH_QUICK=1 on fewer records)
 	@$(PY) -m bench.aggregator $(if $(BENCH_QUICK),--quick)
 
-bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, recorded in reports/ and quoted in README (BASELINE=rev to compare; BENCH_QUICK=1 BENCH_OUT=dir)
+bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, recorded in reports/ and quoted in docs/local-account.md (BASELINE=rev to compare; BENCH_QUICK=1 BENCH_OUT=dir)
 	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE)) $(bench_options)
 	@$(if $(BENCH_OUT),,$(PY) tools/docs.py)
 

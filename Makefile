@@ -69,6 +69,9 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 # The prerequisites several parts share (SHARED) are made once first; the parts then run with
 # PREPARED=1, which drops them (unless_prepared), so that no two parts run terraform init at once. Each part's output is printed whole when it ends, and the run's
 # figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).
+# A record goes in the commit of the change it measures, never in a commit of its own: record-test-figures
+# refuses a run of any commit but HEAD (HEAD+changes is the change not yet committed). FROM=<file> takes
+# another clone's record, of the same commit.
 TEST_PARTS := lint test-unit test-templates test-terraform checkov test-first-apply test-integration test-commands
 SHARED := package tf-init java-deps
 unless_prepared = $(if $(PREPARED),,$(1))
@@ -209,6 +212,8 @@ docs-check: $(STAMP)  # the Markdown links and the generated Terraform docs (als
 bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test; BENCH_QUICK=1 on fewer records)
 	@$(PY) -m bench.aggregator $(if $(BENCH_QUICK),--quick)
 
+# bench-sandbox measures the working tree and writes reports/bench-sandbox.json at once: commit the record
+# with the change it measures, not on its own.
 bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, recorded in reports/ and quoted in docs/local-account.md (BASELINE=rev to compare; BENCH_QUICK=1 BENCH_OUT=dir)
 	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE)) $(bench_options)
 	@$(if $(BENCH_OUT),,$(PY) tools/docs.py)

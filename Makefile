@@ -39,7 +39,7 @@ LINT_PARTS := lint-terraform lint-validate lint-ruff lint-mypy lint-imports
 
 .PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov check-patches lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
-        integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded \
+        integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded commit-messages \
         test-first-apply verify-aws lifecycle test-commands commands-report commands-others
 
 help: ## List the targets
@@ -205,6 +205,13 @@ lint-mypy: $(STAMP)
 
 lint-imports: $(STAMP)  # the contracts in pyproject.toml: the core imports no AWS library, dependencies point inward
 	@set -o pipefail; $(VENV)/bin/lint-imports --no-cache | tail -n 8
+
+# Commit subjects of 72 characters or fewer, a blank line before a body: pre-commit's commit-msg hook checks
+# each new commit (.pre-commit-config.yaml), and this a branch's commits not yet in SINCE, before a merge.
+# History that has landed is not checked: it cannot be rewritten.
+SINCE ?= main
+commit-messages: ## A branch's commits not yet in SINCE (default main): subjects of 72 characters or fewer, then a blank line
+	@$(PYTHON) tools/commit_msg.py --range $(SINCE)..HEAD
 
 docs-check: $(STAMP)  # the Markdown links and the generated Terraform docs (also part of make test)
 	@$(PY) -m pytest -q tests/static/test_docs.py

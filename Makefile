@@ -39,7 +39,7 @@ LINT_PARTS := lint-terraform lint-validate lint-ruff lint-mypy lint-imports
 
 .PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov check-patches lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
-        integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded \
+        integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded commit-messages \
         test-first-apply verify-aws lifecycle test-commands commands-report commands-others
 
 help: ## List the targets
@@ -69,6 +69,9 @@ package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 # The prerequisites several parts share (SHARED) are made once first; the parts then run with
 # PREPARED=1, which drops them (unless_prepared), so that no two parts run terraform init at once. Each part's output is printed whole when it ends, and the run's
 # figures go to .cache/make-test.json (make record-test-figures keeps a passing run for docs/testing.md).
+# A record goes in the commit of the change it measures, never in a commit of its own: record-test-figures
+# refuses a run of any commit but HEAD (HEAD+changes is the change not yet committed). FROM=<file> takes
+# another clone's record, of the same commit.
 TEST_PARTS := lint test-unit test-templates test-terraform checkov test-first-apply test-integration test-commands
 SHARED := package tf-init java-deps
 unless_prepared = $(if $(PREPARED),,$(1))
@@ -76,7 +79,7 @@ unless_prepared = $(if $(PREPARED),,$(1))
 test: $(STAMP) ## Everything CI runs: every part below, side by side; fails if any part fails
 	@PREPARED=1 $(PY) tools/test_parts.py run --prepare "$(SHARED)" --critical test-integration $(TEST_PARTS)
 
-record-test-figures: $(STAMP) ## Keep the last passing make test's figures in reports/make-test.json and quote them in README and docs/testing.md
+record-test-figures: $(STAMP) ## Keep the last passing make test's figures in reports/make-test.json and quote them in docs/testing.md
 	@$(PY) tools/test_parts.py record $(FROM)
 	@$(PY) tools/docs.py
 
@@ -95,22 +98,23 @@ test-templates: $(STAMP) $(call unless_prepared,java-deps) ## Mapping templates 
 
 # The pattern-2 soak is bound by the summary table's injected capacity (time, not CPU), so it runs on a
 # stack of its own beside the rest: pattern 1, the switch to pattern 2 on the same state, and every
-# other test. The pattern-2 runs of the access and recovery tests go with the soak, to even out the two
-# sides, and so do the hostile-client and balance-guard tests, the pattern-2 replays and planted-corruption
-# rebuild of test_ops.py, and the switch back to pattern 1 (test_switch.py, the last test
-# of its stack). Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
-SECOND_STACK := pattern-2 and (test_every_amount_survives_every_fault or test_access or test_recovery or test_hostile or test_guard or test_replay or test_reconcile_finds_a_planted_corruption or test_switching_to_pattern_1_under_load or test_events)
+# other test. The pattern-2 runs of the tests marked second_stack go with the soak, to even out the two
+# sides: the access, recovery, hostile-client, balance-guard and events tests, the pattern-2 replays and
+# planted-corruption rebuild of test_ops.py, and the switch back to pattern 1 (test_switch.py, the last test
+# of its stack). The marker is on the test; pattern_2 on its pattern-2 run (tests/integration/conftest.py).
+# Two local accounts on free ports; CQRS_TARGET=aws skips the soak (faults are local only).
+SECOND_STACK := second_stack and pattern_2
 
 test-integration: $(call unless_prepared,$(SHARED)) ## The stack in the local account (or CQRS_TARGET=aws), both patterns, with the soak test
 	@$(MAKE) --no-print-directory -j2 --output-sync=target integration-switch integration-soak2
 
 integration-switch:  # part of test-integration, which builds the zip and runs terraform init first
 	@echo "==> integration tests: pattern 1, the switch, pattern 2 (target: $${CQRS_TARGET:-local})"
-	@$(PY) -m pytest tests/integration -k "not ($(SECOND_STACK))" --durations=5
+	@$(PY) -m pytest tests/integration -m "not ($(SECOND_STACK))" --durations=5
 
 integration-soak2:  # part of test-integration
-	@echo "==> integration tests: the pattern-2 soak, access, recovery, hostile-client and balance-guard tests and the switch to pattern 1 on a stack of their own (target: $${CQRS_TARGET:-local})"
-	@$(PY) -m pytest tests/integration -k "$(SECOND_STACK)" --durations=5
+	@echo "==> integration tests: the pattern-2 soak, access, recovery, hostile-client, balance-guard and events tests and the switch to pattern 1 on a stack of their own (target: $${CQRS_TARGET:-local})"
+	@$(PY) -m pytest tests/integration -m "$(SECOND_STACK)" --durations=5
 
 # The first-apply acceptance suite (tests/first_apply): a throwaway stack with every option on, each check one
 # verdict, always destroyed. make test runs it in the local account; verify-aws in the account of your AWS
@@ -202,13 +206,22 @@ lint-mypy: $(STAMP)
 lint-imports: $(STAMP)  # the contracts in pyproject.toml: the core imports no AWS library, dependencies point inward
 	@set -o pipefail; $(VENV)/bin/lint-imports --no-cache | tail -n 8
 
+# Commit subjects of 72 characters or fewer, a blank line before a body: pre-commit's commit-msg hook checks
+# each new commit (.pre-commit-config.yaml), and this a branch's commits not yet in SINCE, before a merge.
+# History that has landed is not checked: it cannot be rewritten.
+SINCE ?= main
+commit-messages: ## A branch's commits not yet in SINCE (default main): subjects of 72 characters or fewer, then a blank line
+	@$(PYTHON) tools/commit_msg.py --range $(SINCE)..HEAD
+
 docs-check: $(STAMP)  # the Markdown links and the generated Terraform docs (also part of make test)
 	@$(PY) -m pytest -q tests/static/test_docs.py
 
 bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test; BENCH_QUICK=1 on fewer records)
 	@$(PY) -m bench.aggregator $(if $(BENCH_QUICK),--quick)
 
-bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, recorded in reports/ and quoted in README (BASELINE=rev to compare; BENCH_QUICK=1 BENCH_OUT=dir)
+# bench-sandbox measures the working tree and writes reports/bench-sandbox.json at once: commit the record
+# with the change it measures, not on its own.
+bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, recorded in reports/ and quoted in docs/local-account.md (BASELINE=rev to compare; BENCH_QUICK=1 BENCH_OUT=dir)
 	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE)) $(bench_options)
 	@$(if $(BENCH_OUT),,$(PY) tools/docs.py)
 

@@ -1,7 +1,7 @@
 """The local account's speed from one run: `make bench-sandbox`. Prints figures, records them; gates nothing.
 
 This working tree is measured and its figures are kept in ``reports/bench-sandbox.json`` (quoted in
-README by ``make docs``), with the machine's speed on a fixed Python loop (``tools/machine.py``), so
+docs/local-account.md by ``make docs``), with the machine's speed on a fixed Python loop (``tools/machine.py``), so
 that a change which slows the local account shows in its own diff. With ``--baseline REV``, that
 revision is measured first ("before"), checked out into a git worktree and run with its own code, and
 the two are printed side by side. Both are driven by the same load client (signed
@@ -330,7 +330,7 @@ def report(before: Side | None, after: Side) -> None:
 
 
 def record(after: Side, loop_seconds: float, out: Path = REPORTS) -> None:
-    """Keep this tree's figures in <out>/bench-sandbox.json (make docs quotes reports/'s in README)."""
+    """Keep this tree's figures in <out>/bench-sandbox.json (make docs quotes reports/'s in docs/local-account.md)."""
     figures = {label: round(value, 2) for label, value in rows_of(after)}
     record = {
         "commit": subprocess.run(

@@ -10,7 +10,8 @@ each part's wall time, CPU time, exit status and pytest's summary lines, the tot
 machine.
 
 ``record [FILE]`` copies a record of a passing run (by default the last one) to
-``reports/make-test.json``; it refuses a failed one. ``make docs`` quotes that file in
+``reports/make-test.json``; it refuses a failed one, and one of a commit other than HEAD: a record is
+committed with the change it measures, not as a commit of its own. ``make docs`` quotes that file in
 docs/testing.md, so no figure there is typed by hand.
 """
 
@@ -164,13 +165,40 @@ def write_record(parts: list[Part], total: int, status: int, loop_seconds: float
     LAST_RUN.write_text(json.dumps(record, indent=2) + "\n")
 
 
+def _resolved(revision: str, cwd: Path) -> str:
+    """The full hash of a revision's commit, or "" when it does not resolve (or there is no git history)."""
+    found = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() if found.returncode == 0 else ""
+
+
+def measures_head(commit: str, cwd: Path = ROOT) -> bool:
+    """Whether a record's commit is HEAD (``+changes``: HEAD with the change not yet committed)."""
+    head = _resolved("HEAD", cwd)
+    return bool(head) and _resolved(commit.removesuffix("+changes"), cwd) == head
+
+
 def record(source: Path) -> int:
-    """Copy a passing run's record to reports/make-test.json; refuse a failed or missing one."""
+    """Copy a passing run's record of HEAD to reports/make-test.json; refuse a failed, missing or older one."""
     if not source.exists():
         print(f"no record at {source}: run make test first", file=sys.stderr)
         return 2
-    if json.loads(source.read_text())["exit"] != 0:
+    run = json.loads(source.read_text())
+    if run["exit"] != 0:
         print(f"refused: {source} records a failed run", file=sys.stderr)
+        return 2
+    if not measures_head(run["commit"]):
+        print(
+            f"refused: {source} measured commit {run['commit']}, not HEAD. A record is committed with the change"
+            " it measures: run make test on this tree, record it, and commit the record with the change"
+            " (or amend it into HEAD).",
+            file=sys.stderr,
+        )
         return 2
     shutil.copyfile(source, RECORD)
     print(f"wrote {RECORD} (make docs quotes it)")

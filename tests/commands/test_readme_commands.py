@@ -4,7 +4,7 @@ A quick form is the command itself, README's make target, with smaller sizes cho
 (``BENCH_QUICK``, ``BENCH_OUT``, ``SOAK_TRANSACTIONS``, ``SOAK_PATTERN``, ``PATCHES``; ``PATTERN=1`` where the
 command takes a pattern): no other code path. Each runs as a subprocess in its own session, killed whole past
 a bounded time; its test asserts the exit status and what shows it did its work. The benchmarks' quick forms
-record in a temporary folder: reports/ and README's quoted figures must not change.
+record in a temporary folder: reports/ and the documents that quote its figures must not change.
 
 README's commands that another part of make test runs already are listed in ``COVERED`` with that part. The
 first test reads README's sh blocks and fails on a command that has neither a quick form here nor a covering
@@ -34,6 +34,7 @@ from sandbox.client import LedgerClient
 from sandbox.running import wait_until_up
 from tests.integration.conftest import eventually
 from tests.support.velocity import velocity_or_skip
+from tools.docs import SANDBOX_FIGURES_DOC, TEST_FIGURES_DOC
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -234,14 +235,15 @@ def test_make_soak_guarded_reconciles_and_seeds_the_balances(tmp_path: Path) -> 
 
 
 def fingerprint() -> dict[str, str]:
-    """A hash of every file in reports/ and of README (which quotes reports/bench-sandbox.json)."""
-    files = [README, *sorted(p for p in (ROOT / "reports").rglob("*") if p.is_file())]
+    """A hash of every file in reports/ and of the documents that quote its figures (tools/docs.py)."""
+    quoting = [TEST_FIGURES_DOC, SANDBOX_FIGURES_DOC]
+    files = [*quoting, *sorted(p for p in (ROOT / "reports").rglob("*") if p.is_file())]
     return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 @pytest.fixture
 def recorded_figures_kept() -> Iterator[None]:
-    """The test must leave reports/ and README as they were: a quick form's figures are recorded elsewhere."""
+    """The test must leave reports/ and the documents quoting it as they were: a quick form records elsewhere."""
     before = fingerprint()
     yield
     assert fingerprint() == before, "a quick form changed the recorded figures"

@@ -254,7 +254,11 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environmen
                 account.stop()
 
 
-@pytest.fixture(scope="session", params=[1, 2], ids=["pattern-1", "pattern-2"])
+# A pattern-2 run is marked pattern_2: `-m "second_stack and pattern_2"` is the second stack's share (Makefile).
+PATTERNS = [pytest.param(1, id="pattern-1"), pytest.param(2, id="pattern-2", marks=pytest.mark.pattern_2)]
+
+
+@pytest.fixture(scope="session", params=PATTERNS)
 def deployed(request: pytest.FixtureRequest, environment: Environment) -> Deployment:
     pattern = int(request.param)
     # The session starts in pattern 1 as a stack that never had a buffer (retired), then switches to 2;

@@ -42,6 +42,8 @@ from sandbox.stack import account_policy
 from tests.integration.conftest import TARGET, Deployment, eventually, settled, settled_in_table
 from tests.support.tokens import claims_of, forged, tampered
 
+pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
+
 PASSWORD = "Secret-123456"
 CREDIT = {"type": "credit", "amount": "10.00", "currency": "EUR"}
 

@@ -37,6 +37,8 @@ from ledger_ops.streams import StreamTail
 from tests.integration.conftest import TARGET, Deployment, eventually, injected, settled_in_table
 from tests.integration.test_ops import buffer_drained, ops
 
+pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
+
 # overtake: EventBridge keeps no order to a rule's target; the consumer must be exact without it.
 FAULTS = "dup=0.3,crash=0.1,latency=2ms,overtake=0.3,seed=22"
 Key = tuple[str, str]

@@ -47,6 +47,8 @@ from sandbox.client import LedgerClient, Response
 from tests.integration.conftest import TARGET, Deployment, eventually, guard_init, injected, settled_in_table
 from tests.integration.test_events import Consumer, caught_up, subscribed
 
+pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
+
 FAULTS = "conflict=0.15,conflicts=2,throttle=40wcu,throttles=2,seed=5"
 FUNDS, LIMIT = Decimal("100.00"), Decimal("30.00")  # each payer's credit; the overdraft limit of the first payer
 RETRIES = 8  # a client retries a 429 (a conflict on a hot account, or throttling) this many times

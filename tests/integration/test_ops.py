@@ -69,6 +69,7 @@ def plant(deployed: Deployment, account: str, amount: str) -> None:
     )
 
 
+@pytest.mark.second_stack
 def test_reconcile_finds_a_planted_corruption_and_rebuild_mends_it_under_load(
     deployed: Deployment, tmp_path: Path
 ) -> None:
@@ -148,6 +149,7 @@ def given_up(deployed: Deployment, records: list[dict[str, Any]]) -> dict[str, A
     }
 
 
+@pytest.mark.second_stack
 def test_replay_applies_a_given_up_batch_from_the_stream_and_drains_it(deployed: Deployment, tmp_path: Path) -> None:
     account = deployed.account("replay")
     post(deployed, account, 4)
@@ -178,6 +180,7 @@ def test_replay_applies_a_given_up_batch_from_the_stream_and_drains_it(deployed:
     assert left == [], "the replayed message is deleted"
 
 
+@pytest.mark.second_stack
 def test_replay_applies_buffered_deltas_and_empties_the_buffer_dlq(deployed: Deployment, tmp_path: Path) -> None:
     url = buffer_output(deployed, "buffer_dlq_url")
     account = deployed.account("buffer")

@@ -26,6 +26,8 @@ from tests.integration.conftest import (
 )
 from tests.integration.test_ops import account_records, post
 
+pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
+
 
 @pytest.mark.skipif(TARGET != "local", reason="capacity is taken away by the local account's faults")
 def test_a_writer_without_capacity_retries_within_seconds_and_catches_up(deployed: Deployment) -> None:

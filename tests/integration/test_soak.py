@@ -35,6 +35,7 @@ from tests.integration.test_ops import ops
 pytestmark = [
     pytest.mark.skipif(TARGET != "local", reason="faults are injected by the local account only"),
     pytest.mark.soak,
+    pytest.mark.second_stack,  # its pattern-2 run goes on the second stack
     pytest.mark.timeout(1800),
 ]
 # Pattern 1 writes a batch's summaries in one burst, pattern 2 a few messages at a time: each pattern's

@@ -23,6 +23,8 @@ import pytest
 from sandbox.stack import TerraformError
 from tests.integration.conftest import Deployment, eventually, settled_in_table
 
+pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
+
 CREDIT = {"type": "credit", "amount": "1.25", "currency": "EUR"}
 FULL = os.environ.get("CQRS_LIFECYCLE") == "full"  # make lifecycle: and back to pattern 2
 

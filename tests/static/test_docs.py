@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,7 @@ def test_each_tools_counts_are_read_from_a_parts_output() -> None:
 def test_a_failed_run_is_never_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     kept = tmp_path / "kept.json"
     monkeypatch.setattr(test_parts, "RECORD", kept)
+    monkeypatch.setattr(test_parts, "measures_head", lambda commit: commit == "abc1234")
     run = {"commit": "abc1234", "date": "2026-11-28", "cores": 2, "ci": True, "seconds": 480, "exit": 2, "parts": []}
     failed = tmp_path / "failed.json"
     failed.write_text(json.dumps(run))
@@ -126,6 +128,28 @@ def test_a_failed_run_is_never_recorded(tmp_path: Path, monkeypatch: pytest.Monk
     passed = tmp_path / "passed.json"
     passed.write_text(json.dumps({**run, "exit": 0}))
     assert test_parts.record(passed) == 0 and json.loads(kept.read_text()) == {**run, "exit": 0}
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps({**run, "exit": 0, "commit": "0123abc"}))
+    assert test_parts.record(older) == 2, "a run of another commit is not recorded as this one's"
+
+
+def test_only_a_run_of_head_is_recorded(tmp_path: Path) -> None:
+    """A record goes in the commit of the change it measures: HEAD, or HEAD with the change on top."""
+    repo, plain = tmp_path / "repo", tmp_path / "plain"
+    repo.mkdir()
+    plain.mkdir()
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    for message in ("first", "second"):
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], check=True)
+    head, parent = (
+        subprocess.run([*git, "rev-parse", "--short", rev], capture_output=True, text=True, check=True).stdout.strip()
+        for rev in ("HEAD", "HEAD~1")
+    )
+    assert test_parts.measures_head(head, repo) and test_parts.measures_head(head + "+changes", repo)
+    assert not test_parts.measures_head(parent, repo)
+    assert not test_parts.measures_head("unknown", repo)
+    assert not test_parts.measures_head(head, plain), "no history: nothing is HEAD"
 
 
 def test_the_quoted_figures_are_the_records() -> None:

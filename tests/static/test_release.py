@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import hcl2
+import pytest
 
 from ledger_aggregator import __version__
 
@@ -27,10 +29,45 @@ def test_the_version_has_one_owner_that_the_others_follow() -> None:
     assert releases and releases[0] == __version__, "the newest release in CHANGELOG is the package's version"
 
 
-def test_the_readmes_module_block_pins_the_release_and_sets_only_root_variables() -> None:
+def module_block() -> dict[str, Any]:
+    """The arguments of README's module block."""
     (block,) = [b for b in fenced("hcl") if 'module "ledger"' in b]
-    arguments = hcl2.loads(block)["module"][0]['"ledger"']
-    assert arguments["source"].endswith(f'?ref=v{__version__}"')
+    arguments: dict[str, Any] = hcl2.loads(block)["module"][0]['"ledger"']
+    return arguments
+
+
+def git(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """A git command in this checkout; its exit status is the caller's to read."""
+    return subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def version_at(commit: str) -> str:
+    """The package's version at a commit."""
+    source = git("show", f"{commit}:lambda_src/ledger_aggregator/__init__.py").stdout
+    found = re.search(r'^__version__ = "([^"]+)"$', source, re.M)
+    return found[1] if found else ""
+
+
+def test_the_readmes_pin_is_the_commit_that_cut_the_release() -> None:
+    """No tag travels with the repository as delivered: README pins the release commit, which must resolve here,
+    hold the release's version, and be the first to (its parent holds the one before)."""
+    source = module_block()["source"].strip('"')
+    ref = re.fullmatch(r"git::\S+\?ref=([0-9a-f]{40})", source)
+    assert ref, f"README pins {source}: a full commit hash, which needs no tag"
+    if git("rev-parse", "--git-dir").returncode != 0:
+        pytest.skip("this checkout has no git history: the pinned commit cannot be resolved here")
+    if git("rev-parse", "--is-shallow-repository").stdout.strip() == "true":
+        pytest.skip("this clone is shallow: the release commit may be outside its history")
+    commit = ref[1]
+    assert git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").returncode == 0, f"{commit} does not resolve"
+    assert version_at(commit) == __version__, "the pinned commit holds the package's version"
+    assert version_at(f"{commit}~1") != __version__, "the pinned commit is the one that cut the release"
+    releases = re.findall(r"^## (\d+\.\d+\.\d+) \(", git("show", f"{commit}:CHANGELOG.md").stdout, re.M)
+    assert releases[:1] == [__version__], "the pinned commit's CHANGELOG has the release as its newest"
+
+
+def test_the_readmes_module_block_sets_only_root_variables() -> None:
+    arguments = module_block()
     variables = {name.strip('"') for v in hcl2.load((ROOT / "variables.tf").open())["variable"] for name in v}
     set_here = {name for name in arguments if not name.startswith("__") and name != "source"}
     assert set_here <= variables, set_here - variables

@@ -7,5 +7,6 @@ Its layers, and what each may import, are the import-linter contracts in pyproje
 __all__ = ["__version__"]
 
 # The release: its one owner (pyproject.toml, docs/openapi.yaml and CHANGELOG.md are held to it by
-# tests/static/test_release.py). A team pins a release by its tag, v<version>.
+# tests/static/test_release.py). A team pins a release by the commit that cut it (README's pin, which
+# test_release resolves).
 __version__ = "0.2.0"

@@ -46,21 +46,45 @@ def sdk_attempt(header: str) -> int:
     return int(found[1]) if found else 1
 
 
-def with_retry_log(app: Any, log: Path) -> Callable[..., Iterable[bytes]]:
-    """``app``, writing one line to ``log`` for each request an SDK sends again (its attempt above 1) and for
-    each 5xx answer: when a create is answered "already exists", the line shows whether its first answer was
-    lost, and which attempt found it done."""
-    lock = threading.Lock()
+SLOW_SECONDS = 10.0  # an answer that took longer is logged: an SDK may have given up on it and sent it again
+
+
+class RetryLog:
+    """One line per event that can make an SDK send a request again, in a file: a retry (its attempt above
+    1), a 5xx answer, an answer slower than SLOW_SECONDS, and each new deepest queue of requests waiting for
+    one of the server's threads. When a create is answered "already exists", it shows why."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self._lock, self._deepest = path, threading.Lock(), 0
+
+    def write(self, text: str) -> None:
+        """Append one line, stamped with the time."""
+        with self._lock, self.path.open("a") as out:
+            out.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+
+    def queue_depth(self, depth: int) -> None:
+        """Note how many requests wait for a thread, when no queue was as deep before."""
+        if depth > self._deepest:
+            self._deepest = depth
+            self.write(f"{depth} requests wait for a server thread (the deepest yet)")
+
+    def warning(self, message: str, *args: Any) -> None:
+        """waitress's queue logger's one call ("Task queue depth is %d")."""
+        self.queue_depth(int(args[0]) if args else 0)
+
+
+def with_retry_log(app: Any, log: RetryLog) -> Callable[..., Iterable[bytes]]:
+    """``app``, noting in ``log`` each request an SDK sends again, each 5xx answer and each slow one."""
 
     def logged(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         attempt = sdk_attempt(environ.get("HTTP_AMZ_SDK_REQUEST", ""))
         call = environ.get("HTTP_X_AMZ_TARGET") or f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+        began = time.monotonic()
 
         def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
-            if attempt > 1 or status.startswith("5"):
-                line = f"{time.strftime('%H:%M:%S')} attempt {attempt} {call} -> {status}\n"
-                with lock, log.open("a") as out:
-                    out.write(line)
+            took = time.monotonic() - began
+            if attempt > 1 or status.startswith("5") or took > SLOW_SECONDS:
+                log.write(f"attempt {attempt} {call} -> {status} in {took:.1f} s")
             return start_response(status, headers, *exc_info)
 
         return app(environ, start)  # type: ignore[no-any-return]
@@ -69,15 +93,16 @@ def with_retry_log(app: Any, log: Path) -> Callable[..., Iterable[bytes]]:
 
 
 class EmulatorServer:
-    """moto's WSGI app served by waitress on a loopback port, in a background thread (with ``retry_log``, a
-    line for each SDK retry and each 5xx answer goes there: ``with_retry_log``)."""
+    """moto's WSGI app served by waitress on a loopback port, in a background thread (with ``retry_log``,
+    what can make an SDK send a request again is noted there: ``RetryLog``)."""
 
     def __init__(self, port: int, threads: int = SERVER_THREADS, retry_log: Path | None = None) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self._app = app = DomainDispatcherApplication(create_backend_app)
         self._sockets: dict[int, Any] = {}  # the server's, its trigger's and every connection's
+        log = RetryLog(retry_log) if retry_log else None
         server = create_server(
-            with_retry_log(app, retry_log) if retry_log else app,
+            with_retry_log(app, log) if log else app,
             map=self._sockets,
             host="127.0.0.1",
             port=port,
@@ -86,6 +111,8 @@ class EmulatorServer:
             channel_timeout=900,  # an Invoke answers when the function ends (at most its 900 s timeout)
         )
         assert isinstance(server, BaseWSGIServer), "one address, one listening socket"
+        if log:
+            server.task_dispatcher.queue_logger = log  # type: ignore[assignment]
         self._server = server
         self._thread = threading.Thread(target=self._server.run, name="emulator", daemon=True)
 

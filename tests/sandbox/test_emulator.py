@@ -584,3 +584,11 @@ def test_an_sdks_retry_is_logged_with_its_attempt_and_answer(tmp_path: Any) -> N
     assert statuses == [200, 400]
     (line,) = log.read_text().splitlines()
     assert line.split()[1:6] == ["attempt", "2", "DynamoDB_20120810.CreateTable", "->", "400"], line
+
+
+def test_the_retry_log_notes_each_new_deepest_queue_of_waiting_requests_once(tmp_path: Any) -> None:
+    log = emulator.RetryLog(tmp_path / "retries.log")
+    for depth in (1, 3, 2, 3, 5, 4):
+        log.warning("Task queue depth is %d", depth)  # as waitress's task dispatcher calls it
+    noted = [line.split()[1] for line in log.path.read_text().splitlines()]
+    assert noted == ["1", "3", "5"]

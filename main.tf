@@ -11,6 +11,7 @@ locals {
     api    = "${var.name_prefix}-ledger"
     stream = { function = "${var.name_prefix}-stream", dlq = "${var.name_prefix}-stream-dlq" }
     buffer = { function = "${var.name_prefix}-writer", queue = "${var.name_prefix}-buffer", dlq = "${var.name_prefix}-buffer-dlq" }
+    events = "${var.name_prefix}-events"
   }
   # The functions' roles by ARN: the queues name their senders without waiting for the roles (the roles'
   # policies name the queues). tests/terraform/names.tftest.hcl holds them to the roles the modules create.
@@ -48,9 +49,12 @@ module "buffer" {
   name_prefix = var.name_prefix
   names       = local.names.buffer
   tables      = { summary = module.tables.summary, applied = module.tables.applied }
-  package     = local.package
-  functions   = var.functions
-  buffer      = var.buffer
+  function = {
+    name            = module.writer_function[0].name
+    arn             = module.writer_function[0].arn
+    timeout_seconds = module.writer_function[0].timeout_seconds
+  }
+  buffer = var.buffer
   # Only the stream function (and operators) may send deltas; only operators may send to the DLQ (SQS's
   # redrive needs no permission). The writer parks what it refuses in the stream DLQ, which outlives
   # every pattern switch.
@@ -71,9 +75,8 @@ module "stream" {
   pattern       = var.pattern
   tables        = { details = module.tables.details, summary = module.tables.summary, applied = module.tables.applied }
   buffer_queue  = var.pattern == 2 ? { url = module.buffer[0].queue.url, arn = module.buffer[0].queue.arn } : null
-  dlq_senders   = local.buffer_kept ? [local.role_arn.writer] : []
-  package       = local.package
-  functions     = var.functions
+  function_arn  = module.stream_function.arn
+  dlq_senders   = concat([module.stream_function.role_arn], local.buffer_kept ? [local.role_arn.writer] : [])
   stream        = var.stream
   operator_arns = var.operator_arns
   kms_key_arn   = var.kms_key_arn
@@ -84,13 +87,58 @@ module "events" {
   source        = "./modules/events"
   count         = var.events == null ? 0 : 1
   name_prefix   = var.name_prefix
+  name          = local.names.events
   summary       = module.tables.summary
   events        = var.events
-  package       = local.package
-  functions     = var.functions
+  function_arn  = module.events_function[0].arn
   operator_arns = var.operator_arns
   kms_key_arn   = var.kms_key_arn
   tags          = var.tags
+}
+
+# The functions, one function module each: the module that uses a function gives it its environment and
+# permissions (its function output) and takes its ARN. The writer has its own timeout: it bounds the buffer's
+# visibility timeout (validated here: at least 6 x it + the batching window), and with it recovery from a
+# crashed writer.
+module "stream_function" {
+  source      = "./modules/function"
+  name        = local.names.stream.function
+  description = "Projects the Account Details stream (pattern ${var.pattern})."
+  handler     = "ledger_aggregator.handlers.stream.handler"
+  package     = local.package
+  functions   = var.functions
+  environment = module.stream.function.environment
+  policy_json = module.stream.function.policy_json
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
+}
+
+module "writer_function" {
+  source      = "./modules/function"
+  count       = local.buffer_kept ? 1 : 0
+  name        = local.names.buffer.function
+  description = "Applies deltas from the buffer queue to the Account Summary table."
+  handler     = "ledger_aggregator.handlers.writer.handler"
+  package     = local.package
+  functions   = merge(var.functions, { timeout_seconds = var.buffer.writer_timeout_seconds })
+  environment = module.buffer[0].function.environment
+  policy_json = module.buffer[0].function.policy_json
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
+}
+
+module "events_function" {
+  source      = "./modules/function"
+  count       = var.events == null ? 0 : 1
+  name        = local.names.events
+  description = "Turns committed summary changes into balance events (the Pipe's enrichment)."
+  handler     = "ledger_aggregator.handlers.events.handler"
+  package     = local.package
+  functions   = var.functions
+  environment = module.events[0].function.environment
+  policy_json = module.events[0].function.policy_json
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
 }
 
 module "api" {
@@ -110,8 +158,8 @@ module "alarms" {
   count       = var.alarms == null ? 0 : 1
   name_prefix = var.name_prefix
   targets = {
-    functions          = compact([module.stream.function_name, try(module.buffer[0].function_name, "")])
-    stream_function    = module.stream.function_name
+    functions          = compact([module.stream_function.name, try(module.writer_function[0].name, "")])
+    stream_function    = module.stream_function.name
     dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, ""), try(module.events[0].bus_dlq.name, "")])
     buffer_queue       = try(module.buffer[0].queue.name, null)
     api_name           = local.names.api

@@ -50,12 +50,12 @@ output "details_stream_arn" {
 
 output "stream_function_name" {
   description = "Name of the stream function."
-  value       = module.stream.function_name
+  value       = module.stream_function.name
 }
 
 output "writer_function_name" {
   description = "Name of the queue writer (pattern 2); null in pattern 1."
-  value       = try(module.buffer[0].function_name, null)
+  value       = try(module.writer_function[0].name, null)
 }
 
 output "stream_dlq_url" {
@@ -108,7 +108,7 @@ output "events" {
     bus           = module.events[0].bus
     event         = module.events[0].event
     pipe_name     = module.events[0].pipe_name
-    function_name = module.events[0].function_name
+    function_name = module.events_function[0].name
     dlq           = module.events[0].dlq
     bus_dlq       = module.events[0].bus_dlq
     deployment    = var.name_prefix # every event's deployment (ledger-ops events resync writes it too)

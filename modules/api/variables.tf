@@ -29,7 +29,6 @@ variable "api" {
     authorization          = string
     cognito_user_pool_arns = list(string)
     cognito_grants         = object({ read = string, post = string, transfer = string, limits = string })
-    allow_unauthenticated  = bool
     stage_name             = string
     throttle_rate          = number
     throttle_burst         = number

@@ -1,13 +1,20 @@
-# Pattern 2's buffer: the queue the stream function sends deltas to, its DLQ, and the writer function
-# that applies them to the summary table at a capped concurrency, deferring what it could not apply
-# with a jittered backoff. Pattern 1 keeps it, draining, until buffer.retired; its removal guard then
-# refuses while a delta could be lost.
+# Pattern 2's buffer: the queue the stream function sends deltas to, its DLQ, the writer's mapping and
+# what the writer needs from them (its environment and permissions: the function output; the root creates
+# the writer with the function module). The writer applies the deltas to the summary table at a capped
+# concurrency, deferring what it could not apply with a jittered backoff. Pattern 1 keeps the buffer,
+# draining, until buffer.retired; its removal guard then refuses while a delta could be lost.
 
 locals {
   name = var.names.function
-  # The writer has its own timeout: it bounds the visibility timeout (the root validates at least
-  # 6 x it + the batching window), and with it recovery from a crashed writer.
-  functions = merge(var.functions, { timeout_seconds = var.buffer.writer_timeout_seconds })
+  environment = {
+    SUMMARY_TABLE                = var.tables.summary.name
+    APPLIED_TABLE                = var.tables.applied.name
+    BUFFER_QUEUE_URL             = aws_sqs_queue.buffer.url
+    DLQ_URL                      = var.poison_dlq.url
+    BACKOFF_MAX_SECONDS          = tostring(var.buffer.backoff_max_seconds)
+    POWERTOOLS_SERVICE_NAME      = local.name
+    POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
+  }
 }
 
 module "policy" {
@@ -40,30 +47,9 @@ resource "aws_sqs_queue" "buffer" {
   tags = var.tags
 }
 
-module "function" {
-  source      = "../function"
-  name        = local.name
-  description = "Applies deltas from the buffer queue to the Account Summary table."
-  handler     = "ledger_aggregator.handlers.writer.handler"
-  package     = var.package
-  functions   = local.functions
-  environment = {
-    SUMMARY_TABLE                = var.tables.summary.name
-    APPLIED_TABLE                = var.tables.applied.name
-    BUFFER_QUEUE_URL             = aws_sqs_queue.buffer.url
-    DLQ_URL                      = var.poison_dlq.url
-    BACKOFF_MAX_SECONDS          = tostring(var.buffer.backoff_max_seconds)
-    POWERTOOLS_SERVICE_NAME      = local.name
-    POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
-  }
-  policy_json = data.aws_iam_policy_document.this.json
-  kms_key_arn = var.kms_key_arn
-  tags        = var.tags
-}
-
 resource "aws_lambda_event_source_mapping" "queue" {
   event_source_arn                   = aws_sqs_queue.buffer.arn
-  function_name                      = module.function.arn
+  function_name                      = var.function.arn
   batch_size                         = var.buffer.batch_size
   maximum_batching_window_in_seconds = var.buffer.batching_window_seconds
   function_response_types            = ["ReportBatchItemFailures"]
@@ -80,7 +66,7 @@ resource "aws_lambda_event_source_mapping" "queue" {
 # before the mapping, the writer and the queues, which it depends on; the queue output depends on it, so
 # that the stream function stops publishing before it runs.
 resource "aws_lambda_invocation" "removal_guard" {
-  function_name   = module.function.name
+  function_name   = var.function.name
   lifecycle_scope = "CRUD"
   input = jsonencode({
     ledgerGuard    = "buffer-removal"

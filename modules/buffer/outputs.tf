@@ -1,3 +1,11 @@
+output "function" {
+  description = "What the writer needs from this module: its environment variables and its policy (JSON)."
+  value = {
+    environment = local.environment
+    policy_json = data.aws_iam_policy_document.this.json
+  }
+}
+
 output "queue" {
   description = "The buffer queue: url, arn and name. It depends on the removal guard, so that whatever sends to the queue is changed before the guard is asked to let it go."
   value = {
@@ -17,25 +25,10 @@ output "dlq" {
   }
 }
 
-output "function_name" {
-  description = "Name of the writer function."
-  value       = module.function.name
-}
-
-output "log_group_name" {
-  description = "Log group of the writer function."
-  value       = module.function.log_group_name
-}
-
-output "function_tracing" {
-  description = "X-Ray tracing of the function: mode, and the POWERTOOLS_TRACE_DISABLED value."
-  value       = module.function.tracing
-}
-
 output "redelivery" {
   description = "When a message comes back: the writer's timeout, the visibility timeout that bounds recovery from a crashed writer, the backoff ceiling of a failed message, and the receives before the DLQ."
   value = {
-    writer_timeout_seconds     = module.function.timeout_seconds
+    writer_timeout_seconds     = var.function.timeout_seconds
     visibility_timeout_seconds = aws_sqs_queue.buffer.visibility_timeout_seconds
     backoff_max_seconds        = var.buffer.backoff_max_seconds
     max_receive_count          = jsondecode(aws_sqs_queue.buffer.redrive_policy).maxReceiveCount
@@ -53,9 +46,4 @@ output "removal_guard" {
 output "parks_in" {
   description = "The DLQ the writer parks what it refuses in (the stream DLQ's URL)."
   value       = var.poison_dlq.url
-}
-
-output "role_name" {
-  description = "The writer's execution role (the root names it as a sender of the stream DLQ)."
-  value       = module.function.role_name
 }

@@ -4,7 +4,7 @@ variable "name_prefix" {
 }
 
 variable "names" {
-  description = "Names the root computes (local.names.buffer): the writer function (and its role), the buffer queue and its DLQ."
+  description = "Names the root computes (local.names.buffer): the writer function, the buffer queue and its DLQ."
   type = object({
     function = string
     queue    = string
@@ -20,25 +20,12 @@ variable "tables" {
   })
 }
 
-variable "package" {
-  description = "The built Lambda zip: path and base64 SHA-256."
+variable "function" {
+  description = "The writer (the root's function module): its name and ARN, which the mapping and the removal guard invoke, and its timeout."
   type = object({
-    path   = string
-    sha256 = string
-  })
-}
-
-variable "functions" {
-  description = "The root's functions settings (validated there; see the function module). The writer's timeout is buffer.writer_timeout_seconds instead."
-  type = object({
-    runtime              = string
-    architecture         = string
-    memory_mb            = number
-    timeout_seconds      = number
-    reserved_concurrency = optional(number)
-    log_retention_days   = number
-    marker_ttl_days      = number
-    tracing              = bool
+    name            = string
+    arn             = string
+    timeout_seconds = number
   })
 }
 
@@ -77,7 +64,7 @@ variable "stream_function" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer managed KMS key for the queues, logs and environment; null for AWS managed keys."
+  description = "Customer managed KMS key for the queues; null for their SQS managed encryption."
   type        = string
   default     = null
 }

@@ -38,7 +38,7 @@ data "aws_iam_policy_document" "pipe" {
   statement {
     sid       = "Enrich"
     actions   = ["lambda:InvokeFunction"]
-    resources = [module.function.arn]
+    resources = [var.function_arn]
   }
   statement {
     sid       = "PublishEvents"

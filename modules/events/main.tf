@@ -2,11 +2,17 @@
 # table's stream (NEW_AND_OLD_IMAGES) feeds an EventBridge Pipe that keeps the money writes only (a new
 # image holding a revision), hands each batch to the enrichment function (the event detail: amounts with
 # their currency's minor unit, the id accountId:currency:revision, the correction mark), and puts one event
-# per change on the bus. What fails after the retries is parked in the Pipe's dead-letter queue.
+# per change on the bus. What fails after the retries is parked in the Pipe's dead-letter queue. The root
+# creates the enrichment function with the function module, from this module's function output.
 
 locals {
-  name     = "${var.name_prefix}-events"
+  name     = var.name
   dlq_name = "${local.name}-dlq"
+  environment = {
+    DEPLOYMENT_NAME              = var.name_prefix
+    POWERTOOLS_SERVICE_NAME      = local.name
+    POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
+  }
   # The event's source and detail-type, fixed and documented (docs/events.md); the enrichment's core
   # (ledger_aggregator.balance_events) owns the same two names, and a test holds them equal.
   source      = "cqrs-ledger"
@@ -81,30 +87,12 @@ resource "aws_sqs_queue" "dlq" {
   tags                      = var.tags
 }
 
-module "function" {
-  source      = "../function"
-  name        = local.name
-  description = "Turns committed summary changes into balance events (the Pipe's enrichment)."
-  handler     = "ledger_aggregator.handlers.events.handler"
-  package     = var.package
-  functions   = var.functions
-  environment = {
-    DEPLOYMENT_NAME              = var.name_prefix
-    POWERTOOLS_SERVICE_NAME      = local.name
-    POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
-  }
-  # It reads nothing and writes nothing: its input is the Pipe's batch, its output the details.
-  policy_json = jsonencode({ Version = "2012-10-17", Statement = [] })
-  kms_key_arn = var.kms_key_arn
-  tags        = var.tags
-}
-
 resource "aws_pipes_pipe" "this" {
   name        = local.name
   description = "Committed summary changes -> balance events."
   role_arn    = aws_iam_role.pipe.arn
   source      = var.summary.stream_arn
-  enrichment  = module.function.arn
+  enrichment  = var.function_arn
   target      = local.bus_arn
   source_parameters {
     dynamodb_stream_parameters {

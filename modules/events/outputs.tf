@@ -23,7 +23,11 @@ output "event" {
   value       = { source = local.source, detail_type = local.detail_type }
 }
 
-output "function_name" {
-  description = "The enrichment function."
-  value       = module.function.name
+output "function" {
+  description = "What the enrichment function needs from this module: its environment variables and its policy (JSON)."
+  value = {
+    environment = local.environment
+    # It reads nothing and writes nothing: its input is the Pipe's batch, its output the details.
+    policy_json = jsonencode({ Version = "2012-10-17", Statement = [] })
+  }
 }

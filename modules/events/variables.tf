@@ -1,5 +1,10 @@
 variable "name_prefix" {
-  description = "Prefix of every resource name, and the deployment's name that every event carries."
+  description = "The deployment's name that every event carries, the function's metrics namespace and the prefix of the created bus's name."
+  type        = string
+}
+
+variable "name" {
+  description = "Name of the Pipe and its function, which the root computes (local.names.events); the Pipe's role and queues add a suffix."
   type        = string
 }
 
@@ -21,26 +26,9 @@ variable "events" {
   })
 }
 
-variable "package" {
-  description = "The built Lambda zip (the enrichment function): its path and base64 SHA-256."
-  type = object({
-    path   = string
-    sha256 = string
-  })
-}
-
-variable "functions" {
-  description = "The root's functions settings (validated there), as the function module takes them."
-  type = object({
-    runtime              = string
-    architecture         = string
-    memory_mb            = number
-    timeout_seconds      = number
-    reserved_concurrency = optional(number)
-    log_retention_days   = number
-    marker_ttl_days      = number
-    tracing              = bool
-  })
+variable "function_arn" {
+  description = "ARN of the enrichment function (the root's function module), which the Pipe invokes."
+  type        = string
 }
 
 variable "operator_arns" {
@@ -50,7 +38,7 @@ variable "operator_arns" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer managed KMS key for the bus, the DLQ and the function; null for AWS managed keys."
+  description = "Customer managed KMS key for the bus and its queues; null for AWS managed keys."
   type        = string
   default     = null
 }

@@ -13,11 +13,6 @@ output "role_name" {
   value       = aws_iam_role.this.name
 }
 
-output "log_group_name" {
-  description = "Log group of the function."
-  value       = aws_cloudwatch_log_group.this.name
-}
-
 output "tracing" {
   description = "X-Ray tracing mode of the function, and the POWERTOOLS_TRACE_DISABLED value its handler reads."
   value = {

@@ -1,6 +1,8 @@
-# The stream function: reads the details table's stream (bisecting a failing batch, reporting partial
-# failures), writes the summaries itself (pattern 1) or sends deltas to the buffer queue (pattern 2),
-# and parks what it cannot process in the stream DLQ.
+# The stream function's mapping and DLQ, and what the function needs from them: its environment and its
+# permissions (the function output; the root creates the function with the function module). The function
+# reads the details table's stream (bisecting a failing batch, reporting partial failures), writes the
+# summaries itself (pattern 1) or sends deltas to the buffer queue (pattern 2), and parks what it cannot
+# process in the stream DLQ.
 
 locals {
   name = var.names.function
@@ -24,7 +26,7 @@ locals {
 module "dlq_policy" {
   source     = "../queue_policy"
   queue_name = var.names.dlq
-  senders    = concat([module.function.role_arn], var.dlq_senders, var.operator_arns)
+  senders    = concat(var.dlq_senders, var.operator_arns)
 }
 
 resource "aws_sqs_queue" "dlq" {
@@ -36,22 +38,9 @@ resource "aws_sqs_queue" "dlq" {
   tags                      = var.tags
 }
 
-module "function" {
-  source      = "../function"
-  name        = local.name
-  description = "Projects the Account Details stream (pattern ${var.pattern})."
-  handler     = "ledger_aggregator.handlers.stream.handler"
-  package     = var.package
-  functions   = var.functions
-  environment = local.environment
-  policy_json = data.aws_iam_policy_document.this.json
-  kms_key_arn = var.kms_key_arn
-  tags        = var.tags
-}
-
 resource "aws_lambda_event_source_mapping" "stream" {
   event_source_arn                   = var.tables.details.stream_arn
-  function_name                      = module.function.arn
+  function_name                      = var.function_arn
   starting_position                  = var.stream.starting_position
   batch_size                         = var.stream.batch_size
   maximum_batching_window_in_seconds = var.stream.batching_window_seconds

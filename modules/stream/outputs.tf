@@ -1,21 +1,9 @@
-output "function_name" {
-  description = "Name of the stream function."
-  value       = module.function.name
-}
-
-output "function_arn" {
-  description = "ARN of the stream function."
-  value       = module.function.arn
-}
-
-output "role_arn" {
-  description = "ARN of the stream function's execution role: it sends to the stream DLQ and, in pattern 2, the buffer queue."
-  value       = module.function.role_arn
-}
-
-output "log_group_name" {
-  description = "Log group of the stream function."
-  value       = module.function.log_group_name
+output "function" {
+  description = "What the stream function needs from this module: its environment variables and its policy (JSON)."
+  value = {
+    environment = local.environment
+    policy_json = data.aws_iam_policy_document.this.json
+  }
 }
 
 output "dlq" {
@@ -32,17 +20,7 @@ output "event_source_mapping_uuid" {
   value       = aws_lambda_event_source_mapping.stream.uuid
 }
 
-output "function_tracing" {
-  description = "X-Ray tracing of the function: mode, and the POWERTOOLS_TRACE_DISABLED value."
-  value       = module.function.tracing
-}
-
 output "publishes_to" {
   description = "The buffer queue the stream function sends its deltas to (pattern 2); null in pattern 1, where it writes the summaries itself."
   value       = var.buffer_queue == null ? null : var.buffer_queue.url
-}
-
-output "role_name" {
-  description = "The function's execution role (the root names it as a sender of the buffer queue)."
-  value       = module.function.role_name
 }

@@ -4,7 +4,7 @@ variable "name_prefix" {
 }
 
 variable "names" {
-  description = "Names the root computes (local.names.stream): the function (and its role), and its DLQ."
+  description = "Names the root computes (local.names.stream): the function and its DLQ."
   type = object({
     function = string
     dlq      = string
@@ -35,32 +35,15 @@ variable "buffer_queue" {
 }
 
 variable "dlq_senders" {
-  description = "Other functions' roles that park poison in the stream DLQ (the writer, while the buffer exists); the stream function and operator_arns may always."
+  description = "The functions' roles that park poison in the stream DLQ: the stream function's, and the writer's while the buffer exists (operator_arns may always)."
   type        = list(string)
   default     = []
   nullable    = false
 }
 
-variable "package" {
-  description = "The built Lambda zip: path and base64 SHA-256."
-  type = object({
-    path   = string
-    sha256 = string
-  })
-}
-
-variable "functions" {
-  description = "The root's functions settings (validated there; see the function module)."
-  type = object({
-    runtime              = string
-    architecture         = string
-    memory_mb            = number
-    timeout_seconds      = number
-    reserved_concurrency = optional(number)
-    log_retention_days   = number
-    marker_ttl_days      = number
-    tracing              = bool
-  })
+variable "function_arn" {
+  description = "ARN of the stream function (the root's function module), which the mapping invokes."
+  type        = string
 }
 
 variable "stream" {
@@ -83,7 +66,7 @@ variable "operator_arns" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer managed KMS key for the DLQ, logs and environment; null for AWS managed keys."
+  description = "Customer managed KMS key for the DLQ; null for the queue's SQS managed encryption."
   type        = string
   default     = null
 }

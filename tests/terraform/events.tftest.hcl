@@ -52,6 +52,10 @@ run "events_on_add_the_feed_and_replace_no_table" {
     error_message = "the events go to a bus of the deployment, with the documented source and detail-type"
   }
   assert {
+    condition     = output.events.function_name == local.names.events && output.events.pipe_name == local.names.events && module.events_function[0].name == local.names.events
+    error_message = "the Pipe and its enrichment function have the name the root computes"
+  }
+  assert {
     condition     = contains(output.alarm_names, "tftest-events-failed") && contains(output.alarm_names, "tftest-dlq-${output.events.dlq.name}")
     error_message = "the Pipe's failures and its dead-letter queue have alarms"
   }
@@ -87,9 +91,9 @@ run "the_pipe_reads_the_summary_stream_and_publishes_money_changes_only" {
       arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
       stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
     }
-    events    = { bus_name = null, batch_size = 25, retry_attempts = 4 }
-    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
-    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+    name         = "tftest-events"
+    events       = { bus_name = null, batch_size = 25, retry_attempts = 4 }
+    function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:tftest-events"
   }
   assert {
     condition = (
@@ -109,7 +113,7 @@ run "the_pipe_reads_the_summary_stream_and_publishes_money_changes_only" {
     condition = (
       aws_pipes_pipe.this.target_parameters[0].eventbridge_event_bus_parameters[0].source == "cqrs-ledger" &&
       aws_pipes_pipe.this.target_parameters[0].eventbridge_event_bus_parameters[0].detail_type == "Balance Changed" &&
-      module.function.name == "tftest-events"
+      aws_pipes_pipe.this.enrichment == var.function_arn && aws_pipes_pipe.this.name == "tftest-events"
     )
     error_message = "the Pipe enriches with the events function and publishes with the documented names"
   }
@@ -144,9 +148,9 @@ run "a_named_bus_is_used_not_created" {
       arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
       stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
     }
-    events    = { bus_name = "shared-bus", batch_size = 10, retry_attempts = 10 }
-    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
-    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+    events       = { bus_name = "shared-bus", batch_size = 10, retry_attempts = 10 }
+    name         = "tftest-events"
+    function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:tftest-events"
   }
   assert {
     condition     = length(aws_cloudwatch_event_bus.this) == 0 && output.bus.name == "shared-bus"
@@ -181,10 +185,10 @@ run "a_customer_managed_key_gives_the_bus_a_dead_letter_queue" {
       arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
       stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
     }
-    events      = { bus_name = null, batch_size = 10, retry_attempts = 10 }
-    package     = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
-    functions   = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
-    kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
+    events       = { bus_name = null, batch_size = 10, retry_attempts = 10 }
+    name         = "tftest-events"
+    function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:tftest-events"
+    kms_key_arn  = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
   }
   assert {
     condition     = length(aws_cloudwatch_event_bus.this[0].dead_letter_config) == 1
@@ -211,9 +215,9 @@ run "no_bus_dead_letter_queue_for_a_bus_given_by_name" {
       arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
       stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
     }
-    events    = { bus_name = "shared-bus", batch_size = 10, retry_attempts = 10 }
-    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
-    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+    events       = { bus_name = "shared-bus", batch_size = 10, retry_attempts = 10 }
+    name         = "tftest-events"
+    function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:tftest-events"
     # A key, but the bus is given by name: its owner configures it.
     kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/ledger"
   }
@@ -234,9 +238,9 @@ run "without_a_key_the_bus_dead_letter_queue_is_encrypted_by_sqs" {
       arn        = "arn:aws:dynamodb:eu-west-1:123456789012:table/s"
       stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s/stream/2026-01-01T00:00:00.000"
     }
-    events    = { bus_name = null, batch_size = 10, retry_attempts = 10 }
-    package   = { path = "tests/terraform/fixtures/lambda.zip", sha256 = "x" }
-    functions = { runtime = "python3.12", architecture = "arm64", memory_mb = 256, timeout_seconds = 30, log_retention_days = 30, marker_ttl_days = 15, tracing = false }
+    events       = { bus_name = null, batch_size = 10, retry_attempts = 10 }
+    name         = "tftest-events"
+    function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:tftest-events"
   }
   assert {
     condition     = length(aws_cloudwatch_event_bus.this[0].dead_letter_config) == 1 && aws_sqs_queue.bus_dlq[0].sqs_managed_sse_enabled

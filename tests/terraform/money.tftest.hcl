@@ -90,3 +90,25 @@ run "protection_can_be_turned_off_per_table" {
     error_message = "each table's protection follows its own setting"
   }
 }
+
+# Point-in-time recovery follows tables.point_in_time_recovery on every table (it was always on for the
+# applied markers and the balances, whatever the setting).
+run "point_in_time_recovery_follows_its_setting_on_every_table" {
+  command = plan
+  module {
+    source = "./modules/tables"
+  }
+  variables {
+    tables = {
+      details_deletion_protection = true, summary_deletion_protection = true, applied_deletion_protection = true, balances_deletion_protection = true,
+      point_in_time_recovery      = false, summary_billing_mode = "PAY_PER_REQUEST", summary_read_capacity = 5, summary_write_capacity = 5
+    }
+  }
+  assert {
+    condition = [
+      for table in [aws_dynamodb_table.details, aws_dynamodb_table.summary, aws_dynamodb_table.applied, aws_dynamodb_table.balances] :
+      table.point_in_time_recovery[0].enabled
+    ] == [false, false, false, false]
+    error_message = "with tables.point_in_time_recovery = false, no table has point-in-time recovery"
+  }
+}

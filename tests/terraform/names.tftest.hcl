@@ -17,16 +17,16 @@ variables {
 run "the_queues_senders_are_the_functions_roles" {
   command = plan
   assert {
-    condition     = local.role_arn.stream == "arn:aws:iam::123456789012:role/${module.stream.role_name}"
+    condition     = local.role_arn.stream == "arn:aws:iam::123456789012:role/${module.stream_function.role_name}"
     error_message = "the buffer queue's sender is the stream function's role"
   }
   assert {
-    condition     = local.role_arn.writer == "arn:aws:iam::123456789012:role/${module.buffer[0].role_name}"
+    condition     = local.role_arn.writer == "arn:aws:iam::123456789012:role/${module.writer_function[0].role_name}"
     error_message = "the stream DLQ's extra sender is the writer's role"
   }
   assert {
-    condition     = local.stream_function.name == module.stream.function_name
-    error_message = "the removal guard reads the stream function the stream module creates"
+    condition     = local.stream_function.name == module.stream_function.name
+    error_message = "the removal guard reads the stream function the root creates"
   }
 }
 
@@ -38,7 +38,8 @@ run "each_name_is_the_roots" {
       module.stream.dlq.name == local.names.stream.dlq &&
       module.buffer[0].queue.name == local.names.buffer.queue &&
       module.buffer[0].dlq.name == local.names.buffer.dlq &&
-      module.buffer[0].function_name == local.names.buffer.function
+      module.writer_function[0].name == local.names.buffer.function &&
+      module.stream_function.name == local.names.stream.function
     )
     error_message = "the modules name their resources as the root computed"
   }

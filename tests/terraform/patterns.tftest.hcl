@@ -27,7 +27,7 @@ run "pattern_1" {
     error_message = "pattern 1 outputs for the buffer must be null once it is retired"
   }
   assert {
-    condition     = module.stream.function_name == "tftest-stream" && output.stream_dlq_url != null && module.stream.publishes_to == null
+    condition     = module.stream_function.name == "tftest-stream" && output.stream_dlq_url != null && module.stream.publishes_to == null
     error_message = "the stream function and its DLQ exist in pattern 1, and it publishes nothing"
   }
   assert {
@@ -173,11 +173,11 @@ run "tracing_on_by_default" {
   }
 
   assert {
-    condition     = module.stream.function_tracing.mode == "Active" && module.buffer[0].function_tracing.mode == "Active"
+    condition     = module.stream_function.tracing.mode == "Active" && module.writer_function[0].tracing.mode == "Active"
     error_message = "X-Ray active tracing is on by default for both functions"
   }
   assert {
-    condition     = module.stream.function_tracing.trace_disabled == "false" && module.buffer[0].function_tracing.trace_disabled == "false"
+    condition     = module.stream_function.tracing.trace_disabled == "false" && module.writer_function[0].tracing.trace_disabled == "false"
     error_message = "with tracing on, POWERTOOLS_TRACE_DISABLED is false"
   }
 }
@@ -191,11 +191,11 @@ run "tracing_off_imports_no_xray" {
   }
 
   assert {
-    condition     = module.stream.function_tracing.mode == "PassThrough" && module.buffer[0].function_tracing.mode == "PassThrough"
+    condition     = module.stream_function.tracing.mode == "PassThrough" && module.writer_function[0].tracing.mode == "PassThrough"
     error_message = "functions.tracing = false turns active tracing off"
   }
   assert {
-    condition     = module.stream.function_tracing.trace_disabled == "true" && module.buffer[0].function_tracing.trace_disabled == "true"
+    condition     = module.stream_function.tracing.trace_disabled == "true" && module.writer_function[0].tracing.trace_disabled == "true"
     error_message = "with tracing off, POWERTOOLS_TRACE_DISABLED is true, so the handlers import no X-Ray code"
   }
 }

@@ -582,7 +582,7 @@ def test_an_sdks_retry_is_logged_with_its_attempt_and_answer(tmp_path: Any) -> N
     finally:
         server.stop()
     assert statuses == [200, 400]
-    (line,) = log.read_text().splitlines()
+    (line,) = [line for line in log.read_text().splitlines() if " attempt " in line]  # (a busy server notes more)
     assert line.split()[1:6] == ["attempt", "2", "DynamoDB_20120810.CreateTable", "->", "400"], line
 
 

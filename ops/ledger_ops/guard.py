@@ -286,9 +286,9 @@ class BalanceTable:
 
     def seed(self, key: Key, seed: Decimal, epoch: str, item: BalanceItem | None) -> Seeded:
         """Seed one key. An item that changed since it was read, or that a transaction held, is read again: of
-        this epoch, it is seeded as it now is (another guard init, or a credit, went first); of any other, the
-        guard was switched while this ran, and an item must never be carried back from a newer epoch:
-        EpochChangedError."""
+        this epoch, it is seeded as it now is (another guard init, or a credit, went first); still of the
+        earlier epoch it was read in, it is carried again; of any other, the guard was switched while this
+        ran, and an item must never be carried back from a newer epoch: EpochChangedError."""
         for attempt in range(ATTEMPTS):
             kind, update = seeding(seed, epoch, item)
             if update is None:
@@ -300,8 +300,8 @@ class BalanceTable:
                 self.pause(min(PAUSE_SECONDS * 2**attempt, 1.0))
             except self.client.exceptions.ConditionalCheckFailedException:
                 pass
-            item = self.read(key)
-            if item is not None and item.epoch != epoch:
+            planned, item = item, self.read(key)
+            if item is not None and item.epoch not in (epoch, planned.epoch if planned else epoch):
                 raise EpochChangedError(
                     f"{'/'.join(key)}'s balance item is now of epoch {item.epoch}, not {epoch}: the guard was "
                     "switched while guard init ran"

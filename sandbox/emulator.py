@@ -92,6 +92,65 @@ def with_retry_log(app: Any, log: RetryLog) -> Callable[..., Iterable[bytes]]:
     return logged
 
 
+class TerraformAnswers:
+    """The 2xx answers given to Terraform's AWS provider, by its SDK's invocation id, so that an attempt sent
+    again after one of them is answered as that attempt was (``replayed``).
+
+    A workaround, not AWS's behaviour: on a loaded machine the provider's SDK lost 4 answers of 613 in one
+    apply and destroy (each request sent again within 120 ms of its first attempt, which the server had
+    carried out and answered 2xx), so that a create was answered "already exists" and the apply failed. The
+    cause was not found. An SDK sends an attempt again only when it did not get the answer, and every attempt
+    of one call carries the same ``amz-sdk-invocation-id``: a later attempt of a call already answered 2xx
+    proves the answer lost on the way, and gets it again. Every such replay is noted in the retry log."""
+
+    KEPT = 2_000  # the latest answers kept: an SDK sends its attempts again within seconds
+
+    def __init__(self) -> None:
+        self._answers: dict[str, tuple[str, list[tuple[str, str]], bytes]] = {}
+        self._lock = threading.Lock()
+
+    def served(self, app: Any, log: RetryLog | None) -> Callable[..., Iterable[bytes]]:
+        """``app``, keeping Terraform's 2xx answers and answering a lost one's later attempts with it."""
+
+        def answered(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "")
+            if not invocation or "Terraform/" not in environ.get("HTTP_USER_AGENT", ""):
+                return app(environ, start_response)  # type: ignore[no-any-return]
+            with self._lock:
+                kept = self._answers.get(invocation)
+            if kept is not None:
+                status, headers, body = kept
+                if log:
+                    log.write(f"replayed the 2xx answer of invocation {invocation}, lost on the way: {status}")
+                start_response(status, headers)
+                return [body]
+            return self._keeping(app, environ, start_response, invocation)
+
+        return answered
+
+    def _keeping(
+        self, app: Any, environ: dict[str, Any], start_response: Callable[..., Any], invocation: str
+    ) -> Iterable[bytes]:
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            started.append((status, list(headers)))
+            return start_response(status, headers, *exc_info)
+
+        result = app(environ, start)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        if started and started[-1][0].startswith("2"):
+            with self._lock:
+                self._answers[invocation] = (*started[-1], body)
+                while len(self._answers) > self.KEPT:
+                    del self._answers[next(iter(self._answers))]
+        return [body]
+
+
 class EmulatorServer:
     """moto's WSGI app served by waitress on a loopback port, in a background thread (with ``retry_log``,
     what can make an SDK send a request again is noted there: ``RetryLog``)."""
@@ -101,8 +160,9 @@ class EmulatorServer:
         self._app = app = DomainDispatcherApplication(create_backend_app)
         self._sockets: dict[int, Any] = {}  # the server's, its trigger's and every connection's
         log = RetryLog(retry_log) if retry_log else None
+        served = TerraformAnswers().served(app, log)
         server = create_server(
-            with_retry_log(app, log) if log else app,
+            with_retry_log(served, log) if log else served,
             map=self._sockets,
             host="127.0.0.1",
             port=port,

@@ -592,3 +592,42 @@ def test_the_retry_log_notes_each_new_deepest_queue_of_waiting_requests_once(tmp
         log.warning("Task queue depth is %d", depth)  # as waitress's task dispatcher calls it
     noted = [line.split()[1] for line in log.path.read_text().splitlines()]
     assert noted == ["1", "3", "5"]
+
+
+def create_table_attempts(url: str, agent: str, invocation: str, attempts: int = 2) -> list[int]:
+    """Send CreateTable ``attempts`` times as one SDK call would (one invocation id, attempts numbered)."""
+    body = json.dumps(
+        {
+            "TableName": f"t-{invocation}",
+            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+    ).encode()
+    statuses = []
+    for attempt in range(1, attempts + 1):
+        headers = {
+            **emulator.dynamodb_headers("CreateTable"),
+            "User-Agent": agent,
+            "amz-sdk-invocation-id": invocation,
+            "amz-sdk-request": f"attempt={attempt}; max=25",
+        }
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=30) as a:
+                statuses.append(a.status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+    return statuses
+
+
+def test_terraforms_attempt_after_a_2xx_answer_gets_that_answer_again_and_nothing_else_does(tmp_path: Any) -> None:
+    """A later attempt of a call already answered 2xx means the answer was lost (emulator.TerraformAnswers):
+    the provider gets it again instead of "already exists"; any other client is answered as AWS would."""
+    server, url = emulator.start(retry_log=tmp_path / "retries.log")
+    try:
+        terraform = create_table_attempts(url, "APN/1.0 HashiCorp/1.0 Terraform/1.11.4", "11111111-a")
+        other = create_table_attempts(url, "Boto3/1.43.11", "22222222-b")
+    finally:
+        server.stop()
+    assert (terraform, other) == ([200, 200], [200, 400])
+    assert "replayed the 2xx answer of invocation 11111111-a" in (tmp_path / "retries.log").read_text()

@@ -2,7 +2,8 @@
 
 ``build_stream``, ``build_writer`` and ``build_events`` build a function's dependencies from its settings
 and the boto3 clients. A handler module builds its function's at import (``stream_from_environment`` and
-the like), so a missing or wrong setting fails the cold start with one line naming it. Each takes the
+the like), so a missing or wrong setting fails the cold start with one line naming it; each boto3 client is
+made at its first call (``OnFirstUse``). Each takes the
 settings and the clients from its caller, so a test hands the handlers other settings, clients or a clock
 without touching a module global.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import boto3
 from botocore.config import Config
@@ -45,12 +46,29 @@ class Clients:
 
     @classmethod
     def from_environment(cls) -> Clients:
-        """boto3 clients with the functions' retry and timeout settings (AWS_ENDPOINT_URL honoured)."""
+        """boto3 clients with the functions' retry and timeout settings (AWS_ENDPOINT_URL honoured), each
+        made when first called (``OnFirstUse``): a function makes only those it calls."""
         return cls(
-            boto3.client("dynamodb", config=_CLIENT_CONFIG),
-            boto3.client("sqs", config=_CLIENT_CONFIG),
-            boto3.client("lambda", config=_CLIENT_CONFIG),
+            cast("DynamoDBClient", OnFirstUse("dynamodb")),
+            cast("SQSClient", OnFirstUse("sqs")),
+            cast("LambdaClient", OnFirstUse("lambda")),
         )
+
+
+class OnFirstUse:
+    """A boto3 client of ``service``, made at its first call (or first ``exceptions`` read), then used.
+
+    Settings are read and checked at cold start; a client costs tens of milliseconds to make, and the stream
+    function calls two of the three services at most, so each is made by the first record that needs it."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = boto3.client(self._service, config=_CLIENT_CONFIG)  # type: ignore[call-overload]
+        return getattr(self._client, name)
 
 
 class Invocation(Protocol):

@@ -8,30 +8,23 @@ say what AWS does (it writes no access log), the check says so instead of passin
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
 
 from tests.first_apply.conftest import TARGET, FirstApply, user_pool
+from tests.integration.conftest import eventually
+
+# A real account's deliveries take their time: poll each second, for three minutes unless a check says.
+polled = partial(eventually, timeout=180, interval=1.0)
 
 CREDIT = {"type": "credit", "amount": "500.00", "currency": "EUR"}
 EVENTS = json.dumps({"source": ["cqrs-ledger"], "detail-type": ["Balance Changed"]})
-
-
-def eventually(probe: Any, timeout: float = 180, interval: float = 1.0) -> Any:
-    """Poll until ``probe`` answers something truthy, for at most ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(interval)
-    raise AssertionError(f"not within {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +167,7 @@ def test_the_stream_function_reads_the_details_stream(first_apply: FirstApply, f
         answer = first_apply.api().summary(funded)
         return answer.status == 200 and Decimal(answer.body["balances"][0]["credits"]) >= Decimal("500.00")
 
-    eventually(summed)
+    polled(summed)
 
 
 def test_balance_events_reach_an_encrypted_fifo_queue(first_apply: FirstApply, funded: str, fifo_consumer: str) -> None:
@@ -182,7 +175,7 @@ def test_balance_events_reach_an_encrypted_fifo_queue(first_apply: FirstApply, f
     stack's key (the key policy's statement for queues)."""
     api = first_apply.api()
     assert api.post_transaction(funded, {"transactionId": "event-1", **CREDIT, "amount": "0.02"}).status == 201
-    detail = eventually(lambda: received_for(first_apply, fifo_consumer, funded))
+    detail = polled(lambda: received_for(first_apply, fifo_consumer, funded))
     assert detail["deployment"] == first_apply.outputs["events"]["deployment"]
 
 
@@ -204,7 +197,7 @@ def test_the_access_log_records_the_status_the_error_template_set(first_apply: F
         found = [json.loads(e["message"]) for e in events.get("events", [])]
         return found[0] if found else None
 
-    assert eventually(logged, timeout=300, interval=5)["status"] == "422"
+    assert polled(logged, timeout=300, interval=5)["status"] == "422"
 
 
 def test_a_pipe_is_updated_in_place(first_apply: FirstApply, funded: str, fifo_consumer: str) -> None:
@@ -225,7 +218,7 @@ def test_a_pipe_is_updated_in_place(first_apply: FirstApply, funded: str, fifo_c
         first_apply.api().post_transaction(funded, {"transactionId": "event-2", **CREDIT, "amount": "0.03"}).status
         == 201
     )
-    assert eventually(lambda: received_for(first_apply, fifo_consumer, funded, revision)), "it still delivers"
+    assert polled(lambda: received_for(first_apply, fifo_consumer, funded, revision)), "it still delivers"
 
 
 def test_a_user_pool_added_reaches_the_api_without_a_manual_deployment(first_apply: FirstApply, funded: str) -> None:
@@ -243,7 +236,7 @@ def test_a_user_pool_added_reaches_the_api_without_a_manual_deployment(first_app
             "cognito_user_pool_arns": [*stack.variables["api"]["cognito_user_pool_arns"], arn],
         }
         first_apply.outputs.update(stack.apply(2))
-        assert eventually(lambda: newcomer.summary(funded).status == 200, timeout=120), "the new pool's token is taken"
+        assert polled(lambda: newcomer.summary(funded).status == 200, timeout=120), "the new pool's token is taken"
     finally:
         stack = first_apply.stack
         stack.variables["api"] = {

@@ -33,7 +33,8 @@ class TerraformError(RuntimeError):
 
 def local_retries(lines: int = 20) -> str:
     """The local account's last SDK retries and 5xx answers, when Terraform talks to one that logs them."""
-    log = Path(os.environ.get(RETRY_LOG_VARIABLE, "")) if os.environ.get(RETRY_LOG_VARIABLE) else None
+    named = os.environ.get(RETRY_LOG_VARIABLE)
+    log = Path(named) if named else None
     if log is None or not log.is_file():
         return ""
     logged = log.read_text(errors="replace").splitlines()[-lines:]

@@ -142,8 +142,16 @@ def summaries(deployed: Deployment, accounts: list[str]) -> dict[Key, dict[str, 
 
 def caught_up(consumer: Consumer, accounts: list[str]) -> bool:
     consumer.drain()
+    return not behind(consumer, accounts)
+
+
+def behind(consumer: Consumer, accounts: list[str]) -> str:
+    """How the consumer differs from the summaries (revisions received, missing), or "" where it does not."""
     stored = {key: stored_revision(item) for key, item in summaries(consumer.deployed, accounts).items()}
-    return bool(stored) and consumer.revisions() == stored and not consumer.follower.missing()
+    received, missing = consumer.revisions(), consumer.follower.missing()
+    if stored and received == stored and not missing:
+        return ""
+    return f"summaries at {stored}, events received up to {received}, missing {missing}"
 
 
 def committed(deployed: Deployment, accounts: list[str]) -> int:

@@ -45,7 +45,7 @@ from ledger_ops.guard import balance_differences, balance_item
 from ledger_ops.reconcile import account_items, reconcile, reconcile_global
 from sandbox.client import LedgerClient, Response
 from tests.integration.conftest import TARGET, Deployment, eventually, guard_init, injected, settled_in_table
-from tests.integration.test_events import Consumer, caught_up, subscribed
+from tests.integration.test_events import Consumer, behind, caught_up, subscribed
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
 
@@ -262,12 +262,14 @@ def writing(guarded: Deployment) -> Iterator[tuple[Writer, Consumer]]:
     """Four funded accounts, their writer running, a consumer of their balance events (the guard on and
     seeded, as the module's fixture leaves it, which switches it off again at the end)."""
     accounts = [guarded.account(f"lc{i}") for i in range(4)]
-    for account in accounts:
-        body = {"transactionId": "funds", "type": "credit", "amount": f"{FUNDS:.2f}", "currency": "EUR"}
-        assert guarded.api.post_transaction(account, body).status == 201
-    writer = Writer(guarded, accounts, dict.fromkeys(accounts, FUNDS))
-    writer.serving(True)
+    # Subscribed before the first write: an event published before the rule exists never reaches the queue,
+    # and the consumer would wait for that revision for ever.
     with subscribed(guarded, guarded.outputs["events"]["bus"]["name"], accounts) as consumer:
+        for account in accounts:
+            body = {"transactionId": "funds", "type": "credit", "amount": f"{FUNDS:.2f}", "currency": "EUR"}
+            assert guarded.api.post_transaction(account, body).status == 201
+        writer = Writer(guarded, accounts, dict.fromkeys(accounts, FUNDS))
+        writer.serving(True)
         writer.start()
         try:
             yield writer, consumer
@@ -307,7 +309,10 @@ def check(writer: Writer, consumer: Consumer, step: str, seeded: bool = True) ->
                 stale = [p for p in found if "of an earlier epoch" in p]
                 assert found == ([] if seeded else stale), f"{step}: {account}: {found}"
         eventually(lambda: settled_in_table(deployed, accounts), timeout=180)
-        eventually(lambda: caught_up(consumer, accounts), timeout=180)
+        try:
+            eventually(lambda: caught_up(consumer, accounts), timeout=180)
+        except AssertionError as late:
+            raise AssertionError(f"{step}: the consumer is behind: {behind(consumer, accounts)}") from late
     finally:
         writer.resume()
 

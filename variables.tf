@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "pattern" {
-  description = "1: the stream function writes summaries. 2: an SQS queue and a writer sit between the stream and the summary table."
+  description = "Where summaries are written from: 1, the stream function, or 2, a writer behind an SQS queue (docs/deploying.md#pattern)."
   type        = number
   default     = 2
   validation {
@@ -29,7 +29,7 @@ variable "lambda_zip" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer managed KMS key for every table, queue, log group and function environment; null for AWS managed keys. Its key policy must let CloudWatch Logs use it as logs.<region>.amazonaws.com (logs.amazonaws.com is refused), or every log group fails to create: see examples/complete."
+  description = "Customer managed KMS key for every table, queue, log group and function environment, or null for AWS managed keys (docs/deploying.md#kms_key_arn)."
   type        = string
   default     = null
   validation {
@@ -45,7 +45,7 @@ variable "tags" {
 }
 
 variable "operator_arns" {
-  description = "IAM roles (or users) of the operators who may send to the stream DLQ and the buffer queue (ledger-ops dlq replay parks poison records), as the queues' policies see them: a role's ARN with its path, never the sts assumed-role ARN of a session; every other principal but the stream function is refused sqs:SendMessage."
+  description = "IAM roles of the operators who may send to the stream DLQ and the buffer queue (docs/deploying.md#operator_arns)."
   type        = list(string)
   default     = []
   nullable    = false
@@ -61,7 +61,7 @@ variable "operator_arns" {
 }
 
 variable "tables" {
-  description = "Deletion protection of each table (the applied markers are the memory of exactly-once), and the summary table's billing (PROVISIONED with small capacity reproduces the scaling challenge)."
+  description = "Each table's deletion protection and point-in-time recovery, and the summary table's billing (docs/deploying.md#tables)."
   type = object({
     details_deletion_protection  = optional(bool, true)
     summary_deletion_protection  = optional(bool, true)
@@ -85,7 +85,7 @@ variable "tables" {
 }
 
 variable "guard" {
-  description = "The balance guard (null, the default: off): on, every money write also counts into a balance item per (account, currency) in the same DynamoDB transaction, and a debit past the floor (0, lowered by an overdraft limit) is refused with 422; each switch starts a new epoch that `ledger-ops guard init` seeds (docs/balance-guard.md)."
+  description = "The balance guard, which refuses a debit past its floor with 422, or null (the default) for none (docs/balance-guard.md)."
   type = object({
     # No longer read (guard init marks its epoch initialised itself); kept so that a
     # configuration that sets it still plans, and said in every plan by the check below.
@@ -103,7 +103,7 @@ check "guard_initialised_is_not_read" {
 }
 
 variable "api" {
-  description = "Who may call the API: authorization AWS_IAM (per-account and per-operation access through IAM resource ARNs, see modules/account_access), COGNITO (the caller's ID token from cognito_user_pool_arns; cognito_grants binds each operation, read, post, transfer and limits (the guard's overdraft limits), to the claim that lists the accounts it may be done to, or to null: granted to no token; by default a customer's custom:accounts may read and transfer out, and nobody may post or set limits) or NONE (anyone; refused unless allow_unauthenticated); stage name and throttling, access-log retention, execution logging, whether to create API Gateway's account-wide CloudWatch role, and access_log: whether the stage writes its access log (null: only when create_logging_role). Access and execution logs both need that role, which a fresh account lacks: set access_log = true (and execution_log_level) only where the account has it or create_logging_role creates it; with the guard, the refused-writes alarm counts from the access log."
+  description = "Who may call the API, and the stage's name, throttling and logs (docs/deploying.md#api)."
   type = object({
     authorization          = optional(string, "AWS_IAM")
     cognito_user_pool_arns = optional(list(string), [])
@@ -163,7 +163,7 @@ variable "api" {
 }
 
 variable "functions" {
-  description = "Settings of both functions, and how long applied markers live."
+  description = "Settings of the functions, and how long applied markers live (docs/deploying.md#functions)."
   type = object({
     runtime              = optional(string, "python3.12")
     architecture         = optional(string, "arm64")
@@ -210,7 +210,7 @@ variable "functions" {
 }
 
 variable "stream" {
-  description = "Event source mapping of the details stream."
+  description = "The event source mapping of the details stream (docs/deploying.md#stream)."
   type = object({
     batch_size                 = optional(number, 100)
     batching_window_seconds    = optional(number, 1)
@@ -247,7 +247,7 @@ variable "stream" {
 }
 
 variable "buffer" {
-  description = "Pattern 2's buffer queue and writer. maximum_concurrency caps the writers so that a summary table that cannot scale is not overrun. A message the writer could not apply comes back after a jittered backoff of 2, 4, 8 ... up to backoff_max_seconds; after max_receive_count receives it moves to the DLQ. writer_timeout_seconds bounds visibility_timeout_seconds (at least 6 x it + batching_window_seconds), which bounds recovery from a crashed writer. Pattern 1 keeps the buffer, draining, until retired = true (pattern 1 only) removes it; the writer's removal guard then refuses, failing the apply, while either queue holds a message or the stream function may still publish. removal_guard = false turns the guard off, only to throw a whole stack away."
+  description = "Pattern 2's buffer queue and writer, and how pattern 1 retires them (docs/deploying.md#buffer)."
   type = object({
     retired                    = optional(bool, false)
     removal_guard              = optional(bool, true)
@@ -307,7 +307,7 @@ variable "buffer" {
 }
 
 variable "alarms" {
-  description = "CloudWatch alarms and whom they notify: topic_arn, or (when null) an encrypted topic created for them, with optional email subscriptions; null for no alarms. With the balance guard: guard_conflicts_per_minute, the transaction conflicts on balance items a minute, and refused_writes_per_minute, the money writes refused with 422 a minute (insufficient funds, or an id reused), above which their alarms fire."
+  description = "CloudWatch alarms and whom they notify, or null for no alarms (docs/deploying.md#alarms)."
   type = object({
     topic_arn                  = optional(string)
     emails                     = optional(list(string), [])
@@ -333,7 +333,7 @@ variable "alarms" {
 }
 
 variable "events" {
-  description = "Balance events (null: off): every committed change of a summary is published to an EventBridge bus, through a Pipe from the summary table's stream (docs/events.md). bus_name: an existing bus to publish to (null creates <name_prefix>-ledger-events); batch_size (1-10, what an event bus target takes) and retry_attempts: the Pipe's source settings. Turning it on or off replaces no table."
+  description = "Balance events on an EventBridge bus, or null (the default) for none (docs/events.md)."
   type = object({
     bus_name       = optional(string)
     batch_size     = optional(number, 10)

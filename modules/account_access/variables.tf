@@ -12,7 +12,7 @@ variable "api" {
 }
 
 variable "grants" {
-  description = "What the principal may do: each grant lists accounts and operations (read: summary and transactions; post: create transactions; transfer: move money out of the account to any other; limits: set the account's overdraft limits, an operator's operation that exists only with the balance guard on)."
+  description = "What the principal may do: each grant lists accounts and operations (docs/api.md#security-who-may-do-what)."
   type = list(object({
     accounts   = list(string)
     operations = list(string)

@@ -4,7 +4,7 @@ variable "name_prefix" {
 }
 
 variable "targets" {
-  description = "What to watch: functions, the stream function, DLQs, the buffer queue (null in pattern 1), the API stage, the summary table, and with the balance guard its table and the API's metric of refused money writes (both null without the guard), and the balance events' Pipe (null without events)."
+  description = "What to watch: the functions, queues, API stage and tables, each null where the stack has none."
   type = object({
     functions          = list(string)
     stream_function    = string
@@ -20,7 +20,7 @@ variable "targets" {
 }
 
 variable "alarms" {
-  description = "The root's alarms settings (validated there): the SNS topic to notify (null creates an encrypted one, output topic_arn), email subscriptions to it, and the thresholds (with the balance guard on: guard_conflicts_per_minute, transaction conflicts on the balance items a minute; refused_writes_per_minute, money writes refused with 422 a minute)."
+  description = "The root's alarms settings, validated there (docs/deploying.md#alarms)."
   type = object({
     topic_arn                  = string
     emails                     = list(string)

@@ -18,13 +18,13 @@ variable "tables" {
 }
 
 variable "guard" {
-  description = "The root's guard setting (null: off): with it, the money-writing methods update the balance items of the guard's epoch in the same transaction as their rows and refuse a debit past the floor."
+  description = "The root's guard setting, or null for none: the money-writing methods then count into the balance items (docs/balance-guard.md)."
   type        = object({})
   default     = null
 }
 
 variable "api" {
-  description = "The root's api settings (validated there): authorization (AWS_IAM; COGNITO with the user pools and, per operation (read, post, transfer, limits), the claim listing the accounts it grants, or null for no grant; NONE), stage name and throttling, access-log retention, execution logging, whether to create API Gateway's account-wide logging role, and whether the stage writes its access log (null: only when it creates the role)."
+  description = "The root's api settings, validated there (docs/deploying.md#api)."
   type = object({
     authorization          = string
     cognito_user_pool_arns = list(string)

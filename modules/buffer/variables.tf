@@ -30,7 +30,7 @@ variable "function" {
 }
 
 variable "buffer" {
-  description = "The root's buffer settings (validated there): the queue, the writer's mapping and timeout, and the backoff. maximum_concurrency is what protects a summary table that cannot scale."
+  description = "The root's buffer settings, validated there (docs/deploying.md#buffer)."
   type = object({
     retired                    = bool
     removal_guard              = bool
@@ -45,8 +45,10 @@ variable "buffer" {
   })
 }
 
+# Operators alone send to the DLQ: SQS's redrive needs no permission, and the writer parks what it refuses in
+# the stream DLQ.
 variable "senders" {
-  description = "IAM principals that may send to the buffer queue (the stream function, operators) and to its DLQ (operators; SQS's redrive needs no permission, and the writer parks what it refuses in the stream DLQ)."
+  description = "IAM principals that may send to the buffer queue (the stream function, operators) and to its DLQ (operators)."
   type = object({
     queue = list(string)
     dlq   = optional(list(string), [])

@@ -22,7 +22,7 @@ variable "package" {
 }
 
 variable "functions" {
-  description = "The root's functions settings (validated there), with this function's timeout. tracing: X-Ray active tracing; when false the handlers import no X-Ray code (about 95 ms less cold start). marker_ttl_days: how long applied markers live (MARKER_TTL_SECONDS)."
+  description = "The root's functions settings, validated there, with this function's timeout (docs/deploying.md#functions)."
   type = object({
     runtime              = string
     architecture         = string

@@ -17,7 +17,7 @@ variable "service_sender" {
 }
 
 variable "senders" {
-  description = "ARNs of the IAM principals (roles, with their paths) that may send to the queue, as aws:PrincipalArn names them; every other IAM principal is refused. Empty: none may."
+  description = "ARNs of the IAM principals (roles, with their paths) that may send to the queue, every other being refused."
   type        = list(string)
   default     = []
   nullable    = false

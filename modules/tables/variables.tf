@@ -10,7 +10,7 @@ variable "kms_key_arn" {
 }
 
 variable "tables" {
-  description = "The root's tables settings (validated there): deletion protection of each table (the applied markers are the memory of exactly-once), point-in-time recovery, and the summary table's billing (PROVISIONED with small capacity reproduces the scaling challenge)."
+  description = "The root's tables settings, validated there (docs/deploying.md#tables)."
   type = object({
     details_deletion_protection  = bool
     summary_deletion_protection  = bool

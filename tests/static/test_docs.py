@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tools import test_parts
-from tools.docs import expected_files, figures_block, object_attributes
+from tools.docs import blocks, expected_files, figures_block, object_attributes
 from tools.test_parts import summaries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,6 +86,48 @@ def test_the_generated_terraform_docs_are_up_to_date() -> None:
     expected = expected_files()
     stale = [str(p.relative_to(ROOT)) for p, text in expected.items() if not p.exists() or p.read_text() != text]
     assert stale == []
+
+
+DOC_LINK = re.compile(r"\((docs/[\w.-]+\.md#[\w-]+)\)")
+
+
+def variable_descriptions() -> list[tuple[str, str]]:
+    """(``folder/name``, description) of every variable of the root, the modules and the examples."""
+    folders = [ROOT, *sorted((ROOT / "modules").iterdir()), *sorted((ROOT / "examples").iterdir())]
+    return [
+        (f"{folder.relative_to(ROOT)}/{name}", str(body.get("description", "")))
+        for folder in folders
+        if folder.is_dir()
+        for name, body in blocks(folder, "variable")
+    ]
+
+
+def description_faults(description: str) -> list[str]:
+    """What keeps a variable's description from being one sentence plus a link to where more is said."""
+    faults = []
+    prose = DOC_LINK.sub("", re.sub(r"`[^`]*`", "code", description))
+    if re.search(r"[.!?]\s+\S", prose.rstrip(".")):
+        faults.append("more than one sentence")
+    if len(prose) > 160:
+        faults.append(f"{len(prose)} characters of prose (at most 160)")
+    for target in DOC_LINK.findall(description):
+        file_part, _, anchor = target.partition("#")
+        if not (ROOT / file_part).exists() or anchor not in slugs(ROOT / file_part):
+            faults.append(f"{target} does not resolve")
+    return faults
+
+
+def test_every_variable_is_described_in_one_sentence_with_a_link_to_the_rest() -> None:
+    found = {name: description_faults(text) for name, text in variable_descriptions()}
+    assert len(found) >= 60
+    assert {name: faults for name, faults in found.items() if faults} == {}
+
+
+def test_a_long_description_or_a_broken_link_is_a_fault() -> None:
+    assert description_faults("One thing (docs/deploying.md#api).") == []
+    assert description_faults("Two things. Like `a. B` and e.g. this.") == ["more than one sentence"]
+    assert description_faults("x" * 161) == ["161 characters of prose (at most 160)"]
+    assert description_faults("Elsewhere (docs/deploying.md#nowhere).") == ["docs/deploying.md#nowhere does not resolve"]
 
 
 def test_an_object_types_attributes_are_read_with_their_defaults() -> None:

@@ -180,3 +180,10 @@ def test_pattern_2_is_exact_under_duplicates_reordering_and_crashes(ops, faults,
         queue.drain(queue_invoke, faults)
         assert not queue.messages, "the queue never drained"
         assert nonzero(summaries(dynamodb)) == expected_totals(ledger)
+
+
+def test_no_property_test_is_gated_on_time() -> None:
+    """A loaded machine once failed a schema property on Hypothesis's 200 ms deadline (tests/conftest.py)."""
+    default = settings.default
+    assert default is not None and default.deadline is None
+    assert slow.deadline is None

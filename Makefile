@@ -83,14 +83,14 @@ record-test-figures: $(STAMP) ## Keep the last passing make test's figures in re
 	@$(PY) tools/test_parts.py record $(FROM)
 	@$(PY) tools/docs.py
 
-# The local account renders mapping templates with Apache Velocity 1.7 in a JVM (sandbox/velocity.py):
+# The local account renders mapping templates with Apache Velocity 1.7 in a JVM (local_account/velocity.py):
 # Debian's packages, installed when missing (tools/java_deps.sh).
 java-deps: $(STAMP) ## Install Velocity 1.7 and its jars (Debian packages) for the template renderer
 	@tools/java_deps.sh
 
 test-unit: $(STAMP) $(call unless_prepared,java-deps) ## Unit, property and handler tests (pytest, moto)
 	@echo "==> unit tests"
-	@$(PY) -m pytest tests/unit tests/sandbox
+	@$(PY) -m pytest tests/unit tests/local_account tests/harness
 
 test-templates: $(STAMP) $(call unless_prepared,java-deps) ## Mapping templates rendered and executed against DynamoDB (moto); policy checks
 	@echo "==> template and policy tests"
@@ -133,7 +133,7 @@ verify-aws: package tf-init ## The first-apply acceptance suite in a real AWS ac
 # shared prerequisites are made by then, so the commands it runs skip them (PREPARED=1). bench-report's
 # quick form takes the longest, waiting on its three pattern-2 applies (the AWS provider's SQS timers):
 # it runs beside the others.
-test-commands: $(call unless_prepared,$(SHARED)) ## README's commands in quick forms: demo, sandbox, soak-guarded, the benchmarks, check-patches, help
+test-commands: $(call unless_prepared,$(SHARED)) ## README's commands in quick forms: demo, make sandbox, soak-guarded, the benchmarks, check-patches, help
 	@PREPARED=1 $(MAKE) --no-print-directory -j2 --output-sync=target commands-report commands-others
 
 commands-report:  # part of test-commands
@@ -204,7 +204,7 @@ lint-mypy: $(STAMP)
 	@$(PY) -m mypy
 
 lint-imports: $(STAMP)  # the contracts in pyproject.toml: the core imports no AWS library, dependencies point inward
-	@set -o pipefail; $(VENV)/bin/lint-imports --no-cache | tail -n 8
+	@set -o pipefail; $(VENV)/bin/lint-imports --no-cache | tail -n 13
 
 # Commit subjects of 72 characters or fewer, a blank line before a body: pre-commit's commit-msg hook checks
 # each new commit (.pre-commit-config.yaml), and this a branch's commits not yet in SINCE, before a merge.
@@ -222,14 +222,14 @@ bench: $(STAMP) ## Aggregator benchmarks (prints figures; not a test; BENCH_QUIC
 # bench-sandbox measures the working tree and writes reports/bench-sandbox.json at once: commit the record
 # with the change it measures, not on its own.
 bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, recorded in reports/ and quoted in docs/local-account.md (BASELINE=rev to compare; BENCH_QUICK=1 BENCH_OUT=dir)
-	@$(PY) -m bench.sandbox $(if $(BASELINE),--baseline $(BASELINE)) $(bench_options)
+	@$(PY) -m bench.account_speed $(if $(BASELINE),--baseline $(BASELINE)) $(bench_options)
 	@$(if $(BENCH_OUT),,$(PY) tools/docs.py)
 
 demo: $(call unless_prepared,$(SHARED)) ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
-	@$(PY) -m sandbox demo --pattern $(PATTERN) --faults "$(FAULTS)"
+	@$(PY) -m harness demo --pattern $(PATTERN) --faults "$(FAULTS)"
 
 sandbox: $(call unless_prepared,$(SHARED)) ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
-	@$(PY) -m sandbox up --pattern $(PATTERN) --faults "$(FAULTS)"
+	@$(PY) -m harness up --pattern $(PATTERN) --faults "$(FAULTS)"
 
 plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment
 	@terraform plan -var pattern=$(PATTERN)

@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.aggregator import IMPORT_ROUNDS
-from bench.load import percentile, post_concurrently
-from sandbox.running import wait_until_up
+from harness.load import percentile, post_concurrently
+from harness.running import wait_until_up
 from tools.machine import python_loop_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +87,8 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1]); depths, most_rounds = json.loads(sys.argv[2]), int(sys.argv[3])
 import boto3
 from botocore.config import Config
-from sandbox import emulator
-server, url = emulator.start()
+from local_account import moto_server
+server, url = moto_server.start()
 config = Config(retries={"max_attempts": 1}, read_timeout=600)  # a slow answer is the figure, not a retry
 sqs = boto3.client("sqs", endpoint_url=url, region_name="eu-west-1", aws_access_key_id="x",
                    aws_secret_access_key="x", config=config)
@@ -134,7 +134,7 @@ class Side:
 
 def load(base_url: str, region: str, threads: int, per_thread: int, prefix: str) -> tuple[float, list[float]]:
     """Signed POSTs of one credit each from ``threads`` clients, ``per_thread`` to each of ``threads`` accounts."""
-    from sandbox.client import LedgerClient
+    from harness.client import LedgerClient
 
     posts = [
         (f"{prefix}-{i % threads}", {"type": "credit", "amount": "1.00", "currency": "EUR"})
@@ -189,7 +189,7 @@ def direct_updates(outputs: dict[str, Any], threads: int, per_thread: int) -> fl
 
 def summary_latency(base_url: str, region: str, account: str, count: int = 200) -> float:
     """Median milliseconds of GET /accounts/{account}/summary."""
-    from sandbox.client import LedgerClient
+    from harness.client import LedgerClient
 
     client = LedgerClient(base_url, region)
     times = []
@@ -202,7 +202,7 @@ def summary_latency(base_url: str, region: str, account: str, count: int = 200) 
 
 def folded(base_url: str, region: str, accounts: list[str], count: int, limit_seconds: float = 180) -> None:
     """Wait (bounded) until every account's summary counts ``count`` transactions: the pipeline is quiet."""
-    from sandbox.client import LedgerClient
+    from harness.client import LedgerClient
 
     client = LedgerClient(base_url, region)
     deadline = time.monotonic() + limit_seconds
@@ -220,10 +220,13 @@ def _count(body: Any) -> int:
     return sum(int(b.get("transactionCount", 0)) for b in (body or {}).get("balances", []))
 
 
-def start_sandbox(tree: Path, log: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any], float]:
-    """``python -m sandbox up --pattern 2`` in ``tree``; its process, outputs and apply time."""
+def start_local_account(tree: Path, log: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any], float]:
+    """``python -m harness up --pattern 2`` in ``tree``; its process, outputs and apply time.
+
+    A baseline tree older than the harness's own package runs the same command under its old name."""
+    entry = "harness" if (tree / "harness" / "__main__.py").exists() else "sandbox"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "up", "--pattern", "2", "--name-prefix", f"bench-{tree.name[:10]}"],
+        [sys.executable, "-m", entry, "up", "--pattern", "2", "--name-prefix", f"bench-{tree.name[:10]}"],
         cwd=tree,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -238,8 +241,8 @@ def start_sandbox(tree: Path, log: Path) -> tuple[subprocess.Popen[bytes], dict[
     return process, outputs, seconds
 
 
-def stop_sandbox(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM: the sandbox destroys its stack and stops."""
+def stop_local_account(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM: the run destroys its stack and stops."""
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=120)
@@ -251,7 +254,7 @@ def measure(name: str, tree: Path, sizes: Sizes = FULL) -> Side:
     """Every figure of one tree."""
     side = Side(name)
     print(f"==> {name}: make sandbox PATTERN=2 in {tree}", flush=True)
-    process, outputs, side.apply_seconds = start_sandbox(tree, ROOT / ".cache" / f"bench-sandbox-{name}.log")
+    process, outputs, side.apply_seconds = start_local_account(tree, ROOT / ".cache" / f"bench-sandbox-{name}.log")
     try:
         base, region = outputs["apiBaseUrl"], outputs["region"]
         os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_REGION=region)
@@ -266,7 +269,7 @@ def measure(name: str, tree: Path, sizes: Sizes = FULL) -> Side:
         side.eight_threads_p50_ms, side.eight_threads_p99_ms = percentile(eight, 0.5), percentile(eight, 0.99)
         side.direct_updates_per_s = direct_updates(outputs, 8, sizes.eight_thread_posts)
     finally:
-        stop_sandbox(process)
+        stop_local_account(process)
     command = [sys.executable, "-c", SQS_PROBE, str(tree), json.dumps(sizes.sqs_depths), str(sizes.sqs_rounds)]
     probe = subprocess.run(command, check=False, cwd=tree, capture_output=True, text=True)
     if probe.returncode != 0:
@@ -280,7 +283,7 @@ def baseline_tree(revision: str) -> Path:
     """A worktree of ``revision`` with its own Lambda zip, built by its own build.py: the functions'
     environment (the variables its Terraform sets) must be the one its code reads. (This tree's zip was
     copied before; once the stream function read PATTERN where the baseline set MODE, every invocation
-    of the baseline's stream function failed and its sandbox never came up.)"""
+    of the baseline's stream function failed and its local account never came up.)"""
     if WORKTREE.exists():
         subprocess.run(["git", "worktree", "remove", "--force", str(WORKTREE)], cwd=ROOT, check=False)
         shutil.rmtree(WORKTREE, ignore_errors=True)

@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sandbox.account import LocalAccount
-from sandbox.stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack
+from harness.stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack
+from local_account.account import LocalAccount
 
 T = TypeVar("T")
 Say = Callable[[str], None]

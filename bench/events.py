@@ -36,15 +36,15 @@ from typing import Any
 import boto3
 
 from bench.alone import measure_alone
-from bench.load import percentile
 from consumer.follower import BalanceFollower
+from harness.client import LedgerClient
+from harness.load import percentile
+from harness.stack import UNGUARDED, Stack
 from ledger_aggregator.summary_item import key_of, stored_revision
 from ledger_ops.events import committed_changes
 from ledger_ops.streams import StreamTail
-from sandbox import faults
-from sandbox.account import LocalAccount
-from sandbox.client import LedgerClient
-from sandbox.stack import UNGUARDED, Stack
+from local_account import fault_plan
+from local_account.account import LocalAccount
 
 FAULTS = "dup=0.3,crash=0.1,latency=2ms,overtake=0.3,seed=22"
 CLIENTS = 8
@@ -263,7 +263,7 @@ def measure_feed(
     sizes: EventSizes = EventSizes(),
 ) -> EventRun:
     """One load through the feed with the faults ``spec``, followed until the consumer is exact."""
-    faults.ACTIVE = faults.Faults.parse(spec)
+    fault_plan.ACTIVE = fault_plan.Faults.parse(spec)
     account.mappings.stats.reset()
     run = EventRun(spec)
     accounts = [f"ev-{uuid.uuid4().hex[:6]}-{i:02d}" for i in range(sizes.accounts)]
@@ -293,7 +293,7 @@ def measure_feed(
         run.lags_ms = lags(answered, consumer.arrivals)
     finally:
         consumer.close()
-        faults.ACTIVE = faults.Faults()
+        fault_plan.ACTIVE = fault_plan.Faults()
     _count_enrichment(run, account, outputs)
     return run
 
@@ -310,7 +310,7 @@ def measure_events(
     account: LocalAccount, stack: Stack, say: Callable[[str], None], sizes: EventSizes = EventSizes()
 ) -> EventFigures:
     """Apply the stack with events on (pattern 2) and measure the feed without faults, then with them."""
-    faults.ACTIVE = faults.Faults()
+    fault_plan.ACTIVE = fault_plan.Faults()
     stack.variables.update({"guard": None, "events": {}, "buffer": {**UNGUARDED, "retired": False}})
     say("events on: terraform apply (pattern 2)")
     outputs = stack.apply(2)

@@ -31,12 +31,12 @@ from typing import Any
 import boto3
 
 from bench.alone import measure_alone
-from bench.load import percentile
+from harness.client import LedgerClient, Response
+from harness.load import percentile
+from harness.stack import UNGUARDED, Stack
 from ledger_ops.stage import guard_init
-from sandbox import faults, metering
-from sandbox.account import LocalAccount
-from sandbox.client import LedgerClient, Response
-from sandbox.stack import UNGUARDED, Stack
+from local_account import fault_plan, meter
+from local_account.account import LocalAccount
 
 CLIENTS = 8
 RETRIES = 20  # the write-path runs retry a 429 (a conflict) this many times: every write must commit
@@ -132,10 +132,10 @@ def write_cost(client: LedgerClient, guard: bool, kind: str, names: list[str], w
             cost.committed += 1
             cost.retried += retried
 
-    metering.METER.reset()
+    meter.METER.reset()
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         list(pool.map(one, range(writes)))
-    cost.units = {r: u for r, u in metering.METER.write_units.items() if r in ("details", "balances")}
+    cost.units = {r: u for r, u in meter.METER.write_units.items() if r in ("details", "balances")}
     return cost
 
 
@@ -169,7 +169,7 @@ def measure_guard(
     account: LocalAccount, stack: Stack, say: Callable[[str], None], sizes: GuardSizes = GuardSizes()
 ) -> GuardFigures:
     """Apply the stack guard off, then on, and measure both (no faults)."""
-    faults.ACTIVE = faults.Faults()
+    fault_plan.ACTIVE = fault_plan.Faults()
     figures = GuardFigures()
     for guard in (False, True):
         stack.variables["guard"] = {} if guard else None

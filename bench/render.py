@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
-from bench.load import percentile
+from harness.load import percentile
 
 if TYPE_CHECKING:
     from bench.events import EventFigures, EventRun

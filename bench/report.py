@@ -53,13 +53,13 @@ from bench.alone import say, stack_variables
 from bench.events import QUICK_EVENTS, EventFigures, EventSizes, measure_events
 from bench.events import from_json as events_from_json
 from bench.guard import QUICK_GUARD, GuardFigures, GuardSizes, from_json, measure_guard
-from bench.load import post_concurrently
 from bench.runs import Run
+from harness.client import LedgerClient
+from harness.load import post_concurrently
+from harness.stack import ROOT, UNGUARDED, Stack
 from ledger_aggregator.adapters.guard import queue_depth
-from sandbox import faults, metering
-from sandbox.account import LocalAccount
-from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, UNGUARDED, Stack
+from local_account import fault_plan, meter
+from local_account.account import LocalAccount
 
 # Contended: a summary table held to 15 units a second, slow writes, duplicates and reordering.
 DEFAULT_FAULTS = "throttle=15wcu,latency=3ms,dup=0.3,reorder=0.5,seed=7"
@@ -152,10 +152,10 @@ def burst(contender: Contender, run: Run, accounts: int, posted: Counter[str]) -
 
 def measure(contender: Contender, transactions: int, accounts: int, spec: str, say: Callable[[str], None]) -> Run:
     """Burst, sample the lag until exact (or quiet and still wrong), and collect the counters."""
-    faults.ACTIVE = faults.Faults.parse(spec)
+    fault_plan.ACTIVE = fault_plan.Faults.parse(spec)
     stats = contender.account.mappings.stats
     stats.reset()
-    metering.METER.reset()
+    meter.METER.reset()
     run = Run(contender.name, transactions, spec)
     posted: Counter[str] = Counter()
     started = time.monotonic()
@@ -209,19 +209,19 @@ def _collect(run: Run, contender: Contender, posted: Counter[str]) -> None:
         run.lost += max(0, -difference)
         run.double_counted += max(0, difference)
     stats = contender.account.mappings.stats
-    run.write_units = dict(metering.METER.write_units)
-    run.sqs_requests = dict(metering.METER.sqs_requests)
+    run.write_units = dict(meter.METER.write_units)
+    run.sqs_requests = dict(meter.METER.sqs_requests)
     run.invocations = dict(stats.calls)
     run.milliseconds = dict(stats.milliseconds)
     lam = boto3.client("lambda", region_name=contender.account.region)
     run.memory_mb = {f: int(lam.get_function_configuration(FunctionName=f)["MemorySize"]) for f in stats.calls}
     run.peak_stream_age, run.peak_queue_age = stats.peak_stream_age, stats.peak_queue_age
     run.function_errors, run.timeouts = stats.function_errors, stats.timeouts
-    run.throttled = faults.ACTIVE.throttled
-    run.summary_wcu = faults.ACTIVE.throttle_wcu
-    run.committed_summary_writes = metering.METER.committed_writes["summary"]
-    run.committed_summary_units = metering.METER.committed_units["summary"]
-    run.refused_summary_writes = metering.METER.refused["summary"]
+    run.throttled = fault_plan.ACTIVE.throttled
+    run.summary_wcu = fault_plan.ACTIVE.throttle_wcu
+    run.committed_summary_writes = meter.METER.committed_writes["summary"]
+    run.committed_summary_units = meter.METER.committed_units["summary"]
+    run.refused_summary_writes = meter.METER.refused["summary"]
     run.given_up = _drain_given_up(contender)
     redelivered = stats.redeliveries
     run.redelivered_after_report, run.longest_after_report = redelivered.after_report, redelivered.longest_after_report
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         return _render_saved(args.out)
     crashing = ",".join(filter(None, [args.faults, args.crash]))
-    faults.Faults.parse(crashing)  # a bad spec fails before anything starts
+    fault_plan.Faults.parse(crashing)  # a bad spec fails before anything starts
     contenders = [
         ("pattern 1", 1, False, args.faults),
         ("naive", 1, True, args.faults),
@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.init()
         for name, pattern, naive, spec in contenders:
             say(f"{name}: terraform apply (pattern {pattern})")
-            faults.ACTIVE = faults.Faults()
+            fault_plan.ACTIVE = fault_plan.Faults()
             # Pattern 1 runs without a buffer: after pattern 2 it would keep one, draining (nothing here).
             stack.variables["buffer"] = {**UNGUARDED, "retired": pattern == 1}
             outputs = stack.apply(pattern)
@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             events = measure_events(account, stack, say, QUICK_EVENTS if args.quick else EventSizes())
     finally:
         say("terraform destroy")
-        faults.ACTIVE = faults.Faults()
+        fault_plan.ACTIVE = fault_plan.Faults()
         stack.destroy()
         account.stop()
     from bench.render import write_report  # matplotlib is imported only to draw

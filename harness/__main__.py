@@ -1,9 +1,9 @@
 """The local account from the command line.
 
-python -m sandbox demo [--pattern 1|2] [--faults SPEC]   set up, show the ledger working, tear down
-python -m sandbox up   [--pattern 1|2] [--faults SPEC]   set up and stay up until Ctrl-C or SIGTERM
+python -m harness demo [--pattern 1|2] [--faults SPEC]   set up, show the ledger working, tear down
+python -m harness up   [--pattern 1|2] [--faults SPEC]   set up and stay up until Ctrl-C or SIGTERM
 
-SPEC injects faults, e.g. throttle=100wcu,crash=0.05,dup=0.2 (see sandbox/faults.py).
+SPEC injects faults, e.g. throttle=100wcu,crash=0.05,dup=0.2 (see local_account/fault_plan.py).
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ import boto3
 from botocore.credentials import Credentials
 
 from ledger_aggregator.domain import Totals
+from local_account.account import LocalAccount
+from local_account.fault_plan import Faults
 
-from .account import LocalAccount
 from .client import LedgerClient
-from .faults import Faults
 from .running import announcement
 from .stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack, account_policy
 
-SANDBOX_DIR = ROOT / ".sandbox"
+RUN_DIR = ROOT / ".sandbox"
 
 
 class DemoFailed(Exception):
@@ -51,7 +51,7 @@ def step(text: str) -> Callable[[str], None]:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["demo", "up"])
     parser.add_argument("--pattern", type=int, choices=[1, 2], default=2)
     parser.add_argument("--name-prefix", default=None, help="resource name prefix (default: the command's name)")
@@ -66,13 +66,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def state_dir() -> tuple[Path, Path]:
     """This run's state folder, and where its outputs go (.sandbox/outputs.json unless another run owns it)."""
-    own = SANDBOX_DIR / str(os.getpid())
+    own = RUN_DIR / str(os.getpid())
     own.mkdir(parents=True, exist_ok=True)
-    owner = SANDBOX_DIR / "owner.pid"
+    owner = RUN_DIR / "owner.pid"
     if owner.exists() and _alive(int(owner.read_text() or 0)):
         return own, own / "outputs.json"
     owner.write_text(str(os.getpid()))
-    return own, SANDBOX_DIR / "outputs.json"
+    return own, RUN_DIR / "outputs.json"
 
 
 def _alive(pid: int) -> bool:
@@ -308,7 +308,7 @@ def up(pattern: int, prefix: str, injected: Faults) -> int:
         return 0
     finally:
         outputs_path.unlink(missing_ok=True)
-        owner = SANDBOX_DIR / "owner.pid"
+        owner = RUN_DIR / "owner.pid"
         if owner.exists() and owner.read_text() == str(os.getpid()):
             owner.unlink()
         tear_down(account, stack)

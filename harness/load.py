@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sandbox.client import LedgerClient
+    from harness.client import LedgerClient
 
 
 def percentile(values: Sequence[float], share: float) -> float:

@@ -12,7 +12,7 @@ from typing import Any
 
 from python_terraform import IsFlagged, Terraform
 
-from .account import RETRY_LOG_VARIABLE
+from local_account.account import RETRY_LOG_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import emulator, faults
+from . import fault_plan, moto_server
 from .apigateway import Gateway, serve
 from .esm import EventSourceMappings
 from .lambdas import LambdaRuntime
 from .patches import features
 
 REGION = "eu-west-1"
-# Where the account logs each SDK retry and 5xx answer (emulator.with_retry_log), in its log folder; the
-# environment names it (RETRY_LOG_VARIABLE) so that a failed terraform command can quote it (sandbox.stack).
+# Where the account logs each SDK retry and 5xx answer (moto_server.with_retry_log), in its log folder; the
+# environment names it (RETRY_LOG_VARIABLE) so that a failed terraform command can quote it (harness.stack).
 RETRY_LOG = "sdk-retries.log"
 RETRY_LOG_VARIABLE = "CQRS_LOCAL_RETRY_LOG"
 # The local account's one credential pair: what Terraform, boto3 and the CLI use, and what the local
@@ -29,22 +29,22 @@ class LocalAccount:
 
     log_dir: Path
     region: str = REGION
-    injected: faults.Faults = field(default_factory=faults.Faults)
+    injected: fault_plan.Faults = field(default_factory=fault_plan.Faults)
     endpoint: str = ""
     gateway_url: str = ""
     _parts: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> LocalAccount:
         """Start moto, the Lambda runtime, the mappings and the gateway on free loopback ports."""
-        faults.ACTIVE = self.injected
+        fault_plan.ACTIVE = self.injected
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        server, self.endpoint = emulator.start(retry_log=self.log_dir / RETRY_LOG)
+        server, self.endpoint = moto_server.start(retry_log=self.log_dir / RETRY_LOG)
         os.environ.update(self.environment())
         runtime = LambdaRuntime(self.endpoint, self.region, self.log_dir)
         features.route_invocations(runtime.answer)
         mappings = EventSourceMappings(self.endpoint, self.region, runtime)
         mappings.start()
-        port = emulator.free_port()
+        port = moto_server.free_port()
         http = serve(Gateway(self.endpoint, self.region, {ACCESS_KEY_ID: SECRET_ACCESS_KEY}), port)
         self.gateway_url = f"http://127.0.0.1:{port}"
         self._parts = {"moto": server, "runtime": runtime, "mappings": mappings, "http": http}

@@ -2,13 +2,13 @@
 
 URL: ``http://127.0.0.1:<port>/<restApiId>/<stage>/<path>``. For each request it
 resolves the resource and method as deployed in the emulator; authorizes the caller
-as the method says (``sandbox.auth``: AWS_IAM verifies the SigV4 signature against the
+as the method says (``local_account.auth``: AWS_IAM verifies the SigV4 signature against the
 local account's credentials; COGNITO_USER_POOLS verifies the ID token against the
 authorizer's user pools and hands its claims to the templates as
 ``$context.authorizer.claims``); runs the request validator (required
 parameters, the body against its JSON-schema model, with API Gateway's
 ``validationErrorString`` wording); renders the request template with API
-Gateway's VTL semantics (``sandbox.vtl``); calls the DynamoDB action on the
+Gateway's VTL semantics (``local_account.vtl``); calls the DynamoDB action on the
 emulator; selects the integration response by matching its selection pattern
 against the integration's status code; renders the response template with
 ``$context.responseOverride``; and answers validation, authorization and media
@@ -20,7 +20,7 @@ emulator's in-process state, and a new id (a redeploy) loads the API again. Stag
 variables are the stage's own, read for every request: a change takes effect without a
 redeploy, as on AWS (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-set-stage-variables-aws-console.html).
 DynamoDB calls go to the emulator, which runs in the same process, as in-process WSGI
-calls (``emulator.call_in_process``); the gateway itself keeps client connections alive
+calls (``moto_server.call_in_process``); the gateway itself keeps client connections alive
 (HTTP/1.1), as AWS's endpoints do.
 
 Not emulated: stage throttling and usage plans, IAM authorization of the
@@ -51,8 +51,8 @@ from moto.apigateway.exceptions import NotFoundException as ApiNotFound
 from moto.apigateway.models import apigateway_backends
 
 from .auth import CognitoVerifier, Denied, access_key, caller_of, verify_sigv4
-from .emulator import call_in_process, dynamodb_headers
 from .lambdas import ACCOUNT
+from .moto_server import call_in_process, dynamodb_headers
 from .vtl import Request, carry_overrides, render
 
 JSON = "application/json"

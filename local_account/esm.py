@@ -17,7 +17,7 @@ SQS (``MaximumConcurrency`` pollers, each invoking synchronously):
   the redrive to the DLQ after ``maxReceiveCount`` is moto's own. How long failed
   messages stayed away is measured (``Stats.redeliveries``).
 
-EventBridge Pipes from a DynamoDB stream run as mappings of their stream (sandbox/pipes.py).
+EventBridge Pipes from a DynamoDB stream run as mappings of their stream (local_account/pipes.py).
 
 Not emulated: ``ParallelizationFactor`` above 1 (a shard is processed by one
 thread, which is one valid schedule of what AWS does), tumbling windows, filters.
@@ -39,7 +39,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from . import faults, pipes
+from . import fault_plan, pipes
 from .lambdas import LambdaRuntime, Outcome
 
 POLL_SECONDS = 0.2
@@ -334,7 +334,7 @@ class StreamPoller(_Poller):
         outcome = self._invoke({"Records": batch})
         failed = _failed_ids(outcome, self._reports)
         if failed == []:
-            if faults.ACTIVE.chance(faults.ACTIVE.dup):
+            if fault_plan.ACTIVE.chance(fault_plan.ACTIVE.dup):
                 self._invoke({"Records": batch})  # an injected duplicate delivery of the same batch
             return len(batch), 0, self._batch_size
         sequences = [r["dynamodb"]["SequenceNumber"] for r in batch]
@@ -456,7 +456,7 @@ class QueuePoller(_Poller):
             ]
             self._sqs.delete_message_batch(QueueUrl=self._queue_url(), Entries=entries)
         for message in done:
-            if faults.ACTIVE.chance(faults.ACTIVE.dup):  # an injected duplicate: the same body again
+            if fault_plan.ACTIVE.chance(fault_plan.ACTIVE.dup):  # an injected duplicate: the same body again
                 self._sqs.send_message(QueueUrl=self._queue_url(), MessageBody=message["Body"])
 
     def _gather(self) -> list[dict[str, Any]]:
@@ -482,8 +482,8 @@ class QueuePoller(_Poller):
 
     def _reorder(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Injected reordering within a batch (messages held back are delayed at send, in the emulator)."""
-        if faults.ACTIVE.reorder:
-            faults.ACTIVE.shuffle(messages)
+        if fault_plan.ACTIVE.reorder:
+            fault_plan.ACTIVE.shuffle(messages)
         return messages
 
     def _shape(self, message: dict[str, Any]) -> dict[str, Any]:

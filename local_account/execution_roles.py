@@ -8,7 +8,7 @@ refused on AWS: the store began to read the summary table, and nothing here fail
 The local runtime gives each function's execution environments an access key of their own
 (``access_key``). A request signed with one is checked before moto sees it: the IAM actions it needs
 and their resources (``needed``) must each be allowed by the role's inline and attached policies,
-read from the local IAM and evaluated by ``sandbox.iam``; otherwise the answer is the service's
+read from the local IAM and evaluated by ``local_account.iam``; otherwise the answer is the service's
 ``AccessDeniedException``. A call whose actions the local account cannot name is refused too, naming
 the call, so that a new kind of call is modelled rather than waved through.
 

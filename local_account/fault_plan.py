@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .metering import role
+from .meter import role
 
 _PROBABILITY = r"(0(?:\.\d+)?|1(?:\.0+)?)"  # a fault's chance, 0 to 1
 _COUNT = r"(\d+)"  # a whole number: forced faults, the seed

@@ -29,7 +29,7 @@ from typing import Any
 from moto.awslambda.models import lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from . import execution_roles, faults
+from . import execution_roles, fault_plan
 
 ACCOUNT = DEFAULT_ACCOUNT_ID  # the account moto serves
 
@@ -65,7 +65,7 @@ class _Function:
 class _Worker:
     def __init__(self, function: _Function, env: dict[str, str], log: Any) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.worker", str(function.code_dir), function.handler],
+            [sys.executable, "-m", "local_account.worker", str(function.code_dir), function.handler],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -111,7 +111,7 @@ class LambdaRuntime:
     def invoke(self, name: str, event: Any, *, faults_apply: bool = True) -> Outcome:
         """Invoke a function synchronously (RequestResponse); the injected crashes are the mappings' only."""
         function = self._function(name)
-        crash = faults.ACTIVE.crash_point() if faults_apply else None
+        crash = fault_plan.ACTIVE.crash_point() if faults_apply else None
         if crash == "before":
             return Outcome(error="injected crash before the handler ran", error_type="Crash")
         try:

@@ -1,6 +1,6 @@
 """moto's server, in process, patched to answer as AWS does where the stack depends on it.
 
-The patches are ``sandbox.patches`` (by purpose, applied in one written order by ``patch_moto``); this
+The patches are ``local_account.patches`` (by purpose, applied in one written order by ``patch_moto``); this
 module serves moto's WSGI app with them, on a loopback port (``start``), and lets the local gateway call
 it in process (``call_in_process``).
 """

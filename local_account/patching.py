@@ -8,7 +8,7 @@ applied. LocalStack's ``localstack.utils.patch.Patch`` does the same for one fun
 account does not depend on LocalStack, so this is its equivalent for attributes of any kind.
 
 Each patch names the test that fails without it (``held_by``). ``make check-patches`` proves it: it runs
-each such test in a process started with ``CQRS_SANDBOX_WITHOUT`` naming the patch, which ``Patcher.apply``
+each such test in a process started with ``CQRS_LOCAL_ACCOUNT_WITHOUT`` naming the patch, which ``Patcher.apply``
 then leaves out (loudly, on stderr), and expects the test to fail.
 """
 
@@ -29,7 +29,7 @@ PURPOSES = ("fidelity", "faults", "metering", "speed", "feature")
 PINNED = {"moto": "5.2.5"}
 
 # The name of one patch to leave out, for make check-patches (tools/check_patches.py) only.
-WITHOUT = "CQRS_SANDBOX_WITHOUT"
+WITHOUT = "CQRS_LOCAL_ACCOUNT_WITHOUT"
 
 _ABSENT = object()
 
@@ -87,7 +87,7 @@ class Patcher:
         setattr(target, attribute, value)
 
     def apply(self, patches: Iterable[Patch]) -> None:
-        """Apply each patch, in order (but the one ``CQRS_SANDBOX_WITHOUT`` names, if any)."""
+        """Apply each patch, in order (but the one ``CQRS_LOCAL_ACCOUNT_WITHOUT`` names, if any)."""
         left_out = os.environ.get(WITHOUT)
         for patch in patches:
             if patch.name == left_out:
@@ -117,5 +117,5 @@ def check_versions(pinned: dict[str, str] | None = None) -> None:
         if found != wanted:
             raise VersionMismatchError(
                 f"{package} {found} is installed; the local account's patches were written against {wanted}: "
-                f"check each patch against {package} {found}, then update sandbox.patching.PINNED"
+                f"check each patch against {package} {found}, then update local_account.patching.PINNED"
             )

@@ -1,6 +1,6 @@
 """Apache Velocity 1.7, the engine AWS documents for mapping templates, in a long-lived JVM.
 
-``sandbox/java/Renderer.java`` renders with Velocity itself and AWS's ``$input``, ``$util`` and
+``local_account/java/Renderer.java`` renders with Velocity itself and AWS's ``$input``, ``$util`` and
 ``$context`` written from AWS's reference; this module compiles it once per source text (into
 ``.cache/velocity/<hash>``), starts it on first use and talks to it over a pipe, one JSON line each
 way. One process serves a Python process: renders are serialised by a lock (a render takes a fraction

@@ -1,4 +1,4 @@
-"""API Gateway mapping templates rendered as AWS renders them: by Apache Velocity 1.7 (``sandbox.velocity``).
+"""API Gateway mapping templates rendered as AWS renders them: by Apache Velocity 1.7 (``local_account.velocity``).
 
 AWS documents Velocity as the engine of mapping templates, and ``$input``, ``$util`` and ``$context``
 in its mapping-template reference; the renderer is Velocity itself, with those three written in Java

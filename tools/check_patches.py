@@ -1,7 +1,7 @@
 """Prove that every patch of the local account is held by a test that fails without it (make check-patches).
 
-Each patch of ``sandbox.patches.PATCHES`` names its test (``held_by``). For each, the test runs in a
-fresh pytest process started with ``CQRS_SANDBOX_WITHOUT`` naming the patch, which the patcher then
+Each patch of ``local_account.patches.PATCHES`` names its test (``held_by``). For each, the test runs in a
+fresh pytest process started with ``CQRS_LOCAL_ACCOUNT_WITHOUT`` naming the patch, which the patcher then
 leaves out: the test must fail. (``make test`` runs the same tests with every patch in place.) A test
 that passes without its patch, or that cannot run, is reported, and the command exits 1.
 """
@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.patches import PATCHES
-from sandbox.patching import WITHOUT
+from local_account.patches import PATCHES
+from local_account.patching import WITHOUT
 
 ROOT = Path(__file__).resolve().parents[1]
 # A test still running after this long without its patch is taken to fail: the speed-ups' absence shows so.

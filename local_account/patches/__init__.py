@@ -1,22 +1,25 @@
 """The local account's patches of moto, by purpose, and the one order they are applied in.
 
-Each module holds the patches of one purpose: ``fidelity`` (moto answers as AWS documents), ``faults``
-(the injected faults), ``metering`` (counters for the cost model), ``speed`` (with ``sandbox.speedups``:
-the same answers with less work) and ``features`` (what moto lacks). ``PATCHES`` lists every patch by
-name and purpose in the order applied through ``sandbox.patching``, which checks moto's version first,
-refuses a patch whose target is missing and can undo them all; each names the test that fails without
-it (``make check-patches``). None changes what the Terraform modules or the Lambda package do.
+Each module holds the patches of one purpose: ``fidelity`` (moto answers as AWS documents),
+``fault_injection`` (the injected faults of ``local_account.fault_plan``), ``sqs_metering`` (counters for
+the cost model, ``local_account.meter``), ``speed`` and ``speedups`` (the same answers with less work) and
+``features`` (what moto lacks); DynamoDB's values are
+held by ``local_account.dynamodb_values``. ``PATCHES`` lists every patch by name and purpose in the order
+applied through ``local_account.patching``, which checks moto's version first, refuses a patch whose
+target is missing and can undo them all; each names the test that fails without it, in the test file laid
+out like its module (``make check-patches``). None changes what the Terraform modules or the Lambda
+package do.
 """
 
 from __future__ import annotations
 
 import functools
 
-from .. import dynamodb_values, speedups
+from .. import dynamodb_values
 from ..patching import Patch, Patcher, check_versions
-from . import faults, features, fidelity, metering, speed
+from . import fault_injection, features, fidelity, speed, speedups, sqs_metering
 
-# Every patch of moto, by purpose, in the order applied (sandbox/patching.py). The order matters where
+# Every patch of moto, by purpose, in the order applied (local_account/patching.py). The order matters where
 # two patches wrap one method: the outer (applied later) runs first. Speed-ups come last: they remember
 # each handler's methods, Update* included.
 PATCHES = [
@@ -24,152 +27,152 @@ PATCHES = [
         "SQS RedrivePolicy as compact JSON",
         "fidelity",
         fidelity.compact_json_for_sqs,
-        "tests/sandbox/test_emulator.py::test_redrive_policy_is_compact_json_as_aws_returns_it",
+        "tests/local_account/patches/test_fidelity.py::test_redrive_policy_is_compact_json_as_aws_returns_it",
     ),
     Patch(
         "a missing table named in its error",
         "fidelity",
         fidelity.missing_tables_named,
-        "tests/sandbox/test_emulator.py::test_a_missing_table_is_named_in_the_answer_as_dynamodb_names_it",
+        "tests/local_account/patches/test_fidelity.py::test_a_missing_table_is_named_in_the_answer_as_dynamodb_names_it",
     ),
     Patch(
         "numbers and strings held as DynamoDB holds them",
         "fidelity",
         dynamodb_values.hold_values_as_dynamodb_does,
-        "tests/sandbox/test_emulator.py::test_numbers_are_stored_as_dynamodb_stores_them",
+        "tests/local_account/test_dynamodb_values.py::test_numbers_are_stored_as_dynamodb_stores_them",
     ),
     Patch(
         "no delivery to mapped functions by moto",
         "fidelity",
         fidelity.no_delivery_by_moto,
-        "tests/sandbox/test_emulator.py::test_moto_itself_delivers_nothing_to_a_mapped_function",
+        "tests/local_account/patches/test_fidelity.py::test_moto_itself_delivers_nothing_to_a_mapped_function",
     ),
     Patch(
         "one stream record per UpdateItem",
         "fidelity",
         fidelity.one_record_per_update,
-        "tests/sandbox/test_emulator.py::test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item",
+        "tests/local_account/patches/test_fidelity.py::test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item",
     ),
     Patch(
         "an UpdateItem writes all or nothing",
         "fidelity",
         fidelity.atomic_updates,
-        "tests/sandbox/test_emulator.py::test_an_update_whose_later_action_fails_writes_none_of_its_actions",
+        "tests/local_account/patches/test_fidelity.py::test_an_update_whose_later_action_fails_writes_none_of_its_actions",
     ),
     Patch(
         "a failed transaction rolled back item by item",
         "fidelity",
         fidelity.item_level_rollback,
-        "tests/sandbox/test_emulator.py::test_a_cancelled_transaction_on_a_streamed_table_emits_nothing_and_the_stream_goes_on",
+        "tests/local_account/patches/test_fidelity.py::test_a_cancelled_transaction_on_a_streamed_table_emits_nothing_and_the_stream_goes_on",
     ),
     Patch(
         "latency, capacity and conflicts on the summary table",
         "faults",
-        faults.summary_capacity,
-        "tests/sandbox/test_emulator.py::test_a_throttled_transaction_is_cancelled_with_the_reason_and_writes_nothing",
+        fault_injection.summary_capacity,
+        "tests/local_account/patches/test_fault_injection.py::test_a_throttled_transaction_is_cancelled_with_the_reason_and_writes_nothing",
     ),
     Patch(
         "DynamoDB writes isolated from each other",
         "fidelity",
         fidelity.isolated_writes,
-        "tests/sandbox/test_emulator.py::test_a_write_waits_while_another_write_is_in_progress",
+        "tests/local_account/patches/test_fidelity.py::test_a_write_waits_while_another_write_is_in_progress",
     ),
     Patch(
         "writes overlapping a transaction conflict",
         "fidelity",
         fidelity.conflicting_overlaps,
-        "tests/sandbox/test_emulator.py::test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_queue",
+        "tests/local_account/patches/test_fidelity.py::test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_queue",
     ),
     Patch(
         "stream reads wait for the write lock",
         "fidelity",
         fidelity.isolated_reads_of_streams,
-        "tests/sandbox/test_emulator.py::test_a_stream_read_waits_while_a_write_is_in_progress",
+        "tests/local_account/patches/test_fidelity.py::test_a_stream_read_waits_while_a_write_is_in_progress",
     ),
     Patch(
         "a pipe's source batch no larger than its target takes",
         "fidelity",
         fidelity.pipe_batches_the_target_takes,
-        "tests/sandbox/test_pipes.py::test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused",
+        "tests/local_account/test_pipes.py::test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused",
     ),
     Patch(
         "a pipe on a disabled stream held",
         "fidelity",
         fidelity.pipes_held_on_a_disabled_source,
-        "tests/sandbox/test_pipes.py::test_a_pipe_whose_source_stream_was_disabled_cannot_be_stopped_started_or_updated_only_deleted",
+        "tests/local_account/test_pipes.py::test_a_pipe_whose_source_stream_was_disabled_cannot_be_stopped_started_or_updated_only_deleted",
     ),
     Patch(
         "SQS messages delayed out of order",
         "faults",
-        faults.reordering_delays,
-        "tests/sandbox/test_emulator.py::test_the_reorder_fault_delays_a_message_so_later_ones_overtake_it",
+        fault_injection.reordering_delays,
+        "tests/local_account/patches/test_fault_injection.py::test_the_reorder_fault_delays_a_message_so_later_ones_overtake_it",
     ),
     Patch(
         "rule targets' events overtaken",
         "faults",
-        faults.rule_targets_overtaken,
-        "tests/sandbox/test_emulator.py::test_the_overtake_fault_delivers_a_rules_event_to_its_target_after_later_ones",
+        fault_injection.rule_targets_overtaken,
+        "tests/local_account/patches/test_fault_injection.py::test_the_overtake_fault_delivers_a_rules_event_to_its_target_after_later_ones",
     ),
     Patch(
         "SQS requests counted",
         "metering",
-        metering.sqs_metering,
-        "tests/sandbox/test_emulator.py::test_the_meter_counts_write_units_per_table_and_sqs_requests_that_carry_messages",
+        sqs_metering.sqs_metering,
+        "tests/local_account/patches/test_sqs_metering.py::test_the_meter_counts_write_units_per_table_and_sqs_requests_that_carry_messages",
     ),
     speedups.speedup("a request's backend remembered per host", speed.backend_per_host_remembered),
     Patch(
         "SQS in time independent of the queue's depth",
         "speed",
         speed.sqs_independent_of_depth,
-        "tests/sandbox/test_emulator.py::test_sqs_does_not_slow_down_as_the_queue_grows",
+        "tests/local_account/patches/test_speedups.py::test_sqs_does_not_slow_down_as_the_queue_grows",
     ),
     Patch(
         "API Gateway stages dated",
         "fidelity",
         fidelity.stages_dated,
-        "tests/sandbox/test_gateway.py::test_a_stage_says_when_it_was_created_and_last_updated",
+        "tests/local_account/test_gateway.py::test_a_stage_says_when_it_was_created_and_last_updated",
     ),
     Patch(
         "API Gateway Update* actions",
         "feature",
         features.api_gateway_updates,
-        "tests/sandbox/test_gateway.py::test_methods_integrations_models_and_resources_update_in_place",
+        "tests/local_account/test_gateway.py::test_methods_integrations_models_and_resources_update_in_place",
     ),
     Patch(
         "API Gateway authorizers' user pools updated",
         "feature",
         features.authorizer_pools_updated,
-        "tests/sandbox/test_gateway.py::test_an_authorizers_user_pools_are_added_and_removed_in_place",
+        "tests/local_account/test_gateway.py::test_an_authorizers_user_pools_are_added_and_removed_in_place",
     ),
     Patch(
         "Lambda Invoke in the local runtime",
         "feature",
         features.invocations_run_locally,
-        "tests/sandbox/test_emulator.py::test_lambda_invoke_runs_in_the_local_runtime",
+        "tests/local_account/patches/test_features.py::test_lambda_invoke_runs_in_the_local_runtime",
     ),
     Patch(
         "calls held to the function's execution role",
         "fidelity",
         fidelity.execution_roles_enforced,
-        "tests/sandbox/test_execution_roles.py::test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does",
+        "tests/local_account/test_execution_roles.py::test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does",
     ),
     Patch(
         "stage logging needs the account's CloudWatch role",
         "fidelity",
         fidelity.logging_needs_the_account_role,
-        "tests/sandbox/test_gateway.py::test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role",
+        "tests/local_account/test_gateway.py::test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role",
     ),
     Patch(
         "a log group's KMS key must let CloudWatch Logs use it",
         "fidelity",
         fidelity.log_group_keys_checked,
-        "tests/sandbox/test_resource_policies.py::test_a_log_group_is_encrypted_only_with_a_key_cloudwatch_logs_may_use",
+        "tests/local_account/test_resource_policies.py::test_a_log_group_is_encrypted_only_with_a_key_cloudwatch_logs_may_use",
     ),
     Patch(
         "queue policies hold senders by aws:PrincipalArn",
         "fidelity",
         fidelity.queue_policies_held,
-        "tests/sandbox/test_resource_policies.py::test_a_queue_policy_sees_an_assumed_roles_session_as_its_role_path_included",
+        "tests/local_account/test_resource_policies.py::test_a_queue_policy_sees_an_assumed_roles_session_as_its_role_path_included",
     ),
     *speedups.SPEEDUPS,
 ]

@@ -1,7 +1,7 @@
-"""Fault patches: the faults ``sandbox.faults`` describes, injected into moto (off unless asked for).
+"""Fault patches: the faults ``local_account.fault_plan`` describes, injected into moto (off unless asked for).
 
 * Latency and a write-unit budget on the summary table, forced or drawn conflicts of transactions;
-  every write let through is metered (``sandbox.metering``).
+  every write let through is metered (``local_account.meter``).
 * Reordering: a message sent may become visible 1-3 s late, so later ones overtake it.
 * Overtaking: an event a rule matched may reach the rule's targets 1-3 s late, so later ones overtake it.
 """
@@ -23,7 +23,7 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 
-from .. import faults, metering
+from .. import fault_plan, meter
 from ..patching import Patcher
 from .fidelity import TRANSACTION_CONFLICT
 
@@ -39,15 +39,15 @@ _IN_TRANSACTION = threading.local()  # moto's transactions call put_item/update_
 def _admitted(tables: list[str], units_each: int) -> bool:
     """Whether the injected faults let these writes through (latency, then the summary table's budget);
     what is let through is metered."""
-    summary = [t for t in tables if faults.is_summary_table(t)]
+    summary = [t for t in tables if fault_plan.is_summary_table(t)]
     if summary:
-        active = faults.ACTIVE
+        active = fault_plan.ACTIVE
         if active.latency_ms:
             time.sleep(active.latency_ms / 1000)
         if not active.spend(units_each * len(summary)):
             return False
     for table in tables:
-        metering.METER.wrote(table, units_each)
+        meter.METER.wrote(table, units_each)
     return True
 
 
@@ -62,9 +62,9 @@ def _single_write_admitted(method: Any) -> Any:
         try:
             answer = method(self, table_name, *args, **kwargs)
         except ConditionalCheckFailed:
-            metering.METER.refused_write(table_name)
+            meter.METER.refused_write(table_name)
             raise
-        metering.METER.committed(table_name, 1)
+        meter.METER.committed(table_name, 1)
         return answer
 
     return guarded
@@ -83,9 +83,9 @@ def _transaction_admitted(transact: Any) -> Any:
     def guarded(self: Any, transact_items: list[dict[str, Any]]) -> Any:
         tables = [next(iter(item.values())).get("TableName", "") for item in transact_items]
         if not _admitted(tables, 2):
-            summary = faults.is_summary_table
+            summary = fault_plan.is_summary_table
             raise _cancelled_for(tables, "ProvisionedThroughputExceeded", THROTTLED_MESSAGE, lambda _, t: summary(t))
-        held = faults.ACTIVE.conflicting_item(len(transact_items))
+        held = fault_plan.ACTIVE.conflicting_item(len(transact_items))
         if held is not None:  # another transaction holds an item: DynamoDB cancels, it does not queue
             raise _cancelled_for(tables, "TransactionConflict", TRANSACTION_CONFLICT, lambda i, _: i == held)
         _IN_TRANSACTION.active = True
@@ -95,19 +95,19 @@ def _transaction_admitted(transact: Any) -> Any:
             reasons = json.loads(error.description).get("CancellationReasons", [])
             for table, reason in zip(tables, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed":
-                    metering.METER.refused_write(table)
+                    meter.METER.refused_write(table)
             raise
         finally:
             _IN_TRANSACTION.active = False
         for table in tables:
-            metering.METER.committed(table, 2)
+            meter.METER.committed(table, 2)
         return answer
 
     return guarded
 
 
 def summary_capacity(patcher: Patcher) -> None:
-    """Injected faults (sandbox.faults.ACTIVE): latency and a write-unit budget on the summary table, and
+    """Injected faults (local_account.fault_plan.ACTIVE): latency and a write-unit budget on the summary table, and
     conflicts of transactions; every write admitted is metered."""
     backend = dynamodb_models.DynamoDBBackend
     patcher.replace(backend, "update_item", _single_write_admitted(backend.update_item))
@@ -125,7 +125,7 @@ def reordering_delays(patcher: Patcher) -> None:
     send = backend.send_message
 
     def send_maybe_late(self: Any, queue_name: str, message_body: str, *args: Any, **kwargs: Any) -> Any:
-        active = faults.ACTIVE
+        active = fault_plan.ACTIVE
         if active.reorder and active.chance(active.reorder):
             kwargs["delay_seconds"] = max(int(kwargs.get("delay_seconds") or 0), int(active.pick(1, 3.99)))
         return send(self, queue_name, message_body, *args, **kwargs)
@@ -144,7 +144,7 @@ def rule_targets_overtaken(patcher: Patcher) -> None:
     send = rule.send_to_targets
 
     def maybe_late(self: Any, event: Any, *args: Any, **kwargs: Any) -> None:
-        delay = faults.ACTIVE.overtaking_delay() if self.event_pattern.matches_event(event) else None
+        delay = fault_plan.ACTIVE.overtaking_delay() if self.event_pattern.matches_event(event) else None
         if delay is None:
             send(self, event, *args, **kwargs)
             return

@@ -5,7 +5,7 @@
 * A request on a missing table names it, as DynamoDB does; the AWS provider reads the name.
 * moto delivers DynamoDB stream records and SQS messages to mapped functions itself, synchronously,
   and drops them when the function cannot run (no Docker). The local account runs event source
-  mappings itself (``sandbox.esm``), so moto's own delivery is switched off.
+  mappings itself (``local_account.esm``), so moto's own delivery is switched off.
 * An ``UpdateItem`` that creates an item emits one INSERT stream record with the whole new item, as on
   AWS (moto first puts the bare key, which emitted a second, key-only INSERT record).
 * An ``UpdateItem`` that fails part way writes nothing and streams nothing.
@@ -19,13 +19,13 @@
   rather than queueing, as DynamoDB's does.
 * A function's calls are held to its execution role: the runtime signs them with a key of the
   function's own, and what the role's policies do not allow is refused with AccessDeniedException, as
-  on AWS (``sandbox.execution_roles``); moto allowed everything.
+  on AWS (``local_account.execution_roles``); moto allowed everything.
 * An API Gateway stage says when it was created and last updated (``createdDate``, ``lastUpdatedDate``),
   as GetStage does on AWS; ``ledger-ops guard init`` waits from the last update.
 * What AWS refuses at apply time is refused here too, so that a first apply that would fail in a fresh
   account fails locally: a stage update that turns on access or execution logging while the account
   names no API Gateway CloudWatch role; a log group encrypted with a KMS key whose policy does not let
-  CloudWatch Logs use it; a send to a queue whose policy denies the sender (``sandbox.principals``).
+  CloudWatch Logs use it; a send to a queue whose policy denies the sender (``local_account.principals``).
 * A pipe whose source batch is larger than its target takes is refused at CreatePipe and UpdatePipe, as
   AWS refuses it; moto stored any.
 * A pipe whose source DynamoDB stream was disabled cannot be stopped, started or updated, as on AWS (a
@@ -59,7 +59,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.pipes.exceptions import ValidationException as PipesValidationException
 
-from .. import execution_roles, faults, pipes, principals
+from .. import execution_roles, fault_plan, pipes, principals
 from ..patching import Patcher
 
 
@@ -107,7 +107,7 @@ def _without_mappings(method: Any, owner_of_mappings: Any) -> Any:
 
 
 def no_delivery_by_moto(patcher: Patcher) -> None:
-    """moto hands no stream record or message to a mapped function: the local pollers (sandbox.esm) do."""
+    """moto hands no stream record or message to a mapped function: the local pollers (local_account.esm) do."""
     shard = dynamodb_tables.StreamShard
     patcher.replace(shard, "add", _without_mappings(shard.add, lambda s: s.table))
     queue = sqs_models.Queue
@@ -376,7 +376,7 @@ def isolated_reads_of_streams(patcher: Patcher) -> None:
     get_records = backend.get_records
 
     def locked(self: Any, iterator_arn: str, *args: Any, **kwargs: Any) -> Any:
-        if faults.ACTIVE.chance(faults.ACTIVE.empty) and iterator_arn in self.shard_iterators:
+        if fault_plan.ACTIVE.chance(fault_plan.ACTIVE.empty) and iterator_arn in self.shard_iterators:
             return {"Records": [], "NextShardIterator": iterator_arn}
         with WRITE_LOCK:
             return get_records(self, iterator_arn, *args, **kwargs)
@@ -393,7 +393,7 @@ def call_of(environ: dict[str, Any], service: str, region: str) -> execution_rol
 
 
 def execution_roles_enforced(patcher: Patcher) -> None:
-    """A function's calls are held to its execution role (``sandbox.execution_roles``)."""
+    """A function's calls are held to its execution role (``local_account.execution_roles``)."""
     dispatcher = DomainDispatcherApplication
     serve = dispatcher.__call__
 
@@ -489,7 +489,7 @@ _SENDS = ("sqs:SendMessage",)  # SendMessageBatch needs sqs:SendMessage (executi
 
 def queue_policies_held(patcher: Patcher) -> None:
     """SendMessage from a principal the local IAM or STS knows is held to the queue's policy, with
-    aws:PrincipalArn as IAM documents it (``sandbox.principals``)."""
+    aws:PrincipalArn as IAM documents it (``local_account.principals``)."""
     dispatcher = DomainDispatcherApplication
     serve = dispatcher.__call__
 

@@ -10,7 +10,7 @@
   depends only on the host, so it is remembered per host.
 
 moto's own DynamoDB work (expression trees copied, walked and parsed; response members picked by alias)
-is sped up by ``sandbox.speedups``.
+is sped up by ``local_account.patches.speedups``.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ most of an UpdateItem spent in three places, each taken here:
   expressions every time. A parsed tree is kept per expression text (at most 4,096, least recently
   used dropped) and handed out again: moto's
   callers only read it (``find_clauses``) or hand it to the validator, which works on its own copy
-  (tests/sandbox/test_speedups.py holds that the kept tree is unchanged after use); an expression
+  (tests/local_account/patches/test_speedups.py holds that the kept tree is unchanged after use); an expression
   that does not parse is parsed (and refused) every time, as before.
 * **Parsing the same condition again.** Every conditional write (the create-only row, each applied
   marker of a transaction) lexes and parses its condition. A parsed condition is kept per expression
@@ -40,13 +40,13 @@ most of an UpdateItem spent in three places, each taken here:
   and the generic serializer visits all ten members of each. An attribute value of the plain kinds
   (``S``, ``N``, ``BOOL``, ``NULL``, ``SS``, ``NS``, ``M``, ``L``) is written as the same JSON
   directly; anything else (binary, more than one member, a value of another Python type) goes the
-  generic way (tests/sandbox/test_speedups.py compares the two over generated values).
+  generic way (tests/local_account/patches/test_speedups.py compares the two over generated values).
 * **Flask around every JSON request.** A DynamoDB, DynamoDB Streams or SQS call is a POST to ``/``
   with an ``X-Amz-Target`` header, which moto's Flask app routes to one view that hands the request
   to moto's dispatcher and wraps its answer. Such a request (from an SDK: no ``Origin`` header, no
   query string) is routed by the same URL map and handed to the same view's dispatcher directly,
   with the same answer and the one header Flask's CORS extension adds to it; anything else goes
-  through Flask as before (tests/sandbox/test_speedups.py compares the two ways).
+  through Flask as before (tests/local_account/patches/test_speedups.py compares the two ways).
 * **Listing a handler's methods with ``inspect`` on every request.** moto asks which actions a
   response class has, per request; the answer is remembered per class once the patches are in.
 """
@@ -86,7 +86,7 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
 from moto.moto_api import recorder
 from werkzeug.exceptions import HTTPException
 
-from .patching import Patch, Patcher
+from ..patching import Patch, Patcher
 
 _SHARED = (str, int, float, bool, type(None))  # values deepcopy itself hands back unchanged
 
@@ -421,7 +421,7 @@ def _method_names_remembered(patcher: Patcher) -> None:
 
 
 # The test that holds each speed-up to be on moto's path: one case per speed-up, named by ``case_of``.
-ON_PATH_TEST = "tests/sandbox/test_speedups.py::test_each_speedup_is_on_motos_path"
+ON_PATH_TEST = "tests/local_account/patches/test_speedups.py::test_each_speedup_is_on_motos_path"
 
 
 def case_of(name: str) -> str:
@@ -434,7 +434,7 @@ def speedup(name: str, apply: Callable[[Patcher], None]) -> Patch:
     return Patch(name, "speed", apply, f"{ON_PATH_TEST}[{case_of(name)}]")
 
 
-# Each speed-up, in the order applied: none changes an answer (tests/sandbox/test_speedups.py).
+# Each speed-up, in the order applied: none changes an answer (tests/local_account/patches/test_speedups.py).
 SPEEDUPS = [
     speedup("expression trees copied by structure", _trees_copied_by_structure),
     speedup("tree walks decided per class", _walks_decided_per_class),

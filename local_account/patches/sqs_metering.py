@@ -1,6 +1,6 @@
-"""Metering patches: SQS requests counted for the benchmark's cost model (``sandbox.metering``).
+"""Metering patches: SQS requests counted for the benchmark's cost model (``local_account.meter``).
 
-DynamoDB's write units are counted where the faults let writes through (``sandbox.patches.faults``).
+DynamoDB's write units are counted where the faults let writes through (``local_account.patches.fault_injection``).
 Nothing is changed.
 """
 
@@ -10,19 +10,19 @@ from typing import Any
 
 import moto.sqs.models as sqs_models
 
-from .. import metering
+from .. import meter
 from ..patching import Patcher
 
 
 def sqs_metering(patcher: Patcher) -> None:
-    """Count the SQS requests that carry messages (sandbox.metering)."""
+    """Count the SQS requests that carry messages (local_account.meter)."""
     backend = sqs_models.SQSBackend
 
     def counted(action: str, method: Any, when: Any = bool) -> Any:
         def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = method(self, *args, **kwargs)
             if when(result):
-                metering.METER.asked(action)
+                meter.METER.asked(action)
             return result
 
         return wrapped

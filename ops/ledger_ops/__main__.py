@@ -59,12 +59,12 @@ from .streams import IncompleteRangeError, StreamTail
 
 
 def stack_outputs(path: str | None) -> dict[str, Any]:
-    """Terraform outputs of the stack, from a sandbox outputs file or terraform itself."""
+    """Terraform outputs of the stack, from a running local account's outputs file (make sandbox) or terraform."""
     candidate = Path(path) if path else Path(".sandbox/outputs.json")
     if candidate.exists():
         saved = json.loads(candidate.read_text())
         os.environ.update(AWS_REGION=saved["region"], AWS_DEFAULT_REGION=saved["region"])
-        if saved.get("awsEndpointUrl"):  # a local sandbox; a file saved from a real account has none
+        if saved.get("awsEndpointUrl"):  # a local account; a file saved from a real account has none
             os.environ["AWS_ENDPOINT_URL"] = saved["awsEndpointUrl"]
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
@@ -73,7 +73,7 @@ def stack_outputs(path: str | None) -> dict[str, Any]:
         raise SystemExit(f"ops: {path} does not exist")
     done = subprocess.run(["terraform", "output", "-json"], capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"ops: no sandbox outputs and `terraform output` failed: {done.stderr.strip()}")
+        raise SystemExit(f"ops: no local account's outputs file and `terraform output` failed: {done.stderr.strip()}")
     return {name: value["value"] for name, value in json.loads(done.stdout).items()}
 
 

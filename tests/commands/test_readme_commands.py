@@ -30,11 +30,11 @@ import pytest
 from botocore.credentials import Credentials
 
 from bench.aggregator import HANDLERS
-from sandbox.client import LedgerClient
-from sandbox.running import wait_until_up
+from harness.client import LedgerClient
+from harness.running import wait_until_up
 from tests.integration.conftest import eventually
 from tests.support.velocity import velocity_or_skip
-from tools.docs import SANDBOX_FIGURES_DOC, TEST_FIGURES_DOC
+from tools.docs import LOCAL_ACCOUNT_FIGURES_DOC, TEST_FIGURES_DOC
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -149,7 +149,7 @@ def succeeded(ran: Ran, command: str) -> str:
 
 
 def destroyed(output: str) -> bool:
-    """The sandbox's last step, destroying the stack and stopping the local account, ended."""
+    """The last step of make sandbox, destroying the stack and stopping the local account, ended."""
     lines = [*output.splitlines(), ""]
     return DESTROYED in lines and lines[lines.index(DESTROYED) + 1].startswith("    done")
 
@@ -214,8 +214,8 @@ def test_make_sandbox_serves_until_sigterm_then_destroys(tmp_path: Path) -> None
         credentials = Credentials("local", "local")
         api = LedgerClient(outputs["apiBaseUrl"], outputs["region"], credentials=credentials)
         credit = {"type": "credit", "amount": "1.00", "currency": "EUR"}
-        assert api.post_transaction("sandbox-check", credit).status == 201
-        folded = eventually(lambda: api.summary("sandbox-check").body.get("balances"), timeout=60)
+        assert api.post_transaction("local-check", credit).status == 201
+        folded = eventually(lambda: api.summary("local-check").body.get("balances"), timeout=60)
         assert [b["transactionCount"] for b in folded] == [1], "the stream function folded the credit"
         os.kill(outputs["pid"], signal.SIGTERM)
         code = process.wait(timeout=180)
@@ -236,7 +236,7 @@ def test_make_soak_guarded_reconciles_and_seeds_the_balances(tmp_path: Path) -> 
 
 def fingerprint() -> dict[str, str]:
     """A hash of every file in reports/ and of the documents that quote its figures (tools/docs.py)."""
-    quoting = [TEST_FIGURES_DOC, SANDBOX_FIGURES_DOC]
+    quoting = [TEST_FIGURES_DOC, LOCAL_ACCOUNT_FIGURES_DOC]
     files = [*quoting, *sorted(p for p in (ROOT / "reports").rglob("*") if p.is_file())]
     return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 

@@ -21,10 +21,10 @@ from typing import Any
 import boto3
 import pytest
 
+from harness.client import LedgerClient
+from harness.stack import ROOT, UNGUARDED, UNPROTECTED, Stack
 from ledger_ops.stage import guard_init
-from sandbox.account import LocalAccount
-from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, UNGUARDED, UNPROTECTED, Stack
+from local_account.account import LocalAccount
 from tests.support.velocity import velocity_or_skip
 
 TARGET = os.environ.get("CQRS_TARGET", "local")

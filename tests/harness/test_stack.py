@@ -1,4 +1,4 @@
-"""The harness's Terraform driver (sandbox/stack.py), with terraform itself replaced by a recorder."""
+"""The harness's Terraform driver (harness/stack.py), with terraform itself replaced by a recorder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.stack import Stack, TerraformError
+from harness.stack import Stack, TerraformError
 
 
 class Recorder:

@@ -1,6 +1,6 @@
 """The stack, applied once per session into the local account (default) or a real one.
 
-CQRS_TARGET=local  the local account on this machine (sandbox/): nothing leaves it.
+CQRS_TARGET=local  the local account on this machine (local_account/, started by harness/): nothing leaves it.
 CQRS_TARGET=aws    a real account from the usual AWS environment; the stack gets a unique
                    name_prefix and is always destroyed at the end of the session.
 
@@ -23,15 +23,15 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 
+from harness.client import LedgerClient
+from harness.stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack, changes
 from ledger_aggregator.domain import Totals, fold
 from ledger_aggregator.summary_item import key_of, stored_totals
 from ledger_ops.dlq import release
 from ledger_ops.guard import Initialised
 from ledger_ops.stage import guard_init as stack_guard_init
-from sandbox import faults
-from sandbox.account import LocalAccount
-from sandbox.client import LedgerClient
-from sandbox.stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack, changes
+from local_account import fault_plan
+from local_account.account import LocalAccount
 from tests.support.velocity import velocity_or_skip, warn_in_summary
 
 TARGET = os.environ.get("CQRS_TARGET", "local")
@@ -161,14 +161,14 @@ def buffer_visibility_timeout(deployed: Deployment) -> int:
 
 
 @contextmanager
-def injected(spec: str) -> Iterator[faults.Faults]:
+def injected(spec: str) -> Iterator[fault_plan.Faults]:
     """The local account injects these faults while the block runs."""
-    previous = faults.ACTIVE
-    faults.ACTIVE = faults.Faults.parse(spec)
+    previous = fault_plan.ACTIVE
+    fault_plan.ACTIVE = fault_plan.Faults.parse(spec)
     try:
-        yield faults.ACTIVE
+        yield fault_plan.ACTIVE
     finally:
-        faults.ACTIVE = previous
+        fault_plan.ACTIVE = previous
 
 
 def dlq_messages(deployed: Deployment, url: str | None) -> list[dict[str, Any]]:

@@ -35,10 +35,10 @@ import boto3
 import pytest
 from botocore.credentials import Credentials
 
+from harness.client import LedgerClient
+from harness.stack import account_policy
 from ledger_aggregator.adapters.dynamodb import TABLE_ACTIONS
-from sandbox.client import LedgerClient
-from sandbox.iam import allowed
-from sandbox.stack import account_policy
+from local_account.iam import allowed
 from tests.integration.conftest import TARGET, Deployment, eventually, settled, settled_in_table
 from tests.support.tokens import claims_of, forged, tampered
 

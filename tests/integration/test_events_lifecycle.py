@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.client import LedgerClient
-from sandbox.stack import Stack
+from harness.client import LedgerClient
+from harness.stack import Stack
 from tests.integration.conftest import Deployment, Environment, eventually, settled_in_table
 from tests.integration.test_events import Consumer, caught_up, subscribed, summaries
 from tests.integration.test_ops import ops

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from sandbox.stack import ROOT
+from harness.stack import ROOT
 from tests.integration.conftest import Deployment
 
 # Every request is signed by the auth hook below; a request without a signature is refused in

@@ -40,10 +40,10 @@ from typing import Any
 
 import pytest
 
+from harness.client import LedgerClient, Response
 from ledger_aggregator.domain import fold
 from ledger_ops.guard import balance_differences, balance_item
 from ledger_ops.reconcile import account_items, reconcile, reconcile_global
-from sandbox.client import LedgerClient, Response
 from tests.integration.conftest import TARGET, Deployment, eventually, guard_init, injected, settled_in_table
 from tests.integration.test_events import Consumer, behind, caught_up, subscribed
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.client import Response
+from harness.client import Response
 from tests.integration.conftest import Deployment, eventually, settled
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)

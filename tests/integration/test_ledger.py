@@ -30,9 +30,9 @@ from typing import Any
 
 import pytest
 
+from harness.stack import changes
 from ledger_aggregator.domain import Totals
 from ledger_ops.reconcile import reconcile_global
-from sandbox.stack import changes
 from tests.integration.conftest import Deployment, dlq_messages, eventually, settled
 from tests.templates.test_templates import BAD_BODIES
 
@@ -194,7 +194,7 @@ def test_refused_bodies_are_json_errors_and_write_nothing(
 
 
 def test_an_unsigned_request_is_refused(deployed: Deployment) -> None:
-    from sandbox.client import LedgerClient
+    from harness.client import LedgerClient
 
     unsigned = LedgerClient(deployed.api.base_url, deployed.env.region, sign=False)
     answer = unsigned.summary(deployed.account("anyone"))

@@ -1,7 +1,7 @@
 """The operator's CLI against the deployed stack: reconcile, rebuild, dlq inspect and replay.
 
 Each command runs as an operator runs it (the `ledger-ops` console script `make venv` installs), in a
-subprocess, from an outputs file like the sandbox's.
+subprocess, from an outputs file like the one make sandbox writes.
 
 - `reconcile` finds a corruption the test plants, and `rebuild` mends it while the API keeps writing
   to the account.
@@ -28,13 +28,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from harness.stack import TerraformError
 from ledger_aggregator.adapters.guard import queue_depth
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import changes_of, coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
 from ledger_ops.dlq import release
 from ledger_ops.streams import StreamTail
-from sandbox.stack import TerraformError
 from tests.integration.conftest import Deployment, buffer_output, dlq_messages, eventually, injected, settled
 
 

@@ -21,7 +21,7 @@ import pytest
 from ledger_aggregator.adapters.guard import queue_depth
 from ledger_ops.guard import balance_differences
 from ledger_ops.reconcile import Imbalance, account_items, imbalances, reconcile, scan
-from sandbox import faults, metering
+from local_account import fault_plan, meter
 from tests.integration.conftest import (
     TARGET,
     Deployment,
@@ -54,7 +54,7 @@ CURRENCIES = ["EUR"] * 12 + ["USD"] * 5 + ["JPY"] * 3
 
 
 @pytest.fixture
-def soak_faults(deployed: Deployment) -> Iterator[faults.Faults]:
+def soak_faults(deployed: Deployment) -> Iterator[fault_plan.Faults]:
     with injected(SPEC[deployed.pattern]) as active:
         yield active
 
@@ -130,7 +130,7 @@ def quiet(deployed: Deployment, stats: Any, window: float = 15) -> bool:
     return bool(stats.invocations == before)
 
 
-def capacity_floor(active: faults.Faults, first_write: float) -> str:
+def capacity_floor(active: fault_plan.Faults, first_write: float) -> str:
     """How the drain compares with what the summary table's capacity allows (a figure, not a gate).
 
     The drain ends at the last summary write that took effect: the summaries, exact once quiet, have been
@@ -138,13 +138,13 @@ def capacity_floor(active: faults.Faults, first_write: float) -> str:
     injected capacity: no writer can be exact sooner. Refused writes are those DynamoDB refused on their
     condition (charged).
     """
-    meter = metering.METER
+    counted = meter.METER
     units, writes, refused = (
-        meter.committed_units["summary"],
-        meter.committed_writes["summary"],
-        meter.refused["summary"],
+        counted.committed_units["summary"],
+        counted.committed_writes["summary"],
+        counted.refused["summary"],
     )
-    drain = meter.last_committed.get("summary", first_write) - first_write
+    drain = counted.last_committed.get("summary", first_write) - first_write
     floor = units / active.throttle_wcu if active.throttle_wcu else 0.0
     ratio = f"{drain / floor:.2f}x" if floor else "-"
     return (
@@ -171,10 +171,10 @@ def seed_and_check_the_balance_items(deployed: Deployment, prefix: str, tmp_path
 
 
 def test_every_amount_survives_every_fault(
-    deployed: Deployment, soak_faults: faults.Faults, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    deployed: Deployment, soak_faults: fault_plan.Faults, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     prefix = f"soak{deployed.pattern}"
-    metering.METER.reset()
+    meter.METER.reset()
     first_write = time.monotonic()
     poison = load(deployed, prefix)
     last_write = time.monotonic()

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.stack import TerraformError
+from harness.stack import TerraformError
 from tests.integration.conftest import Deployment, eventually, settled_in_table
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.apigateway import Gateway, validation_error
+from local_account.apigateway import Gateway, validation_error
 
 pytestmark = pytest.mark.usefixtures("velocity")  # requests go through the local gateway
 

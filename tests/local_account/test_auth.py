@@ -17,9 +17,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from sandbox import emulator
-from sandbox.apigateway import Gateway, serve
-from sandbox.client import LedgerClient, Response
+from harness.client import LedgerClient, Response
+from local_account import moto_server
+from local_account.apigateway import Gateway, serve
 from tests.support.aws import client_of
 from tests.support.gateway import get_item_method
 from tests.support.tokens import claims_of, forged
@@ -68,7 +68,7 @@ def create_pool(cognito: Any, name: str, users: dict[str, str]) -> tuple[str, st
 
 @pytest.fixture(scope="module")
 def stage() -> Iterator[Stage]:
-    server, url = emulator.start()
+    server, url = moto_server.start()
     make = client_of(url, REGION, KEY, SECRET)
     apigateway, cognito, dynamodb = make("apigateway"), make("cognito-idp"), make("dynamodb")
     dynamodb.create_table(
@@ -95,7 +95,7 @@ def stage() -> Iterator[Stage]:
         chosen = authorizer if kind == "COGNITO_USER_POOLS" else None
         get_item_method(apigateway, api, resource, request, ECHO, authorization=kind, authorizer=chosen)
     apigateway.create_deployment(restApiId=api, stageName="v1")
-    port = emulator.free_port()
+    port = moto_server.free_port()
     http = serve(Gateway(url, REGION, {KEY: SECRET}), port)
     base = f"http://127.0.0.1:{port}/{api}/v1"
     yield Stage(base, url, pool, other_pool, client_id, other_client, cognito)

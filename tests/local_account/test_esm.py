@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.esm import QueuePoller, Stats, StreamPoller
-from sandbox.lambdas import Outcome
+from local_account.esm import QueuePoller, Stats, StreamPoller
+from local_account.lambdas import Outcome
 
 STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/details/stream/2026"
 DLQ_ARN = "arn:aws:sqs:eu-west-1:123456789012:stream-dlq"

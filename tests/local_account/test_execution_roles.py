@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox import emulator
-from sandbox.execution_roles import Call, access_key, caller, needed, refusal
+from local_account import moto_server
+from local_account.execution_roles import Call, access_key, caller, needed, refusal
 from tests.support.aws import client_of
 
 REGION = "eu-west-1"
@@ -78,7 +78,7 @@ def test_only_the_runtimes_keys_are_held_to_a_role() -> None:
 
 @pytest.fixture(scope="module")
 def account() -> Iterator[tuple[Any, Any]]:
-    server, url = emulator.start()
+    server, url = moto_server.start()
     make = client_of(url, REGION)
     dynamodb, iam = make("dynamodb"), make("iam")
     dynamodb.create_table(

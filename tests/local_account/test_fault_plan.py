@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.faults import Faults, is_summary_table
+from local_account.fault_plan import Faults, is_summary_table
 
 
 def test_a_spec_sets_every_fault() -> None:

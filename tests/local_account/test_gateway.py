@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from sandbox import emulator
-from sandbox.apigateway import Gateway, serve
-from sandbox.client import LedgerClient
+from harness.client import LedgerClient
+from local_account import moto_server
+from local_account.apigateway import Gateway, serve
 from tests.support.aws import client_of
 from tests.support.gateway import get_item_method
 
@@ -27,7 +27,7 @@ def response_template(label: str) -> str:
 
 @pytest.fixture(scope="module")
 def stage() -> Iterator[dict[str, Any]]:
-    server, url = emulator.start()
+    server, url = moto_server.start()
     make = client_of(url, REGION)
     dynamodb, apigateway = make("dynamodb"), make("apigateway")
     dynamodb.create_table(
@@ -56,7 +56,7 @@ def stage() -> Iterator[dict[str, Any]]:
     respond("one")
     apigateway.create_deployment(restApiId=api, stageName="v1")
     gateway = Gateway(url, REGION, {"x": "x"})
-    port = emulator.free_port()
+    port = moto_server.free_port()
     http = serve(gateway, port)
     client = LedgerClient(f"http://127.0.0.1:{port}/{api}/v1", REGION, sign=False)
     yield {

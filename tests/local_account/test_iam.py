@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.iam import allowed, matches
+from local_account.iam import allowed, matches
 
 ARN = "arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/GET/accounts/acc-1/summary"
 

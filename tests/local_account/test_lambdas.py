@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from sandbox.lambdas import LambdaRuntime
+from local_account.lambdas import LambdaRuntime
 
 HANDLER = """
 import os, time

@@ -1,4 +1,4 @@
-"""The local account's patches (sandbox.patching, sandbox.patches.PATCHES): named, by purpose, in a
+"""The local account's patches (local_account.patching, local_account.patches.PATCHES): named, by purpose, in a
 written order, loud when a target is missing, and undoable."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from sandbox.patching import (
+from local_account.patching import (
     PURPOSES,
     WITHOUT,
     Patch,
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_patch_is_named_once_and_has_a_purpose() -> None:
-    from sandbox.patches import PATCHES
+    from local_account.patches import PATCHES
 
     names = [p.name for p in PATCHES]
     assert len(names) == len(set(names)) == 36
@@ -87,7 +87,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import moto.dynamodb.models as d, moto.sqs.models as q
 before = (d.DynamoDBBackend.update_item, q.SQSBackend.send_message, q.json)
-from sandbox import patches
+from local_account import patches
 patcher = patches.patch_moto()
 assert d.DynamoDBBackend.update_item is not before[0] and q.json is not before[2]
 assert len(patcher.applied) == len(patches.PATCHES)
@@ -107,7 +107,7 @@ def _defined_tests(path: Path) -> set[str]:
 
 def test_every_patch_names_a_test_that_exists() -> None:
     """Each patch's held_by is a test function of this repository (make check-patches runs it without the patch)."""
-    from sandbox.patches import PATCHES
+    from local_account.patches import PATCHES
 
     for patch in PATCHES:
         path, _, test = patch.held_by.partition("::")

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox import emulator
-from sandbox.lambdas import Outcome
-from sandbox.pipes import PipeDelivery, as_mapping, runs_here
+from local_account import moto_server
+from local_account.lambdas import Outcome
+from local_account.pipes import PipeDelivery, as_mapping, runs_here
 from tests.support.aws import client_of, streamed_table
 
 PIPE: dict[str, Any] = {
@@ -119,7 +119,7 @@ def test_a_failed_enrichment_or_target_fails_the_batch_so_the_mapping_retries_it
 @pytest.fixture(scope="module")
 def pipes_account() -> Iterator[dict[str, Any]]:
     """The emulator, with a table whose stream a pipe may read and a bus it may publish to."""
-    server, url = emulator.start()
+    server, url = moto_server.start()
     make = client_of(url)
     dynamodb, events = make("dynamodb"), make("events")
     stream = streamed_table(dynamodb, "p-summary", "a")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox import emulator
+from local_account import moto_server
 from tests.support.aws import client_of
 
 REGION = "eu-west-1"
@@ -21,7 +21,7 @@ KEY_REFUSED = "The specified KMS key does not exist or is not allowed to be used
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    server, endpoint = emulator.start()
+    server, endpoint = moto_server.start()
     yield endpoint
     server.stop()
 

@@ -11,7 +11,7 @@ import hcl2
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS, MAX_VISIBILITY_SECONDS
 from ledger_aggregator.formats import ACCOUNT_ID
 from ledger_aggregator.redelivery import DEFAULT_CEILING_SECONDS
-from sandbox import metering
+from local_account import meter
 from tests.support.aws import DETAILS_INDEX
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +42,8 @@ def test_the_local_account_knows_each_table_by_the_suffix_the_tables_module_give
     assert set(names) == {"details", "summary", "applied", "balances"}
     for resource, expression in names.items():
         suffix = expression.removeprefix("${var.name_prefix}")
-        assert suffix in metering.ROLES, f"{resource}: {expression} ends in a suffix the local account does not know"
-        assert metering.role(f"stack{suffix}") == resource
+        assert suffix in meter.ROLES, f"{resource}: {expression} ends in a suffix the local account does not know"
+        assert meter.role(f"stack{suffix}") == resource
 
 
 def test_the_details_index_has_the_name_the_tables_module_gives_it() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.velocity import unavailable
+from local_account.velocity import unavailable
 
 REQUIRED = os.environ.get("CQRS_REQUIRE_VELOCITY") == "1"
 

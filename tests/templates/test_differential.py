@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 
 from ledger_aggregator.currencies import minor_units
 from ledger_aggregator.formats import is_utc_time
-from sandbox.vtl import Request, render
+from local_account.vtl import Request, render
 from tests.support.templates import api_template
 
 REQUESTS = int(os.environ.get("CQRS_DIFFERENTIAL_REQUESTS", "10000"))

@@ -18,7 +18,7 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from sandbox.vtl import Request, render
+from local_account.vtl import Request, render
 from tests.support.aws import BALANCES, DETAILS, SUMMARY
 from tests.support.templates import OPERATIONS
 from tests.support.templates import api_template as template

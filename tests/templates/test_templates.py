@@ -16,8 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ledger_aggregator.summary_item import summary_key
-from sandbox.apigateway import GATEWAY_DEFAULTS, substitute
-from sandbox.vtl import RenderError, Request, carry_overrides, render
+from local_account.apigateway import GATEWAY_DEFAULTS, substitute
+from local_account.vtl import RenderError, Request, carry_overrides, render
 from tests.support.aws import DETAILS, SUMMARY
 from tests.support.templates import NO_GRANT, OPERATIONS
 from tests.support.templates import api_template as template

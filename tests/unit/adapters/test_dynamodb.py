@@ -21,7 +21,7 @@ from ledger_aggregator.adapters.dynamodb import (
 )
 from ledger_aggregator.domain import coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
-from sandbox.execution_roles import Call, needed
+from local_account.execution_roles import Call, needed
 from tests.support.aws import APPLIED, SUMMARY, create_tables
 from tests.support.ledger import Ledger, image
 

@@ -2,8 +2,8 @@
 
 Each module holds the patches of one purpose: ``fidelity`` (moto answers as AWS documents),
 ``fault_injection`` (the injected faults of ``local_account.fault_plan``), ``sqs_metering`` (counters for
-the cost model, ``local_account.meter``), ``speed`` and ``speedups`` (the same answers with less work) and
-``features`` (what moto lacks); DynamoDB's values are
+the cost model, ``local_account.meter``), ``speedups`` (the same answers with less work: one group, which
+``CQRS_LOCAL_ACCOUNT_SPEEDUPS=0`` switches off) and ``features`` (what moto lacks); DynamoDB's values are
 held by ``local_account.dynamodb_values``. ``PATCHES`` lists every patch by name and purpose in the order
 applied through ``local_account.patching``, which checks moto's version first, refuses a patch whose
 target is missing and can undo them all; each names the test that fails without it, in the test file laid
@@ -17,7 +17,7 @@ import functools
 
 from .. import dynamodb_values
 from ..patching import Patch, Patcher, check_versions
-from . import fault_injection, features, fidelity, speed, speedups, sqs_metering
+from . import fault_injection, features, fidelity, speedups, sqs_metering
 
 # Every patch of moto, by purpose, in the order applied (local_account/patching.py). The order matters where
 # two patches wrap one method: the outer (applied later) runs first. Speed-ups come last: they remember
@@ -119,13 +119,6 @@ PATCHES = [
         sqs_metering.sqs_metering,
         "tests/local_account/patches/test_sqs_metering.py::test_the_meter_counts_write_units_per_table_and_sqs_requests_that_carry_messages",
     ),
-    speedups.speedup("a request's backend remembered per host", speed.backend_per_host_remembered),
-    Patch(
-        "SQS in time independent of the queue's depth",
-        "speed",
-        speed.sqs_independent_of_depth,
-        "tests/local_account/patches/test_speedups.py::test_sqs_does_not_slow_down_as_the_queue_grows",
-    ),
     Patch(
         "API Gateway stages dated",
         "fidelity",
@@ -178,10 +171,15 @@ PATCHES = [
 ]
 
 
+def chosen() -> list[Patch]:
+    """The patches to apply: every one, less the speed-ups when they are switched off (speedups.SWITCH)."""
+    return PATCHES if speedups.switched_on() else [p for p in PATCHES if p.purpose != "speed"]
+
+
 @functools.cache
 def patch_moto() -> Patcher:
-    """Check moto's version, then apply every patch, once per process; the patcher can undo them."""
+    """Check moto's version, then apply the chosen patches, once per process; the patcher can undo them."""
     check_versions()
     patcher = Patcher()
-    patcher.apply(PATCHES)
+    patcher.apply(chosen())
     return patcher

@@ -1,4 +1,8 @@
-"""Speed-ups of moto's own work that change no answer: the same result, computed with less CPU.
+"""The speed-ups: patches of moto's own work that change no answer, the same result with less CPU.
+
+They form one group (``SPEEDUPS``, purpose "speed"), applied last, which ``CQRS_LOCAL_ACCOUNT_SPEEDUPS=0``
+leaves out as a whole: the local account then answers the same, more slowly
+(tests/local_account/patches/test_speedups.py compares the answers both ways).
 
 The local account answers every request in one Python process, so moto's CPU per call is what bounds
 its rate (``make bench-sandbox``). A profile of signed POSTs (docs/local-account.md, "Speed") showed
@@ -49,6 +53,14 @@ most of an UpdateItem spent in three places, each taken here:
   through Flask as before (tests/local_account/patches/test_speedups.py compares the two ways).
 * **Listing a handler's methods with ``inspect`` on every request.** moto asks which actions a
   response class has, per request; the answer is remembered per class once the patches are in.
+* **SQS in time independent of the queue's depth**, as AWS answers. moto checked each received
+  message's retention by building every queue attribute, three of them counts that walk the whole
+  queue reading the clock per message: a receive of 10 from a queue of 2,000 took over a second.
+  Retention is read from the queue itself, the counts read the clock once, and a delete finds its
+  message in one pass.
+* **Finding a request's backend per request.** moto's server walks its own package folder
+  (``list_of_moto_modules``) and matches every service's URL patterns, under one lock, for every
+  request; the answer depends only on the host, so it is remembered per host.
 """
 
 from __future__ import annotations
@@ -56,8 +68,10 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -71,6 +85,7 @@ import moto.dynamodb.parsing.validators as dynamodb_validators
 import moto.dynamodb.responses as dynamodb_responses
 import moto.moto_server.werkzeug_app as moto_server_app
 import moto.settings as moto_settings
+import moto.sqs.models as sqs_models
 from botocore.exceptions import ClientError
 from moto.core.request import normalize_request
 from moto.core.utils import convert_to_flask_response
@@ -84,6 +99,7 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     UpdateExpressionSetClause,
 )
 from moto.moto_api import recorder
+from moto.sqs.exceptions import ReceiptHandleIsInvalid
 from werkzeug.exceptions import HTTPException
 
 from ..patching import Patch, Patcher
@@ -420,6 +436,61 @@ def _method_names_remembered(patcher: Patcher) -> None:
     patcher.replace(moto_responses, "method_names_from_class", functools.cache(names))
 
 
+def _sqs_independent_of_depth(patcher: Patcher) -> None:
+    """Receives, deletes and counts that do not slow down as the queue grows (see the module docstring)."""
+    queue_class, backend = sqs_models.Queue, sqs_models.SQSBackend
+
+    def now_ms() -> float:
+        return time.time() * 1000
+
+    def shown(self: Any) -> list[Any]:
+        now = now_ms()
+        return [m for m in self._messages if now > m.visible_at and now >= m.delayed_until]
+
+    def delayed(self: Any) -> int:
+        now = now_ms()
+        return sum(1 for m in self._messages if now < m.delayed_until)
+
+    def not_visible(self: Any) -> int:
+        now = now_ms()
+        return sum(1 for m in self._messages if now <= m.visible_at)
+
+    def retained(self: Any, queue_name: str, message: Any) -> bool:
+        retention = int(self.get_queue(queue_name).message_retention_period)
+        return bool(retention + message.sent_timestamp / 1000 > time.time())
+
+    def delete(self: Any, receipt_handle: str) -> None:
+        if receipt_handle in self.deleted_messages:
+            return  # deleting again is not an error, as on AWS
+        for index, message in enumerate(self._messages):
+            if receipt_handle == message.receipt_handle or receipt_handle in message._old_receipt_handles:
+                del self._messages[index]
+                self.pending_messages.discard(message)
+                self.deleted_messages.update(message.all_receipt_handles)
+                return
+        raise ReceiptHandleIsInvalid()
+
+    patcher.replace(queue_class, "messages", property(shown))
+    patcher.replace(queue_class, "approximate_number_of_messages_delayed", property(delayed))
+    patcher.replace(queue_class, "approximate_number_of_messages_not_visible", property(not_visible))
+    patcher.replace(queue_class, "delete_message", delete)
+    patcher.replace(backend, "is_message_valid_based_on_retention_period", retained)
+
+
+def _backend_per_host_remembered(patcher: Patcher) -> None:
+    """Remember which backend serves a host: moto works it out again, from the filesystem, per request."""
+    dispatcher = moto_server_app.DomainDispatcherApplication
+    find = dispatcher.get_backend_for_host
+    known: dict[str | None, Any] = {}
+
+    def remembered(self: Any, host: str | None) -> Any:
+        if host not in known:
+            known[host] = find(self, host)
+        return known[host]
+
+    patcher.replace(dispatcher, "get_backend_for_host", remembered)
+
+
 # The test that holds each speed-up to be on moto's path: one case per speed-up, named by ``case_of``.
 ON_PATH_TEST = "tests/local_account/patches/test_speedups.py::test_each_speedup_is_on_motos_path"
 
@@ -436,6 +507,13 @@ def speedup(name: str, apply: Callable[[Patcher], None]) -> Patch:
 
 # Each speed-up, in the order applied: none changes an answer (tests/local_account/patches/test_speedups.py).
 SPEEDUPS = [
+    speedup("a request's backend remembered per host", _backend_per_host_remembered),
+    Patch(
+        "SQS in time independent of the queue's depth",
+        "speed",
+        _sqs_independent_of_depth,
+        "tests/local_account/patches/test_speedups.py::test_sqs_does_not_slow_down_as_the_queue_grows",
+    ),
     speedup("expression trees copied by structure", _trees_copied_by_structure),
     speedup("tree walks decided per class", _walks_decided_per_class),
     speedup("clauses found by class", _clauses_found_by_class),
@@ -447,6 +525,14 @@ SPEEDUPS = [
     speedup("handler method names remembered", _method_names_remembered),
     speedup("JSON targets dispatched directly", _json_targets_dispatched_directly),
 ]
+
+# The switch of the whole group: 0 (or off, false, no) leaves every speed-up out; anything else, or unset, keeps them.
+SWITCH = "CQRS_LOCAL_ACCOUNT_SPEEDUPS"
+
+
+def switched_on() -> bool:
+    """Whether the speed-ups are on (``CQRS_LOCAL_ACCOUNT_SPEEDUPS`` unset or not 0/off/false/no)."""
+    return os.environ.get(SWITCH, "1").strip().lower() not in {"0", "off", "false", "no"}
 
 
 def apply(patcher: Patcher | None = None) -> Patcher:

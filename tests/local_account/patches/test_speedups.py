@@ -157,12 +157,15 @@ print(json.dumps({"speedups": speed, "answers": out}, default=str, sort_keys=Tru
 """
 
 
-def run_script(mode: str) -> tuple[int, list[Any]]:
+def run_script(mode: str, switch: str | None = None) -> tuple[int, list[Any]]:
     """The script in a fresh process: how many speed-ups it ran with, and its answers.
 
-    ``plain`` is moto alone, ``fast`` moto with the speed-ups alone; ``account`` the whole local account.
+    ``plain`` is moto alone, ``fast`` moto with the speed-ups alone; ``account`` is the whole local account,
+    through its server, with ``CQRS_LOCAL_ACCOUNT_SPEEDUPS`` set to ``switch`` (unset when None).
     """
-    env = {k: v for k, v in os.environ.items() if k != WITHOUT}
+    env = {k: v for k, v in os.environ.items() if k not in (speedups.SWITCH, WITHOUT)}
+    if switch is not None:
+        env[speedups.SWITCH] = switch
     run = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(ROOT), mode], capture_output=True, text=True, check=True, cwd=ROOT, env=env
     )
@@ -185,6 +188,47 @@ def test_every_answer_is_the_same_with_the_speedups(both: tuple[list[Any], list[
     assert len(plain) == len(fast)
     for expected, got in zip(plain, fast, strict=True):
         assert got == expected
+
+
+def test_the_local_account_answers_the_same_with_its_speedups_switched_off() -> None:
+    """The whole local account, every patch in place, through its server: the speed-ups on (the default)
+    and switched off as a group answer every call of the script alike."""
+    on, with_them = run_script("account")
+    off, without_them = run_script("account", switch="0")
+    assert (on, off) == (len(speedups.SPEEDUPS), 0)  # every speed-up ran in one, none in the other
+    assert len(with_them) == len(without_them)
+    for expected, got in zip(without_them, with_them, strict=True):
+        assert got == expected
+    assert "ValidationException" in json.dumps(with_them)  # refusals compared too, not only writes
+
+
+def test_the_switch_leaves_out_the_speedups_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off leaves out exactly the patches of purpose "speed", 12 of them; on (or unset) keeps every patch."""
+    speed = [p for p in patches.PATCHES if p.purpose == "speed"]
+    assert [p.name for p in speed] == [p.name for p in speedups.SPEEDUPS] and len(speed) == 12
+    for value in ("0", "off", "false", "no", " OFF "):
+        monkeypatch.setenv(speedups.SWITCH, value)
+        assert patches.chosen() == [p for p in patches.PATCHES if p.purpose != "speed"]
+    for value in ("1", "on", ""):
+        monkeypatch.setenv(speedups.SWITCH, value)
+        assert patches.chosen() == patches.PATCHES
+    monkeypatch.delenv(speedups.SWITCH)
+    assert patches.chosen() == patches.PATCHES
+
+
+def test_the_script_reaches_both_answers_and_refusals(both: tuple[list[Any], list[Any]]) -> None:
+    """Guard on the comparison itself: it must compare writes that happened and every kind of refusal."""
+    plain, _ = both
+    answers = [entry["answer"] for entry in plain if isinstance(entry, dict) and "update" in entry]
+    written = [a for a in answers if "ok" in a]
+    refused = [a["error"] for a in answers if "error" in a]
+    assert len(written) >= 12
+    assert {e["Code"] for e in refused} == {"ValidationException"}
+    assert len({e["Message"] for e in refused}) >= 6
+    assert "TransactionCanceledException" in json.dumps(plain)
+    conditions = [entry["answer"] for entry in plain if isinstance(entry, dict) and "condition" in entry]
+    assert {"ok", "error"} <= {kind for answer in conditions for kind in answer}
+    assert {a["error"]["Code"] for a in conditions if "error" in a} == {"ConditionalCheckFailedException"}
 
 
 def _shape(node: Any, inside: dict[int, Any]) -> Any:

@@ -88,7 +88,7 @@ record-test-figures: $(STAMP) ## Keep the last passing make test's figures in re
 java-deps: $(STAMP) ## Install Velocity 1.7 and its jars (Debian packages) for the template renderer
 	@tools/java_deps.sh
 
-test-unit: $(STAMP) $(call unless_prepared,java-deps) ## Unit, property and handler tests (pytest, moto)
+test-unit: $(STAMP) $(call unless_prepared,java-deps) ## Unit, property and handler tests, and the local account's and the harness's own (pytest, moto)
 	@echo "==> unit tests"
 	@$(PY) -m pytest tests/unit tests/local_account tests/harness
 
@@ -225,10 +225,10 @@ bench-sandbox: $(call unless_prepared,$(SHARED)) ## The local account's speed, r
 	@$(PY) -m bench.account_speed $(if $(BASELINE),--baseline $(BASELINE)) $(bench_options)
 	@$(if $(BENCH_OUT),,$(PY) tools/docs.py)
 
-demo: $(call unless_prepared,$(SHARED)) ## The whole stack on this machine: apply, post, check summaries, destroy (PATTERN=1|2)
+demo: $(call unless_prepared,$(SHARED)) ## The whole stack in the local account (python -m harness demo): apply, post, check summaries, destroy (PATTERN=1|2)
 	@$(PY) -m harness demo --pattern $(PATTERN) --faults "$(FAULTS)"
 
-sandbox: $(call unless_prepared,$(SHARED)) ## The stack on this machine, up until Ctrl-C; writes .sandbox/outputs.json (PATTERN=1|2)
+sandbox: $(call unless_prepared,$(SHARED)) ## The stack in the local account, up until Ctrl-C (python -m harness up); writes .sandbox/outputs.json (PATTERN=1|2)
 	@$(PY) -m harness up --pattern $(PATTERN) --faults "$(FAULTS)"
 
 plan: package tf-init ## terraform plan PATTERN=1|2 against the account in your AWS environment

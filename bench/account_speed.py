@@ -6,7 +6,7 @@ that a change which slows the local account shows in its own diff. With ``--base
 revision is measured first ("before"), checked out into a git worktree and run with its own code, and
 the two are printed side by side. Both are driven by the same load client (signed
 POSTs over kept-alive connections, credentials resolved once, as an SDK client does), so
-the figures compare the servers. They are this machine's and the emulator's, not AWS's.
+the figures compare the servers. They are this machine's and the local account's, not AWS's.
 
 For each side:
   * ``make sandbox`` PATTERN=2 started as a user starts it, and the time its apply took;
@@ -15,7 +15,7 @@ For each side:
     GET queued behind the projection's backlog;
   * signed POSTs of one credit each from 1 client thread (median latency) and from 8
     (requests per second, p50 and p99), and from the same 8 threads the UpdateItem that the POST's
-    template renders, sent straight to the emulator: the gateway's rate over that one does not depend
+    template renders, sent straight to moto's server: the gateway's rate over that one does not depend
     on the machine's speed (issue: at least 0.7);
   * SQS receive + delete + send of 10 at queue depths 10, 2,000 and 6,000 (5 rounds, or as many
     as fit in about 30 s, at least one).
@@ -128,7 +128,7 @@ class Side:
 
     @property
     def gateway_over_direct(self) -> float:
-        """Signed POSTs a second through the gateway over UpdateItem calls a second straight to the emulator."""
+        """Signed POSTs a second through the gateway over UpdateItem calls a second straight to moto's server."""
         return self.eight_threads_per_s / self.direct_updates_per_s if self.direct_updates_per_s else 0.0
 
 
@@ -144,7 +144,7 @@ def load(base_url: str, region: str, threads: int, per_thread: int, prefix: str)
 
 
 def direct_updates(outputs: dict[str, Any], threads: int, per_thread: int) -> float:
-    """UpdateItem calls a second sent straight to the emulator from ``threads`` boto3 clients: the write that
+    """UpdateItem calls a second sent straight to moto's server from ``threads`` boto3 clients: the write that
     ``create_transaction.request.vtl`` renders for one credit, each to a new id."""
     import boto3
     from botocore.config import Config

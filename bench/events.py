@@ -1,6 +1,6 @@
 """Balance events' figures for `make bench-report` (and alone: `python -m bench.events`).
 
-On one stack (pattern 2, events on), twice: without faults, then with the emulator's duplicate, crash and
+On one stack (pattern 2, events on), twice: without faults, then with the local account's duplicate, crash and
 latency faults and the rule target's events delivered out of order (overtake). Each time a mixed load
 (credits, debits and transfers in two currencies over 20 accounts) is posted through the signed API from 8
 clients, while a consumer (a standard queue subscribed to the bus by a rule, as docs/events.md shows)
@@ -13,7 +13,7 @@ receives the events and follows them (``BalanceFollower``: the highest revision 
    whose ``after.transactionCount`` reaches k (the queue's ``SentTimestamp``): p50 and p99;
 4. per write: events, Pipe batches (enrichment invocations) and their GB-seconds, for the cost model.
 
-These are the local emulator's figures, not AWS's. ``--quick`` (and bench-report's) measures the same on a
+These are the local account's figures, not AWS's. ``--quick`` (and bench-report's) measures the same on a
 few writes over a few accounts.
 """
 

@@ -8,7 +8,7 @@ On one stack, guard off and then on (initialised), with no injected faults:
 2. guarded debits through the signed API from 8 clients, on one hot account and spread over 100 accounts:
    committed debits a second, the share of retryable answers (429: a transaction conflict on a balance
    item), and p50/p99 latency of every answer. A 429 is not retried here, so that the share is the
-   emulator's conflict rate. These are the local emulator's figures, not AWS's.
+   local account's conflict rate. These are the local account's figures, not AWS's.
 
 ``--quick`` (and bench-report's) measures the same on a few writes and debits over a few accounts.
 """

@@ -16,7 +16,7 @@ Each gets a burst of transactions posted through the API (signed POSTs from conc
 clients, the way a user's services send them; all credits of 1.00, so that a summary's
 balance counts the transactions it reflects), against a summary table held at a small
 write capacity. The API's own throughput and latency during the burst are reported too:
-the local emulator's figures, not AWS's. The report says, per contender: transactions lost
+the local account's figures, not AWS's. The report says, per contender: transactions lost
 and double-counted, summary write units per 1,000 transactions, the time until
 every summary is exact, peak iterator age (queue age for pattern 2), function
 errors and timeouts; and it plots the summary lag over time. Absolute times on

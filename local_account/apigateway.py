@@ -1,7 +1,7 @@
 """API Gateway execution for the local account: serves each deployed REST API and stage.
 
 URL: ``http://127.0.0.1:<port>/<restApiId>/<stage>/<path>``. For each request it
-resolves the resource and method as deployed in the emulator; authorizes the caller
+resolves the resource and method as deployed in the local account; authorizes the caller
 as the method says (``local_account.auth``: AWS_IAM verifies the SigV4 signature against the
 local account's credentials; COGNITO_USER_POOLS verifies the ID token against the
 authorizer's user pools and hands its claims to the templates as
@@ -9,17 +9,17 @@ authorizer's user pools and hands its claims to the templates as
 parameters, the body against its JSON-schema model, with API Gateway's
 ``validationErrorString`` wording); renders the request template with API
 Gateway's VTL semantics (``local_account.vtl``); calls the DynamoDB action on the
-emulator; selects the integration response by matching its selection pattern
+moto's server; selects the integration response by matching its selection pattern
 against the integration's status code; renders the response template with
 ``$context.responseOverride``; and answers validation, authorization and media
 type errors through the gateway responses.
 
 Each stage's configuration is loaded once per deployment, as AWS serves a stage's
 deployment snapshot: a request reads the stage's current deployment id from the
-emulator's in-process state, and a new id (a redeploy) loads the API again. Stage
+moto's in-process state, and a new id (a redeploy) loads the API again. Stage
 variables are the stage's own, read for every request: a change takes effect without a
 redeploy, as on AWS (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-set-stage-variables-aws-console.html).
-DynamoDB calls go to the emulator, which runs in the same process, as in-process WSGI
+DynamoDB calls go to moto's server, which runs in the same process, as in-process WSGI
 calls (``moto_server.call_in_process``); the gateway itself keeps client connections alive
 (HTTP/1.1), as AWS's endpoints do.
 
@@ -101,7 +101,7 @@ class _Api:
 
 
 class Gateway:
-    """Executes requests against the REST APIs deployed in the emulator."""
+    """Executes requests against the REST APIs deployed in the local account."""
 
     def __init__(self, endpoint: str, region: str, secrets: dict[str, str]) -> None:
         self._endpoint = endpoint
@@ -119,7 +119,7 @@ class Gateway:
     # -- loading what is deployed -------------------------------------------------------------
 
     def _deployed(self, api_id: str, stage: str) -> tuple[str, dict[str, str]] | None:
-        """The stage's deployment id and variables, from the emulator's state (no request)."""
+        """The stage's deployment id and variables, from the local account's state (no request)."""
         try:
             described = apigateway_backends[ACCOUNT][self._region].get_stage(api_id, stage)
         except ApiNotFound:
@@ -143,7 +143,7 @@ class Gateway:
         return dataclasses.replace(cached, variables=variables)
 
     def _jwks(self, pool: str) -> dict[str, Any]:
-        """A user pool's public keys, from the pool's JWKS address (in the emulator)."""
+        """A user pool's public keys, from the pool's JWKS address (in the local account)."""
         with urllib.request.urlopen(f"{self._endpoint}/{pool}/.well-known/jwks.json", timeout=10) as answer:
             return dict(json.load(answer))
 
@@ -335,7 +335,7 @@ class Gateway:
         region, action = match.groups()
         answer = call_in_process(self._endpoint, "/", body.encode(), dynamodb_headers(action, region))
         if answer is None:
-            return 500, json.dumps({"message": f"the emulator at {self._endpoint} does not run in this process"})
+            return 500, json.dumps({"message": f"moto's server at {self._endpoint} does not run in this process"})
         return answer
 
     @staticmethod
@@ -442,7 +442,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
             reply = self.gateway.handle(self.command, self.path, headers, body)
-        except Exception as error:  # an emulator fault must still answer, and never 2xx
+        except Exception as error:  # a fault of the local account must still answer, and never 2xx
             reply = Reply(500, json.dumps({"error": "internal", "message": f"local gateway: {error}", "field": None}))
         data = reply.body.encode()
         self.send_response(reply.status)

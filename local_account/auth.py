@@ -79,7 +79,7 @@ class Caller:
 
 
 def caller_of(key: str, account_secrets: Mapping[str, str], account: str) -> Caller | None:
-    """The account's own credentials are its root; any other key must be an IAM user's (in the emulator)."""
+    """The account's own credentials are its root; any other key must be an IAM user's (in the local account)."""
     if key in account_secrets:
         return Caller(key, account_secrets[key], f"arn:aws:iam::{account}:root", None)
     if _key_status(key, account) != "Active":  # an inactive key signs nothing, as on AWS

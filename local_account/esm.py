@@ -1,6 +1,6 @@
 """Event source mappings for the local account, with AWS Lambda's documented semantics.
 
-The mappings are the ones Terraform created, read from the emulator every second.
+The mappings are the ones Terraform created, read from the local account every second.
 
 DynamoDB streams (one thread per shard, records in order):
   batch size and batching window; starting position; ``ReportBatchItemFailures``
@@ -157,7 +157,7 @@ class Stats:
 
 
 class EventSourceMappings:
-    """Runs every enabled mapping in the emulator until stopped."""
+    """Runs every enabled mapping in the local account until stopped."""
 
     def __init__(self, endpoint: str, region: str, runtime: LambdaRuntime) -> None:
         self._endpoint = endpoint
@@ -182,7 +182,7 @@ class EventSourceMappings:
 
     def _supervise(self) -> None:
         while not self._stop.is_set():
-            # The emulator starting or a mapping half-created: try again on the next tick.
+            # The local account starting or a mapping half-created: try again on the next tick.
             with contextlib.suppress(Exception):
                 self._sync()
             self._stop.wait(1.0)
@@ -302,7 +302,7 @@ class StreamPoller(_Poller):
         while not self._stop.is_set():
             try:
                 response = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-            except Exception:  # the emulator busy or restarting: the shard is read again, not dropped
+            except Exception:  # the local account busy or restarting: the shard is read again, not dropped
                 self._stop.wait(1.0)
                 continue
             iterator = response.get("NextShardIterator") or iterator
@@ -481,7 +481,7 @@ class QueuePoller(_Poller):
         return self._reorder(messages)
 
     def _reorder(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Injected reordering within a batch (messages held back are delayed at send, in the emulator)."""
+        """Injected reordering within a batch (messages held back are delayed at send, in the local account)."""
         if fault_plan.ACTIVE.reorder:
             fault_plan.ACTIVE.shuffle(messages)
         return messages

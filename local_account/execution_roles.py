@@ -166,7 +166,7 @@ def _lambda(call: Call) -> list[tuple[str, str]]:
 
 def role_policies(function: str, region: str) -> tuple[str, list[Any]]:
     """The ARN of a function's execution role and its inline and attached policy documents, from moto."""
-    from moto.awslambda.models import lambda_backends  # noqa: PLC0415 - moto's models load with the emulator
+    from moto.awslambda.models import lambda_backends  # noqa: PLC0415 - moto's models load with the local account
     from moto.iam.models import iam_backends  # noqa: PLC0415
 
     role_arn = str(lambda_backends[ACCOUNT][region].get_function(function).role)

@@ -1,6 +1,6 @@
 """Lambda execution for the local account.
 
-Functions run from the zip that was *deployed* (read from the emulator's Lambda
+Functions run from the zip that was *deployed* (read from the local account's Lambda
 state, not from dist/), in warm worker subprocesses of the local Python, with the
 function's environment variables, handler and timeout. An invocation past its
 timeout kills its worker and counts as an error, as on AWS. The deployed runtime
@@ -97,7 +97,7 @@ class _Worker:
 
 
 class LambdaRuntime:
-    """Invokes the functions deployed in the emulator."""
+    """Invokes the functions deployed in the local account."""
 
     def __init__(self, endpoint: str, region: str, log_dir: Path) -> None:
         self._endpoint = endpoint

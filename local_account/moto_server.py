@@ -151,7 +151,7 @@ class TerraformAnswers:
         return [body]
 
 
-class EmulatorServer:
+class MotoServer:
     """moto's WSGI app served by waitress on a loopback port, in a background thread (with ``retry_log``,
     what can make an SDK send a request again is noted there: ``RetryLog``)."""
 
@@ -174,9 +174,9 @@ class EmulatorServer:
         if log:
             server.task_dispatcher.queue_logger = log  # type: ignore[assignment]
         self._server = server
-        self._thread = threading.Thread(target=self._server.run, name="emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, name="moto-server", daemon=True)
 
-    def start(self) -> EmulatorServer:
+    def start(self) -> MotoServer:
         """Start answering."""
         self._thread.start()
         _IN_PROCESS[self.url] = self._app
@@ -198,7 +198,7 @@ class EmulatorServer:
         self._server.task_dispatcher.shutdown()
 
 
-def start(port: int | None = None, retry_log: Path | None = None) -> tuple[EmulatorServer, str]:
+def start(port: int | None = None, retry_log: Path | None = None) -> tuple[MotoServer, str]:
     """Start moto on a free loopback port (logging SDK retries and 5xx answers to ``retry_log``, if given);
     return its server and its endpoint URL.
 
@@ -209,7 +209,7 @@ def start(port: int | None = None, retry_log: Path | None = None) -> tuple[Emula
     """
     patch_moto()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes under load
-    server = EmulatorServer(port or free_port(), retry_log=retry_log).start()
+    server = MotoServer(port or free_port(), retry_log=retry_log).start()
     return server, server.url
 
 
@@ -225,7 +225,7 @@ def dynamodb_headers(action: str, region: str = "eu-west-1") -> dict[str, str]:
 
 
 def call_in_process(endpoint: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str] | None:
-    """POST to the emulator at ``endpoint`` as a WSGI call, when it runs in this process; else None.
+    """POST to moto's server at ``endpoint`` as a WSGI call, when it runs in this process; else None.
 
     The request is the one a client would send (same path, headers and body, through the same app:
     dispatch, execution roles, moto), without the loopback connection and the two thread handoffs of

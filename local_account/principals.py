@@ -31,7 +31,7 @@ KEY_REFUSED = "The specified KMS key does not exist or is not allowed to be used
 
 def principal_arn(authorization: str) -> str | None:
     """``aws:PrincipalArn`` of a request signed with a key the local IAM or STS issued; None for others."""
-    from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's models load with the emulator
+    from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's models load with the local account
     from moto.sts.models import sts_backends  # noqa: PLC0415
 
     match = _KEY.search(authorization)

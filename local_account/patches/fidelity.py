@@ -317,7 +317,7 @@ def conflicting_overlaps(patcher: Patcher) -> None:
     (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html): an item of a
     TransactWriteItems that is part of another one in progress cancels the request (TransactionCanceled,
     reason TransactionConflict), and a PutItem, UpdateItem or DeleteItem of an item that an ongoing
-    TransactWriteItems includes fails with TransactionConflictException. The emulator serialises writes
+    TransactWriteItems includes fails with TransactionConflictException. The local account serialises writes
     (``isolated_writes``), so a transaction is "in progress" from its arrival until it ends, its wait for
     the write lock included: two that overlap in time on one item conflict here, where the lock would have
     queued them. Applied outside the write lock, so that the wait is seen.

@@ -31,8 +31,8 @@ from botocore.credentials import Credentials
 
 from bench.aggregator import HANDLERS
 from harness.client import LedgerClient
+from harness.probes import eventually
 from harness.running import wait_until_up
-from tests.integration.conftest import eventually
 from tests.support.velocity import velocity_or_skip
 from tools.docs import LOCAL_ACCOUNT_FIGURES_DOC, TEST_FIGURES_DOC
 

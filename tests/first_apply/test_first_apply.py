@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from harness.probes import eventually
 from tests.first_apply.conftest import TARGET, FirstApply, user_pool
-from tests.integration.conftest import eventually
 
 # A real account's deliveries take their time: poll each second, for three minutes unless a check says.
 polled = partial(eventually, timeout=180, interval=1.0)

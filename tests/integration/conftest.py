@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
@@ -35,7 +34,6 @@ from local_account.account import LocalAccount
 from tests.support.velocity import velocity_or_skip, warn_in_summary
 
 TARGET = os.environ.get("CQRS_TARGET", "local")
-T = TypeVar("T")
 # How long guard init lets the guard's epoch serve before it reads the rows: in an AWS account its default
 # (the integration timeout, and time for the stage's change to reach API Gateway); the local gateway serves
 # a stage's change from the next request, and its requests end within a second or two.
@@ -129,18 +127,6 @@ def guard_init(deployed: Deployment) -> Initialised:
     if GUARD_SETTLE_SECONDS is None:
         return stack_guard_init(*clients, deployed.outputs)
     return stack_guard_init(*clients, deployed.outputs, GUARD_SETTLE_SECONDS)
-
-
-def eventually(probe: Callable[[], T | None], timeout: float = 120, interval: float = 0.5) -> T:
-    """Poll ``probe`` until it returns something truthy, for at most ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"not within {timeout} s (last: {last!r})")
 
 
 def buffer_output(deployed: Deployment, name: str) -> str:

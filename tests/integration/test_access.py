@@ -14,7 +14,7 @@ what".
   posting to it (a credit of 999999999999999 JPY is refused, nothing written); a teller's token posts
   to the account its claim lists and is 403 on everything else; a customer gets 403 on another's
   account (and on a transfer out of it); an absent, malformed, tampered, foreign-pool or expired token
-  is 401 (expired: local only, forged with the emulator's key); the other account is unchanged.
+  is 401 (expired: local only, forged with the local account's key); the other account is unchanged.
 - A change of the grants (an apply) takes effect from the next request, with nothing deployed by hand.
   COGNITO is tested in pattern 2 only: the pattern changes nothing of the API.
 - The deployed role of each function that writes summaries allows what the summary store asks of each
@@ -36,10 +36,11 @@ import pytest
 from botocore.credentials import Credentials
 
 from harness.client import LedgerClient
+from harness.probes import eventually
 from harness.stack import account_policy
 from ledger_aggregator.adapters.dynamodb import TABLE_ACTIONS
 from local_account.iam import allowed
-from tests.integration.conftest import TARGET, Deployment, eventually, settled, settled_in_table
+from tests.integration.conftest import TARGET, Deployment, settled, settled_in_table
 from tests.support.tokens import claims_of, forged, tampered
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)

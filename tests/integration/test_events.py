@@ -5,7 +5,7 @@ tells consumers to (consumer.follower): per (account, currency) the highest revi
 as the previous one of another and not received is missing, and none may be missing at the end.
 The session's stack runs with `events = {}`.
 
-- 48 transactions and transfers in EUR and JPY from 6 threads over four accounts, with the emulator's
+- 48 transactions and transfers in EUR and JPY from 6 threads over four accounts, with the local account's
   duplicate, crash, latency and overtake faults on (the last delivers a rule's events out of order, as
   EventBridge's retries do): the consumer ends equal to every summary with no revision
   missing, each event's `before` is the `after` of the event it names as its previous, each id is
@@ -31,10 +31,11 @@ from typing import Any
 import pytest
 
 from consumer.follower import BalanceFollower, Delivery
+from harness.probes import eventually
 from ledger_aggregator.summary_item import key_of, stored_revision, stored_totals, summary_key
 from ledger_ops.events import committed_changes
 from ledger_ops.streams import StreamTail
-from tests.integration.conftest import TARGET, Deployment, eventually, injected, settled_in_table
+from tests.integration.conftest import TARGET, Deployment, injected, settled_in_table
 from tests.integration.test_ops import buffer_drained, ops
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)

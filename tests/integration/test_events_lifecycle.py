@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 
 from harness.client import LedgerClient
+from harness.probes import eventually
 from harness.stack import Stack
-from tests.integration.conftest import Deployment, Environment, eventually, settled_in_table
+from tests.integration.conftest import Deployment, Environment, settled_in_table
 from tests.integration.test_events import Consumer, caught_up, subscribed, summaries
 from tests.integration.test_ops import ops
 

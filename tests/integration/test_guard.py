@@ -1,5 +1,5 @@
-"""The balance guard through the signed API: under the emulator's conflict and throttle faults, and switched
-off and on again while writes keep coming (the guard's part of the lifecycle suite; the events' is
+"""The balance guard through the signed API: under the local account's conflict and throttle faults, and
+switched off and on again while writes keep coming (the guard's part of the lifecycle suite; the events' is
 test_events_lifecycle.py, Cognito grants' test_access.py, the patterns' test_switch.py).
 
 The stack is applied with `guard = {}` and `ledger-ops guard init` seeds the guard's epoch; 60 debits and
@@ -41,10 +41,11 @@ from typing import Any
 import pytest
 
 from harness.client import LedgerClient, Response
+from harness.probes import eventually
 from ledger_aggregator.domain import fold
 from ledger_ops.guard import balance_differences, balance_item
 from ledger_ops.reconcile import account_items, reconcile, reconcile_global
-from tests.integration.conftest import TARGET, Deployment, eventually, guard_init, injected, settled_in_table
+from tests.integration.conftest import TARGET, Deployment, guard_init, injected, settled_in_table
 from tests.integration.test_events import Consumer, behind, caught_up, subscribed
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
@@ -73,7 +74,7 @@ def guarded(deployed: Deployment) -> Iterator[Deployment]:
 
 def with_retries(send: Any) -> Response:
     """Send until the answer is not a 429, as a client honouring Retry-After does (without the wait: the
-    emulator's conflicts are drawn per request, not held for a time)."""
+    local account's conflicts are drawn per request, not held for a time)."""
     for _ in range(RETRIES):
         answer: Response = send()
         if answer.status != 429:

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from harness.client import Response
-from tests.integration.conftest import Deployment, eventually, settled
+from harness.probes import eventually
+from tests.integration.conftest import Deployment, settled
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
 

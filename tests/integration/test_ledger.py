@@ -30,10 +30,11 @@ from typing import Any
 
 import pytest
 
+from harness.probes import eventually
 from harness.stack import changes
 from ledger_aggregator.domain import Totals
 from ledger_ops.reconcile import reconcile_global
-from tests.integration.conftest import Deployment, dlq_messages, eventually, settled
+from tests.integration.conftest import Deployment, dlq_messages, settled
 from tests.templates.test_templates import BAD_BODIES
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from harness.probes import eventually
 from harness.stack import TerraformError
 from ledger_aggregator.adapters.guard import queue_depth
 from ledger_aggregator.codec import encode
@@ -35,7 +36,7 @@ from ledger_aggregator.domain import changes_of, coalesce, parse_batch
 from ledger_aggregator.summary_item import summary_key
 from ledger_ops.dlq import release
 from ledger_ops.streams import StreamTail
-from tests.integration.conftest import Deployment, buffer_output, dlq_messages, eventually, injected, settled
+from tests.integration.conftest import Deployment, buffer_output, dlq_messages, injected, settled
 
 
 def ops(deployed: Deployment, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

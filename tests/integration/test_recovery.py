@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from harness.probes import eventually
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import coalesce, parse_batch
 from ledger_ops.dlq import release
@@ -20,7 +21,6 @@ from tests.integration.conftest import (
     Deployment,
     buffer_output,
     buffer_visibility_timeout,
-    eventually,
     injected,
     settled,
 )

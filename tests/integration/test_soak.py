@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from harness.probes import eventually
 from ledger_aggregator.adapters.guard import queue_depth
 from ledger_ops.guard import balance_differences
 from ledger_ops.reconcile import Imbalance, account_items, imbalances, reconcile, scan
@@ -27,7 +28,6 @@ from tests.integration.conftest import (
     Deployment,
     buffer_visibility_timeout,
     dlq_messages,
-    eventually,
     injected,
 )
 from tests.integration.test_ops import ops

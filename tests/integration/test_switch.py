@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
+from harness.probes import eventually
 from harness.stack import TerraformError
-from tests.integration.conftest import Deployment, eventually, settled_in_table
+from tests.integration.conftest import Deployment, settled_in_table
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
 

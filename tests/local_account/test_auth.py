@@ -153,7 +153,7 @@ def test_a_stale_signature_is_403(stage: Stage) -> None:
 
 
 def iam_user(stage: Stage, name: str, resource: str) -> tuple[str, str]:
-    """An IAM user of the emulated account allowed to invoke ``resource`` (relative to the stage's ARN)."""
+    """An IAM user of the local account allowed to invoke ``resource`` (relative to the stage's ARN)."""
     iam = boto3.client(
         "iam", endpoint_url=stage.url, region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=SECRET
     )

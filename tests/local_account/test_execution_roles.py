@@ -1,4 +1,4 @@
-"""A function's calls are held to its execution role, in the emulator as on AWS."""
+"""A function's calls are held to its execution role, in the local account as on AWS."""
 
 from __future__ import annotations
 

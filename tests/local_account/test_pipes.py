@@ -118,7 +118,7 @@ def test_a_failed_enrichment_or_target_fails_the_batch_so_the_mapping_retries_it
 
 @pytest.fixture(scope="module")
 def pipes_account() -> Iterator[dict[str, Any]]:
-    """The emulator, with a table whose stream a pipe may read and a bus it may publish to."""
+    """The local account, with a table whose stream a pipe may read and a bus it may publish to."""
     server, url = moto_server.start()
     make = client_of(url)
     dynamodb, events = make("dynamodb"), make("events")

@@ -131,7 +131,7 @@ def nonzero(totals: Mapping[Key, Totals]) -> dict[Key, Totals]:
 
 
 def client_of(url: str, region: str = "eu-west-1", key: str = "x", secret: str = "x") -> Callable[[str], Any]:
-    """A maker of boto3 clients for the local emulator at ``url``, signing with ``key``/``secret``."""
+    """A maker of boto3 clients for the local account at ``url``, signing with ``key``/``secret``."""
 
     def make(service: str) -> Any:
         return boto3.client(  # type: ignore[call-overload]

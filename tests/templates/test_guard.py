@@ -700,7 +700,7 @@ def test_guard_init_measures_the_settle_time_by_the_stages_clock_not_the_operato
 class HeldByATransaction:
     """A DynamoDB client on which the first UpdateItem of each balance item meets a transaction in progress,
     as a guarded write's would while guard init runs beside it (DynamoDB refuses a single write to an item a
-    transaction holds with TransactionConflictException; the emulator does too)."""
+    transaction holds with TransactionConflictException; the local account does too)."""
 
     def __init__(self, client: Any) -> None:
         self._client, self.refused = client, 0

@@ -194,7 +194,7 @@ def test_a_write_waits_while_another_write_is_in_progress(clients: dict[str, Any
 
 def test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_queue(clients: dict[str, Any]) -> None:
     """AWS cancels a transaction on an item another transaction in progress holds, and refuses a single write
-    of such an item with TransactionConflictException; the emulator's write lock would have queued them."""
+    of such an item with TransactionConflictException; the local account's write lock would have queued them."""
     dynamodb = clients["dynamodb"]
     with ThreadPoolExecutor(max_workers=1) as pool:
         with fidelity.WRITE_LOCK:  # the first transaction waits for the write lock: it is in progress

@@ -415,7 +415,7 @@ def test_a_json_call_answers_the_same_without_flask() -> None:
 # --- each speed-up is on the path moto takes ------------------------------------------------------------
 # The answers above are the same with and without the speed-ups; what a speed-up changes is the path. A
 # speed-up that moto's calls never reach (moto moved the work elsewhere) would be applied and idle: each
-# is held here to have run while the emulator served a script of DynamoDB calls, in process.
+# is held here to have run while the local account served a script of DynamoDB calls, in process.
 
 _TABLE = {
     "TableName": "p",
@@ -435,9 +435,9 @@ _UPDATE = {
 
 
 def _dynamodb_call(url: str, action: str, body: dict[str, Any]) -> tuple[int, str]:
-    """One SDK-shaped DynamoDB call to the emulator at ``url``, served in this thread."""
+    """One SDK-shaped DynamoDB call to moto's server at ``url``, served in this thread."""
     answer = moto_server.call_in_process(url, "/", json.dumps(body).encode(), moto_server.dynamodb_headers(action))
-    assert answer is not None, "the emulator serves in this process"
+    assert answer is not None, "moto's server serves in this process"
     return answer
 
 
@@ -450,7 +450,7 @@ def _unwrapped(value: Any) -> Any:
 
 @dataclass
 class Served:
-    """What ran while the emulator served the script: code objects, and the hits of each cache patched in."""
+    """What ran while the local account served the script: code objects, and the hits of each cache patched in."""
 
     ran: set[CodeType]
     hits: dict[int, int]  # id of a cache -> hits during the script

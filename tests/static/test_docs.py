@@ -127,7 +127,8 @@ def test_a_long_description_or_a_broken_link_is_a_fault() -> None:
     assert description_faults("One thing (docs/deploying.md#api).") == []
     assert description_faults("Two things. Like `a. B` and e.g. this.") == ["more than one sentence"]
     assert description_faults("x" * 161) == ["161 characters of prose (at most 160)"]
-    assert description_faults("Elsewhere (docs/deploying.md#nowhere).") == ["docs/deploying.md#nowhere does not resolve"]
+    broken = "docs/deploying.md#nowhere"
+    assert description_faults(f"Elsewhere ({broken}).") == [f"{broken} does not resolve"]
 
 
 def test_an_object_types_attributes_are_read_with_their_defaults() -> None:

@@ -14,6 +14,7 @@ package do.
 from __future__ import annotations
 
 import functools
+import sys
 
 from .. import dynamodb_values
 from ..patching import Patch, Patcher, check_versions
@@ -180,6 +181,10 @@ def chosen() -> list[Patch]:
 def patch_moto() -> Patcher:
     """Check moto's version, then apply the chosen patches, once per process; the patcher can undo them."""
     check_versions()
+    patches = chosen()
+    if len(patches) < len(PATCHES):
+        left_out = len(PATCHES) - len(patches)
+        print(f"local account: the {left_out} speed-ups left out ({speedups.SWITCH})", file=sys.stderr)
     patcher = Patcher()
-    patcher.apply(chosen())
+    patcher.apply(patches)
     return patcher

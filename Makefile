@@ -37,7 +37,7 @@ CHECKOV_VERSION := $(shell sed -n 's/^checkov==\([^ ]*\).*/\1/p' $(CHECKOV_LOCK)
 # Each check of make lint is its own target, so that .pre-commit-config.yaml runs the same commands.
 LINT_PARTS := lint-terraform lint-validate lint-ruff lint-mypy lint-imports
 
-.PHONY: help venv currencies docs package test test-unit test-templates test-terraform test-integration checkov check-patches lint bench \
+.PHONY: help venv currencies contract docs package test test-unit test-templates test-terraform test-integration checkov check-patches lint bench \
         clean tf-init plan apply destroy demo sandbox soak bench-report bench-sandbox \
         integration-switch integration-soak2 java-deps $(LINT_PARTS) docs-check record-test-figures soak-guarded commit-messages \
         test-first-apply verify-aws lifecycle test-commands commands-report commands-others
@@ -57,6 +57,9 @@ venv: $(STAMP) ## Create .venv with the pinned tools
 
 currencies: $(STAMP) ## Regenerate lambda_src/ledger_aggregator/currencies.json from ISO 4217 (the iso4217 package)
 	@$(PY) tools/currencies.py
+
+contract: $(STAMP) ## Render modules/api/contract.json into templates/generated/ and docs/openapi.yaml's schemas
+	@$(PY) tools/contract.py
 
 package: $(STAMP) ## Build dist/lambda.zip reproducibly (ARCH=arm64|x86_64)
 	@$(PY) build.py --arch $(ARCH)

@@ -5,6 +5,8 @@ locals {
   }
   # The one list of currencies: ISO 4217 codes and minor units, also read by the aggregator and the tests.
   currencies = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/currencies.json")).minorUnits
+  # The one file of id patterns, also read by the aggregator, the OpenAPI generator and the tests.
+  ids = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/ids.json"))
   # Every name that more than one module (or the alarms) needs, computed once here and passed down.
   # A function's execution role has the function's name (modules/function).
   names = {
@@ -149,6 +151,7 @@ module "api" {
   guard       = var.guard == null ? null : {}
   api         = var.api
   currencies  = local.currencies
+  id_patterns = { accountId = local.ids.accountId, writeId = local.ids.writeId }
   kms_key_arn = var.kms_key_arn
   tags        = var.tags
 }

@@ -8,10 +8,18 @@ same functions, so a value one side counts is never refused by the other.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
+from pathlib import Path
 
-ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+# The id patterns the API's templates, the access module and the OpenAPI document also read (ids.json).
+ID_PATTERNS: dict[str, str] = {
+    name: pattern
+    for name, pattern in json.loads(Path(__file__).with_name("ids.json").read_text()).items()
+    if not name.startswith("$")
+}
+ACCOUNT_ID = re.compile(ID_PATTERNS["accountId"], re.ASCII)
 RECORD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}", re.ASCII)
 SEQUENCE_NUMBER = re.compile(r"[0-9]{1,48}", re.ASCII)
 # An ISO-8601 UTC time as the API accepts it (fractions of up to 6 digits), and the canonical form

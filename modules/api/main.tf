@@ -12,13 +12,14 @@ locals {
   # The configuration a deployment depends on (files and settings, not values read back from AWS):
   # a change to any of it makes a new deployment.
   fingerprint = sha1(jsonencode([
-    [for f in sort(setunion(fileset(path.module, "templates/*.vtl"), fileset(path.module, "*.{json,tf}"))) : filesha1("${path.module}/${f}")],
+    [for f in sort(setunion(fileset(path.module, "templates/**/*.vtl"), fileset(path.module, "*.{json,tf}"))) : filesha1("${path.module}/${f}")],
     var.api.authorization,
     var.api.cognito_grants,
     # A deployment is a snapshot of the API, its authorizer included: a changed user pool reaches the stage
     # only with a new deployment (tests/first_apply: a pool added is taken without one made by hand).
     var.api.cognito_user_pool_arns,
     var.currencies,
+    var.id_patterns,
     local.guarded,
   ]))
   guarded = var.guard != null
@@ -37,7 +38,14 @@ locals {
   # currencies as ",CODE:places" entries (sorted by code), the fingerprint of a write (to tell a repetition
   # from a reuse of its id) and the amounts written with their currency's minor unit.
   currency_check = templatefile("${local.templates}/_currency_check.vtl", { minor_units = local.minor_units })
-  template_vars = {
+  # The id patterns (ids.json) as the templates match them.
+  ids = { account_id = var.id_patterns.accountId, write_id = var.id_patterns.writeId }
+  # What tools/contract.py renders from contract.json (each write's attributes, the optional fields of the
+  # fingerprint, the list's fields), by name: each file is the template variable that places it.
+  generated = {
+    for f in fileset("${local.templates}/generated", "*.vtl") : trimsuffix(f, ".vtl") => file("${local.templates}/generated/${f}")
+  }
+  template_vars = merge(local.generated, local.ids, {
     money_checks = templatefile("${local.templates}/_money_checks.vtl", {
       currency_check = local.currency_check
       amount_check   = templatefile("${local.templates}/_amount_check.vtl", { field = "amount" })
@@ -57,7 +65,7 @@ locals {
     guarded           = local.guarded
     minor_units_table = "#set($minorUnits = \",${local.minor_units},\")"
     details_index     = var.tables.details.index_name
-  }
+  })
   # The account check of each operation. With COGNITO, the claim that grants the operation must list the
   # path's account; an operation granted to no claim (null) is refused to every token. Nothing with
   # AWS_IAM (the IAM policy decides which accounts' routes a principal may invoke, per operation).
@@ -68,21 +76,23 @@ locals {
       templatefile("${local.templates}/_account_check.vtl", { claim = claim, operation = operation })
     )
   }
-  models = merge(
-    {
-      NewTransaction = "new_transaction.schema.json"
-      NewTransfer    = "new_transfer.schema.json"
-    },
-    local.guarded ? { Limits = "limits.schema.json" } : {},
-  )
-  # A schema file lists the fields of its body (the contract, and the OpenAPI document's); the deployed
-  # model checks only that the body is an object, and the request template refuses a field not listed,
-  # naming it whole (a model's refusal can only be answered with fixed text).
-  schemas = { for model, file_name in local.models : model => jsondecode(file("${path.module}/${file_name}")) }
+  # The request bodies of the methods deployed (contract.json, which also lists their fields for the
+  # OpenAPI document). The deployed model checks only that the body is an object, and the request template
+  # refuses a field not listed, naming it whole (a model's refusal can only be answered with fixed text).
+  contract = jsondecode(file("${path.module}/contract.json"))
+  models   = { for model, body in local.contract.bodies : model => body if contains(keys(local.methods), body.template) }
   known_fields = {
-    for model, schema in local.schemas : model => templatefile("${local.templates}/_known_fields.vtl", {
-      known_fields = join(",", sort(keys(schema.properties)))
+    for model, body in local.models : model => templatefile("${local.templates}/_known_fields.vtl", {
+      known_fields = join(",", sort(keys(body.properties)))
     })
+  }
+  # The opening of each request template (_prologue.vtl): the account's checks, and the body's if it has one.
+  prologues = {
+    for method, m in local.methods : method => templatefile("${local.templates}/_prologue.vtl", merge(local.ids, {
+      body_check         = m.model == null ? "" : file("${local.templates}/_body_check.vtl")
+      account_check      = local.account_checks[m.operation]
+      known_fields_check = m.model == null ? "" : local.known_fields[m.model]
+    }))
   }
 
   # One entry per method: who may call it (operation: read, post, transfer or limits, per account), its
@@ -225,7 +235,7 @@ resource "aws_api_gateway_model" "this" {
   name         = each.key
   description  = "A request body is a JSON object; its fields and values are checked by the request template."
   content_type = local.json
-  schema       = jsonencode({ "$schema" = local.schemas[each.key]["$schema"], title = local.schemas[each.key].title, type = "object" })
+  schema       = jsonencode({ "$schema" = "http://json-schema.org/draft-04/schema#", title = each.key, type = "object" })
 }
 
 resource "aws_api_gateway_request_validator" "this" {
@@ -270,8 +280,7 @@ resource "aws_api_gateway_integration" "this" {
   passthrough_behavior    = "NEVER"
   request_templates = {
     (local.json) = templatefile("${local.templates}/${each.key}.request.vtl", merge(local.template_vars, {
-      account_check      = local.account_checks[each.value.operation]
-      known_fields_check = each.value.model == null ? "" : local.known_fields[each.value.model]
+      prologue = local.prologues[each.key]
     }))
   }
 }

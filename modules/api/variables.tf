@@ -49,6 +49,12 @@ variable "currencies" {
   }
 }
 
+variable "id_patterns" {
+  description = "The account id and write id patterns (whole-string, without anchors); the root reads them from ids.json."
+  type        = object({ accountId = string, writeId = string })
+  nullable    = false
+}
+
 variable "kms_key_arn" {
   description = "Customer managed KMS key for the access-log group; null for the AWS managed key."
   type        = string

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from local_account.apigateway import Gateway, validation_error
+from tools.contract import shape_schema
 
 pytestmark = pytest.mark.usefixtures("velocity")  # requests go through the local gateway
 
-MODEL = json.loads((Path(__file__).resolve().parents[2] / "modules/api/new_transaction.schema.json").read_text())
+MODEL = shape_schema("NewTransaction")
 
 
 @pytest.mark.parametrize(

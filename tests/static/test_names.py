@@ -13,6 +13,7 @@ from ledger_aggregator.formats import ACCOUNT_ID
 from ledger_aggregator.redelivery import DEFAULT_CEILING_SECONDS
 from local_account import meter
 from tests.support.aws import DETAILS_INDEX
+from tests.support.templates import OPERATIONS, api_template
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,8 +81,8 @@ def test_every_account_id_check_is_the_aggregators() -> None:
     """An account id is checked in the request templates, the access module and the OpenAPI document; each
     check must accept exactly what the aggregator's formats.ACCOUNT_ID accepts."""
     whole = f"^{ACCOUNT_ID.pattern}$"
-    templates = sorted((ROOT / "modules/api/templates").glob("*.vtl"))
-    checks = [m for t in templates for m in re.findall(r"\$accountId\.matches\('([^']*)'\)", t.read_text())]
+    templates = [api_template(f"{method}.request.vtl") for method in OPERATIONS]
+    checks = [m for t in templates for m in re.findall(r"\$accountId\.matches\('([^']*)'\)", t)]
     assert len(checks) == 5 and set(checks) == {whole}, checks
     access = (ROOT / "modules/account_access/variables.tf").read_text()
     assert f'can(regex("{whole}", a))' in access

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ledger_aggregator.currencies import minor_units
+from ledger_aggregator.formats import ID_PATTERNS
 from tests.support.aws import DETAILS_INDEX
+from tools.contract import bodies
 
 API = Path(__file__).resolve().parents[2] / "modules" / "api"
 TEMPLATES = API / "templates"
-# The schema file of each method with a body (modules/api/main.tf's models).
-SCHEMAS = {
-    "create_transaction": "new_transaction.schema.json",
-    "create_transfer": "new_transfer.schema.json",
-    "set_limits": "limits.schema.json",
-}
+# The body of each method that has one (contract.json, as modules/api/main.tf's models read it).
+SCHEMAS = {body["template"]: model for model, body in bodies().items()}
 # What each method is, as an operation that api.cognito_grants binds to a claim (modules/api/main.tf).
 OPERATIONS = {
     "create_transaction": "post",
@@ -46,10 +43,11 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False) -> 
     deployed with the balance guard on (the money templates write the balance items)."""
     units = minor_units_entries()
     method = name.split(".", maxsplit=1)[0]
-    known = ""
+    known = body_check = ""
     if method in SCHEMAS:
-        fields = ",".join(sorted(json.loads((API / SCHEMAS[method]).read_text())["properties"]))
+        fields = ",".join(sorted(bodies()[SCHEMAS[method]]["properties"]))
         known = _partial("_known_fields.vtl", known_fields=fields)
+        body_check = _partial("_body_check.vtl")
     account = ""
     if claim == NO_GRANT:
         account = _partial("_no_grant.vtl")
@@ -57,8 +55,14 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False) -> 
         operation = OPERATIONS.get(method, "read")
         account = _partial("_account_check.vtl", claim=claim, operation=operation)
     currency_check = _partial("_currency_check.vtl", minor_units=units)
+    ids = {"account_id": ID_PATTERNS["accountId"], "write_id": ID_PATTERNS["writeId"]}
+    prologue = _partial("_prologue.vtl", body_check=body_check, account_check=account, known_fields_check=known, **ids)
+    generated = {path.stem: path.read_text() for path in (TEMPLATES / "generated").glob("*.vtl")}
     return _partial(
         name,
+        **generated,
+        prologue=prologue,
+        **ids,
         money_checks=_partial(
             "_money_checks.vtl",
             currency_check=currency_check,
@@ -73,6 +77,4 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False) -> 
         guarded="true" if guarded else "false",
         minor_units_table=f'#set($minorUnits = ",{units},")',
         details_index=DETAILS_INDEX,
-        account_check=account,
-        known_fields_check=known,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -12,19 +11,17 @@ import yaml
 
 from ledger_aggregator.currencies import minor_units
 from tests.support.templates import api_template
+from tools.contract import bodies, body_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
 SCHEMAS = SPEC["components"]["schemas"]
 CREATE = api_template("create_transaction.request.vtl")
 TRANSFER = api_template("create_transfer.request.vtl")
-LIST = (ROOT / "modules/api/templates/list_transactions.request.vtl").read_text()
-SUMMARY = (ROOT / "modules/api/templates/get_summary.request.vtl").read_text()
-MODELS = {
-    "NewTransaction": json.loads((ROOT / "modules/api/new_transaction.schema.json").read_text()),
-    "NewTransfer": json.loads((ROOT / "modules/api/new_transfer.schema.json").read_text()),
-    "Limits": json.loads((ROOT / "modules/api/limits.schema.json").read_text()),
-}
+LIST = api_template("list_transactions.request.vtl")
+SUMMARY = api_template("get_summary.request.vtl")
+# The bodies as the contract gives them to the deployed models (and the templates' known fields).
+MODELS = {model: body_schema(model) for model in bodies()}
 LIMITS = api_template("set_limits.request.vtl")
 
 

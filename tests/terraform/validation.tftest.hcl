@@ -8,6 +8,8 @@ variables {
   lambda_zip = "tests/terraform/fixtures/lambda.zip"
   # The account has API Gateway's CloudWatch role (logging.tftest.hcl tests the default, without it).
   api = { access_log = true }
+  # The api module's data files, as the root reads them.
+  id_patterns = { for k, v in jsondecode(file("lambda_src/ledger_aggregator/ids.json")) : k => v if k != "$comment" }
 }
 
 run "pattern_must_be_1_or_2" {

@@ -129,6 +129,7 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
         "config.py",
         "currencies.json",
         "currencies.py",
+        "ids.json",
         "domain.py",
         "formats.py",
         "ports.py",

@@ -7,6 +7,8 @@ locals {
   currencies = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/currencies.json")).minorUnits
   # The one file of id patterns, also read by the aggregator, the OpenAPI generator and the tests.
   ids = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/ids.json"))
+  # The balance guard's item: its attribute names by placeholder, also read by ledger-ops.
+  balance_item = jsondecode(file("${path.module}/ops/ledger_ops/balance_item.json")).attributes
   # Every name that more than one module (or the alarms) needs, computed once here and passed down.
   # A function's execution role has the function's name (modules/function).
   names = {
@@ -144,16 +146,17 @@ module "events_function" {
 }
 
 module "api" {
-  source      = "./modules/api"
-  name_prefix = var.name_prefix
-  name        = local.names.api
-  tables      = { details = module.tables.details, summary = module.tables.summary, balances = module.tables.balances }
-  guard       = var.guard == null ? null : {}
-  api         = var.api
-  currencies  = local.currencies
-  id_patterns = { accountId = local.ids.accountId, writeId = local.ids.writeId }
-  kms_key_arn = var.kms_key_arn
-  tags        = var.tags
+  source       = "./modules/api"
+  name_prefix  = var.name_prefix
+  name         = local.names.api
+  tables       = { details = module.tables.details, summary = module.tables.summary, balances = module.tables.balances }
+  guard        = var.guard == null ? null : {}
+  api          = var.api
+  currencies   = local.currencies
+  id_patterns  = { accountId = local.ids.accountId, writeId = local.ids.writeId }
+  balance_item = [for a in local.balance_item : { placeholder = a.placeholder, name = a.name }]
+  kms_key_arn  = var.kms_key_arn
+  tags         = var.tags
 }
 
 module "alarms" {

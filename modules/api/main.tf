@@ -20,6 +20,7 @@ locals {
     var.api.cognito_user_pool_arns,
     var.currencies,
     var.id_patterns,
+    var.balance_item,
     local.guarded,
   ]))
   guarded = var.guard != null
@@ -57,9 +58,10 @@ locals {
     ])
     request_fingerprint = file("${local.templates}/_request_fingerprint.vtl")
     format_amount       = file("${local.templates}/_format_amount.vtl")
-    balance_update      = file("${local.templates}/_balance_update.vtl")
+    balance_update      = templatefile("${local.templates}/_balance_update.vtl", { balance = local.balance })
     refusal             = file("${local.templates}/_refusal.vtl")
     guard               = file("${local.templates}/_guard.vtl")
+    balance             = local.balance
     # Whether the money templates write the balance items: the same setting that picks their integration's
     # action (TransactWriteItems), so that every request they render is one of that action.
     guarded           = local.guarded

@@ -55,6 +55,12 @@ variable "id_patterns" {
   nullable    = false
 }
 
+variable "balance_item" {
+  description = "The balance item's attributes, each by the placeholder its expressions use; the root reads them from balance_item.json."
+  type        = list(object({ placeholder = string, name = string }))
+  nullable    = false
+}
+
 variable "kms_key_arn" {
   description = "Customer managed KMS key for the access-log group; null for the AWS managed key."
   type        = string

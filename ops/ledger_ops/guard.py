@@ -18,11 +18,13 @@ meanwhile, never count a row twice.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ledger_aggregator.domain import ZERO, Key, fold
@@ -34,6 +36,12 @@ ROW_EPOCH = "guardEpoch"  # the attribute the guarded templates write on every r
 # The stage variables of the guard (modules/api/stage.tf): Terraform sets the first two with the guard on;
 # guard init sets the third, which Terraform leaves alone.
 STAGE_TABLE, STAGE_EPOCH, STAGE_INITIALISED = "balancesTable", "guardEpoch", "guardInitialised"
+# The balance item's attribute names by their placeholders (balance_item.json, which Terraform renders into
+# the API's templates and the API role's policy too).
+NAMES = {
+    f"#{attribute['placeholder']}": attribute["name"]
+    for attribute in json.loads(Path(__file__).with_name("balance_item.json").read_text())["attributes"]
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +111,12 @@ def balance_item(item: Mapping[str, Any]) -> BalanceItem:
     def number(name: str) -> Decimal:
         return Decimal(item[name]["N"]) if name in item else ZERO
 
-    key = (item["accountId"]["S"], item["currency"]["S"])
-    seeded = bool(item.get("seeded", {}).get("BOOL", False))
-    epoch = item.get("epoch", {}).get("S")
-    limit = number("overdraftLimit")
-    return BalanceItem(key, number("available"), number("headroom"), limit, seeded, epoch, "overdraftLimit" in item)
+    key = (item[NAMES["#ac"]]["S"], item[NAMES["#cu"]]["S"])
+    seeded = bool(item.get(NAMES["#sd"], {}).get("BOOL", False))
+    epoch = item.get(NAMES["#ep"], {}).get("S")
+    limit = number(NAMES["#ol"])
+    available, headroom = number(NAMES["#av"]), number(NAMES["#hr"])
+    return BalanceItem(key, available, headroom, limit, seeded, epoch, NAMES["#ol"] in item)
 
 
 def counted_in(row: Mapping[str, Any], epoch: str | None) -> bool:
@@ -185,14 +194,9 @@ class Seeded:
         return Seeded(self.seeded + other.seeded, self.carried + other.carried, self.already + other.already)
 
 
-NAMES = {
-    "#ac": "accountId",
-    "#av": "available",
-    "#hr": "headroom",
-    "#sd": "seeded",
-    "#ep": "epoch",
-    "#ol": "overdraftLimit",
-}
+def _names(*placeholders: str) -> dict[str, str]:
+    """The ExpressionAttributeNames of an expression that uses these placeholders (and no other)."""
+    return {placeholder: NAMES[placeholder] for placeholder in placeholders}
 
 
 def _number(value: Decimal) -> dict[str, str]:
@@ -204,7 +208,7 @@ def _create(seed: Decimal, epoch: str) -> dict[str, Any]:
     return {
         "UpdateExpression": "SET #av = :s, #hr = :s, #sd = :true, #ep = :e",
         "ConditionExpression": "attribute_not_exists(#ac)",
-        "ExpressionAttributeNames": {k: NAMES[k] for k in ("#ac", "#av", "#hr", "#sd", "#ep")},
+        "ExpressionAttributeNames": _names("#ac", "#av", "#hr", "#sd", "#ep"),
         "ExpressionAttributeValues": {":s": _number(seed), ":true": {"BOOL": True}, ":e": {"S": epoch}},
     }
 
@@ -214,7 +218,7 @@ def _add(seed: Decimal, epoch: str) -> dict[str, Any]:
     return {
         "UpdateExpression": "ADD #av :s, #hr :s SET #sd = :true",
         "ConditionExpression": "#ep = :e AND #sd = :false",
-        "ExpressionAttributeNames": {k: NAMES[k] for k in ("#av", "#hr", "#sd", "#ep")},
+        "ExpressionAttributeNames": _names("#av", "#hr", "#sd", "#ep"),
         "ExpressionAttributeValues": {
             ":s": _number(seed),
             ":true": {"BOOL": True},
@@ -247,7 +251,7 @@ def _carry(seed: Decimal, epoch: str, item: BalanceItem) -> dict[str, Any]:
     return {
         "UpdateExpression": "SET #av = :s, #hr = :h, #sd = :true, #ep = :e",
         "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeNames": NAMES,
+        "ExpressionAttributeNames": _names("#ac", "#av", "#hr", "#sd", "#ep", "#ol"),
         "ExpressionAttributeValues": values,
     }
 
@@ -310,7 +314,7 @@ class BalanceTable:
 
     @staticmethod
     def _key(key: Key) -> dict[str, Any]:
-        return {"accountId": {"S": key[0]}, "currency": {"S": key[1]}}
+        return {NAMES["#ac"]: {"S": key[0]}, NAMES["#cu"]: {"S": key[1]}}
 
 
 def seed_balances(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ledger_aggregator.currencies import minor_units
 from ledger_aggregator.formats import ID_PATTERNS
+from ledger_ops.guard import NAMES
 from tests.support.aws import DETAILS_INDEX
 from tools.contract import bodies
 
@@ -57,6 +58,8 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False) -> 
     currency_check = _partial("_currency_check.vtl", minor_units=units)
     ids = {"account_id": ID_PATTERNS["accountId"], "write_id": ID_PATTERNS["writeId"]}
     prologue = _partial("_prologue.vtl", body_check=body_check, account_check=account, known_fields_check=known, **ids)
+    # The balance item's names by placeholder, as modules/api/guard.tf's local.balance gives them.
+    balance = {f"balance.{placeholder.removeprefix('#')}": name for placeholder, name in NAMES.items()}
     generated = {path.stem: path.read_text() for path in (TEMPLATES / "generated").glob("*.vtl")}
     return _partial(
         name,
@@ -71,10 +74,11 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False) -> 
         limit_checks=currency_check + "\n" + _partial("_amount_check.vtl", field="overdraftLimit"),
         request_fingerprint=_partial("_request_fingerprint.vtl"),
         format_amount=_partial("_format_amount.vtl"),
-        balance_update=_partial("_balance_update.vtl"),
+        balance_update=_partial("_balance_update.vtl", **balance),
         refusal=_partial("_refusal.vtl"),
         guard=_partial("_guard.vtl"),
         guarded="true" if guarded else "false",
         minor_units_table=f'#set($minorUnits = ",{units},")',
         details_index=DETAILS_INDEX,
+        **balance,
     )

@@ -17,7 +17,8 @@ variables {
   api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false, access_log = true }
   currencies = { EUR = 2 }
   # The api module's data files, as the root reads them.
-  id_patterns = { for k, v in jsondecode(file("lambda_src/ledger_aggregator/ids.json")) : k => v if k != "$comment" }
+  id_patterns  = { for k, v in jsondecode(file("lambda_src/ledger_aggregator/ids.json")) : k => v if k != "$comment" }
+  balance_item = [for a in jsondecode(file("ops/ledger_ops/balance_item.json")).attributes : { placeholder = a.placeholder, name = a.name }]
 }
 
 run "the_api_writes_balance_items_only_with_the_guard" {

@@ -9,7 +9,8 @@ variables {
   # The account has API Gateway's CloudWatch role (logging.tftest.hcl tests the default, without it).
   api = { access_log = true }
   # The api module's data files, as the root reads them.
-  id_patterns = { for k, v in jsondecode(file("lambda_src/ledger_aggregator/ids.json")) : k => v if k != "$comment" }
+  id_patterns  = { for k, v in jsondecode(file("lambda_src/ledger_aggregator/ids.json")) : k => v if k != "$comment" }
+  balance_item = [for a in jsondecode(file("ops/ledger_ops/balance_item.json")).attributes : { placeholder = a.placeholder, name = a.name }]
 }
 
 run "pattern_must_be_1_or_2" {

@@ -5,6 +5,9 @@
 # Account ids are checked against the API's own id pattern, so no ARN here holds a wildcard.
 # Pure: no provider, nothing created. Attach the json output to a role (aws_iam_role_policy) or a policy.
 locals {
+  # The API's account id pattern, from the one file of id patterns (the module is always taken with the
+  # repository around it: a subdirectory source downloads the whole repository).
+  account_id = jsondecode(file("${path.module}/../../lambda_src/ledger_aggregator/ids.json")).accountId
   resources = sort(distinct(flatten([
     for grant in var.grants : [
       for operation in grant.operations : [

@@ -22,7 +22,7 @@ variable "grants" {
     error_message = "grants must hold at least one grant, each with accounts and operations."
   }
   validation {
-    condition     = alltrue(flatten([for g in var.grants : [for a in g.accounts : can(regex("^[A-Za-z0-9_-]{1,64}$", a))]]))
+    condition     = alltrue(flatten([for g in var.grants : [for a in g.accounts : can(regex("^${local.account_id}$", a))]]))
     error_message = "Every account id must be 1-64 letters, digits, _ or - (as the API accepts them; never a wildcard)."
   }
   validation {

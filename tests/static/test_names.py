@@ -85,7 +85,9 @@ def test_every_account_id_check_is_the_aggregators() -> None:
     checks = [m for t in templates for m in re.findall(r"\$accountId\.matches\('([^']*)'\)", t)]
     assert len(checks) == 5 and set(checks) == {whole}, checks
     access = (ROOT / "modules/account_access/variables.tf").read_text()
-    assert f'can(regex("{whole}", a))' in access
+    assert 'can(regex("^${local.account_id}$", a))' in access
+    ids = (ROOT / "modules/account_access/main.tf").read_text()
+    assert 'jsondecode(file("${path.module}/../../lambda_src/ledger_aggregator/ids.json")).accountId' in ids
     openapi = (ROOT / "docs/openapi.yaml").read_text()
     assert (
         f"name: accountId\n      in: path\n      required: true\n      schema: {{type: string, pattern: '{whole}'}}"

@@ -3,10 +3,11 @@
 The contract lists each request body's fields and the transaction row the write templates set. From it
 this script writes the VTL partials of ``modules/api/templates/generated/`` (each write's SET clause,
 attribute names and values; the optional fields of the request fingerprint, as a request sends them and
-as a stored row holds them; the list answer's fields) and the path parameter and body schemas of
-``docs/openapi.yaml`` (between its ``contract.py`` markers). Terraform reads the bodies itself (the models
-and the fields each template knows). Run ``make contract`` after editing the contract; a test fails while a written file
-differs from what this script renders. ``--check`` says which are stale and writes nothing.
+as a stored row holds them; the list answer's fields; the checks of each body's free texts) and the path
+parameter and body schemas of ``docs/openapi.yaml`` (between its ``contract.py`` markers). Terraform reads
+the bodies itself (the models and the fields each template knows). Run ``make contract`` after editing
+the contract; a test fails while a written file differs from what this script renders. ``--check`` says
+which are stale and writes nothing.
 """
 
 from __future__ import annotations
@@ -182,10 +183,24 @@ def listed() -> str:
     return HEADER + ",\n".join(lines) + "\n\n"
 
 
+def text_checks(template: str) -> str:
+    """The checks of a body's free texts (its string properties with a maxLength), in the contract's order:
+    templates/_text_check.vtl for each."""
+    rule = (API / "templates" / "_text_check.vtl").read_text()
+    properties = next(b["properties"] for b in bodies().values() if b["template"] == template)
+    checks = [
+        rule.replace("${field}", name).replace("${max_length}", str(p["maxLength"]))
+        for name, p in properties.items()
+        if p.get("type") == "string" and "maxLength" in p
+    ]
+    return HEADER + "".join(checks)
+
+
 def partials() -> dict[str, str]:
     """Every generated partial by its name (the Terraform template variable that places it)."""
+    found = {f"{b['template']}_text_checks": text_checks(b["template"]) for b in bodies().values()}
     writes = contract()["row"]["written_by"]
-    found = {f"{template}_update": update(template) for template in writes}
+    found |= {f"{template}_update": update(template) for template in writes}
     found |= {f"{template}_fingerprint": fingerprint(template) for template in writes}
     found["stored_fingerprint"] = fingerprint(None)
     found["listed_fields"] = listed()

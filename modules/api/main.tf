@@ -1,5 +1,6 @@
 # The command and query API: a REST API whose methods write to and read from DynamoDB through
-# mapping templates (templates/*.vtl), with no Lambda on the request path. Bad input answers 400 naming
+# mapping templates (templates/*.vtl, partly rendered from contract.json by tools/contract.py), with no
+# Lambda on the request path. Bad input answers 400 naming
 # the field, and nothing is written; every method is authorized (AWS_IAM, or COGNITO with a per-account
 # check of the caller's claim).
 

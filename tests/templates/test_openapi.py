@@ -35,20 +35,30 @@ def test_the_body_fields_and_required_set_match_the_deployed_model(name: str) ->
 
 def pattern(prop: dict[str, Any]) -> str:
     """A property's pattern, following a $ref to a shared schema."""
-    target = SCHEMAS[prop["$ref"].rsplit("/", 1)[-1]] if "$ref" in prop else prop
-    return str(target["pattern"])
+    return str(_target(prop)["pattern"])
+
+
+def _target(prop: dict[str, Any]) -> dict[str, Any]:
+    """A property's schema, following a $ref to a shared schema."""
+    found: dict[str, Any] = SCHEMAS[prop["$ref"].rsplit("/", 1)[-1]] if "$ref" in prop else prop
+    return found
 
 
 @pytest.mark.parametrize(("name", "template"), [("NewTransaction", CREATE), ("NewTransfer", TRANSFER)])
 def test_every_value_pattern_is_the_one_the_template_enforces(name: str, template: str) -> None:
     props = SCHEMAS[name]["properties"]
-    for field in [f for f in props if f not in ("type", "amount", "description")]:
+    patterned = [f for f in props if f != "amount" and "pattern" in _target(props[f])]
+    # Every other field is the amount, an enum or a free text, each checked below: none goes unchecked.
+    assert all(f in patterned or f == "amount" or {"enum", "maxLength"} & set(props[f]) for f in props)
+    for field in patterned:
         inner = pattern(props[field])[1:-1]  # the template matches the JSON text: "<value>"
         assert f"'^\"{inner}\"$'" in template, field
     # The amount's places depend on the currency: the template fills them in; the document gives the widest.
     assert "'^\"(0|[1-9][0-9]{0,14})(\\.[0-9]{1,PLACES})?\"$'" in template
     assert pattern(props["amount"]) == f"^(0|[1-9][0-9]{{0,14}})(\\.[0-9]{{1,{max(minor_units().values())}}})?$"
-    assert props["description"]["maxLength"] == 256 and "$body.description.length()) > 256" in template
+    assert props["description"]["maxLength"] == 256
+    for field in [f for f in props if "maxLength" in props[f]]:  # every free text: a string of at most maxLength
+        assert f"$body.{field}.length()) > {props[field]['maxLength']}" in template, field
     if name == "NewTransaction":
         assert props["type"]["enum"] == ["credit", "debit"] and "(credit|debit)" in template
 

@@ -89,6 +89,13 @@ locals {
       known_fields = join(",", sort(keys(body.properties)))
     })
   }
+  # The refused request of each read method (_query_refusal.vtl): its table's stage variable and index.
+  query_refusals = {
+    list_transactions = templatefile("${local.templates}/_query_refusal.vtl", {
+      table = "detailsTable", index = "\n  \"IndexName\": \"${var.tables.details.index_name}\","
+    })
+    get_summary = templatefile("${local.templates}/_query_refusal.vtl", { table = "summaryTable", index = "" })
+  }
   # The opening of each request template (_prologue.vtl): the account's checks, and the body's if it has one.
   prologues = {
     for method, m in local.methods : method => templatefile("${local.templates}/_prologue.vtl", merge(local.ids, {
@@ -283,7 +290,8 @@ resource "aws_api_gateway_integration" "this" {
   passthrough_behavior    = "NEVER"
   request_templates = {
     (local.json) = templatefile("${local.templates}/${each.key}.request.vtl", merge(local.template_vars, {
-      prologue = local.prologues[each.key]
+      prologue      = local.prologues[each.key]
+      query_refusal = lookup(local.query_refusals, each.key, "")
     }))
   }
 }

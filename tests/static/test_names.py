@@ -55,7 +55,10 @@ def test_the_details_index_has_the_name_the_tables_module_gives_it() -> None:
     }
     assert locals_["details_index"] == DETAILS_INDEX
     template = (ROOT / "modules/api/templates/list_transactions.request.vtl").read_text()
-    assert DETAILS_INDEX not in template and template.count('"IndexName": "${details_index}"') == 2
+    assert DETAILS_INDEX not in template and template.count('"IndexName": "${details_index}"') == 1
+    main = (ROOT / "modules/api/main.tf").read_text()
+    assert '\\"IndexName\\": \\"${var.tables.details.index_name}\\"' in main, "the refusal's index is the module's"
+    assert api_template("list_transactions.request.vtl").count(f'"IndexName": "{DETAILS_INDEX}"') == 2
 
 
 def optional_default(variable: str, attribute: str) -> str:

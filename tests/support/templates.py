@@ -23,6 +23,11 @@ OPERATIONS = {
     "set_limits": "limits",
 }
 NO_GRANT = ""
+# The table's stage variable and index line of each read method's refusal (modules/api/main.tf's query_refusals).
+QUERY_REFUSALS = {
+    "list_transactions": {"table": "detailsTable", "index": f'\n  "IndexName": "{DETAILS_INDEX}",'},
+    "get_summary": {"table": "summaryTable", "index": ""},
+}
 
 
 def minor_units_entries() -> str:
@@ -65,6 +70,7 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False) -> 
         name,
         **generated,
         prologue=prologue,
+        query_refusal=_partial("_query_refusal.vtl", **QUERY_REFUSALS[method]) if method in QUERY_REFUSALS else "",
         **ids,
         money_checks=_partial(
             "_money_checks.vtl",

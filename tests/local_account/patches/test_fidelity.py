@@ -169,7 +169,7 @@ def test_a_cancelled_transaction_leaves_nothing_behind(clients: dict[str, Any]) 
 def _waits_for_the_write_lock(call: Callable[[], Any]) -> None:
     """``call`` does not finish while a write holds the lock, and finishes once it is released."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with fidelity.WRITE_LOCK:  # a write in progress
+        with fidelity.dynamodb.WRITE_LOCK:  # a write in progress
             pending = pool.submit(call)
             finished, _ = wait([pending], timeout=0.5)
             assert not finished, "it went ahead while a write was in progress"
@@ -197,12 +197,12 @@ def test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_que
     of such an item with TransactionConflictException; the local account's write lock would have queued them."""
     dynamodb = clients["dynamodb"]
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with fidelity.WRITE_LOCK:  # the first transaction waits for the write lock: it is in progress
+        with fidelity.dynamodb.WRITE_LOCK:  # the first transaction waits for the write lock: it is in progress
             first = pool.submit(apply, dynamodb, "overlap", ["o1"])
             deadline = time.monotonic() + 10
-            while not len(fidelity.ITEMS_IN_FLIGHT) and time.monotonic() < deadline:
+            while not len(fidelity.dynamodb.ITEMS_IN_FLIGHT) and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert len(fidelity.ITEMS_IN_FLIGHT) == 2, "the first transaction holds its two items"
+            assert len(fidelity.dynamodb.ITEMS_IN_FLIGHT) == 2, "the first transaction holds its two items"
             with pytest.raises(ClientError) as cancelled:
                 apply(dynamodb, "overlap", ["o2"])
             with pytest.raises(ClientError) as updated:
@@ -224,7 +224,7 @@ def test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_que
     }
     assert {i["id"]["S"] for i in dynamodb.scan(TableName="e-applied")["Items"]} & {"o1", "o2"} == {"o1"}
     apply(dynamodb, "overlap", ["o3"])  # the first one ended: its items are free again
-    assert len(fidelity.ITEMS_IN_FLIGHT) == 0
+    assert len(fidelity.dynamodb.ITEMS_IN_FLIGHT) == 0
 
 
 def test_a_stream_read_waits_while_a_write_is_in_progress(clients: dict[str, Any]) -> None:

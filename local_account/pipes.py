@@ -36,8 +36,8 @@ from .lambdas import Outcome
 Invoke = Callable[[str, Any], Outcome]  # a function's name and event -> its outcome (LambdaRuntime.invoke)
 
 # The largest batch an event bus target takes: a source batch above it is refused when the pipe is created
-# (local_account.patches.fidelity), and an enrichment that returns more elements fails the batch: AWS does not
-# invoke the target (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html).
+# (local_account.patches.fidelity.pipes), and an enrichment that returns more elements fails the batch: AWS
+# does not invoke the target (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html).
 BUS_TARGET_BATCH = 10
 
 

@@ -1,14 +1,14 @@
 """The local account's patches of moto, by purpose, and the one order they are applied in.
 
-Each module holds the patches of one purpose: ``fidelity`` (moto answers as AWS documents),
-``fault_injection`` (the injected faults of ``local_account.fault_plan``), ``sqs_metering`` (counters for
-the cost model, ``local_account.meter``), ``speedups`` (the same answers with less work: one group, which
-``CQRS_LOCAL_ACCOUNT_SPEEDUPS=0`` switches off) and ``features`` (what moto lacks); DynamoDB's values are
-held by ``local_account.dynamodb_values``. ``PATCHES`` lists every patch by name and purpose in the order
-applied through ``local_account.patching``, which checks moto's version first, refuses a patch whose
-target is missing and can undo them all; each names the test that fails without it, in the test file laid
-out like its module (``make check-patches``). None changes what the Terraform modules or the Lambda
-package do.
+Each module holds the patches of one purpose: ``fidelity`` (moto answers as AWS documents; a package of
+one module per AWS service), ``fault_injection`` (the injected faults of ``local_account.fault_plan``),
+``sqs_metering`` (counters for the cost model, ``local_account.meter``), ``speedups`` (the same answers
+with less work: one group, which ``CQRS_LOCAL_ACCOUNT_SPEEDUPS=0`` switches off) and ``features`` (what
+moto lacks); DynamoDB's values are held by ``local_account.dynamodb_values``. ``PATCHES`` lists every
+patch by name and purpose in the order applied through ``local_account.patching``, which checks moto's
+version first, refuses a patch whose target is missing and can undo them all; each names the test that
+fails without it, in the test file laid out like its module (``make check-patches``). None changes what
+the Terraform modules or the Lambda package do.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ PATCHES = [
     Patch(
         "SQS RedrivePolicy as compact JSON",
         "fidelity",
-        fidelity.compact_json_for_sqs,
-        "tests/local_account/patches/test_fidelity.py::test_redrive_policy_is_compact_json_as_aws_returns_it",
+        fidelity.sqs.compact_json_for_sqs,
+        "tests/local_account/patches/fidelity/test_sqs.py::test_redrive_policy_is_compact_json_as_aws_returns_it",
     ),
     Patch(
         "a missing table named in its error",
         "fidelity",
-        fidelity.missing_tables_named,
-        "tests/local_account/patches/test_fidelity.py::test_a_missing_table_is_named_in_the_answer_as_dynamodb_names_it",
+        fidelity.dynamodb.missing_tables_named,
+        "tests/local_account/patches/fidelity/test_dynamodb.py::test_a_missing_table_is_named_in_the_answer_as_dynamodb_names_it",
     ),
     Patch(
         "numbers and strings held as DynamoDB holds them",
@@ -45,26 +45,26 @@ PATCHES = [
     Patch(
         "no delivery to mapped functions by moto",
         "fidelity",
-        fidelity.no_delivery_by_moto,
-        "tests/local_account/patches/test_fidelity.py::test_moto_itself_delivers_nothing_to_a_mapped_function",
+        fidelity.lambdas.no_delivery_by_moto,
+        "tests/local_account/patches/fidelity/test_lambdas.py::test_moto_itself_delivers_nothing_to_a_mapped_function",
     ),
     Patch(
         "one stream record per UpdateItem",
         "fidelity",
-        fidelity.one_record_per_update,
-        "tests/local_account/patches/test_fidelity.py::test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item",
+        fidelity.dynamodb.one_record_per_update,
+        "tests/local_account/patches/fidelity/test_dynamodb.py::test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item",
     ),
     Patch(
         "an UpdateItem writes all or nothing",
         "fidelity",
-        fidelity.atomic_updates,
-        "tests/local_account/patches/test_fidelity.py::test_an_update_whose_later_action_fails_writes_none_of_its_actions",
+        fidelity.dynamodb.atomic_updates,
+        "tests/local_account/patches/fidelity/test_dynamodb.py::test_an_update_whose_later_action_fails_writes_none_of_its_actions",
     ),
     Patch(
         "a failed transaction rolled back item by item",
         "fidelity",
-        fidelity.item_level_rollback,
-        "tests/local_account/patches/test_fidelity.py::test_a_cancelled_transaction_on_a_streamed_table_emits_nothing_and_the_stream_goes_on",
+        fidelity.dynamodb.item_level_rollback,
+        "tests/local_account/patches/fidelity/test_dynamodb.py::test_a_cancelled_transaction_on_a_streamed_table_emits_nothing_and_the_stream_goes_on",
     ),
     Patch(
         "latency, capacity and conflicts on the summary table",
@@ -75,32 +75,32 @@ PATCHES = [
     Patch(
         "DynamoDB writes isolated from each other",
         "fidelity",
-        fidelity.isolated_writes,
-        "tests/local_account/patches/test_fidelity.py::test_a_write_waits_while_another_write_is_in_progress",
+        fidelity.dynamodb.isolated_writes,
+        "tests/local_account/patches/fidelity/test_dynamodb.py::test_a_write_waits_while_another_write_is_in_progress",
     ),
     Patch(
         "writes overlapping a transaction conflict",
         "fidelity",
-        fidelity.conflicting_overlaps,
-        "tests/local_account/patches/test_fidelity.py::test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_queue",
+        fidelity.dynamodb.conflicting_overlaps,
+        "tests/local_account/patches/fidelity/test_dynamodb.py::test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_queue",
     ),
     Patch(
         "stream reads wait for the write lock",
         "fidelity",
-        fidelity.isolated_reads_of_streams,
-        "tests/local_account/patches/test_fidelity.py::test_a_stream_read_waits_while_a_write_is_in_progress",
+        fidelity.dynamodb.isolated_reads_of_streams,
+        "tests/local_account/patches/fidelity/test_dynamodb.py::test_a_stream_read_waits_while_a_write_is_in_progress",
     ),
     Patch(
         "a pipe's source batch no larger than its target takes",
         "fidelity",
-        fidelity.pipe_batches_the_target_takes,
-        "tests/local_account/test_pipes.py::test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused",
+        fidelity.pipes.pipe_batches_the_target_takes,
+        "tests/local_account/patches/fidelity/test_pipes.py::test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused",
     ),
     Patch(
         "a pipe on a disabled stream held",
         "fidelity",
-        fidelity.pipes_held_on_a_disabled_source,
-        "tests/local_account/test_pipes.py::test_a_pipe_whose_source_stream_was_disabled_cannot_be_stopped_started_or_updated_only_deleted",
+        fidelity.pipes.pipes_held_on_a_disabled_source,
+        "tests/local_account/patches/fidelity/test_pipes.py::test_a_pipe_whose_source_stream_was_disabled_cannot_be_stopped_started_or_updated_only_deleted",
     ),
     Patch(
         "SQS messages delayed out of order",
@@ -123,20 +123,20 @@ PATCHES = [
     Patch(
         "API Gateway stages dated",
         "fidelity",
-        fidelity.stages_dated,
-        "tests/local_account/test_gateway.py::test_a_stage_says_when_it_was_created_and_last_updated",
+        fidelity.apigateway.stages_dated,
+        "tests/local_account/patches/fidelity/test_apigateway.py::test_a_stage_says_when_it_was_created_and_last_updated",
     ),
     Patch(
         "API Gateway Update* actions",
         "feature",
         features.api_gateway_updates,
-        "tests/local_account/test_gateway.py::test_methods_integrations_models_and_resources_update_in_place",
+        "tests/local_account/patches/test_features.py::test_methods_integrations_models_and_resources_update_in_place",
     ),
     Patch(
         "API Gateway authorizers' user pools updated",
         "feature",
         features.authorizer_pools_updated,
-        "tests/local_account/test_gateway.py::test_an_authorizers_user_pools_are_added_and_removed_in_place",
+        "tests/local_account/patches/test_features.py::test_an_authorizers_user_pools_are_added_and_removed_in_place",
     ),
     Patch(
         "Lambda Invoke in the local runtime",
@@ -147,26 +147,26 @@ PATCHES = [
     Patch(
         "calls held to the function's execution role",
         "fidelity",
-        fidelity.execution_roles_enforced,
-        "tests/local_account/test_execution_roles.py::test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does",
+        fidelity.iam.execution_roles_enforced,
+        "tests/local_account/patches/fidelity/test_iam.py::test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does",
     ),
     Patch(
         "stage logging needs the account's CloudWatch role",
         "fidelity",
-        fidelity.logging_needs_the_account_role,
-        "tests/local_account/test_gateway.py::test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role",
+        fidelity.apigateway.logging_needs_the_account_role,
+        "tests/local_account/patches/fidelity/test_apigateway.py::test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role",
     ),
     Patch(
         "a log group's KMS key must let CloudWatch Logs use it",
         "fidelity",
-        fidelity.log_group_keys_checked,
-        "tests/local_account/test_resource_policies.py::test_a_log_group_is_encrypted_only_with_a_key_cloudwatch_logs_may_use",
+        fidelity.logs.log_group_keys_checked,
+        "tests/local_account/patches/fidelity/test_logs.py::test_a_log_group_is_encrypted_only_with_a_key_cloudwatch_logs_may_use",
     ),
     Patch(
         "queue policies hold senders by aws:PrincipalArn",
         "fidelity",
-        fidelity.queue_policies_held,
-        "tests/local_account/test_resource_policies.py::test_a_queue_policy_sees_an_assumed_roles_session_as_its_role_path_included",
+        fidelity.iam.queue_policies_held,
+        "tests/local_account/patches/fidelity/test_iam.py::test_a_queue_policy_sees_an_assumed_roles_session_as_its_role_path_included",
     ),
     *speedups.SPEEDUPS,
 ]

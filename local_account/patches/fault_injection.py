@@ -25,7 +25,7 @@ from moto.dynamodb.exceptions import (
 
 from .. import fault_plan, meter
 from ..patching import Patcher
-from .fidelity import TRANSACTION_CONFLICT
+from .fidelity.dynamodb import TRANSACTION_CONFLICT
 
 THROTTLED = "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException"
 

@@ -17,9 +17,17 @@ from typing import Any
 import boto3
 import pytest
 
+from harness.client import LedgerClient
 from local_account import moto_server
+from local_account.apigateway import Gateway, serve
 from tests.support.aws import client_of
+from tests.support.gateway import get_item_method
 from tests.support.velocity import velocity_or_skip, warn_in_summary
+
+# The stage of the local API Gateway that the ``stage`` fixture serves: GET /items/{id} reads GATEWAY_TABLE.
+GATEWAY_REGION = "eu-west-1"
+GATEWAY_TABLE = "g-items"
+GATEWAY_REQUEST = '{"TableName": "g-items", "Key": {"id": {"S": "$util.escapeJavaScript($input.params(\'id\'))"}}}'
 
 
 @pytest.fixture
@@ -102,3 +110,85 @@ def create_function(clients: dict[str, Any], name: str) -> None:
     clients["lambda"].create_function(
         FunctionName=name, Runtime="python3.12", Role=role, Handler="main.handler", Code={"ZipFile": code.getvalue()}
     )
+
+
+def iterator_of(streams: Any, arn: str) -> str:
+    """An iterator of the stream's first shard, from its oldest record (TRIM_HORIZON)."""
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator: str = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    return iterator
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    """The endpoint of a server of the local account, for one test file."""
+    server, endpoint = moto_server.start()
+    yield endpoint
+    server.stop()
+
+
+def response_template(label: str) -> str:
+    return f'{{"label": "{label}", "name": "$input.path(\'$.Item.name.S\')"}}'
+
+
+@pytest.fixture(scope="module")
+def stage() -> Iterator[dict[str, Any]]:
+    """A stage of the local API Gateway, served for one test file (its requests are rendered with Velocity):
+    GET /items/{id} reads GATEWAY_TABLE, whose item "a" is named "first", and answers a label set by
+    ``respond(label)`` ("one" when deployed). Its table is deleted after the file (moto's state is one
+    per process)."""
+    velocity_or_skip()
+    server, url = moto_server.start()
+    make = client_of(url, GATEWAY_REGION)
+    dynamodb, apigateway = make("dynamodb"), make("apigateway")
+    dynamodb.create_table(
+        TableName=GATEWAY_TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName=GATEWAY_TABLE, Item={"id": {"S": "a"}, "name": {"S": "first"}})
+    api = apigateway.create_rest_api(name="g-api")["id"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    items = apigateway.create_resource(restApiId=api, parentId=root, pathPart="items")["id"]
+    item = apigateway.create_resource(restApiId=api, parentId=items, pathPart="{id}")["id"]
+    get_item_method(apigateway, api, item, GATEWAY_REQUEST)
+
+    def respond(label: str) -> Any:
+        return apigateway.put_integration_response(
+            restApiId=api,
+            resourceId=item,
+            httpMethod="GET",
+            statusCode="200",
+            selectionPattern="",
+            responseTemplates={"application/json": response_template(label)},
+        )
+
+    respond("one")
+    apigateway.create_deployment(restApiId=api, stageName="v1")
+    gateway = Gateway(url, GATEWAY_REGION, {"x": "x"})
+    port = moto_server.free_port()
+    http = serve(gateway, port)
+    client = LedgerClient(f"http://127.0.0.1:{port}/{api}/v1", GATEWAY_REGION, sign=False)
+    yield {
+        "client": client,
+        "gateway": gateway,
+        "apigateway": apigateway,
+        "dynamodb": dynamodb,
+        "api": api,
+        "respond": respond,
+        "port": port,
+    }
+    http.shutdown()
+    dynamodb.delete_table(TableName=GATEWAY_TABLE)
+    server.stop()
+
+
+def label(stage: dict[str, Any]) -> Any:
+    """The label the stage answers for item "a"."""
+    answer = stage["client"].request("GET", "/items/a")
+    assert answer.status == 200, answer.text
+    assert answer.body["name"] == "first"
+    return answer.body["label"]

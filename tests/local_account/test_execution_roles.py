@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from local_account import moto_server
 from local_account.execution_roles import Call, access_key, caller, needed, refusal
-from tests.support.aws import client_of
 
 REGION = "eu-west-1"
 
@@ -74,50 +66,3 @@ def test_only_the_runtimes_keys_are_held_to_a_role() -> None:
     assert caller(header) == ("ledger-writer", REGION, "dynamodb")
     assert caller(header.replace(key, "AKIDEXAMPLE")) is None
     assert caller(header.replace(key, key[:-1] + "X")) is None, "an unregistered key of the same form"
-
-
-@pytest.fixture(scope="module")
-def account() -> Iterator[tuple[Any, Any]]:
-    server, url = moto_server.start()
-    make = client_of(url, REGION)
-    dynamodb, iam = make("dynamodb"), make("iam")
-    dynamodb.create_table(
-        TableName="granted",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Statement": []}))["Role"]
-    allow = {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": "arn:aws:dynamodb:*:*:table/granted"}
-    iam.put_role_policy(
-        RoleName="fn-role", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]})
-    )
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as bundle:
-        bundle.writestr("f.py", "def handler(event, context):\n    return None\n")
-    make("lambda").create_function(
-        FunctionName="fn",
-        Runtime="python3.12",
-        Role=role["Arn"],
-        Handler="f.handler",
-        Code={"ZipFile": archive.getvalue()},
-    )
-    yield dynamodb, client_of(url, REGION, access_key("fn"))("dynamodb")
-    server.stop()
-
-
-def test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does(account: tuple[Any, Any]) -> None:
-    """moto answered every call: the store's new read of the summary table passed here, unallowed."""
-    admin, as_function = account
-    key = {"id": {"S": "a"}}
-    as_function.update_item(
-        TableName="granted", Key=key, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "1"}}
-    )
-    with pytest.raises(ClientError) as refused:
-        as_function.batch_get_item(RequestItems={"granted": {"Keys": [key]}})
-    error = refused.value.response["Error"]
-    assert error["Code"] == "AccessDeniedException"
-    assert "assumed-role/fn-role/fn is not authorized to perform: dynamodb:BatchGetItem" in error["Message"]
-    with pytest.raises(ClientError):
-        as_function.put_item(TableName="granted", Item=key)  # would drop v
-    assert admin.get_item(TableName="granted", Key=key)["Item"]["v"] == {"N": "1"}, "the refused put wrote nothing"

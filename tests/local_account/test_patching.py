@@ -116,6 +116,45 @@ def test_every_patch_names_a_test_that_exists() -> None:
         assert function in _defined_tests(ROOT / path), f"{patch.name}: {patch.held_by} is not a test"
 
 
+def mirrored_test_file(module: str) -> str:
+    """The test file laid out like a module: ``local_account/<...>/<x>.py`` is tested in
+    ``tests/local_account/<...>/test_<x>.py``."""
+    *package, name = module.split(".")
+    return "/".join(["tests", *package, f"test_{name}.py"])
+
+
+def misplaced(patches: list[Patch]) -> dict[str, tuple[str, str]]:
+    """The patches whose held_by is not in the test file mirroring their module: name -> (held_by's file, mirror)."""
+    found = {}
+    for patch in patches:
+        path = patch.held_by.partition("::")[0]
+        mirror = mirrored_test_file(patch.apply.__module__)
+        if path != mirror:
+            found[patch.name] = (path, mirror)
+    return found
+
+
+def test_every_patch_is_held_by_a_test_in_the_file_that_mirrors_its_module() -> None:
+    """A patch in ``local_account/patches/fidelity/pipes.py`` is held by a test of
+    ``tests/local_account/patches/fidelity/test_pipes.py``, and so for every patch (docs/local-account.md)."""
+    from local_account.patches import PATCHES
+
+    wrong = misplaced(PATCHES)
+    assert not wrong, "; ".join(f"{name}: held in {path}, not {mirror}" for name, (path, mirror) in wrong.items())
+
+
+def test_a_patch_held_by_a_test_elsewhere_is_found() -> None:
+    from local_account.patches.fidelity import pipes
+
+    mirror = "tests/local_account/patches/fidelity/test_pipes.py"
+    assert mirrored_test_file(pipes.pipe_batches_the_target_takes.__module__) == mirror
+    held = Patch("here", "fidelity", pipes.pipe_batches_the_target_takes, f"{mirror}::test_a")
+    elsewhere = Patch(
+        "elsewhere", "fidelity", pipes.pipe_batches_the_target_takes, "tests/local_account/test_pipes.py::test_a"
+    )
+    assert misplaced([held, elsewhere]) == {"elsewhere": ("tests/local_account/test_pipes.py", mirror)}
+
+
 def test_the_patch_named_by_the_environment_is_left_out_and_said_so(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,10 +1,11 @@
-"""Resource policies the local account holds callers to at apply time and at run time, as AWS does: a KMS
-key's policy when CloudWatch Logs is to encrypt a log group with it, and a queue policy's Deny statements
-when a principal sends to the queue."""
+"""The fidelity patches of IAM (local_account/patches/fidelity/iam.py): a function's calls held to its
+execution role, and a sender to a queue's policy, in the local account as on AWS."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,66 +13,58 @@ import pytest
 from botocore.exceptions import ClientError
 
 from local_account import moto_server
+from local_account.execution_roles import access_key
 from tests.support.aws import client_of
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
-KEY_REFUSED = "The specified KMS key does not exist or is not allowed to be used with Arn"
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
-    server, endpoint = moto_server.start()
-    yield endpoint
+def account() -> Iterator[tuple[Any, Any]]:
+    server, url = moto_server.start()
+    make = client_of(url, REGION)
+    dynamodb, iam = make("dynamodb"), make("iam")
+    dynamodb.create_table(
+        TableName="granted",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Statement": []}))["Role"]
+    allow = {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": "arn:aws:dynamodb:*:*:table/granted"}
+    iam.put_role_policy(
+        RoleName="fn-role", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]})
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("f.py", "def handler(event, context):\n    return None\n")
+    make("lambda").create_function(
+        FunctionName="fn",
+        Runtime="python3.12",
+        Role=role["Arn"],
+        Handler="f.handler",
+        Code={"ZipFile": archive.getvalue()},
+    )
+    yield dynamodb, client_of(url, REGION, access_key("fn"))("dynamodb")
     server.stop()
 
 
-def key_for(kms: Any, statement: dict[str, Any]) -> str:
-    """A KMS key whose policy is the account's own statement and ``statement``."""
-    account = {
-        "Sid": "Account",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-        "Action": "kms:*",
-        "Resource": "*",
-    }
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [account, statement]})
-    return str(kms.create_key(Policy=policy)["KeyMetadata"]["Arn"])
-
-
-def logs_statement(principal: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The statement CloudWatch Logs' page on encrypting log data gives, for ``principal``."""
-    actions = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-    statement = {"Effect": "Allow", "Principal": {"Service": principal}, "Action": actions, "Resource": "*"}
-    return {**statement, "Condition": condition} if condition else statement
-
-
-def test_a_log_group_is_encrypted_only_with_a_key_cloudwatch_logs_may_use(url: str) -> None:
-    """CloudWatch Logs uses the key as ``logs.<region>.amazonaws.com``, with the log group's ARN as encryption
-    context, and refuses a key whose policy does not let it
-    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html)."""
-    make = client_of(url, REGION)
-    kms, logs = make("kms"), make("logs")
-    group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
-    regional = f"logs.{REGION}.amazonaws.com"
-    in_context = {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"{group_arn}*"}}
-    elsewhere = {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": f"{group_arn}another"}}
-    refused = {
-        "global": key_for(kms, logs_statement("logs.amazonaws.com")),
-        "other-group": key_for(kms, logs_statement(regional, elsewhere)),
-        "missing": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000",
-    }
-    for name, key in refused.items():
-        with pytest.raises(ClientError) as caught:
-            logs.create_log_group(logGroupName=f"/refused/{name}", kmsKeyId=key)
-        assert caught.value.response["Error"]["Code"] == "AccessDeniedException", name
-        assert caught.value.response["Error"]["Message"] == f"{KEY_REFUSED} '{group_arn}/refused/{name}'"
-    assert logs.describe_log_groups(logGroupNamePrefix="/refused/")["logGroups"] == []
-
-    for name, key in {"regional": key_for(kms, logs_statement(regional, in_context))}.items():
-        logs.create_log_group(logGroupName=f"/allowed/{name}", kmsKeyId=key)
-    logs.create_log_group(logGroupName="/allowed/unencrypted")
-    assert len(logs.describe_log_groups(logGroupNamePrefix="/allowed/")["logGroups"]) == 2
+def test_a_function_is_refused_what_its_role_does_not_allow_and_granted_what_it_does(account: tuple[Any, Any]) -> None:
+    """moto answered every call: the store's new read of the summary table passed here, unallowed."""
+    admin, as_function = account
+    key = {"id": {"S": "a"}}
+    as_function.update_item(
+        TableName="granted", Key=key, UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "1"}}
+    )
+    with pytest.raises(ClientError) as refused:
+        as_function.batch_get_item(RequestItems={"granted": {"Keys": [key]}})
+    error = refused.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException"
+    assert "assumed-role/fn-role/fn is not authorized to perform: dynamodb:BatchGetItem" in error["Message"]
+    with pytest.raises(ClientError):
+        as_function.put_item(TableName="granted", Item=key)  # would drop v
+    assert admin.get_item(TableName="granted", Key=key)["Item"]["v"] == {"N": "1"}, "the refused put wrote nothing"
 
 
 def queue_policy(queue_arn: str, senders: list[str]) -> str:

@@ -1,5 +1,5 @@
-"""The fidelity patches (local_account/patches/fidelity.py): moto answers as AWS documents, checked against
-the local account's server."""
+"""The fidelity patches of DynamoDB and its streams (local_account/patches/fidelity/dynamodb.py): writes,
+transactions and stream reads as on AWS, checked against the local account's server."""
 
 from __future__ import annotations
 
@@ -8,27 +8,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
-from unittest import mock
 
 import pytest
 from botocore.exceptions import ClientError
-from moto.awslambda import models as moto_lambda
 
-from local_account.patches import fidelity
-from tests.local_account.conftest import apply, create_function, requests_post, streams_of
+from local_account.patches.fidelity import dynamodb as dynamodb_fidelity
+from tests.local_account.conftest import apply, iterator_of, requests_post, streams_of
 from tests.support.aws import streamed_table
-
-
-def test_redrive_policy_is_compact_json_as_aws_returns_it(clients: dict[str, Any]) -> None:
-    sqs = clients["sqs"]
-    dlq = sqs.create_queue(QueueName="e-dlq")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    policy = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 5}, separators=(",", ":"))
-    queue = sqs.create_queue(QueueName="e-src", Attributes={"RedrivePolicy": policy})["QueueUrl"]
-    assert (
-        sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
-        == policy
-    )
 
 
 @pytest.mark.parametrize("call", ["describe_table", "delete_table"])
@@ -43,29 +29,6 @@ def test_a_missing_table_is_named_in_the_answer_as_dynamodb_names_it(clients: di
     )
 
 
-def _iterator(streams: Any, arn: str) -> str:
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator: str = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
-        "ShardIterator"
-    ]
-    return iterator
-
-
-def test_moto_itself_delivers_nothing_to_a_mapped_function(clients: dict[str, Any]) -> None:
-    """moto hands stream records to a mapped function inside PutItem (and drops them without Docker); here the
-    local account's own pollers (local_account.esm) deliver, as Lambda's do, so moto must hand nothing over."""
-    dynamodb = clients["dynamodb"]
-    arn = streamed_table(dynamodb, "e-mapped")
-    create_function(clients, "e-mapped-reader")
-    clients["lambda"].create_event_source_mapping(
-        EventSourceArn=arn, FunctionName="e-mapped-reader", StartingPosition="TRIM_HORIZON"
-    )
-    with mock.patch.object(moto_lambda.LambdaBackend, "send_dynamodb_items") as handed:
-        dynamodb.put_item(TableName="e-mapped", Item={"id": {"S": "a"}})
-    assert handed.call_count == 0
-    assert len(streams_of(dynamodb).get_records(ShardIterator=_iterator(streams_of(dynamodb), arn))["Records"]) == 1
-
-
 def test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item(clients: dict[str, Any]) -> None:
     """AWS streams one INSERT with the new item for an UpdateItem that creates it (moto streamed the bare key
     first, as a second INSERT). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html"""
@@ -78,7 +41,7 @@ def test_an_update_that_creates_an_item_streams_one_insert_with_the_whole_item(c
         ExpressionAttributeValues={":c": {"N": "5"}},
     )
     streams = streams_of(dynamodb)
-    records = streams.get_records(ShardIterator=_iterator(streams, arn))["Records"]
+    records = streams.get_records(ShardIterator=iterator_of(streams, arn))["Records"]
     assert [(r["eventName"], r["dynamodb"]["NewImage"]) for r in records] == [
         ("INSERT", {"id": {"S": "a"}, "c": {"N": "5"}})
     ]
@@ -169,7 +132,7 @@ def test_a_cancelled_transaction_leaves_nothing_behind(clients: dict[str, Any]) 
 def _waits_for_the_write_lock(call: Callable[[], Any]) -> None:
     """``call`` does not finish while a write holds the lock, and finishes once it is released."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with fidelity.WRITE_LOCK:  # a write in progress
+        with dynamodb_fidelity.WRITE_LOCK:  # a write in progress
             pending = pool.submit(call)
             finished, _ = wait([pending], timeout=0.5)
             assert not finished, "it went ahead while a write was in progress"
@@ -197,12 +160,12 @@ def test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_que
     of such an item with TransactionConflictException; the local account's write lock would have queued them."""
     dynamodb = clients["dynamodb"]
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with fidelity.WRITE_LOCK:  # the first transaction waits for the write lock: it is in progress
+        with dynamodb_fidelity.WRITE_LOCK:  # the first transaction waits for the write lock: it is in progress
             first = pool.submit(apply, dynamodb, "overlap", ["o1"])
             deadline = time.monotonic() + 10
-            while not len(fidelity.ITEMS_IN_FLIGHT) and time.monotonic() < deadline:
+            while not len(dynamodb_fidelity.ITEMS_IN_FLIGHT) and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert len(fidelity.ITEMS_IN_FLIGHT) == 2, "the first transaction holds its two items"
+            assert len(dynamodb_fidelity.ITEMS_IN_FLIGHT) == 2, "the first transaction holds its two items"
             with pytest.raises(ClientError) as cancelled:
                 apply(dynamodb, "overlap", ["o2"])
             with pytest.raises(ClientError) as updated:
@@ -224,7 +187,7 @@ def test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_que
     }
     assert {i["id"]["S"] for i in dynamodb.scan(TableName="e-applied")["Items"]} & {"o1", "o2"} == {"o1"}
     apply(dynamodb, "overlap", ["o3"])  # the first one ended: its items are free again
-    assert len(fidelity.ITEMS_IN_FLIGHT) == 0
+    assert len(dynamodb_fidelity.ITEMS_IN_FLIGHT) == 0
 
 
 def test_a_stream_read_waits_while_a_write_is_in_progress(clients: dict[str, Any]) -> None:
@@ -232,5 +195,5 @@ def test_a_stream_read_waits_while_a_write_is_in_progress(clients: dict[str, Any
     dynamodb = clients["dynamodb"]
     arn = streamed_table(dynamodb, "e-read-whole")
     streams = streams_of(dynamodb)
-    iterator = _iterator(streams, arn)
+    iterator = iterator_of(streams, arn)
     _waits_for_the_write_lock(lambda: streams.get_records(ShardIterator=iterator))

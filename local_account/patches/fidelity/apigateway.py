@@ -1,0 +1,72 @@
+"""Fidelity patches of API Gateway: stages answer and refuse as AWS's do.
+
+* An API Gateway stage says when it was created and last updated (``createdDate``, ``lastUpdatedDate``),
+  as GetStage does on AWS; ``ledger-ops guard init`` waits from the last update.
+* A stage update that turns on access or execution logging while the account names no API Gateway
+  CloudWatch role is refused, as AWS refuses it at apply time, so that a first apply that would fail in a
+  fresh account fails locally.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import moto.apigateway.exceptions as apigateway_exceptions
+import moto.apigateway.models as apigateway_models
+
+from ...patching import Patcher
+
+
+def stages_dated(patcher: Patcher) -> None:
+    """A stage records when it was created and when it last changed, and GetStage answers both, as AWS's
+    does (https://docs.aws.amazon.com/apigateway/latest/api/API_GetStage.html: createdDate, lastUpdatedDate)."""
+    stage = apigateway_models.Stage
+    created, updated, answered = stage.__init__, stage.apply_operations, stage.to_json
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        self.created_date = self.last_updated_date = time.time()
+
+    def apply_operations(self: Any, patch_operations: list[dict[str, Any]]) -> Any:
+        changed = updated(self, patch_operations)
+        self.last_updated_date = time.time()
+        return changed
+
+    def to_json(self: Any) -> dict[str, Any]:
+        return {**answered(self), "createdDate": self.created_date, "lastUpdatedDate": self.last_updated_date}
+
+    patcher.replace(stage, "__init__", init)
+    patcher.replace(stage, "apply_operations", apply_operations)
+    patcher.replace(stage, "to_json", to_json)
+
+
+# API Gateway writes access and execution logs through the account's CloudWatch role, and refuses a stage
+# update that turns either on while the account names none (set-up-logging.html, "Permissions for
+# CloudWatch logging"); metrics need no role.
+LOGGING_NEEDS_ROLE = "CloudWatch Logs role ARN must be set in account settings to enable logging"
+
+
+def turns_logging_on(operation: dict[str, Any]) -> bool:
+    """Whether a stage patch operation enables access logging, execution logging or data tracing."""
+    path, value = str(operation.get("path", "")), str(operation.get("value", ""))
+    if operation.get("op") not in ("add", "replace") or not value:
+        return False
+    if path == "/accessLogSettings/destinationArn":
+        return True
+    setting = path.rpartition("/logging/")[2] if "/logging/" in path else ""
+    return (setting == "loglevel" and value.upper() != "OFF") or (setting == "dataTrace" and value == "true")
+
+
+def logging_needs_the_account_role(patcher: Patcher) -> None:
+    """UpdateStage that enables logging is refused while the account has no cloudwatchRoleArn, as on AWS."""
+    backend = apigateway_models.APIGatewayBackend
+    update_stage = backend.update_stage
+
+    def checked(self: Any, function_id: str, stage_name: str, patch_operations: Any) -> Any:
+        enables = any(turns_logging_on(op) for op in patch_operations or [])
+        if enables and not self.get_account().cloudwatch_role_arn:
+            raise apigateway_exceptions.BadRequestException(LOGGING_NEEDS_ROLE)
+        return update_stage(self, function_id, stage_name, patch_operations)
+
+    patcher.replace(backend, "update_stage", checked)

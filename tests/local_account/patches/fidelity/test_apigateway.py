@@ -1,0 +1,55 @@
+"""The fidelity patches of API Gateway (local_account/patches/fidelity/apigateway.py): a stage answers and
+refuses as AWS's does (the ``stage`` fixture of tests/local_account/conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+
+def test_a_stage_says_when_it_was_created_and_last_updated(stage: dict[str, Any]) -> None:
+    """GetStage answers createdDate and lastUpdatedDate, as AWS's does
+    (https://docs.aws.amazon.com/apigateway/latest/api/API_GetStage.html); an update moves the second."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    before = apigateway.get_stage(restApiId=api, stageName="v1")
+    assert before["createdDate"] <= before["lastUpdatedDate"] <= datetime.now(UTC)
+    patch = [{"op": "replace", "path": "/variables/probe", "value": "1"}]
+    apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=patch)
+    after = apigateway.get_stage(restApiId=api, stageName="v1")
+    assert after["createdDate"] == before["createdDate"] and after["lastUpdatedDate"] > before["lastUpdatedDate"]
+
+
+LOGGING_REFUSED = "CloudWatch Logs role ARN must be set in account settings to enable logging"
+
+
+def test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role(stage: dict[str, Any]) -> None:
+    """Access and execution logging need the account's cloudwatchRoleArn
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html): in an account without
+    it, API Gateway refuses the stage update that turns either on, and a first apply fails; metrics need no role."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    access = [
+        {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": "arn:aws:logs:eu-west-1:1:log-group:a"},
+        {"op": "replace", "path": "/accessLogSettings/format", "value": '{"requestId": "$context.requestId"}'},
+    ]
+    execution = [{"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"}]
+    tracing = [{"op": "replace", "path": "/*/*/logging/dataTrace", "value": "true"}]
+    assert apigateway.get_account().get("cloudwatchRoleArn") is None
+    for operations in (access, execution, tracing):
+        with pytest.raises(apigateway.exceptions.BadRequestException, match=LOGGING_REFUSED):
+            apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=operations)
+    described = apigateway.get_stage(restApiId=api, stageName="v1")
+    assert "accessLogSettings" not in described and "*/*" not in described.get("methodSettings", {})
+    metrics = [{"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"}]
+    apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=metrics)
+
+    role = {"op": "replace", "path": "/cloudwatchRoleArn", "value": "arn:aws:iam::123456789012:role/apigw-logs"}
+    apigateway.update_account(patchOperations=[role])
+    try:
+        apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=access + execution)
+        described = apigateway.get_stage(restApiId=api, stageName="v1")
+        assert described["accessLogSettings"]["destinationArn"].endswith(":log-group:a")
+        assert described["methodSettings"]["*/*"]["loggingLevel"] == "ERROR"
+    finally:
+        apigateway.update_account(patchOperations=[{**role, "value": ""}])

@@ -15,6 +15,7 @@ from python_terraform import IsFlagged, Terraform
 from local_account.account import RETRY_LOG_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
+IDS = Path("lambda_src/ledger_aggregator/ids.json")  # the id patterns, which modules/account_access reads
 
 # The `tables` setting of the stacks the tests, the demo and the benchmark create and destroy themselves:
 # no table keeps deletion protection (it is on by default for every table).
@@ -121,11 +122,14 @@ def account_policy(api_access: dict[str, Any], grants: list[dict[str, list[str]]
     """The IAM policy document modules/account_access renders for these grants (Terraform evaluates it).
 
     The module is pure (no provider, nothing created), so ``terraform console`` evaluates it in a
-    copy of its folder, which keeps the repository free of the state file console writes.
+    copy of its folder, which keeps the repository free of the state file console writes; beside it, as in
+    the repository, the id patterns it reads.
     """
     with tempfile.TemporaryDirectory(prefix="account-access-") as work:
-        module = Path(work) / "module"
+        module = Path(work) / "modules" / "account_access"
         shutil.copytree(ROOT / "modules" / "account_access", module)
+        (Path(work) / IDS).parent.mkdir(parents=True)
+        shutil.copy(ROOT / IDS, Path(work) / IDS)
         (module / "grants.tfvars.json").write_text(json.dumps({"api": api_access, "grants": grants}))
         done = subprocess.run(
             [shutil.which("terraform") or "terraform", f"-chdir={module}", "console", "-var-file=grants.tfvars.json"],

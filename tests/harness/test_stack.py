@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.stack import Stack, TerraformError
+from harness.stack import Stack, TerraformError, account_policy
 
 
 class Recorder:
@@ -34,3 +34,16 @@ def test_a_destroy_after_a_failed_apply_takes_the_variables_that_apply_was_given
     stack.state.write_text("{}")  # what the failed apply created is in its state
     stack.destroy()
     assert [(command, given["pattern"]) for command, given in recorder.given] == [("apply", 1), ("destroy", 1)]
+
+
+def test_the_account_policy_is_rendered_by_the_module_outside_the_repository() -> None:
+    """Before: the module read the id patterns from the repository's ids.json, and the copy of its folder
+    that terraform console evaluates had none: make demo failed ("no file exists at ./../../lambda_src")."""
+    api = {
+        "execution_arn": "arn:aws:execute-api:eu-west-1:123456789012:abc123",
+        "stage_name": "v1",
+        "routes": {"read": ["GET/accounts/{accountId}"], "post": ["POST/x"], "transfer": ["POST/y"]},
+    }
+    policy = account_policy(api, [{"accounts": ["acc-1"], "operations": ["read"]}])
+    resources = [r for statement in policy["Statement"] for r in statement["Resource"]]
+    assert resources == ["arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/GET/accounts/acc-1"]

@@ -53,6 +53,11 @@ variable "id_patterns" {
   description = "The account id and write id patterns (whole-string, without anchors); the root reads them from ids.json."
   type        = object({ accountId = string, writeId = string })
   nullable    = false
+  validation {
+    # An id is written into the requests' JSON as it is and spliced into larger patterns: no quote, no |.
+    condition     = alltrue([for pattern in values(var.id_patterns) : can(regex("^\\[[A-Za-z0-9_-]+\\]\\{[0-9]+,[0-9]+\\}$", pattern))])
+    error_message = "id_patterns must each be one bracket class of letters, digits, _ and - with a bounded count, such as [A-Za-z0-9_-]{1,64}."
+  }
 }
 
 variable "balance_item" {

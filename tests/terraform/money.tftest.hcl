@@ -70,6 +70,26 @@ run "currencies_are_rendered_from_the_data_file" {
   }
 }
 
+# Reviewed finding: an id pattern is written into the templates as it is; one allowing a quote or | would let
+# an id reach into the request's JSON or unanchor the patterns it is spliced into.
+run "an_id_pattern_that_lets_an_id_reach_into_a_request_is_refused" {
+  command = plan
+  module {
+    source = "./modules/api"
+  }
+  variables {
+    name        = "tftest-ledger"
+    tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" }, balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:1:table/b" } }
+    currencies  = jsondecode(file("lambda_src/ledger_aggregator/currencies.json")).minorUnits
+    id_patterns = { accountId = "[A-Za-z0-9_-]{1,64}|.*", writeId = "[^\\s]+" }
+    api = {
+      authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false,
+      stage_name    = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false
+    }
+  }
+  expect_failures = [var.id_patterns]
+}
+
 # Reviewed finding: only the details table refused deletion; a name_prefix change planned the replacement
 # of all three. The applied markers are the memory of exactly-once: every table is protected by default.
 run "every_table_is_protected_from_deletion_by_default" {

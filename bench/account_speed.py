@@ -87,7 +87,10 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1]); depths, most_rounds = json.loads(sys.argv[2]), int(sys.argv[3])
 import boto3
 from botocore.config import Config
-from local_account import moto_server
+try:
+    from local_account import moto_server
+except ModuleNotFoundError:  # a baseline from before the local account was a package of its own
+    from sandbox import emulator as moto_server
 server, url = moto_server.start()
 config = Config(retries={"max_attempts": 1}, read_timeout=600)  # a slow answer is the figure, not a retry
 sqs = boto3.client("sqs", endpoint_url=url, region_name="eu-west-1", aws_access_key_id="x",

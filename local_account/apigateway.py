@@ -124,7 +124,8 @@ class Gateway:
             described = apigateway_backends[ACCOUNT][self._region].get_stage(api_id, stage)
         except ApiNotFound:
             return None
-        return str(described.deployment_id or ""), dict(described.variables or {})
+        state = vars(described)  # read once: an update puts a new state in its place, whole (UpdateStage's patch)
+        return str(state.get("deployment_id") or ""), dict(state.get("variables") or {})
 
     def _api(self, api_id: str, stage: str) -> _Api | None:
         """The stage's deployment, loaded once per deployment id, with the stage's variables as they are now:

@@ -127,6 +127,12 @@ PATCHES = [
         "tests/local_account/patches/fidelity/test_apigateway.py::test_a_stage_says_when_it_was_created_and_last_updated",
     ),
     Patch(
+        "API Gateway stage updates seen whole",
+        "fidelity",
+        fidelity.apigateway.stage_updates_whole,
+        "tests/local_account/patches/fidelity/test_apigateway.py::test_a_stage_update_is_seen_whole_or_not_at_all",
+    ),
+    Patch(
         "API Gateway Update* actions",
         "feature",
         features.api_gateway_updates,

@@ -2,6 +2,8 @@
 
 * An API Gateway stage says when it was created and last updated (``createdDate``, ``lastUpdatedDate``),
   as GetStage does on AWS; ``ledger-ops guard init`` waits from the last update.
+* A stage update takes effect whole: a request the stage serves meanwhile sees the stage before it or after
+  it, never half of its operations, and an update with an operation that fails changes nothing.
 * A stage update that turns on access or execution logging while the account names no API Gateway
   CloudWatch role is refused, as AWS refuses it at apply time, so that a first apply that would fail in a
   fresh account fails locally.
@@ -9,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -39,6 +42,28 @@ def stages_dated(patcher: Patcher) -> None:
     patcher.replace(stage, "__init__", init)
     patcher.replace(stage, "apply_operations", apply_operations)
     patcher.replace(stage, "to_json", to_json)
+
+
+def stage_updates_whole(patcher: Patcher) -> None:
+    """UpdateStage is an HTTP PATCH (https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateStage.html),
+    which a server applies atomically, never showing a partly modified resource, and not at all if an
+    operation fails (RFC 5789, section 2: https://www.rfc-editor.org/rfc/rfc5789#section-2).
+
+    moto applies the operations one by one to the stage it serves, so that a request served meanwhile could
+    see a new deployment with the old variables, or the variables while they are being changed. Here they are
+    applied to a copy of the stage's state, which then takes the place of the old state in one step: whoever
+    holds the old state (``vars(stage)``, as the local gateway reads it) sees it unchanged."""
+    stage = apigateway_models.Stage
+    applied = stage.apply_operations
+
+    def whole(self: Any, patch_operations: list[dict[str, Any]]) -> Any:
+        draft = copy.copy(self)
+        draft.__dict__ = copy.deepcopy(self.__dict__)
+        applied(draft, patch_operations)
+        self.__dict__ = draft.__dict__
+        return self
+
+    patcher.replace(stage, "apply_operations", whole)
 
 
 # API Gateway writes access and execution logs through the account's CloudWatch role, and refuses a stage

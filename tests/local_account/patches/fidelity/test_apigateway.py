@@ -3,10 +3,15 @@ refuses as AWS's does (the ``stage`` fixture of tests/local_account/conftest.py)
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from moto.apigateway.models import apigateway_backends
+from moto.core.models import DEFAULT_ACCOUNT_ID
+
+from tests.local_account.conftest import GATEWAY_REGION
 
 
 def test_a_stage_says_when_it_was_created_and_last_updated(stage: dict[str, Any]) -> None:
@@ -19,6 +24,33 @@ def test_a_stage_says_when_it_was_created_and_last_updated(stage: dict[str, Any]
     apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=patch)
     after = apigateway.get_stage(restApiId=api, stageName="v1")
     assert after["createdDate"] == before["createdDate"] and after["lastUpdatedDate"] > before["lastUpdatedDate"]
+
+
+def test_a_stage_update_is_seen_whole_or_not_at_all(stage: dict[str, Any]) -> None:
+    """UpdateStage is an HTTP PATCH (https://docs.aws.amazon.com/apigateway/latest/api/API_UpdateStage.html),
+    applied atomically (RFC 5789, section 2): a request served during the update holds the stage's state as it
+    was, its deployment and variables together, and an update with an operation AWS refuses changes nothing."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    variable = [{"op": "replace", "path": "/variables/guardEpoch", "value": "1"}]
+    apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=variable)
+    held = vars(apigateway_backends[DEFAULT_ACCOUNT_ID][GATEWAY_REGION].get_stage(api, "v1"))  # as a request holds it
+    seen = copy.deepcopy(held)
+    deployment = apigateway.create_deployment(restApiId=api)["id"]
+    switch = [
+        {"op": "replace", "path": "/deploymentId", "value": deployment},
+        {"op": "remove", "path": "/variables/guardEpoch"},
+        {"op": "replace", "path": "/variables/balancesTable", "value": "b"},
+    ]
+    apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=switch)
+    assert held == seen, "the stage's state a request held changed under it"
+    switched = {**{k: v for k, v in seen["variables"].items() if k != "guardEpoch"}, "balancesTable": "b"}
+    after = apigateway.get_stage(restApiId=api, stageName="v1")
+    assert after["deploymentId"] == deployment and after["variables"] == switched
+
+    refused = [{"op": "replace", "path": "/variables/balancesTable", "value": "c"}, {"op": "add", "path": "/x"}]
+    with pytest.raises(apigateway.exceptions.ClientError):
+        apigateway.update_stage(restApiId=api, stageName="v1", patchOperations=refused)
+    assert apigateway.get_stage(restApiId=api, stageName="v1")["variables"] == switched
 
 
 LOGGING_REFUSED = "CloudWatch Logs role ARN must be set in account settings to enable logging"

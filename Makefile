@@ -139,7 +139,7 @@ verify-aws: package tf-init ## The first-apply acceptance suite in a real AWS ac
 # runs (the same make targets with the smaller sizes above, pattern 1 where the command allows it) and fails
 # when README shows a command that is neither run here nor by a part named in tests/commands. The parts'
 # shared prerequisites are made by then, so the commands it runs skip them (PREPARED=1). bench-report's
-# quick form takes the longest, waiting on its three pattern-2 applies (the AWS provider's SQS timers):
+# quick form takes the longest, waiting on its two pattern-2 applies (the AWS provider's SQS timers):
 # it runs beside the others.
 test-commands: $(call unless_prepared,$(SHARED)) ## README's commands in quick forms: demo, make sandbox, soak-guarded, the benchmarks, check-patches, help
 	@PREPARED=1 $(MAKE) --no-print-directory -j2 --output-sync=target commands-report commands-others

@@ -10,7 +10,9 @@ One run, on one local account with the same injected faults for each contender:
 then patterns 1 and 2 again with crashes added to the same faults (``--crash``): a crashed
 invocation cannot defer its messages, so only the visibility timeout brings them back; then the
 balance guard's figures on the same stack (bench/guard.py; ``--no-guard`` skips them), then the
-balance events' (bench/events.py; ``--no-events`` skips them).
+balance events' (bench/events.py; ``--no-events`` skips them). Each pattern is applied once for the
+contenders: those of pattern 1 run one after another on the stack as applied, then pattern 2's, each on
+accounts of its own; the report lists them in the order above.
 
 Each gets a burst of transactions posted through the API (signed POSTs from concurrent
 clients, the way a user's services send them; all credits of 1.00, so that a summary's
@@ -314,6 +316,39 @@ def _render_saved(out: Path) -> int:
     return 0
 
 
+def run_contenders(
+    contenders: list[tuple[str, int, bool, str]],
+    account: LocalAccount,
+    stack: Stack,
+    args: argparse.Namespace,
+    say: Callable[[str], None],
+) -> list[Run]:
+    """Measure each contender (name, pattern, naive, faults), in the order given.
+
+    One apply per pattern: a pattern's contenders run one after another on the stack as applied, each on
+    accounts of its own."""
+    runs: list[Run] = []
+    applied: int | None = None
+    for name, pattern, naive, spec in sorted(contenders, key=lambda contender: contender[1]):
+        fault_plan.ACTIVE = fault_plan.Faults()
+        if pattern != applied:
+            say(f"{name}: terraform apply (pattern {pattern})")
+            # Pattern 1 runs without a buffer: after pattern 2 it would keep one, draining (nothing here).
+            stack.variables["buffer"] = {**UNGUARDED, "retired": pattern == 1}
+            outputs, applied = stack.apply(pattern), pattern
+        else:
+            say(f"{name}: the stack as applied (pattern {pattern})")
+        if naive:
+            swap_code(outputs, account.region, naive=True)
+        contender = Contender(name, account, outputs, "balance" if naive else "transactionCount")
+        runs.append(measure(contender, args.transactions, args.accounts, spec, say))
+        say(_headline(runs[-1]))
+        if naive:
+            swap_code(outputs, account.region, naive=False)
+    names = [contender[0] for contender in contenders]
+    return sorted(runs, key=lambda run: names.index(run.name))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the contenders (and the guard's figures) and write the report."""
     args = _arguments(argv)
@@ -339,19 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     events: EventFigures | None = None
     try:
         stack.init()
-        for name, pattern, naive, spec in contenders:
-            say(f"{name}: terraform apply (pattern {pattern})")
-            fault_plan.ACTIVE = fault_plan.Faults()
-            # Pattern 1 runs without a buffer: after pattern 2 it would keep one, draining (nothing here).
-            stack.variables["buffer"] = {**UNGUARDED, "retired": pattern == 1}
-            outputs = stack.apply(pattern)
-            if naive:
-                swap_code(outputs, account.region, naive=True)
-            contender = Contender(name, account, outputs, "balance" if naive else "transactionCount")
-            runs.append(measure(contender, args.transactions, args.accounts, spec, say))
-            say(_headline(runs[-1]))
-            if naive:
-                swap_code(outputs, account.region, naive=False)
+        runs = run_contenders(contenders, account, stack, args, say)
         if not args.no_guard:
             guard = measure_guard(account, stack, say, QUICK_GUARD if args.quick else GuardSizes())
         if not args.no_events:

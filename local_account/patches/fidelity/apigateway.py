@@ -57,8 +57,7 @@ def stage_updates_whole(patcher: Patcher) -> None:
     applied = stage.apply_operations
 
     def whole(self: Any, patch_operations: list[dict[str, Any]]) -> Any:
-        draft = copy.copy(self)
-        draft.__dict__ = copy.deepcopy(self.__dict__)
+        draft = copy.deepcopy(self)
         applied(draft, patch_operations)
         self.__dict__ = draft.__dict__
         return self

@@ -8,12 +8,12 @@ from ledger_aggregator.currencies import minor_units
 from ledger_aggregator.formats import ID_PATTERNS
 from ledger_ops.guard import NAMES
 from tests.support.aws import DETAILS_INDEX
-from tools.contract import bodies
+from tools.contract import bodies, properties_of
 
 API = Path(__file__).resolve().parents[2] / "modules" / "api"
 TEMPLATES = API / "templates"
-# The body of each method that has one (contract.json, as modules/api/main.tf's models read it).
-SCHEMAS = {body["template"]: model for model, body in bodies().items()}
+# The methods that take a body (contract.json, as modules/api/main.tf's models read it).
+WITH_BODY = {body["template"] for body in bodies().values()}
 # What each method is, as an operation that api.cognito_grants binds to a claim (modules/api/main.tf).
 OPERATIONS = {
     "create_transaction": "post",
@@ -50,8 +50,8 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False) -> 
     units = minor_units_entries()
     method = name.split(".", maxsplit=1)[0]
     known = body_check = ""
-    if method in SCHEMAS:
-        fields = ",".join(sorted(bodies()[SCHEMAS[method]]["properties"]))
+    if method in WITH_BODY:
+        fields = ",".join(sorted(properties_of(method)))
         known = _partial("_known_fields.vtl", known_fields=fields)
         body_check = _partial("_body_check.vtl")
     account = ""

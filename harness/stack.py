@@ -73,8 +73,14 @@ class Stack:
             options["input"] = False
         code, out, err = self._tf.cmd(command, *args, no_color=IsFlagged, **options)
         if code not in (0, 2) or (code == 2 and command != "plan"):
-            raise TerraformError(f"terraform {command} failed ({code}):\n{err or out}{local_retries()}")
+            said = "\n".join(errors(out)) if options.get("json") else ""
+            raise TerraformError(f"terraform {command} failed ({code}):\n{said or err or out}{local_retries()}")
         return str(out)
+
+    def _run_json(self, command: str, **options: Any) -> list[dict[str, Any]]:
+        """A plan or apply with ``-json``: the messages of Terraform's machine-readable UI, one per line."""
+        files = {"state": str(self.state), "var_file": str(self.var_file)}
+        return ui_messages(self._run(command, json=IsFlagged, **files, **options))
 
     def init(self) -> None:
         """terraform init (providers from the local mirror when present)."""
@@ -84,23 +90,29 @@ class Stack:
         self.var_file.write_text(json.dumps({**self.variables, "pattern": pattern}, indent=2))
 
     def apply(self, pattern: int) -> dict[str, Any]:
-        """Apply the stack with this pattern; return its outputs."""
+        """Apply the stack with this pattern; return its outputs (the apply's own ``outputs`` message, so no
+        ``terraform output`` is run after it)."""
         self._write_vars(pattern)
         self.pattern = pattern  # set first: a destroy after a failed apply takes the variables it was given
-        self._run("apply", auto_approve=IsFlagged, state=str(self.state), var_file=str(self.var_file))
-        return self.outputs()
+        said = [m["outputs"] for m in self._run_json("apply", auto_approve=IsFlagged) if m.get("type") == "outputs"]
+        if not said:
+            return self.outputs()
+        return {name: output["value"] for name, output in said[-1].items()}
 
     def outputs(self) -> dict[str, Any]:
         """terraform output, as plain values."""
         raw = json.loads(self._run("output", "-json", state=str(self.state)))
         return {name: value["value"] for name, value in raw.items()}
 
-    def plan(self, pattern: int) -> dict[str, Any]:
-        """The plan for this pattern, as terraform show -json gives it."""
+    def plan(self, pattern: int) -> list[tuple[str, str]]:
+        """(address, action) of every resource the plan for this pattern would change: its ``planned_change``
+        messages (an action is ``create``, ``update``, ``delete``, ``replace``, ...; a no-op sends none)."""
         self._write_vars(pattern)
-        plan_file = self.state_dir / "plan.tfplan"
-        self._run("plan", state=str(self.state), var_file=str(self.var_file), out=str(plan_file))
-        return dict(json.loads(self._run("show", "-json", str(plan_file))))
+        return [
+            (m["change"]["resource"]["addr"], m["change"]["action"])
+            for m in self._run_json("plan")
+            if m.get("type") == "planned_change" and m["change"]["action"] != "read"
+        ]
 
     def destroy(self) -> None:
         """Destroy everything in this stack's state (with the variables as they are now, not as last planned)."""
@@ -109,13 +121,16 @@ class Stack:
             self._run("destroy", auto_approve=IsFlagged, state=str(self.state), var_file=str(self.var_file))
 
 
-def changes(plan: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    """(address, actions) of every resource the plan would change."""
-    return [
-        (r["address"], r["change"]["actions"])
-        for r in plan.get("resource_changes", [])
-        if r["change"]["actions"] not in (["no-op"], ["read"])
-    ]
+def ui_messages(out: str) -> list[dict[str, Any]]:
+    """The messages of Terraform's machine-readable UI (``-json``), one JSON object per line
+    (https://developer.hashicorp.com/terraform/internals/machine-readable-ui)."""
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def errors(out: str) -> list[str]:
+    """The error diagnostics of a ``-json`` command's output, each as its summary and detail."""
+    said = [m["diagnostic"] for m in ui_messages(out) if m.get("type") == "diagnostic"]
+    return [f"Error: {d['summary']}\n{d.get('detail', '')}" for d in said if d.get("severity") == "error"]
 
 
 def account_policy(api_access: dict[str, Any], grants: list[dict[str, list[str]]]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import boto3
 import pytest
 
 from harness.client import LedgerClient
-from harness.stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack, changes
+from harness.stack import ROOT, UNGUARDED, UNLOGGED, UNPROTECTED, Stack
 from ledger_aggregator.domain import Totals, fold
 from ledger_aggregator.summary_item import key_of, stored_totals
 from ledger_ops.dlq import release
@@ -64,7 +64,7 @@ class Deployment:
     outputs: dict[str, Any]
     api: LedgerClient
     env: Environment
-    switch_changes: list[tuple[str, list[str]]] | None
+    switch_changes: list[tuple[str, str]] | None
 
     def account(self, name: str) -> str:
         """An account id unique to this pattern and session."""
@@ -251,7 +251,7 @@ def deployed(request: pytest.FixtureRequest, environment: Environment) -> Deploy
     # test_switch takes it back to pattern 1, keeping the buffer, and retires it.
     stack = environment.stack
     stack.variables["buffer"] = {**stack.variables["buffer"], "retired": pattern == 1}
-    switch = changes(environment.stack.plan(pattern)) if environment.applied else None
+    switch = environment.stack.plan(pattern) if environment.applied else None
     outputs = environment.stack.apply(pattern)
     environment.applied = pattern
     api = LedgerClient(environment.api_base(outputs), environment.region)

@@ -31,7 +31,6 @@ from typing import Any
 import pytest
 
 from harness.probes import eventually
-from harness.stack import changes
 from ledger_aggregator.domain import Totals
 from ledger_ops.reconcile import reconcile_global
 from tests.integration.conftest import Deployment, dlq_messages, settled
@@ -232,7 +231,7 @@ def find_parked(deployed: Deployment, account: str) -> dict[str, Any] | None:
 
 
 def test_a_second_plan_has_no_changes(deployed: Deployment) -> None:
-    assert changes(deployed.env.stack.plan(deployed.pattern)) == []
+    assert deployed.env.stack.plan(deployed.pattern) == []
 
 
 def test_switching_patterns_keeps_every_table_and_every_amount(deployed: Deployment) -> None:

@@ -31,6 +31,12 @@ PATCHES = [
         "tests/local_account/patches/fidelity/test_sqs.py::test_redrive_policy_is_compact_json_as_aws_returns_it",
     ),
     Patch(
+        "SQS message actions whole",
+        "fidelity",
+        fidelity.sqs.message_actions_whole,
+        "tests/local_account/patches/fidelity/test_sqs.py::test_receives_beside_other_receives_are_answered_never_refused",
+    ),
+    Patch(
         "a missing table named in its error",
         "fidelity",
         fidelity.dynamodb.missing_tables_named,

@@ -4,7 +4,13 @@ server."""
 from __future__ import annotations
 
 import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 
 def test_redrive_policy_is_compact_json_as_aws_returns_it(clients: dict[str, Any]) -> None:
@@ -17,3 +23,41 @@ def test_redrive_policy_is_compact_json_as_aws_returns_it(clients: dict[str, Any
         sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
         == policy
     )
+
+
+def test_receives_beside_other_receives_are_answered_never_refused(clients: dict[str, Any]) -> None:
+    """Seen in a make test run: moto built the set of in-flight message groups by walking the queue's set of
+    in-flight messages while another receive changed it, and the receive was answered 500 ("Set changed size
+    during iteration"). SQS answers each ReceiveMessage whatever else reads the queue at the same time
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html lists no
+    such error). Four readers take and give back messages (visibility 0), each receive walking the set that
+    the others change; the interpreter switches threads as often as it can, so that a walk is interrupted."""
+    url = clients["sqs"].create_queue(QueueName="e-busy")["QueueUrl"]
+    for start in range(0, 400, 10):
+        entries = [{"Id": str(i), "MessageBody": str(i)} for i in range(start, start + 10)]
+        clients["sqs"].send_message_batch(QueueUrl=url, Entries=entries)
+    refused: list[str] = []
+
+    def read(reader: Any) -> None:
+        for _ in range(100):
+            try:
+                reader.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+            except ClientError as error:
+                refused.append(str(error))
+                return
+
+    readers = [client_without_retries(clients["sqs"]) for _ in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(len(readers)) as pool:
+            list(pool.map(read, readers))
+    finally:
+        sys.setswitchinterval(interval)
+    assert refused == []
+
+
+def client_without_retries(like: Any) -> Any:
+    """A client of the same server that sends each call once: a refused call is seen, not retried."""
+    once = Config(retries={"total_max_attempts": 1})
+    return boto3.client("sqs", endpoint_url=like.meta.endpoint_url, region_name=like.meta.region_name, config=once)

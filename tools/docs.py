@@ -217,8 +217,11 @@ def figures_block(record: dict[str, Any] | None) -> str:
 
 def _machine(record: dict[str, Any]) -> str:
     """The machine's speed, when the record has it (tools/machine.py: a 10-million-step Python loop)."""
-    loop = record.get("python_loop_seconds")
-    return f" On this machine a 10-million-step Python loop took {loop} s (`tools/machine.py`)." if loop else ""
+    loop, after = record.get("python_loop_seconds"), record.get("python_loop_seconds_after")
+    if not loop:
+        return ""
+    said = f" On this machine a 10-million-step Python loop took {loop} s (`tools/machine.py`)"
+    return f"{said}, and {after} s after the parts had ended." if after else f"{said}."
 
 
 def local_account_block(record: dict[str, Any] | None) -> str:

@@ -7,7 +7,8 @@ local account and on the AWS provider) runs at normal priority; the others run n
 so they fill the CPU it leaves idle instead of stretching its waits. Each part's output is printed whole when
 it ends, with its time, CPU time and exit status. The record of the run goes to ``.cache/make-test.json``:
 each part's wall time, CPU time, exit status and pytest's summary lines, the total, the commit and the
-machine.
+machine's speed, measured before the parts start and again after they end (on a shared host it can change
+during a run).
 
 ``record [FILE]`` copies a record of a passing run (by default the last one) to
 ``reports/make-test.json``; it refuses a failed one, and one of a commit other than HEAD: a record is
@@ -144,18 +145,23 @@ def run(shared: list[str], parts: list[str], critical: str | None = None) -> int
             results.append(part)
     total = round(time.monotonic() - started)
     status = max(p.exit for p in results)
-    write_record(sorted(results, key=lambda p: parts.index(p.name)), total, status, loop)
+    # Again once the parts have ended: the machine's speed can change during a run (a shared host), and
+    # a run whose two loops differ much was measured on a machine that changed under it.
+    after = python_loop_seconds()
+    print(f"==> machine, after the parts: the same loop takes {after} s", flush=True)
+    write_record(sorted(results, key=lambda p: parts.index(p.name)), total, status, (loop, after))
     print(f"==> make test: {total} s, exit {status} (record: {LAST_RUN.relative_to(ROOT)})")
     return status
 
 
-def write_record(parts: list[Part], total: int, status: int, loop_seconds: float) -> None:
-    """Write the run's record to .cache/make-test.json."""
+def write_record(parts: list[Part], total: int, status: int, loops: tuple[float, float]) -> None:
+    """Write the run's record to .cache/make-test.json (``loops``: the machine's loop before and after)."""
     record = {
         "commit": commit(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "cores": os.cpu_count(),
-        "python_loop_seconds": loop_seconds,
+        "python_loop_seconds": loops[0],
+        "python_loop_seconds_after": loops[1],
         "ci": bool(os.environ.get("CI")),
         "seconds": total,
         "exit": status,

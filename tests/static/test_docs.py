@@ -216,6 +216,14 @@ def test_the_quoted_figures_are_the_records() -> None:
     ]
 
 
+def test_the_quoted_machine_speed_is_taken_before_and_after_the_parts() -> None:
+    run = {"commit": "abc1234", "date": "2026-12-06", "cores": 2, "ci": True, "seconds": 700, "exit": 0, "parts": []}
+    before = figures_block({**run, "python_loop_seconds": 0.31})
+    assert "loop took 0.31 s (`tools/machine.py`)." in before and "after the parts" not in before
+    both = figures_block({**run, "python_loop_seconds": 0.31, "python_loop_seconds_after": 0.45})
+    assert "loop took 0.31 s (`tools/machine.py`), and 0.45 s after the parts had ended." in both
+
+
 def test_a_part_runs_at_its_niceness_and_its_cpu_time_is_counted(tmp_path: Path) -> None:
     makefile = tmp_path / "burn.mk"
     burn = (

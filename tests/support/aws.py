@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from moto import mock_aws
 
 from ledger_aggregator.domain import Key, Totals
@@ -130,12 +131,20 @@ def nonzero(totals: Mapping[Key, Totals]) -> dict[Key, Totals]:
     return {k: t for k, t in totals.items() if not t.is_zero()}
 
 
-def client_of(url: str, region: str = "eu-west-1", key: str = "x", secret: str = "x") -> Callable[[str], Any]:
-    """A maker of boto3 clients for the local account at ``url``, signing with ``key``/``secret``."""
+def client_of(
+    url: str, region: str = "eu-west-1", key: str = "x", secret: str = "x", config: Config | None = None
+) -> Callable[[str], Any]:
+    """A maker of boto3 clients for the local account at ``url``, signing with ``key``/``secret`` (and
+    ``config``, botocore's, when given: its retries, for example)."""
 
     def make(service: str) -> Any:
         return boto3.client(  # type: ignore[call-overload]
-            service, endpoint_url=url, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret
+            service,
+            endpoint_url=url,
+            region_name=region,
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            config=config,
         )
 
     return make

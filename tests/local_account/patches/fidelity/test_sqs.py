@@ -8,9 +8,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from tests.support.aws import client_of
 
 
 def test_redrive_policy_is_compact_json_as_aws_returns_it(clients: dict[str, Any]) -> None:
@@ -46,7 +47,8 @@ def test_receives_beside_other_receives_are_answered_never_refused(clients: dict
                 refused.append(str(error))
                 return
 
-    readers = [client_without_retries(clients["sqs"]) for _ in range(4)]
+    once = client_of(clients["sqs"].meta.endpoint_url, config=Config(retries={"total_max_attempts": 1}))
+    readers = [once("sqs") for _ in range(4)]  # each call sent once: a refused call is seen, not retried
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
@@ -55,9 +57,3 @@ def test_receives_beside_other_receives_are_answered_never_refused(clients: dict
     finally:
         sys.setswitchinterval(interval)
     assert refused == []
-
-
-def client_without_retries(like: Any) -> Any:
-    """A client of the same server that sends each call once: a refused call is seen, not retried."""
-    once = Config(retries={"total_max_attempts": 1})
-    return boto3.client("sqs", endpoint_url=like.meta.endpoint_url, region_name=like.meta.region_name, config=once)

@@ -77,10 +77,13 @@ class Stack:
             raise TerraformError(f"terraform {command} failed ({code}):\n{said or err or out}{local_retries()}")
         return str(out)
 
+    def _files(self) -> dict[str, str]:
+        """The ``-state`` and ``-var-file`` options of a plan, apply or destroy of this stack."""
+        return {"state": str(self.state), "var_file": str(self.var_file)}
+
     def _run_json(self, command: str, **options: Any) -> list[dict[str, Any]]:
         """A plan or apply with ``-json``: the messages of Terraform's machine-readable UI, one per line."""
-        files = {"state": str(self.state), "var_file": str(self.var_file)}
-        return ui_messages(self._run(command, json=IsFlagged, **files, **options))
+        return ui_messages(self._run(command, json=IsFlagged, **self._files(), **options))
 
     def init(self) -> None:
         """terraform init (providers from the local mirror when present)."""
@@ -118,7 +121,7 @@ class Stack:
         """Destroy everything in this stack's state (with the variables as they are now, not as last planned)."""
         if self.state.exists():
             self._write_vars(self.pattern or 2)
-            self._run("destroy", auto_approve=IsFlagged, state=str(self.state), var_file=str(self.var_file))
+            self._run("destroy", auto_approve=IsFlagged, **self._files())
 
 
 def ui_messages(out: str) -> list[dict[str, Any]]:

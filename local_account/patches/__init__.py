@@ -139,6 +139,12 @@ PATCHES = [
         "tests/local_account/patches/fidelity/test_apigateway.py::test_a_stage_update_is_seen_whole_or_not_at_all",
     ),
     Patch(
+        "API Gateway parameters read where AWS reads them",
+        "fidelity",
+        fidelity.apigateway.parameters_where_aws_reads_them,
+        "tests/local_account/patches/fidelity/test_apigateway.py::test_a_template_is_only_a_template_never_the_requests_parameters",
+    ),
+    Patch(
         "API Gateway Update* actions",
         "feature",
         features.api_gateway_updates,

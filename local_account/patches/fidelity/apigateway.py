@@ -7,6 +7,8 @@
 * A stage update that turns on access or execution logging while the account names no API Gateway
   CloudWatch role is refused, as AWS refuses it at apply time, so that a first apply that would fail in a
   fresh account fails locally.
+* A request's parameters are its URI's and its JSON body's: a mapping template whose text holds ``&type=``
+  is stored as text and sets nothing else.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 import copy
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 import moto.apigateway.exceptions as apigateway_exceptions
 import moto.apigateway.models as apigateway_models
+import moto.apigateway.responses as apigateway_responses
 
 from ...patching import Patcher
 
@@ -94,3 +98,23 @@ def logging_needs_the_account_role(patcher: Patcher) -> None:
         return update_stage(self, function_id, stage_name, patch_operations)
 
     patcher.replace(backend, "update_stage", checked)
+
+
+def parameters_where_aws_reads_them(patcher: Patcher) -> None:
+    """API Gateway's control plane is REST with JSON bodies: PutIntegration, for one, takes its parameters from
+    the URI and the JSON body (https://docs.aws.amazon.com/apigateway/latest/api/API_PutIntegration.html).
+
+    moto reads a parameter from the query string first, and when the URL has none it parses the body as a
+    form (then takes the headers): a request template whose text held ``&type=`` set the integration's type to
+    the rest of its line, ``&credentials=`` its role. Terraform then saw a type it had not set and replaced
+    the integration, which deleted it. Here the query string is the URL's own, and every other parameter
+    comes from the JSON body, as moto's ``_get_param`` reads it next."""
+    responses = apigateway_responses.APIGatewayResponse
+    moto_setup = responses.setup_class
+
+    def setup_class(self: Any, request: Any, *args: Any, **kwargs: Any) -> None:
+        moto_setup(self, request, *args, **kwargs)
+        self.querystring = parse_qs(self.parsed_url.query, keep_blank_values=True)
+        self.data = self.querystring
+
+    patcher.replace(responses, "setup_class", setup_class)

@@ -85,3 +85,29 @@ def test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role
         assert described["methodSettings"]["*/*"]["loggingLevel"] == "ERROR"
     finally:
         apigateway.update_account(patchOperations=[{**role, "value": ""}])
+
+
+def test_a_template_is_only_a_template_never_the_requests_parameters(stage: dict[str, Any]) -> None:
+    """PutIntegration and PutIntegrationResponse take their parameters from the URI and the JSON body
+    (https://docs.aws.amazon.com/apigateway/latest/api/API_PutIntegration.html,
+    https://docs.aws.amazon.com/apigateway/latest/api/API_PutIntegrationResponse.html): a mapping template whose
+    text holds ``&type=`` or ``&selectionPattern=`` is stored as text and sets nothing else. Reproduced: moto
+    read a JSON body as a form, so the listing's template, whose first line documents ``&type=``, set its
+    integration's type to the rest of that line, and Terraform replaced the integration, deleting it."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    root = next(r["id"] for r in apigateway.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    probe = apigateway.create_resource(restApiId=api, parentId=root, pathPart="template-probe")["id"]
+    where = {"restApiId": api, "resourceId": probe, "httpMethod": "GET"}
+    apigateway.put_method(**where, authorizationType="NONE")
+    request = "## GET /template-probe?limit=&type= -> a comment\n{}&uri=elsewhere&credentials=none"
+    request += "&passthroughBehavior=NEVER"
+    apigateway.put_integration(**where, type="MOCK", requestTemplates={"application/json": request})
+    integration = apigateway.get_integration(**where)
+    assert integration["type"] == "MOCK" and integration["requestTemplates"] == {"application/json": request}
+    assert not {"uri", "credentials", "passthroughBehavior"} & set(integration), integration
+    response = "{}&selectionPattern=5\\d{2}&contentHandling=CONVERT_TO_TEXT"
+    apigateway.put_method_response(**where, statusCode="200")
+    apigateway.put_integration_response(**where, statusCode="200", responseTemplates={"application/json": response})
+    answered = apigateway.get_integration_response(**where, statusCode="200")
+    assert answered["responseTemplates"] == {"application/json": response}
+    assert not answered.get("selectionPattern") and "contentHandling" not in answered, answered

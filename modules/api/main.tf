@@ -67,6 +67,7 @@ locals {
     # action (TransactWriteItems), so that every request they render is one of that action.
     guarded           = local.guarded
     minor_units_table = "#set($minorUnits = \",${local.minor_units},\")"
+    listing_query     = file("${local.templates}/_listing_query.vtl")
     details_index     = var.tables.details.index_name
   })
   # The account check of each operation. With COGNITO, the claim that grants the operation must list the
@@ -151,10 +152,12 @@ locals {
       resource    = aws_api_gateway_resource.transactions.id
       http_method = "GET"
       action      = "Query"
-      query       = { "method.request.querystring.limit" = false, "method.request.querystring.nextToken" = false }
-      path        = true
-      success     = "200"
-      model       = null
+      query = {
+        for name in ["limit", "nextToken", "from", "to", "order", "currency", "type"] : "method.request.querystring.${name}" => false
+      }
+      path    = true
+      success = "200"
+      model   = null
     }
     get_summary = {
       operation   = "read"

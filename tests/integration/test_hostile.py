@@ -116,3 +116,30 @@ def test_an_unknown_field_is_named_whole_and_nothing_is_written(deployed: Deploy
         assert (answer.status, answer.body["error"], answer.body["field"]) == (400, "invalid_body", field)
     not_an_object = honest(deployed, [account], lambda: deployed.api.post_transaction(account, "[1, 2]"))
     assert (not_an_object.status, not_an_object.body["field"]) == (400, "body")
+
+
+def test_a_listing_refuses_a_bad_range_filter_order_or_a_token_of_another_query(deployed: Deployment) -> None:
+    """docs/api.md, Listing: a range reversed, too wide for its digits or not in milliseconds, a filter or an
+    order of unknown value, and a page token replayed with another query are each 400 naming the parameter."""
+    account = deployed.account("listing")
+    for i in range(3):
+        body = {"transactionId": f"l{i}", "type": "debit", "amount": "1.00", **EUR}
+        assert deployed.api.post_transaction(account, body).status == 201
+    token = eventually(lambda: deployed.api.transactions(account, "type=debit&limit=1").body["nextToken"])
+    refused = {
+        "from=1767225600001&to=1767225600000": "to",
+        f"from={'9' * 16}": "from",
+        "from=-1": "from",
+        "to=2026-01-01T00%3A00%3A00Z": "to",
+        "currency=XAU": "currency",
+        "currency=ABC": "currency",
+        "type=transfer": "type",
+        "order=asc": "order",
+        f"type=credit&nextToken={token}": "nextToken",
+        f"nextToken={token}": "nextToken",
+        f"type=debit&order=oldest&nextToken={token}": "nextToken",
+    }
+    for query, field in refused.items():
+        answer = deployed.api.transactions(account, query)
+        assert (answer.status, answer.body.get("field")) == (400, field), (query, answer.text)
+    assert deployed.api.transactions(account, f"type=debit&nextToken={token}").status == 200

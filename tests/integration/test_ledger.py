@@ -34,6 +34,7 @@ from harness.probes import eventually
 from ledger_aggregator.domain import Totals
 from ledger_ops.reconcile import reconcile_global
 from tests.integration.conftest import Deployment, dlq_messages, settled
+from tests.support.listing import in_booking_order
 from tests.templates.test_templates import BAD_BODIES
 
 
@@ -124,6 +125,43 @@ def test_money_is_conserved_per_currency_once_settled(deployed: Deployment) -> N
     tables = {k: deployed.outputs[f"{k}_table"]["name"] for k in ("details", "summary")}
     dynamodb = deployed.env.client("dynamodb")
     eventually(lambda: not reconcile_global(dynamodb, tables["details"], tables["summary"]), timeout=180)
+
+
+def every_page(deployed: Deployment, account: str, query: str) -> list[str] | None:
+    """The ids of every page of a listing query, following nextToken; None when a page is not 200."""
+    ids: list[str] = []
+    token = ""
+    for _ in range(50):
+        page = deployed.api.transactions(account, query + (f"&nextToken={token}" if token else ""))
+        if page.status != 200:
+            return None
+        ids += [t["transactionId"] for t in page.body["transactions"]]
+        token = page.body["nextToken"] or ""
+        if not token:
+            return ids
+    raise AssertionError(f"{query}: more than 50 pages")
+
+
+def test_a_range_of_booking_times_lists_its_filtered_rows_in_order_page_by_page(deployed: Deployment) -> None:
+    """docs/api.md, Listing: one Query per page over [from, to]; a page may be short, and a token serves its
+    own query only."""
+    account = deployed.account("history")
+    writes = [("credit", "EUR"), ("debit", "EUR"), ("debit", "USD"), ("credit", "USD"), ("debit", "EUR")]
+    for i, (kind, currency) in enumerate([*writes, ("credit", "EUR")]):
+        body = {"transactionId": f"h{i}", "type": kind, "amount": "1", "currency": currency}
+        assert deployed.api.post_transaction(account, body).status == 201
+    booked = sorted((int(r["recordedAt"]["N"]), r["transactionId"]["S"], r) for r in deployed.rows(account))
+    low, high = booked[1][0], booked[-2][0]
+    inside = [(at, ident, row) for at, ident, row in booked if low <= at <= high]
+    debits_in_eur = [(at, i) for at, i, row in inside if row["type"]["S"] == "debit" and row["currency"]["S"] == "EUR"]
+    query = f"from={low}&to={high}&order=oldest&currency=EUR&type=debit&limit=1"
+    listed = eventually(lambda: every_page(deployed, account, query))
+    assert in_booking_order(listed, debits_in_eur, newest_first=False), (listed, debits_in_eur)
+    newest = eventually(lambda: every_page(deployed, account, f"from={low}&to={high}&limit=2"))
+    assert in_booking_order(newest, [(at, ident) for at, ident, _ in inside], newest_first=True), (newest, inside)
+    token = deployed.api.transactions(account, f"from={low}&to={high}&limit=1").body["nextToken"]
+    replayed = deployed.api.transactions(account, f"from={low}&to={high}&order=oldest&nextToken={token}")
+    assert (replayed.status, replayed.body["field"]) == (400, "nextToken")
 
 
 def test_a_hostile_request_id_never_becomes_an_id_and_the_account_stays_pageable(deployed: Deployment) -> None:

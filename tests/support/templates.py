@@ -86,5 +86,6 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False) -> 
         guarded="true" if guarded else "false",
         minor_units_table=f'#set($minorUnits = ",{units},")',
         details_index=DETAILS_INDEX,
+        listing_query=_partial("_listing_query.vtl"),
         **balance,
     )

@@ -337,58 +337,107 @@ def test_the_template_and_the_contract_agree_on_every_generated_request(method: 
 
 # --- the read templates: path and query parameters --------------------------------------------------
 
-PARAMETERS = {p["name"]: p for op in SPEC["paths"].values() for p in op.get("get", {}).get("parameters", [])}
+PARAMETERS = {
+    (path, p["name"]): p for path, item in SPEC["paths"].items() for p in item.get("get", {}).get("parameters", [])
+}
+READ_PATHS = {"get_summary": "/accounts/{accountId}/summary", "list_transactions": "/accounts/{accountId}/transactions"}
 ACCOUNT_PATTERN = SPEC["components"]["parameters"]["accountId"]["schema"]["pattern"]
-POSITION = re.compile(r"([0-9]{1,20})\|((?:[A-Za-z0-9_-]{1,64}:)?[A-Za-z0-9_-]{1,64})", re.ASCII)
+POSITION = re.compile(r"(0|[1-9][0-9]{0,19})\|((?:[A-Za-z0-9_-]{1,64}:)?[A-Za-z0-9_-]{1,64})(.*)", re.ASCII | re.DOTALL)
+QUERY_FIELDS = ("from", "to", "order", "currency", "type")
 
 
 def _matches(pattern: str, value: str) -> bool:
     return re.search(re.sub(r"\$$", r"\\Z", pattern), value) is not None
 
 
-def position_of(token: str) -> tuple[str, str] | None:
-    """What a page token says (docs/api.md: base64url of ``<recordedAt>|<transactionId>``), or None."""
+def binding_of(query: dict[str, str]) -> str:
+    """What a page token carries of its query (docs/api.md): nothing for the plain listing, newest first."""
+    values = {name: query.get(name, "") for name in QUERY_FIELDS}
+    values["order"] = values["order"] or "newest"
+    if values == {**dict.fromkeys(QUERY_FIELDS, ""), "order": "newest"}:
+        return ""
+    return "".join(f"|{values[name]}" for name in ("order", "from", "to", "currency", "type"))
+
+
+def position_of(token: str, query: dict[str, str]) -> tuple[str, str] | None:
+    """Where a page token says the page starts (base64url of ``<recordedAt>|<transactionId><binding>``),
+    or None when it is not a token of ``query``: malformed, bound to another query, or out of its range."""
     try:
         text = base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
     except (ValueError, UnicodeError):
         return None
     found = POSITION.fullmatch(text)
-    return (found[1], found[2]) if found else None
+    if not found or found[3] != binding_of(query):
+        return None
+    at = int(found[1])
+    if (query.get("from") and at < int(query["from"])) or (query.get("to") and at > int(query["to"])):
+        return None
+    return (found[1], found[2])
 
 
 def read_faults(method: str, account: str, query: dict[str, str], claims: str | None) -> set[str]:
-    """The parameters the contract finds at fault (docs/openapi.yaml's patterns, and the token's content)."""
+    """The parameters the contract finds at fault (docs/openapi.yaml's patterns, and docs/api.md's rules:
+    a range not reversed, a currency of ISO 4217 with a minor unit, a token of this query)."""
     if not _matches(ACCOUNT_PATTERN, account):
         return {"accountId"}
     if claims is not None and account not in [one.strip() for one in claims.split(",")]:
         return {"forbidden"}
-    faults = {name for name, value in query.items() if not _matches(PARAMETERS[name]["schema"]["pattern"], value)}
+    path = READ_PATHS[method]
+    faults = {name for name, value in query.items() if not _matches(PARAMETERS[path, name]["schema"]["pattern"], value)}
+    if method == "get_summary":
+        return faults
+    low, high = query.get("from", ""), query.get("to", "")
+    if not {"from", "to"} & faults and low and high and int(high) < int(low):
+        faults.add("to")
+    if "currency" not in faults and query.get("currency") and query["currency"] not in UNITS:
+        faults.add("currency")
     token = query.get("nextToken", "")
-    if "nextToken" not in faults and token and position_of(token) is None:
-        faults.add("nextToken")
+    if "nextToken" not in faults and token and (faults or position_of(token, query) is None):
+        faults.add("nextToken")  # a token is judged only against a valid query: nothing else is checked first
     return faults
 
 
-def _token(position: tuple[int, str]) -> str:
-    return base64.urlsafe_b64encode(f"{position[0]}|{position[1]}".encode()).decode()
+def _token(position: tuple[int, str], binding: str) -> str:
+    return base64.urlsafe_b64encode(f"{position[0]}|{position[1]}{binding}".encode()).decode()
 
 
-TOKENS = mostly(
-    st.tuples(st.integers(0, 10**20 - 1), IDS | st.tuples(IDS, IDS).map(":".join)).map(_token),
-    TEXT | st.text(ID_ALPHABET + "=", max_size=12) | st.builds(lambda t: base64.b64encode(t.encode()).decode(), TEXT),
+MILLISECONDS = st.integers(0, 10**15 - 1) | st.integers(EPOCH - 10, EPOCH + 10)
+POSITIONS = st.tuples(MILLISECONDS | st.integers(0, 10**20 - 1), IDS | st.tuples(IDS, IDS).map(":".join))
+BAD_TOKENS = (
+    TEXT | st.text(ID_ALPHABET + "=", max_size=12) | st.builds(lambda t: base64.b64encode(t.encode()).decode(), TEXT)
 )
 LIMITS = mostly(st.integers(1, 100).map(str) | st.just(""), st.integers(-5, 200).map(str) | TEXT | st.just("01"))
 FILTERS = mostly(st.sampled_from(["", "EUR", "JPY", "XXX"]), TEXT | st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", max_size=4))
+RANGE_ENDS = mostly(MILLISECONDS.map(str) | st.just(""), TEXT | st.sampled_from(["-1", "01", "1.5", "1" * 16]))
+LISTING = {
+    "limit": LIMITS,
+    "from": RANGE_ENDS,
+    "to": RANGE_ENDS,
+    "order": mostly(st.sampled_from(["", "newest", "oldest"]), TEXT | st.sampled_from(["asc", "Oldest"])),
+    "currency": FILTERS,
+    "type": mostly(st.sampled_from(["", "credit", "debit"]), TEXT | st.sampled_from(["transfer", "Debit"])),
+}
+
+
+@st.composite
+def tokens(draw: st.DrawFn, query: dict[str, str]) -> str:
+    """A page token: mostly one of this query, else one bound to a drawn query, or no token at all."""
+    values = st.sampled_from(["", "newest", "oldest", "EUR", "credit", str(EPOCH)])
+    other = {name: draw(values) for name in QUERY_FIELDS}
+    binding = binding_of(query) if draw(st.integers(0, 3)) else binding_of(other)
+    return str(draw(mostly(POSITIONS.map(lambda position: _token(position, binding)), BAD_TOKENS)))
 
 
 @st.composite
 def read_requests(draw: st.DrawFn, method: str, cognito: bool) -> tuple[str, dict[str, str], str | None]:
     account, claims = draw(ACCOUNT_IDS), draw(CLAIMS)
     query: dict[str, str] = {}
-    names = {"get_summary": {"currency": FILTERS}, "list_transactions": {"limit": LIMITS, "nextToken": TOKENS}}
+    names = {"get_summary": {"currency": FILTERS}, "list_transactions": LISTING}
     for name, values in names[method].items():
         if draw(st.booleans()):
             query[name] = draw(values)
+    if method == "list_transactions" and draw(st.booleans()):
+        query["nextToken"] = draw(tokens(query))
     return account, query, claims if cognito else None
 
 
@@ -398,15 +447,28 @@ def check_read(method: str, cognito: bool, request: tuple[str, dict[str, str], s
     sent = agreed(method, cognito, claims, given, read_faults(method, account, query, claims))
     if sent is None:
         return
-    assert sent["ExpressionAttributeValues"][":a"] == {"S": account}
+    values = sent["ExpressionAttributeValues"]
+    assert values[":a"] == {"S": account}
     if method == "get_summary":
-        assert sent["ExpressionAttributeValues"].get(":c") == (
-            {"S": query["currency"]} if query.get("currency") else None
-        )
+        assert values.get(":c") == ({"S": query["currency"]} if query.get("currency") else None)
         return
     assert sent["Limit"] == int(query.get("limit") or 20)
+    assert sent["ScanIndexForward"] is (query.get("order") == "oldest")
+    low, high = query.get("from"), query.get("to")
+    assert (values.get(":f"), values.get(":t")) == ({"N": low} if low else None, {"N": high} if high else None)
+    condition = {(True, True): " AND recordedAt BETWEEN :f AND :t", (True, False): " AND recordedAt >= :f"}
+    assert sent["KeyConditionExpression"] == "accountId = :a" + condition.get(
+        (bool(low), bool(high)), " AND recordedAt <= :t" if high else ""
+    )
+    filters = {"#cu = :c": "currency", "#ty = :y": "type"}
+    wanted = [test for test, name in filters.items() if query.get(name)]
+    assert sent.get("FilterExpression") == (" AND ".join(wanted) if wanted else None)
+    assert sent.get("ExpressionAttributeNames") == ({t[:3]: filters[t] for t in wanted} if wanted else None)
+    assert (values.get(":c"), values.get(":y")) == tuple(
+        {"S": query[name]} if query.get(name) else None for name in ("currency", "type")
+    )
     start = sent.get("ExclusiveStartKey")
-    position = position_of(query["nextToken"]) if query.get("nextToken") else None
+    position = position_of(query["nextToken"], query) if query.get("nextToken") else None
     assert (start is None) == (position is None)
     if position is not None:
         assert (start["recordedAt"]["N"], start["transactionId"]["S"]) == position

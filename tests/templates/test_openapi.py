@@ -73,8 +73,9 @@ def test_path_and_query_patterns_match_the_templates() -> None:
         for p in SPEC["paths"]["/accounts/{accountId}/transactions"]["get"]["parameters"]
     }
     # Documented as ^(<rule>)?$: API Gateway cannot tell an empty parameter from an absent one.
-    for name in ("limit", "nextToken"):
-        inner = query[name].removeprefix("^(").removesuffix(")?$")
+    assert set(query) == {"limit", "nextToken", "from", "to", "order", "currency", "type"}
+    for name, documented in query.items():
+        inner = documented.removeprefix("^(").removesuffix(")?$")
         assert f"'^{inner}$'" in LIST, name
 
 

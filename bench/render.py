@@ -18,6 +18,7 @@ from harness.load import percentile
 if TYPE_CHECKING:
     from bench.events import EventFigures, EventRun
     from bench.guard import GuardFigures
+    from bench.listing import ListingFigures
     from bench.runs import Run
 
 PRICES = Path(__file__).resolve().parent / "prices.json"
@@ -121,16 +122,21 @@ def plot_units(runs: list[Run], path: Path) -> None:
 
 
 def write_report(
-    runs: list[Run], out: Path, guard: GuardFigures | None = None, events: EventFigures | None = None
+    runs: list[Run],
+    out: Path,
+    guard: GuardFigures | None = None,
+    events: EventFigures | None = None,
+    listing: ListingFigures | None = None,
 ) -> Path:
-    """Write reports/benchmark.md and its plots (with the balance guard's and the balance events' figures
-    when measured); return the Markdown file."""
+    """Write reports/benchmark.md and its plots (with the balance guard's, the balance events' and the filtered
+    listing's figures when measured); return the Markdown file."""
     out.mkdir(parents=True, exist_ok=True)
     plot_lag(runs, out / "summary-lag.png")
     plot_units(runs, out / "write-units.png")
     path = out / "benchmark.md"
     lines = _markdown(runs) + (["", *_guard_section(guard)] if guard else [])
     lines += ["", *_events_section(events)] if events else []
+    lines += ["", *_listing_section(listing)] if listing else []
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -167,6 +173,28 @@ def _guard_section(guard: GuardFigures) -> list[str]:
         lines.append(
             f"| {load.name} | {load.committed_per_second():.0f} | {load.retryable_share():.1%} | "
             f"{load.quantile(0.5):.1f} | {load.quantile(0.99):.1f} | {answers} |"
+        )
+    return lines
+
+
+def _listing_section(listing: ListingFigures) -> list[str]:
+    """A filtered listing: the rows it reads against the rows it returns, and their read units."""
+    lines = [
+        "## A filtered listing's reads (docs/api.md, Listing)",
+        "",
+        f"One account of {listing.rows:,} credits posted through the signed API, 1 in 100 in USD, listed",
+        "through the API in pages of 100 to the end. Pages are counted through the API (each one Query).",
+        "Read units are computed from the rows each page read, by DynamoDB's documented rule (the index entries",
+        "read, filtered out or not, rounded up to 4 KB per Query, halved for an eventually consistent read):",
+        "the local account meters no reads.",
+        "",
+        "| listing | pages (Queries) | rows returned | rows read | read units | read units per row returned |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for one in listing.listings:
+        lines.append(
+            f"| {one.name} | {one.pages} | {one.returned:,} | {one.read:,} | {one.read_units:,.1f} | "
+            f"{one.units_per_row_returned():.2f} |"
         )
     return lines
 

@@ -277,4 +277,7 @@ def test_make_bench_report_writes_every_section_elsewhere(tmp_path: Path) -> Non
         assert (run["lost"], run["double_counted"], run["time_to_exact"] is not None) == (0, 0, True), run["name"]
     assert saved["guard"]["costs"] and all(cost["committed"] for cost in saved["guard"]["costs"])
     assert [run["consumer_exact"] for run in saved["events"]["runs"]] == [True, True]
+    rows, listed = saved["listing"]["rows"], {one["name"]: one for one in saved["listing"]["listings"]}
+    assert (listed["no filter"]["returned"], listed["1% filter (currency=USD)"]["returned"]) == (rows, rows // 100)
+    assert listed["1% filter (currency=USD)"]["read"] == rows, "a filter reads every row it passes over"
     assert {p.name for p in tmp_path.iterdir()} >= {"benchmark.md", "summary-lag.png", "write-units.png"}

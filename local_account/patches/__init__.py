@@ -145,6 +145,12 @@ PATCHES = [
         "tests/local_account/patches/fidelity/test_apigateway.py::test_a_template_is_only_a_template_never_the_requests_parameters",
     ),
     Patch(
+        "API Gateway: a missing integration is not found",
+        "fidelity",
+        fidelity.apigateway.missing_integrations_not_found,
+        "tests/local_account/patches/fidelity/test_apigateway.py::test_a_method_without_an_integration_answers_not_found",
+    ),
+    Patch(
         "API Gateway Update* actions",
         "feature",
         features.api_gateway_updates,

@@ -9,6 +9,8 @@
   fresh account fails locally.
 * A request's parameters are its URI's and its JSON body's: a mapping template whose text holds ``&type=``
   is stored as text and sets nothing else.
+* A method without an integration answers NotFoundException when its integration, or one of its integration's
+  responses, is read or deleted.
 """
 
 from __future__ import annotations
@@ -118,3 +120,26 @@ def parameters_where_aws_reads_them(patcher: Patcher) -> None:
         self.data = self.querystring
 
     patcher.replace(responses, "setup_class", setup_class)
+
+
+def missing_integrations_not_found(patcher: Patcher) -> None:
+    """GetIntegration, DeleteIntegration and GetIntegrationResponse (and the other actions on an integration's
+    responses) of a method without an integration answer NotFoundException, as AWS lists it among their errors
+    (https://docs.aws.amazon.com/apigateway/latest/api/API_GetIntegrationResponse.html), and as the AWS
+    provider reads "gone". moto answered GetIntegration with an empty object and failed the others with
+    500, which the provider retried for minutes in a destroy."""
+    backend = apigateway_models.APIGatewayBackend
+    moto_get, moto_delete = backend.get_integration, backend.delete_integration
+
+    def get_integration(self: Any, function_id: str, resource_id: str, method_type: str) -> Any:
+        integration = moto_get(self, function_id, resource_id, method_type)
+        if integration is None:
+            raise apigateway_exceptions.NoIntegrationDefined()
+        return integration
+
+    def delete_integration(self: Any, function_id: str, resource_id: str, method_type: str) -> Any:
+        get_integration(self, function_id, resource_id, method_type)
+        return moto_delete(self, function_id, resource_id, method_type)
+
+    patcher.replace(backend, "get_integration", get_integration)
+    patcher.replace(backend, "delete_integration", delete_integration)

@@ -111,3 +111,20 @@ def test_a_template_is_only_a_template_never_the_requests_parameters(stage: dict
     answered = apigateway.get_integration_response(**where, statusCode="200")
     assert answered["responseTemplates"] == {"application/json": response}
     assert not answered.get("selectionPattern") and "contentHandling" not in answered, answered
+
+
+def test_a_method_without_an_integration_answers_not_found(stage: dict[str, Any]) -> None:
+    """GetIntegration, DeleteIntegration and GetIntegrationResponse of a method that has no integration answer
+    NotFoundException (https://docs.aws.amazon.com/apigateway/latest/api/API_GetIntegrationResponse.html,
+    Errors), which the AWS provider reads as "gone". Reproduced: moto answered GetIntegrationResponse with 500,
+    which the provider retried for minutes in a destroy, and GetIntegration with 200 and an empty object."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    root = next(r["id"] for r in apigateway.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    bare = apigateway.create_resource(restApiId=api, parentId=root, pathPart="no-integration")["id"]
+    where = {"restApiId": api, "resourceId": bare, "httpMethod": "GET"}
+    apigateway.put_method(**where, authorizationType="NONE")
+    for call in (apigateway.get_integration, apigateway.delete_integration):
+        with pytest.raises(apigateway.exceptions.NotFoundException):
+            call(**where)
+    with pytest.raises(apigateway.exceptions.NotFoundException):
+        apigateway.get_integration_response(**where, statusCode="200")

@@ -1,10 +1,11 @@
 """The filtered listing's figures for `make bench-report` (and alone: `python -m bench.listing`).
 
-On the stack as bench-report last applied it (no injected faults): ``rows`` credits posted through the signed API into
-one account from 8 clients, 1 in 100 of them in USD and the rest in EUR; then the account listed through the
-API in pages of 100 (docs/api.md, "Listing"), following nextToken to the end, three ways: the USD rows alone
-(``currency=USD``: a filter that matches 1% of the rows), every row, and the USD rows of the newest tenth of
-the booking times (``from`` and ``to``: a range DynamoDB applies before it reads).
+On the stack as bench-report last applied it (no injected faults): ``rows`` credits posted through the signed
+API into one account from 8 clients (harness.load: every answer 201), 1 in 100 of them in USD and the rest in
+EUR; then the account listed through the API in pages of 100 (docs/api.md, "Listing"), following nextToken to
+the end, three ways: the USD rows alone (``currency=USD``: a filter that matches 1% of the rows), every row,
+and the USD rows of the newest tenth of the booking times (``from`` and ``to``: a range DynamoDB applies before
+it reads).
 
 For each listing: the pages (one DynamoDB Query each, counted through the API), the rows returned, the rows
 read, and the read units those reads cost. The local account meters no reads, so the units are computed from
@@ -24,16 +25,16 @@ import json
 import math
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 
 from bench.alone import measure_alone
 from harness.client import LedgerClient
+from harness.load import post_concurrently
 from harness.stack import Stack
 from ledger_ops.reconcile import account_items
 from local_account import fault_plan
@@ -101,50 +102,38 @@ def read_units(sizes: list[int]) -> float:
     return math.ceil(sum(sizes) / READ_UNIT_BYTES) / 2 if sizes else 0.5
 
 
-def post_rows(client: LedgerClient, account: str, rows: int) -> None:
-    """``rows`` credits of 1.00 into ``account``, every RARE-th in USD, from CLIENTS threads."""
-
-    def one(index: int) -> None:
-        currency = "USD" if index % RARE == RARE - 1 else "EUR"
-        body = {"transactionId": f"l{index:05d}", "type": "credit", "amount": "1.00", "currency": currency}
-        answer = client.post_transaction(account, body)
-        while answer.status == 429:
-            answer = client.post_transaction(account, body)
-        if answer.status != 201:
-            raise RuntimeError(f"row {index}: {answer.status} {answer.text}")
-
-    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        list(pool.map(one, range(rows)))
-
-
-def every_page(client: LedgerClient, account: str, query: str) -> tuple[int, list[str]]:
-    """The pages of a listing (each one Query) and the ids it returned, following nextToken to the end."""
-    pages, ids, token = 0, [], ""
-    while True:
-        page = client.transactions(account, query + (f"&nextToken={token}" if token else ""))
-        if page.status != 200:
-            raise RuntimeError(f"{query}: {page.status} {page.text}")
-        pages += 1
-        ids += [t["transactionId"] for t in page.body["transactions"]]
-        token = page.body["nextToken"] or ""
-        if not token:
-            return pages, ids
-
-
-def listing(client: LedgerClient, account: str, index: list[dict[str, Any]], name: str, query: str) -> Listing:
-    """List ``account`` with ``query``, and cost its reads from ``index`` (the rows in the index's order)."""
-    pages, ids = every_page(client, account, query)
-    low = next((int(part[5:]) for part in query.split("&") if part.startswith("from=")), None)
-    high = next((int(part[3:]) for part in query.split("&") if part.startswith("to=")), None)
-    in_range = [
-        row
-        for row in index
-        if (low is None or int(row["recordedAt"]["N"]) >= low) and (high is None or int(row["recordedAt"]["N"]) <= high)
+def rows_to_post(account: str, rows: int) -> list[tuple[str, dict[str, Any]]]:
+    """``rows`` credits of 1.00 into ``account``, every RARE-th in USD."""
+    return [
+        (account, {"transactionId": f"l{i:05d}", "type": "credit", "amount": "1.00", "currency": currency})
+        for i, currency in ((i, "USD" if i % RARE == RARE - 1 else "EUR") for i in range(rows))
     ]
-    windows = [in_range[start : start + PAGE] for start in range(0, len(in_range), PAGE)]
+
+
+def booked_at(row: dict[str, Any]) -> int:
+    """A details row's recordedAt, the index's sort key."""
+    return int(row["recordedAt"]["N"])
+
+
+class Query(NamedTuple):
+    """A listing to measure: its name in the report, its filters, and its range of booking times if any."""
+
+    name: str
+    filters: str
+    span: tuple[int, int] | None = None
+
+
+def listing(client: LedgerClient, account: str, index: list[dict[str, Any]], asked: Query) -> Listing:
+    """List ``account`` as ``asked`` in pages of PAGE, and cost its reads from ``index``: the account's rows
+    in the index's order, newest first."""
+    span = asked.span
+    query = "&".join(filter(None, [asked.filters, span and f"from={span[0]}&to={span[1]}", f"limit={PAGE}"]))
+    listed = client.listing(account, query)
+    read = [row for row in index if span is None or span[0] <= booked_at(row) <= span[1]]
+    windows = [read[start : start + PAGE] for start in range(0, len(read), PAGE)]
     units = sum(read_units([item_size(row) for row in window]) for window in windows)
-    units += 0.5 * (pages - len(windows))  # a last page that read nothing (its predecessor stopped at the limit)
-    return Listing(name, query, pages, len(ids), len(in_range), units)
+    units += 0.5 * (listed.pages - len(windows))  # a last page that read nothing (its predecessor stopped at the limit)
+    return Listing(asked.name, query, listed.pages, len(listed.ids), len(read), units)
 
 
 def measure_listing(
@@ -161,17 +150,16 @@ def measure_listing(
     client = LedgerClient(account.api_base(outputs), account.region)
     holder = f"listing-{uuid.uuid4().hex[:6]}"
     say(f"listing: posting {sizes.rows:,} rows into one account, 1 in {RARE} in USD")
-    post_rows(client, holder, sizes.rows)
+    post_concurrently(client, rows_to_post(holder, sizes.rows), CLIENTS)
     stored = account_items(boto3.client("dynamodb"), outputs["details_table"]["name"], holder)
-    index = sorted(stored, key=lambda r: (int(r["recordedAt"]["N"]), r["transactionId"]["S"]), reverse=True)
-    times = sorted(int(r["recordedAt"]["N"]) for r in stored)
-    recent = f"from={times[len(times) * 9 // 10]}&to={times[-1]}"  # the newest tenth of the booking times
+    index = sorted(stored, key=lambda row: (booked_at(row), row["transactionId"]["S"]), reverse=True)
+    newest = index[: len(index) - len(index) * 9 // 10]  # the newest tenth of the booking times
     queries = [
-        ("1% filter (currency=USD)", f"currency=USD&limit={PAGE}"),
-        ("no filter", f"limit={PAGE}"),
-        ("1% filter, newest tenth of the range", f"currency=USD&{recent}&limit={PAGE}"),
+        Query("1% filter (currency=USD)", "currency=USD"),
+        Query("no filter", ""),
+        Query("1% filter, newest tenth of the range", "currency=USD", (booked_at(newest[-1]), booked_at(newest[0]))),
     ]
-    figures = ListingFigures(sizes.rows, [listing(client, holder, index, name, query) for name, query in queries])
+    figures = ListingFigures(sizes.rows, [listing(client, holder, index, asked) for asked in queries])
     for one in figures.listings:
         say(_line(one))
     return figures

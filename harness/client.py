@@ -10,7 +10,7 @@ import http.client
 import json
 import threading
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -28,6 +28,14 @@ class Response:
     body: Any
     headers: dict[str, str]
     text: str
+
+
+@dataclass
+class Listed:
+    """A listing followed to its last page: how many pages it took, and the ids of its transactions in order."""
+
+    pages: int = 0
+    ids: list[str] = field(default_factory=list)
 
 
 class LedgerClient:
@@ -103,6 +111,21 @@ class LedgerClient:
     def transactions(self, account: str, query: str = "") -> Response:
         """GET /accounts/{account}/transactions[?query]."""
         return self.request("GET", f"/accounts/{_segment(account)}/transactions{'?' + query if query else ''}")
+
+    def listing(self, account: str, query: str = "", most: int = 1000) -> Listed:
+        """Every page of GET /accounts/{account}/transactions?query, following nextToken until it is null; raises
+        on an answer other than 200, or after ``most`` pages."""
+        listed, token = Listed(), ""
+        while listed.pages < most:
+            page = self.transactions(account, "&".join(filter(None, [query, token and f"nextToken={token}"])))
+            if page.status != 200:
+                raise RuntimeError(f"{query}: page {listed.pages + 1} answered {page.status} {page.text}")
+            listed.pages += 1
+            listed.ids += [t["transactionId"] for t in page.body["transactions"]]
+            token = page.body["nextToken"] or ""
+            if not token:
+                return listed
+        raise RuntimeError(f"{query}: more than {most} pages")
 
 
 def _segment(value: str) -> str:

@@ -127,19 +127,15 @@ def test_money_is_conserved_per_currency_once_settled(deployed: Deployment) -> N
     eventually(lambda: not reconcile_global(dynamodb, tables["details"], tables["summary"]), timeout=180)
 
 
-def every_page(deployed: Deployment, account: str, query: str) -> list[str] | None:
-    """The ids of every page of a listing query, following nextToken; None when a page is not 200."""
-    ids: list[str] = []
-    token = ""
-    for _ in range(50):
-        page = deployed.api.transactions(account, query + (f"&nextToken={token}" if token else ""))
-        if page.status != 200:
-            return None
-        ids += [t["transactionId"] for t in page.body["transactions"]]
-        token = page.body["nextToken"] or ""
-        if not token:
-            return ids
-    raise AssertionError(f"{query}: more than 50 pages")
+def listed_once_complete(deployed: Deployment, account: str, query: str, rows: int) -> list[str]:
+    """The ids of every page of a listing, once it holds at least ``rows`` of them: the index is read
+    eventually consistently, so a row just written may not be listed yet."""
+
+    def complete() -> list[str] | None:
+        ids = deployed.api.listing(account, query).ids
+        return ids if len(ids) >= rows else None
+
+    return eventually(complete)
 
 
 def test_a_range_of_booking_times_lists_its_filtered_rows_in_order_page_by_page(deployed: Deployment) -> None:
@@ -155,9 +151,9 @@ def test_a_range_of_booking_times_lists_its_filtered_rows_in_order_page_by_page(
     inside = [(at, ident, row) for at, ident, row in booked if low <= at <= high]
     debits_in_eur = [(at, i) for at, i, row in inside if row["type"]["S"] == "debit" and row["currency"]["S"] == "EUR"]
     query = f"from={low}&to={high}&order=oldest&currency=EUR&type=debit&limit=1"
-    listed = eventually(lambda: every_page(deployed, account, query))
+    listed = listed_once_complete(deployed, account, query, len(debits_in_eur))
     assert in_booking_order(listed, debits_in_eur, newest_first=False), (listed, debits_in_eur)
-    newest = eventually(lambda: every_page(deployed, account, f"from={low}&to={high}&limit=2"))
+    newest = listed_once_complete(deployed, account, f"from={low}&to={high}&limit=2", len(inside))
     assert in_booking_order(newest, [(at, ident) for at, ident, _ in inside], newest_first=True), (newest, inside)
     token = deployed.api.transactions(account, f"from={low}&to={high}&limit=1").body["nextToken"]
     replayed = deployed.api.transactions(account, f"from={low}&to={high}&order=oldest&nextToken={token}")
@@ -172,14 +168,7 @@ def test_a_hostile_request_id_never_becomes_an_id_and_the_account_stays_pageable
         answer = deployed.api.request("POST", f"/accounts/{account}/transactions", body, hostile)
         assert answer.status == 201, answer.text
         assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", answer.body["transactionId"])
-    ids, token = [], ""
-    for _ in range(5):
-        page = deployed.api.transactions(account, f"limit=1{'&nextToken=' + token if token else ''}")
-        assert page.status == 200, page.text
-        ids += [t["transactionId"] for t in page.body["transactions"]]
-        token = page.body["nextToken"] or ""
-        if not token:
-            break
+    ids = listed_once_complete(deployed, account, "limit=1", 3)
     assert len(ids) == 3 and all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids)
     assert {r["requestId"]["S"] for r in deployed.rows(account)} == {"a|b'c"}, "kept only as audit text"
 

@@ -87,6 +87,17 @@ def test_logging_is_refused_until_the_account_names_api_gateways_cloudwatch_role
         apigateway.update_account(patchOperations=[{**role, "value": ""}])
 
 
+def method_without_integration(stage: dict[str, Any], path_part: str) -> dict[str, str]:
+    """A GET method on a new resource /<path_part> of the stage's API, with no integration yet: its
+    identifying parameters (restApiId, resourceId, httpMethod)."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    root = next(r["id"] for r in apigateway.get_resources(restApiId=api)["items"] if r["path"] == "/")
+    resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart=path_part)["id"]
+    where = {"restApiId": api, "resourceId": resource, "httpMethod": "GET"}
+    apigateway.put_method(**where, authorizationType="NONE")
+    return where
+
+
 def test_a_template_is_only_a_template_never_the_requests_parameters(stage: dict[str, Any]) -> None:
     """PutIntegration and PutIntegrationResponse take their parameters from the URI and the JSON body
     (https://docs.aws.amazon.com/apigateway/latest/api/API_PutIntegration.html,
@@ -94,11 +105,7 @@ def test_a_template_is_only_a_template_never_the_requests_parameters(stage: dict
     text holds ``&type=`` or ``&selectionPattern=`` is stored as text and sets nothing else. Reproduced: moto
     read a JSON body as a form, so the listing's template, whose first line documents ``&type=``, set its
     integration's type to the rest of that line, and Terraform replaced the integration, deleting it."""
-    apigateway, api = stage["apigateway"], stage["api"]
-    root = next(r["id"] for r in apigateway.get_resources(restApiId=api)["items"] if r["path"] == "/")
-    probe = apigateway.create_resource(restApiId=api, parentId=root, pathPart="template-probe")["id"]
-    where = {"restApiId": api, "resourceId": probe, "httpMethod": "GET"}
-    apigateway.put_method(**where, authorizationType="NONE")
+    apigateway, where = stage["apigateway"], method_without_integration(stage, "template-probe")
     request = "## GET /template-probe?limit=&type= -> a comment\n{}&uri=elsewhere&credentials=none"
     request += "&passthroughBehavior=NEVER"
     apigateway.put_integration(**where, type="MOCK", requestTemplates={"application/json": request})
@@ -118,11 +125,7 @@ def test_a_method_without_an_integration_answers_not_found(stage: dict[str, Any]
     NotFoundException (https://docs.aws.amazon.com/apigateway/latest/api/API_GetIntegrationResponse.html,
     Errors), which the AWS provider reads as "gone". Reproduced: moto answered GetIntegrationResponse with 500,
     which the provider retried for minutes in a destroy, and GetIntegration with 200 and an empty object."""
-    apigateway, api = stage["apigateway"], stage["api"]
-    root = next(r["id"] for r in apigateway.get_resources(restApiId=api)["items"] if r["path"] == "/")
-    bare = apigateway.create_resource(restApiId=api, parentId=root, pathPart="no-integration")["id"]
-    where = {"restApiId": api, "resourceId": bare, "httpMethod": "GET"}
-    apigateway.put_method(**where, authorizationType="NONE")
+    apigateway, where = stage["apigateway"], method_without_integration(stage, "no-integration")
     for call in (apigateway.get_integration, apigateway.delete_integration):
         with pytest.raises(apigateway.exceptions.NotFoundException):
             call(**where)

@@ -348,6 +348,7 @@ def record(after: Side, loop_seconds: float, out: Path = REPORTS) -> None:
         "figures": figures,
         "raw": asdict(after),
     }
+    out.mkdir(parents=True, exist_ok=True)  # as bench-report's write_report does: BENCH_OUT may be new
     path = out / RECORD_NAME
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"\nrecorded in {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")

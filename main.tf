@@ -9,6 +9,9 @@ locals {
   ids = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/ids.json"))
   # The balance guard's item: its attribute names by placeholder, also read by ledger-ops.
   balance_item = jsondecode(file("${path.module}/ops/ledger_ops/balance_item.json")).attributes
+  # A UTC day is sealed, and closed, this long after its end: the longest a write can take to reach DynamoDB
+  # after its recordedAt, plus the allowance for the index the closer reads (docs/history.md).
+  seal_seconds = module.api.integration_timeout_seconds + var.history.index_allowance_seconds
   # Every name that more than one module (or the alarms) needs, computed once here and passed down.
   # A function's execution role has the function's name (modules/function).
   names = {

@@ -38,6 +38,16 @@ output "balances_table" {
   value       = module.tables.balances
 }
 
+output "history_table" {
+  description = "History table of the day and month closes (docs/history.md): name and arn."
+  value       = module.tables.history
+}
+
+output "history" {
+  description = "The closer's settings: the margin after a UTC day's end when it is sealed and can be closed (docs/history.md)."
+  value       = { seal_seconds = local.seal_seconds }
+}
+
 output "guard" {
   description = "The balance guard when on: its epoch (the stage's guardEpoch, which guard init seeds); null when off."
   value       = module.api.guard

@@ -67,6 +67,7 @@ variable "tables" {
     summary_deletion_protection  = optional(bool, true)
     applied_deletion_protection  = optional(bool, true)
     balances_deletion_protection = optional(bool, true)
+    history_deletion_protection  = optional(bool, true)
     point_in_time_recovery       = optional(bool, true)
     summary_billing_mode         = optional(string, "PROVISIONED")
     summary_read_capacity        = optional(number, 5)
@@ -81,6 +82,19 @@ variable "tables" {
   validation {
     condition     = alltrue([for n in [var.tables.summary_read_capacity, var.tables.summary_write_capacity] : n >= 1 && n == floor(n)])
     error_message = "tables.summary_read_capacity and tables.summary_write_capacity must be whole numbers of at least 1."
+  }
+}
+
+variable "history" {
+  description = "The day closes' settings: how long after a day's end plus the integration timeout its rows are certain to be on the index the closer reads (docs/history.md)."
+  type = object({
+    index_allowance_seconds = optional(number, 60)
+  })
+  default  = {}
+  nullable = false
+  validation {
+    condition     = var.history.index_allowance_seconds >= 0 && var.history.index_allowance_seconds <= 3600 && var.history.index_allowance_seconds == floor(var.history.index_allowance_seconds)
+    error_message = "history.index_allowance_seconds must be a whole number of seconds from 0 to 3600."
   }
 }
 

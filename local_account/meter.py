@@ -21,6 +21,7 @@ ROLES = {
     "-account-summary": "summary",
     "-applied": "applied",
     "-account-balances": "balances",
+    "-account-history": "history",
 }
 
 

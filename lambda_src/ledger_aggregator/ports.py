@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from enum import Enum
+from typing import Any, Protocol
 
 from .domain import Delta, Key, Poison
+from .history import Close
 from .redelivery import Deferral
 
 
@@ -75,4 +77,40 @@ class Redelivery(Protocol):
 
     def defer(self, deferrals: Sequence[Deferral]) -> int:
         """Make each message invisible for its delay; return how many were deferred. Must not raise."""
+        ...
+
+
+class Created(Enum):
+    """What a create-only write of a close found: nothing there (written), the same close, or another."""
+
+    WRITTEN = "written"
+    PRESENT = "present"
+    DIFFERS = "differs"
+
+
+class HistoryStore(Protocol):
+    """Where the closer reads booked rows and keys, and writes closes (create-only)."""
+
+    def keys(self) -> Iterable[Key]:
+        """Every ``(account, currency)`` that has booked a valid row (the summaries' keys)."""
+        ...
+
+    def last_day(self, key: Key) -> Close | None:
+        """The key's latest day close, read strongly consistent; None before its first."""
+        ...
+
+    def first_booked(self, key: Key) -> int | None:
+        """The ``recordedAt`` of the key's first row in its currency; None when it has none."""
+        ...
+
+    def rows(self, account: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        """The account's rows (every currency) booked from ``start_ms`` to ``end_ms``, both included."""
+        ...
+
+    def month_days(self, key: Key, month: str) -> list[Close]:
+        """The key's day closes of a month (``YYYY-MM``), in order, read strongly consistent."""
+        ...
+
+    def create(self, close: Close) -> Created:
+        """Write a close unless one of its period is there; say which it found."""
         ...

@@ -74,3 +74,8 @@ output "guard" {
   description = "The balance guard when on: its epoch (the stage variable guardEpoch, new at each switch); null when off."
   value       = local.guarded ? { epoch = local.guard_epoch } : null
 }
+
+output "integration_timeout_seconds" {
+  description = "How long an integration may take, in seconds: a row is in DynamoDB at most this long after its recordedAt."
+  value       = local.integration_timeout_ms / 1000
+}

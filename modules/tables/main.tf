@@ -1,5 +1,5 @@
-# The three tables: Account Details (the transactions, with a stream), Account Summary (one item per
-# account and currency) and the applied markers (exactly-once). They do not depend on the pattern, so
+# The tables: Account Details (the transactions, with a stream), Account Summary (one item per account
+# and currency), the applied markers (exactly-once), the guard's balance items and the day closes. They do not depend on the pattern, so
 # switching patterns never replaces or empties them.
 
 locals {
@@ -110,6 +110,36 @@ resource "aws_dynamodb_table" "applied" {
   ttl {
     attribute_name = "expiresAt"
     enabled        = true
+  }
+  point_in_time_recovery {
+    enabled = var.tables.point_in_time_recovery
+  }
+  server_side_encryption {
+    enabled     = local.sse.enabled
+    kms_key_arn = local.sse.kms_key_arn
+  }
+  tags = var.tags
+}
+
+# Day and month closes (docs/history.md): one item per (account, currency, day) and per month, written
+# create-only by the closer (ledger-ops close, and the scheduled closer) and never rewritten; read by the
+# statement route. Keyed by "CURRENCY#YYYY-MM-DD" and "CURRENCY#YYYY-MM", so that a month's item sorts
+# just before its days and one Query answers a statement.
+resource "aws_dynamodb_table" "history" {
+  #checkov:skip=CKV_AWS_28:Point-in-time recovery is on unless tables.point_in_time_recovery turns it off; checkov cannot read the variable.
+  name                        = "${var.name_prefix}-account-history"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "accountId"
+  range_key                   = "period"
+  deletion_protection_enabled = var.tables.history_deletion_protection
+
+  attribute {
+    name = "accountId"
+    type = "S"
+  }
+  attribute {
+    name = "period"
+    type = "S"
   }
   point_in_time_recovery {
     enabled = var.tables.point_in_time_recovery

@@ -33,6 +33,14 @@ output "balances" {
   }
 }
 
+output "history" {
+  description = "History table of the day and month closes: name and arn."
+  value = {
+    name = aws_dynamodb_table.history.name
+    arn  = aws_dynamodb_table.history.arn
+  }
+}
+
 output "protected" {
   description = "Whether each table refuses deletion (deletion_protection_enabled), by table."
   value = {
@@ -40,5 +48,6 @@ output "protected" {
     summary  = aws_dynamodb_table.summary.deletion_protection_enabled
     applied  = aws_dynamodb_table.applied.deletion_protection_enabled
     balances = aws_dynamodb_table.balances.deletion_protection_enabled
+    history  = aws_dynamodb_table.history.deletion_protection_enabled
   }
 }

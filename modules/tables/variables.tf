@@ -16,6 +16,7 @@ variable "tables" {
     summary_deletion_protection  = bool
     applied_deletion_protection  = bool
     balances_deletion_protection = bool
+    history_deletion_protection  = bool
     point_in_time_recovery       = bool
     summary_billing_mode         = string
     summary_read_capacity        = number

@@ -7,11 +7,15 @@
   ledger-ops dlq inspect
   ledger-ops dlq replay [--queue stream|buffer]
   ledger-ops preflight
+  ledger-ops close [--account ID]
+  ledger-ops statement --account ID --currency CODE (--month YYYY-MM | --from DAY --to DAY)
+  ledger-ops balance-at --account ID --currency CODE --at (EPOCH_MS | ISO-8601 UTC)
 
 The stack is found in .sandbox/outputs.json when a local sandbox is up (or the file
 given with --outputs), else in `terraform output` of the current folder; credentials
 and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
-found or work left undone, 2 usage or refused (rebuild while pattern 2's buffer queue or its DLQ
+found (closes included), a stored close that differs, a day asked about but not yet closed, or work
+left undone, 2 usage or refused (rebuild while pattern 2's buffer queue or its DLQ
 holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard, or
 while an apply switches it; events resync on a stack without balance events).
 """
@@ -25,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,7 @@ from ledger_aggregator.adapters.guard import buffer_state, queue_depth
 from ledger_aggregator.adapters.sqs import SqsPoisonSink
 from ledger_aggregator.codec import POISON_KIND
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
+from ledger_aggregator.history import keys_of
 from ledger_aggregator.retirement import removal_refusal
 
 from .clock import ServerClock
@@ -51,6 +56,16 @@ from .guard import (
     Reads,
     balance_differences,
     initialise,
+)
+from .history import (
+    history_store,
+    last_sealed,
+    parse_day,
+    parse_instant,
+    print_balance_at,
+    print_statement,
+    run_close,
+    snapshot_differences,
 )
 from .rebuild import DEFAULT_SETTLE_SECONDS, Rebuilder, Rebuilt
 from .reconcile import Progress, describe_totals, items_of, reconcile, reconcile_global, summary_differences
@@ -85,7 +100,7 @@ class Ops:
         self.quiet = quiet
         self.dynamodb = boto3.client("dynamodb")
         self.clock = ServerClock(self.dynamodb)  # the time a summary item created here starts its revision from
-        self.tables = {k: outputs[f"{k}_table"]["name"] for k in ("details", "summary", "applied")}
+        self.tables = {k: outputs[f"{k}_table"]["name"] for k in ("details", "summary", "applied", "history")}
         self.stage = ApiStage(boto3.client("apigateway"), outputs["rest_api_id"], outputs["stage_name"])
 
     def bar(self, label: str, table: str | None = None) -> tuple[Progress, Callable[[], None]]:
@@ -107,15 +122,19 @@ class Ops:
         rows = items_of(self.dynamodb, self.tables["details"], account, tick)  # read once, for both checks
         found = summary_differences(rows, items_of(self.dynamodb, self.tables["summary"], account, tick))
         balances = self._balance_differences(guard, rows, account, tick)
+        snapshots = snapshot_differences(rows, items_of(self.dynamodb, self.tables["history"], account, tick))
         close()
         for difference in found:
             print(difference.describe())
         print(f"{len(found)} difference(s)")
+        for problem in snapshots:
+            print(problem)
+        print(f"{len(snapshots)} close difference(s)")
         if guard.on:  # the guard's items of its epoch, against the same rows
             for wrong in balances:
                 print(wrong.describe())
             print(f"{len(balances)} balance item difference(s) (epoch {guard.epoch})")
-        return 1 if found or balances else 0
+        return 1 if found or balances or snapshots else 0
 
     def _balance_differences(
         self, guard: GuardState, rows: list[dict[str, Any]], account: str | None, tick: Progress
@@ -123,6 +142,35 @@ class Ops:
         if guard.balances is None or guard.epoch is None:
             return []
         return balance_differences(rows, items_of(self.dynamodb, guard.balances, account, tick), guard.epoch)
+
+    def now_ms(self) -> int:
+        """DynamoDB's time (or the local clock when they agree), in epoch milliseconds."""
+        return int(self.clock() * 1000)
+
+    def close(self, account: str | None) -> int:
+        """Write every missing day and month close up to the last sealed day; 1 when a stored close differs."""
+        store = history_store(self.dynamodb, self.outputs, self.now_ms)
+        keys = None
+        if account:
+            keys = keys_of(items_of(self.dynamodb, self.tables["details"], account))
+        through = last_sealed(self.outputs, self.now_ms())  # after a read: the clock has heard DynamoDB
+        progress = tqdm(desc="close", unit=" keys", file=sys.stderr, disable=self.quiet, leave=False)
+        _, code = run_close(store, through, keys, _ticker(progress))
+        progress.close()
+        return code
+
+    def statement(self, account: str, currency: str, first: date, last: date) -> int:
+        """Print a statement of closed days; 1 when one of them is not closed."""
+        return print_statement(
+            history_store(self.dynamodb, self.outputs, self.now_ms), (account, currency), first, last
+        )
+
+    def balance_at(self, account: str, currency: str, instant_ms: int) -> int:
+        """Print the balance at an instant; 1 when the ledger cannot answer it yet."""
+        store = history_store(self.dynamodb, self.outputs, self.now_ms)
+        seal_ms = int(self.outputs["history"]["seal_seconds"]) * 1000
+        store.last_day((account, currency))  # a read first, so that the clock has heard DynamoDB's
+        return print_balance_at(store, (account, currency), instant_ms, self.now_ms(), seal_ms)
 
     def guard_init(self, settle: float) -> int:
         """Seed the guard's balance items for the stage's epoch; 2 when the guard is off or switched meanwhile."""
@@ -298,6 +346,13 @@ class Ops:
         return 1 if kept or unseen else 0
 
 
+def _ticker(progress: Any) -> Callable[[Any], None]:
+    def tick(_: Any) -> None:
+        progress.update()
+
+    return tick
+
+
 def seconds_within(low: float, high: float) -> Callable[[str], float]:
     """An argparse type: a number of seconds from ``low`` to ``high``."""
 
@@ -313,12 +368,56 @@ def seconds_within(low: float, high: float) -> Callable[[str], float]:
     return seconds
 
 
+def _argument(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parsed(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parsed
+
+
+day = _argument(parse_day)
+instant = _argument(parse_instant)
+
+
+def _month(text: str) -> tuple[date, date]:
+    first = parse_day(f"{text}-01") if len(text) == 7 else parse_day("x")
+    following = (first + timedelta(days=31)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+month_days = _argument(_month)
+
+
 # rebuild --settle: less than 1 s leaves a fresh row's record unseen (the stream publishes within seconds).
 settle_seconds = seconds_within(1, 300)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; see the module's documentation for the exit codes."""
+def _history_commands(commands: Any) -> None:
+    """The parsers of close, statement and balance-at."""
+    closer = commands.add_parser(
+        "close", help="write the day and month closes up to the last sealed day (safe while writing)"
+    )
+    closer.add_argument("--account", help="only this account's currencies")
+    stated = commands.add_parser("statement", help="a statement of closed days: opening, lines, totals, closing")
+    stated.add_argument("--account", required=True)
+    stated.add_argument("--currency", required=True)
+    period = stated.add_mutually_exclusive_group(required=True)
+    period.add_argument("--month", type=month_days, help="a calendar month, YYYY-MM")
+    period.add_argument("--from", dest="first", type=day, help="the first day, YYYY-MM-DD (with --to)")
+    stated.add_argument("--to", dest="last", type=day, help="the last day, YYYY-MM-DD")
+    at = commands.add_parser("balance-at", help="the balance at an instant: the day before's close plus its day's rows")
+    at.add_argument("--account", required=True)
+    at.add_argument("--currency", required=True)
+    at.add_argument(
+        "--at", dest="instant", type=instant, required=True, help="epoch milliseconds or an ISO-8601 UTC time"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Every command's parser."""
     parser = argparse.ArgumentParser(prog="ledger-ops", description=__doc__.splitlines()[0])
     parser.add_argument("--outputs", help="a sandbox outputs.json (default: .sandbox/outputs.json if present)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -355,7 +454,25 @@ def main(argv: list[str] | None = None) -> int:
     feed = commands.add_parser("events", help="the balance events").add_subparsers(dest="action", required=True)
     restate = feed.add_parser("resync", help="publish every summary's current state as a resync event")
     restate.add_argument("--account", help="only this account")
+    _history_commands(commands)
+    return parser
+
+
+def _history(ops: Ops, args: argparse.Namespace) -> int:
+    if args.command == "close":
+        return ops.close(args.account)
+    if args.command == "statement":
+        first, last = args.month if args.month else (args.first, args.last)
+        return ops.statement(args.account, args.currency, first, last)
+    return ops.balance_at(args.account, args.currency, args.instant)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; see the module's documentation for the exit codes."""
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "statement" and args.first is not None and (args.last is None or args.last < args.first):
+        parser.error("statement --from needs --to, on or after it")
     ops = Ops(stack_outputs(args.outputs), args.quiet)
     if args.command == "events":
         return resync_command(ops.outputs, ops.dynamodb, args.account, ops.bar)
@@ -363,6 +480,12 @@ def main(argv: list[str] | None = None) -> int:
         return ops.conservation() if args.whole_ledger else ops.reconcile(args.account)
     if args.command == "rebuild":
         return ops.rebuild(args.account, args.settle)
+    if args.command in ("close", "statement", "balance-at"):
+        return _history(ops, args)
+    return _maintenance(ops, args)
+
+
+def _maintenance(ops: Ops, args: argparse.Namespace) -> int:
     if args.command == "preflight":
         return ops.preflight()
     if args.command == "guard":

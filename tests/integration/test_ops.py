@@ -10,6 +10,8 @@ subprocess, from an outputs file like the one make sandbox writes.
   them; replay holds under empty `GetRecords` pages (local: the `empty` fault).
 - A stored `balance` alone made wrong is found and rewritten.
 - `dlq inspect` exits 1 while a message is in flight to another reader.
+- `close` writes the closes of rows booked on past days once, `statement` and `balance-at` answer from
+  them, and `reconcile` checks them.
 - Refused: `rebuild` and retiring the buffer while a delta waits in the buffer queue, `--settle 0`,
   a fractional `marker_ttl_days` (at plan), and deleting a protected table.
 """
@@ -22,6 +24,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +36,12 @@ from harness.stack import TerraformError
 from ledger_aggregator.adapters.guard import queue_depth
 from ledger_aggregator.codec import encode
 from ledger_aggregator.domain import changes_of, coalesce, parse_batch
+from ledger_aggregator.history import DAY_MS, day_start_ms
 from ledger_aggregator.summary_item import summary_key
 from ledger_ops.dlq import release
 from ledger_ops.streams import StreamTail
 from tests.integration.conftest import Deployment, buffer_output, dlq_messages, injected, settled
+from tests.support.history import booked_row
 
 
 def ops(deployed: Deployment, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -317,3 +322,38 @@ def hold(sqs: Any, url: str, body: str) -> dict[str, Any] | None:
             break
     release(sqs, url, others)
     return mine
+
+
+def test_close_writes_the_closes_once_and_statement_and_balance_at_answer_from_them(
+    deployed: Deployment, tmp_path: Path
+) -> None:
+    """Rows booked on past days (written straight into the details table, as an import would) are closed day
+    by day up to the last sealed day; a second run writes nothing; reconcile checks the closes; statement
+    and balance-at answer from them; today, not yet sealed, is refused."""
+    account = deployed.account("history")
+    first = date.today() - timedelta(days=3)
+    booked = [("credit", "10.00", 0, 5), ("debit", "2.50", 0, DAY_MS - 1), ("credit", "1.25", 2, 0)]
+    for number, (kind, amount, offset, ms) in enumerate(booked):
+        at = day_start_ms(first + timedelta(days=offset)) + ms
+        row = booked_row(account, "EUR", kind, amount, at_ms=at, number=number)
+        deployed.env.client("dynamodb").put_item(TableName=deployed.outputs["details_table"]["name"], Item=row)
+    post(deployed, account, 1)  # booked today: not sealed, not closed
+    eventually(lambda: ops(deployed, tmp_path, "reconcile", "--account", account).returncode == 0, interval=2)
+    closed = ops(deployed, tmp_path, "close", "--account", account)
+    assert closed.returncode == 0 and "1 key(s)" in closed.stdout, closed.stdout + closed.stderr
+    again = ops(deployed, tmp_path, "close", "--account", account)
+    assert again.returncode == 0 and ", 0 close(s) written" in again.stdout, again.stdout
+    checked = ops(deployed, tmp_path, "reconcile", "--account", account)
+    assert checked.returncode == 0 and "0 close difference(s)" in checked.stdout, checked.stdout
+    last = first + timedelta(days=2)
+    stating = ["statement", "--account", account, "--currency", "EUR", "--from"]
+    answer = ops(deployed, tmp_path, *stating, str(first), "--to", str(last))
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    assert f"{first} to {last}: opening 0  credits 11.25  debits 2.5  count 3  closing 8.75" in answer.stdout
+    today = ops(deployed, tmp_path, *stating, str(date.today()), "--to", str(date.today()))
+    assert today.returncode == 1 and "cannot be stated yet" in today.stdout, today.stdout
+    instant = day_start_ms(first + timedelta(days=1))
+    balance = ops(deployed, tmp_path, "balance-at", "--account", account, "--currency", "EUR", "--at", str(instant))
+    assert balance.returncode == 0 and f"{account}/EUR at {instant}: 7.5" in balance.stdout, (
+        balance.stdout + balance.stderr
+    )

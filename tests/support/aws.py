@@ -19,6 +19,7 @@ APPLIED = "test-applied"
 DETAILS = "test-details"
 DETAILS_INDEX = "byRecordedAt"  # the tables module's name (tests/static/test_names.py holds them equal)
 BALANCES = "test-balances"
+HISTORY = "test-history"
 
 
 def create_tables(dynamodb: Any) -> None:
@@ -32,15 +33,24 @@ def create_tables(dynamodb: Any) -> None:
         )
 
 
-def create_balances_table(dynamodb: Any) -> None:
-    """Create the balance guard's table as the tables module does (keyed on accountId and currency)."""
-    keys = ("accountId", "currency")
+def create_keyed_table(dynamodb: Any, name: str, keys: tuple[str, str]) -> None:
+    """Create an on-demand table keyed on two string attributes (partition, sort)."""
     dynamodb.create_table(
-        TableName=BALANCES,
+        TableName=name,
         KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in zip(keys, ("HASH", "RANGE"), strict=True)],
         AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def create_balances_table(dynamodb: Any) -> None:
+    """Create the balance guard's table as the tables module does (keyed on accountId and currency)."""
+    create_keyed_table(dynamodb, BALANCES, ("accountId", "currency"))
+
+
+def create_history_table(dynamodb: Any) -> None:
+    """Create the day closes' table as the tables module does (keyed on accountId and period)."""
+    create_keyed_table(dynamodb, HISTORY, ("accountId", "period"))
 
 
 @contextmanager

@@ -42,6 +42,10 @@ run "currencies_are_rendered_from_the_data_file" {
     condition     = aws_api_gateway_method.this["create_transfer"].request_models["application/json"] == "NewTransfer" && aws_api_gateway_method.this["create_transaction"].request_models["application/json"] == "NewTransaction"
     error_message = "each money-writing route validates its body's shape with its own model"
   }
+  assert {
+    condition     = alltrue([for m, i in aws_api_gateway_integration.this : i.timeout_milliseconds == 29000]) && output.integration_timeout_seconds == 29
+    error_message = "every integration has the 29-second timeout that the module gives out, and that the day's seal is computed from"
+  }
 }
 
 # Reviewed finding: an id pattern is written into the templates as it is; one allowing a quote or | would let

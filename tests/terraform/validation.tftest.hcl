@@ -301,3 +301,31 @@ run "queue_senders_refuse_an_assumed_role_session" {
   }
   expect_failures = [var.senders]
 }
+
+run "history_index_allowance_must_be_whole_seconds_up_to_an_hour" {
+  command = plan
+  variables {
+    history = { index_allowance_seconds = 1.5 }
+  }
+  expect_failures = [var.history]
+}
+
+run "history_index_allowance_must_not_be_negative" {
+  command = plan
+  variables {
+    history = { index_allowance_seconds = -1 }
+  }
+  expect_failures = [var.history]
+}
+
+# The seal is the integration timeout (modules/api sets it on every integration) plus the allowance.
+run "a_day_is_sealed_the_integration_timeout_plus_the_allowance_after_its_end" {
+  command = plan
+  variables {
+    history = { index_allowance_seconds = 120 }
+  }
+  assert {
+    condition     = output.history.seal_seconds == 149
+    error_message = "seal_seconds is 29 s of integration timeout plus the 120 s allowance"
+  }
+}

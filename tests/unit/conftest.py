@@ -32,7 +32,7 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-from tests.support.aws import create_details_table, create_tables
+from tests.support.aws import create_details_table, create_history_table, create_tables
 
 
 @pytest.fixture
@@ -42,4 +42,5 @@ def ledger_tables() -> Iterator[Any]:
         client = boto3.client("dynamodb")
         create_tables(client)
         create_details_table(client)
+        create_history_table(client)
         yield client

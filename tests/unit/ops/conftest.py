@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.aws import APPLIED, DETAILS, SUMMARY, create_stage
+from tests.support.aws import APPLIED, DETAILS, DETAILS_INDEX, HISTORY, SUMMARY, create_stage
 
 
 @pytest.fixture
@@ -23,9 +23,10 @@ def outputs(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str
     monkeypatch.setenv("AWS_ENDPOINT_URL", "")
 
     def write(stage: dict[str, str] | None = None, **extra: Any) -> str:
-        tables = {
-            f"{k}_table": {"name": n} for k, n in (("details", DETAILS), ("summary", SUMMARY), ("applied", APPLIED))
-        }
+        named = (("details", DETAILS), ("summary", SUMMARY), ("applied", APPLIED), ("history", HISTORY))
+        tables: dict[str, Any] = {f"{k}_table": {"name": n} for k, n in named}
+        tables["details_table"]["index_name"] = DETAILS_INDEX
+        tables["history"] = {"seal_seconds": 89}
         api, stage_name = create_stage({"detailsTable": DETAILS, "summaryTable": SUMMARY, **(stage or {})})
         found = {**tables, "rest_api_id": api, "stage_name": stage_name, **extra}
         path = tmp_path / "outputs.json"

@@ -93,8 +93,8 @@ variable "history" {
   default  = {}
   nullable = false
   validation {
-    condition     = var.history.index_allowance_seconds >= 0 && var.history.index_allowance_seconds <= 3600 && var.history.index_allowance_seconds == floor(var.history.index_allowance_seconds)
-    error_message = "history.index_allowance_seconds must be a whole number of seconds from 0 to 3600."
+    condition     = var.history.index_allowance_seconds >= 10 && var.history.index_allowance_seconds <= 3600 && var.history.index_allowance_seconds == floor(var.history.index_allowance_seconds)
+    error_message = "history.index_allowance_seconds must be a whole number of seconds from 10 to 3600."
   }
 }
 

@@ -10,13 +10,14 @@ openings would follow a close this run did not make).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .domain import Key
+from .domain import Key, Totals
 from .history import (
+    DAY_MS,
     Close,
     HistoryError,
     booked_by_day,
@@ -32,12 +33,13 @@ from .ports import Created, HistoryStore
 
 @dataclass(slots=True)
 class KeyClosed:
-    """What closing one key did."""
+    """What closing one key did: closes written and found, refusals (``differs``) and failures (``failed``)."""
 
     key: Key
     written: int = 0
     present: int = 0
     differs: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -49,6 +51,7 @@ class ClosedRun:
     written: int = 0
     present: int = 0
     differs: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
     def add(self, closed: KeyClosed) -> None:
         """Count one key's outcome in."""
@@ -56,6 +59,11 @@ class ClosedRun:
         self.written += closed.written
         self.present += closed.present
         self.differs += closed.differs
+        self.failed += closed.failed
+
+
+def _label(key: Key) -> str:
+    return "/".join(key)
 
 
 def _create(store: HistoryStore, close: Close, done: KeyClosed) -> bool:
@@ -65,13 +73,38 @@ def _create(store: HistoryStore, close: Close, done: KeyClosed) -> bool:
     elif outcome is Created.PRESENT:
         done.present += 1
     else:
-        done.differs.append(f"{close.account_id}/{close.currency} {close.period}: a different close is stored")
+        done.differs.append(f"{_label(done.key)} {close.period}: a different close is stored")
         return False
     return True
 
 
 def _close_month(store: HistoryStore, key: Key, month: str, done: KeyClosed) -> bool:
     return _create(store, close_month(store.month_days(key, month)), done)
+
+
+def _still_made(store: HistoryStore, last: Close, done: KeyClosed) -> bool:
+    """Whether the rows booked on the last closed day still make its close (a row changed after the day was
+    closed, never through the API, does not); reported, and the key left, when they do not."""
+    start = day_start_ms(last.day)
+    rows = store.rows(last.account_id, start, start + DAY_MS - 1)
+    now = booked_by_day(rows, last.currency).get(last.day, Totals())
+    if now == last.totals:
+        return True
+    done.differs.append(
+        f"{_label(done.key)} {last.period}: the rows booked that day no longer make its close (a row was changed "
+        "after the day was closed): run ledger-ops reconcile; the key is not closed further"
+    )
+    return False
+
+
+def _chunks(first: date, through: date) -> Iterator[tuple[date, date]]:
+    """``first`` to ``through`` in calendar months: the rows of one month are read at a time."""
+    start = first
+    while start <= through:
+        following = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        end = min(through, following - timedelta(days=1))
+        yield start, end
+        start = end + timedelta(days=1)
 
 
 def close_key(store: HistoryStore, key: Key, through: date) -> KeyClosed:
@@ -85,17 +118,20 @@ def close_key(store: HistoryStore, key: Key, through: date) -> KeyClosed:
             return done
         first = day_of(first_ms)
     else:
+        if not _still_made(store, last, done):
+            return done
         first = last.day + timedelta(days=1)
         if is_month_end(last.day) and not _close_month(store, key, month_of(last.day), done):
             return done  # a run cut short between a month's last day and the month
-    if first > through:
-        return done
-    rows = store.rows(account, day_start_ms(first), day_start_ms(through + timedelta(days=1)) - 1)
-    for close in close_days(account, currency, last, booked=booked_by_day(rows, currency), first=first, last=through):
-        if not _create(store, close, done):
-            return done
-        if is_month_end(close.day) and not _close_month(store, key, month_of(close.day), done):
-            return done
+    for start, end in _chunks(first, through):
+        rows = store.rows(account, day_start_ms(start), day_start_ms(end + timedelta(days=1)) - 1)
+        booked = booked_by_day(rows, currency)
+        for close in close_days(account, currency, last, booked=booked, first=start, last=end):
+            if not _create(store, close, done):
+                return done
+            if is_month_end(close.day) and not _close_month(store, key, month_of(close.day), done):
+                return done
+            last = close
     return done
 
 
@@ -106,14 +142,20 @@ def close_all(
     workers: int = 8,
     progress: Callable[[KeyClosed], None] | None = None,
 ) -> ClosedRun:
-    """Close every key the store knows (or those given) up to ``through``, ``workers`` keys at a time."""
+    """Close every key the store knows (or those given) up to ``through``, ``workers`` keys at a time.
+
+    A key whose reads or writes fail (DynamoDB's throttling after the SDK's retries, say) is counted as
+    failed, with its error, and left where it got to; the other keys go on.
+    """
     run = ClosedRun(through)
 
     def one(key: Key) -> KeyClosed:
         try:
             return close_key(store, key, through)
         except HistoryError as error:
-            return KeyClosed(key, differs=[f"{'/'.join(key)}: {error}"])
+            return KeyClosed(key, differs=[f"{_label(key)}: {error}"])
+        except Exception as error:  # any store failure: reported per key, and the run goes on
+            return KeyClosed(key, failed=[f"{_label(key)}: {type(error).__name__}: {error}"])
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for closed in pool.map(one, store.keys() if keys is None else keys):

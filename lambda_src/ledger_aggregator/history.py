@@ -30,6 +30,7 @@ from typing import Any
 from .domain import ZERO, PoisonRecordError, Totals, contribution_of
 
 DAY_MS = 86_400_000
+_MAX_MS_DIGITS = 15
 _EPOCH = date(1970, 1, 1)
 
 
@@ -69,33 +70,32 @@ def is_month_end(day: date) -> bool:
 
 
 def recorded_ms(row: Mapping[str, Any]) -> int | None:
-    """A details row's ``recordedAt`` in epoch milliseconds; None when missing or not a whole number."""
+    """A details row's ``recordedAt`` in epoch milliseconds; None when missing, not a whole number, or longer than
+    15 digits (the listing's bound: the year 33658), so that every booking day is a date Python can hold."""
     value = row.get("recordedAt")
     text = value.get("N") if type(value) is dict else None
-    if type(text) is not str or not text.isdigit():
+    if type(text) is not str or not text.isdigit() or len(text) > _MAX_MS_DIGITS:
         return None
     return int(text)
 
 
+def key_of_row(row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The ``(account, currency)`` a valid row counts in; None for a row the fold refuses."""
+    try:
+        part = contribution_of(row)
+    except PoisonRecordError:
+        return None
+    return part.account_id, part.currency
+
+
 def keys_of(rows: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
     """The ``(account, currency)`` keys of the valid rows, sorted."""
-    keys: set[tuple[str, str]] = set()
-    for row in rows:
-        try:
-            part = contribution_of(row)
-        except PoisonRecordError:
-            continue
-        keys.add((part.account_id, part.currency))
-    return sorted(keys)
+    return sorted({key for key in map(key_of_row, rows) if key is not None})
 
 
 def valid_in(row: Mapping[str, Any], key: tuple[str, str]) -> bool:
     """True when a row is valid (the fold counts it) and of the key's account and currency."""
-    try:
-        part = contribution_of(row)
-    except PoisonRecordError:
-        return False
-    return (part.account_id, part.currency) == key
+    return key_of_row(row) == key
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,11 +225,14 @@ def close_problems(booked: Mapping[date, Totals], closes: Sequence[Close]) -> li
 
     The day closes must run without a gap from the key's first booked day, each opening at the one
     before's closing (the first at zero), each with its day's totals; no row may be booked on a day before
-    them; and each month close must be the month of its days, the last of which must be closed.
+    them; and each month close must be the month of its days, the last of which must be closed. Each day is
+    judged against the stored close before it, so a day that is wrong is named once, not with every day
+    that follows it; one more line then says where the closes end against where the rows do.
     """
     day_closes = sorted((c for c in closes if c.is_day), key=lambda c: c.period)
     if not day_closes:
-        return []
+        months = [c.period for c in closes]
+        return [f"{months[0]}: a month close without day closes"] if months else []
     found: list[str] = []
     first, last = day_closes[0].day, day_closes[-1].day
     early = sorted(d for d in booked if d < first)
@@ -244,24 +247,37 @@ def close_problems(booked: Mapping[date, Totals], closes: Sequence[Close]) -> li
         last=last,
     )
     stored = {c.period: c for c in day_closes}
+    previous: Close | None = None
     for want in expected:
         got = stored.get(want.period)
         if got is None:
             if want.day >= first:
                 found.append(f"{want.period}: no close")
-        elif got != want:
-            found.append(f"{want.period}: stored {_describe(got)}, the rows make {_describe(want)}")
+            continue
+        opening = previous.closing if previous else ZERO
+        if got.totals != want.totals or got.opening != opening:
+            made = Close(got.account_id, got.currency, got.period, opening, want.totals)
+            found.append(f"{want.period}: stored {_describe(got)}, the rows make {_describe(made)}")
+        previous = got
+    if expected and previous is not None and previous.closing != expected[-1].closing:
+        found.append(
+            f"the closes end at {previous.closing} on {last}; the rows booked up to then make {expected[-1].closing}"
+        )
+    return found + _month_problems(day_closes, [c for c in closes if not c.is_day])
+
+
+def _month_problems(day_closes: Sequence[Close], month_closes: Sequence[Close]) -> list[str]:
+    found: list[str] = []
     by_month: dict[str, list[Close]] = {}
     for close in day_closes:
         by_month.setdefault(close.period[:7], []).append(close)
-    months = {c.period for c in closes if not c.is_day}
+    months = {c.period for c in month_closes}
     for month_end in (c.day for c in day_closes if is_month_end(c.day)):
         if month_of(month_end) not in months:
             found.append(f"{month_of(month_end)}: its last day is closed, the month is not")
-    for month in (c for c in closes if not c.is_day):
-        days_of = by_month.get(month.period, [])
+    for month in month_closes:
         try:
-            want = close_month(days_of)
+            want = close_month(by_month.get(month.period, []))
         except HistoryError as error:
             found.append(f"{month.period}: {error}")
             continue

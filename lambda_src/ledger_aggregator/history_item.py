@@ -26,6 +26,21 @@ OPENING, CREDITS, DEBITS, CLOSING, COUNT, CLOSED_AT = (
     "closedAt",
 )
 CREATE_ONLY = f"attribute_not_exists({PERIOD})"
+# A key's first-row item: ``period`` is ``CURRENCY#`` (it sorts before every close of the key), and
+# ``firstBookedAt`` the recordedAt of the key's first valid row, so that the search for it, which may read
+# much of an account's history, is made once per key, not on every run before the key's first close.
+FIRST_BOOKED = "firstBookedAt"
+
+
+def first_key(account: str, currency: str) -> dict[str, Any]:
+    """The primary key of a key's first-row item."""
+    return {ACCOUNT: {"S": account}, PERIOD: {"S": f"{currency}#"}}
+
+
+def is_first_item(item: Mapping[str, Any]) -> bool:
+    """True for a key's first-row item (not a close)."""
+    period = item.get(PERIOD, {}).get("S")
+    return isinstance(period, str) and period.endswith("#")
 
 
 def period_key(currency: str, period: str) -> str:

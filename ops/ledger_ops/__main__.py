@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from ledger_aggregator.adapters.guard import buffer_state, queue_depth
 from ledger_aggregator.adapters.sqs import SqsPoisonSink
 from ledger_aggregator.codec import POISON_KIND
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
+from ledger_aggregator.currencies import minor_units
 from ledger_aggregator.history import keys_of
 from ledger_aggregator.retirement import removal_refusal
 
@@ -62,6 +63,7 @@ from .history import (
     last_sealed,
     parse_day,
     parse_instant,
+    parse_month,
     print_balance_at,
     print_statement,
     run_close,
@@ -153,7 +155,8 @@ class Ops:
         keys = None
         if account:
             keys = keys_of(items_of(self.dynamodb, self.tables["details"], account))
-        through = last_sealed(self.outputs, self.now_ms())  # after a read: the clock has heard DynamoDB
+        self.dynamodb.describe_table(TableName=self.tables["history"])  # so that the clock has heard DynamoDB's
+        through = last_sealed(self.outputs, self.now_ms())
         progress = tqdm(desc="close", unit=" keys", file=sys.stderr, disable=self.quiet, leave=False)
         _, code = run_close(store, through, keys, _ticker(progress))
         progress.close()
@@ -382,13 +385,14 @@ day = _argument(parse_day)
 instant = _argument(parse_instant)
 
 
-def _month(text: str) -> tuple[date, date]:
-    first = parse_day(f"{text}-01") if len(text) == 7 else parse_day("x")
-    following = (first + timedelta(days=31)).replace(day=1)
-    return first, following - timedelta(days=1)
+month_days = _argument(parse_month)
 
 
-month_days = _argument(_month)
+def currency_code(text: str) -> str:
+    """An argparse type: an active ISO 4217 code, as the ledger knows them."""
+    if text not in minor_units():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an active ISO 4217 currency code (currencies.json)")
+    return text
 
 
 # rebuild --settle: less than 1 s leaves a fresh row's record unseen (the stream publishes within seconds).
@@ -403,14 +407,14 @@ def _history_commands(commands: Any) -> None:
     closer.add_argument("--account", help="only this account's currencies")
     stated = commands.add_parser("statement", help="a statement of closed days: opening, lines, totals, closing")
     stated.add_argument("--account", required=True)
-    stated.add_argument("--currency", required=True)
+    stated.add_argument("--currency", type=currency_code, required=True)
     period = stated.add_mutually_exclusive_group(required=True)
     period.add_argument("--month", type=month_days, help="a calendar month, YYYY-MM")
     period.add_argument("--from", dest="first", type=day, help="the first day, YYYY-MM-DD (with --to)")
     stated.add_argument("--to", dest="last", type=day, help="the last day, YYYY-MM-DD")
     at = commands.add_parser("balance-at", help="the balance at an instant: the day before's close plus its day's rows")
     at.add_argument("--account", required=True)
-    at.add_argument("--currency", required=True)
+    at.add_argument("--currency", type=currency_code, required=True)
     at.add_argument(
         "--at", dest="instant", type=instant, required=True, help="epoch milliseconds or an ISO-8601 UTC time"
     )
@@ -473,6 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "statement" and args.first is not None and (args.last is None or args.last < args.first):
         parser.error("statement --from needs --to, on or after it")
+    if args.command == "statement" and args.month is not None and args.last is not None:
+        parser.error("statement --month takes no --to")
     ops = Ops(stack_outputs(args.outputs), args.quiet)
     if args.command == "events":
         return resync_command(ops.outputs, ops.dynamodb, args.account, ops.bar)

@@ -310,10 +310,10 @@ run "history_index_allowance_must_be_whole_seconds_up_to_an_hour" {
   expect_failures = [var.history]
 }
 
-run "history_index_allowance_must_not_be_negative" {
+run "history_index_allowance_must_leave_a_margin" {
   command = plan
   variables {
-    history = { index_allowance_seconds = -1 }
+    history = { index_allowance_seconds = 9 }
   }
   expect_failures = [var.history]
 }

@@ -18,13 +18,44 @@ from botocore.exceptions import ClientError
 
 from ..domain import Key
 from ..history import Close, HistoryError, recorded_ms, valid_in
-from ..history_item import ACCOUNT, CREATE_ONLY, CURRENCY, PERIOD, close_item, close_of, item_key, period_key
+from ..history_item import (
+    ACCOUNT,
+    CREATE_ONLY,
+    CURRENCY,
+    FIRST_BOOKED,
+    PERIOD,
+    close_item,
+    close_of,
+    first_key,
+    item_key,
+    period_key,
+)
 from ..ports import Created
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _LAST_DAY = "9999-99-99"  # sorts after every day of a currency's keys
+
+
+class Pace:
+    """Spends read units at no more than ``per_second`` on average: sleeps after a page that ran ahead."""
+
+    def __init__(
+        self,
+        per_second: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._rate, self._clock, self._sleep = per_second, clock, sleep
+        self._start, self._spent = clock(), 0.0
+
+    def spend(self, units: float) -> None:
+        """Count units read; wait until the average is back within the rate."""
+        self._spent += units
+        ahead = self._spent / self._rate - (self._clock() - self._start)
+        if ahead > 0:
+            self._sleep(ahead)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +81,33 @@ class DynamoHistory:
         self._client, self._tables, self._now_ms, self._segments = client, tables, now_ms, segments
 
     def keys(self) -> Iterator[Key]:
-        """The summaries' keys, read with a parallel scan of their key attributes."""
-
-        def segment(number: int) -> list[Key]:
-            pages = self._client.get_paginator("scan").paginate(
-                TableName=self._tables.summary,
-                Segment=number,
-                TotalSegments=self._segments,
-                ProjectionExpression="#a, #c",
-                ExpressionAttributeNames={"#a": ACCOUNT, "#c": CURRENCY},
-            )
-            return [(i[ACCOUNT]["S"], i[CURRENCY]["S"]) for page in pages for i in page["Items"]]
-
+        """The summaries' keys. A summary table with provisioned reads is scanned in one segment, in small pages,
+        paced to half its read capacity, so that the API's summary reads keep the other half; an on-demand
+        one in parallel segments."""
+        described = self._client.describe_table(TableName=self._tables.summary)["Table"]
+        capacity = described.get("ProvisionedThroughput", {}).get("ReadCapacityUnits") or 0
+        if capacity:
+            yield from self._scan_keys(0, 1, Pace(capacity / 2))
+            return
         with ThreadPoolExecutor(max_workers=self._segments) as pool:
-            for part in pool.map(segment, range(self._segments)):
+            for part in pool.map(lambda n: list(self._scan_keys(n, self._segments, None)), range(self._segments)):
                 yield from part
+
+    def _scan_keys(self, segment: int, segments: int, pace: Pace | None) -> Iterator[Key]:
+        request: dict[str, Any] = {
+            "TableName": self._tables.summary,
+            "Segment": segment,
+            "TotalSegments": segments,
+            "ProjectionExpression": "#a, #c",
+            "ExpressionAttributeNames": {"#a": ACCOUNT, "#c": CURRENCY},
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        if pace:
+            request["Limit"] = 25
+        for page in self._client.get_paginator("scan").paginate(**request):
+            yield from ((i[ACCOUNT]["S"], i[CURRENCY]["S"]) for i in page["Items"])
+            if pace:
+                pace.spend(float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0)))
 
     def _closes(self, key: Key, low: str, high: str, newest_first: bool, limit: int | None) -> list[Close]:
         account, currency = key
@@ -120,7 +163,25 @@ class DynamoHistory:
             yield from page["Items"]
 
     def first_booked(self, key: Key) -> int | None:
-        """The first valid row of the key's currency on the index (read in booking order until one is found)."""
+        """The recordedAt of the key's first valid row: from its first-row item, or found on the index (read
+        in booking order until one is found) and then kept in that item, create-only."""
+        account, currency = key
+        stored = self._client.get_item(
+            TableName=self._tables.history, Key=first_key(account, currency), ConsistentRead=True
+        ).get("Item")
+        if stored is not None:
+            return int(stored[FIRST_BOOKED]["N"])
+        found = self._search_first(key)
+        if found is not None:
+            item = {**first_key(account, currency), FIRST_BOOKED: {"N": str(found)}}
+            try:
+                self._client.put_item(TableName=self._tables.history, Item=item, ConditionExpression=CREATE_ONLY)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+        return found
+
+    def _search_first(self, key: Key) -> int | None:
         account, currency = key
         rows = self._booked(
             account,

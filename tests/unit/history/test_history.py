@@ -138,7 +138,7 @@ def test_a_month_close_sums_every_day_of_the_month_its_last_included() -> None:
     rows = history_of([("acc-1", "EUR", "credit", 500, 0), ("acc-1", "EUR", "debit", 200, january_31)])
     store = closed(rows, LAST)
     month = store.closes[("acc-1", "EUR", "2026-01")]
-    assert (month.opening, month.totals, month.closing) == (0, Totals(Decimal(5), Decimal(2), 2), Decimal(3))
+    assert (month.opening, month.totals, month.closing) == (Decimal(0), Totals(Decimal(5), Decimal(2), 2), Decimal(3))
     assert store.closes[("acc-1", "EUR", "2026-02")].opening == Decimal(3)
 
 
@@ -191,3 +191,13 @@ def test_a_month_close_needs_every_day_to_the_months_end() -> None:
     with pytest.raises(HistoryError):
         close_month(days_[:3] + days_[4:])
     assert month_of(date(2026, 2, 28)) == "2026-02"
+
+
+def test_a_row_changed_on_the_last_closed_day_stops_the_key() -> None:
+    """Reviewed: a row fixed in place on a closed day (never through the API) left the closes chaining on
+    from the old numbers with exit 0."""
+    rows = history_of([("acc-1", "EUR", "credit", 500, 0), ("acc-1", "EUR", "poison", 300, 7)])
+    store = closed(rows, day_of(START))
+    rows[1]["type"] = {"S": "credit"}  # the poison row mended in place, after its day was closed
+    run = close_all(store, LAST, workers=1)
+    assert run.written == 0 and run.differs[0].startswith("acc-1/EUR 2026-01-27: the rows booked that day no longer")

@@ -1,0 +1,60 @@
+"""The history store on moto: the key scan's pace, the first-row item, and create-only closes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ledger_aggregator.adapters.history import DynamoHistory, HistoryTables, Pace
+from ledger_aggregator.domain import Totals
+from ledger_aggregator.history import Close
+from ledger_aggregator.ports import Created
+from tests.support.aws import DETAILS, DETAILS_INDEX, HISTORY, SUMMARY, put_summary
+from tests.support.history import booked_row
+
+TABLES = HistoryTables(DETAILS, DETAILS_INDEX, SUMMARY, HISTORY)
+
+
+def test_pace_sleeps_only_when_the_reads_run_ahead_of_the_rate() -> None:
+    now = [0.0]
+    slept: list[float] = []
+    pace = Pace(2.5, clock=lambda: now[0], sleep=slept.append)
+    pace.spend(1.0)  # 1 unit at t=0: 0.4 s ahead of 2.5 a second
+    now[0] = 10.0
+    pace.spend(1.0)  # 2 units by t=10: well behind
+    assert slept == [0.4]
+
+
+def test_the_keys_of_a_provisioned_summary_table_are_read_paced_and_whole(ledger_tables: Any) -> None:
+    for n in range(60):
+        put_summary(ledger_tables, f"acc-{n}", "1", "0", 1)
+    store = DynamoHistory(ledger_tables, TABLES)
+    assert sorted(store.keys()) == sorted((f"acc-{n}", "EUR") for n in range(60))
+
+
+def test_the_first_booked_row_is_searched_once_and_kept(ledger_tables: Any) -> None:
+    rows = [
+        booked_row("a", "USD", "credit", "1", at_ms=1_000, number=1),
+        booked_row("a", "EUR", "refund", "1", at_ms=2_000, number=2),  # poison: not the key's first
+        booked_row("a", "EUR", "credit", "1", at_ms=3_000, number=3),
+    ]
+    for row in rows:
+        ledger_tables.put_item(TableName=DETAILS, Item=row)
+    store = DynamoHistory(ledger_tables, TABLES, now_ms=lambda: 10_000)
+    assert store.first_booked(("a", "EUR")) == 3_000
+    kept = ledger_tables.get_item(TableName=HISTORY, Key={"accountId": {"S": "a"}, "period": {"S": "EUR#"}})["Item"]
+    assert kept["firstBookedAt"] == {"N": "3000"}
+    ledger_tables.delete_item(TableName=DETAILS, Key={"accountId": {"S": "a"}, "transactionId": {"S": "t00003"}})
+    assert store.first_booked(("a", "EUR")) == 3_000, "read from the item, not searched again"
+    assert store.first_booked(("a", "JPY")) is None
+    assert store.last_day(("a", "EUR")) is None, "the first-row item is not a close"
+
+
+def test_a_close_is_created_once_and_compared_after(ledger_tables: Any) -> None:
+    store = DynamoHistory(ledger_tables, TABLES)
+    close = Close("a", "EUR", "2026-11-02", Decimal("7.50"), Totals(Decimal("1.25"), Decimal(0), 1))
+    assert store.create(close) is Created.WRITTEN
+    assert store.create(close) is Created.PRESENT
+    other = Close("a", "EUR", "2026-11-02", Decimal("7.50"), Totals(Decimal("1.26"), Decimal(0), 1))
+    assert store.create(other) is Created.DIFFERS
+    assert store.last_day(("a", "EUR")) == close

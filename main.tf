@@ -152,7 +152,7 @@ module "api" {
   source       = "./modules/api"
   name_prefix  = var.name_prefix
   name         = local.names.api
-  tables       = { details = module.tables.details, summary = module.tables.summary, balances = module.tables.balances }
+  tables       = { details = module.tables.details, summary = module.tables.summary, balances = module.tables.balances, history = module.tables.history }
   guard        = var.guard == null ? null : {}
   api          = var.api
   currencies   = local.currencies

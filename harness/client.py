@@ -108,6 +108,10 @@ class LedgerClient:
         query = f"?currency={_segment(currency)}" if currency else ""
         return self.request("GET", f"/accounts/{_segment(account)}/summary{query}")
 
+    def statement(self, account: str, query: str) -> Response:
+        """GET /accounts/{account}/statement?query: a month's or days' closes (docs/history.md)."""
+        return self.request("GET", f"/accounts/{_segment(account)}/statement?{query}")
+
     def transactions(self, account: str, query: str = "") -> Response:
         """GET /accounts/{account}/transactions[?query]."""
         return self.request("GET", f"/accounts/{_segment(account)}/transactions{'?' + query if query else ''}")

@@ -8,7 +8,8 @@ data "aws_iam_policy_document" "assume" {
   }
 }
 
-# The API may create transactions and transfers, list them through the index, and read summaries.
+# The API may create transactions and transfers, list them through the index, and read summaries and
+# the day closes.
 # Nothing else. A transfer is one TransactWriteItems of two updates: DynamoDB authorizes each item
 # of a transaction as its own action (dynamodb:UpdateItem here), and there is no IAM action for
 # TransactWriteItems itself (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
@@ -52,6 +53,11 @@ data "aws_iam_policy_document" "api" {
     sid       = "ReadSummaries"
     actions   = ["dynamodb:Query"]
     resources = [var.tables.summary.arn]
+  }
+  statement {
+    sid       = "ReadStatements"
+    actions   = ["dynamodb:Query"]
+    resources = [var.tables.history.arn]
   }
   dynamic "statement" {
     for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]

@@ -98,7 +98,8 @@ locals {
     list_transactions = templatefile("${local.templates}/_query_refusal.vtl", {
       table = "detailsTable", index = "\n  \"IndexName\": \"${var.tables.details.index_name}\","
     })
-    get_summary = templatefile("${local.templates}/_query_refusal.vtl", { table = "summaryTable", index = "" })
+    get_summary   = templatefile("${local.templates}/_query_refusal.vtl", { table = "summaryTable", index = "" })
+    get_statement = templatefile("${local.templates}/_query_refusal.vtl", { table = "historyTable", index = "" })
   }
   # The opening of each request template (_prologue.vtl): the account's checks, and the body's if it has one.
   prologues = {
@@ -161,6 +162,18 @@ locals {
       path    = true
       success = "200"
       model   = null
+    }
+    # The statement of closed days (docs/history.md): a month, or days of one month.
+    get_statement = {
+      operation   = "read"
+      route       = "/accounts/{accountId}/statement"
+      resource    = aws_api_gateway_resource.statement.id
+      http_method = "GET"
+      action      = "Query"
+      query       = { for name in ["currency", "month", "from", "to"] : "method.request.querystring.${name}" => false }
+      path        = true
+      success     = "200"
+      model       = null
     }
     get_summary = {
       operation   = "read"
@@ -228,6 +241,12 @@ resource "aws_api_gateway_resource" "summary" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_resource.account.id
   path_part   = "summary"
+}
+
+resource "aws_api_gateway_resource" "statement" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.account.id
+  path_part   = "statement"
 }
 
 # A transfer is posted under the account it debits, so that per-account access (an IAM resource ARN,

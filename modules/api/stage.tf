@@ -23,6 +23,7 @@ resource "aws_api_gateway_stage" "this" {
     {
       detailsTable = var.tables.details.name
       summaryTable = var.tables.summary.name
+      historyTable = var.tables.history.name
     },
     local.guarded ? {
       balancesTable = var.tables.balances.name

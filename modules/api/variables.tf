@@ -9,11 +9,12 @@ variable "name" {
 }
 
 variable "tables" {
-  description = "Tables the API reads and writes (outputs of the tables module); the balances table is written only with the guard on."
+  description = "Tables the API reads and writes (outputs of the tables module); the balances table is written only with the guard on; the history table is read."
   type = object({
     details  = object({ name = string, arn = string, index_name = string })
     summary  = object({ name = string, arn = string })
     balances = object({ name = string, arn = string })
+    history  = object({ name = string, arn = string })
   })
 }
 

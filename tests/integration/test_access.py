@@ -112,10 +112,11 @@ def test_an_iam_principal_reaches_only_the_accounts_its_policy_lists(deployed: D
         refused = [
             user.client.summary(theirs),
             user.client.transactions(theirs),
+            user.client.statement(theirs, "currency=EUR&month=2026-11"),
             user.client.post_transaction(theirs, CREDIT),
             user.client.post_transfer(theirs, {"toAccountId": mine, "amount": "5.00", "currency": "EUR"}),
         ]
-        assert [r.status for r in refused] == [403] * 4, [r.text for r in refused]
+        assert [r.status for r in refused] == [403] * 5, [r.text for r in refused]
         assert all(r.body["error"] == "ACCESS_DENIED" for r in refused)
     finally:
         user.delete()
@@ -266,9 +267,10 @@ def test_a_teller_posts_to_the_accounts_its_claim_grants_and_does_nothing_else(
         teller.post_transaction(other, CREDIT),
         teller.summary(held),
         teller.transactions(held),
+        teller.statement(held, "currency=EUR&month=2026-11"),
         teller.post_transfer(held, {"toAccountId": other, "amount": "1.00", "currency": "EUR"}),
     ]
-    assert [(r.status, r.body["error"]) for r in refused] == [(403, "forbidden")] * 4
+    assert [(r.status, r.body["error"]) for r in refused] == [(403, "forbidden")] * 5
     assert len(deployed.rows(other)) == rows
 
 
@@ -280,10 +282,11 @@ def test_a_cognito_user_is_403_on_an_account_it_does_not_hold(deployed: Deployme
     refused = [
         client.summary(theirs),
         client.transactions(theirs),
+        client.statement(theirs, "currency=EUR&month=2026-11"),
         client.post_transaction(theirs, CREDIT),
         client.post_transfer(theirs, {"toAccountId": cognito.accounts["user-a"], "amount": "5.00", "currency": "EUR"}),
     ]
-    assert [(r.status, r.body["error"], r.body["field"]) for r in refused] == [(403, "forbidden", "accountId")] * 4
+    assert [(r.status, r.body["error"], r.body["field"]) for r in refused] == [(403, "forbidden", "accountId")] * 5
     assert deployed.stored(theirs) == before and len(deployed.rows(theirs)) == rows
 
 

@@ -10,6 +10,8 @@ its own token, are in test_access, which applies the stack with COGNITO.)
   transaction reusing its id, 422.
 - Amounts are answered with their currency's minor unit; an unknown field is named whole
   (`co"lo\ur`), and a body that is not an object is 400.
+- A statement of a date that does not exist, or of a range reversed, in two months or malformed, is 400
+  naming the parameter.
 """
 
 from __future__ import annotations
@@ -143,3 +145,29 @@ def test_a_listing_refuses_a_bad_range_filter_order_or_a_token_of_another_query(
         answer = deployed.api.transactions(account, query)
         assert (answer.status, answer.body.get("field")) == (400, field), (query, answer.text)
     assert deployed.api.transactions(account, f"type=debit&nextToken={token}").status == 200
+
+
+def test_a_statement_refuses_dates_that_do_not_exist_and_ranges_it_cannot_answer(deployed: Deployment) -> None:
+    """docs/history.md: a day or month that does not exist, a range reversed, in two months or malformed,
+    both a month and days, and a currency of no ISO 4217 code are each 400 naming the parameter; days not
+    closed are 404 naming the last closed day."""
+    account = deployed.account("statement")
+    refused = {
+        "currency=EUR&from=2026-02-29&to=2026-02-29": "from",
+        "currency=EUR&from=2100-02-29&to=2100-02-29": "from",
+        "currency=EUR&from=2026-06-31&to=2026-06-30": "from",
+        "currency=EUR&month=2026-13": "month",
+        "currency=EUR&month=2026-11&from=2026-11-01&to=2026-11-02": "month",
+        "currency=EUR&from=2026-11-05&to=2026-11-04": "to",
+        "currency=EUR&from=2026-11-30&to=2026-12-01": "to",
+        "currency=EUR&from=2026-11-01": "to",
+        "currency=EUR&from=20261101&to=20261102": "from",
+        "currency=XAU&month=2026-11": "currency",
+        "month=2026-11": "currency",
+        "currency=EUR": "month",
+    }
+    for query, field in refused.items():
+        answer = deployed.api.statement(account, query)
+        assert (answer.status, answer.body.get("field")) == (400, field), (query, answer.text)
+    leap = deployed.api.statement(account, "currency=EUR&from=2028-02-29&to=2028-02-29")
+    assert (leap.status, leap.body["error"], leap.body["closedThrough"]) == (404, "not_closed", None), leap.text

@@ -11,7 +11,7 @@ subprocess, from an outputs file like the one make sandbox writes.
 - A stored `balance` alone made wrong is found and rewritten.
 - `dlq inspect` exits 1 while a message is in flight to another reader.
 - `close` writes the closes of rows booked on past days once, `statement` and `balance-at` answer from
-  them, and `reconcile` checks them.
+  them, and `reconcile` checks them; the API's statement route answers the same numbers.
 - Refused: `rebuild` and retiring the buffer while a delta waits in the buffer queue, `--settle 0`,
   a fractional `marker_ttl_days` (at plan), and deleting a protected table.
 """
@@ -352,6 +352,17 @@ def test_close_writes_the_closes_once_and_statement_and_balance_at_answer_from_t
     assert f"{first} to {last}: opening 0  credits 11.25  debits 2.5  count 3  closing 8.75" in answer.stdout
     today = ops(deployed, tmp_path, *stating, str(date.today()), "--to", str(date.today()))
     assert today.returncode == 1 and "cannot be stated yet" in today.stdout, today.stdout
+    # The API answers the same statement, through the signed route, from the same closes.
+    # (Day by day: a range the API answers lies in one month, and these days may not.)
+    for day, opening, closing in ((first, "0.00", "7.50"), (last, "7.50", "8.75")):
+        api = deployed.api.statement(account, f"currency=EUR&from={day}&to={day}")
+        assert api.status == 200, api.body
+        assert (api.body["opening"], api.body["closing"], api.body["totals"]) == (opening, closing, None)
+        assert [d["day"] for d in api.body["days"]] == [str(day)]
+    open_day = deployed.api.statement(account, f"currency=EUR&from={date.today()}&to={date.today()}")
+    assert open_day.status == 404 and open_day.body["error"] == "not_closed", open_day.body
+    stranger = deployed.api.statement(account, "currency=EUR&month=2026-02&from=2026-02-01")
+    assert stranger.status == 400 and stranger.body["field"] == "month", stranger.body
     instant = day_start_ms(first + timedelta(days=1))
     balance = ops(deployed, tmp_path, "balance-at", "--account", account, "--currency", "EUR", "--at", str(instant))
     assert balance.returncode == 0 and f"{account}/EUR at {instant}: 7.5" in balance.stdout, (

@@ -85,8 +85,9 @@ def test_the_api_may_only_create_list_and_read() -> None:
     api = [body for f, body in statements() if f == "api/iam.tf" and "sts:AssumeRole" not in body]
     actions = sorted(a for body in api for a in items(body, "actions"))
     assert actions == [
-        "dynamodb:Query",
-        "dynamodb:Query",
+        "dynamodb:Query",  # the listing's index
+        "dynamodb:Query",  # the summaries
+        "dynamodb:Query",  # the closes (statements)
         "dynamodb:UpdateItem",
         # The balance guard's items, whether it is on or off (tests/terraform/guard_api): inside a transaction,
         # and an overdraft limit's own update (one statement block, two statements).

@@ -55,12 +55,14 @@ def create_history_table(dynamodb: Any) -> None:
 
 @contextmanager
 def template_tables() -> Iterator[Any]:
-    """moto's DynamoDB with every table the mapping templates write: details, summary, applied, balances."""
+    """moto's DynamoDB with every table the mapping templates read or write: details, summary, applied, balances,
+    history."""
     with mock_aws():
         client = boto3.client("dynamodb")
         create_tables(client)
         create_details_table(client)
         create_balances_table(client)
+        create_history_table(client)
         yield client
 
 

@@ -19,6 +19,7 @@ OPERATIONS = {
     "create_transaction": "post",
     "create_transfer": "transfer",
     "get_summary": "read",
+    "get_statement": "read",
     "list_transactions": "read",
     "set_limits": "limits",
 }
@@ -27,6 +28,7 @@ NO_GRANT = ""
 QUERY_REFUSALS = {
     "list_transactions": {"table": "detailsTable", "index": f'\n  "IndexName": "{DETAILS_INDEX}",'},
     "get_summary": {"table": "summaryTable", "index": ""},
+    "get_statement": {"table": "historyTable", "index": ""},
 }
 
 

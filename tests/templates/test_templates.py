@@ -18,15 +18,16 @@ from botocore.exceptions import ClientError
 from ledger_aggregator.summary_item import summary_key
 from local_account.apigateway import GATEWAY_DEFAULTS, substitute
 from local_account.vtl import RenderError, Request, carry_overrides, render
-from tests.support.aws import DETAILS, SUMMARY
+from tests.support.aws import DETAILS, HISTORY, SUMMARY
 from tests.support.templates import NO_GRANT, OPERATIONS
 from tests.support.templates import api_template as template
 
-STAGE = {"detailsTable": DETAILS, "summaryTable": SUMMARY}
+STAGE = {"detailsTable": DETAILS, "summaryTable": SUMMARY, "historyTable": HISTORY}
 ACTIONS = {
     "create_transaction": "update_item",
     "create_transfer": "transact_write_items",
     "get_summary": "query",
+    "get_statement": "query",
     "list_transactions": "query",
     "set_limits": "update_item",
 }

@@ -19,8 +19,8 @@ run "aws_iam_by_default_on_every_method" {
     error_message = "every method is AWS_IAM without an authorizer by default"
   }
   assert {
-    condition     = length(module.api.authorization) == 4
-    error_message = "the API has four methods"
+    condition     = length(module.api.authorization) == 5
+    error_message = "the API has five methods"
   }
 }
 
@@ -29,7 +29,7 @@ run "the_routes_by_operation_are_the_methods" {
   assert {
     condition = jsonencode(output.api_access.routes) == jsonencode({
       post     = ["POST/accounts/{accountId}/transactions"]
-      read     = ["GET/accounts/{accountId}/summary", "GET/accounts/{accountId}/transactions"]
+      read     = ["GET/accounts/{accountId}/statement", "GET/accounts/{accountId}/summary", "GET/accounts/{accountId}/transactions"]
       transfer = ["POST/accounts/{accountId}/transfers"]
     })
     error_message = "every route names its account in the path, a transfer the account it debits"

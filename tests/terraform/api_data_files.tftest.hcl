@@ -8,7 +8,7 @@ mock_provider "aws" {
 variables {
   name_prefix = "tftest"
   name        = "tftest-ledger"
-  tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" }, balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:1:table/b" } }
+  tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" }, balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:1:table/b" }, history = { name = "h", arn = "arn:aws:dynamodb:eu-west-1:1:table/h" } }
   currencies  = jsondecode(file("lambda_src/ledger_aggregator/currencies.json")).minorUnits
   api = {
     authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false,

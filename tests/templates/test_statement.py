@@ -1,0 +1,203 @@
+"""GET /accounts/{accountId}/statement, rendered and run against moto, over closes the closer wrote.
+
+The API answers only stored numbers; what it answers is compared with ledger_aggregator.history.statement
+over the same closes, the function ledger-ops prints from (docs/history.md): the same answer from both.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger_aggregator.adapters.history import DynamoHistory, HistoryTables
+from ledger_aggregator.closer import close_all
+from ledger_aggregator.history import DAY_MS, Close, day_start_ms, statement
+from tests.support.aws import DETAILS, DETAILS_INDEX, HISTORY, SUMMARY, emptied
+from tests.templates.test_templates import CLAIM, call
+
+OCTOBER_30 = date(2026, 10, 30)
+TABLES = HistoryTables(DETAILS, DETAILS_INDEX, SUMMARY, HISTORY)
+
+
+def book(client: Any, account: str, rows: list[tuple[str, str, str, int]]) -> None:
+    """Post (type, amount, currency, milliseconds after 30 October's start) through the API's template."""
+    for number, (kind, amount, currency, after) in enumerate(rows):
+        body = {"transactionId": f"r{number:03d}", "type": kind, "amount": amount, "currency": currency}
+        answer = call(
+            client, "create_transaction", {"accountId": account}, body, epoch=day_start_ms(OCTOBER_30) + after
+        )
+        assert answer.status == 201, answer
+
+
+def close(client: Any, account: str, currencies: list[str], through: date) -> DynamoHistory:
+    store = DynamoHistory(client, TABLES)
+    run = close_all(store, through, [(account, c) for c in currencies], workers=1)
+    assert not run.differs and not run.failed
+    return store
+
+
+def stated(client: Any, account: str, **query: str) -> Any:
+    return call(client, "get_statement", {"accountId": account}, query=query)
+
+
+@pytest.fixture
+def closed(dynamodb: Any) -> DynamoHistory:
+    day = DAY_MS
+    euros = [("credit", "10.00", "EUR", 5), ("debit", "2.5", "EUR", day - 1), ("credit", "1.25", "EUR", 3 * day)]
+    book(dynamodb, "acc-1", [*euros, ("credit", "500", "JPY", 2 * day)])
+    return close(dynamodb, "acc-1", ["EUR", "JPY"], date(2026, 11, 30))
+
+
+def test_a_month_answers_its_close_and_its_days(closed: DynamoHistory) -> None:
+    answer = stated(closed._client, "acc-1", currency="EUR", month="2026-11")
+    assert answer.status == 200, answer.body
+    body = answer.body
+    assert (body["opening"], body["closing"]) == ("7.50", "8.75")
+    assert body["totals"] == {"credits": "1.25", "debits": "0.00", "transactionCount": 1}
+    assert [d["day"] for d in body["days"]] == [f"2026-11-{n:02d}" for n in range(1, 31)]
+    assert body["days"][1] == {
+        "day": "2026-11-02",
+        "opening": "7.50",
+        "credits": "1.25",
+        "debits": "0.00",
+        "transactionCount": 1,
+        "closing": "8.75",
+    }
+    same = statement(closed.closes_between(("acc-1", "EUR"), date(2026, 11, 1), date(2026, 11, 30)))
+    assert (Decimal(body["opening"]), Decimal(body["closing"])) == (same.opening, same.closing)
+    assert Decimal(body["totals"]["credits"]) == same.totals.credits
+
+
+def test_a_keys_first_month_starts_on_its_first_day_and_a_currency_keeps_its_minor_unit(closed: DynamoHistory) -> None:
+    october = stated(closed._client, "acc-1", currency="EUR", month="2026-10").body
+    assert october["opening"] == "0.00" and october["closing"] == "7.50"
+    assert [d["day"] for d in october["days"]] == ["2026-10-30", "2026-10-31"]
+    yen = stated(closed._client, "acc-1", currency="JPY", month="2026-11").body
+    assert (yen["opening"], yen["closing"], yen["days"][0]["day"]) == ("0", "500", "2026-11-01")
+
+
+def test_days_of_a_month_answer_the_first_opening_and_the_last_closing_and_no_totals(closed: DynamoHistory) -> None:
+    answer = stated(closed._client, "acc-1", currency="EUR", **{"from": "2026-10-30", "to": "2026-10-31"})
+    assert answer.status == 200, answer.body
+    assert (answer.body["opening"], answer.body["closing"], answer.body["totals"]) == ("0.00", "7.50", None)
+    one = stated(closed._client, "acc-1", currency="EUR", **{"from": "2026-11-02", "to": "2026-11-02"}).body
+    assert (one["opening"], one["closing"], len(one["days"])) == ("7.50", "8.75", 1), "a day's balance at its close"
+
+
+def test_a_range_before_the_first_booked_day_is_zero_once_a_later_day_is_closed(closed: DynamoHistory) -> None:
+    answer = stated(closed._client, "acc-1", currency="EUR", month="2026-09")
+    assert answer.status == 200, answer.body
+    assert answer.body["opening"] == answer.body["closing"] == "0.00" and answer.body["days"] == []
+    assert answer.body["totals"] == {"credits": "0.00", "debits": "0.00", "transactionCount": 0}
+
+
+def test_days_not_yet_closed_are_404_naming_the_last_closed_day(closed: DynamoHistory) -> None:
+    december = stated(closed._client, "acc-1", currency="EUR", month="2026-12")
+    assert december.status == 404 and december.body["closedThrough"] is None and december.body["field"] == "month"
+    late = stated(closed._client, "acc-1", currency="EUR", **{"from": "2026-11-29", "to": "2026-12-01"})
+    assert late.status == 400 and late.body["field"] == "to", "two months"
+    partly = close(closed._client, "acc-1", ["EUR"], date(2026, 12, 3))
+    december = stated(partly._client, "acc-1", currency="EUR", month="2026-12")
+    assert december.status == 404 and december.body["closedThrough"] == "2026-12-03"
+    assert december.body["error"] == "not_closed" and "closed through 2026-12-03" in december.body["message"]
+    nobody = stated(closed._client, "acc-2", currency="EUR", month="2026-11")
+    assert nobody.status == 404 and nobody.body["closedThrough"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"month": "2026-11"}, "currency"),
+        ({"currency": "XXX", "month": "2026-11"}, "currency"),
+        ({"currency": "eur", "month": "2026-11"}, "currency"),
+        ({"currency": "EUR"}, "month"),
+        ({"currency": "EUR", "month": "2026-11", "from": "2026-11-01"}, "month"),
+        ({"currency": "EUR", "month": "2026-13"}, "month"),
+        ({"currency": "EUR", "month": "0000-01"}, "month"),
+        ({"currency": "EUR", "month": "2026-1"}, "month"),
+        ({"currency": "EUR", "from": "2026-11-01"}, "to"),
+        ({"currency": "EUR", "to": "2026-11-01"}, "from"),
+        ({"currency": "EUR", "from": "2026-02-29", "to": "2026-02-28"}, "from"),
+        ({"currency": "EUR", "from": "1900-02-29", "to": "1900-02-28"}, "from"),
+        ({"currency": "EUR", "from": "2026-04-31", "to": "2026-04-30"}, "from"),
+        ({"currency": "EUR", "from": "2026-02-01", "to": "2026-02-30"}, "to"),
+        ({"currency": "EUR", "from": "2026-11-05", "to": "2026-11-04"}, "to"),
+        ({"currency": "EUR", "from": "2026-11-30", "to": "2026-12-01"}, "to"),
+        ({"currency": "EUR", "from": "2026-W45-1", "to": "2026-11-09"}, "from"),
+        ({"currency": "EUR", "from": "2026-11-01", "to": "2026-11-01T00:00:00Z"}, "to"),
+    ],
+)
+def test_a_question_that_cannot_be_asked_is_400_naming_its_field(
+    dynamodb: Any, query: dict[str, str], field: str
+) -> None:
+    answer = stated(dynamodb, "acc-1", **query)
+    assert answer.status == 400, answer.body
+    assert answer.body["field"] == field
+
+
+@pytest.mark.parametrize("day", ["2028-02-29", "2000-02-29", "2026-12-31", "2026-04-30"])
+def test_days_that_exist_are_asked(dynamodb: Any, day: str) -> None:
+    answer = stated(dynamodb, "acc-1", currency="EUR", **{"from": day, "to": day})
+    assert answer.status == 404 and answer.body["error"] == "not_closed"
+
+
+def test_a_statement_of_an_account_the_caller_does_not_hold_is_403(closed: DynamoHistory) -> None:
+    query = {"currency": "EUR", "month": "2026-11"}
+    mine = call(closed._client, "get_statement", {"accountId": "acc-1"}, query=query, claims={CLAIM: "acc-1"})
+    assert mine.status == 200, mine.body
+    theirs = call(closed._client, "get_statement", {"accountId": "acc-1"}, query=query, claims={CLAIM: "acc-2"})
+    assert theirs.status == 403
+
+
+def test_parameters_are_read_from_the_query_string_alone(closed: DynamoHistory) -> None:
+    headers = {"currency": "EUR", "month": "2026-11"}
+    answer = call(closed._client, "get_statement", {"accountId": "acc-1"}, query={}, headers=headers)
+    assert answer.status == 400 and answer.body["field"] == "currency"
+
+
+HISTORY_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["credit", "debit"]),
+        st.integers(1, 10**6),
+        st.sampled_from(["EUR", "JPY"]),
+        st.integers(0, 40 * DAY_MS - 1),
+    ),
+    max_size=15,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(HISTORY_ROWS, st.data())
+def test_every_statement_the_api_answers_is_ledger_ops_statement(
+    tables: Any, rows: list[Any], data: st.DataObject
+) -> None:
+    client = emptied(tables)
+    priced = [(k, str(Decimal(m).scaleb(0 if c == "JPY" else -2)), c, at) for k, m, c, at in rows]
+    book(client, "acc-1", priced)
+    through = OCTOBER_30 + timedelta(days=39)
+    store = close(client, "acc-1", ["EUR", "JPY"], through)
+    currency = data.draw(st.sampled_from(["EUR", "JPY"]))
+    first = OCTOBER_30 + timedelta(days=data.draw(st.integers(-3, 39)))
+    last = min(
+        first + timedelta(days=data.draw(st.integers(0, 30))),
+        (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1),
+    )
+    answer = stated(client, "acc-1", currency=currency, **{"from": str(first), "to": str(last)})
+    closes: list[Close] = store.closes_between(("acc-1", currency), first, last)
+    latest = store.last_day(("acc-1", currency))
+    if latest is None or latest.day < last:
+        assert answer.status == 404, answer.body
+        assert answer.body["closedThrough"] == (closes[-1].period if closes else None)
+        return
+    assert answer.status == 200, answer.body
+    if not closes:  # the range lies before the currency's first booked day
+        assert answer.body["opening"] == answer.body["closing"] and Decimal(answer.body["opening"]) == 0
+        return
+    same = statement(closes)
+    assert (Decimal(answer.body["opening"]), Decimal(answer.body["closing"])) == (same.opening, same.closing)
+    assert [(d["day"], Decimal(d["closing"])) for d in answer.body["days"]] == [(c.period, c.closing) for c in closes]

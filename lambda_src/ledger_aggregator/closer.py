@@ -113,7 +113,7 @@ def close_key(store: HistoryStore, key: Key, through: date) -> KeyClosed:
     done = KeyClosed(key)
     last = store.last_day(key)
     if last is None:
-        first_ms = store.first_booked(key)
+        first_ms = store.first_booked(key, day_start_ms(through + timedelta(days=1)) - 1)
         if first_ms is None:
             return done
         first = day_of(first_ms)

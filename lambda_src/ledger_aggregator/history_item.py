@@ -27,9 +27,10 @@ OPENING, CREDITS, DEBITS, CLOSING, COUNT, CLOSED_AT = (
 )
 CREATE_ONLY = f"attribute_not_exists({PERIOD})"
 # A key's first-row item: ``period`` is ``CURRENCY#`` (it sorts before every close of the key), and
-# ``firstBookedAt`` the recordedAt of the key's first valid row, so that the search for it, which may read
-# much of an account's history, is made once per key, not on every run before the key's first close.
+# ``firstBookedAt`` the recordedAt of the key's first valid row (or, until it is found, ``searchedThrough``),
+# so that the search for it, which may read much of an account's history, reads each row once.
 FIRST_BOOKED = "firstBookedAt"
+SEARCHED_THROUGH = "searchedThrough"  # until the first row is found: the sealed time searched up to
 
 
 def first_key(account: str, currency: str) -> dict[str, Any]:

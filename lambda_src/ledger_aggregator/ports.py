@@ -99,8 +99,9 @@ class HistoryStore(Protocol):
         """The key's latest day close, read strongly consistent; None before its first."""
         ...
 
-    def first_booked(self, key: Key) -> int | None:
-        """The ``recordedAt`` of the key's first row in its currency; None when it has none."""
+    def first_booked(self, key: Key, until_ms: int) -> int | None:
+        """The ``recordedAt`` of the key's first valid row, when it is at or before ``until_ms`` (the end of a
+        sealed day: a row may still be booked before a later one); None otherwise."""
         ...
 
     def rows(self, account: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:

@@ -164,9 +164,10 @@ class Ops:
 
     def statement(self, account: str, currency: str, first: date, last: date) -> int:
         """Print a statement of closed days; 1 when one of them is not closed."""
-        return print_statement(
-            history_store(self.dynamodb, self.outputs, self.now_ms), (account, currency), first, last
-        )
+        store = history_store(self.dynamodb, self.outputs, self.now_ms)
+        store.last_day((account, currency))  # a read first, so that the clock has heard DynamoDB's
+        sealed = last_sealed(self.outputs, self.now_ms())
+        return print_statement(store, (account, currency), first, last, sealed)
 
     def balance_at(self, account: str, currency: str, instant_ms: int) -> int:
         """Print the balance at an instant; 1 when the ledger cannot answer it yet."""

@@ -78,7 +78,8 @@ def snapshot_differences(rows: Iterable[Mapping[str, Any]], items: Iterable[Mapp
     found: list[str] = []
     for item in items:
         if is_first_item(item):
-            firsts[(item["accountId"]["S"], item["period"]["S"][:-1])] = int(item[FIRST_BOOKED]["N"])
+            if FIRST_BOOKED in item:  # else only searchedThrough: no first row found yet
+                firsts[(item["accountId"]["S"], item["period"]["S"][:-1])] = int(item[FIRST_BOOKED]["N"])
             continue
         try:
             close = close_of(item)
@@ -152,7 +153,7 @@ def _closed_through(store: DynamoHistory, key: Key) -> str:
     return f"closed through {last.period}" if last else "not closed on any day"
 
 
-def print_statement(store: DynamoHistory, key: Key, first: date, last: date) -> int:
+def print_statement(store: DynamoHistory, key: Key, first: date, last: date, sealed: date) -> int:
     """Print a statement of closed days; 1 when a day of the range is not closed (nothing is guessed).
 
     Days before the key's first booked day have no close and a balance of zero: a range that starts (or
@@ -163,7 +164,7 @@ def print_statement(store: DynamoHistory, key: Key, first: date, last: date) -> 
     if latest is None or latest.day < last:
         print(f"statement: {label} is {_closed_through(store, key)}: {first} to {last} cannot be stated yet")
         return 1
-    first_booked = store.first_booked(key)
+    first_booked = store.first_booked(key, day_start_ms(sealed + timedelta(days=1)) - 1)
     start = max(first, day_of(first_booked)) if first_booked is not None else first
     closes = store.closes_between(key, start, last) if start <= last else []
     if len(closes) != max(0, (last - start).days + 1):
@@ -186,7 +187,7 @@ def print_balance_at(store: DynamoHistory, key: Key, instant_ms: int, now_ms: in
         return 1
     day = day_of(instant_ms)
     before = day - timedelta(days=1)
-    first = store.first_booked(key)
+    first = store.first_booked(key, instant_ms)  # sealed: no row can still be booked before it
     close = None
     if first is not None and day_of(first) <= before:  # the key had rows before the instant's day
         closes = store.closes_between(key, before, before)

@@ -63,9 +63,10 @@ class FakeHistory:
         found = self.days_of(key)
         return found[-1] if found else None
 
-    def first_booked(self, key: Key) -> int | None:
+    def first_booked(self, key: Key, until_ms: int) -> int | None:
         times = [recorded_ms(r) for r in self.rows_ if valid_in(r, key)]
-        return min((t for t in times if t is not None), default=None)
+        first = min((t for t in times if t is not None), default=None)
+        return first if first is not None and first <= until_ms else None
 
     def rows(self, account: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         return [

@@ -12,8 +12,8 @@ run "the_defaults_and_one_role_held_to_two_accounts" {
     error_message = "pattern 2 by default"
   }
   assert {
-    condition     = length(jsondecode(output.checkout_policy).Statement[0].Resource) == 8
-    error_message = "two accounts, four routes each"
+    condition     = length(jsondecode(output.checkout_policy).Statement[0].Resource) == 10
+    error_message = "two accounts, five routes each"
   }
   assert {
     condition     = alltrue([for arn in jsondecode(output.checkout_policy).Statement[0].Resource : can(regex("/accounts/acc-[12]/", arn))])

@@ -24,6 +24,7 @@ from ..history_item import (
     CURRENCY,
     FIRST_BOOKED,
     PERIOD,
+    SEARCHED_THROUGH,
     close_item,
     close_of,
     first_key,
@@ -162,31 +163,58 @@ class DynamoHistory:
         for page in self._client.get_paginator("query").paginate(**request):
             yield from page["Items"]
 
-    def first_booked(self, key: Key) -> int | None:
-        """The recordedAt of the key's first valid row: from its first-row item, or found on the index (read
-        in booking order until one is found) and then kept in that item, create-only."""
+    def first_booked(self, key: Key, until_ms: int) -> int | None:
+        """The recordedAt of the key's first valid row at or before ``until_ms``, the end of a sealed period.
+
+        The key's first-row item remembers the search: ``firstBookedAt`` once found (create-only: it never
+        changes), else ``searchedThrough``, so that each run reads only the rows booked since the last one.
+        Nothing after ``until_ms`` is read or kept: a row found there may yet be preceded by one in flight.
+        """
         account, currency = key
-        stored = self._client.get_item(
-            TableName=self._tables.history, Key=first_key(account, currency), ConsistentRead=True
-        ).get("Item")
-        if stored is not None:
-            return int(stored[FIRST_BOOKED]["N"])
-        found = self._search_first(key)
-        if found is not None:
-            item = {**first_key(account, currency), FIRST_BOOKED: {"N": str(found)}}
-            try:
-                self._client.put_item(TableName=self._tables.history, Item=item, ConditionExpression=CREATE_ONLY)
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise
+        stored = (
+            self._client.get_item(
+                TableName=self._tables.history, Key=first_key(account, currency), ConsistentRead=True
+            ).get("Item")
+            or {}
+        )
+        if FIRST_BOOKED in stored:
+            kept = int(stored[FIRST_BOOKED]["N"])
+            return kept if kept <= until_ms else None
+        start = int(stored[SEARCHED_THROUGH]["N"]) + 1 if SEARCHED_THROUGH in stored else 0
+        if start > until_ms:
+            return None
+        found = self._search_first(key, start, until_ms)
+        self._remember(key, found, until_ms)
         return found
 
-    def _search_first(self, key: Key) -> int | None:
+    def _remember(self, key: Key, found: int | None, until_ms: int) -> None:
+        account, currency = key
+        if found is not None:
+            request: dict[str, Any] = {
+                "UpdateExpression": "SET #f = :f REMOVE #s",
+                "ConditionExpression": "attribute_not_exists(#f)",
+                "ExpressionAttributeNames": {"#f": FIRST_BOOKED, "#s": SEARCHED_THROUGH},
+                "ExpressionAttributeValues": {":f": {"N": str(found)}},
+            }
+        else:
+            request = {
+                "UpdateExpression": "SET #s = :s",
+                "ConditionExpression": "attribute_not_exists(#f) AND (attribute_not_exists(#s) OR #s < :s)",
+                "ExpressionAttributeNames": {"#f": FIRST_BOOKED, "#s": SEARCHED_THROUGH},
+                "ExpressionAttributeValues": {":s": {"N": str(until_ms)}},
+            }
+        try:
+            self._client.update_item(TableName=self._tables.history, Key=first_key(account, currency), **request)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def _search_first(self, key: Key, start_ms: int, until_ms: int) -> int | None:
         account, currency = key
         rows = self._booked(
             account,
-            0,
-            self._now_ms(),
+            start_ms,
+            until_ms,
             FilterExpression="#c = :c",
             names={"#c": CURRENCY},
             values={":c": {"S": currency}},

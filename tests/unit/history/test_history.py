@@ -201,3 +201,17 @@ def test_a_row_changed_on_the_last_closed_day_stops_the_key() -> None:
     rows[1]["type"] = {"S": "credit"}  # the poison row mended in place, after its day was closed
     run = close_all(store, LAST, workers=1)
     assert run.written == 0 and run.differs[0].startswith("acc-1/EUR 2026-01-27: the rows booked that day no longer")
+
+
+def test_a_key_whose_first_row_is_not_sealed_yet_is_not_begun() -> None:
+    """Reviewed: a fast row of the next day, seen before a slow row of the sealed day landed, made the key
+    begin a day late, and the slow row's day was never closed."""
+    store = FakeHistory(rows_=history_of([("acc-1", "EUR", "credit", 500, DAY_MS + 1)]))
+    run = close_all(store, day_of(START), workers=1)
+    assert run.written == 0, "the key's only row is on a day not sealed yet"
+    store.rows_ += history_of([("acc-1", "EUR", "credit", 100, DAY_MS - 1)])  # the slow row lands
+    store.rows_[-1]["transactionId"] = {"S": "slow"}
+    close_all(store, day_of(START) + timedelta(days=1), workers=1)
+    first = store.closes[("acc-1", "EUR", day_of(START).isoformat())]
+    last = store.last_day(("acc-1", "EUR"))
+    assert first.totals.credits == Decimal(1) and last is not None and last.closing == Decimal(6)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .domain import Delta, Key, Poison
-from .history import Close
 from .redelivery import Deferral
+
+if TYPE_CHECKING:  # the stream and writer functions never load the history core
+    from .history import Close
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,10 +177,7 @@ def close_month(day_closes: Sequence[Close]) -> Close:
     expected = [d.isoformat() for d in days(first.day, last.day)]
     if [c.period for c in day_closes] != expected or not is_month_end(last.day) or last.period[:7] != month:
         raise HistoryError(f"the days given for {month} do not run without a gap to its last day")
-    total = Totals()
-    for close in day_closes:
-        total = total + close.totals
-    return Close(first.account_id, first.currency, month, first.opening, total)
+    return Close(first.account_id, first.currency, month, first.opening, statement(day_closes).totals)
 
 
 def balance_at(
@@ -214,9 +211,7 @@ def statement(lines: Sequence[Close]) -> Statement:
     """The statement of consecutive day closes (the client's sum of what the API answers as lines)."""
     if not lines:
         raise HistoryError("a statement needs at least one day")
-    total = Totals()
-    for line in lines:
-        total = total + line.totals
+    total = sum((line.totals for line in lines), Totals())
     return Statement(lines[0].opening, lines[-1].closing, total, tuple(lines))
 
 

@@ -39,6 +39,17 @@ if TYPE_CHECKING:
 _LAST_DAY = "9999-99-99"  # sorts after every day of a currency's keys
 
 
+def _unless_refused(write: Callable[[], Any]) -> bool:
+    """Run a conditional write; False when its condition refused it (any other error is raised)."""
+    try:
+        write()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
 class Pace:
     """Spends read units at no more than ``per_second`` on average: sleeps after a page that ran ahead."""
 
@@ -203,11 +214,11 @@ class DynamoHistory:
                 "ExpressionAttributeNames": {"#f": FIRST_BOOKED, "#s": SEARCHED_THROUGH},
                 "ExpressionAttributeValues": {":s": {"N": str(until_ms)}},
             }
-        try:
-            self._client.update_item(TableName=self._tables.history, Key=first_key(account, currency), **request)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
+        _unless_refused(
+            lambda: self._client.update_item(
+                TableName=self._tables.history, Key=first_key(account, currency), **request
+            )
+        )
 
     def _search_first(self, key: Key, start_ms: int, until_ms: int) -> int | None:
         account, currency = key
@@ -232,16 +243,13 @@ class DynamoHistory:
 
     def create(self, close: Close) -> Created:
         """A conditional put (``attribute_not_exists``); when an item is there, a consistent read compares it."""
-        try:
-            self._client.put_item(
-                TableName=self._tables.history,
-                Item=close_item(close, self._now_ms()),
-                ConditionExpression=CREATE_ONLY,
+        written = _unless_refused(
+            lambda: self._client.put_item(
+                TableName=self._tables.history, Item=close_item(close, self._now_ms()), ConditionExpression=CREATE_ONLY
             )
+        )
+        if written:
             return Created.WRITTEN
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
         stored = self._client.get_item(
             TableName=self._tables.history,
             Key=item_key(close.account_id, close.currency, close.period),

@@ -1,4 +1,4 @@
-"""The local AWS account: moto, Lambda execution, event source mappings and API Gateway, together."""
+"""The local AWS account: moto, Lambda execution, event source mappings, schedules and API Gateway, together."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 
 from . import fault_plan, moto_server
 from .apigateway import Gateway, serve
+from .clock import Clock
 from .esm import EventSourceMappings
 from .lambdas import LambdaRuntime
 from .patches import features
+from .scheduler import Scheduler
 
 REGION = "eu-west-1"
 # Where the account logs each SDK retry and 5xx answer (moto_server.with_retry_log), in its log folder; the
@@ -30,6 +32,7 @@ class LocalAccount:
     log_dir: Path
     region: str = REGION
     injected: fault_plan.Faults = field(default_factory=fault_plan.Faults)
+    clock: Clock = field(default_factory=Clock)  # the account's time, which a test moves forward
     endpoint: str = ""
     gateway_url: str = ""
     _parts: dict[str, Any] = field(default_factory=dict)
@@ -38,16 +41,17 @@ class LocalAccount:
         """Start moto, the Lambda runtime, the mappings and the gateway on free loopback ports."""
         fault_plan.ACTIVE = self.injected
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        server, self.endpoint = moto_server.start(retry_log=self.log_dir / RETRY_LOG)
+        server, self.endpoint = moto_server.start(retry_log=self.log_dir / RETRY_LOG, clock=self.clock)
         os.environ.update(self.environment())
-        runtime = LambdaRuntime(self.endpoint, self.region, self.log_dir)
+        runtime = LambdaRuntime(self.endpoint, self.region, self.log_dir, self.clock)
         features.route_invocations(runtime.answer)
         mappings = EventSourceMappings(self.endpoint, self.region, runtime)
         mappings.start()
         port = moto_server.free_port()
-        http = serve(Gateway(self.endpoint, self.region, {ACCESS_KEY_ID: SECRET_ACCESS_KEY}), port)
+        http = serve(Gateway(self.endpoint, self.region, {ACCESS_KEY_ID: SECRET_ACCESS_KEY}, self.clock), port)
         self.gateway_url = f"http://127.0.0.1:{port}"
-        self._parts = {"moto": server, "runtime": runtime, "mappings": mappings, "http": http}
+        scheduler = Scheduler(self.clock, runtime, self.endpoint, self.region).start()
+        self._parts = {"moto": server, "runtime": runtime, "mappings": mappings, "scheduler": scheduler, "http": http}
         return self
 
     def environment(self) -> dict[str, str]:
@@ -66,6 +70,11 @@ class LocalAccount:
         return f"{self.gateway_url}/{outputs['rest_api_id']}/{outputs['stage_name']}"
 
     @property
+    def scheduler(self) -> Scheduler:
+        """The running scheduler (its runs)."""
+        return self._parts["scheduler"]  # type: ignore[no-any-return]
+
+    @property
     def mappings(self) -> EventSourceMappings:
         """The running event source mappings (their counters)."""
         return self._parts["mappings"]  # type: ignore[no-any-return]
@@ -75,6 +84,7 @@ class LocalAccount:
         if not self._parts:
             return
         self._parts["http"].shutdown()
+        self._parts["scheduler"].stop()
         self._parts["mappings"].stop()
         self._parts["runtime"].stop()
         self._parts["moto"].stop()

@@ -35,7 +35,6 @@ import json
 import re
 import secrets
 import threading
-import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -51,6 +50,7 @@ from moto.apigateway.exceptions import NotFoundException as ApiNotFound
 from moto.apigateway.models import apigateway_backends
 
 from .auth import CognitoVerifier, Denied, access_key, caller_of, verify_sigv4
+from .clock import Clock
 from .lambdas import ACCOUNT
 from .moto_server import call_in_process, dynamodb_headers
 from .vtl import Request, carry_overrides, render
@@ -103,8 +103,9 @@ class _Api:
 class Gateway:
     """Executes requests against the REST APIs deployed in the local account."""
 
-    def __init__(self, endpoint: str, region: str, secrets: dict[str, str]) -> None:
+    def __init__(self, endpoint: str, region: str, secrets: dict[str, str], clock: Clock | None = None) -> None:
         self._endpoint = endpoint
+        self._clock = clock or Clock()  # the account's: a request's time (local_account.clock)
         self._region = region
         self._secrets = secrets  # access key id -> secret: the credentials SigV4 signatures are checked with
         key, secret = next(iter(secrets.items()))
@@ -187,7 +188,7 @@ class Gateway:
         """Execute one HTTP request."""
         parsed = urllib.parse.urlsplit(raw_path)
         parts = parsed.path.strip("/").split("/", 2)
-        context = self._context(verb, headers)
+        context = self._context(verb, headers, self._clock.now_ms())
         if len(parts) < 2:
             return Reply(404, json.dumps({"message": "Not Found"}), {"Content-Type": JSON})
         api = self._api(parts[0], parts[1])
@@ -219,15 +220,15 @@ class Gateway:
         return refusal or self._integrate(method, request)
 
     @staticmethod
-    def _context(verb: str, headers: dict[str, str]) -> dict[str, Any]:
-        now = datetime.now(UTC)
+    def _context(verb: str, headers: dict[str, str], epoch_ms: int) -> dict[str, Any]:
+        now = datetime.fromtimestamp(epoch_ms / 1000, UTC)
         return {
             # "$context.requestId: An ID for the request. Clients can override this request ID."; the
             # extendedRequestId is API Gateway's own, base64 like "Jg3QbHxxIAMEbkA=" (11 random bytes).
             # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html
             "requestId": headers.get("x-amzn-requestid") or str(uuid.uuid4()),
             "extendedRequestId": base64.b64encode(secrets.token_bytes(11)).decode(),
-            "requestTimeEpoch": int(time.time() * 1000),
+            "requestTimeEpoch": epoch_ms,
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "httpMethod": verb,
             "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("user-agent", ""), "caller": None},

@@ -167,14 +167,20 @@ def _lambda(call: Call) -> list[tuple[str, str]]:
 def role_policies(function: str, region: str) -> tuple[str, list[Any]]:
     """The ARN of a function's execution role and its inline and attached policy documents, from moto."""
     from moto.awslambda.models import lambda_backends  # noqa: PLC0415 - moto's models load with the local account
-    from moto.iam.models import iam_backends  # noqa: PLC0415
 
     role_arn = str(lambda_backends[ACCOUNT][region].get_function(function).role)
+    return role_arn, role_documents(role_arn)
+
+
+def role_documents(role_arn: str) -> list[Any]:
+    """A role's inline and attached policy documents, from moto's IAM."""
+    from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's models load with the local account
+
     role = iam_backends[ACCOUNT]["global"].get_role(role_arn.rpartition("/")[2])
     documents: list[Any] = list(role.policies.values())
     for policy in role.managed_policies.values():
         documents += [v.document for v in policy.versions if v.version_id == policy.default_version_id]
-    return role_arn, documents
+    return documents
 
 
 def denied_answer(service: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:

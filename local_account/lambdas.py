@@ -30,6 +30,7 @@ from moto.awslambda.models import lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from . import execution_roles, fault_plan
+from .clock import Clock
 
 ACCOUNT = DEFAULT_ACCOUNT_ID  # the account moto serves
 
@@ -85,9 +86,9 @@ class _Worker:
             raise TimeoutError
         return dict(json.loads(box[0]))
 
-    def invoke(self, event: Any, context: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def invoke(self, event: Any, context: dict[str, Any], timeout: float, clock: float) -> dict[str, Any]:
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"event": event, "context": context}) + "\n")
+        self.process.stdin.write(json.dumps({"event": event, "context": context, "clock": clock}) + "\n")
         self.process.stdin.flush()
         return self._read_line(timeout)
 
@@ -99,8 +100,9 @@ class _Worker:
 class LambdaRuntime:
     """Invokes the functions deployed in the local account."""
 
-    def __init__(self, endpoint: str, region: str, log_dir: Path) -> None:
+    def __init__(self, endpoint: str, region: str, log_dir: Path, clock: Clock | None = None) -> None:
         self._endpoint = endpoint
+        self._clock = clock or Clock()  # the account's: time.time() inside a function (local_account.worker)
         self._region = region
         self._log_dir = log_dir
         self._code_root = Path(tempfile.mkdtemp(prefix="ledger-lambda-"))
@@ -132,7 +134,7 @@ class LambdaRuntime:
             "deadline_ms": int(time.time() * 1000) + function.timeout * 1000,
         }
         try:
-            answer = worker.invoke(event, context, timeout=function.timeout)
+            answer = worker.invoke(event, context, timeout=function.timeout, clock=self._clock.offset)
         except (TimeoutError, BrokenPipeError, json.JSONDecodeError, OSError):
             worker.kill()
             elapsed = (time.monotonic() - started) * 1000

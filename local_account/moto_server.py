@@ -21,6 +21,7 @@ from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from .clock import Clock
 from .patches import patch_moto
 
 # Requests moto answers at once: the gateway's, the pollers', every warm function's, and an Invoke that
@@ -92,6 +93,20 @@ def with_retry_log(app: Any, log: RetryLog) -> Callable[..., Iterable[bytes]]:
     return logged
 
 
+def with_clock(app: Any, clock: Clock) -> Callable[..., Iterable[bytes]]:
+    """``app``, answering with the account's time in the ``Date`` header (``local_account.clock``), which
+    ``ledger-ops`` reads DynamoDB's clock from; waitress would otherwise stamp the machine's time."""
+
+    def dated(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            kept = [(name, value) for name, value in headers if name.lower() != "date"]
+            return start_response(status, [*kept, ("Date", clock.http_date())], *exc_info)
+
+        return app(environ, start)  # type: ignore[no-any-return]
+
+    return dated
+
+
 class TerraformAnswers:
     """The 2xx answers given to Terraform's AWS provider, by its SDK's invocation id, so that an attempt sent
     again after one of them is answered as that attempt was (``replayed``).
@@ -155,12 +170,14 @@ class MotoServer:
     """moto's WSGI app served by waitress on a loopback port, in a background thread (with ``retry_log``,
     what can make an SDK send a request again is noted there: ``RetryLog``)."""
 
-    def __init__(self, port: int, threads: int = SERVER_THREADS, retry_log: Path | None = None) -> None:
+    def __init__(
+        self, port: int, threads: int = SERVER_THREADS, retry_log: Path | None = None, clock: Clock | None = None
+    ) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self._app = app = DomainDispatcherApplication(create_backend_app)
         self._sockets: dict[int, Any] = {}  # the server's, its trigger's and every connection's
         log = RetryLog(retry_log) if retry_log else None
-        served = TerraformAnswers().served(app, log)
+        served = with_clock(TerraformAnswers().served(app, log), clock or Clock())
         server = create_server(
             with_retry_log(served, log) if log else served,
             map=self._sockets,
@@ -198,9 +215,9 @@ class MotoServer:
         self._server.task_dispatcher.shutdown()
 
 
-def start(port: int | None = None, retry_log: Path | None = None) -> tuple[MotoServer, str]:
-    """Start moto on a free loopback port (logging SDK retries and 5xx answers to ``retry_log``, if given);
-    return its server and its endpoint URL.
+def start(port: int | None = None, retry_log: Path | None = None, clock: Clock | None = None) -> tuple[MotoServer, str]:
+    """Start moto on a free loopback port (logging SDK retries and 5xx answers to ``retry_log``, if given;
+    its answers dated by ``clock``); return its server and its endpoint URL.
 
     moto's own ``ThreadedMotoServer`` is werkzeug's development server, which closes the connection
     after every answer ("Connection: close", by design) and starts a thread per connection: every SDK
@@ -209,7 +226,7 @@ def start(port: int | None = None, retry_log: Path | None = None) -> tuple[MotoS
     """
     patch_moto()
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" notes under load
-    server = MotoServer(port or free_port(), retry_log=retry_log).start()
+    server = MotoServer(port or free_port(), retry_log=retry_log, clock=clock).start()
     return server, server.url
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +51,11 @@ class Environment:
     account: LocalAccount | None
     applied: int | None = None
     posted: dict[str, dict[str, Totals]] = field(default_factory=dict)  # per account, per currency
+
+    def now(self) -> float:
+        """The account's time, in epoch seconds: the local account's clock, which a test may have moved
+        (local_account.clock), or this machine's in a real account."""
+        return self.account.clock.now() if self.account else time.time()
 
     def client(self, service: str) -> Any:
         """A boto3 client for this environment."""

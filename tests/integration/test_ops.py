@@ -24,7 +24,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +331,8 @@ def test_close_writes_the_closes_once_and_statement_and_balance_at_answer_from_t
     by day up to the last sealed day; a second run writes nothing; reconcile checks the closes; statement
     and balance-at answer from them; today, not yet sealed, is refused."""
     account = deployed.account("history")
-    first = date.today() - timedelta(days=3)
+    today = datetime.fromtimestamp(deployed.env.now(), UTC).date()  # the account's: its clock may have moved
+    first = today - timedelta(days=3)
     booked = [("credit", "10.00", 0, 5), ("debit", "2.50", 0, DAY_MS - 1), ("credit", "1.25", 2, 0)]
     for number, (kind, amount, offset, ms) in enumerate(booked):
         at = day_start_ms(first + timedelta(days=offset)) + ms
@@ -350,8 +351,8 @@ def test_close_writes_the_closes_once_and_statement_and_balance_at_answer_from_t
     answer = ops(deployed, tmp_path, *stating, str(first), "--to", str(last))
     assert answer.returncode == 0, answer.stdout + answer.stderr
     assert f"{first} to {last}: opening 0  credits 11.25  debits 2.5  count 3  closing 8.75" in answer.stdout
-    today = ops(deployed, tmp_path, *stating, str(date.today()), "--to", str(date.today()))
-    assert today.returncode == 1 and "cannot be stated yet" in today.stdout, today.stdout
+    unsealed = ops(deployed, tmp_path, *stating, str(today), "--to", str(today))
+    assert unsealed.returncode == 1 and "cannot be stated yet" in unsealed.stdout, unsealed.stdout
     # The API answers the same statement, through the signed route, from the same closes.
     # (Day by day: a range the API answers lies in one month, and these days may not.)
     for day, opening, closing in ((first, "0.00", "7.50"), (last, "7.50", "8.75")):
@@ -359,7 +360,7 @@ def test_close_writes_the_closes_once_and_statement_and_balance_at_answer_from_t
         assert api.status == 200, api.body
         assert (api.body["opening"], api.body["closing"], api.body["totals"]) == (opening, closing, None)
         assert [d["day"] for d in api.body["days"]] == [str(day)]
-    open_day = deployed.api.statement(account, f"currency=EUR&from={date.today()}&to={date.today()}")
+    open_day = deployed.api.statement(account, f"currency=EUR&from={today}&to={today}")
     assert open_day.status == 404 and open_day.body["error"] == "not_closed", open_day.body
     stranger = deployed.api.statement(account, "currency=EUR&month=2026-02&from=2026-02-01")
     assert stranger.status == 400 and stranger.body["field"] == "month", stranger.body

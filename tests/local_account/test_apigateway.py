@@ -36,9 +36,9 @@ def test_messages_have_api_gateways_wording(body: str, expected: str | None) -> 
 
 
 def test_the_request_id_is_the_clients_when_sent_and_the_extended_id_has_aws_shape() -> None:
-    given = Gateway._context("POST", {"x-amzn-requestid": "a|b'c"})
+    given = Gateway._context("POST", {"x-amzn-requestid": "a|b'c"}, 0)
     assert given["requestId"] == "a|b'c"
-    generated = [Gateway._context("POST", {}) for _ in range(200)]
+    generated = [Gateway._context("POST", {}, 0) for _ in range(200)]
     assert all(re.fullmatch(r"[0-9a-f-]{36}", c["requestId"]) for c in generated)
     extended = [c["extendedRequestId"] for c in generated]
     assert all(re.fullmatch(r"[A-Za-z0-9+/]{15}=", e) for e in extended), extended[:3]

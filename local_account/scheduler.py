@@ -1,0 +1,294 @@
+"""EventBridge Scheduler for the local account: moto stores schedules and runs none; this runs them.
+
+Each enabled schedule whose target is a Lambda function runs on the account's clock (``local_account.clock``):
+a background thread looks every second, and a move of the clock is looked at once it is made. A run does
+what AWS documents:
+
+- The schedule's execution role must allow ``lambda:InvokeFunction`` on the target (the account's IAM
+  evaluation, ``local_account.iam``). A run it does not allow, or whose function does not exist, is retried
+  up to the target's ``RetryPolicy.MaximumRetryAttempts`` and then sent to the schedule's dead-letter queue,
+  its input as the body with the ``ERROR_CODE`` and ``ERROR_MESSAGE`` attributes, if the role may send there
+  (https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html).
+- The function is invoked asynchronously, with the target's ``Input`` as its event
+  (https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html). An invocation that fails
+  is retried as the function's event invoke configuration says (``MaximumRetryAttempts``, 2 without one);
+  then its invocation record goes to the configuration's on-failure destination, an SQS queue, sent with
+  the function's own role as Lambda does
+  (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+
+Expressions: ``rate(n minute|minutes|hour|hours|day|days)``, counted from when the account first saw the
+schedule, and ``cron(minutes hours day-of-month month day-of-week year)`` whose minutes and hours are ``*``,
+numbers, lists, ranges or steps, and whose other fields are ``*`` or ``?``: the schedules this stack makes.
+Another expression is not run, and the log says so.
+
+Not as on AWS: when a move of the clock passes several of a schedule's times, the schedule runs once, for
+the latest of them (the jump stands for time the account did not live through; the closer's runs after the
+first would find nothing to do). Retries are made at once, not after the minutes AWS waits. Flexible time
+windows, time zones other than UTC, and start and end dates are not read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from . import execution_roles, iam
+from .clock import Clock
+from .lambdas import LambdaRuntime
+
+log = logging.getLogger(__name__)
+
+_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86_400, "days": 86_400}
+_SEARCH_MINUTES = 366 * 24 * 60  # how far back a cron schedule's latest time is looked for
+DEFAULT_ASYNC_RETRIES = 2  # Lambda's, without an event invoke configuration
+
+
+class UnsupportedExpressionError(ValueError):
+    """An expression the local scheduler does not run."""
+
+
+def _field(text: str, low: int, high: int) -> set[int]:
+    values: set[int] = set()
+    for part in text.split(","):
+        base, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if base == "*":
+            first, last = low, high
+        elif "-" in base:
+            first, last = (int(n) for n in base.split("-", 1))
+        else:
+            first = int(base)
+            last = high if step_text else first
+        if not low <= first <= last <= high or step < 1:
+            raise UnsupportedExpressionError(f"{text!r}: outside {low}-{high}")
+        values.update(range(first, last + 1, step))
+    return values
+
+
+@dataclass(frozen=True)
+class Expression:
+    """When a schedule runs: every ``period`` seconds from its anchor, or at ``minutes`` past ``hours``."""
+
+    period: int | None = None
+    minutes: frozenset[int] = frozenset()
+    hours: frozenset[int] = frozenset()
+
+    @classmethod
+    def parse(cls, text: str) -> Expression:
+        """The expression; UnsupportedExpressionError for a form the local scheduler does not run."""
+        if text.startswith("rate(") and text.endswith(")"):
+            value, _, unit = text[5:-1].partition(" ")
+            if not value.isdigit() or unit not in _UNITS or int(value) < 1:
+                raise UnsupportedExpressionError(text)
+            return cls(period=int(value) * _UNITS[unit])
+        if text.startswith("cron(") and text.endswith(")"):
+            fields = text[5:-1].split()
+            if (
+                len(fields) != 6
+                or fields[2] not in "*?"
+                or fields[3] != "*"
+                or fields[4] not in "*?"
+                or fields[5] != "*"
+            ):
+                raise UnsupportedExpressionError(text)
+            try:
+                return cls(minutes=frozenset(_field(fields[0], 0, 59)), hours=frozenset(_field(fields[1], 0, 23)))
+            except ValueError as error:
+                raise UnsupportedExpressionError(f"{text}: {error}") from None
+        raise UnsupportedExpressionError(text)
+
+    def latest(self, after: float, until: float, anchor: float) -> float | None:
+        """The latest of its times in ``(after, until]`` (epoch seconds), or None."""
+        if self.period is not None:
+            steps = int((until - anchor) // self.period)
+            time_ = anchor + steps * self.period
+            return time_ if after < time_ <= until else None
+        minute = int(until // 60) * 60
+        for _ in range(_SEARCH_MINUTES):
+            if minute <= after:
+                return None
+            moment = datetime.fromtimestamp(minute, UTC)
+            if moment.minute in self.minutes and moment.hour in self.hours:
+                return float(minute)
+            minute -= 60
+        return None
+
+
+@dataclass
+class Run:
+    """One run of a schedule: when it was due, and how it ended."""
+
+    schedule: str
+    due: float
+    outcome: str = "running"  # succeeded, failed (the function's error), undelivered (never invoked)
+    attempts: int = 0
+    error: str | None = None
+
+
+class Scheduler:
+    """Runs the local account's schedules on its clock."""
+
+    def __init__(self, clock: Clock, runtime: LambdaRuntime, endpoint: str, region: str) -> None:
+        self._clock, self._runtime, self._region = clock, runtime, region
+        self._client = boto3.client("scheduler", endpoint_url=endpoint, region_name=region)
+        self._lambda = boto3.client("lambda", endpoint_url=endpoint, region_name=region)
+        self._endpoint = endpoint
+        self._looked: dict[str, tuple[float, float]] = {}  # schedule ARN -> (first seen, looked at up to)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        self.runs: list[Run] = []
+
+    def start(self) -> Scheduler:
+        """Look every second, and at every move of the clock."""
+        self._clock.on_move(self._moved)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop looking (runs under way finish)."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _moved(self, _: float) -> None:
+        self.tick()
+
+    def busy(self) -> bool:
+        """Whether a run is under way."""
+        return any(r.outcome == "running" for r in self.runs)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(1.0):
+            try:
+                self.tick()
+            except Exception:  # the loop outlives one bad look (a schedule deleted while read)
+                log.exception("the local scheduler's look failed")
+
+    def tick(self) -> list[Run]:
+        """Start a run of every schedule one of whose times has come since the last look."""
+        started: list[Run] = []
+        with self._lock:
+            now = self._clock.now()
+            for schedule in self._schedules():
+                due = self._due(schedule, now)
+                if due is not None:
+                    run = Run(schedule["Name"], due)
+                    self.runs.append(run)
+                    started.append(run)
+                    threading.Thread(target=self._run, args=(schedule, run), daemon=True).start()
+        return started
+
+    def _schedules(self) -> list[dict[str, Any]]:
+        found = []
+        for page in self._client.get_paginator("list_schedules").paginate(State="ENABLED"):
+            for listed in page["Schedules"]:
+                if ":lambda:" in listed.get("Target", {}).get("Arn", ""):
+                    found.append(self._client.get_schedule(Name=listed["Name"], GroupName=listed["GroupName"]))
+        return found
+
+    def _due(self, schedule: dict[str, Any], now: float) -> float | None:
+        arn = schedule["Arn"]
+        first, looked = self._looked.get(arn, (now, now))
+        self._looked[arn] = (first, now)
+        try:
+            expression = Expression.parse(schedule["ScheduleExpression"])
+        except UnsupportedExpressionError as error:
+            log.warning("schedule %s is not run here: %s", schedule["Name"], error)
+            return None
+        return expression.latest(looked, now, anchor=first)
+
+    def _run(self, schedule: dict[str, Any], run: Run) -> None:
+        target = schedule["Target"]
+        function = target["Arn"].rpartition(":function:")[2].split(":")[0]
+        retries = int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
+        refused = self._refusal(target, function)
+        if refused:
+            run.attempts, run.outcome, run.error = retries + 1, "undelivered", refused[1]
+            self._dead_letter(schedule, *refused)
+            return
+        event = json.loads(target["Input"]) if target.get("Input") else {}
+        config = self._invoke_config(function)
+        for attempt in range(1 + int(config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES))):
+            run.attempts = attempt + 1
+            outcome = self._runtime.invoke(function, event)  # the injected crashes apply, as to every function
+            if outcome.ok:
+                run.outcome = "succeeded"
+                return
+            run.error = f"{outcome.error_type}: {outcome.error}"
+        run.outcome = "failed"
+        destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination:
+            self._record_failure(function, event, destination, run, (outcome.error or "", outcome.error_type or ""))
+
+    def _refusal(self, target: dict[str, Any], function: str) -> tuple[str, str] | None:
+        """Why the schedule cannot invoke its target (its error code and message), or None."""
+        try:
+            arn = self._lambda.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+        except self._lambda.exceptions.ResourceNotFoundException:
+            return "ResourceNotFoundException", f"Function not found: {target['Arn']}"
+        if not iam.allowed(execution_roles.role_documents(target["RoleArn"]), "lambda:InvokeFunction", arn):
+            return "AccessDeniedException", f"{target['RoleArn']} is not authorized to invoke {arn}"
+        return None
+
+    def _invoke_config(self, function: str) -> dict[str, Any]:
+        try:
+            return dict(self._lambda.get_function_event_invoke_config(FunctionName=function))
+        except self._lambda.exceptions.ResourceNotFoundException:
+            return {}
+
+    def _dead_letter(self, schedule: dict[str, Any], code: str, message: str) -> None:
+        target = schedule["Target"]
+        queue = target.get("DeadLetterConfig", {}).get("Arn")
+        if not queue or not iam.allowed(execution_roles.role_documents(target["RoleArn"]), "sqs:SendMessage", queue):
+            log.warning("schedule %s: %s %s, and no dead-letter queue it may send to", schedule["Name"], code, message)
+            return
+        attributes = {
+            "ERROR_CODE": code,
+            "ERROR_MESSAGE": message,
+            "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+            "SCHEDULE_ARN": schedule["Arn"],
+            "TARGET_ARN": target["Arn"],
+        }
+        boto3.client("sqs", endpoint_url=self._endpoint, region_name=self._region).send_message(
+            QueueUrl=_queue_url(queue, self._endpoint),
+            MessageBody=target.get("Input") or "{}",
+            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+        )
+
+    def _record_failure(self, function: str, event: Any, destination: str, run: Run, error: tuple[str, str]) -> None:
+        """The asynchronous invocation record Lambda sends to an on-failure destination, sent as the function."""
+        arn = self._lambda.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+        record = {
+            "version": "1.0",
+            "timestamp": datetime.fromtimestamp(self._clock.now(), UTC).isoformat(timespec="milliseconds"),
+            "requestContext": {
+                "requestId": f"{function}-{int(time.time() * 1000)}",
+                "functionArn": f"{arn}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": run.attempts,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {"errorMessage": error[0], "errorType": error[1], "stackTrace": []},
+        }
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=self._endpoint,
+            region_name=self._region,
+            aws_access_key_id=execution_roles.access_key(function),  # held to the function's role
+            aws_secret_access_key="local",
+        )
+        sqs.send_message(QueueUrl=_queue_url(destination, self._endpoint), MessageBody=json.dumps(record))
+
+
+def _queue_url(arn: str, endpoint: str) -> str:
+    """A queue's URL on the local account from its ARN (moto's URLs: the endpoint, the account, the name)."""
+    *_, account, name = arn.split(":")
+    return f"{endpoint}/{account}/{name}"

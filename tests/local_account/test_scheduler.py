@@ -1,0 +1,212 @@
+"""The local account's clock and scheduler: a test moves the clock, the account's services read it, and the
+schedules that came due run as EventBridge Scheduler and Lambda's asynchronous invocation run them."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from harness.probes import eventually
+from local_account.account import LocalAccount
+from local_account.clock import Clock
+from local_account.scheduler import Expression, UnsupportedExpressionError
+
+HOUR = 3600.0
+PROBE = """
+import time
+def handler(event, context):
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {"now": time.time(), "event": event}
+"""
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def test_a_rate_runs_at_whole_periods_from_its_anchor_and_once_for_a_jump() -> None:
+    hourly = Expression.parse("rate(1 hour)")
+    assert hourly.latest(after=100.0, until=100.0 + HOUR - 1, anchor=100.0) is None
+    assert hourly.latest(after=100.0, until=100.0 + HOUR, anchor=100.0) == 100.0 + HOUR
+    assert hourly.latest(after=100.0, until=100.0 + 30 * HOUR + 5, anchor=100.0) == 100.0 + 30 * HOUR
+
+
+def test_a_cron_runs_at_its_minutes_past_its_hours_in_utc() -> None:
+    five_past = Expression.parse("cron(5 * * * ? *)")
+    assert five_past.latest(after=at("2026-12-07T10:05:00"), until=at("2026-12-07T11:04:59"), anchor=0) is None
+    assert five_past.latest(after=at("2026-12-07T10:05:00"), until=at("2026-12-07T11:05:00"), anchor=0) == at(
+        "2026-12-07T11:05:00"
+    )
+    jump = five_past.latest(after=at("2026-12-07T10:00:00"), until=at("2026-12-20T23:59:00"), anchor=0)
+    assert jump == at("2026-12-20T23:05:00"), "a jump over many times runs once, for the latest"
+    twice_daily = Expression.parse("cron(0/30 6-7,18 * * ? *)")
+    assert twice_daily.latest(after=at("2026-12-07T07:31:00"), until=at("2026-12-07T17:59:00"), anchor=0) is None
+    assert twice_daily.latest(after=at("2026-12-07T07:00:00"), until=at("2026-12-07T07:45:00"), anchor=0) == at(
+        "2026-12-07T07:30:00"
+    )
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["cron(5 * * * MON *)", "cron(5 * 1 * ? *)", "cron(5 * * * ?)", "cron(60 * * * ? *)", "at(2026-12-07T10:00:00)"],
+)
+def test_an_expression_the_scheduler_does_not_run_is_refused_by_name(expression: str) -> None:
+    with pytest.raises(UnsupportedExpressionError):
+        Expression.parse(expression)
+
+
+def test_the_clock_only_goes_forward_and_tells_who_listens() -> None:
+    machine = [1_000.0]
+    clock = Clock(lambda: machine[0])
+    heard: list[float] = []
+    clock.on_move(heard.append)
+    assert clock.advance(86_400) == 87_400.0 and heard == [87_400.0]
+    machine[0] += 1
+    assert clock.now() == 87_401.0 and clock.http_date() == "Fri, 02 Jan 1970 00:16:41 GMT"
+    with pytest.raises(ValueError, match="only goes forward"):
+        clock.move_to(87_000.0)
+
+
+def _package() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("probe.py", PROBE)
+    return buffer.getvalue()
+
+
+def _role(iam: Any, name: str, service: str, statements: list[dict[str, Any]]) -> str:
+    trust = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    arn = iam.create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]})
+    )["Role"]["Arn"]
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **s} for s in statements]}
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    return str(arn)
+
+
+@pytest.fixture(scope="module")
+def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalAccount, dict[str, Any]]]:
+    local = LocalAccount(tmp_path_factory.mktemp("scheduler") / "logs").start()
+    make: dict[str, Any] = {
+        s: boto3.client(s, endpoint_url=local.endpoint, region_name=local.region) for s in ("iam", "lambda")
+    }
+    sqs = boto3.client("sqs", endpoint_url=local.endpoint, region_name=local.region)
+    queues = {n: sqs.create_queue(QueueName=n)["QueueUrl"] for n in ("failed-runs", "undelivered")}
+    arns = {
+        n: sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for n, u in queues.items()
+    }
+    function_role = _role(
+        make["iam"], "probe", "lambda.amazonaws.com", [{"Action": "sqs:SendMessage", "Resource": arns["failed-runs"]}]
+    )
+    function = make["lambda"].create_function(
+        FunctionName="probe",
+        Runtime="python3.12",
+        Role=function_role,
+        Handler="probe.handler",
+        Code={"ZipFile": _package()},
+        Timeout=10,
+    )["FunctionArn"]
+    make["lambda"].put_function_event_invoke_config(
+        FunctionName="probe",
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": arns["failed-runs"]}},
+    )
+    allowed = _role(
+        make["iam"],
+        "may-invoke",
+        "scheduler.amazonaws.com",
+        [
+            {"Action": "lambda:InvokeFunction", "Resource": function},
+            {"Action": "sqs:SendMessage", "Resource": arns["undelivered"]},
+        ],
+    )
+    refused = _role(
+        make["iam"],
+        "may-not",
+        "scheduler.amazonaws.com",
+        [{"Action": "sqs:SendMessage", "Resource": arns["undelivered"]}],
+    )
+    yield local, {"sqs": sqs, "queues": queues, "arns": arns, "function": function, "roles": (allowed, refused)}
+    local.stop()
+
+
+def _schedule(local: LocalAccount, name: str, role: str, given: dict[str, Any], undelivered: str) -> None:
+    boto3.client("scheduler", endpoint_url=local.endpoint, region_name=local.region).create_schedule(
+        Name=name,
+        ScheduleExpression="cron(5 * * * ? *)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": given["function"],
+            "RoleArn": role,
+            "Input": json.dumps({"schedule": name, **({"fail": True} if "fail" in name else {})}),
+            "RetryPolicy": {"MaximumRetryAttempts": 0},
+            "DeadLetterConfig": {"Arn": undelivered},
+        },
+    )
+
+
+def _next_five_past(clock: Clock) -> float:
+    now = clock.now()
+    top = now - now % HOUR
+    return top + 300 if now < top + 300 else top + HOUR + 300
+
+
+def _received(sqs: Any, url: str) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    return got
+
+
+def test_a_schedule_runs_its_function_at_the_moved_time_and_its_failures_reach_the_dead_letter_queues(
+    account: tuple[LocalAccount, dict[str, Any]],
+) -> None:
+    local, given = account
+    allowed, refused = given["roles"]
+    for name, role in (("runs", allowed), ("fail-runs", allowed), ("not-allowed", refused)):
+        _schedule(local, name, role, given, given["arns"]["undelivered"])
+    eventually(lambda: len(local.scheduler._looked) == 3 or None, timeout=10, interval=0.2)
+    assert local.scheduler.runs == [], "nothing is due before its time"
+    due = _next_five_past(local.clock)
+    local.clock.move_to(due + 1)
+    eventually(lambda: (not local.scheduler.busy() and len(local.scheduler.runs) == 3) or None, timeout=30)
+    runs = {r.schedule: r for r in local.scheduler.runs}
+    assert {n: (r.outcome, r.attempts, r.due) for n, r in runs.items()} == {
+        "runs": ("succeeded", 1, due),
+        "fail-runs": ("failed", 2, due),  # the first try and the configuration's one retry
+        "not-allowed": ("undelivered", 1, due),  # the target's RetryPolicy: no retry
+    }
+    record = json.loads(eventually(lambda: _received(given["sqs"], given["queues"]["failed-runs"]))[0]["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted" and record["requestPayload"]["fail"] is True
+    assert record["responsePayload"]["errorMessage"] == "asked to fail"
+    [parked] = eventually(lambda: _received(given["sqs"], given["queues"]["undelivered"]))
+    assert parked["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "AccessDeniedException"
+    assert json.loads(parked["Body"]) == {"schedule": "not-allowed"}
+
+
+def test_the_function_and_dynamodb_read_the_moved_clock(
+    account: tuple[LocalAccount, dict[str, Any]],
+) -> None:
+    local, _ = account
+    local.clock.advance(10 * 86_400)
+    outcome = local._parts["runtime"].invoke("probe", {}, faults_apply=False)
+    assert abs(outcome.result["now"] - local.clock.now()) < 5, "time.time() inside the function"
+    dynamodb = boto3.client("dynamodb", endpoint_url=local.endpoint, region_name=local.region)
+    dated = dynamodb.list_tables()["ResponseMetadata"]["HTTPHeaders"]["date"]
+    assert abs(parsedate_to_datetime(dated).timestamp() - local.clock.now()) < 5, "DynamoDB's Date header"
+
+
+def test_a_second_look_at_the_same_time_starts_nothing(account: tuple[LocalAccount, dict[str, Any]]) -> None:
+    local, _ = account
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    assert local.scheduler.tick() == []

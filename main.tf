@@ -19,11 +19,12 @@ locals {
     stream = { function = "${var.name_prefix}-stream", dlq = "${var.name_prefix}-stream-dlq" }
     buffer = { function = "${var.name_prefix}-writer", queue = "${var.name_prefix}-buffer", dlq = "${var.name_prefix}-buffer-dlq" }
     events = "${var.name_prefix}-events"
+    closer = { function = "${var.name_prefix}-closer", dlq = "${var.name_prefix}-closer-dlq", schedule = "${var.name_prefix}-closer" }
   }
   # The functions' roles by ARN: the queues name their senders without waiting for the roles (the roles'
   # policies name the queues). tests/terraform/names.tftest.hcl holds them to the roles the modules create.
   role_arn = {
-    for function, name in { stream = local.names.stream.function, writer = local.names.buffer.function } :
+    for function, name in { stream = local.names.stream.function, writer = local.names.buffer.function, closer = local.names.closer.function } :
     function => "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${name}"
   }
   # The stream function, which the writer's removal guard reads (its pattern, when it last changed).
@@ -96,6 +97,7 @@ module "events" {
   name_prefix   = var.name_prefix
   name          = local.names.events
   summary       = module.tables.summary
+  history       = module.tables.history
   events        = var.events
   function_arn  = module.events_function[0].arn
   operator_arns = var.operator_arns
@@ -138,12 +140,43 @@ module "events_function" {
   source      = "./modules/function"
   count       = var.events == null ? 0 : 1
   name        = local.names.events
-  description = "Turns committed summary changes into balance events (the Pipe's enrichment)."
+  description = "Turns committed summary changes and day closes into balance and day-close events (the Pipes' enrichment)."
   handler     = "ledger_aggregator.handlers.events.handler"
   package     = local.package
   functions   = var.functions
   environment = module.events[0].function.environment
   policy_json = module.events[0].function.policy_json
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
+}
+
+# The scheduled closer: a schedule runs the closer function, which writes the day and month closes of every
+# (account, currency) up to the last day sealed by seal_seconds (docs/history.md); ledger-ops close runs the
+# same code. It is always on: an idle run reads one close per key.
+module "closer" {
+  source              = "./modules/closer"
+  name_prefix         = var.name_prefix
+  names               = local.names.closer
+  tables              = { details = module.tables.details, summary = module.tables.summary, history = module.tables.history }
+  seal_seconds        = local.seal_seconds
+  schedule_expression = var.history.schedule
+  function            = { name = module.closer_function.name, arn = module.closer_function.arn }
+  function_role_arn   = local.role_arn.closer
+  operator_arns       = var.operator_arns
+  kms_key_arn         = var.kms_key_arn
+  tags                = var.tags
+}
+
+module "closer_function" {
+  source      = "./modules/function"
+  name        = local.names.closer.function
+  description = "Closes the sealed days and months of every account, on a schedule."
+  handler     = "ledger_aggregator.handlers.closer.handler"
+  package     = local.package
+  # Its own timeout, and no reserved concurrency: one run at a time is the schedule's, and a second is harmless.
+  functions   = merge(var.functions, { timeout_seconds = var.history.closer_timeout_seconds, reserved_concurrency = null })
+  environment = module.closer.function.environment
+  policy_json = module.closer.function.policy_json
   kms_key_arn = var.kms_key_arn
   tags        = var.tags
 }
@@ -167,9 +200,9 @@ module "alarms" {
   count       = var.alarms == null ? 0 : 1
   name_prefix = var.name_prefix
   targets = {
-    functions          = compact([module.stream_function.name, try(module.writer_function[0].name, "")])
+    functions          = compact([module.stream_function.name, try(module.writer_function[0].name, ""), module.closer_function.name])
     stream_function    = module.stream_function.name
-    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, ""), try(module.events[0].bus_dlq.name, "")])
+    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, ""), try(module.events[0].bus_dlq.name, ""), module.closer.dlq.name])
     buffer_queue       = try(module.buffer[0].queue.name, null)
     api_name           = local.names.api
     api_stage          = module.api.stage_name
@@ -177,6 +210,7 @@ module "alarms" {
     balances_table     = var.guard == null ? null : module.tables.balances.name
     refused_writes     = module.api.refused_writes_metric
     events_pipe        = try(module.events[0].pipe_name, null)
+    day_close_pipe     = try(module.events[0].day_close.pipe_name, null)
   }
   alarms = var.alarms
   tags   = var.tags

@@ -39,13 +39,18 @@ output "balances_table" {
 }
 
 output "history_table" {
-  description = "History table of the day and month closes (docs/history.md): name and arn."
+  description = "History table of the day and month closes (docs/history.md): name, arn and stream_arn (the stream the day-close events read; always on)."
   value       = module.tables.history
 }
 
 output "history" {
-  description = "The closer's settings: the margin after a UTC day's end when it is sealed and can be closed (docs/history.md)."
-  value       = { seal_seconds = local.seal_seconds }
+  description = "The closer: the margin after a UTC day's end when it is sealed and can be closed, its schedule, function and dead-letter queue (docs/history.md)."
+  value = {
+    seal_seconds   = local.seal_seconds
+    schedule       = module.closer.schedule
+    closer         = { name = module.closer_function.name, arn = module.closer_function.arn }
+    closer_dlq_url = module.closer.dlq.url
+  }
 }
 
 output "guard" {
@@ -113,11 +118,12 @@ output "marker_ttl_seconds" {
 }
 
 output "events" {
-  description = "Balance events (null when off): the bus (name, arn), the source and detail-type to match in a rule, the Pipe, its enrichment function, its dead-letter queue, the created bus's (bus_dlq; null for a bus given by name), and the deployment name every event carries."
+  description = "Balance and day-close events (null when off): the bus (name, arn), the balance events' source and detail-type to match in a rule and their Pipe, the day-close events' (day_close: pipe_name, event), the enrichment function, the Pipes' dead-letter queue, the created bus's (bus_dlq; null for a bus given by name), and the deployment name every event carries."
   value = var.events == null ? null : {
     bus           = module.events[0].bus
     event         = module.events[0].event
     pipe_name     = module.events[0].pipe_name
+    day_close     = module.events[0].day_close
     function_name = module.events_function[0].name
     dlq           = module.events[0].dlq
     bus_dlq       = module.events[0].bus_dlq

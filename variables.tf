@@ -86,15 +86,27 @@ variable "tables" {
 }
 
 variable "history" {
-  description = "The day closes' settings: how long after a day's end plus the integration timeout its rows are certain to be on the index the closer reads (docs/history.md)."
+  description = "The day closes: the allowance added to the integration timeout to seal a day, and the scheduled closer's schedule (UTC) and timeout (docs/history.md)."
   type = object({
     index_allowance_seconds = optional(number, 60)
+    schedule                = optional(string, "cron(5 * * * ? *)")
+    closer_timeout_seconds  = optional(number, 900)
   })
   default  = {}
   nullable = false
   validation {
     condition     = var.history.index_allowance_seconds >= 10 && var.history.index_allowance_seconds <= 3600 && var.history.index_allowance_seconds == floor(var.history.index_allowance_seconds)
     error_message = "history.index_allowance_seconds must be a whole number of seconds from 10 to 3600."
+  }
+  # EventBridge Scheduler's recurring forms (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html):
+  # rate(value unit), or cron() with six fields; a one-time at() would close once and never again.
+  validation {
+    condition     = can(regex("^(rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\))$", var.history.schedule))
+    error_message = "history.schedule must be an EventBridge Scheduler rate(value unit) or cron(minutes hours day-of-month month day-of-week year) expression."
+  }
+  validation {
+    condition     = var.history.closer_timeout_seconds >= 60 && var.history.closer_timeout_seconds <= 900 && var.history.closer_timeout_seconds == floor(var.history.closer_timeout_seconds)
+    error_message = "history.closer_timeout_seconds must be a whole number of seconds from 60 to 900 (Lambda's longest)."
   }
 }
 

@@ -40,6 +40,7 @@ class KeyClosed:
     present: int = 0
     differs: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    stopped: bool = False  # left part done, or not started, for the next run: the run ran out of time
 
 
 @dataclass(slots=True)
@@ -52,6 +53,7 @@ class ClosedRun:
     present: int = 0
     differs: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    stopped: int = 0  # keys left for the next run
 
     def add(self, closed: KeyClosed) -> None:
         """Count one key's outcome in."""
@@ -60,6 +62,7 @@ class ClosedRun:
         self.present += closed.present
         self.differs += closed.differs
         self.failed += closed.failed
+        self.stopped += closed.stopped
 
 
 def _label(key: Key) -> str:
@@ -107,31 +110,53 @@ def _chunks(first: date, through: date) -> Iterator[tuple[date, date]]:
         start = end + timedelta(days=1)
 
 
-def close_key(store: HistoryStore, key: Key, through: date) -> KeyClosed:
-    """Write the missing closes of one key up to ``through`` (a sealed day), months included."""
-    account, currency = key
-    done = KeyClosed(key)
-    last = store.last_day(key)
+def _first_open_day(store: HistoryStore, key: Key, through: date, last: Close | None, done: KeyClosed) -> date | None:
+    """The first day left to close: the key's first booked day, or the one after its last close once that
+    close still holds (and its month's, when it ended one); None when there is none or the key stops here."""
     if last is None:
         first_ms = store.first_booked(key, day_start_ms(through + timedelta(days=1)) - 1)
-        if first_ms is None:
+        return None if first_ms is None else day_of(first_ms)
+    if not _still_made(store, last, done):
+        return None
+    if is_month_end(last.day) and not _close_month(store, key, month_of(last.day), done):
+        return None  # a run cut short between a month's last day and the month
+    return last.day + timedelta(days=1)
+
+
+def _close_span(
+    store: HistoryStore, key: Key, last: Close | None, span: tuple[date, date], done: KeyClosed
+) -> Close | None:
+    """Close the days of ``span`` (within one month) after ``last``; the last close made, or None once one
+    is refused."""
+    account, currency = key
+    start, end = span
+    rows = store.rows(account, day_start_ms(start), day_start_ms(end + timedelta(days=1)) - 1)
+    for close in close_days(account, currency, last, booked=booked_by_day(rows, currency), first=start, last=end):
+        if not _create(store, close, done):
+            return None
+        if is_month_end(close.day) and not _close_month(store, key, month_of(close.day), done):
+            return None
+        last = close
+    return last
+
+
+def close_key(store: HistoryStore, key: Key, through: date, stop: Callable[[], bool] = lambda: False) -> KeyClosed:
+    """Write the missing closes of one key up to ``through`` (a sealed day), months included; between two
+    months' reads, leave the rest for the next run once ``stop()`` says so (``KeyClosed.stopped``)."""
+    done = KeyClosed(key)
+    last = store.last_day(key)
+    if last is not None and last.day >= through and not is_month_end(last.day):
+        return done  # nothing to close: a run that finds every key closed reads one close per key
+    first = _first_open_day(store, key, through, last, done)
+    if first is None:
+        return done
+    for span in _chunks(first, through):
+        if stop():
+            done.stopped = True
             return done
-        first = day_of(first_ms)
-    else:
-        if not _still_made(store, last, done):
+        last = _close_span(store, key, last, span, done)
+        if last is None:
             return done
-        first = last.day + timedelta(days=1)
-        if is_month_end(last.day) and not _close_month(store, key, month_of(last.day), done):
-            return done  # a run cut short between a month's last day and the month
-    for start, end in _chunks(first, through):
-        rows = store.rows(account, day_start_ms(start), day_start_ms(end + timedelta(days=1)) - 1)
-        booked = booked_by_day(rows, currency)
-        for close in close_days(account, currency, last, booked=booked, first=start, last=end):
-            if not _create(store, close, done):
-                return done
-            if is_month_end(close.day) and not _close_month(store, key, month_of(close.day), done):
-                return done
-            last = close
     return done
 
 
@@ -139,19 +164,25 @@ def close_all(
     store: HistoryStore,
     through: date,
     keys: Iterable[Key] | None = None,
+    *,
     workers: int = 8,
     progress: Callable[[KeyClosed], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> ClosedRun:
     """Close every key the store knows (or those given) up to ``through``, ``workers`` keys at a time.
 
     A key whose reads or writes fail (DynamoDB's throttling after the SDK's retries, say) is counted as
-    failed, with its error, and left where it got to; the other keys go on.
+    failed, with its error, and left where it got to; the other keys go on. Once ``stop()`` says so (the
+    scheduled function's time running out), no key is started and a key being closed stops between two
+    months: what is left is counted as ``stopped``, and the next run takes it up without a gap.
     """
     run = ClosedRun(through)
 
     def one(key: Key) -> KeyClosed:
+        if stop():
+            return KeyClosed(key, stopped=True)
         try:
-            return close_key(store, key, through)
+            return close_key(store, key, through, stop)
         except HistoryError as error:
             return KeyClosed(key, differs=[f"{_label(key)}: {error}"])
         except Exception as error:  # any store failure: reported per key, and the run goes on

@@ -21,8 +21,8 @@ from botocore.config import Config
 from .adapters.dynamodb import Backoff, DynamoSummaryStore, StoredTimes
 from .adapters.guard import buffer_state
 from .adapters.sqs import QueuePublisher, SqsPoisonSink, SqsVisibility
-from .config import EventsSettings, StreamSettings, SummaryTables, WriterSettings
-from .ports import Deliver, DeltaPublisher, PoisonSink, Redelivery, SummaryWriter
+from .config import CloserSettings, EventsSettings, StreamSettings, SummaryTables, WriterSettings
+from .ports import Deliver, DeltaPublisher, HistoryStore, PoisonSink, Redelivery, SummaryWriter
 from .retirement import BufferState
 
 if TYPE_CHECKING:
@@ -172,6 +172,25 @@ def build_events(settings: EventsSettings) -> EventsDeps:
     return EventsDeps(settings)
 
 
+@dataclass(frozen=True)
+class CloserDeps:
+    """What the scheduled closer works with: the history store and the time."""
+
+    settings: CloserSettings
+    store: HistoryStore
+    now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+
+
+def build_closer(settings: CloserSettings, clients: Clients) -> CloserDeps:
+    """The closer's store over ``clients``: the details index, the summaries' keys and the history table."""
+    from .adapters.history import DynamoHistory, HistoryTables  # noqa: PLC0415 - the other functions never load it
+
+    tables = HistoryTables(
+        settings.details_table, settings.details_index, settings.summary_table, settings.history_table
+    )
+    return CloserDeps(settings, DynamoHistory(clients.dynamodb, tables))
+
+
 def stream_from_environment() -> StreamDeps:
     """The stream function's dependencies, from its environment variables (a handler module's cold start)."""
     return build_stream(StreamSettings.from_env(), Clients.from_environment())
@@ -180,6 +199,11 @@ def stream_from_environment() -> StreamDeps:
 def writer_from_environment() -> WriterDeps:
     """The writer's dependencies, from its environment variables (a handler module's cold start)."""
     return build_writer(WriterSettings.from_env(), Clients.from_environment())
+
+
+def closer_from_environment() -> CloserDeps:
+    """The closer's dependencies, from its environment variables (a handler module's cold start)."""
+    return build_closer(CloserSettings.from_env(), Clients.from_environment())
 
 
 def events_from_environment() -> EventsDeps:

@@ -1,9 +1,10 @@
 """Each function's settings, read from its environment at cold start, with errors that name the variable.
 
 One class per function: ``StreamSettings`` (the stream function), ``WriterSettings`` (pattern 2's summary
-writer) and ``EventsSettings`` (the balance events' enrichment). Each reads only the variables that
-Terraform sets for its function, and refuses a missing or wrong one with one line naming it, so that a
-deployment that lacks a setting fails when the function starts, not at its first record.
+writer), ``EventsSettings`` (the balance events' enrichment) and ``CloserSettings`` (the scheduled
+closer). Each reads only the variables that Terraform sets for its function, and refuses a missing or
+wrong one with one line naming it, so that a deployment that lacks a setting fails when the function
+starts, not at its first record.
 """
 
 from __future__ import annotations
@@ -91,15 +92,41 @@ class WriterSettings:
 
 @dataclass(frozen=True, slots=True)
 class EventsSettings:
-    """The events enrichment's: the deployment's name (the stack's name prefix), which balance events carry."""
+    """The events enrichment's: the deployment's name (the stack's name prefix), which every event carries, and
+    the history table's ARN, whose stream's records are day closes (the summary table's are balance changes)."""
 
     deployment_name: str
+    history_table_arn: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EventsSettings:
         """Read and check the settings; raise ConfigurationError naming what is wrong."""
         read = _Reader(os.environ if env is None else env, "the events enrichment")
-        return cls(deployment_name=read.text("DEPLOYMENT_NAME"))
+        return cls(deployment_name=read.text("DEPLOYMENT_NAME"), history_table_arn=read.text("HISTORY_TABLE_ARN"))
+
+
+@dataclass(frozen=True, slots=True)
+class CloserSettings:
+    """The scheduled closer's: the tables it reads and writes, and how long after its end a day is sealed."""
+
+    details_table: str
+    details_index: str
+    summary_table: str
+    history_table: str
+    seal_seconds: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CloserSettings:
+        """Read and check the settings; raise ConfigurationError naming what is wrong."""
+        read = _Reader(os.environ if env is None else env, "the closer")
+        read.text("SEAL_SECONDS")  # no default: the root computes it from the integration timeout
+        return cls(
+            details_table=read.text("DETAILS_TABLE"),
+            details_index=read.text("DETAILS_INDEX"),
+            summary_table=read.text("SUMMARY_TABLE"),
+            history_table=read.text("HISTORY_TABLE"),
+            seal_seconds=read.seconds("SEAL_SECONDS", 0, 1, 86_400),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,14 @@ locals {
         dimensions  = { PipeName = local.t.events_pipe }, threshold = 0, extended = null
       }
     },
+    local.t.day_close_pipe == null ? {} : {
+      # The same for the day-close events' Pipe (the same DLQ).
+      "day-close-events-failed" = {
+        description = "The day-close events' Pipe failed executions: day-close events are late or parked in the events DLQ."
+        namespace   = "AWS/EventBridge/Pipes", metric = "ExecutionFailed", statistic = "Sum"
+        dimensions  = { PipeName = local.t.day_close_pipe }, threshold = 0, extended = null
+      }
+    },
     local.t.buffer_queue == null ? {} : {
       "buffer-age" = {
         description = "Deltas wait too long in the buffer queue."

@@ -16,6 +16,7 @@ variable "targets" {
     balances_table     = optional(string)
     refused_writes     = optional(object({ namespace = string, metric = string, dimensions = map(string) }))
     events_pipe        = optional(string)
+    day_close_pipe     = optional(string)
   })
 }
 

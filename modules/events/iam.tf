@@ -2,7 +2,8 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
-# The Pipe's role: read the summary stream, invoke the enrichment, put events on the bus, park failures.
+# The Pipes' role: read the summary and history streams, invoke the enrichment, put events on the bus,
+# park failures.
 data "aws_iam_policy_document" "assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -34,6 +35,16 @@ data "aws_iam_policy_document" "pipe" {
     sid       = "ListSummaryStreams"
     actions   = ["dynamodb:ListStreams"]
     resources = ["${var.summary.arn}/stream/*"]
+  }
+  statement {
+    sid       = "ReadHistoryStream"
+    actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    resources = [var.history.stream_arn]
+  }
+  statement {
+    sid       = "ListHistoryStreams"
+    actions   = ["dynamodb:ListStreams"]
+    resources = ["${var.history.arn}/stream/*"]
   }
   statement {
     sid       = "Enrich"

@@ -4,12 +4,17 @@
 # their currency's minor unit, the id accountId:currency:revision, the correction mark), and puts one event
 # per change on the bus. What fails after the retries is parked in the Pipe's dead-letter queue. The root
 # creates the enrichment function with the function module, from this module's function output.
+#
+# Day closes: a second Pipe reads the history table's stream (NEW_IMAGE), keeps the inserts of day closes
+# only, and publishes one Day Closed event per (account, currency, day) on the same bus, through the same
+# enrichment function (it tells the two sources apart by the record's eventSourceARN), with the same DLQ.
 
 locals {
   name     = var.name
   dlq_name = "${local.name}-dlq"
   environment = {
     DEPLOYMENT_NAME              = var.name_prefix
+    HISTORY_TABLE_ARN            = var.history.arn # a record from its stream is a day close
     POWERTOOLS_SERVICE_NAME      = local.name
     POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
   }
@@ -33,6 +38,32 @@ locals {
   filter = {
     eventName = ["INSERT", "MODIFY"]
     dynamodb  = { NewImage = { revision = { N = [{ exists = true }] } } }
+  }
+  # Day closes: the enrichment's core (ledger_aggregator.day_close_events) owns the same detail-type, and a
+  # test holds them equal.
+  day_close = {
+    name        = "${local.name}-day-closes"
+    detail_type = "Day Closed"
+    # The inserts of day closes only. A close's sort key is "EUR#2026-11-05" for a day, "EUR#2026-11" for a
+    # month and "EUR#" for a key's first-row item. A Pipe's filter takes no wildcard
+    # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html: a wildcard
+    # has no Pipe support; a suffix has), so a day is told by its suffix: "-13" to "-31" end only days (a
+    # month ends in "-01" to "-12"), and for the days 01 to 12, "-MM-DD" (a month's sixth character from
+    # the end is a digit of its year, never a dash). 163 suffixes, about 3,200 characters of the 4,096 a
+    # pattern may have (tests/terraform/events.tftest.hcl).
+    filter = {
+      eventName = ["INSERT"]
+      dynamodb = {
+        Keys = {
+          period = {
+            S = concat(
+              [for day in range(13, 32) : { suffix = format("-%02d", day) }],
+              flatten([for month in range(1, 13) : [for day in range(1, 13) : { suffix = format("-%02d-%02d", month, day) }]]),
+            )
+          }
+        }
+      }
+    }
   }
 }
 
@@ -116,6 +147,42 @@ resource "aws_pipes_pipe" "this" {
     eventbridge_event_bus_parameters {
       source      = local.source
       detail_type = local.detail_type
+    }
+  }
+  tags = var.tags
+}
+
+# Day closes: the history table's stream -> one Day Closed event per (account, currency, day). The same
+# source settings as the balance events' Pipe, the same enrichment function, bus and dead-letter queue.
+resource "aws_pipes_pipe" "day_closes" {
+  name        = local.day_close.name
+  description = "Day closes written to the history table -> day-close events."
+  role_arn    = aws_iam_role.pipe.arn
+  source      = var.history.stream_arn
+  enrichment  = var.function_arn
+  target      = local.bus_arn
+  source_parameters {
+    dynamodb_stream_parameters {
+      starting_position             = "TRIM_HORIZON"
+      batch_size                    = var.events.batch_size
+      maximum_retry_attempts        = var.events.retry_attempts
+      maximum_record_age_in_seconds = -1
+      on_partial_batch_item_failure = "AUTOMATIC_BISECT"
+      parallelization_factor        = 1
+      dead_letter_config {
+        arn = aws_sqs_queue.dlq.arn
+      }
+    }
+    filter_criteria {
+      filter {
+        pattern = jsonencode(local.day_close.filter)
+      }
+    }
+  }
+  target_parameters {
+    eventbridge_event_bus_parameters {
+      source      = local.source
+      detail_type = local.day_close.detail_type
     }
   }
   tags = var.tags

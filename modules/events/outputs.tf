@@ -8,8 +8,16 @@ output "pipe_name" {
   value       = aws_pipes_pipe.this.name
 }
 
+output "day_close" {
+  description = "Day-close events: the Pipe from the history stream to the bus, and the events' source and detail-type, to match in a rule."
+  value = {
+    pipe_name = aws_pipes_pipe.day_closes.name
+    event     = { source = local.source, detail_type = local.day_close.detail_type }
+  }
+}
+
 output "dlq" {
-  description = "The Pipe's dead-letter queue: name, url and arn."
+  description = "The Pipes' dead-letter queue (balance and day-close events): name, url and arn."
   value       = { name = aws_sqs_queue.dlq.name, url = aws_sqs_queue.dlq.url, arn = aws_sqs_queue.dlq.arn }
 }
 

@@ -17,6 +17,15 @@ variable "summary" {
   })
 }
 
+variable "history" {
+  description = "The history table (tables module output, stream on): name, arn (the enrichment tells its records by it) and stream_arn (the day-close Pipe reads it)."
+  type = object({
+    name       = string
+    arn        = string
+    stream_arn = string
+  })
+}
+
 variable "events" {
   description = "The root's events settings (validated there): bus_name (an existing bus to publish to; null creates one), batch_size and retry_attempts of the Pipe's source."
   type = object({

@@ -132,6 +132,13 @@ resource "aws_dynamodb_table" "history" {
   hash_key                    = "accountId"
   range_key                   = "period"
   deletion_protection_enabled = var.tables.history_deletion_protection
+  # Each close as it is written: what the day-close events' Pipe reads (modules/events). Closes are
+  # create-only, so the new image is all a record needs. Always on, whatever the root's events says, for
+  # the summary stream's reasons: no Pipe is left on a disabled source, and a Pipe created when events
+  # come back on reads the same stream from its trim horizon (docs/events.md#day-closes). Turning it on
+  # on an existing table is an in-place update of the table, not a replacement.
+  stream_enabled   = true
+  stream_view_type = "NEW_IMAGE"
 
   attribute {
     name = "accountId"

@@ -34,10 +34,11 @@ output "balances" {
 }
 
 output "history" {
-  description = "History table of the day and month closes: name and arn."
+  description = "History table of the day and month closes: name, arn and stream_arn (its stream is always on)."
   value = {
-    name = aws_dynamodb_table.history.name
-    arn  = aws_dynamodb_table.history.arn
+    name       = aws_dynamodb_table.history.name
+    arn        = aws_dynamodb_table.history.arn
+    stream_arn = aws_dynamodb_table.history.stream_arn
   }
 }
 

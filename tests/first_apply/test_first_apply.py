@@ -170,6 +170,24 @@ def test_the_stream_function_reads_the_details_stream(first_apply: FirstApply, f
     polled(summed)
 
 
+def test_the_closer_runs_with_its_role_and_key_and_its_schedule_is_enabled(
+    first_apply: FirstApply, funded: str
+) -> None:
+    """The closer reads the details index, scans the summaries' keys and reads the history table with its role
+    (and the stack's key); its schedule targets it. What no run here settles: the scheduler assuming its
+    role at the schedule's time (the trust policy's aws:SourceArn), which the closer's DLQ and the
+    function's invocation metrics show within the hour after an apply."""
+    history = first_apply.outputs["history"]
+    schedule = first_apply.client("scheduler").get_schedule(Name=history["schedule"]["name"])
+    assert (schedule["State"], schedule["Target"]["Arn"]) == ("ENABLED", history["closer"]["arn"])
+    answer = first_apply.client("lambda").invoke(
+        FunctionName=history["closer"]["name"], Payload=b'{"source": "verify"}'
+    )
+    result = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, result
+    assert (result["refused"], result["failed"]) == (0, 0), result
+
+
 def test_balance_events_reach_an_encrypted_fifo_queue(first_apply: FirstApply, funded: str, fifo_consumer: str) -> None:
     """The Pipe lists and reads the summary stream, and EventBridge delivers to a FIFO queue encrypted with the
     stack's key (the key policy's statement for queues)."""

@@ -13,6 +13,9 @@ The session's stack runs with `events = {}`.
   as a counted duplicate.
 - A summary damaged behind the writers is rewritten by `ledger-ops rebuild`, which publishes exactly one
   correction, and the consumer ends equal again.
+- Day closes: rows written straight into the details table on past days, a month end among them, are
+  closed by `ledger-ops close`; exactly one `Day Closed` event per closed day of the account reaches a
+  consumer's queue, with the close's numbers, and no month close publishes one.
 """
 
 from __future__ import annotations
@@ -21,22 +24,27 @@ import contextlib
 import json
 import random
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from consumer.follower import BalanceFollower, Delivery
 from harness.probes import eventually
+from ledger_aggregator.history import DAY_MS, day_start_ms
 from ledger_aggregator.summary_item import key_of, stored_revision, stored_totals, summary_key
 from ledger_ops.events import committed_changes
 from ledger_ops.streams import StreamTail
 from tests.integration.conftest import TARGET, Deployment, injected, settled_in_table
 from tests.integration.test_ops import buffer_drained, ops
+from tests.support.history import booked_row
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
 
@@ -99,22 +107,78 @@ class Consumer:
 
 
 @contextlib.contextmanager
-def subscribed(deployed: Deployment, bus: str, accounts: list[str]) -> Iterator[Consumer]:
-    """A standard queue and a rule on ``bus`` for these accounts' balance events; removed afterwards."""
+def queue_on_rule(deployed: Deployment, bus: str, pattern: dict[str, Any]) -> Iterator[str]:
+    """A standard queue and a rule on ``bus`` with ``pattern`` targeting it (its URL); removed afterwards."""
     sqs, events = deployed.env.client("sqs"), deployed.env.client("events")
     name = f"events-consumer-{uuid.uuid4().hex[:6]}"
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pattern = {"source": ["cqrs-ledger"], "detail-type": ["Balance Changed"], "detail": {"accountId": accounts}}
     events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
     events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
     try:
-        yield Consumer(deployed, url)
+        yield url
     finally:
         with contextlib.suppress(Exception):
             events.remove_targets(Rule=name, EventBusName=bus, Ids=["queue"])
             events.delete_rule(Name=name, EventBusName=bus)
             sqs.delete_queue(QueueUrl=url)
+
+
+@contextlib.contextmanager
+def subscribed(deployed: Deployment, bus: str, accounts: list[str]) -> Iterator[Consumer]:
+    """A standard queue and a rule on ``bus`` for these accounts' balance events; removed afterwards."""
+    pattern = {"source": ["cqrs-ledger"], "detail-type": ["Balance Changed"], "detail": {"accountId": accounts}}
+    with queue_on_rule(deployed, bus, pattern) as url:
+        yield Consumer(deployed, url)
+
+
+@dataclass
+class DayCloses:
+    """A queue subscribed to the bus for some accounts' day-close events: every detail received, in order."""
+
+    deployed: Deployment
+    url: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def drain(self) -> list[dict[str, Any]]:
+        """Receive what is waiting; every detail received so far."""
+        sqs = self.deployed.env.client("sqs")
+        while got := sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in got:
+                event = json.loads(message["Body"])
+                assert (event["source"], event["detail-type"]) == ("cqrs-ledger", "Day Closed"), event
+                self.received.append(event["detail"])
+                sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return self.received
+
+    def ids(self) -> list[str]:
+        return sorted(detail["eventId"] for detail in self.drain())
+
+
+@contextlib.contextmanager
+def day_closes_subscribed(deployed: Deployment, bus: str, accounts: list[str]) -> Iterator[DayCloses]:
+    """A standard queue and a rule on ``bus`` for these accounts' day-close events; removed afterwards."""
+    match = deployed.outputs["events"]["day_close"]["event"]
+    pattern = {"source": [match["source"]], "detail-type": [match["detail_type"]], "detail": {"accountId": accounts}}
+    with queue_on_rule(deployed, bus, pattern) as url:
+        yield DayCloses(deployed, url)
+
+
+def stored_closes(deployed: Deployment, account: str) -> dict[str, dict[str, Any]]:
+    """The account's close items in the history table, by sort key (``EUR#2026-11-05``, ``EUR#2026-11``)."""
+    found: dict[str, dict[str, Any]] = {}
+    query: dict[str, Any] = {
+        "TableName": deployed.outputs["history_table"]["name"],
+        "KeyConditionExpression": "accountId = :a",
+        "ExpressionAttributeValues": {":a": {"S": account}},
+        "ConsistentRead": True,
+    }
+    while True:
+        page = deployed.env.client("dynamodb").query(**query)
+        found.update({item["period"]["S"]: item for item in page["Items"] if "opening" in item})
+        if "LastEvaluatedKey" not in page:
+            return found
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 @pytest.fixture
@@ -241,3 +305,62 @@ def test_a_rebuild_publishes_one_correction_and_the_consumer_ends_equal_again(
     assert feed.corrections == [f"{account}:EUR:{rewritten}"]
     assert feed.applied[(account, "EUR")]["after"]["credits"] == "10.00"
     assert_equal_to_the_summaries(feed, [account])
+
+
+def close_days(deployed: Deployment, tmp_path: Path, account: str, booked: list[tuple[date, str, str, int]]) -> None:
+    """Rows of ``account`` in EUR booked on past days ((day, type, amount, ms into the day)), written straight
+    into the details table (as an import would), then closed by ``ledger-ops close``."""
+    for number, (day, kind, amount, ms) in enumerate(booked):
+        row = booked_row(account, "EUR", kind, amount, at_ms=day_start_ms(day) + ms, number=number)
+        deployed.env.client("dynamodb").put_item(TableName=deployed.outputs["details_table"]["name"], Item=row)
+    # The closer closes the keys the summaries list: wait until the projection has the rows.
+    eventually(lambda: ops(deployed, tmp_path, "reconcile", "--account", account).returncode == 0, interval=2)
+    closed = ops(deployed, tmp_path, "close", "--account", account)
+    assert closed.returncode == 0, closed.stdout + closed.stderr
+
+
+def day_close_ids(deployed: Deployment, account: str) -> list[str]:
+    """The ids the account's stored day closes are published under."""
+    days = [period for period in stored_closes(deployed, account) if len(period) == len("EUR#2026-11-05")]
+    return sorted(f"{account}:{period.replace('#', ':')}" for period in days)
+
+
+def test_each_day_close_is_published_once_and_a_month_close_is_not(deployed: Deployment, tmp_path: Path) -> None:
+    """Rows booked on past days, around a month end, written straight into the details table (as an import
+    would); ``ledger-ops close`` closes every day up to the last sealed one, and the month."""
+    account = deployed.account("dayclose")
+    month_end = (datetime.now(UTC).date() - timedelta(days=2)).replace(day=1) - timedelta(days=1)
+    first, after = month_end - timedelta(days=1), month_end + timedelta(days=1)
+    booked = [(first, "credit", "10.00", 5), (month_end, "debit", "2.50", DAY_MS - 1), (after, "credit", "1.25", 0)]
+    with day_closes_subscribed(deployed, deployed.outputs["events"]["bus"]["name"], [account]) as consumer:
+        close_days(deployed, tmp_path, account, booked)
+        closes = stored_closes(deployed, account)
+        days = sorted(period.removeprefix("EUR#") for period in closes if len(period) == len("EUR#2026-11-05"))
+        months = [period for period in closes if len(period) == len("EUR#2026-11")]
+        assert days[0] == str(first) and f"EUR#{month_end.isoformat()[:7]}" in months, sorted(closes)
+        assert len(days) == (datetime.fromisoformat(days[-1]).date() - first).days + 1, "closes are dense"
+        expected = day_close_ids(deployed, account)
+        assert expected == sorted(f"{account}:EUR:{day}" for day in days)
+        eventually(lambda: consumer.ids() == expected, timeout=180)  # a duplicate before this never equals
+        time.sleep(5)  # an idle interval, not waiting for an event: a late duplicate or a month's would show
+        assert consumer.ids() == expected, "exactly one event per closed day, none for a month"
+    by_day = {detail["day"]: detail for detail in consumer.received}
+    assert {k: by_day[str(first)][k] for k in ("opening", "credits", "debits", "closing", "transactionCount")} == {
+        "opening": "0.00",
+        "credits": "10.00",
+        "debits": "0.00",
+        "closing": "10.00",
+        "transactionCount": 1,
+    }
+    assert (by_day[str(month_end)]["opening"], by_day[str(month_end)]["closing"]) == ("10.00", "7.50")
+    assert (by_day[str(after)]["opening"], by_day[str(after)]["closing"]) == ("7.50", "8.75")
+    quiet = by_day[days[-1]]
+    assert (quiet["opening"], quiet["closing"], quiet["transactionCount"]) == ("8.75", "8.75", 0)
+    for day, detail in by_day.items():
+        stored = closes[f"EUR#{day}"]
+        assert Decimal(detail["closing"]) == Decimal(stored["closing"]["N"]), day
+        assert (detail["deployment"], detail["accountId"], detail["currency"]) == (
+            deployed.outputs["events"]["deployment"],
+            account,
+            "EUR",
+        )

@@ -3,12 +3,14 @@
 docs/events.md lists what an operator may do to the feed and what a consumer does after each. The stack
 publishes to a bus given by name (`events.bus_name`), so the consumer's rule outlives the feed.
 
-- Every apply succeeds and none touches a table: the summary table keeps its ARN and its stream, which
-  stays on whatever `events` says (AWS cannot stop, start or update a pipe whose source stream is disabled,
-  and a re-enabled stream is a new one).
+- Every apply succeeds and none touches a table: the summary and history tables keep their ARNs and
+  their streams, which stay on whatever `events` says (AWS cannot stop, start or update a pipe whose
+  source stream is disabled, and a re-enabled stream is a new one).
 - A change made while events were off is published when they come back on: the new Pipe reads the same
   stream from its trim horizon. The consumer ends equal to the summary, with no revision missing, and
   what it had already received comes again as duplicates.
+- So are the day closes `ledger-ops close` wrote while events were off: the new day-close Pipe reads the
+  history stream from its trim horizon, and publishes them again after the next off and on.
 - `ledger-ops events resync` is refused while events are off; on again, it gives a consumer that never
   saw the account a baseline equal to the summary, under the id of the change that made it, and one that
   did a duplicate.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,15 @@ from harness.client import LedgerClient
 from harness.probes import eventually
 from harness.stack import Stack
 from tests.integration.conftest import Deployment, Environment, settled_in_table
-from tests.integration.test_events import Consumer, caught_up, subscribed, summaries
+from tests.integration.test_events import (
+    Consumer,
+    caught_up,
+    close_days,
+    day_close_ids,
+    day_closes_subscribed,
+    subscribed,
+    summaries,
+)
 from tests.integration.test_ops import ops
 
 
@@ -56,11 +67,12 @@ def lifecycle(environment: Environment, tmp_path: Path) -> Iterator[tuple[Stack,
 
 
 def events_on(stack: Stack, deployed: Deployment, setting: dict[str, Any] | None) -> None:
-    """Apply with ``events`` set so; the table and its stream must stay as they were."""
-    before = deployed.outputs["summary_table"]
+    """Apply with ``events`` set so; the tables and their streams must stay as they were."""
+    before = {name: deployed.outputs[name] for name in ("summary_table", "history_table")}
     stack.variables["events"] = setting
     deployed.outputs = stack.apply(1)
-    assert deployed.outputs["summary_table"] == before, "no table replaced, the summary stream kept"
+    after = {name: deployed.outputs[name] for name in ("summary_table", "history_table")}
+    assert after == before, "no table replaced, the summary and history streams kept"
     assert (deployed.outputs.get("events") is None) == (setting is None)
 
 
@@ -74,8 +86,11 @@ def test_events_off_on_off_on_applies_and_a_consumer_catches_up_on_what_was_writ
 ) -> None:
     stack, deployed, bus = lifecycle
     setting = {"bus_name": bus}
-    account = deployed.account("lifecycle")
-    with subscribed(deployed, bus, [account]) as consumer:
+    account, closing = deployed.account("lifecycle"), deployed.account("lifecycle-closes")
+    with (
+        subscribed(deployed, bus, [account]) as consumer,
+        day_closes_subscribed(deployed, bus, [closing]) as closes,
+    ):
         credit(deployed, account, "t1", "10.00")
         eventually(lambda: caught_up(consumer, [account]))
 
@@ -84,16 +99,22 @@ def test_events_off_on_off_on_applies_and_a_consumer_catches_up_on_what_was_writ
         assert refused.returncode == 2 and "refused: this stack has no balance events" in refused.stderr
         credit(deployed, account, "t2", "20.00")  # no Pipe: not published now
         eventually(lambda: settled_in_table(deployed, [account]))
+        two_days_ago = datetime.now(UTC).date() - timedelta(days=2)
+        close_days(deployed, tmp_path, closing, [(two_days_ago, "credit", "4.00", 0)])  # no Pipe either
+        days = day_close_ids(deployed, closing)
+        assert days and closes.ids() == []
 
-        events_on(stack, deployed, setting)  # the new Pipe reads the stream from its trim horizon
+        events_on(stack, deployed, setting)  # the new Pipes read the streams from their trim horizons
         eventually(lambda: caught_up(consumer, [account]), timeout=180)
         assert consumer.applied[(account, "EUR")]["after"]["balance"] == "30.00"
         assert consumer.duplicates >= 1, "the change received before events went off came again"
+        eventually(lambda: closes.ids() == days, timeout=180)
 
         events_on(stack, deployed, None)
         replayed = consumer.duplicates
         events_on(stack, deployed, setting)  # the account's two changes are published once more
         eventually(lambda: replayed_again(consumer, replayed + 2), timeout=180)
+        eventually(lambda: closes.ids() == sorted(days * 2), timeout=180)  # and the day closes too
         assert_resync_gives_a_baseline(deployed, bus, account, consumer, tmp_path)
 
 

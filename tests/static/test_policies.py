@@ -57,7 +57,7 @@ def test_every_queue_refuses_plain_http_and_every_sender_but_the_listed_ones() -
         for path in MODULES.glob("*/main.tf")
         for name, body in re.findall(r'resource "aws_sqs_queue" "(\w+)" \{(.*?)\n\}', path.read_text(), re.S)
     }
-    assert sorted(queues) == ["buffer/buffer", "buffer/dlq", "events/bus_dlq", "events/dlq", "stream/dlq"]
+    assert sorted(queues) == ["buffer/buffer", "buffer/dlq", "closer/dlq", "events/bus_dlq", "events/dlq", "stream/dlq"]
     assert all(re.search(r"\n\s*policy\s+=\s+module\.", body) for body in queues.values()), "each has its policy"
 
 

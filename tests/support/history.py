@@ -50,6 +50,7 @@ class FakeHistory:
     closes: dict[tuple[str, str, str], Close] = field(default_factory=dict)
     crash_after: int | None = None
     writes: int = 0
+    reads: int = 0  # calls of rows()
     hidden: set[str] = field(default_factory=set)  # periods written by another closer after last_day's read
 
     def keys(self) -> list[Key]:
@@ -69,6 +70,7 @@ class FakeHistory:
         return first if first is not None and first <= until_ms else None
 
     def rows(self, account: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        self.reads += 1
         return [
             r for r in self.rows_ if r["accountId"]["S"] == account and start_ms <= (recorded_ms(r) or -1) <= end_ms
         ]

@@ -44,12 +44,13 @@ run "every_alarm_with_every_option_reads_a_published_metric" {
       functions          = ["tftest-stream", "tftest-writer", "tftest-events"], stream_function = "tftest-stream",
       dead_letter_queues = ["tftest-stream-dlq", "tftest-buffer-dlq", "tftest-events-dlq"], buffer_queue = "tftest-buffer",
       api_name           = "tftest-ledger", api_stage = "v1", summary_table = "tftest-account-summary", balances_table = "tftest-account-balances",
-      refused_writes     = { namespace = "cqrs-ledger", metric = "RefusedWrites", dimensions = { ApiId = "abc123" } }, events_pipe = "tftest-events"
+      refused_writes     = { namespace = "cqrs-ledger", metric = "RefusedWrites", dimensions = { ApiId = "abc123" } }, events_pipe = "tftest-events",
+      day_close_pipe     = "tftest-events-day-closes"
     }
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.this) == 18 && contains(keys(aws_cloudwatch_metric_alarm.this), "balance-throttled-writes")
+    condition     = length(aws_cloudwatch_metric_alarm.this) == 19 && contains(keys(aws_cloudwatch_metric_alarm.this), "balance-throttled-writes")
     error_message = "every optional group's alarms are planned"
   }
   assert {

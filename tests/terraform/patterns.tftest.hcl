@@ -35,8 +35,8 @@ run "pattern_1" {
     error_message = "table names come from name_prefix"
   }
   assert {
-    condition     = length(output.alarm_names) == 7
-    error_message = "pattern 1 has 7 alarms: its DLQ, errors and throttles of one function, iterator age, API 5xx and latency, summary throttling"
+    condition     = length(output.alarm_names) == 10
+    error_message = "pattern 1 has 10 alarms: its DLQ, errors and throttles of the stream function, iterator age, API 5xx and latency, summary throttling, and the closer's errors, throttles and DLQ"
   }
 }
 
@@ -87,7 +87,7 @@ run "pattern_2" {
     error_message = "By default a crashed writer's messages come back within a minute, and a failed message backs off up to 45 s over 15 receives."
   }
   assert {
-    condition     = length(output.alarm_names) == 11
+    condition     = length(output.alarm_names) == 14
     error_message = "pattern 2 adds the writer's errors and throttles, its DLQ and the queue age"
   }
   assert {

@@ -318,6 +318,53 @@ run "history_index_allowance_must_leave_a_margin" {
   expect_failures = [var.history]
 }
 
+run "history_schedule_must_be_a_recurring_scheduler_expression" {
+  command = plan
+  variables {
+    history = { schedule = "at(2026-12-07T00:05:00)" }
+  }
+  expect_failures = [var.history]
+}
+
+run "history_schedule_cron_needs_six_fields" {
+  command = plan
+  variables {
+    history = { schedule = "cron(5 * * * *)" }
+  }
+  expect_failures = [var.history]
+}
+
+run "closer_timeout_must_be_lambdas_at_most" {
+  command = plan
+  variables {
+    history = { closer_timeout_seconds = 901 }
+  }
+  expect_failures = [var.history]
+}
+
+# The schedule runs the closer: by default five past every hour, UTC; the function keeps its own timeout
+# and no reserved concurrency; a failed run is not retried by Lambda and goes to the closer's DLQ, which the
+# alarms watch with the function's errors.
+run "the_closer_runs_on_its_schedule_and_parks_failed_runs" {
+  command = plan
+  variables {
+    functions = { reserved_concurrency = 5, timeout_seconds = 30 }
+    alarms    = {}
+  }
+  assert {
+    condition     = module.closer.schedule.expression == "cron(5 * * * ? *)"
+    error_message = "the default schedule is five past every hour"
+  }
+  assert {
+    condition     = module.closer_function.timeout_seconds == 900 && module.stream_function.timeout_seconds == 30
+    error_message = "the closer has its own timeout, Lambda's longest by default"
+  }
+  assert {
+    condition     = contains(module.alarms[0].alarm_names, "ledger-dlq-ledger-closer-dlq")
+    error_message = "the closer's dead-letter queue has an alarm"
+  }
+}
+
 # The seal is the integration timeout (modules/api sets it on every integration) plus the allowance.
 run "a_day_is_sealed_the_integration_timeout_plus_the_allowance_after_its_end" {
   command = plan

@@ -27,6 +27,11 @@ os.environ.update(
         "BUFFER_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/ledger-test-buffer",
         "DLQ_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/ledger-test-dlq",
         "DEPLOYMENT_NAME": "ledger-test",
+        "HISTORY_TABLE_ARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/ledger-test-history",
+        "DETAILS_TABLE": "ledger-test-details",
+        "DETAILS_INDEX": "byRecordedAt",
+        "HISTORY_TABLE": "ledger-test-history",
+        "SEAL_SECONDS": "89",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

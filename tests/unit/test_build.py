@@ -139,6 +139,7 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
         "composition.py",
         "summary_item.py",
         "balance_events.py",
+        "day_close_events.py",
         "history.py",
         "history_item.py",
         "closer.py",
@@ -153,6 +154,7 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
         "handlers/writer.py",
         "handlers/stream.py",
         "handlers/events.py",
+        "handlers/closer.py",
     }
     assert {n.removeprefix("ledger_aggregator/") for n in ours} == expected
     with zipfile.ZipFile(built) as archive:

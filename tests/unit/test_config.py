@@ -28,7 +28,11 @@ FUNCTIONS: dict[str, tuple[Any, dict[str, str], str]] = {
     "stream-1": (StreamSettings, {"PATTERN": "1", **TABLES, "DLQ_URL": "https://sqs/dlq"}, "PATTERN=1"),
     "stream-2": (StreamSettings, {"PATTERN": "2", **QUEUES}, "PATTERN=2"),
     "writer": (WriterSettings, {**TABLES, **QUEUES}, "the writer"),
-    "events": (EventsSettings, {"DEPLOYMENT_NAME": "prod-ledger"}, "the events enrichment"),
+    "events": (
+        EventsSettings,
+        {"DEPLOYMENT_NAME": "prod-ledger", "HISTORY_TABLE_ARN": "arn:aws:dynamodb:eu-west-1:1:table/h"},
+        "the events enrichment",
+    ),
 }
 REQUIRED = [(function, name) for function, (_, env, _) in FUNCTIONS.items() for name in env]
 WRONG = [
@@ -79,7 +83,9 @@ def test_each_function_reads_its_settings_into_their_types() -> None:
     assert WriterSettings.from_env(writer_env(MARKER_TTL_SECONDS="86400")) == WriterSettings(
         SummaryTables("summary", "applied", 86_400), "https://sqs/buffer", "https://sqs/dlq", DEFAULT_CEILING_SECONDS
     )
-    assert EventsSettings.from_env(FUNCTIONS["events"][1]) == EventsSettings("prod-ledger")
+    assert EventsSettings.from_env(FUNCTIONS["events"][1]) == EventsSettings(
+        "prod-ledger", "arn:aws:dynamodb:eu-west-1:1:table/h"
+    )
 
 
 @pytest.mark.parametrize(("function", "name"), REQUIRED)

@@ -17,7 +17,14 @@ from ledger_aggregator.config import ConfigurationError
 REQUIRED = {
     "ledger_aggregator.handlers.stream": ["PATTERN", "SUMMARY_TABLE", "APPLIED_TABLE", "DLQ_URL"],
     "ledger_aggregator.handlers.writer": ["SUMMARY_TABLE", "APPLIED_TABLE", "BUFFER_QUEUE_URL", "DLQ_URL"],
-    "ledger_aggregator.handlers.events": ["DEPLOYMENT_NAME"],
+    "ledger_aggregator.handlers.events": ["DEPLOYMENT_NAME", "HISTORY_TABLE_ARN"],
+    "ledger_aggregator.handlers.closer": [
+        "DETAILS_TABLE",
+        "DETAILS_INDEX",
+        "SUMMARY_TABLE",
+        "HISTORY_TABLE",
+        "SEAL_SECONDS",
+    ],
 }
 
 

@@ -124,6 +124,35 @@ def test_a_run_cut_short_goes_on_to_the_same_closes_and_a_second_run_writes_noth
     assert not first.differs and again.written == 0 and not again.differs
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(row_strategy, min_size=1, max_size=40), st.integers(min_value=0, max_value=12))
+def test_a_run_stopped_for_time_leaves_the_rest_to_the_next_without_a_gap(drawn: list[Any], allowed: int) -> None:
+    """The scheduled function stops a run as its time runs out: between keys and between a key's months."""
+    rows = history_of(drawn)
+    whole = closed(rows, LAST)
+    store = FakeHistory(rows_=rows)
+    asked = iter(range(allowed + 1000))
+    stopped = close_all(store, LAST, workers=1, stop=lambda: next(asked) >= allowed)
+    assert not stopped.differs and not stopped.failed
+    assert set(store.closes) <= set(whole.closes)
+    rest = close_all(store, LAST, workers=1)
+    assert store.closes == whole.closes and rest.stopped == 0
+    assert (stopped.stopped > 0) == (rest.written > 0), "a key is counted stopped exactly when work was left"
+
+
+def test_a_run_that_finds_every_key_closed_reads_no_rows() -> None:
+    """The steady hourly run: one close read per key, no rows, except a key whose last close ends a month
+    (its month close may be missing: a run cut short between the two)."""
+    rows = history_of([(a, "EUR", "credit", 100, d * DAY_MS) for a in ACCOUNTS for d in range(SPAN_DAYS)])
+    store = closed(rows, LAST - timedelta(days=1))
+    assert not is_month_end(LAST - timedelta(days=1))
+    store.reads = 0
+    again = close_all(store, LAST - timedelta(days=1), workers=1)
+    assert (again.written, again.present, store.reads) == (0, 0, 0)
+    close_all(store, LAST, workers=1)
+    assert store.reads == 2 * len(ACCOUNTS), "the next day: per key, the last closed day's re-check and the new day"
+
+
 def test_closing_day_by_day_makes_what_one_run_makes() -> None:
     rows = history_of([("acc-1", "EUR", "credit", 500, d * DAY_MS // 3) for d in range(3 * SPAN_DAYS)])
     stepwise = FakeHistory(rows_=rows)

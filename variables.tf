@@ -99,10 +99,11 @@ variable "history" {
     error_message = "history.index_allowance_seconds must be a whole number of seconds from 10 to 3600."
   }
   # EventBridge Scheduler's recurring forms (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html):
-  # rate(value unit), or cron() with six fields; a one-time at() would close once and never again.
+  # rate(value unit), 1 with the singular unit, more with the plural; or cron() with six fields, exactly one
+  # of day-of-month and day-of-week "?". A one-time at() would close once and never again.
   validation {
-    condition     = can(regex("^(rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\))$", var.history.schedule))
-    error_message = "history.schedule must be an EventBridge Scheduler rate(value unit) or cron(minutes hours day-of-month month day-of-week year) expression."
+    condition     = can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(\\S+ \\S+ (\\? \\S+ [^?\\s]\\S*|[^?\\s]\\S* \\S+ \\?) \\S+\\))$", var.history.schedule))
+    error_message = "history.schedule must be an EventBridge Scheduler rate(value unit) expression (rate(1 hour), rate(2 hours)) or cron(minutes hours day-of-month month day-of-week year) with \"?\" in exactly one of the two day fields."
   }
   validation {
     condition     = var.history.closer_timeout_seconds >= 60 && var.history.closer_timeout_seconds <= 900 && var.history.closer_timeout_seconds == floor(var.history.closer_timeout_seconds)

@@ -172,6 +172,14 @@ def role_policies(function: str, region: str) -> tuple[str, list[Any]]:
     return role_arn, role_documents(role_arn)
 
 
+def trust_policy(role_arn: str) -> str:
+    """A role's trust policy (who may assume it), from moto's IAM."""
+    from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's models load with the local account
+
+    document = iam_backends[ACCOUNT]["global"].get_role(role_arn.rpartition("/")[2]).assume_role_policy_document
+    return urllib.parse.unquote(str(document))
+
+
 def role_documents(role_arn: str) -> list[Any]:
     """A role's inline and attached policy documents, from moto's IAM."""
     from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's models load with the local account

@@ -4,10 +4,14 @@ Each enabled schedule whose target is a Lambda function runs on the account's cl
 a background thread looks every second, and a move of the clock is looked at once it is made. A run does
 what AWS documents:
 
-- The schedule's execution role must allow ``lambda:InvokeFunction`` on the target (the account's IAM
-  evaluation, ``local_account.iam``). A run it does not allow, or whose function does not exist, is retried
-  up to the target's ``RetryPolicy.MaximumRetryAttempts`` and then sent to the schedule's dead-letter queue,
-  its input as the body with the ``ERROR_CODE`` and ``ERROR_MESSAGE`` attributes, if the role may send there
+- The scheduler assumes the schedule's execution role: its trust policy must let ``scheduler.amazonaws.com``
+  assume it with ``aws:SourceAccount`` the account and ``aws:SourceArn`` the schedule's group, never the
+  schedule (https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
+  Otherwise nothing runs and nothing is parked: the dead-letter queue is sent to with that role too.
+- The role must allow ``lambda:InvokeFunction`` on the target (the account's IAM evaluation,
+  ``local_account.iam``). A run it does not allow, or whose function does not exist, is retried up to the
+  target's ``RetryPolicy.MaximumRetryAttempts`` and then sent to the schedule's dead-letter queue, its input
+  as the body with the ``ERROR_CODE`` and ``ERROR_MESSAGE`` attributes, if the role may send there
   (https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html).
 - The function is invoked asynchronously, with the target's ``Input`` as its event
   (https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html). An invocation that fails
@@ -23,7 +27,8 @@ Another expression is not run, and the log says so.
 
 Not as on AWS: when a move of the clock passes several of a schedule's times, the schedule runs once, for
 the latest of them (the jump stands for time the account did not live through; the closer's runs after the
-first would find nothing to do). Retries are made at once, not after the minutes AWS waits. Flexible time
+first would find nothing to do). A ``rate()`` first runs one period after the account first sees it, where
+AWS runs it at once. Retries are made at once, not after the minutes AWS waits. Flexible time
 windows, time zones other than UTC, and start and end dates are not read.
 """
 
@@ -85,18 +90,15 @@ class Expression:
         """The expression; UnsupportedExpressionError for a form the local scheduler does not run."""
         if text.startswith("rate(") and text.endswith(")"):
             value, _, unit = text[5:-1].partition(" ")
-            if not value.isdigit() or unit not in _UNITS or int(value) < 1:
-                raise UnsupportedExpressionError(text)
+            if not value.isdigit() or unit not in _UNITS or int(value) < 1 or (int(value) == 1) != (unit[-1] != "s"):
+                raise UnsupportedExpressionError(text)  # 1 takes the singular unit, more the plural
             return cls(period=int(value) * _UNITS[unit])
         if text.startswith("cron(") and text.endswith(")"):
             fields = text[5:-1].split()
-            if (
-                len(fields) != 6
-                or fields[2] not in "*?"
-                or fields[3] != "*"
-                or fields[4] not in "*?"
-                or fields[5] != "*"
-            ):
+            days = (fields[2], fields[4]) if len(fields) == 6 else ()
+            # AWS: "You can't use * in both the Day-of-month and Day-of-week fields. If you use it in one, you
+            # must use ? in the other" (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html).
+            if days not in (("*", "?"), ("?", "*")) or fields[3] != "*" or fields[5] != "*":
                 raise UnsupportedExpressionError(text)
             try:
                 return cls(minutes=frozenset(_field(fields[0], 0, 59)), hours=frozenset(_field(fields[1], 0, 23)))
@@ -205,13 +207,25 @@ class Scheduler:
         return expression.latest(looked, now, anchor=first)
 
     def _run(self, schedule: dict[str, Any], run: Run) -> None:
+        try:
+            self._attempt(schedule, run)
+        except Exception as error:  # the local account's own failure: said, and the run ended
+            log.exception("schedule %s: the local scheduler failed", schedule["Name"])
+            run.error, run.outcome = f"the local scheduler failed: {error}", "error"
+
+    def _attempt(self, schedule: dict[str, Any], run: Run) -> None:
         target = schedule["Target"]
         function = target["Arn"].rpartition(":function:")[2].split(":")[0]
         retries = int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
-        refused = self._refusal(target, function)
+        if not self._may_assume(schedule, target["RoleArn"]):
+            # The scheduler sends dead-letter events with the same role: none reaches the queue.
+            log.warning("schedule %s: EventBridge Scheduler may not assume %s", schedule["Name"], target["RoleArn"])
+            run.attempts, run.error, run.outcome = retries + 1, "may not assume its role", "undelivered"
+            return
+        refused = self._refusal(schedule, function)
         if refused:
-            run.attempts, run.outcome, run.error = retries + 1, "undelivered", refused[1]
             self._dead_letter(schedule, *refused)
+            run.attempts, run.error, run.outcome = retries + 1, refused[1], "undelivered"  # once all is done
             return
         event = json.loads(target["Input"]) if target.get("Input") else {}
         config = self._invoke_config(function)
@@ -222,13 +236,25 @@ class Scheduler:
                 run.outcome = "succeeded"
                 return
             run.error = f"{outcome.error_type}: {outcome.error}"
-        run.outcome = "failed"
         destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         if destination:
             self._record_failure(function, event, destination, run, (outcome.error or "", outcome.error_type or ""))
+        run.outcome = "failed"
 
-    def _refusal(self, target: dict[str, Any], function: str) -> tuple[str, str] | None:
+    def _may_assume(self, schedule: dict[str, Any], role_arn: str) -> bool:
+        """Whether the role's trust policy lets the scheduler assume it for this schedule: the request's
+        aws:SourceArn is the schedule's group, not the schedule
+        (https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html)."""
+        *_, account, path = schedule["Arn"].split(":", 5)
+        group = f"{schedule['Arn'].rsplit(':', 1)[0]}:schedule-group/{path.split('/')[1]}"
+        context = {"aws:SourceAccount": account, "aws:SourceArn": group}
+        trust = execution_roles.trust_policy(role_arn)
+        said = iam.decision([trust], ("Service", "scheduler.amazonaws.com"), "sts:AssumeRole", context)
+        return said == "allow"
+
+    def _refusal(self, schedule: dict[str, Any], function: str) -> tuple[str, str] | None:
         """Why the schedule cannot invoke its target (its error code and message), or None."""
+        target = schedule["Target"]
         try:
             arn = self._lambda.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
         except self._lambda.exceptions.ResourceNotFoundException:

@@ -10,6 +10,7 @@ without touching a module global.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -179,6 +180,7 @@ class CloserDeps:
     settings: CloserSettings
     store: HistoryStore
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+    shuffle: Callable[[list[Any]], None] = field(default=random.shuffle)  # the order a run takes the keys in
 
 
 def build_closer(settings: CloserSettings, clients: Clients) -> CloserDeps:

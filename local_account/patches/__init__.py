@@ -103,6 +103,12 @@ PATCHES = [
         "tests/local_account/patches/fidelity/test_pipes.py::test_a_pipe_whose_source_batch_is_larger_than_its_event_bus_target_takes_is_refused",
     ),
     Patch(
+        "a pipe's role may read its source",
+        "fidelity",
+        fidelity.pipes.pipe_role_may_read_its_source,
+        "tests/local_account/patches/fidelity/test_pipes.py::test_a_pipe_whose_role_may_not_read_its_source_stream_is_refused",
+    ),
+    Patch(
         "a pipe on a disabled stream held",
         "fidelity",
         fidelity.pipes.pipes_held_on_a_disabled_source,

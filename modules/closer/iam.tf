@@ -14,7 +14,7 @@ data "aws_iam_policy_document" "assume" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [local.schedule_arn]
+      values   = [local.schedule_group_arn]
     }
   }
 }

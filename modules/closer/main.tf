@@ -18,7 +18,9 @@ locals {
   }
   # A run's record older than this is dropped: the next run (hourly by default) does its work.
   event_age_seconds = 3600
-  schedule_arn      = "arn:${data.aws_partition.current.partition}:scheduler:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:schedule/default/${var.names.schedule}"
+  # The scheduler assumes the role with the schedule's group as aws:SourceArn, never the schedule itself
+  # (https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
+  schedule_group_arn = "arn:${data.aws_partition.current.partition}:scheduler:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:schedule-group/default"
 }
 
 data "aws_caller_identity" "current" {}

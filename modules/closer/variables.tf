@@ -49,7 +49,7 @@ variable "function_role_arn" {
 }
 
 variable "operator_arns" {
-  description = "IAM principals (besides the function and the schedule) that may send to the dead-letter queue, to replay a run."
+  description = "IAM principals (besides the function and the schedule) that may send to the dead-letter queue (the root's operator_arns, as for every queue)."
   type        = list(string)
   default     = []
 }

@@ -150,6 +150,9 @@ resource "aws_pipes_pipe" "this" {
     }
   }
   tags = var.tags
+  # A Pipe whose role cannot read its source when it is created fails (CREATE_FAILED), and the apply with it:
+  # the role's policy first.
+  depends_on = [aws_iam_role_policy.pipe]
 }
 
 # Day closes: the history table's stream -> one Day Closed event per (account, currency, day). The same
@@ -185,5 +188,6 @@ resource "aws_pipes_pipe" "day_closes" {
       detail_type = local.day_close.detail_type
     }
   }
-  tags = var.tags
+  tags       = var.tags
+  depends_on = [aws_iam_role_policy.pipe] # as the balance events' Pipe: its role may read the stream first
 }

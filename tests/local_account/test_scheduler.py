@@ -57,7 +57,17 @@ def test_a_cron_runs_at_its_minutes_past_its_hours_in_utc() -> None:
 
 @pytest.mark.parametrize(
     "expression",
-    ["cron(5 * * * MON *)", "cron(5 * 1 * ? *)", "cron(5 * * * ?)", "cron(60 * * * ? *)", "at(2026-12-07T10:00:00)"],
+    [
+        "cron(5 * * * MON *)",
+        "cron(5 * 1 * ? *)",
+        "cron(5 * * * ?)",
+        "cron(60 * * * ? *)",
+        "cron(5 * * * * *)",  # AWS refuses * in both day fields
+        "cron(5 * ? * ? *)",
+        "rate(1 hours)",
+        "rate(2 hour)",
+        "at(2026-12-07T10:00:00)",
+    ],
 )
 def test_an_expression_the_scheduler_does_not_run_is_refused_by_name(expression: str) -> None:
     with pytest.raises(UnsupportedExpressionError):
@@ -83,8 +93,10 @@ def _package() -> bytes:
     return buffer.getvalue()
 
 
-def _role(iam: Any, name: str, service: str, statements: list[dict[str, Any]]) -> str:
-    trust = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+def _role(iam: Any, name: str, service: str, statements: list[dict[str, Any]], source_arn: str | None = None) -> str:
+    trust: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if source_arn:
+        trust["Condition"] = {"ArnEquals": {"aws:SourceArn": source_arn}}
     arn = iam.create_role(
         RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]})
     )["Role"]["Arn"]
@@ -136,7 +148,26 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalAcc
         "scheduler.amazonaws.com",
         [{"Action": "sqs:SendMessage", "Resource": arns["undelivered"]}],
     )
-    yield local, {"sqs": sqs, "queues": queues, "arns": arns, "function": function, "roles": (allowed, refused)}
+    may_invoke = [
+        {"Action": "lambda:InvokeFunction", "Resource": function},
+        {"Action": "sqs:SendMessage", "Resource": arns["undelivered"]},
+    ]
+    prefix = function.split(":function:")[0].replace(":lambda:", ":scheduler:")
+    scoped = {
+        "group-scoped": _role(
+            make["iam"], "group-scoped", "scheduler.amazonaws.com", may_invoke, f"{prefix}:schedule-group/default"
+        ),
+        # AWS: "Do not scope the aws:SourceArn statement to a specific schedule": the scheduler never assumes it.
+        "schedule-scoped": _role(
+            make["iam"],
+            "schedule-scoped",
+            "scheduler.amazonaws.com",
+            may_invoke,
+            f"{prefix}:schedule/default/schedule-scoped",
+        ),
+    }
+    roles = {"runs": allowed, "fail-runs": allowed, "not-allowed": refused, **scoped}
+    yield local, {"sqs": sqs, "queues": queues, "arns": arns, "function": function, "roles": roles}
     local.stop()
 
 
@@ -172,26 +203,28 @@ def test_a_schedule_runs_its_function_at_the_moved_time_and_its_failures_reach_t
     account: tuple[LocalAccount, dict[str, Any]],
 ) -> None:
     local, given = account
-    allowed, refused = given["roles"]
-    for name, role in (("runs", allowed), ("fail-runs", allowed), ("not-allowed", refused)):
+    for name, role in given["roles"].items():
         _schedule(local, name, role, given, given["arns"]["undelivered"])
-    eventually(lambda: len(local.scheduler._looked) == 3 or None, timeout=10, interval=0.2)
+    eventually(lambda: len(local.scheduler._looked) == 5 or None, timeout=10, interval=0.2)
     assert local.scheduler.runs == [], "nothing is due before its time"
     due = _next_five_past(local.clock)
     local.clock.move_to(due + 1)
-    eventually(lambda: (not local.scheduler.busy() and len(local.scheduler.runs) == 3) or None, timeout=30)
+    eventually(lambda: (not local.scheduler.busy() and len(local.scheduler.runs) == 5) or None, timeout=30)
     runs = {r.schedule: r for r in local.scheduler.runs}
     assert {n: (r.outcome, r.attempts, r.due) for n, r in runs.items()} == {
         "runs": ("succeeded", 1, due),
         "fail-runs": ("failed", 2, due),  # the first try and the configuration's one retry
         "not-allowed": ("undelivered", 1, due),  # the target's RetryPolicy: no retry
+        "group-scoped": ("succeeded", 1, due),
+        "schedule-scoped": ("undelivered", 1, due),
     }
+    assert "may not assume" in str(runs["schedule-scoped"].error)
     record = json.loads(eventually(lambda: _received(given["sqs"], given["queues"]["failed-runs"]))[0]["Body"])
     assert record["requestContext"]["condition"] == "RetriesExhausted" and record["requestPayload"]["fail"] is True
     assert record["responsePayload"]["errorMessage"] == "asked to fail"
     [parked] = eventually(lambda: _received(given["sqs"], given["queues"]["undelivered"]))
     assert parked["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "AccessDeniedException"
-    assert json.loads(parked["Body"]) == {"schedule": "not-allowed"}
+    assert json.loads(parked["Body"]) == {"schedule": "not-allowed"}, "a role it may not assume parks nothing"
 
 
 def test_the_function_and_dynamodb_read_the_moved_clock(

@@ -25,6 +25,10 @@ run "the_queues_senders_are_the_functions_roles" {
     error_message = "the stream DLQ's extra sender is the writer's role"
   }
   assert {
+    condition     = local.role_arn.closer == "arn:aws:iam::123456789012:role/${module.closer_function.role_name}"
+    error_message = "the closer DLQ's sender (the function's on-failure destination) is the closer's role"
+  }
+  assert {
     condition     = local.stream_function.name == module.stream_function.name
     error_message = "the removal guard reads the stream function the root creates"
   }
@@ -39,7 +43,10 @@ run "each_name_is_the_roots" {
       module.buffer[0].queue.name == local.names.buffer.queue &&
       module.buffer[0].dlq.name == local.names.buffer.dlq &&
       module.writer_function[0].name == local.names.buffer.function &&
-      module.stream_function.name == local.names.stream.function
+      module.stream_function.name == local.names.stream.function &&
+      module.closer_function.name == local.names.closer.function &&
+      module.closer.dlq.name == local.names.closer.dlq &&
+      module.closer.schedule.name == local.names.closer.schedule
     )
     error_message = "the modules name their resources as the root computed"
   }

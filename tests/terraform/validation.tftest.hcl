@@ -334,6 +334,33 @@ run "history_schedule_cron_needs_six_fields" {
   expect_failures = [var.history]
 }
 
+run "history_schedule_cron_needs_a_question_mark_in_one_day_field" {
+  command = plan
+  variables {
+    history = { schedule = "cron(5 * * * * *)" }
+  }
+  expect_failures = [var.history]
+}
+
+run "history_schedule_rate_of_one_takes_the_singular" {
+  command = plan
+  variables {
+    history = { schedule = "rate(1 hours)" }
+  }
+  expect_failures = [var.history]
+}
+
+run "history_schedule_takes_aws_forms" {
+  command = plan
+  variables {
+    history = { schedule = "cron(0/30 6-7,18 ? * MON-FRI *)" }
+  }
+  assert {
+    condition     = module.closer.schedule.expression == "cron(0/30 6-7,18 ? * MON-FRI *)"
+    error_message = "a cron with ? in day-of-month is taken"
+  }
+}
+
 run "closer_timeout_must_be_lambdas_at_most" {
   command = plan
   variables {

@@ -7,10 +7,12 @@ repeats another, or overlaps it, writes nothing twice (docs/history.md).
 
 The scheduler invokes the function asynchronously
 (https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html). Once its time is nearly
-spent the run starts no more work, and the next one goes on from there without a gap. A close that differs
-from the one stored, or a key whose reads or writes failed, fails the invocation with every problem in its
-error: Lambda then puts the run's record, with that error, in the closer's dead-letter queue (the function's
-on-failure destination), which the alarms watch; the next scheduled run tries the keys again.
+spent the run starts no more work, and the next one goes on from there without a gap; the keys are taken
+in a new random order each run, so that runs that each stop for time do not leave the same keys behind.
+A close that differs from the one stored, or a key whose reads or writes failed, fails the invocation with
+every problem in its error: Lambda then puts the run's record, with that error, in the closer's dead-letter
+queue (the function's on-failure destination), which the alarms watch; the next scheduled run tries the
+keys again.
 """
 
 from __future__ import annotations
@@ -81,7 +83,9 @@ def make_handler(deps: CloserDeps) -> Callable[[Any, Any], dict[str, Any]]:
         """Close every key up to the last sealed day (``event`` is the schedule's input, not read)."""
         through = sealed_through(deps.now_ms(), deps.settings.seal_seconds * 1000)
         margin_ms = min(STOP_MARGIN_MS, context.get_remaining_time_in_millis() // 4)
-        run = close_all(deps.store, through, stop=lambda: context.get_remaining_time_in_millis() < margin_ms)
+        keys = list(deps.store.keys())
+        deps.shuffle(keys)  # a run that stops for time leaves other keys each time: none starves at the tail
+        run = close_all(deps.store, through, keys, stop=lambda: context.get_remaining_time_in_millis() < margin_ms)
         _record(run)
         logger.info("closed", extra=outcome(run))
         for problem in run.differs + run.failed:

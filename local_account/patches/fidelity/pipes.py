@@ -4,6 +4,9 @@
   AWS refuses it; moto stored any.
 * A pipe whose source DynamoDB stream was disabled cannot be stopped, started or updated, as on AWS (a
   re-enabled stream is another stream); moto did all three.
+* A pipe whose role may not read its source DynamoDB stream is refused at CreatePipe; on AWS it ends
+  CREATE_FAILED ("The provided customer role does not have permissions"), which fails the apply that made
+  it. A role the account does not hold is not checked.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import moto.dynamodb.models as dynamodb_models
 import moto.pipes.models as pipes_models
 from moto.pipes.exceptions import ValidationException as PipesValidationException
 
-from ... import pipes
+from ... import execution_roles, iam, pipes
 from ...patching import Patcher
 
 # The largest batch each batching target of a pipe takes (a Lambda function or a state machine takes what
@@ -93,3 +96,36 @@ def pipes_held_on_a_disabled_source(patcher: Patcher) -> None:
 
     for action in ("stop_pipe", "start_pipe", "update_pipe"):
         patcher.replace(backend, action, held(getattr(backend, action)))
+
+
+# What a pipe's role needs to read a DynamoDB stream source
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html).
+STREAM_SOURCE_ACTIONS = ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
+
+
+def _unreadable(role_arn: str, source: str) -> list[str]:
+    """The stream actions ``role_arn`` may not take on ``source`` (none when the role is unknown here)."""
+    if ":dynamodb:" not in source:
+        return []
+    try:
+        documents = execution_roles.role_documents(role_arn)
+    except Exception:  # a role the local IAM does not hold (a test's made-up ARN): not checked
+        return []
+    return [a for a in STREAM_SOURCE_ACTIONS if not iam.allowed(documents, f"dynamodb:{a}", source)]
+
+
+def pipe_role_may_read_its_source(patcher: Patcher) -> None:
+    """CreatePipe refuses a pipe whose role may not read its source stream."""
+    backend = pipes_models.EventBridgePipesBackend
+    create = backend.create_pipe
+
+    def creating(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        missing = _unreadable(kwargs["role_arn"], kwargs["source"])
+        if missing:
+            raise PipesValidationException(
+                f"Pipe {name}: the provided customer role does not have permissions to call "
+                f"{', '.join('dynamodb:' + a for a in missing)} on the source {kwargs['source']}"
+            )
+        return create(self, name, *args, **kwargs)
+
+    patcher.replace(backend, "create_pipe", creating)

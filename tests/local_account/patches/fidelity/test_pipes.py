@@ -3,6 +3,7 @@ refuses them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,7 @@ def pipes_account() -> Iterator[dict[str, Any]]:
     dynamodb, events = make("dynamodb"), make("events")
     stream = streamed_table(dynamodb, "p-summary", "a")
     bus = events.create_event_bus(Name="p-bus")["EventBusArn"]
-    yield {"dynamodb": dynamodb, "pipes": make("pipes"), "stream": stream, "bus": bus}
+    yield {"dynamodb": dynamodb, "pipes": make("pipes"), "iam": make("iam"), "stream": stream, "bus": bus}
     server.stop()
 
 
@@ -81,3 +82,30 @@ def test_a_pipe_whose_source_stream_was_disabled_cannot_be_stopped_started_or_up
         assert "disabled" in error.value.response["Error"]["Message"]
     pipes.delete_pipe(Name="p-orphan")
     assert "p-orphan" not in [p["Name"] for p in pipes.list_pipes()["Pipes"]]
+
+
+def test_a_pipe_whose_role_may_not_read_its_source_stream_is_refused(pipes_account: dict[str, Any]) -> None:
+    # AWS: the pipe's role needs DescribeStream, GetRecords, GetShardIterator and ListStreams on a DynamoDB
+    # stream source; without them the pipe ends CREATE_FAILED.
+    # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html
+    iam, pipes, source = pipes_account["iam"], pipes_account["pipes"], pipes_account["stream"]
+    trust = {"Effect": "Allow", "Principal": {"Service": "pipes.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    role = iam.create_role(
+        RoleName="p-reader", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]})
+    )["Role"]["Arn"]
+    reads = ["dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+
+    def allow(actions: list[str]) -> None:
+        statement = {"Effect": "Allow", "Action": actions, "Resource": source}
+        iam.put_role_policy(
+            RoleName="p-reader",
+            PolicyName="read",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+
+    allow(reads)  # no GetRecords yet: the policy that grants it is applied after the pipe is asked for
+    with pytest.raises(ClientError, match="dynamodb:GetRecords"):
+        pipes.create_pipe(Name="p-early", RoleArn=role, Source=source, Target=pipes_account["bus"])
+    assert "p-early" not in [p["Name"] for p in pipes.list_pipes()["Pipes"]]
+    allow([*reads, "dynamodb:GetRecords"])
+    pipes.create_pipe(Name="p-early", RoleArn=role, Source=source, Target=pipes_account["bus"])

@@ -28,8 +28,11 @@ Another expression is not run, and the log says so.
 Not as on AWS: when a move of the clock passes several of a schedule's times, the schedule runs once, for
 the latest of them (the jump stands for time the account did not live through; the closer's runs after the
 first would find nothing to do). A ``rate()`` first runs one period after the account first sees it, where
-AWS runs it at once. Retries are made at once, not after the minutes AWS waits. Flexible time
-windows, time zones other than UTC, and start and end dates are not read.
+AWS runs it at once. A schedule has one run at a time: a time that comes while its run is under way is run
+when that run ends, once, for the latest such time (AWS would start each at its time, side by side; on a
+machine of two cores, a month of day moves started as many closer runs at once, whose calls timed out).
+Retries are made at once, not after the minutes AWS waits. Flexible time windows, time zones other than UTC,
+and start and end dates are not read.
 """
 
 from __future__ import annotations
@@ -143,6 +146,8 @@ class Scheduler:
         self._lambda = boto3.client("lambda", endpoint_url=endpoint, region_name=region)
         self._endpoint = endpoint
         self._looked: dict[str, tuple[float, float]] = {}  # schedule ARN -> (first seen, looked at up to)
+        self._under_way: dict[str, Run] = {}  # schedule ARN -> its run under way
+        self._waiting: dict[str, tuple[dict[str, Any], float]] = {}  # schedule ARN -> the latest time come since
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
@@ -163,8 +168,9 @@ class Scheduler:
         self.tick()
 
     def busy(self) -> bool:
-        """Whether a run is under way."""
-        return any(r.outcome == "running" for r in self.runs)
+        """Whether a run is under way or waits for one to end."""
+        with self._lock:
+            return bool(self._under_way or self._waiting)
 
     def _loop(self) -> None:
         while not self._stop.wait(1.0):
@@ -174,18 +180,28 @@ class Scheduler:
                 log.exception("the local scheduler's look failed")
 
     def tick(self) -> list[Run]:
-        """Start a run of every schedule one of whose times has come since the last look."""
+        """Start a run of every schedule one of whose times has come since the last look (or, while its
+        run is under way, keep the latest such time for when it ends)."""
         started: list[Run] = []
         with self._lock:
             now = self._clock.now()
             for schedule in self._schedules():
                 due = self._due(schedule, now)
-                if due is not None:
-                    run = Run(schedule["Name"], due)
-                    self.runs.append(run)
-                    started.append(run)
-                    threading.Thread(target=self._run, args=(schedule, run), daemon=True).start()
+                if due is None:
+                    continue
+                if schedule["Arn"] in self._under_way:
+                    self._waiting[schedule["Arn"]] = (schedule, due)
+                else:
+                    started.append(self._start(schedule, due))
         return started
+
+    def _start(self, schedule: dict[str, Any], due: float) -> Run:
+        """Start a run (the lock held)."""
+        run = Run(schedule["Name"], due)
+        self.runs.append(run)
+        self._under_way[schedule["Arn"]] = run
+        threading.Thread(target=self._run, args=(schedule, run), daemon=True).start()
+        return run
 
     def _schedules(self) -> list[dict[str, Any]]:
         found = []
@@ -212,6 +228,12 @@ class Scheduler:
         except Exception as error:  # the local account's own failure: said, and the run ended
             log.exception("schedule %s: the local scheduler failed", schedule["Name"])
             run.error, run.outcome = f"the local scheduler failed: {error}", "error"
+        finally:
+            with self._lock:
+                del self._under_way[schedule["Arn"]]
+                waiting = self._waiting.pop(schedule["Arn"], None)
+                if waiting:
+                    self._start(*waiting)
 
     def _attempt(self, schedule: dict[str, Any], run: Run) -> None:
         target = schedule["Target"]

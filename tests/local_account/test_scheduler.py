@@ -23,6 +23,7 @@ HOUR = 3600.0
 PROBE = """
 import time
 def handler(event, context):
+    time.sleep(event.get("sleep", 0))
     if event.get("fail"):
         raise ValueError("asked to fail")
     return {"now": time.time(), "event": event}
@@ -179,7 +180,13 @@ def _schedule(local: LocalAccount, name: str, role: str, given: dict[str, Any], 
         Target={
             "Arn": given["function"],
             "RoleArn": role,
-            "Input": json.dumps({"schedule": name, **({"fail": True} if "fail" in name else {})}),
+            "Input": json.dumps(
+                {
+                    "schedule": name,
+                    **({"fail": True} if "fail" in name else {}),
+                    **({"sleep": 3} if "slow" in name else {}),
+                }
+            ),
             "RetryPolicy": {"MaximumRetryAttempts": 0},
             "DeadLetterConfig": {"Arn": undelivered},
         },
@@ -243,3 +250,19 @@ def test_a_second_look_at_the_same_time_starts_nothing(account: tuple[LocalAccou
     local, _ = account
     eventually(lambda: not local.scheduler.busy() or None, timeout=30)
     assert local.scheduler.tick() == []
+
+
+def test_a_time_that_comes_while_its_run_is_under_way_is_run_once_when_it_ends(
+    account: tuple[LocalAccount, dict[str, Any]],
+) -> None:
+    local, given = account
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    _schedule(local, "slow", given["roles"]["runs"], given, given["arns"]["undelivered"])
+    eventually(lambda: any(r.endswith("/slow") for r in local.scheduler._looked) or None, timeout=10, interval=0.2)
+    first = _next_five_past(local.clock)
+    local.clock.move_to(first + 1)
+    local.clock.advance(HOUR)
+    local.clock.advance(HOUR)  # two more times while the first run sleeps
+    eventually(lambda: not local.scheduler.busy() or None, timeout=60)
+    slow = [(r.due, r.outcome) for r in local.scheduler.runs if r.schedule == "slow"]
+    assert slow == [(first, "succeeded"), (first + 2 * HOUR, "succeeded")]

@@ -18,6 +18,7 @@ from harness.load import percentile
 if TYPE_CHECKING:
     from bench.events import EventFigures, EventRun
     from bench.guard import GuardFigures
+    from bench.history import Cost, HistoryFigures
     from bench.listing import ListingFigures
     from bench.runs import Run
 
@@ -127,9 +128,11 @@ def write_report(
     guard: GuardFigures | None = None,
     events: EventFigures | None = None,
     listing: ListingFigures | None = None,
+    *,
+    history: HistoryFigures | None = None,
 ) -> Path:
-    """Write reports/benchmark.md and its plots (with the balance guard's, the balance events' and the filtered
-    listing's figures when measured); return the Markdown file."""
+    """Write reports/benchmark.md and its plots (with the balance guard's, the balance events', the filtered
+    listing's and the history's figures when measured); return the Markdown file."""
     out.mkdir(parents=True, exist_ok=True)
     plot_lag(runs, out / "summary-lag.png")
     plot_units(runs, out / "write-units.png")
@@ -137,6 +140,7 @@ def write_report(
     lines = _markdown(runs) + (["", *_guard_section(guard)] if guard else [])
     lines += ["", *_events_section(events)] if events else []
     lines += ["", *_listing_section(listing)] if listing else []
+    lines += ["", *_history_section(history)] if history else []
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -197,6 +201,99 @@ def _listing_section(listing: ListingFigures) -> list[str]:
             f"{one.units_per_row_returned():.2f} |"
         )
     return lines
+
+
+def _history_section(history: HistoryFigures) -> list[str]:
+    """A month's statement from the closes against the client's fold of the listing; the closer's cost."""
+    api, fold = history.answers
+    lines = [
+        "## History: a month's statement and the closer's cost (docs/history.md)",
+        "",
+        "Rows written straight into the details table (BatchWriteItem), booked on past days, folded by the stack.",
+        "Read and write units follow DynamoDB's documented rules from the items each call read or wrote (whole",
+        "items, rounded up to 4 KB per read call, halved when eventually consistent; 1 KB per item write): the",
+        "local account meters no reads, and answers `ConsumedCapacity` with a constant per call. Times are the",
+        "local account's on this machine, not AWS's.",
+        "",
+        f"**A month's statement**: one account of {history.rows:,} rows over {history.month}, closed by the closer;",
+        f"the statement asked through the API ({len(api.milliseconds)} times), against the month listed through the",
+        f"API (`from`, `to`, pages of 100) and folded on the client ({len(fold.milliseconds)} time(s)). DynamoDB",
+        "calls are counted where the local account serves them.",
+        "",
+        "| answer | API requests | DynamoDB Queries | items read | read units | median (ms) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for one in (api, fold):
+        lines.append(
+            f"| {one.name} | {one.requests:,} | {one.cost.total_calls():,.0f} | {one.cost.items_read:,.0f} | "
+            f"{one.cost.read_units:,.1f} | {one.median():,.1f} |"
+        )
+    lines.append(
+        f"| the fold against the statement | {fold.requests / api.requests:,.0f}x | "
+        f"{fold.cost.total_calls() / api.cost.total_calls():,.0f}x | "
+        f"{fold.cost.items_read / api.cost.items_read:,.0f}x | {fold.cost.read_units / api.cost.read_units:,.1f}x | "
+        f"{fold.median() / api.median():,.1f}x |"
+    )
+    month = history.month_close
+    lines += [
+        "",
+        f"A page of the listing took {fold.median() / fold.requests:,.0f} ms here: the local account's Query (moto's)",
+        "reads every item of its table, where DynamoDB's reads the page's. Compare the calls and units, which are",
+        "DynamoDB's; the latencies are the local account's.",
+        f"The client's fold itself took {_median(fold.fold_milliseconds):,.1f} ms of its answer. Closing that month "
+        f"for the account (one key, its first close: {month.written} closes, the days and the month) took "
+        f"{_calls(month.cost)}, {month.cost.items_read:,.0f} items read, {month.cost.read_units:,.1f} read units "
+        f"and {month.cost.write_units:,.0f} write units, in {month.seconds:.1f} s.",
+        "",
+        f"**The closer's cost**: {history.accounts:,} accounts with one row on each of two consecutive days;",
+        f"{history.closed:,} of their keys, spread over them, closed three times: through the first day (each key's",
+        "first close), through the second (one more day: the daily run), through the second again (nothing to",
+        "close: the hourly run). Per key, each run:",
+        "",
+        "| run | through | closes written | calls per key | read units per key | write units per key | seconds |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for run in history.runs:
+        each = run.cost.per(run.keys)
+        lines.append(
+            f"| {run.name} | {run.through} | {run.written:,} | {_calls(each, 2)} | {each.read_units:.2f} | "
+            f"{each.write_units:.2f} | {run.seconds:,.1f} |"
+        )
+    if history.closed < history.accounts:
+        first, daily = history.runs[0], history.runs[1]
+        lines += [
+            "",
+            "A key's calls and units do not depend on how many keys there are. Its time here does: the local",
+            f"account's Query (moto's) reads every item of its table, {history.details_items:,} in the details table",
+            "during these runs, where DynamoDB's time follows the items it reads. At the sample's pace, all",
+            f"{history.accounts:,} keys would take {first.seconds / first.keys * history.accounts / 60:,.0f} min for",
+            f"its first close and {daily.seconds / daily.keys * history.accounts / 60:,.0f} min for one more day",
+            "here (more: the history table the closer queries grows as it writes), on top of the key scan.",
+        ]
+    scan = history.scan
+    paced = (
+        f"provisioned with {scan.read_capacity} read units, so the scan is paced to half of them, by the units the "
+        "local account reports"
+        if scan.read_capacity
+        else "on demand, so the scan runs in parallel segments"
+    )
+    lines += [
+        "",
+        f"Every run starts with the key scan of the summary table: {scan.keys:,} keys (every key the table holds)",
+        f"in {scan.cost.calls.get('Scan', 0):,.0f} pages, {scan.cost.read_units:,.1f} read units "
+        f"({scan.cost.reported_units:,.1f} as the local account reports them), {scan.seconds:,.1f} s. The table is "
+        f"{paced}.",
+    ]
+    return lines
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2] if values else 0.0
+
+
+def _calls(cost: Cost, places: int = 0) -> str:
+    each = ", ".join(f"{count:,.{places}f} {operation}" for operation, count in cost.calls.items())
+    return f"{cost.total_calls():,.{places}f} calls ({each})"
 
 
 def _events_section(events: EventFigures) -> list[str]:

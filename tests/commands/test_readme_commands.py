@@ -280,4 +280,8 @@ def test_make_bench_report_writes_every_section_elsewhere(tmp_path: Path) -> Non
     rows, listed = saved["listing"]["rows"], {one["name"]: one for one in saved["listing"]["listings"]}
     assert (listed["no filter"]["returned"], listed["1% filter (currency=USD)"]["returned"]) == (rows, rows // 100)
     assert listed["1% filter (currency=USD)"]["read"] == rows, "a filter reads every row it passes over"
+    history = saved["history"]
+    statement, fold = (answer["cost"] for answer in history["answers"])
+    assert (statement["calls"], fold["items_read"]) == ({"Query": 1}, history["rows"]), "one Query against every row"
+    assert [run["written"] for run in history["runs"]] == [history["closed"], history["closed"], 0]
     assert {p.name for p in tmp_path.iterdir()} >= {"benchmark.md", "summary-lag.png", "write-units.png"}

@@ -144,6 +144,7 @@ class Scheduler:
         self._clock, self._runtime, self._region = clock, runtime, region
         self._client = boto3.client("scheduler", endpoint_url=endpoint, region_name=region)
         self._lambda = boto3.client("lambda", endpoint_url=endpoint, region_name=region)
+        self._sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=region)
         self._endpoint = endpoint
         self._looked: dict[str, tuple[float, float]] = {}  # schedule ARN -> (first seen, looked at up to)
         self._under_way: dict[str, Run] = {}  # schedule ARN -> its run under way
@@ -244,7 +245,8 @@ class Scheduler:
             log.warning("schedule %s: EventBridge Scheduler may not assume %s", schedule["Name"], target["RoleArn"])
             run.attempts, run.error, run.outcome = retries + 1, "may not assume its role", "undelivered"
             return
-        refused = self._refusal(schedule, function)
+        arn = self._function_arn(function)
+        refused = self._refusal(schedule, arn)
         if refused:
             self._dead_letter(schedule, *refused)
             run.attempts, run.error, run.outcome = retries + 1, refused[1], "undelivered"  # once all is done
@@ -260,7 +262,7 @@ class Scheduler:
             run.error = f"{outcome.error_type}: {outcome.error}"
         destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         if destination:
-            self._record_failure(function, event, destination, run, (outcome.error or "", outcome.error_type or ""))
+            self._record_failure(str(arn), event, destination, run, (outcome.error or "", outcome.error_type or ""))
         run.outcome = "failed"
 
     def _may_assume(self, schedule: dict[str, Any], role_arn: str) -> bool:
@@ -274,12 +276,17 @@ class Scheduler:
         said = iam.decision([trust], ("Service", "scheduler.amazonaws.com"), "sts:AssumeRole", context)
         return said == "allow"
 
-    def _refusal(self, schedule: dict[str, Any], function: str) -> tuple[str, str] | None:
-        """Why the schedule cannot invoke its target (its error code and message), or None."""
-        target = schedule["Target"]
+    def _function_arn(self, function: str) -> str | None:
+        """The function's ARN, or None when it does not exist."""
         try:
-            arn = self._lambda.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+            return str(self._lambda.get_function(FunctionName=function)["Configuration"]["FunctionArn"])
         except self._lambda.exceptions.ResourceNotFoundException:
+            return None
+
+    def _refusal(self, schedule: dict[str, Any], arn: str | None) -> tuple[str, str] | None:
+        """Why the schedule cannot invoke its target, the function ``arn`` (None: none), or None."""
+        target = schedule["Target"]
+        if arn is None:
             return "ResourceNotFoundException", f"Function not found: {target['Arn']}"
         if not iam.allowed(execution_roles.role_documents(target["RoleArn"]), "lambda:InvokeFunction", arn):
             return "AccessDeniedException", f"{target['RoleArn']} is not authorized to invoke {arn}"
@@ -304,15 +311,15 @@ class Scheduler:
             "SCHEDULE_ARN": schedule["Arn"],
             "TARGET_ARN": target["Arn"],
         }
-        boto3.client("sqs", endpoint_url=self._endpoint, region_name=self._region).send_message(
-            QueueUrl=_queue_url(queue, self._endpoint),
+        self._sqs.send_message(
+            QueueUrl=self._queue_url(queue),
             MessageBody=target.get("Input") or "{}",
             MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
         )
 
-    def _record_failure(self, function: str, event: Any, destination: str, run: Run, error: tuple[str, str]) -> None:
+    def _record_failure(self, arn: str, event: Any, destination: str, run: Run, error: tuple[str, str]) -> None:
         """The asynchronous invocation record Lambda sends to an on-failure destination, sent as the function."""
-        arn = self._lambda.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+        function = arn.rpartition(":function:")[2]
         record = {
             "version": "1.0",
             "timestamp": datetime.fromtimestamp(self._clock.now(), UTC).isoformat(timespec="milliseconds"),
@@ -333,10 +340,9 @@ class Scheduler:
             aws_access_key_id=execution_roles.access_key(function),  # held to the function's role
             aws_secret_access_key="local",
         )
-        sqs.send_message(QueueUrl=_queue_url(destination, self._endpoint), MessageBody=json.dumps(record))
+        sqs.send_message(QueueUrl=self._queue_url(destination), MessageBody=json.dumps(record))
 
-
-def _queue_url(arn: str, endpoint: str) -> str:
-    """A queue's URL on the local account from its ARN (moto's URLs: the endpoint, the account, the name)."""
-    *_, account, name = arn.split(":")
-    return f"{endpoint}/{account}/{name}"
+    def _queue_url(self, arn: str) -> str:
+        """A queue's URL from its ARN, as SQS answers it (as the event source mappings find theirs)."""
+        *_, account, name = arn.split(":")
+        return str(self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])

@@ -172,12 +172,16 @@ def role_policies(function: str, region: str) -> tuple[str, list[Any]]:
     return role_arn, role_documents(role_arn)
 
 
-def trust_policy(role_arn: str) -> str:
-    """A role's trust policy (who may assume it), from moto's IAM."""
-    from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's models load with the local account
+def trust_policy(role_arn: str) -> str | None:
+    """A role's trust policy (who may assume it), from moto's IAM; None when the role does not exist."""
+    from moto.iam.exceptions import NotFoundException  # noqa: PLC0415 - moto's models load with the account
+    from moto.iam.models import iam_backends  # noqa: PLC0415
 
-    document = iam_backends[ACCOUNT]["global"].get_role(role_arn.rpartition("/")[2]).assume_role_policy_document
-    return urllib.parse.unquote(str(document))
+    try:
+        role = iam_backends[ACCOUNT]["global"].get_role(role_arn.rpartition("/")[2])
+    except NotFoundException:
+        return None
+    return urllib.parse.unquote(str(role.assume_role_policy_document))
 
 
 def role_documents(role_arn: str) -> list[Any]:

@@ -41,11 +41,13 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from . import execution_roles, iam
 from .clock import Clock
@@ -242,14 +244,14 @@ class Scheduler:
         retries = int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
         if not self._may_assume(schedule, target["RoleArn"]):
             # The scheduler sends dead-letter events with the same role: none reaches the queue.
-            log.warning("schedule %s: EventBridge Scheduler may not assume %s", schedule["Name"], target["RoleArn"])
             run.attempts, run.error, run.outcome = retries + 1, "may not assume its role", "undelivered"
             return
         arn = self._function_arn(function)
         refused = self._refusal(schedule, arn)
         if refused:
-            self._dead_letter(schedule, *refused)
-            run.attempts, run.error, run.outcome = retries + 1, refused[1], "undelivered"  # once all is done
+            dropped = self._dead_letter(schedule, *refused)
+            run.attempts, run.outcome = retries + 1, "undelivered"  # once all is done
+            run.error = f"{refused[1]}; {dropped}" if dropped else refused[1]
             return
         event = json.loads(target["Input"]) if target.get("Input") else {}
         config = self._invoke_config(function)
@@ -262,7 +264,10 @@ class Scheduler:
             run.error = f"{outcome.error_type}: {outcome.error}"
         destination = config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         if destination:
-            self._record_failure(str(arn), event, destination, run, (outcome.error or "", outcome.error_type or ""))
+            dropped = self._record_failure(
+                str(arn), event, destination, run, (outcome.error or "", outcome.error_type or "")
+            )
+            run.error = f"{run.error}; {dropped}" if dropped else run.error
         run.outcome = "failed"
 
     def _may_assume(self, schedule: dict[str, Any], role_arn: str) -> bool:
@@ -273,7 +278,12 @@ class Scheduler:
         group = f"{schedule['Arn'].rsplit(':', 1)[0]}:schedule-group/{path.split('/')[1]}"
         context = {"aws:SourceAccount": account, "aws:SourceArn": group}
         trust = execution_roles.trust_policy(role_arn)
+        if trust is None:  # deleted (a destroy under way): no role to assume
+            log.info("schedule %s: its role %s no longer exists", schedule["Name"], role_arn)
+            return False
         said = iam.decision([trust], ("Service", "scheduler.amazonaws.com"), "sts:AssumeRole", context)
+        if said != "allow":
+            log.warning("schedule %s: EventBridge Scheduler may not assume %s", schedule["Name"], role_arn)
         return said == "allow"
 
     def _function_arn(self, function: str) -> str | None:
@@ -298,12 +308,13 @@ class Scheduler:
         except self._lambda.exceptions.ResourceNotFoundException:
             return {}
 
-    def _dead_letter(self, schedule: dict[str, Any], code: str, message: str) -> None:
+    def _dead_letter(self, schedule: dict[str, Any], code: str, message: str) -> str | None:
+        """Park the run's input on the schedule's dead-letter queue; None, or why it was dropped."""
         target = schedule["Target"]
         queue = target.get("DeadLetterConfig", {}).get("Arn")
         if not queue or not iam.allowed(execution_roles.role_documents(target["RoleArn"]), "sqs:SendMessage", queue):
             log.warning("schedule %s: %s %s, and no dead-letter queue it may send to", schedule["Name"], code, message)
-            return
+            return "no dead-letter queue it may send to"
         attributes = {
             "ERROR_CODE": code,
             "ERROR_MESSAGE": message,
@@ -311,14 +322,17 @@ class Scheduler:
             "SCHEDULE_ARN": schedule["Arn"],
             "TARGET_ARN": target["Arn"],
         }
-        self._sqs.send_message(
-            QueueUrl=self._queue_url(queue),
+        return _send(
+            self._sqs,
+            self._queue_url,
+            queue,
             MessageBody=target.get("Input") or "{}",
             MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
         )
 
-    def _record_failure(self, arn: str, event: Any, destination: str, run: Run, error: tuple[str, str]) -> None:
-        """The asynchronous invocation record Lambda sends to an on-failure destination, sent as the function."""
+    def _record_failure(self, arn: str, event: Any, destination: str, run: Run, error: tuple[str, str]) -> str | None:
+        """Send the asynchronous invocation record Lambda sends to an on-failure destination, as the
+        function; None, or why it was dropped."""
         function = arn.rpartition(":function:")[2]
         record = {
             "version": "1.0",
@@ -340,9 +354,23 @@ class Scheduler:
             aws_access_key_id=execution_roles.access_key(function),  # held to the function's role
             aws_secret_access_key="local",
         )
-        sqs.send_message(QueueUrl=self._queue_url(destination), MessageBody=json.dumps(record))
+        return _send(sqs, self._queue_url, destination, MessageBody=json.dumps(record))
 
     def _queue_url(self, arn: str) -> str:
         """A queue's URL from its ARN, as SQS answers it (as the event source mappings find theirs)."""
         *_, account, name = arn.split(":")
         return str(self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
+
+
+def _send(sqs: Any, queue_url: Callable[[str], str], queue: str, **message: Any) -> str | None:
+    """Send ``message`` to the queue ``queue`` (an ARN); None, or why it was dropped. A queue deleted
+    under a run (a destroy deletes the schedule, its function and its queues while a run is under way)
+    drops what was to be sent, as AWS does, counting it in InvocationsFailedToBeSentToDeadLetterCount
+    (https://docs.aws.amazon.com/scheduler/latest/UserGuide/monitoring-cloudwatch.html)."""
+    try:
+        sqs.send_message(QueueUrl=queue_url(queue), **message)
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        log.info("dropped what was to be sent to %s: %s", queue, code)
+        return f"dropped what was to be sent to {queue}: {code}"
+    return None

@@ -266,3 +266,51 @@ def test_a_time_that_comes_while_its_run_is_under_way_is_run_once_when_it_ends(
     eventually(lambda: not local.scheduler.busy() or None, timeout=60)
     slow = [(r.due, r.outcome) for r in local.scheduler.runs if r.schedule == "slow"]
     assert slow == [(first, "succeeded"), (first + 2 * HOUR, "succeeded")]
+
+
+def test_a_run_whose_function_and_dead_letter_queue_were_deleted_under_it_is_dropped_and_said(
+    account: tuple[LocalAccount, dict[str, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A destroy deletes a schedule, its function and its queue while a run that read the schedule is
+    under way: AWS drops what it cannot deliver and counts it (InvocationsFailedToBeSentToDeadLetterCount),
+    and the local scheduler ends that run as undelivered, with no failure of its own."""
+    local, given = account
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    sqs = given["sqs"]
+    gone_url = sqs.create_queue(QueueName="gone")["QueueUrl"]
+    gone_arn = sqs.get_queue_attributes(QueueUrl=gone_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    iam = boto3.client("iam", endpoint_url=local.endpoint, region_name=local.region)
+    role = _role(iam, "may-park-gone", "scheduler.amazonaws.com", [{"Action": "sqs:SendMessage", "Resource": gone_arn}])
+    deleted = {**given, "function": given["function"].replace(":function:probe", ":function:deleted")}
+    _schedule(local, "deleted", role, deleted, gone_arn)
+    sqs.delete_queue(QueueUrl=gone_url)
+    eventually(lambda: any(r.endswith("/deleted") for r in local.scheduler._looked) or None, timeout=10, interval=0.2)
+    due = _next_five_past(local.clock)
+    local.clock.move_to(due + 1)
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    [run] = [r for r in local.scheduler.runs if r.schedule == "deleted"]
+    assert (run.outcome, run.due) == ("undelivered", due)
+    assert "Function not found" in str(run.error) and f"dropped what was to be sent to {gone_arn}" in str(run.error)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], "no failure of the scheduler's own"
+
+
+def test_a_run_whose_role_was_deleted_under_it_is_undelivered_and_parks_nothing(
+    account: tuple[LocalAccount, dict[str, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The scheduler cannot assume a role that no longer exists, and sends dead letters with that role:
+    the run is undelivered and nothing is parked, with no failure of the scheduler's own."""
+    local, given = account
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    iam = boto3.client("iam", endpoint_url=local.endpoint, region_name=local.region)
+    statements = [{"Action": "lambda:InvokeFunction", "Resource": given["function"]}]
+    role = _role(iam, "deleted-role", "scheduler.amazonaws.com", statements)
+    _schedule(local, "role-deleted", role, given, given["arns"]["undelivered"])
+    iam.delete_role_policy(RoleName="deleted-role", PolicyName="p")
+    iam.delete_role(RoleName="deleted-role")
+    eventually(lambda: any(r.endswith("/role-deleted") for r in local.scheduler._looked) or None, timeout=10)
+    due = _next_five_past(local.clock)
+    local.clock.move_to(due + 1)
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    [run] = [r for r in local.scheduler.runs if r.schedule == "role-deleted"]
+    assert (run.outcome, run.due, run.error) == ("undelivered", due, "may not assume its role")
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], "no failure of the scheduler's own"

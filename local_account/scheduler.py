@@ -37,6 +37,7 @@ and start and end dates are not read.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -84,9 +85,11 @@ def _field(text: str, low: int, high: int) -> set[int]:
 
 @dataclass(frozen=True)
 class Expression:
-    """When a schedule runs: every ``period`` seconds from its anchor, or at ``minutes`` past ``hours``."""
+    """When a schedule runs: every ``period`` seconds from its anchor, at ``minutes`` past ``hours``, or
+    ``once``, at one time."""
 
     period: int | None = None
+    once: float | None = None
     minutes: frozenset[int] = frozenset()
     hours: frozenset[int] = frozenset()
 
@@ -98,6 +101,13 @@ class Expression:
             if not value.isdigit() or unit not in _UNITS or int(value) < 1 or (int(value) == 1) != (unit[-1] != "s"):
                 raise UnsupportedExpressionError(text)  # 1 takes the singular unit, more the plural
             return cls(period=int(value) * _UNITS[unit])
+        if text.startswith("at(") and text.endswith(")"):
+            # at(yyyy-mm-ddThh:mm:ss) (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html)
+            try:
+                moment = datetime.strptime(text[3:-1], "%Y-%m-%dT%H:%M:%S")
+            except ValueError:
+                raise UnsupportedExpressionError(text) from None
+            return cls(once=moment.replace(tzinfo=UTC).timestamp())
         if text.startswith("cron(") and text.endswith(")"):
             fields = text[5:-1].split()
             days = (fields[2], fields[4]) if len(fields) == 6 else ()
@@ -113,6 +123,8 @@ class Expression:
 
     def latest(self, after: float, until: float, anchor: float) -> float | None:
         """The latest of its times in ``(after, until]`` (epoch seconds), or None."""
+        if self.once is not None:
+            return self.once if after < self.once <= until else None
         if self.period is not None:
             steps = int((until - anchor) // self.period)
             time_ = anchor + steps * self.period
@@ -228,6 +240,7 @@ class Scheduler:
     def _run(self, schedule: dict[str, Any], run: Run) -> None:
         try:
             self._attempt(schedule, run)
+            self._complete(schedule)
         except Exception as error:  # the local account's own failure: said, and the run ended
             log.exception("schedule %s: the local scheduler failed", schedule["Name"])
             run.error, run.outcome = f"the local scheduler failed: {error}", "error"
@@ -237,6 +250,15 @@ class Scheduler:
                 waiting = self._waiting.pop(schedule["Arn"], None)
                 if waiting:
                     self._start(*waiting)
+
+    def _complete(self, schedule: dict[str, Any]) -> None:
+        """Delete a one-time schedule set to be deleted once it has invoked its target (a recurring one is
+        deleted after the invocation nearest its EndDate, which is not read here)
+        (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-delete.html)."""
+        if schedule.get("ActionAfterCompletion") != "DELETE" or not schedule["ScheduleExpression"].startswith("at("):
+            return
+        with contextlib.suppress(self._client.exceptions.ResourceNotFoundException):  # deleted meanwhile
+            self._client.delete_schedule(Name=schedule["Name"], GroupName=schedule.get("GroupName", "default"))
 
     def _attempt(self, schedule: dict[str, Any], run: Run) -> None:
         target = schedule["Target"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -46,6 +47,19 @@ class FirstApply:
     account: str  # the Cognito user's account: it may read, post, transfer and set limits
     key_arn: str
     access_log: bool
+    local: LocalAccount | None = None  # the local account, when the checks run in it
+
+    def now(self) -> float:
+        """The account's time (epoch seconds): the local account's clock, or this machine's."""
+        return self.local.clock.now() if self.local else time.time()
+
+    def reach(self, moment: float) -> None:
+        """Let the account's time reach ``moment`` (epoch seconds). A real account's gets there on its own,
+        and the check polls meanwhile; the local account's clock is moved there, once its scheduler has
+        looked at the schedules as they are now (a schedule created a moment ago is one it has seen)."""
+        if self.local and self.local.clock.now() < moment:
+            self.local.scheduler.tick()
+            self.local.clock.move_to(moment)
 
     def client(self, service: str) -> Any:
         """A boto3 client of this account."""
@@ -232,7 +246,7 @@ def first_apply(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstApply
         else:  # the local gateway serves a stage's change from the next request
             guard_init(make("dynamodb"), make("apigateway"), outputs, settle=2.0)
         api_base = local.api_base(outputs) if local else str(outputs["api_url"])
-        yield FirstApply(stack, outputs, region, api_base, pool, client_id, holder, key_arn, access_log)
+        yield FirstApply(stack, outputs, region, api_base, pool, client_id, holder, key_arn, access_log, local)
     finally:
         try:
             stack.destroy()

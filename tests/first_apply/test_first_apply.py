@@ -188,6 +188,39 @@ def test_the_closer_runs_with_its_role_and_key_and_its_schedule_is_enabled(
     assert (result["refused"], result["failed"]) == (0, 0), result
 
 
+def test_the_scheduler_assumes_the_closers_role_and_a_refused_run_reaches_the_closers_dlq(
+    first_apply: FirstApply, funded: str
+) -> None:
+    """EventBridge Scheduler assumes the closer's schedule role (its trust policy names the schedule group
+    as aws:SourceArn) and invokes the closer at a schedule's time; a run the closer refuses reaches the
+    closer's DLQ as Lambda's on-failure record, sent with the function's role and the stack's key. A
+    one-time schedule in the closer schedule's group, with its role, target and DLQ, makes that run a
+    minute from now, with an input the closer refuses (a ``through`` date) and a mark to find it by."""
+    history = first_apply.outputs["history"]
+    scheduler, sqs = first_apply.client("scheduler"), first_apply.client("sqs")
+    closer = scheduler.get_schedule(Name=history["schedule"]["name"])
+    mark = f"verify-{uuid.uuid4().hex[:8]}"
+    when = datetime.fromtimestamp(first_apply.now() + 90, UTC).replace(microsecond=0)
+    scheduler.create_schedule(
+        Name=mark,
+        GroupName=closer["GroupName"],
+        ScheduleExpression=f"at({when.strftime('%Y-%m-%dT%H:%M:%S')})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion="DELETE",
+        Target={**closer["Target"], "Input": json.dumps({"source": mark, "through": "2026-01-01"})},
+    )
+    first_apply.reach(when.timestamp() + 60)
+
+    def parked() -> dict[str, Any] | None:
+        answer = sqs.receive_message(QueueUrl=history["closer_dlq_url"], MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        records = [json.loads(m["Body"]) for m in answer.get("Messages", [])]
+        return next((r for r in records if r.get("requestPayload", {}).get("source") == mark), None)
+
+    record = partial(eventually, timeout=300, interval=1.0)(parked)
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["responsePayload"]["errorType"] == "CloserInputRefused"
+
+
 def test_balance_events_reach_an_encrypted_fifo_queue(first_apply: FirstApply, funded: str, fifo_consumer: str) -> None:
     """The Pipe lists and reads the summary stream, and EventBridge delivers to a FIFO queue encrypted with the
     stack's key (the key policy's statement for queues)."""

@@ -6,7 +6,7 @@ statements, balances at instants and filtered listings are checked against the f
 closer and the backfill are each run twice more: nothing is written twice.
 
 Only the local account's clock can be moved: against a real account the test is skipped, and
-`make verify-aws` checks the schedule that runs the closer there.
+`make verify-aws` makes a scheduled run of the closer there, with the schedule's role.
 """
 
 from __future__ import annotations

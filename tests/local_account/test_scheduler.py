@@ -56,6 +56,15 @@ def test_a_cron_runs_at_its_minutes_past_its_hours_in_utc() -> None:
     )
 
 
+def test_a_one_time_schedule_runs_once_at_its_time() -> None:
+    once = Expression.parse("at(2026-12-07T10:00:00)")
+    assert once.latest(after=at("2026-12-07T09:00:00"), until=at("2026-12-07T09:59:59"), anchor=0) is None
+    assert once.latest(after=at("2026-12-07T09:00:00"), until=at("2026-12-08T00:00:00"), anchor=0) == at(
+        "2026-12-07T10:00:00"
+    )
+    assert once.latest(after=at("2026-12-07T10:00:00"), until=at("2026-12-09T00:00:00"), anchor=0) is None
+
+
 @pytest.mark.parametrize(
     "expression",
     [
@@ -67,7 +76,8 @@ def test_a_cron_runs_at_its_minutes_past_its_hours_in_utc() -> None:
         "cron(5 * ? * ? *)",
         "rate(1 hours)",
         "rate(2 hour)",
-        "at(2026-12-07T10:00:00)",
+        "at(2026-12-07T10:00)",
+        "at(2026-12-07 10:00:00)",
     ],
 )
 def test_an_expression_the_scheduler_does_not_run_is_refused_by_name(expression: str) -> None:
@@ -314,3 +324,31 @@ def test_a_run_whose_role_was_deleted_under_it_is_undelivered_and_parks_nothing(
     [run] = [r for r in local.scheduler.runs if r.schedule == "role-deleted"]
     assert (run.outcome, run.due, run.error) == ("undelivered", due, "may not assume its role")
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], "no failure of the scheduler's own"
+
+
+def test_a_one_time_schedule_set_to_delete_runs_once_and_is_deleted(
+    account: tuple[LocalAccount, dict[str, Any]],
+) -> None:
+    """AWS deletes a one-time schedule with ActionAfterCompletion DELETE once it has invoked its target
+    (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-delete.html)."""
+    local, given = account
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    scheduler = boto3.client("scheduler", endpoint_url=local.endpoint, region_name=local.region)
+    when = datetime.fromtimestamp(local.clock.now() + 3 * HOUR, UTC).replace(microsecond=0)
+    scheduler.create_schedule(
+        Name="once",
+        ScheduleExpression=f"at({when.isoformat(timespec='seconds').removesuffix('+00:00')})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        ActionAfterCompletion="DELETE",
+        Target={"Arn": given["function"], "RoleArn": given["roles"]["runs"], "Input": json.dumps({"schedule": "once"})},
+    )
+    eventually(lambda: any(r.endswith("/once") for r in local.scheduler._looked) or None, timeout=10, interval=0.2)
+    local.clock.move_to(when.timestamp() - 1)
+    assert [r for r in local.scheduler.runs if r.schedule == "once"] == [], "not before its time"
+    local.clock.move_to(when.timestamp() + 30)
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    assert [(r.due, r.outcome) for r in local.scheduler.runs if r.schedule == "once"] == [
+        (when.timestamp(), "succeeded")
+    ]
+    names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
+    assert "once" not in names, "deleted after its run"

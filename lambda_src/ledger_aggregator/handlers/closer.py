@@ -41,6 +41,27 @@ class CloserRunFailed(RuntimeError):
     """Some closes could not be made: a stored close differs, or a key's reads or writes failed."""
 
 
+class CloserInputRefused(ValueError):
+    """The run's input asks for something the closer does not do; nothing was read or written."""
+
+
+def check_input(event: Any) -> None:
+    """Refuse an input other than an object with at most a ``source`` label (a string): the closer closes
+    through its own clock's sealed day, and an input that asks for more (a ``through`` date, say) is
+    refused rather than answered with another close."""
+    if not isinstance(event, dict):
+        refused = f"a {type(event).__name__}"
+    else:
+        unread = sorted(set(event) - {"source"})
+        fine = not unread and isinstance(event.get("source", ""), str)
+        refused = "" if fine else ", ".join(unread) or "a source that is not a string"
+    if refused:
+        raise CloserInputRefused(
+            f"the closer's input is an object with at most a source label (a string), not {refused}: it"
+            " closes through the last sealed day by its clock; to close particular days, use ledger-ops close"
+        )
+
+
 def outcome(run: ClosedRun) -> dict[str, Any]:
     """What a run did, as the function answers it and logs it."""
     return {
@@ -80,7 +101,8 @@ def make_handler(deps: CloserDeps) -> Callable[[Any, Any], dict[str, Any]]:
     @capture_lambda_handler
     @metrics.log_metrics
     def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-        """Close every key up to the last sealed day (``event`` is the schedule's input, not read)."""
+        """Close every key up to the last sealed day (``event``, the schedule's input, is a label only)."""
+        check_input(event)
         through = sealed_through(deps.now_ms(), deps.settings.seal_seconds * 1000)
         margin_ms = min(STOP_MARGIN_MS, context.get_remaining_time_in_millis() // 4)
         keys = list(deps.store.keys())

@@ -35,12 +35,15 @@ class DrainingContext(FakeContext):
         return self.millis_left if self.calls >= 0 else 0
 
 
-def run(client: Any, now_ms: int, context: FakeContext | None = None, seed: int = 0) -> dict[str, Any]:
+def run(
+    client: Any, now_ms: int, context: FakeContext | None = None, seed: int = 0, event: Any = None
+) -> dict[str, Any]:
     from ledger_aggregator.handlers import closer
 
     store = DynamoHistory(client, HistoryTables(DETAILS, DETAILS_INDEX, SUMMARY, HISTORY))
     deps = CloserDeps(SETTINGS, store, now_ms=lambda: now_ms, shuffle=random.Random(seed).shuffle)
-    result: dict[str, Any] = closer.make_handler(deps)({"source": "schedule"}, context or FakeContext())
+    given = {"source": "schedule"} if event is None else event
+    result: dict[str, Any] = closer.make_handler(deps)(given, context or FakeContext())
     return result
 
 
@@ -113,6 +116,25 @@ def test_a_close_that_differs_fails_the_run_naming_it_and_the_other_keys_are_clo
         run(ledger_tables, now + DAY_MS)
     assert closes(ledger_tables, "acc-2")[-1] == "EUR#2026-03-30", "the other key went on"
     assert closes(ledger_tables, "acc-1")[-1] == "EUR#2026-03-29", "the key with the problem did not"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{"source": "schedule", "through": "2026-03-29"}, {"key1": "value1"}, ["schedule"], {"source": 1}],
+    ids=["a-through-date", "the-console-test-event", "a-list", "a-source-not-a-string"],
+)
+def test_an_input_the_closer_does_not_read_is_refused_and_nothing_is_written(ledger_tables: Any, event: Any) -> None:
+    """The closer closes through its clock's sealed day and reads only a ``source`` label: an input that
+    asks for more (a ``through`` date, say) fails the run, naming what it does not read, rather than
+    closing something other than what was asked."""
+    from ledger_aggregator.handlers.closer import CloserInputRefused
+
+    seed(ledger_tables, ["acc-1"])
+    with pytest.raises(CloserInputRefused, match="ledger-ops close"):
+        run(ledger_tables, day_start_ms(FIRST + timedelta(days=5)), event=event)
+    assert closes(ledger_tables, "acc-1") == []
+    run(ledger_tables, day_start_ms(FIRST + timedelta(days=5)), event={})
+    assert closes(ledger_tables, "acc-1")[:4] == ["EUR#2026-03", "EUR#2026-03-29", "EUR#2026-03-30", "EUR#2026-03-31"]
 
 
 def test_the_closers_settings_come_from_its_environment() -> None:

@@ -159,6 +159,42 @@ with served:
             if limit: kw["Limit"] = limit
             out.append({"table query": call(c.query, **kw)})
     out.append(call(c.scan, TableName="g"))
+    # An index on an attribute that writes change: each write must show in the next Query of the index.
+    moved = {"IndexName": "byS", "KeySchema": keys("s", "t"), "Projection": {"ProjectionType": "ALL"}}
+    c.create_table(TableName="m", KeySchema=keys("a", "t"), GlobalSecondaryIndexes=[moved],
+                   AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("a", "t", "s")],
+                   BillingMode="PAY_PER_REQUEST")
+    for n in range(12):
+        c.put_item(TableName="m", Item={"a": {"S": f"acc-{n % 2}"}, "t": {"S": f"t{n:02d}"}, "s": {"S": f"s{n % 3}"}})
+    def by_s(value):
+        return {"moved": call(c.query, TableName="m", IndexName="byS", KeyConditionExpression="s = :s",
+                              ExpressionAttributeValues={":s": {"S": value}})}
+    def key(n):
+        return {"a": {"S": f"acc-{n % 2}"}, "t": {"S": f"t{n:02d}"}}
+    out += [by_s("s0"), by_s("s9")]
+    c.update_item(TableName="m", Key=key(1), UpdateExpression="SET s = :s",
+                  ExpressionAttributeValues={":s": {"S": "s0"}})
+    c.update_item(TableName="m", Key=key(3), UpdateExpression="REMOVE s")
+    out += [by_s("s0"), by_s("s1")]
+    c.delete_item(TableName="m", Key=key(0))
+    c.put_item(TableName="m", Item={**key(20), "s": {"S": "s0"}})
+    out.append(by_s("s0"))
+    c.batch_write_item(RequestItems={"m": [{"PutRequest": {"Item": {**key(21), "s": {"S": "s9"}}}},
+                                           {"DeleteRequest": {"Key": key(6)}}]})
+    out += [by_s("s0"), by_s("s9")]
+    refused = [{"Put": {"TableName": "m", "Item": {**key(22), "s": {"S": "s9"}}}},
+               {"Update": {"TableName": "m", "Key": key(9), "UpdateExpression": "SET s = :s",
+                           "ConditionExpression": "attribute_not_exists(a)",
+                           "ExpressionAttributeValues": {":s": {"S": "s9"}}}}]
+    out.append({"refused transaction": call(c.transact_write_items, TransactItems=refused)})
+    out.append(by_s("s9"))
+    taken = [{"Update": {"TableName": "m", "Key": key(9), "UpdateExpression": "SET s = :s",
+                         "ExpressionAttributeValues": {":s": {"S": "s9"}}}},
+             {"Delete": {"TableName": "m", "Key": key(21)}}]
+    out.append({"transaction": call(c.transact_write_items, TransactItems=taken)})
+    out += [by_s("s9"), by_s("s0")]
+    c.execute_statement(Statement="UPDATE m SET s='s9' WHERE a='acc-0' AND t='t02'")
+    out += [by_s("s9"), by_s("s2")]
     out.append(call(c.get_item, TableName="t", Key={"id": {"S": "one"}}))
     out.append(call(c.describe_table, TableName="t")["ok"]["Table"]["KeySchema"])
     sqs = client("sqs")
@@ -503,10 +539,11 @@ def served() -> Served:
         answers.append(_dynamodb_call(url, "GetItem", {"TableName": "p", "Key": {"id": {"S": "a"}}}))
         query = {"TableName": "p", "KeyConditionExpression": "id = :a", "ExpressionAttributeValues": {":a": {"S": "a"}}}
         answers.append(_dynamodb_call(url, "Query", query))
+        answers.append(_dynamodb_call(url, "DeleteItem", {"TableName": "p", "Key": {"id": {"S": "a"}}}))
     finally:
         sys.setprofile(None)
         server.stop()
-    assert [status for status, _ in answers] == [200, 200, 400, 200, 200], answers  # the second update is refused
+    assert [status for status, _ in answers] == [200, 200, 400, 200, 200, 200], answers  # the second update is refused
     return Served(ran, {id(cache): cache.cache_info().hits - before[id(cache)] for cache in caches})
 
 

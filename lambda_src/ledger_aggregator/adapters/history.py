@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _LAST_DAY = "9999-99-99"  # sorts after every day of a currency's keys
+# Rows a page of the first-row search reads: the first valid row is most often the first of the key's
+# currency, so a page short of DynamoDB's 1 MB keeps the search to a read unit or two.
+FIRST_ROW_PAGE = 25
 
 
 def _unless_refused(write: Callable[[], Any]) -> bool:
@@ -230,6 +233,7 @@ class DynamoHistory:
             names={"#c": CURRENCY},
             values={":c": {"S": currency}},
             ScanIndexForward=True,
+            Limit=FIRST_ROW_PAGE,
         )
         for row in rows:
             moment = recorded_ms(row)

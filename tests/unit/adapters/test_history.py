@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ledger_aggregator.adapters.history import DynamoHistory, HistoryTables, Pace
+from ledger_aggregator.adapters.history import FIRST_ROW_PAGE, DynamoHistory, HistoryTables, Pace
 from ledger_aggregator.domain import Totals
 from ledger_aggregator.history import Close
 from ledger_aggregator.ports import Created
@@ -48,6 +48,21 @@ def test_the_first_booked_row_is_searched_once_and_kept(ledger_tables: Any) -> N
     assert store.first_booked(("a", "EUR"), 10_000) == 3_000, "read from the item, not searched again"
     assert store.first_booked(("a", "JPY"), 10_000) is None
     assert store.last_day(("a", "EUR")) is None, "the first-row item is not a close"
+
+
+def test_the_first_row_search_reads_a_page_not_the_keys_rows(ledger_tables: Any) -> None:
+    """Reviewed (bench/history.py): the search's Query had no Limit, so its first page read up to 1 MB of the
+    key's rows, all of a month's 10,000 rows in the benchmark, where it needs the first valid one."""
+    rows = [booked_row("a", "USD", "credit", "1", at_ms=1_000, number=0)]  # another currency first
+    rows += [booked_row("a", "EUR", "credit", "1", at_ms=2_000 + n, number=n + 1) for n in range(300)]
+    for row in rows:
+        ledger_tables.put_item(TableName=DETAILS, Item=row)
+    read: list[int] = []
+    ledger_tables.meta.events.register(
+        "after-call.dynamodb.Query", lambda parsed, **_: read.append(parsed["ScannedCount"])
+    )
+    assert DynamoHistory(ledger_tables, TABLES).first_booked(("a", "EUR"), 10_000) == 2_000
+    assert sum(read) <= FIRST_ROW_PAGE, read
 
 
 def test_a_first_row_after_the_sealed_time_is_neither_answered_nor_kept(ledger_tables: Any) -> None:

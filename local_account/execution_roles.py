@@ -164,11 +164,22 @@ def _lambda(call: Call) -> list[tuple[str, str]]:
     raise UnmodelledCallError(f"Lambda {call.method} {path}")
 
 
-def role_policies(function: str, region: str) -> tuple[str, list[Any]]:
-    """The ARN of a function's execution role and its inline and attached policy documents, from moto."""
-    from moto.awslambda.models import lambda_backends  # noqa: PLC0415 - moto's models load with the local account
+_ROLES: dict[tuple[str, str], str] = {}  # (function, region) -> its execution role's ARN, as last seen
 
-    role_arn = str(lambda_backends[ACCOUNT][region].get_function(function).role)
+
+def role_policies(function: str, region: str) -> tuple[str, list[Any]]:
+    """The ARN of a function's execution role and its inline and attached policy documents, from moto. A
+    function deleted while it runs (a destroy) keeps its role's session: its calls are held to the role's
+    policies as they stand, and a deleted role grants nothing."""
+    from moto.awslambda.exceptions import UnknownFunctionException  # noqa: PLC0415 - moto's, with the account
+    from moto.awslambda.models import lambda_backends  # noqa: PLC0415
+
+    try:
+        role_arn = str(lambda_backends[ACCOUNT][region].get_function(function).role)
+    except UnknownFunctionException:
+        role_arn = _ROLES.get((function, region), f"arn:aws:iam::{ACCOUNT}:role/{function}-deleted")
+        return role_arn, role_documents(role_arn)
+    _ROLES[(function, region)] = role_arn
     return role_arn, role_documents(role_arn)
 
 
@@ -185,10 +196,14 @@ def trust_policy(role_arn: str) -> str | None:
 
 
 def role_documents(role_arn: str) -> list[Any]:
-    """A role's inline and attached policy documents, from moto's IAM."""
-    from moto.iam.models import iam_backends  # noqa: PLC0415 - moto's models load with the local account
+    """A role's inline and attached policy documents, from moto's IAM; none when the role does not exist."""
+    from moto.iam.exceptions import NotFoundException  # noqa: PLC0415 - moto's models load with the account
+    from moto.iam.models import iam_backends  # noqa: PLC0415
 
-    role = iam_backends[ACCOUNT]["global"].get_role(role_arn.rpartition("/")[2])
+    try:
+        role = iam_backends[ACCOUNT]["global"].get_role(role_arn.rpartition("/")[2])
+    except NotFoundException:
+        return []
     documents: list[Any] = list(role.policies.values())
     for policy in role.managed_policies.values():
         documents += [v.document for v in policy.versions if v.version_id == policy.default_version_id]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from typing import Any
 
-from local_account.execution_roles import Call, access_key, caller, needed, refusal
+import boto3
+from moto import mock_aws
+
+from local_account.execution_roles import Call, access_key, caller, needed, refusal, role_policies
 
 REGION = "eu-west-1"
 
@@ -66,3 +71,37 @@ def test_only_the_runtimes_keys_are_held_to_a_role() -> None:
     assert caller(header) == ("ledger-writer", REGION, "dynamodb")
     assert caller(header.replace(key, "AKIDEXAMPLE")) is None
     assert caller(header.replace(key, key[:-1] + "X")) is None, "an unregistered key of the same form"
+
+
+def test_a_function_deleted_while_it_runs_keeps_its_roles_permissions_until_the_role_goes() -> None:
+    """A destroy deletes a function while it runs: its calls are still held to its role's policies as they
+    stand (IAM reads them at each request), and a deleted role grants nothing. Before, the local account
+    failed such a call with a 500 (the function was not found)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("f.py", "def handler(event, context):\n    return None\n")
+    statement = {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}
+    with mock_aws():
+        iam, functions = boto3.client("iam", region_name=REGION), boto3.client("lambda", region_name=REGION)
+        trust = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        document = json.dumps({"Version": "2012-10-17", "Statement": [trust]})
+        role = iam.create_role(RoleName="gone", AssumeRolePolicyDocument=document)["Role"]["Arn"]
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        iam.put_role_policy(RoleName="gone", PolicyName="p", PolicyDocument=policy)
+        functions.create_function(
+            FunctionName="gone",
+            Runtime="python3.12",
+            Role=role,
+            Handler="f.handler",
+            Code={"ZipFile": buffer.getvalue()},
+        )
+        get = call("dynamodb", "DynamoDB_20120810.GetItem", {"TableName": "t"})
+        found_role, found = role_policies("gone", REGION)
+        assert found_role == role and refusal(found, get) is None
+        functions.delete_function(FunctionName="gone")
+        kept_role, kept = role_policies("gone", REGION)
+        assert kept_role == role and refusal(kept, get) is None, "the role's policies still hold"
+        iam.delete_role_policy(RoleName="gone", PolicyName="p")
+        iam.delete_role(RoleName="gone")
+        assert role_policies("gone", REGION) == (role, [])
+        assert refusal([], get) is not None, "a deleted role grants nothing"

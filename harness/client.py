@@ -32,10 +32,11 @@ class Response:
 
 @dataclass
 class Listed:
-    """A listing followed to its last page: how many pages it took, and the ids of its transactions in order."""
+    """A listing followed to its last page: how many pages it took, and its transactions (and their ids) in order."""
 
     pages: int = 0
     ids: list[str] = field(default_factory=list)
+    transactions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class LedgerClient:
@@ -125,6 +126,7 @@ class LedgerClient:
             if page.status != 200:
                 raise RuntimeError(f"{query}: page {listed.pages + 1} answered {page.status} {page.text}")
             listed.pages += 1
+            listed.transactions += page.body["transactions"]
             listed.ids += [t["transactionId"] for t in page.body["transactions"]]
             token = page.body["nextToken"] or ""
             if not token:

@@ -197,6 +197,62 @@ def balance_at(
     return (close_before.closing if close_before else ZERO) + booked.balance
 
 
+def check_sealed(instant_ms: int, now_ms: int, seal_ms: int) -> None:
+    """Refuse (HistoryError) an instant less than the seal margin before ``now_ms``: rows may still be booked
+    up to it, so a balance at it could still change."""
+    if instant_ms + seal_ms > now_ms:
+        raise HistoryError(f"{instant_ms} is less than the seal margin ago: rows may still be booked up to it")
+
+
+def row_of_listing(account_id: str, listed: Mapping[str, Any]) -> dict[str, Any]:
+    """A transaction as the API's listing answers it, in the form of the details row the fold reads."""
+    row: dict[str, Any] = {"accountId": {"S": account_id}, "transactionId": {"S": listed["transactionId"]}}
+    for name in ("type", "currency", "occurredAt"):
+        if listed.get(name) is not None:
+            row[name] = {"S": listed[name]}
+    if listed.get("amount") is not None:
+        row["amount"] = {"N": listed["amount"]}
+    if listed.get("recordedAt") is not None:
+        row["recordedAt"] = {"N": str(listed["recordedAt"])}
+    return row
+
+
+def closes_of_statement(answer: Mapping[str, Any]) -> list[Close]:
+    """The day closes of a statement the API answered (200), from its day lines; HistoryError for a line
+    whose closing is not its opening plus credits less debits."""
+    closes = []
+    for line in answer["days"]:
+        totals = Totals(Decimal(line["credits"]), Decimal(line["debits"]), int(line["transactionCount"]))
+        made = Close(answer["accountId"], answer["currency"], line["day"], Decimal(line["opening"]), totals)
+        if made.closing != Decimal(line["closing"]):
+            raise HistoryError(f"the line of {line['day']} does not add up to its closing {line['closing']}")
+        closes.append(made)
+    return closes
+
+
+def balance_at_answers(
+    day_before: Mapping[str, Any], listed: Iterable[Mapping[str, Any]], instant_ms: int, *, now_ms: int, seal_ms: int
+) -> Decimal:
+    """The balance at an instant from the API's answers, as ``ledger-ops balance-at`` makes it from the tables.
+
+    ``day_before`` is the statement the API answered (200) for the day before the instant's day (``from`` and
+    ``to`` that day: no line when the currency had no row by then); ``listed`` is every page of the listing of
+    the instant's day up to the instant, in its currency. ``seal_ms`` is the stack's ``history.seal_seconds``
+    in milliseconds: an instant less than that before ``now_ms`` is refused, as ``ledger-ops`` refuses it.
+    """
+    check_sealed(instant_ms, now_ms, seal_ms)
+    closes = closes_of_statement(day_before)
+    rows = [row_of_listing(day_before["accountId"], one) for one in listed]
+    return balance_at(closes[-1] if closes else None, rows, day_before["currency"], instant_ms)
+
+
+def statement_of_answer(answer: Mapping[str, Any]) -> Statement | None:
+    """The statement of a range of days the API answered (200), its lines summed exactly; None when the
+    range lies before the currency's first booked day (no line: a balance of zero)."""
+    closes = closes_of_statement(answer)
+    return statement(closes) if closes else None
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     """A statement over days of one month: opening, closing, the totals and the day lines."""

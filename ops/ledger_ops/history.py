@@ -21,6 +21,7 @@ from ledger_aggregator.history import (
     HistoryError,
     balance_at,
     booked_by_day,
+    check_sealed,
     close_problems,
     day_of,
     day_start_ms,
@@ -182,8 +183,10 @@ def print_statement(store: DynamoHistory, key: Key, first: date, last: date, sea
 
 def print_balance_at(store: DynamoHistory, key: Key, instant_ms: int, now_ms: int, seal_ms: int) -> int:
     """Print the balance at an instant; 1 when its day before is not closed or the instant is not yet sealed."""
-    if instant_ms + seal_ms > now_ms:
-        print(f"balance-at: {instant_ms} is less than the seal margin ago: rows may still be booked up to it")
+    try:
+        check_sealed(instant_ms, now_ms, seal_ms)
+    except HistoryError as refused:
+        print(f"balance-at: {refused}")
         return 1
     day = day_of(instant_ms)
     before = day - timedelta(days=1)

@@ -23,7 +23,7 @@ import pytest
 
 from harness.probes import eventually
 from ledger_aggregator.domain import Totals
-from ledger_aggregator.history import DAY_MS, booked_by_day, day_of, day_start_ms, recorded_ms
+from ledger_aggregator.history import DAY_MS, balance_at_answers, booked_by_day, day_of, day_start_ms, recorded_ms
 from tests.integration.conftest import Deployment, injected, settled_in_table
 from tests.integration.test_ops import ops
 from tests.support.history import fold_upto
@@ -136,13 +136,22 @@ def test_a_month_of_writes_under_faults_is_closed_by_the_schedule_and_every_answ
     stating = ["statement", "--account", account, "--currency", "EUR", "--from", str(first), "--to", str(last)]
     cli = _numbers(ops(deployed, tmp_path, *stating), rf"{first} to {last}: opening (\S+) .* closing (\S+)")
     assert cli == [Decimal(api.body["opening"]), Decimal(api.body["closing"])]
-    # Balances at instants: the close of the day before plus that day's rows up to the instant.
+    # Balances at instants: the close of the day before plus that day's rows up to the instant, from
+    # ledger-ops and from the API's two answers (the client function docs/api.md names): both the fold.
+    seal_ms = int(deployed.outputs["history"]["seal_seconds"]) * 1000
     for _ in range(3):
         instant = rng.randint(day_start_ms(days[1]), day_start_ms(days[-1]) + DAY_MS - 1)
         asked = ["balance-at", "--account", account, "--currency", "USD", "--at", str(instant)]
-        assert _numbers(ops(deployed, tmp_path, *asked), r" at \d+: (\S+)$") == [
-            fold_upto(rows, (account, "USD"), instant)
-        ]
+        folded = fold_upto(rows, (account, "USD"), instant)
+        assert _numbers(ops(deployed, tmp_path, *asked), r" at \d+: (\S+)$") == [folded]
+        before = day_of(instant) - timedelta(days=1)
+        day_before = deployed.api.statement(account, f"currency=USD&from={before}&to={before}")
+        assert day_before.status == 200, day_before.body
+        that_day = deployed.api.listing(account, f"from={day_start_ms(day_of(instant))}&to={instant}&currency=USD")
+        now_ms = int(deployed.env.now() * 1000)
+        assert balance_at_answers(day_before.body, that_day.transactions, instant, now_ms=now_ms, seal_ms=seal_ms) == (
+            folded
+        )
     # A filtered listing over a range of booking times: the rows of that range and currency, oldest first.
     low, high = day_start_ms(days[3]), day_start_ms(days[9]) + DAY_MS - 1
     listed = deployed.api.listing(account, f"from={low}&to={high}&order=oldest&currency=EUR")
@@ -152,6 +161,9 @@ def test_a_month_of_writes_under_faults_is_closed_by_the_schedule_and_every_answ
         if low <= (recorded_ms(r) or 0) <= high and r["currency"]["S"] == "EUR"
     )
     assert listed.ids == [t for _, t in chosen]
+    debits = deployed.api.listing(account, f"from={low}&to={high}&order=newest&currency=EUR&type=debit")
+    chosen_debits = [t for at, t in chosen if _type_of(rows, t) == "debit"]
+    assert debits.ids == chosen_debits[::-1] and chosen_debits, "newest first, debits only"
 
     # The closer again (the scheduled function, invoked as the schedule does) and the backfill, twice each.
     closes_before = _closes(deployed, account)
@@ -169,6 +181,10 @@ def test_a_month_of_writes_under_faults_is_closed_by_the_schedule_and_every_answ
     # What the faults made of the scheduled runs: a crashed run's record, never a close refused or failed.
     for record in _parked(deployed):
         assert "injected crash" in record["responsePayload"]["errorMessage"], record
+
+
+def _type_of(rows: list[dict[str, Any]], transaction: str) -> str:
+    return next(str(r["type"]["S"]) for r in rows if r["transactionId"]["S"] == transaction)
 
 
 def _parked(deployed: Deployment) -> list[dict[str, Any]]:

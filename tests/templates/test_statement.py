@@ -16,8 +16,19 @@ from hypothesis import strategies as st
 
 from ledger_aggregator.adapters.history import DynamoHistory, HistoryTables
 from ledger_aggregator.closer import close_all
-from ledger_aggregator.history import DAY_MS, Close, day_start_ms, statement
+from ledger_aggregator.history import (
+    DAY_MS,
+    Close,
+    HistoryError,
+    balance_at,
+    balance_at_answers,
+    day_of,
+    day_start_ms,
+    statement,
+    statement_of_answer,
+)
 from tests.support.aws import DETAILS, DETAILS_INDEX, HISTORY, SUMMARY, emptied
+from tests.support.history import booked_row, fold_upto
 from tests.templates.test_templates import CLAIM, call
 
 OCTOBER_30 = date(2026, 10, 30)
@@ -228,11 +239,67 @@ def test_every_statement_the_api_answers_is_ledger_ops_statement(
     assert answer.status == 200, answer.body
     if not closes:  # the range lies before the currency's first booked day
         assert answer.body["opening"] == answer.body["closing"] and Decimal(answer.body["opening"]) == 0
+        assert statement_of_answer(answer.body) is None
         return
     same = statement(closes)
+    assert statement_of_answer(answer.body) == same, "the client's sum of the answer is ledger-ops' statement"
     assert (Decimal(answer.body["opening"]), Decimal(answer.body["closing"])) == (same.opening, same.closing)
     assert [(d["day"], Decimal(d["closing"])) for d in answer.body["days"]] == [(c.period, c.closing) for c in closes]
     if whole_month:
         totals = answer.body["totals"]
         assert (Decimal(totals["credits"]), Decimal(totals["debits"])) == (same.totals.credits, same.totals.debits)
         assert totals["transactionCount"] == same.totals.count
+
+
+def _listing_pages(client: Any, account: str, query: dict[str, str]) -> list[dict[str, Any]]:
+    """Every page of the listing of ``query``, following nextToken."""
+    listed: list[dict[str, Any]] = []
+    token = ""
+    for _ in range(100):
+        answer = call(client, "list_transactions", {"accountId": account}, query={**query, "nextToken": token})
+        assert answer.status == 200, answer.body
+        listed += answer.body["transactions"]
+        token = answer.body["nextToken"] or ""
+        if not token:
+            return listed
+    raise AssertionError("the listing did not end in 100 pages")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(HISTORY_ROWS, st.data())
+def test_the_balance_at_an_instant_from_the_apis_answers_is_the_fold_and_ledger_ops_balance(
+    tables: Any, rows: list[Any], data: st.DataObject
+) -> None:
+    """The client function docs/api.md names (balance_at_answers) over what the API answers: the statement of
+    the day before the instant's day, and every page of the listing of that day up to the instant in its
+    currency. It equals the fold of the rows booked up to the instant, and the balance ledger-ops makes from
+    the tables (balance_at over the store's close and rows)."""
+    client = emptied(tables)
+    priced = [(k, str(Decimal(m).scaleb(0 if c == "JPY" else -2)), c, at) for k, m, c, at in rows]
+    book(client, "acc-1", priced)
+    store = close(client, "acc-1", ["EUR", "JPY"], OCTOBER_30 + timedelta(days=39))
+    currency = data.draw(st.sampled_from(["EUR", "JPY"]))
+    instant = day_start_ms(OCTOBER_30) + data.draw(st.integers(DAY_MS, 40 * DAY_MS - 1))
+    day = day_of(instant)
+    before = str(day - timedelta(days=1))
+    answer = stated(client, "acc-1", currency=currency, **{"from": before, "to": before})
+    if answer.status == 404:  # the currency's closes begin after that day: ask again once one is closed
+        assert store.last_day(("acc-1", currency)) is None
+        return
+    assert answer.status == 200, answer.body
+    query = {"from": str(day_start_ms(day)), "to": str(instant), "currency": currency, "order": "oldest"}
+    listed = _listing_pages(client, "acc-1", query)
+    seal = 89_000
+    made = balance_at_answers(answer.body, listed, instant, now_ms=instant + seal, seal_ms=seal)
+    booked = [
+        booked_row("acc-1", c, k, m, at_ms=day_start_ms(OCTOBER_30) + at, number=n)
+        for n, (k, m, c, at) in enumerate(priced)
+    ]
+    assert made == fold_upto(booked, ("acc-1", currency), instant)
+    closes = store.closes_between(("acc-1", currency), day - timedelta(days=1), day - timedelta(days=1))
+    from_tables = balance_at(
+        closes[0] if closes else None, store.rows("acc-1", day_start_ms(day), instant), currency, instant
+    )
+    assert made == from_tables
+    with pytest.raises(HistoryError, match="seal margin"):
+        balance_at_answers(answer.body, listed, instant, now_ms=instant + seal - 1, seal_ms=seal)

@@ -22,10 +22,12 @@ from ledger_aggregator.history import (
     close_days,
     close_month,
     close_problems,
+    closes_of_statement,
     day_of,
     day_start_ms,
     is_month_end,
     month_of,
+    row_of_listing,
     sealed_through,
     statement,
 )
@@ -244,3 +246,17 @@ def test_a_key_whose_first_row_is_not_sealed_yet_is_not_begun() -> None:
     first = store.closes[("acc-1", "EUR", day_of(START).isoformat())]
     last = store.last_day(("acc-1", "EUR"))
     assert first.totals.credits == Decimal(1) and last is not None and last.closing == Decimal(6)
+
+
+def test_a_statement_line_that_does_not_add_up_is_refused_and_a_listed_row_folds_as_stored() -> None:
+    """The client functions over the API's answers check what they add: a day line whose closing is not its
+    opening plus credits less debits is refused, never summed; a listed transaction folds as its row."""
+    line = {"day": "2026-11-03", "opening": "1.00", "credits": "2.00", "debits": "0.50", "transactionCount": 2}
+    answer = {"accountId": "a", "currency": "EUR", "days": [{**line, "closing": "2.50"}]}
+    [close] = closes_of_statement(answer)
+    assert (close.period, close.closing, close.totals.count) == ("2026-11-03", Decimal("2.50"), 2)
+    with pytest.raises(HistoryError, match="does not add up"):
+        closes_of_statement({**answer, "days": [{**line, "closing": "2.51"}]})
+    stored = booked_row("a", "EUR", "debit", "0.50", at_ms=START + 5, number=7)
+    listed = {"transactionId": "t00007", "type": "debit", "amount": "0.50", "currency": "EUR", "recordedAt": START + 5}
+    assert row_of_listing("a", listed) == stored

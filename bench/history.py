@@ -42,6 +42,7 @@ import argparse
 import json
 import math
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -52,6 +53,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -62,7 +64,14 @@ from harness.client import LedgerClient
 from harness.stack import Stack
 from ledger_aggregator.closer import ClosedRun, KeyClosed, close_all
 from ledger_aggregator.domain import Key
-from ledger_aggregator.history import Statement, booked_by_day, close_days, day_start_ms, statement
+from ledger_aggregator.history import (
+    Statement,
+    booked_by_day,
+    close_days,
+    day_start_ms,
+    row_of_listing,
+    statement,
+)
 from ledger_aggregator.summary_item import stored_totals
 from ledger_ops.history import history_store
 from local_account import fault_plan
@@ -84,7 +93,7 @@ class HistorySizes:
 
     rows: int = 10_000  # in the statement's month, one account
     accounts: int = 10_000  # one row on each of two days: the tables and the key scan hold them all
-    closed: int = 100  # the keys the measured runs close, spread over the accounts
+    closed: int = 10_000  # the keys the measured runs close, spread over the accounts (here, all of them)
     rounds: int = 20  # statements asked through the API, timed
     listing_rounds: int = 2  # the month listed and folded on the client, timed
 
@@ -182,6 +191,7 @@ class HistoryFigures:
     month_close: CloserRun  # the closer over the statement's account: the month's days and the month
     scan: KeyScan
     runs: list[CloserRun]
+    measured_by: str = "make bench-report"  # with the rest of the report, or apart (main's --record)
 
 
 def read_units(sizes: Sequence[int], consistent: bool) -> float:
@@ -312,23 +322,10 @@ def month_rows(account: str, first: date, last: date, rows: int) -> list[dict[st
     return made
 
 
-def listed_row(account: str, listed: Mapping[str, Any]) -> dict[str, Any]:
-    """A transaction as the listing answers it, back in the details row's form the history core folds."""
-    row: dict[str, Any] = {"accountId": {"S": account}, "transactionId": {"S": listed["transactionId"]}}
-    for name in ("type", "currency", "occurredAt"):
-        if listed.get(name) is not None:
-            row[name] = {"S": listed[name]}
-    if listed.get("amount") is not None:
-        row["amount"] = {"N": listed["amount"]}
-    if listed.get("recordedAt") is not None:
-        row["recordedAt"] = {"N": str(listed["recordedAt"])}
-    return row
-
-
 def folded_month(account: str, first: date, last: date, listed: Iterable[Mapping[str, Any]]) -> Statement:
     """The statement of ``first`` to ``last`` as a client makes it from the listing of those days: the rows
     folded per booking day, from an opening of 0 (the account has no row before ``first``)."""
-    booked = booked_by_day((listed_row(account, t) for t in listed), CURRENCY)
+    booked = booked_by_day((row_of_listing(account, t) for t in listed), CURRENCY)
     return statement(close_days(account, CURRENCY, None, booked=booked, first=first, last=last))
 
 
@@ -648,6 +645,7 @@ def from_json(saved: dict[str, Any]) -> HistoryFigures:
         _run(saved["month_close"]),
         KeyScan(**{**saved["scan"], "cost": _cost(saved["scan"]["cost"])}),
         [_run(one) for one in saved["runs"]],
+        saved.get("measured_by", "make bench-report"),
     )
 
 
@@ -656,13 +654,37 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="a month's statement against the client's fold; the closer's cost")
     parser.add_argument("--quick", action="store_true", help="a few hundred rows and a few dozen accounts")
     parser.add_argument("--accounts", type=int, help="accounts with rows and summaries (default: 10,000)")
-    parser.add_argument("--closed", type=int, help="of them, the keys the measured runs close (default: 100)")
+    parser.add_argument("--closed", type=int, help="of them, the keys the measured runs close (default: all)")
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="also put the figures in DIR/benchmark.json (a bench-report's) and rewrite DIR/benchmark.md",
+    )
     args = parser.parse_args(argv)
     sizes = QUICK_HISTORY if args.quick else HistorySizes()
-    sizes = replace(sizes, accounts=args.accounts or sizes.accounts, closed=args.closed or sizes.closed)
+    accounts = args.accounts or sizes.accounts
+    sizes = replace(sizes, accounts=accounts, closed=min(args.closed or sizes.closed, accounts))
+    if args.record and not (args.record / "benchmark.json").is_file():
+        parser.error(f"--record {args.record}: no benchmark.json there (make bench-report writes one)")
     figures = measure_alone("history", partial(measure_history, sizes=sizes))
     print(json.dumps(asdict(figures), indent=1))
+    if args.record:
+        record(args.record, figures, " ".join(["python -m bench.history", *(argv or sys.argv[1:])]))
     return 0
+
+
+def record(out: Path, figures: HistoryFigures, command: str) -> Path:
+    """Put ``figures``, measured apart by ``command`` today, in ``out``'s saved report, and rewrite it."""
+    from bench.report import render_saved
+
+    saved_path = out / "benchmark.json"
+    saved = json.loads(saved_path.read_text())
+    measured = replace(figures, measured_by=f"{command} (on {datetime.now(UTC).date()})")
+    saved["history"] = asdict(measured)
+    saved_path.write_text(json.dumps(saved, indent=1) + "\n")
+    render_saved(out)
+    return saved_path
 
 
 if __name__ == "__main__":

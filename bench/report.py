@@ -312,7 +312,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _render_saved(out: Path) -> int:
+def render_saved(out: Path) -> int:
     """Rewrite the report from <out>/benchmark.json."""
     from bench.render import write_report
 
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the contenders (and the guard's figures) and write the report."""
     args = _arguments(argv)
     if args.render:
-        return _render_saved(args.out)
+        return render_saved(args.out)
     crashing = ",".join(filter(None, [args.faults, args.crash]))
     fault_plan.Faults.parse(crashing)  # a bad spec fails before anything starts
     contenders = [

@@ -160,12 +160,15 @@ def close_key(store: HistoryStore, key: Key, through: date, stop: Callable[[], b
     return done
 
 
+WORKERS = 8  # keys closed at a time by default: DynamoDB calls wait on the network, not the CPU
+
+
 def close_all(
     store: HistoryStore,
     through: date,
     keys: Iterable[Key] | None = None,
     *,
-    workers: int = 8,
+    workers: int = WORKERS,
     progress: Callable[[KeyClosed], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> ClosedRun:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import json
+from dataclasses import asdict, replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,10 +25,12 @@ from bench.history import (
     month_rows,
     priced,
     read_units,
+    record,
     schedules_paused,
     write_units,
 )
 from bench.listing import item_size
+from harness.stack import ROOT
 from ledger_aggregator.adapters.history import DynamoHistory, HistoryTables
 from ledger_aggregator.closer import close_all
 from ledger_aggregator.history import booked_by_day, close_days, day_of, day_start_ms, statement
@@ -144,6 +148,21 @@ def test_the_figures_come_back_from_the_saved_json() -> None:
     )
     assert from_json(asdict(figures)) == figures
     assert figures.answers[0].median() == 1.5
+    apart = replace(figures, measured_by="python -m bench.history --record reports (on 2026-12-07)")
+    assert from_json(asdict(apart)) == apart
+
+
+def test_figures_measured_apart_replace_the_reports_and_say_how_they_were_measured(tmp_path: Path) -> None:
+    saved = json.loads((ROOT / "reports" / "benchmark.json").read_text())
+    (tmp_path / "benchmark.json").write_text(json.dumps(saved))
+    figures = replace(from_json(saved["history"]), closed=saved["history"]["accounts"])
+    record(tmp_path, figures, "python -m bench.history --record out")
+    kept = json.loads((tmp_path / "benchmark.json").read_text())
+    assert {k: v for k, v in kept.items() if k != "history"} == {k: v for k, v in saved.items() if k != "history"}
+    assert kept["history"]["measured_by"].startswith("python -m bench.history --record out (on ")
+    report = (tmp_path / "benchmark.md").read_text()
+    assert "Measured apart from the sections above, by `python -m bench.history --record out (on " in report
+    assert f"every one of their {figures.closed:,} keys" in report and "would take" not in report
 
 
 def test_the_accounts_schedules_are_disabled_while_measured_and_enabled_again() -> None:

@@ -85,7 +85,8 @@ def test_the_statements_parameters_are_the_ones_its_template_reads_and_checks() 
     assert set(parameters) == {"currency", "month", "from", "to"}
     for name in parameters:
         assert f"query.get('{name}')" in statement, name
-    assert f"'{parameters['month']['schema']['pattern']}'" in statement
+    for name in ("month", "from", "to"):
+        assert f"'{parameters[name]['schema']['pattern']}'" in statement, name
     assert parameters["currency"]["required"] and f"'{parameters['currency']['schema']['pattern']}'" in statement
 
 

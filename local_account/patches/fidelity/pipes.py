@@ -105,12 +105,9 @@ STREAM_SOURCE_ACTIONS = ("DescribeStream", "GetRecords", "GetShardIterator", "Li
 
 def _unreadable(role_arn: str, source: str) -> list[str]:
     """The stream actions ``role_arn`` may not take on ``source`` (none when the role is unknown here)."""
-    if ":dynamodb:" not in source:
-        return []
-    try:
-        documents = execution_roles.role_documents(role_arn)
-    except Exception:  # a role the local IAM does not hold (a test's made-up ARN): not checked
-        return []
+    if ":dynamodb:" not in source or execution_roles.trust_policy(role_arn) is None:
+        return []  # a role the local IAM does not hold (a test's made-up ARN): not checked
+    documents = execution_roles.role_documents(role_arn)
     return [a for a in STREAM_SOURCE_ACTIONS if not iam.allowed(documents, f"dynamodb:{a}", source)]
 
 

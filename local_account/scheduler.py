@@ -49,6 +49,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+from moto.awslambda.exceptions import UnknownFunctionException
 
 from . import execution_roles, iam
 from .clock import Clock
@@ -219,11 +220,14 @@ class Scheduler:
         return run
 
     def _schedules(self) -> list[dict[str, Any]]:
+        """The enabled schedules with a Lambda target; one deleted between the listing and its read (a
+        destroy under way) is left out."""
         found = []
         for page in self._client.get_paginator("list_schedules").paginate(State="ENABLED"):
             for listed in page["Schedules"]:
                 if ":lambda:" in listed.get("Target", {}).get("Arn", ""):
-                    found.append(self._client.get_schedule(Name=listed["Name"], GroupName=listed["GroupName"]))
+                    with contextlib.suppress(self._client.exceptions.ResourceNotFoundException):
+                        found.append(self._client.get_schedule(Name=listed["Name"], GroupName=listed["GroupName"]))
         return found
 
     def _due(self, schedule: dict[str, Any], now: float) -> float | None:
@@ -279,7 +283,11 @@ class Scheduler:
         config = self._invoke_config(function)
         for attempt in range(1 + int(config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRIES))):
             run.attempts = attempt + 1
-            outcome = self._runtime.invoke(function, event)  # the injected crashes apply, as to every function
+            try:
+                outcome = self._runtime.invoke(function, event)  # the injected crashes apply, as to every function
+            except UnknownFunctionException:  # deleted once the invoke was accepted (a destroy): the event goes
+                run.error, run.outcome = f"{function} was deleted before it ran: the event was dropped", "failed"
+                return
             if outcome.ok:
                 run.outcome = "succeeded"
                 return

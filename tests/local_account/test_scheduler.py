@@ -352,3 +352,63 @@ def test_a_one_time_schedule_set_to_delete_runs_once_and_is_deleted(
     ]
     names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
     assert "once" not in names, "deleted after its run"
+
+
+def test_a_schedule_deleted_between_the_listing_and_its_read_is_skipped(
+    account: tuple[LocalAccount, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A destroy deletes a schedule between the look's ListSchedules and its GetSchedule: the look goes on
+    without it (before, it failed with ResourceNotFoundException, printed over make demo's destroy)."""
+    local, given = account
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    _schedule(local, "vanishing", given["roles"]["runs"], given, given["arns"]["undelivered"])
+    client = local.scheduler._client
+    read = client.get_schedule
+
+    def deleted_meanwhile(**asked: Any) -> Any:
+        if asked["Name"] == "vanishing":
+            client.delete_schedule(Name="vanishing")
+        return read(**asked)
+
+    monkeypatch.setattr(client, "get_schedule", deleted_meanwhile)
+    assert local.scheduler.tick() == []
+    assert not any(r.endswith("/vanishing") for r in local.scheduler._looked)
+
+
+def test_a_function_deleted_as_its_run_invokes_it_ends_the_run_failed_and_said(
+    account: tuple[LocalAccount, dict[str, Any]], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A destroy deletes the function after the run found it and before Lambda runs it: the event is
+    dropped with the function, and the run ends failed, saying so, with no failure of the scheduler's own."""
+    local, given = account
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    functions = boto3.client("lambda", endpoint_url=local.endpoint, region_name=local.region)
+    functions.create_function(
+        FunctionName="short-lived",
+        Runtime="python3.12",
+        Role=functions.get_function(FunctionName="probe")["Configuration"]["Role"],
+        Handler="probe.handler",
+        Code={"ZipFile": _package()},
+    )
+    iam = boto3.client("iam", endpoint_url=local.endpoint, region_name=local.region)
+    arn = functions.get_function(FunctionName="short-lived")["Configuration"]["FunctionArn"]
+    role = _role(
+        iam, "may-invoke-short", "scheduler.amazonaws.com", [{"Action": "lambda:InvokeFunction", "Resource": arn}]
+    )
+    _schedule(local, "short-lived", role, {**given, "function": arn}, given["arns"]["undelivered"])
+    runtime = local._parts["runtime"]
+    invoke = runtime.invoke
+
+    def deleted_first(name: str, event: Any, **kwargs: Any) -> Any:
+        if name == "short-lived":
+            functions.delete_function(FunctionName="short-lived")
+        return invoke(name, event, **kwargs)
+
+    monkeypatch.setattr(runtime, "invoke", deleted_first)
+    eventually(lambda: any(r.endswith("/short-lived") for r in local.scheduler._looked) or None, timeout=10)
+    due = _next_five_past(local.clock)
+    local.clock.move_to(due + 1)
+    eventually(lambda: not local.scheduler.busy() or None, timeout=30)
+    [run] = [r for r in local.scheduler.runs if r.schedule == "short-lived"]
+    assert (run.outcome, run.due) == ("failed", due) and "deleted" in str(run.error)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")], "no failure of the scheduler's own"

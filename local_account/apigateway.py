@@ -56,6 +56,7 @@ from .moto_server import call_in_process, dynamodb_headers
 from .vtl import Request, carry_overrides, render
 
 JSON = "application/json"
+LOAD_TRIES = 5  # reads of a deployment's configuration while an apply deletes what it replaced
 GATEWAY_DEFAULTS = {
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
     "INVALID_SIGNATURE": (403, "Invalid signature"),
@@ -155,6 +156,17 @@ class Gateway:
         return {c["ClientId"] for c in listed}
 
     def _load(self, api_id: str, stage: str, deployment: str, variables: dict[str, str]) -> _Api:
+        """The API's configuration, read whole. A method listed by GetResources and deleted before its
+        GetMethod (an apply deleting a replaced method after making the new deployment) starts the read
+        again: a few tries, each a fresh look at what is there."""
+        for _ in range(LOAD_TRIES - 1):
+            try:
+                return self._read(api_id, stage, deployment, variables)
+            except self._client.exceptions.NotFoundException:
+                continue
+        return self._read(api_id, stage, deployment, variables)
+
+    def _read(self, api_id: str, stage: str, deployment: str, variables: dict[str, str]) -> _Api:
         validators = {v["id"]: v for v in self._client.get_request_validators(restApiId=api_id).get("items", [])}
         authorizers = {a["id"]: a for a in self._client.get_authorizers(restApiId=api_id).get("items", [])}
         models = {m["name"]: m for m in self._client.get_models(restApiId=api_id).get("items", [])}

@@ -63,3 +63,29 @@ def test_a_kept_alive_connection_serves_many_requests(stage: dict[str, Any]) -> 
         label(stage)
     assert client._local.connection is connection
     assert connection.sock is not None, "the gateway kept the connection open (HTTP/1.1 keep-alive)"
+
+
+def test_a_method_deleted_while_a_deployment_is_loaded_restarts_the_load(
+    stage: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An apply deletes a replaced method after the new deployment is made: the first request after it loads
+    the deployment while the old method goes, and the method listed by GetResources is gone by its
+    GetMethod. The load starts again and serves the deployment (before, the request was answered 500)."""
+    apigateway, gateway = stage["apigateway"], stage["gateway"]
+    root = apigateway.get_resources(restApiId=stage["api"])["items"][0]["id"]
+    going = apigateway.create_resource(restApiId=stage["api"], parentId=root, pathPart="going")["id"]
+    apigateway.put_method(restApiId=stage["api"], resourceId=going, httpMethod="GET", authorizationType="NONE")
+    apigateway.create_deployment(restApiId=stage["api"], stageName="v1")
+    served = label(stage)
+    read = gateway._client.get_method
+
+    def deleted_meanwhile(**asked: Any) -> Any:
+        if asked["resourceId"] == going:
+            apigateway.delete_method(restApiId=stage["api"], resourceId=going, httpMethod="GET")
+        return read(**asked)
+
+    monkeypatch.setattr(gateway._client, "get_method", deleted_meanwhile)
+    before = gateway.loads
+    apigateway.create_deployment(restApiId=stage["api"], stageName="v1")
+    assert label(stage) == served
+    assert gateway.loads == before + 1

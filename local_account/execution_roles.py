@@ -175,34 +175,33 @@ def role_policies(function: str, region: str) -> tuple[str, list[Any]]:
     from moto.awslambda.models import lambda_backends  # noqa: PLC0415
 
     try:
-        role_arn = str(lambda_backends[ACCOUNT][region].get_function(function).role)
+        role_arn = _ROLES[(function, region)] = str(lambda_backends[ACCOUNT][region].get_function(function).role)
     except UnknownFunctionException:
         role_arn = _ROLES.get((function, region), f"arn:aws:iam::{ACCOUNT}:role/{function}-deleted")
-        return role_arn, role_documents(role_arn)
-    _ROLES[(function, region)] = role_arn
     return role_arn, role_documents(role_arn)
+
+
+def _role(role_arn: str) -> Any:
+    """moto's IAM role of ``role_arn``, or None when the role does not exist."""
+    from moto.iam.exceptions import NotFoundException  # noqa: PLC0415 - moto's models load with the account
+    from moto.iam.models import iam_backends  # noqa: PLC0415
+
+    try:
+        return iam_backends[ACCOUNT]["global"].get_role(role_arn.rpartition("/")[2])
+    except NotFoundException:
+        return None
 
 
 def trust_policy(role_arn: str) -> str | None:
     """A role's trust policy (who may assume it), from moto's IAM; None when the role does not exist."""
-    from moto.iam.exceptions import NotFoundException  # noqa: PLC0415 - moto's models load with the account
-    from moto.iam.models import iam_backends  # noqa: PLC0415
-
-    try:
-        role = iam_backends[ACCOUNT]["global"].get_role(role_arn.rpartition("/")[2])
-    except NotFoundException:
-        return None
-    return urllib.parse.unquote(str(role.assume_role_policy_document))
+    role = _role(role_arn)
+    return None if role is None else urllib.parse.unquote(str(role.assume_role_policy_document))
 
 
 def role_documents(role_arn: str) -> list[Any]:
     """A role's inline and attached policy documents, from moto's IAM; none when the role does not exist."""
-    from moto.iam.exceptions import NotFoundException  # noqa: PLC0415 - moto's models load with the account
-    from moto.iam.models import iam_backends  # noqa: PLC0415
-
-    try:
-        role = iam_backends[ACCOUNT]["global"].get_role(role_arn.rpartition("/")[2])
-    except NotFoundException:
+    role = _role(role_arn)
+    if role is None:
         return []
     documents: list[Any] = list(role.policies.values())
     for policy in role.managed_policies.values():

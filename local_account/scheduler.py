@@ -42,7 +42,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -352,9 +351,8 @@ class Scheduler:
             "SCHEDULE_ARN": schedule["Arn"],
             "TARGET_ARN": target["Arn"],
         }
-        return _send(
+        return self._send(
             self._sqs,
-            self._queue_url,
             queue,
             MessageBody=target.get("Input") or "{}",
             MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
@@ -384,23 +382,20 @@ class Scheduler:
             aws_access_key_id=execution_roles.access_key(function),  # held to the function's role
             aws_secret_access_key="local",
         )
-        return _send(sqs, self._queue_url, destination, MessageBody=json.dumps(record))
+        return self._send(sqs, destination, MessageBody=json.dumps(record))
 
-    def _queue_url(self, arn: str) -> str:
-        """A queue's URL from its ARN, as SQS answers it (as the event source mappings find theirs)."""
-        *_, account, name = arn.split(":")
-        return str(self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
-
-
-def _send(sqs: Any, queue_url: Callable[[str], str], queue: str, **message: Any) -> str | None:
-    """Send ``message`` to the queue ``queue`` (an ARN); None, or why it was dropped. A queue deleted
-    under a run (a destroy deletes the schedule, its function and its queues while a run is under way)
-    drops what was to be sent, as AWS does, counting it in InvocationsFailedToBeSentToDeadLetterCount
-    (https://docs.aws.amazon.com/scheduler/latest/UserGuide/monitoring-cloudwatch.html)."""
-    try:
-        sqs.send_message(QueueUrl=queue_url(queue), **message)
-    except ClientError as error:
-        code = error.response["Error"]["Code"]
-        log.info("dropped what was to be sent to %s: %s", queue, code)
-        return f"dropped what was to be sent to {queue}: {code}"
-    return None
+    def _send(self, sqs: Any, queue: str, **message: Any) -> str | None:
+        """Send ``message`` with the client ``sqs`` to the queue ``queue`` (an ARN, its URL asked of SQS as
+        the event source mappings ask for theirs); None, or why it was dropped. A queue deleted under a run
+        (a destroy deletes the schedule, its function and its queues while a run is under way) drops what
+        was to be sent, as AWS does, counting it in InvocationsFailedToBeSentToDeadLetterCount
+        (https://docs.aws.amazon.com/scheduler/latest/UserGuide/monitoring-cloudwatch.html)."""
+        *_, account, name = queue.split(":")
+        try:
+            url = self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            sqs.send_message(QueueUrl=url, **message)
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            log.info("dropped what was to be sent to %s: %s", queue, code)
+            return f"dropped what was to be sent to {queue}: {code}"
+        return None

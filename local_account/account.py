@@ -36,13 +36,16 @@ class LocalAccount:
     endpoint: str = ""
     gateway_url: str = ""
     _parts: dict[str, Any] = field(default_factory=dict)
+    _environment_before: dict[str, str | None] = field(default_factory=dict)
 
     def start(self) -> LocalAccount:
         """Start moto, the Lambda runtime, the mappings and the gateway on free loopback ports."""
         fault_plan.ACTIVE = self.injected
         self.log_dir.mkdir(parents=True, exist_ok=True)
         server, self.endpoint = moto_server.start(retry_log=self.log_dir / RETRY_LOG, clock=self.clock)
-        os.environ.update(self.environment())
+        environment = self.environment()
+        self._environment_before = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)
         runtime = LambdaRuntime(self.endpoint, self.region, self.log_dir, self.clock)
         features.route_invocations(runtime.answer)
         mappings = EventSourceMappings(self.endpoint, self.region, runtime)
@@ -89,3 +92,8 @@ class LocalAccount:
         self._parts["runtime"].stop()
         self._parts["moto"].stop()
         self._parts = {}
+        for name, value in self._environment_before.items():  # what start() set, as it was before
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

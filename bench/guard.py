@@ -31,7 +31,7 @@ from typing import Any
 import boto3
 
 from bench.alone import measure_alone
-from harness.client import LedgerClient, Response
+from harness.client import LedgerClient, until_not_throttled
 from harness.load import percentile
 from harness.stack import UNGUARDED, Stack
 from ledger_ops.stage import guard_init
@@ -101,15 +101,6 @@ class GuardFigures:
     loads: list[DebitLoad] = field(default_factory=list)
 
 
-def _send(send: Callable[[], Response], retries: int) -> tuple[Response, int]:
-    """Send until the answer is not a 429, at most ``retries`` more times; the answer and the 429s seen."""
-    answer, seen = send(), 0
-    while answer.status == 429 and seen < retries:
-        seen += 1
-        answer = send()
-    return answer, seen
-
-
 def write_cost(client: LedgerClient, guard: bool, kind: str, names: list[str], writes: int) -> WriteCost:
     """POST ``writes`` credits (or transfers of 0.01 between ``names``) and meter their write units."""
     cost = WriteCost(guard, kind)
@@ -122,10 +113,10 @@ def write_cost(client: LedgerClient, guard: bool, kind: str, names: list[str], w
         if kind == "transfers":
             payee = payee if payee != payer else names[(names.index(payer) + 1) % len(names)]
             body = {"transferId": f"x{index}", "toAccountId": payee, "amount": "0.01", "currency": "EUR"}
-            answer, retried = _send(lambda: client.post_transfer(payer, body), RETRIES)
+            answer, retried = until_not_throttled(lambda: client.post_transfer(payer, body), RETRIES)
         else:
             body = {"transactionId": f"t{index}", "type": "credit", "amount": "1.00", "currency": "EUR"}
-            answer, retried = _send(lambda: client.post_transaction(payer, body), RETRIES)
+            answer, retried = until_not_throttled(lambda: client.post_transaction(payer, body), RETRIES)
         if answer.status != 201:
             raise RuntimeError(f"{kind} {index}: {answer.status} {answer.text}")
         with lock:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 import threading
+import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +21,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from .keepalive import exchange
+
+# The first wait before retrying a 429, doubled on each retry up to the Retry-After the answer gives.
+FIRST_BACKOFF_SECONDS = 0.01
 
 
 @dataclass
@@ -28,6 +34,20 @@ class Response:
     body: Any
     headers: dict[str, str]
     text: str
+
+
+def until_not_throttled(send: Callable[[], Response], retries: int) -> tuple[Response, int]:
+    """Send until the answer is not a 429, at most ``retries`` more times, as a client honouring Retry-After
+    does: before each retry it waits a random time (full jitter) below an exponential bound, capped at the
+    Retry-After seconds, so that clients racing for one hot item spread out rather than collide again.
+    Returns the last answer and the 429s seen."""
+    answer, seen = send(), 0
+    while answer.status == 429 and seen < retries:
+        cap = float(answer.headers.get("Retry-After", "1"))
+        time.sleep(random.uniform(0, min(cap, FIRST_BACKOFF_SECONDS * 2**seen)))
+        seen += 1
+        answer = send()
+    return answer, seen
 
 
 @dataclass

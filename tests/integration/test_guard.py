@@ -40,7 +40,7 @@ from typing import Any
 
 import pytest
 
-from harness.client import LedgerClient, Response
+from harness.client import LedgerClient, Response, until_not_throttled
 from harness.probes import eventually
 from ledger_aggregator.domain import fold
 from ledger_ops.guard import balance_differences, balance_item
@@ -76,14 +76,15 @@ def guarded(deployed: Deployment) -> Iterator[Deployment]:
 
 
 def with_retries(send: Any) -> Response:
-    """Send until the answer is not a 429, as a client honouring Retry-After does (without the wait: the
-    local account's conflicts are drawn per request, not held for a time)."""
-    for _ in range(RETRIES):
+    """Send until the answer is not a 429, as a client honouring Retry-After does; every 429 says when."""
+
+    def checked() -> Response:
         answer: Response = send()
-        if answer.status != 429:
-            return answer
-        assert answer.headers.get("Retry-After") == "1", answer.headers
-    return answer
+        if answer.status == 429:
+            assert answer.headers.get("Retry-After") == "1", answer.headers
+        return answer
+
+    return until_not_throttled(checked, RETRIES - 1)[0]
 
 
 def faults_on() -> contextlib.AbstractContextManager[Any]:

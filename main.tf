@@ -8,7 +8,8 @@ locals {
   # The one file of id patterns, also read by the aggregator, the OpenAPI generator and the tests.
   ids = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/ids.json"))
   # The balance guard's item: its attribute names by placeholder, also read by ledger-ops.
-  balance_item = jsondecode(file("${path.module}/ops/ledger_ops/balance_item.json")).attributes
+  balance_item = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/balance_item.json")).attributes
+  hold_item    = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/hold_item.json")).attributes
   # A UTC day is sealed, and closed, this long after its end: the longest a write can take to reach DynamoDB
   # after its recordedAt, plus the allowance for the index the closer reads (docs/history.md).
   seal_seconds = module.api.integration_timeout_seconds + var.history.index_allowance_seconds
@@ -190,7 +191,8 @@ module "api" {
   api          = var.api
   currencies   = local.currencies
   id_patterns  = { accountId = local.ids.accountId, writeId = local.ids.writeId }
-  balance_item = [for a in local.balance_item : { placeholder = a.placeholder, name = a.name }]
+  balance_item = [for a in local.balance_item : { placeholder = a.placeholder, name = a.name, holds = try(a.holds, false) }]
+  hold_item    = [for a in local.hold_item : { placeholder = a.placeholder, name = a.name }]
   kms_key_arn  = var.kms_key_arn
   tags         = var.tags
 }

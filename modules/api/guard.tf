@@ -20,7 +20,8 @@ locals {
   # The balance item's attributes (balance_item.json; templates/_balance_update.vtl, set_limits.request.vtl):
   # the API role may name no other (iam.tf). overdraftLimit is among them for a debit too: a refused one
   # returns the whole item (ReturnValuesOnConditionCheckFailure) to the error template.
-  balance_item_attributes = [for a in var.balance_item : a.name]
+  # Holds' attributes (held, free, openHolds) only with holds on, which are not deployed yet (docs/holds.md).
+  balance_item_attributes = [for a in var.balance_item : a.name if !a.holds || local.holds]
   # The same names by placeholder, as the templates write them: ${balance.av} is "available".
   balance = { for a in var.balance_item : a.placeholder => a.name }
   # The two ways the API role may write a balance item (iam.tf): by its dynamodb:EnclosingOperation.

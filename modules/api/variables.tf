@@ -62,7 +62,13 @@ variable "id_patterns" {
 }
 
 variable "balance_item" {
-  description = "The balance item's attributes, each by the placeholder its expressions use; the root reads them from balance_item.json."
+  description = "The balance item's attributes, each by the placeholder its expressions use, and whether only holds write it; the root reads them from balance_item.json."
+  type        = list(object({ placeholder = string, name = string, holds = optional(bool, false) }))
+  nullable    = false
+}
+
+variable "hold_item" {
+  description = "A hold's item's attributes, each by the placeholder its expressions use; the root reads them from hold_item.json."
   type        = list(object({ placeholder = string, name = string }))
   nullable    = false
 }

@@ -18,16 +18,15 @@ meanwhile, never count a row twice.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ledger_aggregator.domain import ZERO, Key, fold
+from ledger_aggregator.items import BALANCE_NAMES
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,10 +37,7 @@ ROW_EPOCH = "guardEpoch"  # the attribute the guarded templates write on every r
 STAGE_TABLE, STAGE_EPOCH, STAGE_INITIALISED = "balancesTable", "guardEpoch", "guardInitialised"
 # The balance item's attribute names by their placeholders (balance_item.json, which Terraform renders into
 # the API's templates and the API role's policy too).
-NAMES = {
-    f"#{attribute['placeholder']}": attribute["name"]
-    for attribute in json.loads(Path(__file__).with_name("balance_item.json").read_text())["attributes"]
-}
+NAMES = {f"#{placeholder}": name for placeholder, name in BALANCE_NAMES.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,7 +86,7 @@ def test_every_account_id_check_is_the_aggregators() -> None:
     whole = f"^{ACCOUNT_ID.pattern}$"
     templates = [api_template(f"{method}.request.vtl") for method in OPERATIONS]
     checks = [m for t in templates for m in re.findall(r"\$accountId\.matches\('([^']*)'\)", t)]
-    assert len(checks) == len(OPERATIONS) == 6 and set(checks) == {whole}, checks
+    assert len(checks) == len(OPERATIONS) == 11 and set(checks) == {whole}, checks
     access = (ROOT / "modules/account_access/variables.tf").read_text()
     assert 'can(regex("^${local.account_id}$", a))' in access
     ids = (ROOT / "modules/account_access/main.tf").read_text()

@@ -20,6 +20,8 @@ DETAILS = "test-details"
 DETAILS_INDEX = "byRecordedAt"  # the tables module's name (tests/static/test_names.py holds them equal)
 BALANCES = "test-balances"
 HISTORY = "test-history"
+HOLDS = "test-holds"
+HOLDS_INDEX = "openByExpiry"  # the holds table's sparse index of open holds (docs/holds.md)
 
 
 def create_tables(dynamodb: Any) -> None:
@@ -53,16 +55,44 @@ def create_history_table(dynamodb: Any) -> None:
     create_keyed_table(dynamodb, HISTORY, ("accountId", "period"))
 
 
+def indexed_table(name: str, keys: tuple[str, str], index: str, index_keys: tuple[str, str]) -> dict[str, Any]:
+    """CreateTable's arguments for an on-demand table keyed on two strings with one index of all its attributes,
+    keyed on a string and a number."""
+    types = {keys[0]: "S", keys[1]: "S", index_keys[0]: "S", index_keys[1]: "N"}
+    return {
+        "TableName": name,
+        "KeySchema": [{"AttributeName": k, "KeyType": kind} for k, kind in zip(keys, ("HASH", "RANGE"), strict=True)],
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": t} for k, t in types.items()],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": k, "KeyType": kind} for k, kind in zip(index_keys, ("HASH", "RANGE"), strict=True)
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def create_holds_table(dynamodb: Any) -> None:
+    """Create the holds table (keyed on accountId and holdId) with its sparse index of open holds: sweepShard
+    and expiresAt, present on an open hold only (docs/holds.md)."""
+    dynamodb.create_table(**indexed_table(HOLDS, ("accountId", "holdId"), HOLDS_INDEX, ("sweepShard", "expiresAt")))
+
+
 @contextmanager
 def template_tables() -> Iterator[Any]:
     """moto's DynamoDB with every table the mapping templates read or write: details, summary, applied, balances,
-    history."""
+    history, holds."""
     with mock_aws():
         client = boto3.client("dynamodb")
         create_tables(client)
         create_details_table(client)
         create_balances_table(client)
         create_history_table(client)
+        create_holds_table(client)
         yield client
 
 
@@ -94,27 +124,7 @@ def create_stage(variables: Mapping[str, str]) -> tuple[str, str]:
 def create_details_table(dynamodb: Any) -> str:
     """Create the details table as the tables module does (stream, newest-first index); return the stream ARN."""
     response = dynamodb.create_table(
-        TableName=DETAILS,
-        KeySchema=[
-            {"AttributeName": "accountId", "KeyType": "HASH"},
-            {"AttributeName": "transactionId", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "accountId", "AttributeType": "S"},
-            {"AttributeName": "transactionId", "AttributeType": "S"},
-            {"AttributeName": "recordedAt", "AttributeType": "N"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": DETAILS_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "accountId", "KeyType": "HASH"},
-                    {"AttributeName": "recordedAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
+        **indexed_table(DETAILS, ("accountId", "transactionId"), DETAILS_INDEX, ("accountId", "recordedAt")),
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     return str(response["TableDescription"]["LatestStreamArn"])

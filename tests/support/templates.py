@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ledger_aggregator.currencies import minor_units
 from ledger_aggregator.formats import ID_PATTERNS
+from ledger_aggregator.items import HOLD_NAMES
 from ledger_ops.guard import NAMES
 from tests.support.aws import DETAILS_INDEX
 from tools.contract import bodies, properties_of
@@ -22,6 +23,11 @@ OPERATIONS = {
     "get_statement": "read",
     "list_transactions": "read",
     "set_limits": "limits",
+    "get_balances": "read",
+    "create_hold": "hold",
+    "capture_hold": "capture",
+    "void_hold": "void",
+    "get_hold": "read_hold",
 }
 NO_GRANT = ""
 # The table's stage variable and index line of each read method's refusal (modules/api/main.tf's query_refusals).
@@ -29,7 +35,11 @@ QUERY_REFUSALS = {
     "list_transactions": {"table": "detailsTable", "index": f'\n  "IndexName": "{DETAILS_INDEX}",'},
     "get_summary": {"table": "summaryTable", "index": ""},
     "get_statement": {"table": "historyTable", "index": ""},
+    "get_balances": {"table": "balancesTable", "index": ""},
 }
+# The holds' settings the templates are rendered with, as modules/api renders its holds object's defaults.
+HOLD_CAP = 2
+HOLD_MAX_SECONDS = 2_592_000
 
 
 def minor_units_entries() -> str:
@@ -44,11 +54,12 @@ def _partial(name: str, **variables: str) -> str:
     return text
 
 
-def api_template(name: str, claim: str | None = None, guarded: bool = False) -> str:
+def api_template(name: str, claim: str | None = None, guarded: bool = False, holds: bool = False) -> str:
     """A template's text as deployed: the shared partials placed in, the currencies rendered, and
     with COGNITO (``claim``, the claim that api.cognito_grants binds to the method's operation; ``NO_GRANT``
     for none) the account check of that claim; with AWS_IAM (``None``), no account check. ``guarded``: as
-    deployed with the balance guard on (the money templates write the balance items)."""
+    deployed with the balance guard on (the money templates write the balance items); ``holds``: with holds
+    on too (docs/holds.md)."""
     units = minor_units_entries()
     method = name.split(".", maxsplit=1)[0]
     known = body_check = ""
@@ -84,7 +95,11 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False) -> 
         format_amount=_partial("_format_amount.vtl"),
         balance_update=_partial("_balance_update.vtl", **balance),
         refusal=_partial("_refusal.vtl"),
-        guard=_partial("_guard.vtl"),
+        guard=_partial("_guard.vtl", holds="true" if holds else "false"),
+        void_checks=currency_check + "\n" + _partial("_amount_check.vtl", field="remaining"),
+        hold_cap=str(HOLD_CAP),
+        hold_max_seconds=str(HOLD_MAX_SECONDS),
+        **{f"hold.{placeholder}": name for placeholder, name in HOLD_NAMES.items()},
         guarded="true" if guarded else "false",
         minor_units_table=f'#set($minorUnits = ",{units},")',
         details_index=DETAILS_INDEX,

@@ -67,8 +67,10 @@ def held(client: Any, account: str = "alice", currency: str = "EUR") -> dict[str
     return found
 
 
-def seed(client: Any, available: str, limit: str = "0", account: str = "alice") -> None:
-    """A balance item as ledger-ops guard init and an operator's limit leave it."""
+def seed(
+    client: Any, available: str, limit: str = "0", account: str = "alice", more: dict[str, Any] | None = None
+) -> None:
+    """A balance item as ledger-ops guard init and an operator's limit leave it (with ``more`` attributes)."""
     headroom = str(Decimal(available) + Decimal(limit))
     client.put_item(
         TableName=BALANCES,
@@ -80,7 +82,8 @@ def seed(client: Any, available: str, limit: str = "0", account: str = "alice") 
             "overdraftLimit": {"N": limit},
             "seeded": {"BOOL": True},
             "epoch": {"S": EPOCH},
-        },
+        }
+        | (more or {}),
     )
 
 

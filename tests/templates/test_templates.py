@@ -30,10 +30,15 @@ ACTIONS = {
     "get_statement": "query",
     "list_transactions": "query",
     "set_limits": "update_item",
+    "get_balances": "query",
+    "create_hold": "transact_write_items",
+    "capture_hold": "transact_write_items",
+    "void_hold": "transact_write_items",
+    "get_hold": "get_item",
 }
 # With the balance guard on, a transaction is written with its balance item (modules/api/main.tf).
 GUARDED_ACTIONS = {**ACTIONS, "create_transaction": "transact_write_items"}
-CREATED = {"create_transaction": 201, "create_transfer": 201}
+CREATED = {"create_transaction": 201, "create_transfer": 201, "create_hold": 201, "capture_hold": 201}
 
 
 @dataclass
@@ -60,7 +65,8 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
     """Run one method as its integration does: request template, DynamoDB, response template.
 
     ``stage`` replaces the stage variables; with ``balancesTable`` among them the API is deployed with the
-    balance guard on (the guarded templates, and a transaction is a TransactWriteItems), as modules/api does.
+    balance guard on (the guarded templates, and a transaction is a TransactWriteItems), as modules/api does;
+    with ``holdsTable`` too, with holds on.
     With ``claims``, the API is deployed with COGNITO (the account check is in the templates) and the
     caller's token carries these claims; ``grants`` binds each operation to its claim (``NO_GRANT``: none),
     by default as api.cognito_grants does. Without ``claims``, it is AWS_IAM.
@@ -78,7 +84,8 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
     )
     claim = (grants or DEFAULT_GRANTS)[OPERATIONS[method]] if claims is not None else None
     guarded = "balancesTable" in (stage or STAGE)  # Terraform sets it, with the guarded templates
-    rendered = render(template(f"{method}.request.vtl", claim, guarded), request)
+    holds = "holdsTable" in (stage or STAGE)  # and this one with holds on (docs/holds.md)
+    rendered = render(template(f"{method}.request.vtl", claim, guarded, holds), request)
     request = carry_overrides(request, rendered)
     sent = json.loads(rendered.body)
     try:
@@ -97,8 +104,17 @@ def call(  # noqa: PLR0917 - mirrors a method request's parts
 
 CLAIM = "custom:accounts"
 # api.cognito_grants' defaults: a customer's accounts claim reads and transfers out; nobody posts or sets limits.
-DEFAULT_GRANTS = {"read": CLAIM, "transfer": CLAIM, "post": NO_GRANT, "limits": NO_GRANT}
-EVERY_GRANT = {"read": CLAIM, "transfer": CLAIM, "post": CLAIM, "limits": CLAIM}
+DEFAULT_GRANTS = {
+    "read": CLAIM,
+    "transfer": CLAIM,
+    "post": NO_GRANT,
+    "limits": NO_GRANT,
+    "read_hold": CLAIM,
+    "hold": NO_GRANT,
+    "capture": NO_GRANT,
+    "void": NO_GRANT,
+}
+EVERY_GRANT = dict.fromkeys(DEFAULT_GRANTS, CLAIM)
 EXTENDED_ID = "Jg3Qb+xx/AMEbkA="  # the shape of AWS's extendedRequestId: base64, with + / and =
 GENERATED_ID = "Jg3Qb-xx_AMEbkA"  # the id the templates make of it
 

@@ -16,7 +16,8 @@ variables {
   }
   # The api module's data files, as the root reads them.
   id_patterns  = { for k, v in jsondecode(file("lambda_src/ledger_aggregator/ids.json")) : k => v if k != "$comment" }
-  balance_item = [for a in jsondecode(file("ops/ledger_ops/balance_item.json")).attributes : { placeholder = a.placeholder, name = a.name }]
+  balance_item = [for a in jsondecode(file("lambda_src/ledger_aggregator/balance_item.json")).attributes : { placeholder = a.placeholder, name = a.name, holds = try(a.holds, false) }]
+  hold_item    = [for a in jsondecode(file("lambda_src/ledger_aggregator/hold_item.json")).attributes : { placeholder = a.placeholder, name = a.name }]
 }
 
 run "currencies_are_rendered_from_the_data_file" {

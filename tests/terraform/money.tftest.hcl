@@ -12,7 +12,8 @@ variables {
   api = { access_log = true }
   # The api module's data files, as the root reads them.
   id_patterns  = { for k, v in jsondecode(file("lambda_src/ledger_aggregator/ids.json")) : k => v if k != "$comment" }
-  balance_item = [for a in jsondecode(file("ops/ledger_ops/balance_item.json")).attributes : { placeholder = a.placeholder, name = a.name }]
+  balance_item = [for a in jsondecode(file("lambda_src/ledger_aggregator/balance_item.json")).attributes : { placeholder = a.placeholder, name = a.name, holds = try(a.holds, false) }]
+  hold_item    = [for a in jsondecode(file("lambda_src/ledger_aggregator/hold_item.json")).attributes : { placeholder = a.placeholder, name = a.name }]
 }
 
 run "summaries_are_keyed_per_account_and_currency" {

@@ -1,0 +1,166 @@
+"""The holds table for the sweeper and ``ledger-ops holds expire``: the open holds past their expiry, read from
+the table's sparse index, and the release of what remains of one, in one transaction as a void is released
+(templates/void_hold.request.vtl; docs/holds.md).
+
+A release is conditional on the hold being open with the remaining it was read with and past its expiry, and on
+the payer's balance item being of the guard's epoch and seeded; a hold captured or voided since it was read, or
+a balance the guard has not counted yet, is left for a later run. A release may come late, never twice: its row
+is create-only under the one key a void would use.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from ..holds import SHARDS, OpenHold, open_hold
+from ..items import BALANCE_NAMES, HOLD_NAMES
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass(frozen=True, slots=True)
+class HoldTables:
+    """Where holds live: the details table (their rows), the holds table and its index, the balances table."""
+
+    details: str
+    holds: str
+    holds_index: str
+    balances: str
+
+
+class Release(enum.Enum):
+    """What became of one release."""
+
+    RELEASED = "released"
+    CHANGED = "changed"  # captured, voided or released since it was read: nothing to do
+    NOT_COUNTED = "not_counted"  # its balance item is of another epoch or not seeded: guard init first
+    BUSY = "busy"  # a conflict or throttling: a later run releases it
+
+
+def expired_holds(client: DynamoDBClient, tables: HoldTables, now_ms: int) -> Iterator[OpenHold]:
+    """Every open hold whose expiry is at or before ``now_ms``, shard by shard, oldest expiry first."""
+    names = {"#sh": HOLD_NAMES["sh"], "#ex": HOLD_NAMES["ex"]}
+    for shard in SHARDS:
+        query = {
+            "TableName": tables.holds,
+            "IndexName": tables.holds_index,
+            "KeyConditionExpression": "#sh = :shard AND #ex <= :now",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {":shard": {"S": shard}, ":now": {"N": str(now_ms)}},
+        }
+        while True:
+            page = client.query(**query)  # type: ignore[arg-type]
+            for item in page.get("Items", []):
+                yield open_hold(item)
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def release_expired(
+    client: DynamoDBClient, tables: HoldTables, hold: OpenHold, now_ms: int, *, epoch: str, request_id: str
+) -> Release:
+    """Release what remains of an expired hold: its release row, the hold closed as expired, and the payer's
+    balance item (held - remaining, free and headroom + remaining, openHolds - 1), all or nothing."""
+    h, b = HOLD_NAMES, BALANCE_NAMES
+    remaining = str(hold.remaining)
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": tables.details,
+                        "Key": {"accountId": {"S": hold.account}, "transactionId": {"S": hold.release_id}},
+                        "ConditionExpression": "attribute_not_exists(transactionId)",
+                        "UpdateExpression": "SET #ty = :ty, #am = :am, #cu = :cu, #ho = :ho, #re = :re, #ra = :ra, "
+                        "#rq = :rq, #ge = :ge",
+                        "ExpressionAttributeNames": {
+                            "#ty": "type",
+                            "#am": "amount",
+                            "#cu": "currency",
+                            "#ho": "holdId",
+                            "#re": "reason",
+                            "#ra": "recordedAt",
+                            "#rq": "requestId",
+                            "#ge": "guardEpoch",
+                        },
+                        "ExpressionAttributeValues": {
+                            ":ty": {"S": "release"},
+                            ":am": {"N": remaining},
+                            ":cu": {"S": hold.currency},
+                            ":ho": {"S": hold.hold_id},
+                            ":re": {"S": "expiry"},
+                            ":ra": {"N": str(now_ms)},
+                            ":rq": {"S": request_id},
+                            ":ge": {"S": epoch},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": tables.holds,
+                        "Key": {h["ac"]: {"S": hold.account}, h["id"]: {"S": hold.hold_id}},
+                        "ConditionExpression": "#st = :open AND #rm = :remaining AND #ex <= :now",
+                        "UpdateExpression": "SET #st = :expired, #rm = :zero REMOVE #sh",
+                        "ExpressionAttributeNames": {
+                            "#st": h["st"],
+                            "#rm": h["rm"],
+                            "#ex": h["ex"],
+                            "#sh": h["sh"],
+                        },
+                        "ExpressionAttributeValues": {
+                            ":open": {"S": "open"},
+                            ":expired": {"S": "expired"},
+                            ":remaining": {"N": remaining},
+                            ":zero": {"N": "0"},
+                            ":now": {"N": str(now_ms)},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": tables.balances,
+                        "Key": {b["ac"]: {"S": hold.account}, b["cu"]: {"S": hold.currency}},
+                        "ConditionExpression": "#ep = :epoch AND #sd = :seeded",
+                        "UpdateExpression": "ADD #hd :released, #fr :remaining, #hr :remaining, #oh :minusOne",
+                        "ExpressionAttributeNames": {
+                            "#ep": b["ep"],
+                            "#sd": b["sd"],
+                            "#hd": b["hd"],
+                            "#fr": b["fr"],
+                            "#hr": b["hr"],
+                            "#oh": b["oh"],
+                        },
+                        "ExpressionAttributeValues": {
+                            ":epoch": {"S": epoch},
+                            ":seeded": {"BOOL": True},
+                            ":released": {"N": f"-{remaining}"},
+                            ":remaining": {"N": remaining},
+                            ":minusOne": {"N": "-1"},
+                        },
+                    }
+                },
+            ]
+        )
+    except ClientError as error:
+        return _refused(error)
+    return Release.RELEASED
+
+
+def _refused(error: ClientError) -> Release:
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        if error.response.get("Error", {}).get("Code") in {"ThrottlingException", "TransactionConflictException"}:
+            return Release.BUSY
+        raise error
+    codes = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
+    if any(code in {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"} for code in codes):
+        return Release.BUSY
+    if codes[:2] != ["None", "None"]:
+        return Release.CHANGED
+    return Release.NOT_COUNTED

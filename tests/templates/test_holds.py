@@ -1,0 +1,331 @@
+"""Holds in the mapping templates (docs/holds.md): a hold reserves funds at once, a capture takes part or all
+of what remains before the expiry, a void releases what remains; every rule is a condition of the one
+TransactWriteItems the template renders, and every refusal says why and writes nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.support.aws import BALANCES, DETAILS, HOLDS
+from tests.support.templates import HOLD_CAP, HOLD_MAX_SECONDS
+from tests.templates.test_guard import EPOCH, INITIALISED, seed
+from tests.templates.test_templates import call
+
+STAGE = {**INITIALISED, "holdsTable": HOLDS}
+NOW = 1_767_225_600_000  # the gateway's request time of every call below unless a test moves it
+ALICE = {"accountId": "alice"}
+
+
+def hold(client: Any, amount: str, hold_id: str = "h1", at: int = NOW, **more: Any) -> Any:
+    body = {"holdId": hold_id, "amount": amount, "currency": "EUR", "expiresInSeconds": 600, **more}
+    return call(client, "create_hold", ALICE, body, request_id=f"req-{hold_id}", epoch=at, stage=STAGE)
+
+
+def capture(client: Any, amount: str, capture_id: str, hold_id: str = "h1", at: int = NOW, **more: Any) -> Any:
+    body = {"captureId": capture_id, "amount": amount, "currency": "EUR", **more}
+    path = {**ALICE, "holdId": hold_id}
+    return call(client, "capture_hold", path, body, request_id=f"req-{capture_id}", epoch=at, stage=STAGE)
+
+
+def void(client: Any, remaining: str, hold_id: str = "h1", at: int = NOW, **more: Any) -> Any:
+    body = {"currency": "EUR", "remaining": remaining, **more}
+    path = {**ALICE, "holdId": hold_id}
+    return call(client, "void_hold", path, body, request_id=f"req-void-{hold_id}", epoch=at, stage=STAGE)
+
+
+def read_hold(client: Any, hold_id: str = "h1", at: int = NOW) -> Any:
+    return call(client, "get_hold", {**ALICE, "holdId": hold_id}, epoch=at, stage=STAGE)
+
+
+def debit(client: Any, amount: str, txid: str) -> Any:
+    body = {"transactionId": txid, "type": "debit", "amount": amount, "currency": "EUR"}
+    return call(client, "create_transaction", ALICE, body, request_id=f"req-{txid}", stage=STAGE)
+
+
+def fund(client: Any, available: str, limit: str = "0", account: str = "alice") -> None:
+    """A balance item as guard init leaves it with holds on: nothing held, free = available."""
+    holds = {"free": {"N": available}, "held": {"N": "0"}, "openHolds": {"N": "0"}}
+    seed(client, available, limit, account, more=holds)
+
+
+def figures(client: Any, account: str = "alice") -> dict[str, Decimal]:
+    """The balance item's money and count, as numbers."""
+    item = client.get_item(TableName=BALANCES, Key={"accountId": {"S": account}, "currency": {"S": "EUR"}})["Item"]
+    names = ("available", "held", "free", "headroom", "openHolds")
+    return {name: Decimal(item[name]["N"]) for name in names if name in item}
+
+
+def rows(client: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(i["accountId"]["S"], i["transactionId"]["S"]): i for i in client.scan(TableName=DETAILS)["Items"]}
+
+
+def hold_item(client: Any, hold_id: str = "h1") -> dict[str, Any]:
+    found: dict[str, Any] = client.get_item(
+        TableName=HOLDS, Key={"accountId": {"S": "alice"}, "holdId": {"S": hold_id}}
+    ).get("Item", {})
+    return found
+
+
+def state(client: Any) -> tuple[Any, ...]:
+    """Every table the hold templates write, to show that a refusal wrote nothing."""
+    return tuple(sorted(map(repr, client.scan(TableName=table)["Items"])) for table in (DETAILS, HOLDS, BALANCES))
+
+
+def test_a_hold_reserves_funds_at_once_and_is_written_with_its_row_and_item(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    answer = hold(dynamodb, "30.00", description="café")
+    expires = NOW + 600_000
+    assert (answer.status, answer.body) == (
+        201,
+        {"accountId": "alice", "holdId": "h1", "status": "open", "expiresAt": expires},
+    )
+    assert figures(dynamodb) == {"available": 100, "held": 30, "free": 70, "headroom": 70, "openHolds": 1}
+    row = rows(dynamodb)[("alice", "h1")]
+    assert {k: row[k] for k in ("type", "amount", "currency", "holdId", "expiresAt", "guardEpoch")} == {
+        "type": {"S": "hold"},
+        "amount": {"N": "30.00"},
+        "currency": {"S": "EUR"},
+        "holdId": {"S": "h1"},
+        "expiresAt": {"N": str(expires)},
+        "guardEpoch": {"S": EPOCH},
+    }
+    item = hold_item(dynamodb)
+    assert {k: item[k] for k in ("remaining", "captured", "status", "expiresAt", "sweepShard")} == {
+        "remaining": {"N": "30.00"},
+        "captured": {"N": "0"},
+        "status": {"S": "open"},
+        "expiresAt": {"N": str(expires)},
+        "sweepShard": {"S": "e"},
+    }
+
+
+def test_a_debit_cannot_spend_what_a_hold_reserves(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    assert hold(dynamodb, "80").status == 201
+    assert debit(dynamodb, "20.01", "t1").status == 422
+    assert debit(dynamodb, "20", "t2").status == 201
+    assert figures(dynamodb) == {"available": 80, "held": 80, "free": 0, "headroom": 0, "openHolds": 1}
+
+
+@pytest.mark.parametrize(("available", "limit", "amount"), [("10", "0", "10.01"), ("0", "5", "5.01"), ("-5", "5", "1")])
+def test_a_hold_past_the_floor_is_422_insufficient_funds_and_writes_nothing(
+    dynamodb: Any, available: str, limit: str, amount: str
+) -> None:
+    fund(dynamodb, available, limit)
+    before = state(dynamodb)
+    answer = hold(dynamodb, amount)
+    assert (answer.status, answer.body["error"], answer.body["field"]) == (422, "insufficient_funds", "amount")
+    assert state(dynamodb) == before
+
+
+def test_a_partial_capture_moves_the_amount_from_held_to_posted(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    hold(dynamodb, "30")
+    answer = capture(dynamodb, "10", "c1")
+    assert (answer.status, answer.body) == (
+        201,
+        {"accountId": "alice", "holdId": "h1", "captureId": "c1", "final": False},
+    )
+    assert figures(dynamodb) == {"available": 90, "held": 20, "free": 70, "headroom": 70, "openHolds": 1}
+    assert rows(dynamodb)[("alice", "c1")]["type"] == {"S": "capture"}
+    item = hold_item(dynamodb)
+    assert (item["remaining"], item["captured"], item["status"]) == ({"N": "20"}, {"N": "10"}, {"S": "open"})
+
+
+def test_a_final_capture_of_what_remains_closes_the_hold_and_frees_its_place(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    hold(dynamodb, "30")
+    capture(dynamodb, "10", "c1")
+    assert capture(dynamodb, "20", "c2", final=True).status == 201
+    assert figures(dynamodb) == {"available": 70, "held": 0, "free": 70, "headroom": 70, "openHolds": 0}
+    item = hold_item(dynamodb)
+    assert (item["status"], item["remaining"], "sweepShard" in item) == ({"S": "captured"}, {"N": "0"}, False)
+
+
+def test_a_capture_to_a_payee_credits_it_in_the_same_transaction(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    fund(dynamodb, "0", account="shop")
+    hold(dynamodb, "30", toAccountId="shop")
+    assert capture(dynamodb, "30", "c1", final=True, toAccountId="shop").status == 201
+    leg = rows(dynamodb)[("shop", "alice:c1")]
+    assert (leg["type"], leg["amount"], leg["counterpartyAccountId"]) == ({"S": "credit"}, {"N": "30"}, {"S": "alice"})
+    assert figures(dynamodb, "shop") == {"available": 30, "held": 0, "free": 30, "headroom": 30, "openHolds": 0}
+    assert figures(dynamodb)["available"] == 70
+
+
+def test_a_void_releases_what_remains(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    hold(dynamodb, "30")
+    capture(dynamodb, "5", "c1")
+    answer = void(dynamodb, "25")
+    assert (answer.status, answer.body) == (200, {"accountId": "alice", "holdId": "h1", "status": "voided"})
+    assert figures(dynamodb) == {"available": 95, "held": 0, "free": 95, "headroom": 95, "openHolds": 0}
+    release = rows(dynamodb)[("alice", "h1.release")]
+    assert (release["type"], release["amount"], release["reason"]) == ({"S": "release"}, {"N": "25"}, {"S": "void"})
+
+
+def refused(answer: Any, status: int, error: str, field: str | None) -> bool:
+    return (answer.status, answer.body["error"], answer.body["field"]) == (status, error, field)
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        # a capture twice: the same request is a repetition, another one reuses the id
+        (lambda c: capture(c, "5", "c1"), lambda c: capture(c, "5", "c1"), (409, "conflict", "captureId")),
+        (
+            lambda c: capture(c, "5", "c1"),
+            lambda c: capture(c, "6", "c1"),
+            (422, "idempotency_key_reused", "captureId"),
+        ),
+        # after a void, after a final capture
+        (lambda c: void(c, "30"), lambda c: capture(c, "5", "c1"), (422, "hold_closed", "holdId")),
+        (lambda c: capture(c, "30", "c0", final=True), lambda c: capture(c, "1", "c1"), (422, "hold_closed", "holdId")),
+        (lambda c: capture(c, "30", "c0", final=True), lambda c: void(c, "30"), (422, "hold_closed", "holdId")),
+        # a void twice
+        (lambda c: void(c, "30"), lambda c: void(c, "30"), (409, "conflict", "holdId")),
+        (lambda c: void(c, "30"), lambda c: void(c, "29"), (422, "hold_closed", "holdId")),
+        # more than remains, all of it without final, final with less, a void with a forged remaining
+        (lambda c: None, lambda c: capture(c, "30.01", "c1"), (422, "exceeds_remaining", "amount")),
+        (lambda c: None, lambda c: capture(c, "30", "c1"), (422, "exceeds_remaining", "amount")),
+        (lambda c: None, lambda c: capture(c, "29", "c1", final=True), (422, "not_what_remains", "amount")),
+        (lambda c: None, lambda c: void(c, "29.99"), (422, "not_what_remains", "remaining")),
+        (lambda c: capture(c, "10", "c1"), lambda c: void(c, "30"), (422, "not_what_remains", "remaining")),
+        # another currency, a payee not the hold's, a hold that is not there
+        (lambda c: None, lambda c: capture(c, "5", "c1", currency="USD"), (422, "currency_mismatch", "currency")),
+        (lambda c: None, lambda c: void(c, "30", currency="USD"), (422, "currency_mismatch", "currency")),
+        (
+            lambda c: None,
+            lambda c: capture(c, "5", "c1", toAccountId="mallory"),
+            (422, "payee_mismatch", "toAccountId"),
+        ),
+        (lambda c: None, lambda c: capture(c, "5", "c1", hold_id="h2"), (404, "not_found", "holdId")),
+        (lambda c: None, lambda c: void(c, "30", hold_id="h2"), (404, "not_found", "holdId")),
+        # after the expiry, from its first millisecond
+        (lambda c: None, lambda c: capture(c, "5", "c1", at=NOW + 600_000), (422, "hold_expired", "holdId")),
+    ],
+)
+def test_every_rule_of_a_capture_or_void_refuses_with_its_reason_and_writes_nothing(
+    dynamodb: Any, first: Any, then: Any, expected: tuple[int, str, str]
+) -> None:
+    fund(dynamodb, "100")
+    fund(dynamodb, "0", account="mallory")
+    assert hold(dynamodb, "30").status == 201
+    first(dynamodb)
+    before = state(dynamodb)
+    answer = then(dynamodb)
+    assert refused(answer, *expected), answer.body
+    assert state(dynamodb) == before
+
+
+def test_a_capture_just_before_the_expiry_is_taken(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    hold(dynamodb, "30")
+    assert capture(dynamodb, "5", "c1", at=NOW + 599_999).status == 201
+
+
+def test_a_hold_id_again_is_409_for_the_same_request_and_422_for_another(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    hold(dynamodb, "30")
+    before = state(dynamodb)
+    assert refused(hold(dynamodb, "30.00"), 409, "conflict", "holdId")
+    assert refused(hold(dynamodb, "30", expiresInSeconds=601), 422, "idempotency_key_reused", "holdId")
+    assert refused(hold(dynamodb, "30", description="x"), 422, "idempotency_key_reused", "holdId")
+    assert state(dynamodb) == before
+
+
+def test_open_holds_are_capped_per_balance(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    for n in range(HOLD_CAP):
+        assert hold(dynamodb, "1", f"h{n}").status == 201
+    before = state(dynamodb)
+    assert refused(hold(dynamodb, "1", "flood"), 422, "too_many_holds", None)
+    assert state(dynamodb) == before
+    assert void(dynamodb, "1", "h0").status == 200
+    assert hold(dynamodb, "1", "flood").status == 201
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"expiresInSeconds": HOLD_MAX_SECONDS + 1}, "expiresInSeconds"),
+        ({"expiresInSeconds": 0}, "expiresInSeconds"),
+        ({"expiresInSeconds": "600"}, "expiresInSeconds"),
+        ({"expiresInSeconds": 1.5}, "expiresInSeconds"),
+        ({"amount": "0"}, "amount"),
+        ({"toAccountId": "alice"}, "toAccountId"),
+        ({"holdId": "h.1"}, "holdId"),
+        ({"currency": "XXX"}, "currency"),
+    ],
+)
+def test_a_bad_hold_is_400_naming_the_field(dynamodb: Any, change: dict[str, Any], field: str) -> None:
+    fund(dynamodb, "100")
+    before = state(dynamodb)
+    more = dict(change)
+    answer = hold(dynamodb, more.pop("amount", "1"), **more)
+    assert refused(answer, 400, "invalid_request", field), answer.body
+    assert state(dynamodb) == before
+
+
+def test_the_longest_expiry_is_taken(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    answer = hold(dynamodb, "1", expiresInSeconds=HOLD_MAX_SECONDS)
+    assert answer.body["expiresAt"] == NOW + HOLD_MAX_SECONDS * 1000
+
+
+def test_a_hold_reads_as_it_stands_and_expired_from_its_expiry(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    hold(dynamodb, "30", toAccountId="shop")
+    capture(dynamodb, "10.5", "c1", toAccountId="shop")
+    answer = read_hold(dynamodb)
+    assert (answer.status, answer.body) == (
+        200,
+        {
+            "accountId": "alice",
+            "holdId": "h1",
+            "currency": "EUR",
+            "amount": "30.00",
+            "captured": "10.50",
+            "remaining": "19.50",
+            "status": "open",
+            "expiresAt": NOW + 600_000,
+            "toAccountId": "shop",
+        },
+    )
+    assert read_hold(dynamodb, at=NOW + 600_000).body["status"] == "expired"
+    assert refused(read_hold(dynamodb, "h2"), 404, "not_found", "holdId")
+    assert refused(read_hold(dynamodb, "h 2"), 400, "invalid_request", "holdId")
+
+
+def test_balances_read_posted_held_and_available(dynamodb: Any) -> None:
+    fund(dynamodb, "100", limit="50")
+    hold(dynamodb, "30")
+    answer = call(dynamodb, "get_balances", ALICE, stage=STAGE)
+    assert (answer.status, answer.body) == (
+        200,
+        {
+            "accountId": "alice",
+            "balances": [
+                {
+                    "currency": "EUR",
+                    "posted": "100.00",
+                    "held": "30.00",
+                    "available": "120.00",
+                    "overdraftLimit": "50.00",
+                    "openHolds": 1,
+                    "counted": True,
+                }
+            ],
+        },
+    )
+
+
+def test_a_limit_set_with_holds_open_keeps_the_held_funds_out_of_headroom(dynamodb: Any) -> None:
+    fund(dynamodb, "100")
+    hold(dynamodb, "30")
+    body = {"currency": "EUR", "overdraftLimit": "50"}
+    assert call(dynamodb, "set_limits", ALICE, body, stage=STAGE).status == 200
+    assert figures(dynamodb)["headroom"] == 120

@@ -71,8 +71,15 @@ class Model:
 
     now: int = NOW
     rows: dict[tuple[str, str], tuple[Any, ...]] = field(default_factory=dict)
+    # What each row holds, by attribute (None: absent).
+    attributes: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     holds: dict[tuple[str, str], Hold] = field(default_factory=dict)
     balances: dict[str, Balance] = field(default_factory=lambda: {a: Balance() for a in ACCOUNTS})
+
+    def write(self, key: tuple[str, str], fingerprint: tuple[Any, ...], **attributes: Any) -> None:
+        """A row written, with the fingerprint of its request and the attributes it must hold."""
+        self.rows[key] = fingerprint
+        self.attributes[key] = attributes
 
     def repeated(self, key: tuple[str, str], fingerprint: tuple[Any, ...]) -> int | None:
         """409 for the same request again, 422 for another one under its id, None when the id is free."""
@@ -98,7 +105,7 @@ def money(model: Model, client: Any, step: tuple[Any, ...]) -> tuple[int, int]:
     body = {"transactionId": txid, "type": kind, "amount": str(amount), "currency": "EUR"}
     answer = call(client, "create_transaction", {"accountId": account}, body, epoch=model.now, stage=STAGE)
     if expected == 201:
-        model.rows[(account, txid)] = fingerprint
+        model.write((account, txid), fingerprint, type=kind, amount=amount, holdId=None, counterpartyAccountId=None)
         balance.posted += amount if kind == "credit" else -amount
     return answer.status, expected
 
@@ -113,8 +120,9 @@ def transfer(model: Model, client: Any, step: tuple[Any, ...]) -> tuple[int, int
     body = {"transferId": txid, "toAccountId": payee, "amount": str(amount), "currency": "EUR"}
     answer = call(client, "create_transfer", {"accountId": account}, body, epoch=model.now, stage=STAGE)
     if expected == 201:
-        model.rows[(account, txid)] = fingerprint
-        model.rows[(payee, f"{account}:{txid}")] = ("credit", amount, "EUR", account)
+        model.write((account, txid), fingerprint, type="debit", amount=amount, counterpartyAccountId=payee)
+        leg = ("credit", amount, "EUR", account)
+        model.write((payee, f"{account}:{txid}"), leg, type="credit", amount=amount, counterpartyAccountId=account)
         model.balances[account].posted -= amount
         model.balances[payee].posted += amount
     return answer.status, expected
@@ -141,7 +149,14 @@ def make_hold(model: Model, client: Any, step: tuple[Any, ...]) -> tuple[int, in
         body["toAccountId"] = payee
     answer = call(client, "create_hold", {"accountId": account}, body, epoch=model.now, stage=STAGE)
     if expected == 201:
-        model.rows[(account, hold_id)] = fingerprint
+        model.write(
+            (account, hold_id),
+            fingerprint,
+            type="hold",
+            amount=amount,
+            holdId=hold_id,
+            counterpartyAccountId=payee or None,
+        )
         model.holds[(account, hold_id)] = Hold(amount, amount, "EUR", payee, model.now + seconds * 1000)
         balance.held += amount
         balance.open += 1
@@ -161,7 +176,7 @@ def _capture_refusal(
 
 def capture(model: Model, client: Any, step: tuple[Any, ...]) -> tuple[int, int]:
     _, account, hold_id, amount, capture_id, final, paid, currency = step
-    payee = other(account) if paid else ""
+    payee = {"": "", "other": other(account)}.get(paid, paid)
     fingerprint = ("capture", amount, currency, payee, hold_id, final)
     key = (account, hold_id)
     expected = model.repeated((account, capture_id), fingerprint)
@@ -174,7 +189,15 @@ def capture(model: Model, client: Any, step: tuple[Any, ...]) -> tuple[int, int]
     answer = call(client, "capture_hold", path, body, epoch=model.now, stage=STAGE)
     if expected == 201:
         hold, balance = model.holds[key], model.balances[account]
-        model.rows[(account, capture_id)] = fingerprint
+        model.write(
+            (account, capture_id),
+            fingerprint,
+            type="capture",
+            amount=amount,
+            holdId=hold_id,
+            final=final,
+            counterpartyAccountId=payee or None,
+        )
         hold.remaining -= amount
         hold.captured += amount
         balance.posted -= amount
@@ -183,7 +206,9 @@ def capture(model: Model, client: Any, step: tuple[Any, ...]) -> tuple[int, int]
             hold.status = "captured"
             balance.open -= 1
         if payee:
-            model.rows[(payee, f"{account}:{capture_id}")] = ("credit", amount, currency, account)
+            leg = ("credit", amount, currency, account)
+            key = (payee, f"{account}:{capture_id}")
+            model.write(key, leg, type="credit", amount=amount, holdId=hold_id, counterpartyAccountId=account)
             model.balances[payee].posted += amount
     return answer.status, expected
 
@@ -207,7 +232,7 @@ def void(model: Model, client: Any, step: tuple[Any, ...]) -> tuple[int, int]:
     body = {"currency": currency, "remaining": str(remaining)}
     answer = call(client, "void_hold", {"accountId": account, "holdId": hold_id}, body, epoch=model.now, stage=STAGE)
     if expected == 200 and hold is not None:
-        model.rows[release] = fingerprint
+        model.write(release, fingerprint, type="release", amount=remaining, holdId=hold_id, reason="void")
         model.balances[account].held -= hold.remaining
         model.balances[account].open -= 1
         hold.remaining, hold.status = Decimal(0), "voided"
@@ -227,7 +252,9 @@ def expire(model: Model, client: Any, step: tuple[Any, ...]) -> tuple[int, int]:
     ]
     for (account, hold_id), hold in model.holds.items():
         if hold.status == "open" and hold.expires <= model.now:
-            model.rows[(account, f"{hold_id}.release")] = ("release", hold.remaining, hold.currency, "expiry")
+            key = (account, f"{hold_id}.release")
+            fingerprint = ("release", hold.remaining, hold.currency, "expiry")
+            model.write(key, fingerprint, type="release", amount=hold.remaining, holdId=hold_id, reason="expiry")
             model.balances[account].held -= hold.remaining
             model.balances[account].open -= 1
             hold.remaining, hold.status = Decimal(0), "expired"
@@ -264,7 +291,7 @@ STEPS = {
         amounts,
         ids,
         st.booleans(),
-        st.booleans(),
+        st.sampled_from(["", "other", "other", "carol"]),  # none, the other account, or one with no hold
         st.sampled_from(["EUR", "EUR", "EUR", "USD"]),
     ),
     "void": st.tuples(
@@ -288,6 +315,15 @@ def scan(client: Any, table: str) -> list[dict[str, Any]]:
     return found
 
 
+def typed(value: dict[str, Any] | None) -> Any:
+    """A DynamoDB attribute value as Python: S as str, N as Decimal, BOOL as bool, absent as None."""
+    if value is None:
+        return None
+    if "N" in value:
+        return Decimal(value["N"])
+    return value.get("S", value.get("BOOL"))
+
+
 def fold(rows: list[dict[str, Any]]) -> dict[str, tuple[Decimal, Decimal]]:
     """(posted, held) per account from its rows alone: credits - debits - captures, and holds - captures -
     releases (every row here is in EUR)."""
@@ -303,6 +339,10 @@ def fold(rows: list[dict[str, Any]]) -> dict[str, tuple[Decimal, Decimal]]:
 def check(model: Model, client: Any) -> None:
     rows = scan(client, DETAILS)
     assert {(r["accountId"]["S"], r["transactionId"]["S"]) for r in rows} == set(model.rows)
+    for row in rows:
+        key = (row["accountId"]["S"], row["transactionId"]["S"])
+        held = {name: typed(row.get(name)) for name in model.attributes[key]}
+        assert held == model.attributes[key], key
     holds = {(i["accountId"]["S"], i["holdId"]["S"]): i for i in scan(client, HOLDS)}
     assert set(holds) == set(model.holds)
     for key, hold in model.holds.items():
@@ -313,6 +353,7 @@ def check(model: Model, client: Any) -> None:
     folded = fold(rows)
     for item in scan(client, BALANCES):
         account = item["accountId"]["S"]
+        assert account in model.balances, f"a balance item of {account}, which no request may credit"
         figures = {k: Decimal(item[k]["N"]) for k in ("available", "held", "free", "headroom", "openHolds")}
         balance = model.balances[account]
         assert figures == {
@@ -375,18 +416,18 @@ MEETS = [
         [
             ("hold", "alice", D(10), "a", 1, False),
             ("tick", 1000),
-            ("capture", "alice", "a", D(5), "c", False, False, "EUR"),
+            ("capture", "alice", "a", D(5), "c", False, "", "EUR"),
         ],
     ),
     (
         "capture_hold",
         "#rm > :amount",
-        [("hold", "alice", D(10), "a", 60, False), ("capture", "alice", "a", D(10), "c", False, False, "EUR")],
+        [("hold", "alice", D(10), "a", 60, False), ("capture", "alice", "a", D(10), "c", False, "", "EUR")],
     ),
     (
         "capture_hold",
         "#rm = :amount",
-        [("hold", "alice", D(10), "a", 60, False), ("capture", "alice", "a", D(5), "c", True, False, "EUR")],
+        [("hold", "alice", D(10), "a", 60, False), ("capture", "alice", "a", D(5), "c", True, "", "EUR")],
     ),
     (
         "capture_hold",
@@ -394,13 +435,18 @@ MEETS = [
         [
             ("hold", "alice", D(10), "a", 60, False),
             ("credit", "alice", D(5), "x"),
-            ("capture", "alice", "a", D(5), "c", False, False, "USD"),
+            ("capture", "alice", "a", D(5), "c", False, "", "USD"),
         ],
     ),
     (
         "capture_hold",
         "attribute_not_exists(#py)",
-        [("hold", "alice", D(10), "a", 60, True), ("capture", "alice", "a", D(5), "c", False, False, "EUR")],
+        [("hold", "alice", D(10), "a", 60, True), ("capture", "alice", "a", D(5), "c", False, "", "EUR")],
+    ),
+    (
+        "capture_hold",
+        "#py = :py",
+        [("hold", "alice", D(10), "a", 60, True), ("capture", "alice", "a", D(5), "c", False, "carol", "EUR")],
     ),
     (
         "create_hold",

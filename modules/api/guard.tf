@@ -24,6 +24,8 @@ locals {
   balance_item_attributes = [for a in var.balance_item : a.name if !a.holds || local.holds]
   # The same names by placeholder, as the templates write them: ${balance.av} is "available".
   balance = { for a in var.balance_item : a.placeholder => a.name }
+  # A hold's item's names by placeholder (hold_item.json; the hold templates): ${hold.rm} is "remaining".
+  hold = { for a in var.hold_item : a.placeholder => a.name }
   # The two ways the API role may write a balance item (iam.tf): by its dynamodb:EnclosingOperation.
   balance_writes = {
     CountInBalanceItemsInsideTransactions = { test = "StringEquals", values = ["TransactWriteItems"] }

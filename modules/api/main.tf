@@ -66,10 +66,9 @@ locals {
     format_amount       = file("${local.templates}/_format_amount.vtl")
     balance_update      = templatefile("${local.templates}/_balance_update.vtl", { balance = local.balance })
     refusal             = file("${local.templates}/_refusal.vtl")
-    # Holds (docs/holds.md) are not deployed yet: their templates are tested, their routes and option to come.
-    guard   = templatefile("${local.templates}/_guard.vtl", { holds = false })
-    balance = local.balance
-    hold    = { for a in var.hold_item : a.placeholder => a.name }
+    guard               = templatefile("${local.templates}/_guard.vtl", { holds = local.holds })
+    balance             = local.balance
+    hold                = local.hold
     # Whether the money templates write the balance items: the same setting that picks their integration's
     # action (TransactWriteItems), so that every request they render is one of that action.
     guarded           = local.guarded

@@ -154,9 +154,10 @@ def release_expired(
 
 
 def _refused(error: ClientError) -> Release:
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        if error.response.get("Error", {}).get("Code") in {"ThrottlingException", "TransactionConflictException"}:
-            return Release.BUSY
+    code = error.response.get("Error", {}).get("Code")
+    if code in {"ThrottlingException", "TransactionConflictException"}:
+        return Release.BUSY
+    if code != "TransactionCanceledException":
         raise error
     codes = [reason.get("Code", "None") for reason in error.response.get("CancellationReasons", [])]
     if any(code in {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"} for code in codes):

@@ -26,6 +26,7 @@ from .summary_item import (
     COUNT,
     CREDITS,
     DEBITS,
+    HELD,
     LAST_TRANSACTION_AT,
     REVISION,
     key_of,
@@ -98,6 +99,7 @@ def _totals(image: Image | None, currency: str) -> dict[str, Any] | None:
         "balance": format_amount(number(BALANCE), currency),
         "credits": format_amount(number(CREDITS), currency),
         "debits": format_amount(number(DEBITS), currency),
+        "held": format_amount(number(HELD), currency),
         "transactionCount": int(number(COUNT)),
     }
 

@@ -3,7 +3,10 @@
 A message carries the changes of one ``(account, currency)`` key, each with its
 record identity, so that the writer can drop the records it has already
 applied. Amounts are decimal strings; JSON numbers are never used for money.
-Version 2 added the currency (summaries are kept per currency).
+Version 2 added the currency (summaries are kept per currency). Version 3 adds what a change holds (a
+hold's row and its capture or release, docs/holds.md) as an eighth element of each change; a delta that holds
+nothing is still sent as version 2, and both are read, so that writers and stream functions of either side of
+an upgrade understand each other for every ledger without holds.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from typing import Any
 from .domain import Change, Delta, Poison, PoisonRecordError, Totals, currency_places, parse_amount
 from .formats import is_account_id, is_canonical_time, is_record_id, is_sequence_number
 
-FORMAT_VERSION = 2
-_ROW_LENGTH = 7
+FORMAT_VERSION = 3
+_WITHOUT_HOLDS = 2  # the version of a delta that holds nothing
+_ROW_LENGTHS = {2: 7, 3: 8}  # a change's elements by format version
 # What the stream function writes, and nothing else: the writer refuses any other message or change
 # (to the DLQ), with the validators the stream side uses (formats).
 
@@ -70,12 +74,17 @@ def _id_of(account_id: str, currency: str, marker_ids: tuple[str, ...]) -> str:
 
 def encode(delta: Delta) -> str:
     """Serialise a delta as a queue message body."""
-    rows = [
-        [c.record_id, c.sequence, str(c.totals.credits), str(c.totals.debits), c.totals.count, c.latest_at, c.moved_out]
-        for c in delta.changes
-    ]
-    body = {"v": FORMAT_VERSION, "accountId": delta.account_id, "currency": delta.currency, "changes": rows}
+    holds = any(c.totals.held for c in delta.changes)
+    rows = [_row(change, holds) for change in delta.changes]
+    version = FORMAT_VERSION if holds else _WITHOUT_HOLDS
+    body = {"v": version, "accountId": delta.account_id, "currency": delta.currency, "changes": rows}
     return json.dumps(body, separators=(",", ":"))
+
+
+def _row(c: Change, holds: bool) -> list[Any]:
+    t = c.totals
+    row: list[Any] = [c.record_id, c.sequence, str(t.credits), str(t.debits), t.count, c.latest_at, c.moved_out]
+    return [*row, str(t.held)] if holds else row
 
 
 def decode(body: str) -> Delta:
@@ -97,8 +106,10 @@ def decode_changes(body: str) -> Decoded:
         payload = json.loads(body, parse_float=Decimal, parse_int=int)
     except (json.JSONDecodeError, TypeError):
         raise PoisonRecordError("message body is not JSON", "body") from None
-    if not isinstance(payload, dict) or payload.get("v") != FORMAT_VERSION:
+    version = payload.get("v") if isinstance(payload, dict) else None
+    if type(version) is not int or version not in _ROW_LENGTHS:
         raise PoisonRecordError("message is not a delta of a known version", "v")
+    length = _ROW_LENGTHS[version]
     account = payload.get("accountId")
     if not is_account_id(account):
         raise PoisonRecordError("accountId is missing or malformed", "accountId")
@@ -107,7 +118,7 @@ def decode_changes(body: str) -> Decoded:
     rows = payload.get("changes")
     if not isinstance(rows, list) or not rows:
         raise PoisonRecordError("changes is missing or empty", "changes")
-    marker_ids = tuple(_marker_id(str(currency), row) for row in rows)
+    marker_ids = tuple(_marker_id(str(currency), row, length) for row in rows)
     if len(set(marker_ids)) != len(marker_ids):
         raise PoisonRecordError("a change appears twice in one message", "changes")
     changes: list[Change] = []
@@ -120,10 +131,10 @@ def decode_changes(body: str) -> Decoded:
     return Decoded(str(account), str(currency), tuple(changes), tuple(refused), marker_ids)
 
 
-def _marker_id(currency: str, row: Any) -> str:
+def _marker_id(currency: str, row: Any, length: int) -> str:
     """The identity of a change as sent: what makes it exactly-once, and what the deltaId label covers."""
-    if not isinstance(row, list) or len(row) != _ROW_LENGTH:
-        raise PoisonRecordError(f"a change is not a {_ROW_LENGTH}-element list", "changes")
+    if not isinstance(row, list) or len(row) != length:
+        raise PoisonRecordError(f"a change is not a {length}-element list", "changes")
     record_id, moved_out = row[0], row[6]
     if not is_record_id(record_id):
         raise PoisonRecordError("a change has a bad record id", "changes")
@@ -134,12 +145,13 @@ def _marker_id(currency: str, row: Any) -> str:
 
 def _change(account: str, currency: str, places: int, row: list[Any]) -> Change:
     """A change whose identity ``_marker_id`` has checked; its values are checked here."""
-    record_id, sequence, credits, debits, count, latest, moved_out = row
+    record_id, sequence, credits, debits, count, latest, moved_out, *held = row
     if not is_sequence_number(sequence):
         raise PoisonRecordError("a change has a bad sequence number", "changes")
     if latest is not None and not is_canonical_time(latest):
         raise PoisonRecordError("a change has a bad time", "changes")
-    totals = Totals(_money(credits, places), _money(debits, places), _count(count))
+    reserved = _money(held[0], places) if held else Decimal(0)
+    totals = Totals(_money(credits, places), _money(debits, places), _count(count), reserved)
     if not _possible(totals, moved_out, latest):
         raise PoisonRecordError("a change no stream record can make", "changes")
     return Change(record_id, sequence, account, currency, totals, latest, moved_out)
@@ -152,8 +164,9 @@ def _count(value: Any) -> int:
 
 
 def _possible(totals: Totals, moved_out: bool, latest: str | None) -> bool:
-    """What ``contribution(NEW) - contribution(OLD)`` can be: a row added (count 1, amounts not negative),
-    removed or moved out (count -1, amounts not positive), or changed in place (count 0)."""
+    """What ``contribution(NEW) - contribution(OLD)`` can be: a row added (count 1, posted amounts not
+    negative), removed or moved out (count -1, posted amounts not positive), or changed in place (count 0).
+    ``held`` takes either sign: a capture or a release gives up what a hold reserved."""
     if totals.count == 1:
         return not moved_out and totals.credits >= 0 and totals.debits >= 0 and not totals.is_zero()
     if totals.count == -1:

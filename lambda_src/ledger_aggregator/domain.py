@@ -52,26 +52,40 @@ class PoisonRecordError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    """Additive money totals of an account (or of a change to it)."""
+    """Additive money totals of an account (or of a change to it).
+
+    ``credits`` and ``debits`` are posted (a hold's capture is a debit); ``held`` is what holds reserve and
+    have not yet given up (holds - captures - releases); ``count`` is the number of rows.
+    """
 
     credits: Decimal = ZERO
     debits: Decimal = ZERO
     count: int = 0
+    held: Decimal = ZERO
 
     @property
     def balance(self) -> Decimal:
-        """Credits minus debits."""
+        """Credits minus debits: the posted balance."""
         return self.credits - self.debits
 
+    @property
+    def posted(self) -> Totals:
+        """These totals without what they hold: the credits, debits and rows."""
+        return Totals(self.credits, self.debits, self.count)
+
     def __add__(self, other: Totals) -> Totals:
-        return Totals(self.credits + other.credits, self.debits + other.debits, self.count + other.count)
+        return Totals(
+            self.credits + other.credits, self.debits + other.debits, self.count + other.count, self.held + other.held
+        )
 
     def __sub__(self, other: Totals) -> Totals:
-        return Totals(self.credits - other.credits, self.debits - other.debits, self.count - other.count)
+        return Totals(
+            self.credits - other.credits, self.debits - other.debits, self.count - other.count, self.held - other.held
+        )
 
     def is_zero(self) -> bool:
         """True when adding these totals changes nothing."""
-        return self.count == 0 and self.credits == ZERO and self.debits == ZERO
+        return self.count == 0 and self.credits == ZERO and self.debits == ZERO and self.held == ZERO
 
 
 _NOTHING = Totals()
@@ -251,6 +265,27 @@ def _attribute(image: Mapping[str, Any], name: str, kind: str) -> str | None:
     return text
 
 
+# What one row of each type adds (docs/holds.md): a hold reserves its amount, a capture posts a debit out of
+# what its hold reserves, a release gives up what remains of its hold (a void's, or an expiry's).
+_TOTALS_OF = {
+    "credit": lambda amount: Totals(credits=amount, count=1),
+    "debit": lambda amount: Totals(debits=amount, count=1),
+    "hold": lambda amount: Totals(held=amount, count=1),
+    "capture": lambda amount: Totals(debits=amount, held=-amount, count=1),
+    "release": lambda amount: Totals(held=-amount, count=1),
+}
+ROW_TYPES = tuple(_TOTALS_OF)
+
+
+def holds_opened(image: Mapping[str, Any]) -> int:
+    """How a valid row changes the number of its balance's open holds: a hold opens one (+1); its final capture
+    (``final: true``) or its release closes it (-1); any other row, 0."""
+    kind = image.get("type", {}).get("S")
+    if kind == "capture":
+        return -1 if image.get("final", {}).get("BOOL") is True else 0
+    return {"hold": 1, "release": -1}.get(kind, 0)
+
+
 def contribution_of(image: Mapping[str, Any], key_account: str | None = None) -> Contribution:
     """What a details row (a DynamoDB image) contributes; raises PoisonRecordError if invalid.
 
@@ -262,16 +297,15 @@ def contribution_of(image: Mapping[str, Any], key_account: str | None = None) ->
     if account_id is None or (account_id != key_account and not is_account_id(account_id)):
         raise PoisonRecordError("accountId is missing or malformed", "accountId")
     kind = _attribute(image, "type", "S")
-    if kind not in ("credit", "debit"):
-        raise PoisonRecordError("type must be credit or debit", "type")
+    if kind not in _TOTALS_OF:
+        raise PoisonRecordError(f"type must be {', '.join(ROW_TYPES[:-1])} or {ROW_TYPES[-1]}", "type")
     currency = _attribute(image, "currency", "S")
     places = currency_places(currency)
     raw_amount = _attribute(image, "amount", "N")
     if raw_amount is None:
         raise PoisonRecordError("amount is missing", "amount")
     amount = parse_amount(raw_amount, places)
-    totals = Totals(credits=amount, count=1) if kind == "credit" else Totals(debits=amount, count=1)
-    return Contribution(account_id, str(currency), totals, _time_of(image))
+    return Contribution(account_id, str(currency), _TOTALS_OF[kind](amount), _time_of(image))
 
 
 def _time_of(image: Mapping[str, Any]) -> str:
@@ -375,14 +409,19 @@ def chunked(delta: Delta, size: int) -> Iterator[Delta]:
         yield Delta(delta.account_id, delta.currency, delta.changes[start : start + size])
 
 
+def valid_rows(rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], Contribution]]:
+    """Each valid details row with its contribution; a poison row is left out, as every fold leaves it."""
+    for row in rows:
+        try:
+            yield row, contribution_of(row)
+        except PoisonRecordError:
+            continue
+
+
 def fold(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Summary]:
     """The reference: summaries per ``(account, currency)`` as the fold of the valid details rows."""
     summaries: dict[Key, Summary] = {}
-    for row in rows:
-        try:
-            part = contribution_of(row)
-        except PoisonRecordError:
-            continue
+    for _, part in valid_rows(rows):
         key = (part.account_id, part.currency)
         summary = summaries.setdefault(key, Summary(*key))
         summary.add(part.totals, part.occurred_at)
@@ -395,12 +434,6 @@ def standalone_net(rows: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
     A transfer's two legs (rows carrying ``transferId``) add up to zero, so they are left out.
     """
     net: dict[str, Decimal] = {}
-    for row in rows:
-        if "transferId" in row:
-            continue
-        try:
-            part = contribution_of(row)
-        except PoisonRecordError:
-            continue
+    for _, part in valid_rows(row for row in rows if "transferId" not in row):
         net[part.currency] = net.get(part.currency, ZERO) + part.totals.balance
     return net

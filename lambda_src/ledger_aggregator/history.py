@@ -127,7 +127,8 @@ class Close:
 
 
 def booked_by_day(rows: Iterable[Mapping[str, Any]], currency: str) -> dict[date, Totals]:
-    """The totals per booking day of the valid rows in ``currency``; invalid rows count nowhere, as in the fold."""
+    """The posted totals per booking day of the valid rows in ``currency`` (what holds reserve is not history's:
+    a hold's capture is booked as a debit); invalid rows count nowhere, as in the fold."""
     found: dict[date, Totals] = {}
     for row in rows:
         moment = recorded_ms(row)
@@ -139,7 +140,7 @@ def booked_by_day(rows: Iterable[Mapping[str, Any]], currency: str) -> dict[date
             continue
         if part.currency == currency:
             day = day_of(moment)
-            found[day] = found.get(day, Totals()) + part.totals
+            found[day] = found.get(day, Totals()) + part.totals.posted
     return found
 
 

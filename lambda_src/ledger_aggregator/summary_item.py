@@ -1,7 +1,8 @@
 """The stored summary item: one per ``(accountId, currency)``, in DynamoDB's attribute-value form.
 
 Its attributes: ``accountId`` (partition key), ``currency`` (sort key), ``balance``, ``credits``,
-``debits`` (decimal numbers), ``transactionCount``, ``lastTransactionAt`` and ``revision``.
+``debits``, ``held`` (decimal numbers; ``held`` is absent until a hold's row is folded, and absent reads as 0),
+``transactionCount``, ``lastTransactionAt`` and ``revision``.
 
 The revision: every money write adds 1 to it (``ledger-ops rebuild`` reads it to tell "nothing applied
 since I read" from "what was applied summed to zero"), and the balance events name each change by it
@@ -24,9 +25,10 @@ from .domain import Key, Totals
 
 ACCOUNT, CURRENCY = "accountId", "currency"
 BALANCE, CREDITS, DEBITS, COUNT = "balance", "credits", "debits", "transactionCount"
+HELD = "held"
 LAST_TRANSACTION_AT = "lastTransactionAt"
 REVISION = "revision"
-SERVED = (CURRENCY, BALANCE, CREDITS, DEBITS, COUNT, LAST_TRANSACTION_AT)  # what GET .../summary answers
+SERVED = (CURRENCY, BALANCE, CREDITS, DEBITS, HELD, COUNT, LAST_TRANSACTION_AT)  # what GET .../summary answers
 # The revision after a money write: raised by 1, from the floor when the write creates the item; the SET
 # action of every money write is REVISION_RAISE.
 REVISION_AFTER = "if_not_exists(#r, :floor) + :one"
@@ -39,15 +41,17 @@ def revision_floor(now: float) -> int:
     return int(now * MICROSECONDS)
 
 
-def money_names() -> dict[str, str]:
-    """Placeholders of the money attributes and the revision, for an update expression."""
-    return {"#b": BALANCE, "#c": CREDITS, "#d": DEBITS, "#n": COUNT, "#r": REVISION}
+def money_names(totals: Totals) -> dict[str, str]:
+    """Placeholders of the money attributes and the revision, for an update expression; ``#h`` (held) only
+    when ``totals`` hold some, so that a ledger without holds never stores the attribute."""
+    names = {"#b": BALANCE, "#c": CREDITS, "#d": DEBITS, "#n": COUNT, "#r": REVISION}
+    return {**names, "#h": HELD} if totals.held else names
 
 
 def money_values(totals: Totals, now: float) -> dict[str, Any]:
     """Values for ``money_names`` and ``REVISION_RAISE``: the totals (balance = credits - debits), the
     revision's step and the floor it starts from if the write creates the item at ``now``."""
-    return {
+    values = {
         ":b": {"N": str(totals.balance)},
         ":c": {"N": str(totals.credits)},
         ":d": {"N": str(totals.debits)},
@@ -55,6 +59,7 @@ def money_values(totals: Totals, now: float) -> dict[str, Any]:
         ":one": {"N": "1"},
         ":floor": {"N": str(revision_floor(now))},
     }
+    return {**values, ":h": {"N": str(totals.held)}} if totals.held else values
 
 
 def summary_key(account_id: str, currency: str) -> dict[str, Any]:
@@ -73,7 +78,7 @@ def stored_totals(item: Mapping[str, Any]) -> Totals:
     def number(name: str) -> Decimal:
         return Decimal(item.get(name, {"N": "0"})["N"])
 
-    return Totals(number(CREDITS), number(DEBITS), int(number(COUNT)))
+    return Totals(number(CREDITS), number(DEBITS), int(number(COUNT)), number(HELD))
 
 
 def stored_revision(item: Mapping[str, Any] | None) -> int | None:

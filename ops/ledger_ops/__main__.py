@@ -143,7 +143,8 @@ class Ops:
     ) -> list[Any]:
         if guard.balances is None or guard.epoch is None:
             return []
-        return balance_differences(rows, items_of(self.dynamodb, guard.balances, account, tick), guard.epoch)
+        items = items_of(self.dynamodb, guard.balances, account, tick)
+        return balance_differences(rows, items, guard.epoch, holds=guard.holds)
 
     def now_ms(self) -> int:
         """DynamoDB's time (or the local clock when they agree), in epoch milliseconds."""

@@ -3,8 +3,11 @@
 With the guard on, the API writes every row with the guard's epoch (``guardEpoch``, a stage variable that
 Terraform replaces each time the guard is switched on or off) and, in the same transaction, adds its amount to
 the balance item of its ``(account, currency)``, but only to an item of that epoch. A balance item holds
-``available`` (the rows it has counted: credits - debits), ``headroom`` (``available`` + ``overdraftLimit``,
-what a debit may take), ``seeded`` (true once every row of its key is counted) and ``epoch``.
+``available`` (the rows it has counted: credits - debits, a hold's capture a debit), ``headroom``
+(``available`` + ``overdraftLimit``, what a debit may take), ``seeded`` (true once every row of its key is
+counted) and ``epoch``. With holds on (docs/holds.md) it also holds ``held`` (what the open holds reserve:
+holds - captures - releases), ``free`` (``available - held``) and ``openHolds``, and ``headroom`` is ``free +
+overdraftLimit``: every one of them a fold of the rows, seeded as ``available`` is.
 
 The rows a new epoch's items have not counted are those without its epoch: written before the guard, while it
 was off, or in an earlier epoch. None can appear once the epoch's deployment serves (and the requests in flight
@@ -25,7 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ledger_aggregator.domain import ZERO, Key, fold
+from ledger_aggregator.domain import ZERO, Key, holds_opened, valid_rows
 from ledger_aggregator.items import BALANCE_NAMES
 
 if TYPE_CHECKING:
@@ -33,8 +36,9 @@ if TYPE_CHECKING:
 
 ROW_EPOCH = "guardEpoch"  # the attribute the guarded templates write on every row: the epoch it was counted in
 # The stage variables of the guard (modules/api/stage.tf): Terraform sets the first two with the guard on;
-# guard init sets the third, which Terraform leaves alone.
+# guard init sets the third, which Terraform leaves alone. The fourth names the holds table with holds on.
 STAGE_TABLE, STAGE_EPOCH, STAGE_INITIALISED = "balancesTable", "guardEpoch", "guardInitialised"
+STAGE_HOLDS = "holdsTable"
 # The balance item's attribute names by their placeholders (balance_item.json, which Terraform renders into
 # the API's templates and the API role's policy too).
 NAMES = {f"#{placeholder}": name for placeholder, name in BALANCE_NAMES.items()}
@@ -44,18 +48,24 @@ NAMES = {f"#{placeholder}": name for placeholder, name in BALANCE_NAMES.items()}
 class GuardState:
     """What the API's stage says of the guard: the balances table and the epoch (None: the guard is off),
     the epoch guard init last marked initialised, when the stage last changed and when this was read, both by
-    API Gateway's clock (None: not said)."""
+    API Gateway's clock (None: not said), and the holds table (None: holds are off)."""
 
     balances: str | None
     epoch: str | None
     initialised_epoch: str | None
     changed_at: datetime | None = None
     read_at: datetime | None = None
+    holds_table: str | None = None
 
     @property
     def on(self) -> bool:
         """Whether the stage serves the guarded templates."""
         return bool(self.balances and self.epoch)
+
+    @property
+    def holds(self) -> bool:
+        """Whether the stage serves holds (their templates keep ``held``, ``free`` and ``openHolds``)."""
+        return self.on and bool(self.holds_table)
 
     @property
     def initialised(self) -> bool:
@@ -73,6 +83,7 @@ def guard_state(
         variables.get(STAGE_INITIALISED) or None,
         changed_at,
         read_at,
+        variables.get(STAGE_HOLDS) or None,
     )
 
 
@@ -99,6 +110,9 @@ class BalanceItem:
     seeded: bool
     epoch: str | None
     has_limit: bool = False  # whether overdraftLimit is stored (an absent one is 0)
+    held: Decimal = ZERO
+    free: Decimal | None = None  # None: not stored
+    open_holds: int = 0
 
 
 def balance_item(item: Mapping[str, Any]) -> BalanceItem:
@@ -112,7 +126,9 @@ def balance_item(item: Mapping[str, Any]) -> BalanceItem:
     epoch = item.get(NAMES["#ep"], {}).get("S")
     limit = number(NAMES["#ol"])
     available, headroom = number(NAMES["#av"]), number(NAMES["#hr"])
-    return BalanceItem(key, available, headroom, limit, seeded, epoch, NAMES["#ol"] in item)
+    free = number(NAMES["#fr"]) if NAMES["#fr"] in item else None
+    held, open_holds = number(NAMES["#hd"]), int(number(NAMES["#oh"]))
+    return BalanceItem(key, available, headroom, limit, seeded, epoch, NAMES["#ol"] in item, held, free, open_holds)
 
 
 def counted_in(row: Mapping[str, Any], epoch: str | None) -> bool:
@@ -120,12 +136,36 @@ def counted_in(row: Mapping[str, Any], epoch: str | None) -> bool:
     return epoch is not None and row.get(ROW_EPOCH, {}).get("S") == epoch
 
 
-def net_by_key(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Decimal]:
-    """Credits - debits per ``(account, currency)`` of the valid rows, as the summaries fold them."""
-    return {key: summary.totals.balance for key, summary in fold(rows).items()}
+@dataclass(frozen=True, slots=True)
+class Seed:
+    """What some rows of one ``(account, currency)`` add to its balance item: ``available`` (credits - debits,
+    captures among the debits), ``held`` (holds - captures - releases) and the holds they open (a hold +1; its
+    final capture or its release -1)."""
+
+    available: Decimal = ZERO
+    held: Decimal = ZERO
+    open_holds: int = 0
+
+    def __add__(self, other: Seed) -> Seed:
+        return Seed(self.available + other.available, self.held + other.held, self.open_holds + other.open_holds)
+
+    @property
+    def free(self) -> Decimal:
+        """What the open holds leave of ``available``."""
+        return self.available - self.held
 
 
-def seeds(rows: Iterable[Mapping[str, Any]], epoch: str) -> dict[Key, Decimal]:
+def net_by_key(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Seed]:
+    """The seed per ``(account, currency)`` of the valid rows, as the summaries fold them (domain.fold): a
+    row that is poison there adds nothing here either."""
+    found: dict[Key, Seed] = {}
+    for row, part in valid_rows(rows):
+        key = (part.account_id, part.currency)
+        found[key] = found.get(key, Seed()) + Seed(part.totals.balance, part.totals.held, holds_opened(row))
+    return found
+
+
+def seeds(rows: Iterable[Mapping[str, Any]], epoch: str) -> dict[Key, Seed]:
     """What ``guard init`` seeds each balance item of ``epoch`` with: the fold of its rows outside the epoch."""
     return net_by_key(row for row in rows if not counted_in(row, epoch))
 
@@ -142,36 +182,52 @@ class BalanceDifference:
         return f"{'/'.join(self.key)}: balance item: {'; '.join(self.problems)}"
 
 
-def balance_problems(expected: Decimal, stored: BalanceItem | None, has_rows: bool, epoch: str) -> tuple[str, ...]:
-    """What is wrong with one balance item against the fold of the rows it should have counted."""
+def balance_problems(
+    expected: Seed, stored: BalanceItem | None, has_rows: bool, epoch: str, *, holds: bool = False
+) -> tuple[str, ...]:
+    """What is wrong with one balance item against the fold of the rows it should have counted (``holds``:
+    whether the stage serves holds, which keep ``held``, ``free`` and ``openHolds`` too)."""
     if stored is None:
         return ("no balance item, but rows: run ledger-ops guard init",) if has_rows else ()
     if stored.epoch != epoch:
         return (f"of an earlier epoch of the guard ({stored.epoch or 'none'}, not {epoch}): run ledger-ops guard init",)
-    found = []
     counted = "its rows" if stored.seeded else "its rows of this epoch (not seeded yet: run ledger-ops guard init)"
-    if stored.available != expected:
-        found.append(f"available {stored.available} is not the fold of {counted}, {expected}")
-    if stored.headroom != stored.available + stored.overdraft_limit:
-        floor_sum = stored.available + stored.overdraft_limit
-        found.append(f"headroom {stored.headroom} is not available + overdraftLimit ({floor_sum})")
+    found = []
+    if stored.available != expected.available:
+        found.append(f"available {stored.available} is not the fold of {counted}, {expected.available}")
+    if not holds:
+        if stored.headroom != stored.available + stored.overdraft_limit:
+            floor_sum = stored.available + stored.overdraft_limit
+            found.append(f"headroom {stored.headroom} is not available + overdraftLimit ({floor_sum})")
+        return tuple(found)
+    if stored.held != expected.held:
+        found.append(f"held {stored.held} is not what the open holds of {counted} reserve, {expected.held}")
+    if stored.open_holds != expected.open_holds:
+        found.append(f"openHolds {stored.open_holds} is not the holds {counted} leave open, {expected.open_holds}")
+    free = stored.available - stored.held
+    if stored.free != free:
+        found.append(f"free {stored.free} is not available - held ({free})")
+    if stored.headroom != free + stored.overdraft_limit:
+        found.append(
+            f"headroom {stored.headroom} is not available - held + overdraftLimit ({free + stored.overdraft_limit})"
+        )
     return tuple(found)
 
 
 def balance_differences(
-    rows: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str, Any]], epoch: str
+    rows: Iterable[Mapping[str, Any]], items: Iterable[Mapping[str, Any]], epoch: str, *, holds: bool = False
 ) -> list[BalanceDifference]:
     """Every balance item that differs from the fold of its rows in the guard's ``epoch``: all of them once
-    seeded, those of the epoch before. Run it once the API is quiet: a write between the two scans shows as a
-    difference."""
+    seeded, those of the epoch before (``holds``: the stage serves holds). Run it once the API is quiet: a
+    write between the two scans shows as a difference."""
     listed = list(rows)
     every, in_epoch = net_by_key(listed), net_by_key(row for row in listed if counted_in(row, epoch))
     stored = {b.key: b for b in map(balance_item, items)}
     found = []
     for key in sorted(set(every) | set(stored)):
         item = stored.get(key)
-        expected = every.get(key, ZERO) if item is None or item.seeded else in_epoch.get(key, ZERO)
-        wrong = balance_problems(expected, item, key in every, epoch)
+        expected = every.get(key, Seed()) if item is None or item.seeded else in_epoch.get(key, Seed())
+        wrong = balance_problems(expected, item, key in every, epoch, holds=holds)
         if wrong:
             found.append(BalanceDifference(key, wrong))
     return found
@@ -199,38 +255,58 @@ def _number(value: Decimal) -> dict[str, str]:
     return {"N": str(value)}
 
 
-def _create(seed: Decimal, epoch: str) -> dict[str, Any]:
+def _holds_values(seed: Seed) -> dict[str, Any]:
+    return {":hd": _number(seed.held), ":fr": _number(seed.free), ":oh": _number(Decimal(seed.open_holds))}
+
+
+def _create(seed: Seed, epoch: str, holds: bool) -> dict[str, Any]:
     """No item yet: create it seeded, with no limit."""
+    headroom = seed.free if holds else seed.available
+    values = {":s": _number(seed.available), ":h": _number(headroom), ":true": {"BOOL": True}, ":e": {"S": epoch}}
+    update = "SET #av = :s, #hr = :h, #sd = :true, #ep = :e"
+    placeholders = ["#ac", "#av", "#hr", "#sd", "#ep"]
+    if holds:
+        update, values = update + ", #hd = :hd, #fr = :fr, #oh = :oh", {**values, **_holds_values(seed)}
+        placeholders += ["#hd", "#fr", "#oh"]
     return {
-        "UpdateExpression": "SET #av = :s, #hr = :s, #sd = :true, #ep = :e",
+        "UpdateExpression": update,
         "ConditionExpression": "attribute_not_exists(#ac)",
-        "ExpressionAttributeNames": _names("#ac", "#av", "#hr", "#sd", "#ep"),
-        "ExpressionAttributeValues": {":s": _number(seed), ":true": {"BOOL": True}, ":e": {"S": epoch}},
+        "ExpressionAttributeNames": _names(*placeholders),
+        "ExpressionAttributeValues": values,
     }
 
 
-def _add(seed: Decimal, epoch: str) -> dict[str, Any]:
+def _add(seed: Seed, epoch: str, holds: bool) -> dict[str, Any]:
     """An unseeded item of this epoch (its rows of the epoch counted): add the seed, once."""
+    headroom = seed.free if holds else seed.available
+    values = {
+        ":s": _number(seed.available),
+        ":h": _number(headroom),
+        ":true": {"BOOL": True},
+        ":false": {"BOOL": False},
+        ":e": {"S": epoch},
+    }
+    update = "ADD #av :s, #hr :h"
+    placeholders = ["#av", "#hr", "#sd", "#ep"]
+    if holds:
+        update, values = update + ", #hd :hd, #fr :fr, #oh :oh", {**values, **_holds_values(seed)}
+        placeholders += ["#hd", "#fr", "#oh"]
     return {
-        "UpdateExpression": "ADD #av :s, #hr :s SET #sd = :true",
+        "UpdateExpression": update + " SET #sd = :true",
         "ConditionExpression": "#ep = :e AND #sd = :false",
-        "ExpressionAttributeNames": _names("#av", "#hr", "#sd", "#ep"),
-        "ExpressionAttributeValues": {
-            ":s": _number(seed),
-            ":true": {"BOOL": True},
-            ":false": {"BOOL": False},
-            ":e": {"S": epoch},
-        },
+        "ExpressionAttributeNames": _names(*placeholders),
+        "ExpressionAttributeValues": values,
     }
 
 
-def _carry(seed: Decimal, epoch: str, item: BalanceItem) -> dict[str, Any]:
+def _carry(seed: Seed, epoch: str, item: BalanceItem, holds: bool) -> dict[str, Any]:
     """An item of an earlier epoch: the seed replaces what it counted, its limit is kept; conditional on the
-    item being as read (no write of this epoch can change it, but another guard init could)."""
+    item being as read (no write of this epoch can change it, but another guard init could). Without holds,
+    what an epoch with holds kept of them is removed: no template of this epoch keeps it."""
     conditions = ["attribute_exists(#ac)"]
     values: dict[str, Any] = {
-        ":s": _number(seed),
-        ":h": _number(seed + item.overdraft_limit),
+        ":s": _number(seed.available),
+        ":h": _number((seed.free if holds else seed.available) + item.overdraft_limit),
         ":true": {"BOOL": True},
         ":e": {"S": epoch},
     }
@@ -244,23 +320,31 @@ def _carry(seed: Decimal, epoch: str, item: BalanceItem) -> dict[str, Any]:
         values[":ol"] = _number(item.overdraft_limit)
     else:
         conditions.append("attribute_not_exists(#ol)")
+    update = "SET #av = :s, #hr = :h, #sd = :true, #ep = :e"
+    if holds:
+        update, values = update + ", #hd = :hd, #fr = :fr, #oh = :oh", {**values, **_holds_values(seed)}
+    else:
+        update += " REMOVE #hd, #fr, #oh"
     return {
-        "UpdateExpression": "SET #av = :s, #hr = :h, #sd = :true, #ep = :e",
+        "UpdateExpression": update,
         "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeNames": _names("#ac", "#av", "#hr", "#sd", "#ep", "#ol"),
+        "ExpressionAttributeNames": _names("#ac", "#av", "#hr", "#sd", "#ep", "#ol", "#hd", "#fr", "#oh"),
         "ExpressionAttributeValues": values,
     }
 
 
-def seeding(seed: Decimal, epoch: str, item: BalanceItem | None) -> tuple[str, dict[str, Any] | None]:
-    """What seeding one key takes, given its item as read: (what it counts as, the update or None)."""
+def seeding(
+    seed: Seed, epoch: str, item: BalanceItem | None, *, holds: bool = False
+) -> tuple[str, dict[str, Any] | None]:
+    """What seeding one key takes, given its item as read: (what it counts as, the update or None); ``holds``:
+    whether the stage serves holds, whose attributes are seeded too."""
     if item is None:
-        return "seeded", _create(seed, epoch)
+        return "seeded", _create(seed, epoch, holds)
     if item.epoch != epoch:
-        return "carried", _carry(seed, epoch, item)
+        return "carried", _carry(seed, epoch, item, holds)
     if item.seeded:
         return "already", None
-    return "seeded", _add(seed, epoch)
+    return "seeded", _add(seed, epoch, holds)
 
 
 # An item that changes between its read and its update, or that a guarded write's transaction holds, is read
@@ -278,19 +362,20 @@ class BalanceTable:
     client: DynamoDBClient
     name: str
     pause: Callable[[float], None] = field(default=time.sleep)
+    holds: bool = False  # whether the stage serves holds: their attributes are seeded too
 
     def read(self, key: Key) -> BalanceItem | None:
         """The key's item as it is now (a strongly consistent read)."""
         found = self.client.get_item(TableName=self.name, Key=self._key(key), ConsistentRead=True).get("Item")
         return balance_item(found) if found else None
 
-    def seed(self, key: Key, seed: Decimal, epoch: str, item: BalanceItem | None) -> Seeded:
+    def seed(self, key: Key, seed: Seed, epoch: str, item: BalanceItem | None) -> Seeded:
         """Seed one key. An item that changed since it was read, or that a transaction held, is read again: of
         this epoch, it is seeded as it now is (another guard init, or a credit, went first); still of the
         earlier epoch it was read in, it is carried again; of any other, the guard was switched while this
         ran, and an item must never be carried back from a newer epoch: EpochChangedError."""
         for attempt in range(ATTEMPTS):
-            kind, update = seeding(seed, epoch, item)
+            kind, update = seeding(seed, epoch, item, holds=self.holds)
             if update is None:
                 return Seeded(already=1)
             try:
@@ -321,18 +406,20 @@ def seed_balances(
     epoch: str,
     *,
     stragglers: bool = False,
+    holds: bool = False,
 ) -> Seeded:
     """Seed every balance item of ``epoch`` that is not: the keys with rows outside the epoch, and those whose
     item is unseeded or of an earlier epoch (the items as read when the stage still served ``epoch``: none can
-    be of a newer one). ``stragglers``: only this epoch's unseeded items, created by first credits since.
-    Safe while guarded writes go on, and to run twice; EpochChangedError when the guard was switched."""
+    be of a newer one). ``stragglers``: only this epoch's unseeded items, created by first credits since;
+    ``holds``: the stage serves holds. Safe while guarded writes go on, and to run twice; EpochChangedError
+    when the guard was switched."""
     before = seeds(rows, epoch)
     stored = {b.key: b for b in map(balance_item, items)}
     unseeded = {key for key, b in stored.items() if b.epoch == epoch and not b.seeded}
     pending = unseeded if stragglers else set(before) | unseeded | {k for k, b in stored.items() if b.epoch != epoch}
-    table, done = BalanceTable(client, balances), Seeded()
+    table, done = BalanceTable(client, balances, holds=holds), Seeded()
     for key in sorted(pending):
-        done += table.seed(key, before.get(key, ZERO), epoch, stored.get(key))
+        done += table.seed(key, before.get(key, Seed()), epoch, stored.get(key))
     return done
 
 
@@ -405,10 +492,11 @@ def initialise(client: DynamoDBClient, stage: Stage, reads: Reads, settle: float
     reads.wait(settle_wait(state, settle, reads.now()))
     _serving(stage, epoch)
     rows = list(reads.rows())
-    first = seed_balances(client, balances, rows, _read_while_serving(stage, reads, balances, epoch), epoch)
+    items = _read_while_serving(stage, reads, balances, epoch)
+    first = seed_balances(client, balances, rows, items, epoch, holds=state.holds)
     _serving(stage, epoch)
     stage.mark_initialised(epoch)
     # No row outside the epoch appears once it serves: the same rows seed the items credits created meanwhile.
     items = _read_while_serving(stage, reads, balances, epoch)
-    stragglers = seed_balances(client, balances, rows, items, epoch, stragglers=True)
+    stragglers = seed_balances(client, balances, rows, items, epoch, stragglers=True, holds=state.holds)
     return Initialised(epoch, balances, first, stragglers)

@@ -54,6 +54,7 @@ from botocore.exceptions import ClientError
 from ledger_aggregator.balance_events import CORRECTED_REVISION
 from ledger_aggregator.domain import Change, Key, Summary, Totals, changes_of, fold
 from ledger_aggregator.summary_item import (
+    HELD,
     LAST_TRANSACTION_AT,
     REVISION_AFTER,
     REVISION_RAISE,
@@ -306,7 +307,7 @@ class Rebuilder:
         return self.refusal is not None
 
     def _update(self, snapshot: Snapshot, currency: str, totals: Totals, latest: str | None) -> dict[str, Any]:
-        names, values = money_names(), money_values(totals, self._clock())
+        names, values = money_names(totals), money_values(totals, self._clock())
         # The revision this write makes, marked as a correction (balance_events.CORRECTED_REVISION): an
         # update reads the item as it was, so #cr is given the value #r is.
         names["#cr"] = CORRECTED_REVISION
@@ -314,6 +315,9 @@ class Rebuilder:
         if latest is not None:
             names["#t"], values[":t"] = LAST_TRANSACTION_AT, {"S": latest}
             assignments += ", #t = :t"
+        # Held as the fold has it: set when the rows hold some, removed (it reads as 0) when they do not.
+        names["#h"] = HELD
+        assignments += ", #h = :h" if totals.held else " REMOVE #h"
         condition = "attribute_not_exists(#r)"
         revision = snapshot.stamp(currency)[1]
         if revision is not None:

@@ -72,7 +72,7 @@ class Imbalance:
 
 def describe_totals(t: Totals) -> str:
     """Totals in words, for a person."""
-    return f"credits {t.credits} debits {t.debits} count {t.count}"
+    return f"credits {t.credits} debits {t.debits} held {t.held} count {t.count}"
 
 
 def scan(

@@ -111,7 +111,9 @@ class Deployment:
         for b in balances:
             assert Decimal(b["balance"]) == Decimal(b["credits"]) - Decimal(b["debits"])
         return {
-            b["currency"]: Totals(Decimal(b["credits"]), Decimal(b["debits"]), int(b["transactionCount"]))
+            b["currency"]: Totals(
+                Decimal(b["credits"]), Decimal(b["debits"]), int(b["transactionCount"]), Decimal(b["held"])
+            )
             for b in balances
         }
 

@@ -820,7 +820,7 @@ def put_summary(client: Any, account: str, currency: str, **numbers: str) -> Non
 def test_a_summary_lists_every_currency_of_the_account_in_order_with_decimal_strings(dynamodb: Any) -> None:
     put_summary(dynamodb, "acc", "USD", balance="-100", credits="0", debits="100", transactionCount="1")
     put_summary(dynamodb, "acc", "EUR", balance="-7.5", credits="12.5", debits="20", transactionCount="3")
-    put_summary(dynamodb, "acc", "JPY", balance="-5000", credits="0", debits="5000", transactionCount="1")
+    put_summary(dynamodb, "acc", "JPY", balance="-5000", credits="0", debits="5000", held="300", transactionCount="2")
     put_summary(dynamodb, "acc", "GBP", balance="0", credits="0", debits="0", transactionCount="0")
     put_summary(dynamodb, "other", "CHF", balance="1", credits="1", debits="0", transactionCount="1")
     answer = call(dynamodb, "get_summary", {"accountId": "acc"})
@@ -831,9 +831,11 @@ def test_a_summary_lists_every_currency_of_the_account_in_order_with_decimal_str
         "balance": "-7.50",
         "credits": "12.50",
         "debits": "20.00",
+        "held": "0.00",
         "transactionCount": 3,
         "lastTransactionAt": "2026-01-02T03:04:05.000000Z",
-    }
+    }, "held absent (no hold was ever folded) reads as 0"
+    assert (answer.body["balances"][1]["held"], answer.body["balances"][1]["transactionCount"]) == ("300", 2)
 
 
 @pytest.mark.parametrize(

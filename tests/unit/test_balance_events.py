@@ -53,8 +53,8 @@ def test_a_money_write_is_one_change_with_an_id_of_its_key_and_revision() -> Non
         "previousRevision": 4,
         "correction": False,
         "resync": False,
-        "before": {"balance": "80.50", "credits": "100.00", "debits": "19.50", "transactionCount": 3},
-        "after": {"balance": "40.00", "credits": "100.00", "debits": "60.00", "transactionCount": 4},
+        "before": {"balance": "80.50", "credits": "100.00", "debits": "19.50", "held": "0.00", "transactionCount": 3},
+        "after": {"balance": "40.00", "credits": "100.00", "debits": "60.00", "held": "0.00", "transactionCount": 4},
         "lastTransactionAt": "2026-12-01T10:00:00.000000Z",
     }
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,7 @@ from ledger_aggregator.domain import (
     coalesce,
     currency_places,
     fold,
+    holds_opened,
     parse_amount,
     parse_batch,
     standalone_net,
@@ -111,6 +114,46 @@ def test_queue_messages_round_trip_with_exact_decimals_and_a_deterministic_id() 
     assert '"0.10"' in body and "0.1," not in body
 
 
+def test_hold_rows_fold_to_posted_and_held_amounts_and_open_holds() -> None:
+    """docs/holds.md: posted = credits - debits - captures, held = holds - captures - releases."""
+    rows: list[dict[str, Any]] = [
+        image("a", "t1", "credit", "100"),
+        image("a", "h1", "hold", "30"),
+        image("a", "c1", "capture", "10"),
+        image("a", "h1.release", "release", "20"),
+        image("a", "h2", "hold", "7.50"),
+        image("a", "c2", "capture", "7.50") | {"final": {"BOOL": True}},
+    ]
+    (summary,) = fold(rows).values()
+    assert summary.totals == Totals(credits=Decimal(100), debits=Decimal("17.50"), count=6, held=Decimal(0))
+    assert summary.totals.balance == Decimal("82.50")
+    assert [holds_opened(r) for r in rows] == [0, 1, 0, -1, 1, -1]
+    assert fold(rows[:2])[("a", "EUR")].totals.held == 30
+
+
+def test_a_row_of_an_unknown_type_is_still_poison_and_counts_nowhere() -> None:
+    ledger = Ledger()
+    ledger.put(image("a", "t1", "refund", "5"))
+    parsed = parse_batch(ledger.records)
+    assert parsed.changes == ()
+    assert [p.reason for p in parsed.poison] == ["NewImage: type must be credit, debit, hold, capture or release"]
+    assert fold(ledger.rows.values()) == {}
+
+
+def test_a_delta_that_holds_is_sent_as_version_3_and_one_that_does_not_as_version_2() -> None:
+    ledger = Ledger()
+    ledger.put(image("acc-1", "t1", "credit", "0.10"))
+    (plain,) = coalesce(parse_batch(ledger.records).changes)
+    assert json.loads(encode(plain))["v"] == 2, "what a writer of the version before reads"
+    ledger.put(image("acc-1", "h1", "hold", "0.05"))
+    ledger.put(image("acc-1", "c1", "capture", "0.05"))
+    (holding,) = coalesce(parse_batch(ledger.records).changes)
+    body = encode(holding)
+    assert json.loads(body)["v"] == 3 and decode(body) == holding
+    assert decode(body).totals == Totals(Decimal("0.10"), Decimal("0.05"), 3, Decimal(0))
+    assert [c.totals.held for c in decode(body).changes] == [0, Decimal("0.05"), Decimal("-0.05")]
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -125,6 +168,11 @@ def test_queue_messages_round_trip_with_exact_decimals_and_a_deterministic_id() 
         '{"v": 2, "accountId": "a", "currency": "EUR", "changes": [["e", "1", 1.5, "0", 1, null, false]]}',
         '{"v": 2, "accountId": "a", "currency": "EUR", "changes": [["e", "1", "NaN", "0", 1, null, false]]}',
         '{"v": 2, "accountId": "a", "currency": "EUR", "changes": [["e", "1", "1", "0", 1, null, "no"]]}',
+        '{"v": 2, "accountId": "a", "currency": "EUR", "changes": [["e", "1", "1", "0", 1, null, false, "1"]]}',
+        '{"v": 3, "accountId": "a", "currency": "EUR", "changes": [["e", "1", "1", "0", 1, null, false]]}',
+        '{"v": 3, "accountId": "a", "currency": "EUR", "changes": [["e", "1", "0", "0", 1, null, false, "0.001"]]}',
+        '{"v": 3, "accountId": "a", "currency": "EUR", "changes": [["e", "1", "0", "0", 1, null, false, 1]]}',
+        '{"v": "3", "accountId": "a", "currency": "EUR", "changes": [["e", "1", "0", "0", 1, null, false, "1"]]}',
     ],
 )
 def test_malformed_messages_are_poison(body: str) -> None:

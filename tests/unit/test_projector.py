@@ -33,7 +33,7 @@ def test_poison_is_parked_with_its_source_and_does_not_fail_its_item() -> None:
     changes, poison = stream_items(ledger.records)
     outcome = project(changes, poison, FakeSummaries().write, dlq, "stream")
     assert outcome.failed_items == frozenset() and outcome.poison_parked == 1
-    assert dlq.parked == {bad["eventID"]: "NewImage: type must be credit or debit"}
+    assert dlq.parked == {bad["eventID"]: "NewImage: type must be credit, debit, hold, capture or release"}
     assert dlq.sources == {bad["eventID"]: "stream"}
 
 

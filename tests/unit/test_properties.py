@@ -32,7 +32,7 @@ operation = st.tuples(
     st.sampled_from(["put", "put", "put", "remove", "poison", "transfer"]),
     st.sampled_from(ACCOUNTS),
     st.integers(min_value=0, max_value=6),
-    st.sampled_from(["credit", "debit"]),
+    st.sampled_from(["credit", "debit", "hold", "capture", "release"]),
     minor_amounts,
     st.integers(min_value=0, max_value=59),
     st.sampled_from(CURRENCIES),
@@ -124,10 +124,14 @@ fault_profiles = st.builds(
     duplicate_batch=st.sampled_from([0.0, 0.2, 0.5]),
 )
 slow = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# The delivery's own randomness: a Random seeded from one drawn number. A delivery that never drains (a writer
+# that always fails) would draw without end from a Random that hypothesis feeds choice by choice; hypothesis then
+# drops the example as too large instead of failing it, and the property passes on the examples that drained.
+deliveries = st.randoms(use_true_random=True)
 
 
 @slow
-@given(st.lists(operation, min_size=1, max_size=50), fault_profiles, st.randoms(use_true_random=False))
+@given(st.lists(operation, min_size=1, max_size=50), fault_profiles, deliveries)
 def test_pattern_1_is_exact_under_retries_duplicates_bisection_and_crashes(ops, faults, rng) -> None:  # type: ignore[no-untyped-def]
     ledger = build_ledger(ops)
     with mock_aws():
@@ -151,7 +155,7 @@ def test_pattern_1_is_exact_under_retries_duplicates_bisection_and_crashes(ops, 
 
 
 @slow
-@given(st.lists(operation, min_size=1, max_size=50), fault_profiles, st.randoms(use_true_random=False))
+@given(st.lists(operation, min_size=1, max_size=50), fault_profiles, deliveries)
 def test_pattern_2_is_exact_under_duplicates_reordering_and_crashes(ops, faults, rng) -> None:  # type: ignore[no-untyped-def]
     ledger = build_ledger(ops)
     queue = StandardQueue(rng)

@@ -279,15 +279,17 @@ class DynamoSummaryStore:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         assignments: list[str] = []
+        additions = ""
         if with_totals:
-            names.update(money_names())
+            names.update(money_names(delta.totals))
             values.update(money_values(delta.totals, self._clock()))
             assignments.append(REVISION_RAISE)
+            additions = " ADD #b :b, #c :c, #d :d, #n :n" + (", #h :h" if "#h" in names else "")
         if latest is not None:
             names["#t"] = LAST_TRANSACTION_AT
             values[":t"] = {"S": latest}
             assignments.append("#t = :t")
-        expression = "SET " + ", ".join(assignments) + (" ADD #b :b, #c :c, #d :d, #n :n" if with_totals else "")
+        expression = "SET " + ", ".join(assignments) + additions
         update: UpdateTypeDef = {
             "TableName": self._summary_table,
             "Key": summary_key(delta.account_id, delta.currency),

@@ -225,7 +225,7 @@ def test_poison_records_reach_the_dlq_with_their_reason_and_the_rest_is_applied(
     parked = [json.loads(m["Body"]) for m in stack.receive(stack.dlq_url)]
     assert sorted(p["reason"] for p in parked) == [
         "NewImage: amount is not of DynamoDB type N",
-        "NewImage: type must be credit or debit",
+        "NewImage: type must be credit, debit, hold, capture or release",
     ]
     assert {p["record"]["dynamodb"]["Keys"]["transactionId"]["S"] for p in parked} == {"bad", "t2"}
 

@@ -41,7 +41,7 @@ CURRENCIES = ("EUR", "USD", "JPY")
 row_strategy = st.tuples(
     st.sampled_from(ACCOUNTS),
     st.sampled_from(CURRENCIES),
-    st.sampled_from(["credit", "debit", "poison"]),
+    st.sampled_from(["credit", "debit", "hold", "capture", "release", "poison"]),
     st.integers(min_value=1, max_value=10**9),
     st.integers(min_value=0, max_value=SPAN_DAYS * DAY_MS - 1),
 )
@@ -260,3 +260,12 @@ def test_a_statement_line_that_does_not_add_up_is_refused_and_a_listed_row_folds
     stored = booked_row("a", "EUR", "debit", "0.50", at_ms=START + 5, number=7)
     listed = {"transactionId": "t00007", "type": "debit", "amount": "0.50", "currency": "EUR", "recordedAt": START + 5}
     assert row_of_listing("a", listed) == stored
+
+
+def test_a_day_books_what_holds_posted_and_not_what_they_reserve() -> None:
+    lifecycle = [("credit", "100"), ("hold", "30"), ("capture", "10"), ("release", "20"), ("hold", "5")]
+    rows = [booked_row("acc-1", "EUR", kind, sum_, at_ms=START, number=n) for n, (kind, sum_) in enumerate(lifecycle)]
+    booked = booked_by_day(rows, "EUR")[day_of(START)]
+    assert booked == Totals(credits=Decimal(100), debits=Decimal(10), count=5), "a capture is a debit; held is not"
+    store = closed(rows, day_of(START))
+    assert [c.closing for c in store.days_of(("acc-1", "EUR"))] == [Decimal(90)]

@@ -27,7 +27,7 @@ def test_the_cli_exits_non_zero_on_differences(
     dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "5"))
     path = outputs()
     assert main(["--outputs", path, "--quiet", "reconcile"]) == 1
-    assert "a/EUR: expected credits 5 debits 0 count 1, summary has no summary" in capsys.readouterr().out
+    assert "a/EUR: expected credits 5 debits 0 held 0 count 1, summary has no summary" in capsys.readouterr().out
     put_summary(dynamodb, "a", "5", "0", 1)
     assert main(["--outputs", path, "reconcile", "--account", "a"]) == 0
     assert main(["--outputs", path, "--quiet", "reconcile", "--global"]) == 0

@@ -48,7 +48,7 @@ def test_each_kind_of_message_is_named_with_its_reason() -> None:
     assert (entry.kind, entry.summary) == ("given-up-batch", "5 records of s-1 5..9, RetryAttemptsExhausted")
     (delta,) = coalesce(parse_batch(ledger.records).changes)
     entry = classify("buffer", message(encode(delta), received="6"))
-    line = "acc/EUR: 1 records, credits 2.50 debits 0 count 1 (received 6 times)"
+    line = "acc/EUR: 1 records, credits 2.50 debits 0 held 0 count 1 (received 6 times)"
     assert (entry.kind, entry.summary) == ("delta", line)
     entry = classify("buffer", message("{not json"))
     assert (entry.kind, entry.summary) == ("undecodable", "message body is not JSON (received 1 times)")

@@ -73,7 +73,7 @@ def test_resync_publishes_each_summarys_state_under_its_changes_id_and_a_followe
         "correction": False,
         "resync": True,
         "before": None,
-        "after": {"balance": "130.00", "credits": "130.00", "debits": "0.00", "transactionCount": 2},
+        "after": {"balance": "130.00", "credits": "130.00", "debits": "0.00", "held": "0.00", "transactionCount": 2},
         "lastTransactionAt": "2026-01-01T00:00:00.000000Z",
     }
     had, missed = BalanceFollower(), BalanceFollower()

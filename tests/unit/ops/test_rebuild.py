@@ -146,7 +146,7 @@ ACCOUNTS = ["a", "b"]
 operation = st.tuples(
     st.sampled_from(ACCOUNTS),
     st.sampled_from(["t1", "t2", "t3"]),
-    st.sampled_from(["credit", "debit", "remove", "poison"]),
+    st.sampled_from(["credit", "debit", "hold", "capture", "release", "remove", "poison"]),
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999.99"), places=2),
     st.sampled_from(["EUR", "EUR", "USD"]),  # a correction may move a row to another currency
 )

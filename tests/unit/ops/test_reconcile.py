@@ -80,3 +80,19 @@ def test_every_served_field_is_compared_not_only_the_totals(dynamodb: Any) -> No
         "a": ("balance 999999 is not credits - debits (100)",),
         "b": ("lastTransactionAt None is earlier than the rows' latest 2026-03-01T00:00:00.000000Z",),
     }
+
+
+def test_held_is_compared_with_what_the_open_holds_reserve(dynamodb: Any) -> None:
+    for row in (image("a", "t1", "credit", "100"), image("a", "h1", "hold", "30"), image("a", "c1", "capture", "10")):
+        dynamodb.put_item(TableName=DETAILS, Item=row)
+    put_summary(dynamodb, "a", "100", "10", 3)
+    (difference,) = reconcile(dynamodb, DETAILS, SUMMARY)
+    assert (difference.expected.held, difference.actual) == (Decimal(20), Totals(Decimal(100), Decimal(10), 3))
+    assert "held 20" in difference.describe() and "held 0" in difference.describe()
+    dynamodb.update_item(
+        TableName=SUMMARY,
+        Key=summary_key("a", "EUR"),
+        UpdateExpression="SET held = :h",
+        ExpressionAttributeValues={":h": {"N": "20"}},
+    )
+    assert reconcile(dynamodb, DETAILS, SUMMARY) == []

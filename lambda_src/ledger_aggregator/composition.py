@@ -22,7 +22,7 @@ from botocore.config import Config
 from .adapters.dynamodb import Backoff, DynamoSummaryStore, StoredTimes
 from .adapters.guard import buffer_state
 from .adapters.sqs import QueuePublisher, SqsPoisonSink, SqsVisibility
-from .config import CloserSettings, EventsSettings, StreamSettings, SummaryTables, WriterSettings
+from .config import CloserSettings, EventsSettings, StreamSettings, SummaryTables, SweeperSettings, WriterSettings
 from .ports import Deliver, DeltaPublisher, HistoryStore, PoisonSink, Redelivery, SummaryWriter
 from .retirement import BufferState
 
@@ -193,6 +193,15 @@ def build_closer(settings: CloserSettings, clients: Clients) -> CloserDeps:
     return CloserDeps(settings, DynamoHistory(clients.dynamodb, tables))
 
 
+@dataclass(frozen=True)
+class SweeperDeps:
+    """What the holds sweeper works with: DynamoDB, its settings and the time."""
+
+    settings: SweeperSettings
+    dynamodb: DynamoDBClient
+    now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+
+
 def stream_from_environment() -> StreamDeps:
     """The stream function's dependencies, from its environment variables (a handler module's cold start)."""
     return build_stream(StreamSettings.from_env(), Clients.from_environment())
@@ -211,3 +220,8 @@ def closer_from_environment() -> CloserDeps:
 def events_from_environment() -> EventsDeps:
     """The events enrichment's dependencies, from its environment variables (a handler module's cold start)."""
     return build_events(EventsSettings.from_env())
+
+
+def sweeper_from_environment() -> SweeperDeps:
+    """The holds sweeper's dependencies, from its environment variables (a handler module's cold start)."""
+    return SweeperDeps(SweeperSettings.from_env(), Clients.from_environment().dynamodb)

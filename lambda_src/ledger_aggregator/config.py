@@ -1,10 +1,10 @@
 """Each function's settings, read from its environment at cold start, with errors that name the variable.
 
 One class per function: ``StreamSettings`` (the stream function), ``WriterSettings`` (pattern 2's summary
-writer), ``EventsSettings`` (the balance events' enrichment) and ``CloserSettings`` (the scheduled
-closer). Each reads only the variables that Terraform sets for its function, and refuses a missing or
-wrong one with one line naming it, so that a deployment that lacks a setting fails when the function
-starts, not at its first record.
+writer), ``EventsSettings`` (the balance events' enrichment), ``CloserSettings`` (the scheduled closer) and
+``SweeperSettings`` (the holds sweeper). Each reads only the variables that Terraform sets for its function,
+and refuses a missing or wrong one with one line naming it, so that a deployment that lacks a setting fails
+when the function starts, not at its first record.
 """
 
 from __future__ import annotations
@@ -126,6 +126,30 @@ class CloserSettings:
             summary_table=read.text("SUMMARY_TABLE"),
             history_table=read.text("HISTORY_TABLE"),
             seal_seconds=read.seconds("SEAL_SECONDS", 0, 1, 86_400),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SweeperSettings:
+    """The holds sweeper's: the tables a release writes, the index of open holds and the guard's epoch (a
+    release counts only into a balance item of it)."""
+
+    details_table: str
+    holds_table: str
+    holds_index: str
+    balances_table: str
+    guard_epoch: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SweeperSettings:
+        """Read and check the settings; raise ConfigurationError naming what is wrong."""
+        read = _Reader(os.environ if env is None else env, "the holds sweeper")
+        return cls(
+            details_table=read.text("DETAILS_TABLE"),
+            holds_table=read.text("HOLDS_TABLE"),
+            holds_index=read.text("HOLDS_INDEX"),
+            balances_table=read.text("BALANCES_TABLE"),
+            guard_epoch=read.text("GUARD_EPOCH"),
         )
 
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+
+def _read(file: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(Path(__file__).with_name(file).read_text())
+    return found
 
 
 def _names(file: str) -> dict[str, str]:
-    attributes = json.loads(Path(__file__).with_name(file).read_text())["attributes"]
-    return {attribute["placeholder"]: attribute["name"] for attribute in attributes}
+    return {attribute["placeholder"]: attribute["name"] for attribute in _read(file)["attributes"]}
 
 
 BALANCE_NAMES = _names("balance_item.json")
 HOLD_NAMES = _names("hold_item.json")
+HOLD_INDEX = str(_read("hold_item.json")["index"]["name"])  # the holds table's sparse index of open holds

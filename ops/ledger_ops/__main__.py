@@ -3,6 +3,7 @@
   ledger-ops reconcile [--account ID | --global]
   ledger-ops rebuild   [--account ID] [--settle SECONDS]
   ledger-ops guard init [--settle-seconds N]
+  ledger-ops holds expire
   ledger-ops events resync [--account ID]
   ledger-ops dlq inspect
   ledger-ops dlq replay [--queue stream|buffer]
@@ -17,7 +18,8 @@ and region come from the usual AWS environment. Exit codes: 0 all well, 1 differ
 found (closes included), a stored close that differs, a day asked about but not yet closed, or work
 left undone, 2 usage or refused (rebuild while pattern 2's buffer queue or its DLQ
 holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard, or
-while an apply switches it; events resync on a stack without balance events).
+while an apply switches it; holds expire on a stack without holds; events resync on a stack without balance
+events).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,11 +41,13 @@ from tqdm import tqdm
 
 from ledger_aggregator.adapters.dynamodb import DynamoSummaryStore
 from ledger_aggregator.adapters.guard import buffer_state, queue_depth
+from ledger_aggregator.adapters.holds import HoldTables, sweep
 from ledger_aggregator.adapters.sqs import SqsPoisonSink
 from ledger_aggregator.codec import POISON_KIND
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from ledger_aggregator.currencies import minor_units
 from ledger_aggregator.history import keys_of
+from ledger_aggregator.items import HOLD_INDEX
 from ledger_aggregator.retirement import removal_refusal
 
 from .clock import ServerClock
@@ -187,6 +192,33 @@ class Ops:
             return 2
         self._initialised(done)
         return 0
+
+    def holds_expire(self) -> int:
+        """Release every open hold expired by DynamoDB's clock, as the sweeper does; 2 on a stack without holds, 1
+        when some expired holds are left (a balance not counted in the guard's epoch, a conflict, an item that is
+        not an open hold)."""
+        state = self.stage.read()
+        if not state.holds or state.epoch is None or state.balances is None or state.holds_table is None:
+            print(
+                "holds expire: refused: this stack's API serves no holds (set guard.holds and apply first); "
+                "nothing was released",
+                file=sys.stderr,
+            )
+            return 2
+        tables = HoldTables(self.tables["details"], state.holds_table, HOLD_INDEX, state.balances)
+        self.dynamodb.describe_table(TableName=state.holds_table)  # so that the clock has heard DynamoDB's
+        now = self.now_ms()
+        tick, close = self.bar("holds expire: releasing")
+        try:
+            request = f"ledger-ops-{uuid.uuid4()}"
+            swept = sweep(self.dynamodb, tables, now, epoch=state.epoch, request_id=request, progress=tick)
+        finally:
+            close()
+        expired_by = datetime.fromtimestamp(now / 1000, tz=UTC).isoformat(timespec="milliseconds")
+        print(f"holds expire: epoch {state.epoch}, holds expired by {expired_by}: {swept.describe()}")
+        for problem in swept.unreadable:
+            print(f"holds expire: passed over: {problem}")
+        return 1 if swept.left or swept.unreadable else 0
 
     def _rows(self) -> list[dict[str, Any]]:
         tick, close = self.bar("guard init: reading the rows", self.tables["details"])
@@ -457,6 +489,8 @@ def _parser() -> argparse.ArgumentParser:
         default=SETTLE_SECONDS,
         help=f"how long the epoch must have served before the rows are read (0-600 s, default {SETTLE_SECONDS:.0f})",
     )
+    holds = commands.add_parser("holds", help="holds").add_subparsers(dest="action", required=True)
+    holds.add_parser("expire", help="release every open hold past its expiry now, as the scheduled sweeper does")
     feed = commands.add_parser("events", help="the balance events").add_subparsers(dest="action", required=True)
     restate = feed.add_parser("resync", help="publish every summary's current state as a resync event")
     restate.add_argument("--account", help="only this account")
@@ -498,6 +532,8 @@ def _maintenance(ops: Ops, args: argparse.Namespace) -> int:
         return ops.preflight()
     if args.command == "guard":
         return ops.guard_init(args.settle_seconds)
+    if args.command == "holds":
+        return ops.holds_expire()
     return ops.inspect() if args.action == "inspect" else ops.replay(args.queue)
 
 

@@ -12,6 +12,7 @@ from botocore.config import Config
 from moto import mock_aws
 
 from ledger_aggregator.domain import Key, Totals
+from ledger_aggregator.items import HOLD_INDEX
 from ledger_aggregator.summary_item import key_of, stored_totals, summary_key
 
 SUMMARY = "test-summary"
@@ -21,7 +22,7 @@ DETAILS_INDEX = "byRecordedAt"  # the tables module's name (tests/static/test_na
 BALANCES = "test-balances"
 HISTORY = "test-history"
 HOLDS = "test-holds"
-HOLDS_INDEX = "openByExpiry"  # the holds table's sparse index of open holds (docs/holds.md)
+HOLDS_INDEX = HOLD_INDEX  # the holds table's sparse index of open holds (docs/holds.md)
 
 
 def create_tables(dynamodb: Any) -> None:

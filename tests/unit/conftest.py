@@ -32,12 +32,22 @@ os.environ.update(
         "DETAILS_INDEX": "byRecordedAt",
         "HISTORY_TABLE": "ledger-test-history",
         "SEAL_SECONDS": "89",
+        "HOLDS_TABLE": "ledger-test-holds",
+        "HOLDS_INDEX": "openByExpiry",
+        "BALANCES_TABLE": "ledger-test-balances",
+        "GUARD_EPOCH": "0a1b2c3d4e5f",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-from tests.support.aws import create_details_table, create_history_table, create_tables
+from tests.support.aws import (
+    create_balances_table,
+    create_details_table,
+    create_history_table,
+    create_holds_table,
+    create_tables,
+)
 
 
 @pytest.fixture
@@ -48,4 +58,15 @@ def ledger_tables() -> Iterator[Any]:
         create_tables(client)
         create_details_table(client)
         create_history_table(client)
+        yield client
+
+
+@pytest.fixture
+def hold_tables() -> Iterator[Any]:
+    """A DynamoDB client under moto with the tables a hold's release writes: details, balances and holds."""
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_details_table(client)
+        create_balances_table(client)
+        create_holds_table(client)
         yield client

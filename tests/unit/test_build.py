@@ -160,6 +160,7 @@ def test_the_zip_holds_the_handlers_and_the_core_only(built: Path) -> None:
         "handlers/stream.py",
         "handlers/events.py",
         "handlers/closer.py",
+        "handlers/sweeper.py",
     }
     assert {n.removeprefix("ledger_aggregator/") for n in ours} == expected
     with zipfile.ZipFile(built) as archive:

@@ -11,9 +11,10 @@ is create-only under the one key a void would use.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -45,6 +46,11 @@ class Release(enum.Enum):
 
 def expired_holds(client: DynamoDBClient, tables: HoldTables, now_ms: int) -> Iterator[OpenHold]:
     """Every open hold whose expiry is at or before ``now_ms``, shard by shard, oldest expiry first."""
+    return map(open_hold, expired_items(client, tables, now_ms))
+
+
+def expired_items(client: DynamoDBClient, tables: HoldTables, now_ms: int) -> Iterator[dict[str, Any]]:
+    """The items of ``expired_holds``, as the index holds them (DynamoDB's typed JSON)."""
     names = {"#sh": HOLD_NAMES["sh"], "#ex": HOLD_NAMES["ex"]}
     for shard in SHARDS:
         query = {
@@ -56,8 +62,7 @@ def expired_holds(client: DynamoDBClient, tables: HoldTables, now_ms: int) -> It
         }
         while True:
             page = client.query(**query)  # type: ignore[arg-type]
-            for item in page.get("Items", []):
-                yield open_hold(item)
+            yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -165,3 +170,59 @@ def _refused(error: ClientError) -> Release:
     if codes[:2] != ["None", "None"]:
         return Release.CHANGED
     return Release.NOT_COUNTED
+
+
+@dataclass(frozen=True, slots=True)
+class Swept:
+    """What one sweep did: its releases by outcome, the items it could not read (each with why), and whether it
+    stopped for time before it had read every shard."""
+
+    outcomes: dict[Release, int] = field(default_factory=dict)
+    unreadable: tuple[str, ...] = ()
+    stopped: bool = False
+
+    def count(self, outcome: Release) -> int:
+        """How many releases ended so."""
+        return self.outcomes.get(outcome, 0)
+
+    @property
+    def left(self) -> int:
+        """Expired holds this sweep found and did not release, for a later run: not counted or busy."""
+        return self.count(Release.NOT_COUNTED) + self.count(Release.BUSY)
+
+    def describe(self) -> str:
+        """One line for a person (and a log)."""
+        return (
+            f"{self.count(Release.RELEASED)} released, {self.count(Release.CHANGED)} captured or voided since "
+            f"read, {self.count(Release.NOT_COUNTED)} on a balance not counted in the guard's epoch (run "
+            f"ledger-ops guard init), {self.count(Release.BUSY)} busy (a later run releases them), "
+            f"{len(self.unreadable)} unreadable" + (", stopped for time" if self.stopped else "")
+        )
+
+
+def sweep(
+    client: DynamoDBClient,
+    tables: HoldTables,
+    now_ms: int,
+    *,
+    epoch: str,
+    request_id: str,
+    stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[int], None] = lambda _: None,
+) -> Swept:
+    """Release every open hold expired at ``now_ms`` (the sweeper's run, and ``ledger-ops holds expire``), until
+    ``stop`` says the time is spent; ``progress`` hears of each item taken. An item that is not an open hold (no
+    API request writes one) is reported and passed over: it never keeps the others from their release."""
+    outcomes: Counter[Release] = Counter()
+    unreadable: list[str] = []
+    for item in expired_items(client, tables, now_ms):
+        if stop():
+            return Swept(dict(outcomes), tuple(unreadable), stopped=True)
+        progress(1)
+        try:
+            hold = open_hold(item)
+        except ValueError as error:
+            unreadable.append(str(error))
+            continue
+        outcomes[release_expired(client, tables, hold, now_ms, epoch=epoch, request_id=request_id)] += 1
+    return Swept(dict(outcomes), tuple(unreadable))

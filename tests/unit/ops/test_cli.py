@@ -14,11 +14,14 @@ from ledger_ops.__main__ import main
 from tests.support.aws import (
     BALANCES,
     DETAILS,
+    HOLDS,
     SUMMARY,
     create_balances_table,
+    create_holds_table,
     put_summary,
 )
 from tests.support.ledger import image
+from tests.unit.adapters.test_holds import balance, hold_item
 
 
 def test_the_cli_exits_non_zero_on_differences(
@@ -137,3 +140,27 @@ def test_the_settle_time_is_validated(settle: str, capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as raised:
         main(["--outputs", "/nonexistent", "rebuild", "--settle", settle])
     assert raised.value.code == 2 and "--settle" in capsys.readouterr().err
+
+
+def test_holds_expire_releases_the_expired_holds_and_is_refused_without_holds(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--outputs", outputs(stage={"balancesTable": BALANCES, "guardEpoch": "e1"}), "holds", "expire"]) == 2
+    assert "serves no holds" in capsys.readouterr().err
+    create_balances_table(dynamodb)
+    create_holds_table(dynamodb)
+    dynamodb.put_item(TableName=HOLDS, Item=hold_item("acc-1", "h1", "30", 1000))
+    dynamodb.put_item(TableName=HOLDS, Item=hold_item("acc-2", "h1", "30", 1000))
+    balance(dynamodb, "acc-1", "30", epoch="e1")
+    balance(dynamodb, "acc-2", "30", epoch="e0")  # of an epoch before: guard init has not counted it yet
+    path = outputs(stage={"balancesTable": BALANCES, "guardEpoch": "e1", "holdsTable": HOLDS})
+    assert main(["--outputs", path, "--quiet", "holds", "expire"]) == 1, "one expired hold is left"
+    out = capsys.readouterr().out
+    assert "holds expire: epoch e1" in out and "1 released" in out and "1 on a balance not counted" in out
+    release = dynamodb.get_item(
+        TableName=DETAILS, Key={"accountId": {"S": "acc-1"}, "transactionId": {"S": "h1.release"}}
+    )
+    assert release["Item"]["reason"] == {"S": "expiry"}
+    balance(dynamodb, "acc-2", "30", epoch="e1")
+    assert main(["--outputs", path, "--quiet", "holds", "expire"]) == 0
+    assert "1 released" in capsys.readouterr().out

@@ -23,6 +23,9 @@ from .formats import is_account_id, is_canonical_time, is_record_id, is_sequence
 
 FORMAT_VERSION = 3
 _WITHOUT_HOLDS = 2  # the version of a delta that holds nothing
+# A change of held can be two rows' amounts: a hold's row changed in place into its capture, or a release into a
+# hold (-2a or +2a), so one digit more than an amount's 15.
+_HELD_DIGITS = 16
 _ROW_LENGTHS = {2: 7, 3: 8}  # a change's elements by format version
 # What the stream function writes, and nothing else: the writer refuses any other message or change
 # (to the DLQ), with the validators the stream side uses (formats).
@@ -150,7 +153,7 @@ def _change(account: str, currency: str, places: int, row: list[Any]) -> Change:
         raise PoisonRecordError("a change has a bad sequence number", "changes")
     if latest is not None and not is_canonical_time(latest):
         raise PoisonRecordError("a change has a bad time", "changes")
-    reserved = _money(held[0], places) if held else Decimal(0)
+    reserved = _money(held[0], places, _HELD_DIGITS) if held else Decimal(0)
     totals = Totals(_money(credits, places), _money(debits, places), _count(count), reserved)
     if not _possible(totals, moved_out, latest):
         raise PoisonRecordError("a change no stream record can make", "changes")
@@ -164,18 +167,28 @@ def _count(value: Any) -> int:
 
 
 def _possible(totals: Totals, moved_out: bool, latest: str | None) -> bool:
-    """What ``contribution(NEW) - contribution(OLD)`` can be: a row added (count 1, posted amounts not
-    negative), removed or moved out (count -1, posted amounts not positive), or changed in place (count 0).
-    ``held`` takes either sign: a capture or a release gives up what a hold reserved."""
+    """What ``contribution(NEW) - contribution(OLD)`` can be: a row added (count 1, one row's totals), removed
+    or moved out (count -1, one row's totals negated), or changed in place (count 0)."""
     if totals.count == 1:
-        return not moved_out and totals.credits >= 0 and totals.debits >= 0 and not totals.is_zero()
+        return not moved_out and _one_row(totals.credits, totals.debits, totals.held)
     if totals.count == -1:
-        return latest is None and totals.credits <= 0 and totals.debits <= 0 and not totals.is_zero()
+        return latest is None and _one_row(-totals.credits, -totals.debits, -totals.held)
     return not moved_out
 
 
-def _money(value: Any, places: int) -> Decimal:
-    """A decimal string within the currency's places and 15 digits (either sign: a change can subtract)."""
+def _one_row(credits: Decimal, debits: Decimal, held: Decimal) -> bool:
+    """The totals of one row (domain's contribution): a credit, a debit, a hold (held), a capture (a debit out
+    of held) or a release (held given up)."""
+    if credits:
+        return credits > 0 and not debits and not held
+    if debits:
+        return debits > 0 and held in (0, -debits)
+    return held != 0
+
+
+def _money(value: Any, places: int, digits: int = 15) -> Decimal:
+    """A decimal string within the currency's places and 15 digits, or ``digits`` (either sign: a change can
+    subtract)."""
     if not isinstance(value, str):
         raise PoisonRecordError("an amount is not a decimal string", "changes")
     try:
@@ -184,7 +197,7 @@ def _money(value: Any, places: int) -> Decimal:
         raise PoisonRecordError("an amount is not a decimal string", "changes") from None
     if not amount.is_finite():
         raise PoisonRecordError("an amount is not finite", "changes")
-    if amount and parse_amount(str(abs(amount)), places) != abs(amount):
+    if amount and parse_amount(str(abs(amount)), places, digits) != abs(amount):
         raise PoisonRecordError("an amount is out of range", "changes")
     return amount
 

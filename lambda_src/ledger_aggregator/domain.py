@@ -238,8 +238,8 @@ def currency_places(code: str | None) -> int:
     return places
 
 
-def parse_amount(value: str, places: int = 2) -> Decimal:
-    """Parse a positive amount with at most 15 digits and ``places`` decimal places."""
+def parse_amount(value: str, places: int = 2, digits: int = _MAX_AMOUNT_DIGITS) -> Decimal:
+    """Parse a positive amount with at most 15 digits (or ``digits``) and ``places`` decimal places."""
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
@@ -248,9 +248,9 @@ def parse_amount(value: str, places: int = 2) -> Decimal:
         raise PoisonRecordError("amount must be a positive finite decimal", "amount")
     parts = amount.as_tuple()
     exponent = int(parts.exponent)
-    digits = len(parts.digits) + max(exponent, 0)
-    if -exponent > places or digits > _MAX_AMOUNT_DIGITS:
-        raise PoisonRecordError(f"amount has more than 15 digits or {places} decimal places", "amount")
+    written = len(parts.digits) + max(exponent, 0)
+    if -exponent > places or written > digits:
+        raise PoisonRecordError(f"amount has more than {digits} digits or {places} decimal places", "amount")
     return amount
 
 
@@ -275,6 +275,59 @@ _TOTALS_OF = {
     "release": lambda amount: Totals(held=-amount, count=1),
 }
 ROW_TYPES = tuple(_TOTALS_OF)
+_HOLD_KINDS = ("hold", "capture", "release")
+
+
+@dataclass(slots=True)
+class _HoldTrail:
+    """What the rows of one hold say: its amount (None: no hold row), currencies, captures and releases."""
+
+    amount: Decimal | None = None
+    currencies: set[str] = field(default_factory=set)
+    taken: Decimal = ZERO
+    closings: int = 0
+
+
+def hold_problems(rows: Iterable[Mapping[str, Any]]) -> dict[Key, list[str]]:
+    """Per ``(account, currency)``, what its hold rows say that no sequence of the API's requests can write: a
+    capture or release whose hold has no row, or is in another currency; more taken than the hold reserved; a
+    hold closed twice (a final capture, a release), closed with something left, or open with nothing left.
+    Such rows (written around the API) would fold to a ``held`` or an open count no hold stands for: guard init
+    refuses to seed from them, and reconcile names them."""
+    trails: dict[tuple[str, str], _HoldTrail] = {}
+    for row, part in valid_rows(rows):
+        kind = row["type"]["S"]
+        if kind not in _HOLD_KINDS:
+            continue
+        trail = trails.setdefault((part.account_id, row["holdId"]["S"]), _HoldTrail())
+        trail.currencies.add(part.currency)
+        amount = part.totals.held if kind == "hold" else -part.totals.held
+        if kind == "hold":
+            trail.amount = amount
+        else:
+            trail.taken += amount
+            trail.closings -= holds_opened(row)
+    found: dict[Key, list[str]] = {}
+    for (account, hold_id), trail in sorted(trails.items()):
+        problem = _trail_problem(trail)
+        if problem:
+            for currency in sorted(trail.currencies):
+                found.setdefault((account, currency), []).append(f"hold {hold_id}: {problem}")
+    return found
+
+
+def _trail_problem(trail: _HoldTrail) -> str | None:
+    if trail.amount is None:
+        return "a capture or release without the hold's row"
+    left = trail.amount - trail.taken
+    checks = (
+        (len(trail.currencies) > 1, f"rows in {len(trail.currencies)} currencies"),
+        (left < ZERO, f"captures and release take {trail.taken}, more than its {trail.amount}"),
+        (trail.closings > 1, "closed twice (a final capture or a release, twice)"),
+        (trail.closings == 1 and left != ZERO, f"closed with {left} left"),
+        (trail.closings == 0 and left == ZERO, "open with nothing left"),
+    )
+    return next((problem for wrong, problem in checks if wrong), None)
 
 
 def holds_opened(image: Mapping[str, Any]) -> int:
@@ -305,7 +358,17 @@ def contribution_of(image: Mapping[str, Any], key_account: str | None = None) ->
     if raw_amount is None:
         raise PoisonRecordError("amount is missing", "amount")
     amount = parse_amount(raw_amount, places)
+    if kind in _HOLD_KINDS:
+        _check_hold_row(image, kind)
     return Contribution(account_id, str(currency), _TOTALS_OF[kind](amount), _time_of(image))
+
+
+def _check_hold_row(image: Mapping[str, Any], kind: str) -> None:
+    """A hold's row, its capture and its release name their hold; a capture says whether it is final."""
+    if not _attribute(image, "holdId", "S"):
+        raise PoisonRecordError(f"a {kind} row has no holdId", "holdId")
+    if kind == "capture" and type(image.get("final", {}).get("BOOL")) is not bool:
+        raise PoisonRecordError("a capture row's final is not a boolean", "final")
 
 
 def _time_of(image: Mapping[str, Any]) -> str:

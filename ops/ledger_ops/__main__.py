@@ -46,6 +46,7 @@ from ledger_aggregator.adapters.sqs import SqsPoisonSink
 from ledger_aggregator.codec import POISON_KIND
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from ledger_aggregator.currencies import minor_units
+from ledger_aggregator.domain import hold_problems
 from ledger_aggregator.history import keys_of
 from ledger_aggregator.items import HOLD_INDEX
 from ledger_aggregator.retirement import removal_refusal
@@ -134,6 +135,12 @@ class Ops:
         for difference in found:
             print(difference.describe())
         print(f"{len(found)} difference(s)")
+        wrong_holds = [
+            f"{'/'.join(key)}: {problem}" for key, problems in hold_problems(rows).items() for problem in problems
+        ]
+        for problem in wrong_holds:
+            print(problem)
+        print(f"{len(wrong_holds)} hold problem(s) (rows no request could write)")
         for problem in snapshots:
             print(problem)
         print(f"{len(snapshots)} close difference(s)")
@@ -141,7 +148,7 @@ class Ops:
             for wrong in balances:
                 print(wrong.describe())
             print(f"{len(balances)} balance item difference(s) (epoch {guard.epoch})")
-        return 1 if found or balances or snapshots else 0
+        return 1 if found or balances or snapshots or wrong_holds else 0
 
     def _balance_differences(
         self, guard: GuardState, rows: list[dict[str, Any]], account: str | None, tick: Progress

@@ -28,7 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ledger_aggregator.domain import ZERO, Key, holds_opened, valid_rows
+from ledger_aggregator.domain import ZERO, Key, hold_problems, holds_opened, valid_rows
 from ledger_aggregator.items import BALANCE_NAMES
 
 if TYPE_CHECKING:
@@ -111,8 +111,9 @@ class BalanceItem:
     epoch: str | None
     has_limit: bool = False  # whether overdraftLimit is stored (an absent one is 0)
     held: Decimal = ZERO
-    free: Decimal | None = None  # None: not stored
+    free: Decimal = ZERO
     open_holds: int = 0
+    stored: Mapping[str, Any] = field(default_factory=dict, compare=False)  # the item as read
 
 
 def balance_item(item: Mapping[str, Any]) -> BalanceItem:
@@ -126,9 +127,9 @@ def balance_item(item: Mapping[str, Any]) -> BalanceItem:
     epoch = item.get(NAMES["#ep"], {}).get("S")
     limit = number(NAMES["#ol"])
     available, headroom = number(NAMES["#av"]), number(NAMES["#hr"])
-    free = number(NAMES["#fr"]) if NAMES["#fr"] in item else None
-    held, open_holds = number(NAMES["#hd"]), int(number(NAMES["#oh"]))
-    return BalanceItem(key, available, headroom, limit, seeded, epoch, NAMES["#ol"] in item, held, free, open_holds)
+    held, free, open_holds = number(NAMES["#hd"]), number(NAMES["#fr"]), int(number(NAMES["#oh"]))
+    has_limit = NAMES["#ol"] in item
+    return BalanceItem(key, available, headroom, limit, seeded, epoch, has_limit, held, free, open_holds, item)
 
 
 def counted_in(row: Mapping[str, Any], epoch: str | None) -> bool:
@@ -315,11 +316,13 @@ def _carry(seed: Seed, epoch: str, item: BalanceItem, holds: bool) -> dict[str, 
     else:
         conditions.append("#ep = :old")
         values[":old"] = {"S": item.epoch}
-    if item.has_limit:
-        conditions.append("#ol = :ol")
-        values[":ol"] = _number(item.overdraft_limit)
-    else:
-        conditions.append("attribute_not_exists(#ol)")
+    for placeholder in ("#ol", "#av", "#hd", "#oh"):  # what it counted, as read: a late write of its epoch
+        was = item.stored.get(NAMES[placeholder])
+        if was is None:
+            conditions.append(f"attribute_not_exists({placeholder})")
+        else:
+            conditions.append(f"{placeholder} = :was{placeholder[1:]}")
+            values[f":was{placeholder[1:]}"] = was
     update = "SET #av = :s, #hr = :h, #sd = :true, #ep = :e"
     if holds:
         update, values = update + ", #hd = :hd, #fr = :fr, #oh = :oh", {**values, **_holds_values(seed)}
@@ -391,6 +394,11 @@ class BalanceTable:
                     f"{'/'.join(key)}'s balance item is now of epoch {item.epoch}, not {epoch}: the guard was "
                     "switched while guard init ran"
                 )
+            if planned and item and epoch != planned.epoch == item.epoch and _counted(item) != _counted(planned):
+                raise LateWriteError(
+                    f"{'/'.join(key)}'s balance item of epoch {item.epoch} counted a write after the rows were read "
+                    "(a request or a holds sweep of that epoch, late): run guard init again"
+                )
         raise RuntimeError(f"{'/'.join(key)}: its balance item kept changing while it was seeded; run guard init again")
 
     @staticmethod
@@ -425,6 +433,19 @@ def seed_balances(
 
 class GuardOffError(RuntimeError):
     """The stage serves no guarded templates: there is nothing to seed."""
+
+
+def _counted(item: BalanceItem) -> tuple[Decimal, Decimal, int]:
+    return item.available, item.held, item.open_holds
+
+
+class LateWriteError(RuntimeError):
+    """A write of the epoch before landed on an item after guard init read the rows: its seed would miss it."""
+
+
+class InconsistentHoldsError(RuntimeError):
+    """Some hold rows say what no sequence of the API's requests can write (domain.hold_problems): seeding
+    from them would reserve, or free, funds that no hold stands for."""
 
 
 class EpochChangedError(RuntimeError):
@@ -483,8 +504,10 @@ def _read_while_serving(stage: Stage, reads: Reads, table: str, epoch: str) -> l
 
 def initialise(client: DynamoDBClient, stage: Stage, reads: Reads, settle: float = SETTLE_SECONDS) -> Initialised:
     """``guard init``: seed every balance item of the stage's epoch, mark the epoch initialised on the stage,
-    then seed the items that first credits created in between. Refuses (GuardOffError, EpochChangedError)
-    rather than seed an epoch the API does not serve, or carry an item back from a newer one."""
+    then seed the items that first credits created in between. Refuses (GuardOffError, EpochChangedError,
+    InconsistentHoldsError: before it writes anything; LateWriteError: at the item) rather than seed an epoch
+    the API does not serve, carry an item back from a newer one, seed from hold rows no request could write, or
+    carry an item that counted a write the rows read lack."""
     state = stage.read()
     if not state.on or state.epoch is None or state.balances is None:
         raise GuardOffError("this stack's API serves no balance guard (set guard = {} and apply first)")
@@ -492,6 +515,10 @@ def initialise(client: DynamoDBClient, stage: Stage, reads: Reads, settle: float
     reads.wait(settle_wait(state, settle, reads.now()))
     _serving(stage, epoch)
     rows = list(reads.rows())
+    wrong = hold_problems(rows)
+    if wrong:
+        listed = "; ".join(f"{'/'.join(key)}: {', '.join(problems)}" for key, problems in sorted(wrong.items()))
+        raise InconsistentHoldsError(f"hold rows no request could write, fix them first: {listed}")
     items = _read_while_serving(stage, reads, balances, epoch)
     first = seed_balances(client, balances, rows, items, epoch, holds=state.holds)
     _serving(stage, epoch)

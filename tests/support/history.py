@@ -10,11 +10,12 @@ from typing import Any
 from ledger_aggregator.domain import Key, PoisonRecordError, contribution_of
 from ledger_aggregator.history import Close, keys_of, recorded_ms, valid_in
 from ledger_aggregator.ports import Created
+from tests.support.ledger import hold_attributes
 
 
 def booked_row(account: str, currency: str, kind: str, amount: str, *, at_ms: int, number: int) -> dict[str, Any]:
     """A details row as the API writes it, booked at ``at_ms``."""
-    return {
+    row = {
         "accountId": {"S": account},
         "transactionId": {"S": f"t{number:05d}"},
         "type": {"S": kind},
@@ -22,6 +23,7 @@ def booked_row(account: str, currency: str, kind: str, amount: str, *, at_ms: in
         "currency": {"S": currency},
         "recordedAt": {"N": str(at_ms)},
     }
+    return row | hold_attributes(kind, f"t{number:05d}")
 
 
 def fold_upto(rows: Iterable[dict[str, Any]], key: Key, until_ms: int) -> Decimal:

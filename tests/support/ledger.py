@@ -13,8 +13,9 @@ Image = dict[str, dict[str, str]]
 def image(
     account: str, txid: str, kind: str, amount: str, at: str = "2026-01-01T00:00:00Z", *, currency: str = "EUR"
 ) -> Image:
-    """A details row as DynamoDB JSON."""
-    return {
+    """A details row as DynamoDB JSON; a hold's row, a capture and a release name the hold ``txid`` (a capture
+    is not final), as the API's rows do."""
+    row: Image = {
         "accountId": {"S": account},
         "transactionId": {"S": txid},
         "type": {"S": kind},
@@ -22,6 +23,14 @@ def image(
         "currency": {"S": currency},
         "occurredAt": {"S": at},
     }
+    return row | hold_attributes(kind, txid)
+
+
+def hold_attributes(kind: str, hold_id: str) -> dict[str, Any]:
+    """What a row of ``kind`` carries beside its money when it is a hold's (docs/holds.md): the hold it names,
+    and for a capture whether it is final (not, here)."""
+    named = {"holdId": {"S": hold_id}} if kind in ("hold", "capture", "release") else {}
+    return named | ({"final": {"BOOL": False}} if kind == "capture" else {})
 
 
 @dataclass

@@ -18,8 +18,10 @@ from ledger_aggregator.domain import (
     canonical_time,
     changes_of,
     coalesce,
+    contribution_of,
     currency_places,
     fold,
+    hold_problems,
     holds_opened,
     parse_amount,
     parse_batch,
@@ -129,6 +131,67 @@ def test_hold_rows_fold_to_posted_and_held_amounts_and_open_holds() -> None:
     assert summary.totals.balance == Decimal("82.50")
     assert [holds_opened(r) for r in rows] == [0, 1, 0, -1, 1, -1]
     assert fold(rows[:2])[("a", "EUR")].totals.held == 30
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ({"type": {"S": "capture"}, "holdId": {"S": "h1"}}, "a capture row's final is not a boolean"),
+        ({"type": {"S": "capture"}, "final": {"S": "true"}, "holdId": {"S": "h1"}}, "a capture row's final is not"),
+        ({"type": {"S": "release"}, "holdId": {"S": ""}}, "a release row has no holdId"),
+        ({"type": {"S": "hold"}, "holdId": {"N": "1"}}, "holdId is not of DynamoDB type S"),
+    ],
+)
+def test_a_hold_row_that_does_not_name_its_hold_or_say_if_final_is_poison(row: dict[str, Any], reason: str) -> None:
+    """Reviewed finding: a capture without final counted as not final, an open hold that no void could close."""
+    bad = {k: v for k, v in image("a", "c1", "capture", "5").items() if k not in ("final", "holdId")} | row
+    with pytest.raises(PoisonRecordError, match=reason):
+        contribution_of(bad)
+
+
+def trail(*rows: tuple[str, str, str, str]) -> list[dict[str, Any]]:
+    """Rows of holds: (type, key, hold id, amount); a capture keyed ``!...`` is final."""
+    made = []
+    for kind, key, hold_id, amount in rows:
+        row: dict[str, Any] = image("a", key.lstrip("!"), kind, amount) | {"holdId": {"S": hold_id}}
+        if kind == "capture":
+            row["final"] = {"BOOL": key.startswith("!")}
+        made.append(row)
+    return made
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        (trail(("release", "h1.release", "h1", "5")), "hold h1: a capture or release without the hold's row"),
+        (trail(("hold", "h1", "h1", "5"), ("capture", "c1", "h1", "6")), "hold h1: captures and release take 6"),
+        (
+            trail(("hold", "h1", "h1", "5"), ("capture", "!c1", "h1", "5"), ("release", "h1.release", "h1", "0.01")),
+            "hold h1: captures and release take 5.01",
+        ),
+        (
+            trail(("hold", "h1", "h1", "5"), ("capture", "!c1", "h1", "2"), ("capture", "!c2", "h1", "3")),
+            "hold h1: closed twice",
+        ),
+        (trail(("hold", "h1", "h1", "5"), ("capture", "!c1", "h1", "2")), "hold h1: closed with 3 left"),
+        (trail(("hold", "h1", "h1", "5"), ("capture", "c1", "h1", "5")), "hold h1: open with nothing left"),
+    ],
+)
+def test_hold_rows_no_request_could_write_are_named(rows: list[dict[str, Any]], problem: str) -> None:
+    found = hold_problems(rows)
+    assert list(found) == [("a", "EUR")] and found[("a", "EUR")][0].startswith(problem), found
+
+
+def test_hold_rows_the_api_writes_have_no_problem() -> None:
+    lifecycle = trail(
+        ("hold", "h1", "h1", "5"),
+        ("capture", "c1", "h1", "2"),
+        ("release", "h1.release", "h1", "3"),
+        ("hold", "h2", "h2", "7"),
+        ("capture", "!c2", "h2", "7"),
+        ("hold", "h3", "h3", "1"),
+    )
+    assert hold_problems(lifecycle) == {}
 
 
 def test_a_row_of_an_unknown_type_is_still_poison_and_counts_nowhere() -> None:
@@ -276,6 +339,15 @@ FORGED = [
     ("a sequence number that is not one", '["e1", "x", "5", "0", 1, null, false]'),
     ("a time not in the canonical form", '["e1", "1", "5", "0", 1, "2026-01-01", false]'),
     ("a moved-out change that adds", '["e1", "1", "5", "0", 1, null, true]'),
+    ("a row added that adds nothing but a count", '["e1", "1", "0", "0", 1, null, false]'),
+]
+FORGED_HELD = [
+    ("a credit that holds", '["e1", "1", "100", "0", 1, null, false, "-100"]'),
+    ("a debit that adds to held", '["e1", "1", "0", "5", 1, null, false, "5"]'),
+    ("a capture that gives up more than it debits", '["e1", "1", "0", "5", 1, null, false, "-7"]'),
+    ("a removed credit that held", '["e1", "1", "-5", "0", -1, null, false, "5"]'),
+    ("held with more places than the currency has", '["e1", "1", "0", "0", 1, null, false, "0.001"]'),
+    ("held of more than two amounts", '["e1", "1", "0", "0", 0, null, false, "10000000000000000"]'),
 ]
 
 
@@ -285,6 +357,36 @@ def test_a_message_the_stream_function_would_not_write_is_poison(why: str, row: 
     trusted any well-formed message."""
     with pytest.raises(PoisonRecordError):
         decode(f'{{"v": 2, "accountId": "a", "currency": "EUR", "changes": [{row}]}}')
+
+
+@pytest.mark.parametrize(("why", "row"), FORGED_HELD, ids=[w for w, _ in FORGED_HELD])
+def test_a_version_3_change_no_row_can_make_is_poison(why: str, row: str) -> None:
+    """Reviewed finding: a credit of 100 holding -100, and a debit of 5 holding 5, were taken."""
+    with pytest.raises(PoisonRecordError):
+        decode(f'{{"v": 3, "accountId": "a", "currency": "EUR", "changes": [{row}]}}')
+
+
+def test_a_hold_changed_in_place_into_its_capture_travels_with_twice_the_largest_amount_held() -> None:
+    """Found by the pattern 2 property: held then changes by two amounts, one digit more than an amount has."""
+    ledger = Ledger()
+    ledger.put(image("acc-1", "x", "hold", "999999999999999"))
+    ledger.put(image("acc-1", "x", "capture", "999999999999999"))
+    (delta,) = coalesce(parse_batch(ledger.records[1:]).changes)
+    assert delta.totals.held == Decimal(-1999999999999998)
+    assert decode(encode(delta)) == delta
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        '["e1", "1", "0", "0", 1, "2026-01-01T00:00:00.000000Z", false, "5"]',  # a hold
+        '["e1", "1", "0", "5", 1, "2026-01-01T00:00:00.000000Z", false, "-5"]',  # a capture
+        '["e1", "1", "0", "0", 1, "2026-01-01T00:00:00.000000Z", false, "-5"]',  # a release
+        '["e1", "1", "0", "-5", -1, null, true, "5"]',  # a capture moved out of this currency
+    ],
+)
+def test_every_change_a_hold_row_makes_is_read(row: str) -> None:
+    assert decode(f'{{"v": 3, "accountId": "a", "currency": "EUR", "changes": [{row}]}}').changes
 
 
 def test_the_same_change_twice_in_one_message_is_poison() -> None:

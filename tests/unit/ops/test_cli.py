@@ -164,3 +164,21 @@ def test_holds_expire_releases_the_expired_holds_and_is_refused_without_holds(
     balance(dynamodb, "acc-2", "30", epoch="e1")
     assert main(["--outputs", path, "--quiet", "holds", "expire"]) == 0
     assert "1 released" in capsys.readouterr().out
+
+
+def test_reconcile_names_hold_rows_no_request_could_write(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    release = image("a", "h9.release", "release", "40") | {"holdId": {"S": "h9"}}
+    dynamodb.put_item(TableName=DETAILS, Item=release)
+    put_summary(dynamodb, "a", "0", "0", 1)
+    dynamodb.update_item(
+        TableName=SUMMARY,
+        Key={"accountId": {"S": "a"}, "currency": {"S": "EUR"}},
+        UpdateExpression="SET held = :h",
+        ExpressionAttributeValues={":h": {"N": "-40"}},
+    )
+    assert main(["--outputs", outputs(), "--quiet", "reconcile"]) == 1
+    out = capsys.readouterr().out
+    assert "0 difference(s)" in out, "the summary is the fold of the rows"
+    assert "a/EUR: hold h9: a capture or release without the hold's row" in out and "1 hold problem(s)" in out

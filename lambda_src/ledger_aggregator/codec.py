@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .domain import Change, Delta, Poison, PoisonRecordError, Totals, currency_places, parse_amount
+from .domain import MAX_AMOUNT_DIGITS, Change, Delta, Poison, PoisonRecordError, Totals, currency_places, parse_amount
 from .formats import is_account_id, is_canonical_time, is_record_id, is_sequence_number
 
 FORMAT_VERSION = 3
 _WITHOUT_HOLDS = 2  # the version of a delta that holds nothing
 # A change of held can be two rows' amounts: a hold's row changed in place into its capture, or a release into a
 # hold (-2a or +2a), so one digit more than an amount's 15.
-_HELD_DIGITS = 16
+_HELD_DIGITS = MAX_AMOUNT_DIGITS + 1
 _ROW_LENGTHS = {2: 7, 3: 8}  # a change's elements by format version
 # What the stream function writes, and nothing else: the writer refuses any other message or change
 # (to the DLQ), with the validators the stream side uses (formats).
@@ -186,9 +186,9 @@ def _one_row(credits: Decimal, debits: Decimal, held: Decimal) -> bool:
     return held != 0
 
 
-def _money(value: Any, places: int, digits: int = 15) -> Decimal:
-    """A decimal string within the currency's places and 15 digits, or ``digits`` (either sign: a change can
-    subtract)."""
+def _money(value: Any, places: int, digits: int = MAX_AMOUNT_DIGITS) -> Decimal:
+    """A decimal string within the currency's places and an amount's digits, or ``digits`` (either sign: a
+    change can subtract)."""
     if not isinstance(value, str):
         raise PoisonRecordError("an amount is not a decimal string", "changes")
     try:

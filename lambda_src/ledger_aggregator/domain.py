@@ -33,7 +33,7 @@ from .formats import is_account_id, is_utc_time
 
 Key = tuple[str, str]
 ZERO = Decimal(0)
-_MAX_AMOUNT_DIGITS = 15
+MAX_AMOUNT_DIGITS = 15
 
 
 class PoisonRecordError(ValueError):
@@ -238,7 +238,7 @@ def currency_places(code: str | None) -> int:
     return places
 
 
-def parse_amount(value: str, places: int = 2, digits: int = _MAX_AMOUNT_DIGITS) -> Decimal:
+def parse_amount(value: str, places: int = 2, digits: int = MAX_AMOUNT_DIGITS) -> Decimal:
     """Parse a positive amount with at most 15 digits (or ``digits``) and ``places`` decimal places."""
     try:
         amount = Decimal(value)
@@ -301,11 +301,10 @@ def hold_problems(rows: Iterable[Mapping[str, Any]]) -> dict[Key, list[str]]:
             continue
         trail = trails.setdefault((part.account_id, row["holdId"]["S"]), _HoldTrail())
         trail.currencies.add(part.currency)
-        amount = part.totals.held if kind == "hold" else -part.totals.held
         if kind == "hold":
-            trail.amount = amount
-        else:
-            trail.taken += amount
+            trail.amount = part.totals.held
+        else:  # a capture or a release takes its amount from what the hold reserved
+            trail.taken -= part.totals.held
             trail.closings -= holds_opened(row)
     found: dict[Key, list[str]] = {}
     for (account, hold_id), trail in sorted(trails.items()):

@@ -68,3 +68,13 @@ def _is_calendar_instant(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def beyond_a_label(event: object) -> str:
+    """What a scheduled run's input holds beyond an object with at most a ``source`` label (a string), for its
+    refusal; empty when nothing."""
+    if not isinstance(event, dict):
+        return f"a {type(event).__name__}"
+    unread = sorted(set(event) - {"source"})
+    fine = not unread and isinstance(event.get("source", ""), str)
+    return "" if fine else ", ".join(unread) or "a source that is not a string"

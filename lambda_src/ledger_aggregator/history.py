@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .domain import ZERO, PoisonRecordError, Totals, contribution_of
+from .domain import ZERO, PoisonRecordError, Totals, contribution_of, valid_rows
 
 DAY_MS = 86_400_000
 _MAX_MS_DIGITS = 15
@@ -130,15 +130,9 @@ def booked_by_day(rows: Iterable[Mapping[str, Any]], currency: str) -> dict[date
     """The posted totals per booking day of the valid rows in ``currency`` (what holds reserve is not history's:
     a hold's capture is booked as a debit); invalid rows count nowhere, as in the fold."""
     found: dict[date, Totals] = {}
-    for row in rows:
+    for row, part in valid_rows(rows):
         moment = recorded_ms(row)
-        if moment is None:
-            continue
-        try:
-            part = contribution_of(row)
-        except PoisonRecordError:
-            continue
-        if part.currency == currency:
+        if moment is not None and part.currency == currency:
             day = day_of(moment)
             found[day] = found.get(day, Totals()) + part.totals.posted
     return found

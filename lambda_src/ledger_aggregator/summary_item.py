@@ -62,6 +62,11 @@ def money_values(totals: Totals, now: float) -> dict[str, Any]:
     return {**values, ":h": {"N": str(totals.held)}} if totals.held else values
 
 
+def money_add(totals: Totals) -> str:
+    """The ADD action of a fold's money write, over ``money_names`` and ``money_values`` of the same totals."""
+    return "ADD #b :b, #c :c, #d :d, #n :n" + (", #h :h" if totals.held else "")
+
+
 def summary_key(account_id: str, currency: str) -> dict[str, Any]:
     """The key of the summary item of ``(account_id, currency)``."""
     return {ACCOUNT: {"S": account_id}, CURRENCY: {"S": currency}}

@@ -109,7 +109,6 @@ class BalanceItem:
     overdraft_limit: Decimal
     seeded: bool
     epoch: str | None
-    has_limit: bool = False  # whether overdraftLimit is stored (an absent one is 0)
     held: Decimal = ZERO
     free: Decimal = ZERO
     open_holds: int = 0
@@ -128,8 +127,7 @@ def balance_item(item: Mapping[str, Any]) -> BalanceItem:
     limit = number(NAMES["#ol"])
     available, headroom = number(NAMES["#av"]), number(NAMES["#hr"])
     held, free, open_holds = number(NAMES["#hd"]), number(NAMES["#fr"]), int(number(NAMES["#oh"]))
-    has_limit = NAMES["#ol"] in item
-    return BalanceItem(key, available, headroom, limit, seeded, epoch, has_limit, held, free, open_holds, item)
+    return BalanceItem(key, available, headroom, limit, seeded, epoch, held, free, open_holds, item)
 
 
 def counted_in(row: Mapping[str, Any], epoch: str | None) -> bool:
@@ -154,6 +152,10 @@ class Seed:
     def free(self) -> Decimal:
         """What the open holds leave of ``available``."""
         return self.available - self.held
+
+    def headroom(self, holds: bool) -> Decimal:
+        """What a debit may take before any overdraft limit: ``free`` with holds on, else ``available``."""
+        return self.free if holds else self.available
 
 
 def net_by_key(rows: Iterable[Mapping[str, Any]]) -> dict[Key, Seed]:
@@ -196,11 +198,17 @@ def balance_problems(
     found = []
     if stored.available != expected.available:
         found.append(f"available {stored.available} is not the fold of {counted}, {expected.available}")
-    if not holds:
-        if stored.headroom != stored.available + stored.overdraft_limit:
-            floor_sum = stored.available + stored.overdraft_limit
-            found.append(f"headroom {stored.headroom} is not available + overdraftLimit ({floor_sum})")
-        return tuple(found)
+    if holds:
+        found += _holds_problems(expected, stored, counted)
+    base = Seed(stored.available, stored.held).headroom(holds)
+    if stored.headroom != base + stored.overdraft_limit:
+        named = "available - held" if holds else "available"
+        found.append(f"headroom {stored.headroom} is not {named} + overdraftLimit ({base + stored.overdraft_limit})")
+    return tuple(found)
+
+
+def _holds_problems(expected: Seed, stored: BalanceItem, counted: str) -> list[str]:
+    found = []
     if stored.held != expected.held:
         found.append(f"held {stored.held} is not what the open holds of {counted} reserve, {expected.held}")
     if stored.open_holds != expected.open_holds:
@@ -208,11 +216,7 @@ def balance_problems(
     free = stored.available - stored.held
     if stored.free != free:
         found.append(f"free {stored.free} is not available - held ({free})")
-    if stored.headroom != free + stored.overdraft_limit:
-        found.append(
-            f"headroom {stored.headroom} is not available - held + overdraftLimit ({free + stored.overdraft_limit})"
-        )
-    return tuple(found)
+    return found
 
 
 def balance_differences(
@@ -256,47 +260,50 @@ def _number(value: Decimal) -> dict[str, str]:
     return {"N": str(value)}
 
 
-def _holds_values(seed: Seed) -> dict[str, Any]:
-    return {":hd": _number(seed.held), ":fr": _number(seed.free), ":oh": _number(Decimal(seed.open_holds))}
+_HOLDS = ("#hd", "#fr", "#oh")  # what the balance item keeps of holds, with holds on
+
+
+def _holds_part(seed: Seed, holds: bool, operator: str) -> tuple[str, dict[str, Any]]:
+    """The holds attributes' part of an update's SET (``operator`` " = ") or ADD (" "), with its values; none
+    without holds."""
+    if not holds:
+        return "", {}
+    values = {":hd": _number(seed.held), ":fr": _number(seed.free), ":oh": _number(Decimal(seed.open_holds))}
+    return "".join(f", {p}{operator}:{p[1:]}" for p in _HOLDS), values
 
 
 def _create(seed: Seed, epoch: str, holds: bool) -> dict[str, Any]:
     """No item yet: create it seeded, with no limit."""
-    headroom = seed.free if holds else seed.available
-    values = {":s": _number(seed.available), ":h": _number(headroom), ":true": {"BOOL": True}, ":e": {"S": epoch}}
-    update = "SET #av = :s, #hr = :h, #sd = :true, #ep = :e"
-    placeholders = ["#ac", "#av", "#hr", "#sd", "#ep"]
-    if holds:
-        update, values = update + ", #hd = :hd, #fr = :fr, #oh = :oh", {**values, **_holds_values(seed)}
-        placeholders += ["#hd", "#fr", "#oh"]
+    part, more = _holds_part(seed, holds, " = ")
     return {
-        "UpdateExpression": update,
+        "UpdateExpression": "SET #av = :s, #hr = :h, #sd = :true, #ep = :e" + part,
         "ConditionExpression": "attribute_not_exists(#ac)",
-        "ExpressionAttributeNames": _names(*placeholders),
-        "ExpressionAttributeValues": values,
+        "ExpressionAttributeNames": _names("#ac", "#av", "#hr", "#sd", "#ep", *(_HOLDS if holds else ())),
+        "ExpressionAttributeValues": {
+            ":s": _number(seed.available),
+            ":h": _number(seed.headroom(holds)),
+            ":true": {"BOOL": True},
+            ":e": {"S": epoch},
+            **more,
+        },
     }
 
 
 def _add(seed: Seed, epoch: str, holds: bool) -> dict[str, Any]:
     """An unseeded item of this epoch (its rows of the epoch counted): add the seed, once."""
-    headroom = seed.free if holds else seed.available
-    values = {
-        ":s": _number(seed.available),
-        ":h": _number(headroom),
-        ":true": {"BOOL": True},
-        ":false": {"BOOL": False},
-        ":e": {"S": epoch},
-    }
-    update = "ADD #av :s, #hr :h"
-    placeholders = ["#av", "#hr", "#sd", "#ep"]
-    if holds:
-        update, values = update + ", #hd :hd, #fr :fr, #oh :oh", {**values, **_holds_values(seed)}
-        placeholders += ["#hd", "#fr", "#oh"]
+    part, more = _holds_part(seed, holds, " ")
     return {
-        "UpdateExpression": update + " SET #sd = :true",
+        "UpdateExpression": "ADD #av :s, #hr :h" + part + " SET #sd = :true",
         "ConditionExpression": "#ep = :e AND #sd = :false",
-        "ExpressionAttributeNames": _names(*placeholders),
-        "ExpressionAttributeValues": values,
+        "ExpressionAttributeNames": _names("#av", "#hr", "#sd", "#ep", *(_HOLDS if holds else ())),
+        "ExpressionAttributeValues": {
+            ":s": _number(seed.available),
+            ":h": _number(seed.headroom(holds)),
+            ":true": {"BOOL": True},
+            ":false": {"BOOL": False},
+            ":e": {"S": epoch},
+            **more,
+        },
     }
 
 
@@ -304,12 +311,14 @@ def _carry(seed: Seed, epoch: str, item: BalanceItem, holds: bool) -> dict[str, 
     """An item of an earlier epoch: the seed replaces what it counted, its limit is kept; conditional on the
     item being as read (no write of this epoch can change it, but another guard init could). Without holds,
     what an epoch with holds kept of them is removed: no template of this epoch keeps it."""
+    part, more = _holds_part(seed, holds, " = ")
     conditions = ["attribute_exists(#ac)"]
     values: dict[str, Any] = {
         ":s": _number(seed.available),
-        ":h": _number((seed.free if holds else seed.available) + item.overdraft_limit),
+        ":h": _number(seed.headroom(holds) + item.overdraft_limit),
         ":true": {"BOOL": True},
         ":e": {"S": epoch},
+        **more,
     }
     if item.epoch is None:
         conditions.append("attribute_not_exists(#ep)")
@@ -323,15 +332,11 @@ def _carry(seed: Seed, epoch: str, item: BalanceItem, holds: bool) -> dict[str, 
         else:
             conditions.append(f"{placeholder} = :was{placeholder[1:]}")
             values[f":was{placeholder[1:]}"] = was
-    update = "SET #av = :s, #hr = :h, #sd = :true, #ep = :e"
-    if holds:
-        update, values = update + ", #hd = :hd, #fr = :fr, #oh = :oh", {**values, **_holds_values(seed)}
-    else:
-        update += " REMOVE #hd, #fr, #oh"
+    removed = "" if holds else " REMOVE " + ", ".join(_HOLDS)
     return {
-        "UpdateExpression": update,
+        "UpdateExpression": "SET #av = :s, #hr = :h, #sd = :true, #ep = :e" + part + removed,
         "ConditionExpression": " AND ".join(conditions),
-        "ExpressionAttributeNames": _names("#ac", "#av", "#hr", "#sd", "#ep", "#ol", "#hd", "#fr", "#oh"),
+        "ExpressionAttributeNames": _names("#ac", "#av", "#hr", "#sd", "#ep", "#ol", *_HOLDS),
         "ExpressionAttributeValues": values,
     }
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from ledger_aggregator.domain import Key, PoisonRecordError, contribution_of
+from ledger_aggregator.domain import Key, valid_rows
 from ledger_aggregator.history import Close, keys_of, recorded_ms, valid_in
 from ledger_aggregator.ports import Created
 from tests.support.ledger import hold_attributes
@@ -29,12 +29,8 @@ def booked_row(account: str, currency: str, kind: str, amount: str, *, at_ms: in
 def fold_upto(rows: Iterable[dict[str, Any]], key: Key, until_ms: int) -> Decimal:
     """Python's own reading: the balance of ``key`` from every valid row booked at or before ``until_ms``."""
     total = Decimal(0)
-    for row in rows:
+    for row, part in valid_rows(rows):
         moment = recorded_ms(row)
-        try:
-            part = contribution_of(row)
-        except PoisonRecordError:
-            continue
         if moment is not None and moment <= until_ms and (part.account_id, part.currency) == key:
             total += part.totals.balance
     return total

@@ -26,6 +26,7 @@ from ..summary_item import (
     LAST_TRANSACTION_AT,
     REVISION_RAISE,
     key_of,
+    money_add,
     money_names,
     money_values,
     summary_key,
@@ -284,7 +285,7 @@ class DynamoSummaryStore:
             names.update(money_names(delta.totals))
             values.update(money_values(delta.totals, self._clock()))
             assignments.append(REVISION_RAISE)
-            additions = " ADD #b :b, #c :c, #d :d, #n :n" + (", #h :h" if "#h" in names else "")
+            additions = " " + money_add(delta.totals)
         if latest is not None:
             names["#t"] = LAST_TRANSACTION_AT
             values[":t"] = {"S": latest}

@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from .. import composition
 from ..closer import ClosedRun, close_all
 from ..composition import CloserDeps
+from ..formats import beyond_a_label
 from ..history import sealed_through
 from ._tracing import capture_lambda_handler
 
@@ -49,12 +50,7 @@ def check_input(event: Any) -> None:
     """Refuse an input other than an object with at most a ``source`` label (a string): the closer closes
     through its own clock's sealed day, and an input that asks for more (a ``through`` date, say) is
     refused rather than answered with another close."""
-    if not isinstance(event, dict):
-        refused = f"a {type(event).__name__}"
-    else:
-        unread = sorted(set(event) - {"source"})
-        fine = not unread and isinstance(event.get("source", ""), str)
-        refused = "" if fine else ", ".join(unread) or "a source that is not a string"
+    refused = beyond_a_label(event)
     if refused:
         raise CloserInputRefused(
             f"the closer's input is an object with at most a source label (a string), not {refused}: it"

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from .. import composition
 from ..adapters.holds import HoldTables, Release, Swept, sweep
 from ..composition import SweeperDeps
+from ..formats import beyond_a_label
 from ._tracing import capture_lambda_handler
 
 logger = Logger()
@@ -45,11 +46,11 @@ class SweepFailed(RuntimeError):
 def check_input(event: Any) -> None:
     """Refuse an input other than an object with at most a ``source`` label (a string): the sweeper releases
     what has expired by its own clock, and an input that asks for another time is refused."""
-    fine = isinstance(event, dict) and set(event) <= {"source"} and isinstance(event.get("source", ""), str)
-    if not fine:
+    refused = beyond_a_label(event)
+    if refused:
         raise ValueError(
-            "the sweeper's input is an object with at most a source label (a string): it releases the holds"
-            " expired by its clock; to release by hand, use ledger-ops holds expire"
+            f"the sweeper's input is an object with at most a source label (a string), not {refused}: it releases"
+            " the holds expired by its clock; to release by hand, use ledger-ops holds expire"
         )
 
 

@@ -10,7 +10,8 @@ The local runtime gives each function's execution environments an access key of 
 and their resources (``needed``) must each be allowed by the role's inline and attached policies,
 read from the local IAM and evaluated by ``local_account.iam``; otherwise the answer is the service's
 ``AccessDeniedException``. A call whose actions the local account cannot name is refused too, naming
-the call, so that a new kind of call is modelled rather than waved through.
+the call, so that a new kind of call is modelled rather than waved through. A statement's conditions are
+read on the keys modelled here (``condition_keys``); a condition on any other key never allows.
 
 Actions as IAM names them: a DynamoDB transaction needs each item's own action
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html), an SQS
@@ -115,10 +116,25 @@ def refusal(role_policies: Iterable[str | Mapping[str, Any]], call: Call) -> str
     except UnmodelledCallError as error:
         return f"the local account cannot tell which IAM actions {error} needs"
     documents = iam.parsed(role_policies)  # once per call, not once per transaction item
+    context = condition_keys(call)
     for action, resource in dict.fromkeys(pairs):
-        if not iam.allowed(documents, action, resource):
+        if not iam.allowed(documents, action, resource, context):
             return f"is not authorized to perform: {action} on resource: {resource}"
     return None
+
+
+def condition_keys(call: Call) -> dict[str, str | None]:
+    """The condition keys modelled for a call, with their values (None: absent from this request).
+
+    DynamoDB names the operation that encloses a transaction's item in ``dynamodb:EnclosingOperation``
+    (TransactWriteItems or TransactGetItems), and leaves it out of any other request
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html). No other
+    key is modelled: a condition on one never allows here."""
+    if call.service != "dynamodb":
+        return {}
+    operation = call.target.rpartition(".")[2]
+    enclosing = operation if operation in ("TransactWriteItems", "TransactGetItems") else None
+    return {"dynamodb:EnclosingOperation": enclosing}
 
 
 def _dynamodb(call: Call) -> list[tuple[str, str]]:

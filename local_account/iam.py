@@ -65,17 +65,40 @@ def statements(documents: Iterable[str | Mapping[str, Any]]) -> list[Mapping[str
     return found
 
 
-def allowed(documents: Iterable[str | Mapping[str, Any]], action: str, resource: str) -> bool:
-    """Whether identity policies allow ``action`` on ``resource``: an allow and no deny."""
+def allowed(
+    documents: Iterable[str | Mapping[str, Any]],
+    action: str,
+    resource: str,
+    context: Mapping[str, str | None] | None = None,
+) -> bool:
+    """Whether identity policies allow ``action`` on ``resource``: an allow and no deny.
+
+    ``context`` holds the condition keys the caller models for this request, each with its value, or None
+    where the request does not carry it. An Allow with conditions allows only when each of its conditions
+    names a modelled key with an operator evaluated here, and holds; any other conditional Allow does not
+    allow, and every Deny that covers the request denies, its conditions unread: never more than AWS."""
     allow = False
     for statement in statements(documents):
         if not (_covers(statement, "Action", action, True) and _covers(statement, "Resource", resource, False)):
             continue
         if statement.get("Effect") == "Deny":
             return False
-        if statement.get("Effect") == "Allow" and "Condition" not in statement:
+        if statement.get("Effect") == "Allow" and _conditions_allow(statement, context or {}):
             allow = True
     return allow
+
+
+def _conditions_allow(statement: Mapping[str, Any], context: Mapping[str, str | None]) -> bool:
+    """Whether an Allow's conditions (if any) hold, each on a key modelled in ``context``."""
+    conditions = statement.get("Condition") or {}
+    modelled = {key.lower() for key in context}
+    if any(key.lower() not in modelled for tests in conditions.values() for key in tests):
+        return False
+    present = {key: value for key, value in context.items() if value is not None}
+    try:
+        return conditions_hold(statement, present)
+    except UnknownConditionError:
+        return False
 
 
 # -- resource policies: principals and conditions -------------------------------------------------------

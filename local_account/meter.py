@@ -22,6 +22,7 @@ ROLES = {
     "-applied": "applied",
     "-account-balances": "balances",
     "-account-history": "history",
+    "-holds": "holds",
 }
 
 

@@ -91,6 +91,12 @@ PATCHES = [
         "tests/local_account/patches/fidelity/test_dynamodb.py::test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_queue",
     ),
     Patch(
+        "item reads wait for the write lock",
+        "fidelity",
+        fidelity.dynamodb.isolated_reads,
+        "tests/local_account/patches/fidelity/test_dynamodb.py::test_an_item_read_waits_while_a_write_is_in_progress",
+    ),
+    Patch(
         "stream reads wait for the write lock",
         "fidelity",
         fidelity.dynamodb.isolated_reads_of_streams,

@@ -65,6 +65,41 @@ def test_a_call_the_local_account_cannot_read_is_refused_by_name_not_waved_throu
     assert refusal([policy], call("dynamodb", "DynamoDB_20120810.UpdateItem", {"TableName": "t"})) is None
 
 
+def conditional(condition: dict[str, Any], effect: str = "Allow") -> dict[str, Any]:
+    table = f"arn:aws:dynamodb:{REGION}:123456789012:table/holds"
+    return {
+        "Statement": [{"Effect": effect, "Action": "dynamodb:UpdateItem", "Resource": table, "Condition": condition}]
+    }
+
+
+def test_an_item_allowed_only_inside_a_transaction_is_refused_outside_one() -> None:
+    """dynamodb:EnclosingOperation names the transaction around an item, and is absent from a lone
+    UpdateItem (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html)."""
+    inside = conditional({"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}})
+    alone = conditional({"Null": {"dynamodb:EnclosingOperation": "true"}})
+    transaction = call(
+        "dynamodb", "DynamoDB_20120810.TransactWriteItems", {"TransactItems": [{"Update": {"TableName": "holds"}}]}
+    )
+    update = call("dynamodb", "DynamoDB_20120810.UpdateItem", {"TableName": "holds"})
+    assert refusal([inside], transaction) is None
+    assert refusal([inside], update) is not None
+    assert refusal([alone], update) is None
+    assert refusal([alone], transaction) is not None
+
+
+def test_a_condition_on_a_key_or_with_an_operator_not_modelled_never_allows() -> None:
+    update = call("dynamodb", "DynamoDB_20120810.UpdateItem", {"TableName": "holds"})
+    unmodelled_key = conditional({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}})
+    unmodelled_operator = conditional({"ForAllValues:StringEquals": {"dynamodb:EnclosingOperation": ["x"]}})
+    assert refusal([unmodelled_key], update) is not None, (
+        "an absent key would pass a Not operator on AWS only if absent"
+    )
+    assert refusal([unmodelled_operator], update) is not None
+    everything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    denied = conditional({"StringEquals": {"dynamodb:EnclosingOperation": "TransactWriteItems"}}, "Deny")
+    assert refusal([{"Statement": [everything]}, denied], update) is not None, "a Deny denies, its conditions unread"
+
+
 def test_only_the_runtimes_keys_are_held_to_a_role() -> None:
     key = access_key("ledger-writer")
     header = f"AWS4-HMAC-SHA256 Credential={key}/20261202/{REGION}/dynamodb/aws4_request, SignedHeaders=host"

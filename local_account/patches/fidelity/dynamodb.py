@@ -8,6 +8,7 @@
   made each transaction slower as the applied-marker table grew), and it leaves nothing in a table's
   stream, as on AWS: moto's copy replaced the stream shard, so open iterators kept a record of the
   cancelled write and saw nothing written after.
+* DynamoDB reads take the write lock too, so that no read sees an item half-written;
 * DynamoDB writes take one lock (``WRITE_LOCK``), so that transactions are isolated from each other as
   on AWS (moto's rollback could erase a concurrent commit); stream reads wait for it, so no reader sees
   a transaction half written; a write overlapping a transaction in progress on its items conflicts
@@ -24,6 +25,7 @@ from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_tables
+import moto.dynamodb.responses as dynamodb_responses
 import moto.dynamodbstreams.models as dynamodbstreams_models
 from moto.dynamodb.exceptions import (
     DynamodbException,
@@ -195,15 +197,35 @@ def isolated_writes(patcher: Patcher) -> None:
     restores the items it touched (or, in moto's own code, whole tables) can erase an update
     another thread committed in between. Writes here take one lock.
     """
-    backend = dynamodb_models.DynamoDBBackend
-    for name in ("transact_write_items", "update_item", "put_item", "delete_item", "batch_write_item"):
-        method = getattr(backend, name, None)  # a missing one is refused by the patcher, loudly
+    names = ("transact_write_items", "update_item", "put_item", "delete_item", "batch_write_item")
+    _under_the_write_lock(patcher, dynamodb_models.DynamoDBBackend, names)
+
+
+def _under_the_write_lock(patcher: Patcher, owner: Any, names: tuple[str, ...]) -> None:
+    """Each named method of ``owner`` runs holding ``WRITE_LOCK``."""
+    for name in names:
+        method = getattr(owner, name, None)  # a missing one is refused by the patcher, loudly
 
         def locked(self: Any, *args: Any, _method: Any = method, **kwargs: Any) -> Any:
             with WRITE_LOCK:
                 return _method(self, *args, **kwargs)
 
-        patcher.replace(backend, name, locked)
+        patcher.replace(owner, name, locked)
+
+
+def isolated_reads(patcher: Patcher) -> None:
+    """DynamoDB's reads see each item as a committed write left it, never half-written, as on AWS.
+
+    moto applies an update to the stored item in place, action by action, and its read handlers answer
+    references to stored items: a Query beside a transaction that closed a hold answered the hold's item with
+    its new status and the attribute the same update removes still there (the holds benchmark's sweep found
+    such an item in the index of open holds). Reads take the write lock for the call and the answer's
+    conversion to plain values. AWS: a GetItem, Query or Scan has read-committed isolation to every
+    transaction, and returns committed values only
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-isolation).
+    """
+    names = ("get_item", "query", "scan", "batch_get_item", "transact_get_items")
+    _under_the_write_lock(patcher, dynamodb_responses.DynamoHandler, names)
 
 
 TRANSACTION_CONFLICT_ERROR = "com.amazonaws.dynamodb.v20120810#TransactionConflictException"

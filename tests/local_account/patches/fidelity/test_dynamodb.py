@@ -190,6 +190,27 @@ def test_writes_that_overlap_a_transaction_on_its_items_conflict_rather_than_que
     assert len(dynamodb_fidelity.ITEMS_IN_FLIGHT) == 0
 
 
+def test_an_item_read_waits_while_a_write_is_in_progress(clients: dict[str, Any]) -> None:
+    """A GetItem, Query or Scan answers each item as a committed write left it: moto updated items in place,
+    action by action, and answered references to them, so a read beside an update could see it half done.
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-isolation"""
+    dynamodb = clients["dynamodb"]
+    key = {"accountId": {"S": "read-whole"}}
+    dynamodb.put_item(TableName="e-account-summary", Item=key)
+    _waits_for_the_write_lock(lambda: dynamodb.get_item(TableName="e-account-summary", Key=key))
+    _waits_for_the_write_lock(
+        lambda: dynamodb.query(
+            TableName="e-account-summary",
+            KeyConditionExpression="accountId = :a",
+            ExpressionAttributeValues={":a": key["accountId"]},
+        )
+    )
+    _waits_for_the_write_lock(lambda: dynamodb.scan(TableName="e-account-summary", Limit=1))
+    read = {"TransactItems": [{"Get": {"TableName": "e-account-summary", "Key": key}}]}
+    _waits_for_the_write_lock(lambda: dynamodb.transact_get_items(**read))
+    _waits_for_the_write_lock(lambda: dynamodb.batch_get_item(RequestItems={"e-account-summary": {"Keys": [key]}}))
+
+
 def test_a_stream_read_waits_while_a_write_is_in_progress(clients: dict[str, Any]) -> None:
     """A reader sees a transaction's records whole or not at all, so GetRecords waits for a write under way."""
     dynamodb = clients["dynamodb"]

@@ -1,4 +1,8 @@
 locals {
+  # EventBridge Scheduler's recurring forms (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html),
+  # as history.schedule and guard.holds.sweep_schedule are validated: rate(value unit), 1 with the singular
+  # unit, more with the plural; or cron() with six fields, exactly one of day-of-month and day-of-week "?".
+  schedule_pattern = "^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(\\S+ \\S+ (\\? \\S+ [^?\\s]\\S*|[^?\\s]\\S* \\S+ \\?) \\S+\\))$"
   package = {
     path   = var.lambda_zip
     sha256 = filebase64sha256(var.lambda_zip)
@@ -10,22 +14,24 @@ locals {
   # The balance guard's item: its attribute names by placeholder, also read by ledger-ops.
   balance_item = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/balance_item.json")).attributes
   hold_item    = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/hold_item.json")).attributes
+  hold_index   = jsondecode(file("${path.module}/lambda_src/ledger_aggregator/hold_item.json")).index.name
   # A UTC day is sealed, and closed, this long after its end: the longest a write can take to reach DynamoDB
   # after its recordedAt, plus the allowance for the index the closer reads (docs/history.md).
   seal_seconds = module.api.integration_timeout_seconds + var.history.index_allowance_seconds
   # Every name that more than one module (or the alarms) needs, computed once here and passed down.
   # A function's execution role has the function's name (modules/function).
   names = {
-    api    = "${var.name_prefix}-ledger"
-    stream = { function = "${var.name_prefix}-stream", dlq = "${var.name_prefix}-stream-dlq" }
-    buffer = { function = "${var.name_prefix}-writer", queue = "${var.name_prefix}-buffer", dlq = "${var.name_prefix}-buffer-dlq" }
-    events = "${var.name_prefix}-events"
-    closer = { function = "${var.name_prefix}-closer", dlq = "${var.name_prefix}-closer-dlq", schedule = "${var.name_prefix}-closer" }
+    api     = "${var.name_prefix}-ledger"
+    stream  = { function = "${var.name_prefix}-stream", dlq = "${var.name_prefix}-stream-dlq" }
+    buffer  = { function = "${var.name_prefix}-writer", queue = "${var.name_prefix}-buffer", dlq = "${var.name_prefix}-buffer-dlq" }
+    events  = "${var.name_prefix}-events"
+    closer  = { function = "${var.name_prefix}-closer", dlq = "${var.name_prefix}-closer-dlq", schedule = "${var.name_prefix}-closer" }
+    sweeper = { function = "${var.name_prefix}-sweeper", dlq = "${var.name_prefix}-sweeper-dlq", schedule = "${var.name_prefix}-sweeper" }
   }
   # The functions' roles by ARN: the queues name their senders without waiting for the roles (the roles'
   # policies name the queues). tests/terraform/names.tftest.hcl holds them to the roles the modules create.
   role_arn = {
-    for function, name in { stream = local.names.stream.function, writer = local.names.buffer.function, closer = local.names.closer.function } :
+    for function, name in { stream = local.names.stream.function, writer = local.names.buffer.function, closer = local.names.closer.function, sweeper = local.names.sweeper.function } :
     function => "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${name}"
   }
   # The stream function, which the writer's removal guard reads (its pattern, when it last changed).
@@ -36,6 +42,11 @@ locals {
   # Pattern 2 sends deltas through the buffer. Pattern 1 keeps it, and the writer drains what it holds,
   # until buffer.retired removes it; the writer's removal guard refuses while a delta could be lost.
   buffer_kept = var.pattern == 2 || !var.buffer.retired
+  # Holds (docs/holds.md) are the guard's: guard.holds set, with the guard on.
+  holds = try(var.guard.holds, null) != null
+  # The sweeper's timeout: below the 60 s guard init lets a new epoch settle before it reads the rows, so
+  # that no release of an epoch before is still under way when guard init reads them.
+  sweeper_timeout_seconds = 30
 }
 
 data "aws_caller_identity" "current" {}
@@ -47,6 +58,7 @@ data "aws_region" "current" {}
 module "tables" {
   source      = "./modules/tables"
   name_prefix = var.name_prefix
+  holds_index = local.hold_index
   tables      = var.tables
   kms_key_arn = var.kms_key_arn
   tags        = var.tags
@@ -182,12 +194,52 @@ module "closer_function" {
   tags        = var.tags
 }
 
+# The holds sweeper, with holds on: a schedule runs the sweeper function, which releases every open hold past
+# its expiry (docs/holds.md); ledger-ops holds expire runs the same code. Its refusal fails an apply that
+# would switch holds off while a hold is open.
+module "sweeper" {
+  source      = "./modules/sweeper"
+  count       = local.holds ? 1 : 0
+  name_prefix = var.name_prefix
+  names       = local.names.sweeper
+  tables = {
+    details  = { name = module.tables.details.name, arn = module.tables.details.arn }
+    holds    = module.tables.holds
+    balances = module.tables.balances
+  }
+  guard_epoch         = module.api.guard.epoch
+  schedule_expression = var.guard.holds.sweep_schedule
+  function            = { name = module.sweeper_function[0].name, arn = module.sweeper_function[0].arn }
+  function_role_arn   = local.role_arn.sweeper
+  operator_arns       = var.operator_arns
+  kms_key_arn         = var.kms_key_arn
+  tags                = var.tags
+}
+
+module "sweeper_function" {
+  source      = "./modules/function"
+  count       = local.holds ? 1 : 0
+  name        = local.names.sweeper.function
+  description = "Releases the open holds past their expiry, on a schedule."
+  handler     = "ledger_aggregator.handlers.sweeper.handler"
+  package     = local.package
+  # Its own timeout, and no reserved concurrency: one run at a time is the schedule's, and a second releases
+  # nothing twice (each release is conditional on the hold being open).
+  functions   = merge(var.functions, { timeout_seconds = local.sweeper_timeout_seconds, reserved_concurrency = null })
+  environment = module.sweeper[0].function.environment
+  policy_json = module.sweeper[0].function.policy_json
+  kms_key_arn = var.kms_key_arn
+  tags        = var.tags
+}
+
 module "api" {
-  source       = "./modules/api"
-  name_prefix  = var.name_prefix
-  name         = local.names.api
-  tables       = { details = module.tables.details, summary = module.tables.summary, balances = module.tables.balances, history = module.tables.history }
-  guard        = var.guard == null ? null : {}
+  source      = "./modules/api"
+  name_prefix = var.name_prefix
+  name        = local.names.api
+  tables      = { details = module.tables.details, summary = module.tables.summary, balances = module.tables.balances, holds = module.tables.holds, history = module.tables.history }
+  guard = var.guard == null ? null : {
+    holds = local.holds ? { max_open_per_balance = var.guard.holds.max_open_per_balance, max_expiry_seconds = var.guard.holds.max_expiry_seconds } : null
+  }
   api          = var.api
   currencies   = local.currencies
   id_patterns  = { accountId = local.ids.accountId, writeId = local.ids.writeId }
@@ -202,9 +254,9 @@ module "alarms" {
   count       = var.alarms == null ? 0 : 1
   name_prefix = var.name_prefix
   targets = {
-    functions          = compact([module.stream_function.name, try(module.writer_function[0].name, ""), module.closer_function.name])
+    functions          = compact([module.stream_function.name, try(module.writer_function[0].name, ""), module.closer_function.name, try(module.sweeper_function[0].name, "")])
     stream_function    = module.stream_function.name
-    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, ""), try(module.events[0].bus_dlq.name, ""), module.closer.dlq.name])
+    dead_letter_queues = compact([module.stream.dlq.name, try(module.buffer[0].dlq.name, ""), try(module.events[0].dlq.name, ""), try(module.events[0].bus_dlq.name, ""), module.closer.dlq.name, try(module.sweeper[0].dlq.name, "")])
     buffer_queue       = try(module.buffer[0].queue.name, null)
     api_name           = local.names.api
     api_stage          = module.api.stage_name

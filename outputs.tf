@@ -38,6 +38,22 @@ output "balances_table" {
   value       = module.tables.balances
 }
 
+output "holds_table" {
+  description = "Holds table (docs/holds.md): name, arn and its sparse index of open holds; kept while holds are off."
+  value       = module.tables.holds
+}
+
+output "holds" {
+  description = "Holds when on (docs/holds.md): their bounds, and the sweeper's schedule, function and dead-letter queue; null when off."
+  value = local.holds ? {
+    max_open_per_balance = var.guard.holds.max_open_per_balance
+    max_expiry_seconds   = var.guard.holds.max_expiry_seconds
+    schedule             = module.sweeper[0].schedule
+    sweeper              = { name = module.sweeper_function[0].name, arn = module.sweeper_function[0].arn }
+    sweeper_dlq_url      = module.sweeper[0].dlq.url
+  } : null
+}
+
 output "history_table" {
   description = "History table of the day and month closes (docs/history.md): name, arn and stream_arn (the stream the day-close events read; always on)."
   value       = module.tables.history

@@ -67,6 +67,7 @@ variable "tables" {
     summary_deletion_protection  = optional(bool, true)
     applied_deletion_protection  = optional(bool, true)
     balances_deletion_protection = optional(bool, true)
+    holds_deletion_protection    = optional(bool, true)
     history_deletion_protection  = optional(bool, true)
     point_in_time_recovery       = optional(bool, true)
     summary_billing_mode         = optional(string, "PROVISIONED")
@@ -98,11 +99,9 @@ variable "history" {
     condition     = var.history.index_allowance_seconds >= 10 && var.history.index_allowance_seconds <= 3600 && var.history.index_allowance_seconds == floor(var.history.index_allowance_seconds)
     error_message = "history.index_allowance_seconds must be a whole number of seconds from 10 to 3600."
   }
-  # EventBridge Scheduler's recurring forms (https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html):
-  # rate(value unit), 1 with the singular unit, more with the plural; or cron() with six fields, exactly one
-  # of day-of-month and day-of-week "?". A one-time at() would close once and never again.
+  # A recurring schedule (local.schedule_pattern): a one-time at() would close once and never again.
   validation {
-    condition     = can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(\\S+ \\S+ (\\? \\S+ [^?\\s]\\S*|[^?\\s]\\S* \\S+ \\?) \\S+\\))$", var.history.schedule))
+    condition     = can(regex(local.schedule_pattern, var.history.schedule))
     error_message = "history.schedule must be an EventBridge Scheduler rate(value unit) expression (rate(1 hour), rate(2 hours)) or cron(minutes hours day-of-month month day-of-week year) with \"?\" in exactly one of the two day fields."
   }
   validation {
@@ -117,8 +116,26 @@ variable "guard" {
     # No longer read (guard init marks its epoch initialised itself); kept so that a
     # configuration that sets it still plans, and said in every plan by the check below.
     initialised = optional(bool)
+    # Holds (docs/holds.md): reserve funds now, capture or void them later; null (the default) for none.
+    holds = optional(object({
+      max_open_per_balance = optional(number, 50)
+      max_expiry_seconds   = optional(number, 2592000)
+      sweep_schedule       = optional(string, "rate(1 minute)")
+    }))
   })
   default = null
+  validation {
+    condition     = alltrue([for h in try(var.guard.holds, null) == null ? [] : [var.guard.holds] : h.max_open_per_balance >= 1 && h.max_open_per_balance <= 10000 && h.max_open_per_balance == floor(h.max_open_per_balance)])
+    error_message = "guard.holds.max_open_per_balance must be a whole number from 1 to 10000."
+  }
+  validation {
+    condition     = alltrue([for h in try(var.guard.holds, null) == null ? [] : [var.guard.holds] : h.max_expiry_seconds >= 60 && h.max_expiry_seconds <= 2592000 && h.max_expiry_seconds == floor(h.max_expiry_seconds)])
+    error_message = "guard.holds.max_expiry_seconds must be a whole number of seconds from 60 to 2592000 (30 days): a hold outlives no card authorisation."
+  }
+  validation {
+    condition     = alltrue([for h in try(var.guard.holds, null) == null ? [] : [var.guard.holds] : can(regex(local.schedule_pattern, h.sweep_schedule))])
+    error_message = "guard.holds.sweep_schedule must be an EventBridge Scheduler rate(value unit) expression (rate(1 minute), rate(5 minutes)) or cron(minutes hours day-of-month month day-of-week year) with \"?\" in exactly one of the two day fields."
+  }
 }
 
 # guard.initialised (read before epochs) is not read: said in every plan rather than silently dropped.
@@ -139,6 +156,12 @@ variable "api" {
       transfer = optional(string, "custom:accounts")
       post     = optional(string)
       limits   = optional(string)
+      # Holds (docs/holds.md): reading a hold is granted with reading; making, capturing and voiding one
+      # to no claim until chosen.
+      read_hold = optional(string, "custom:accounts")
+      hold      = optional(string)
+      capture   = optional(string)
+      void      = optional(string)
     }), {})
     allow_unauthenticated = optional(bool, false)
     stage_name            = optional(string, "v1")

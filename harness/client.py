@@ -124,6 +124,27 @@ class LedgerClient:
         """PUT /accounts/{account}/limits (balance guard on): an overdraft limit, an operator's operation."""
         return self.request("PUT", f"/accounts/{_segment(account)}/limits", body)
 
+    def post_hold(self, account: str, body: Any) -> Response:
+        """POST /accounts/{account}/holds (holds on): reserve funds of ``account``."""
+        return self.request("POST", f"/accounts/{_segment(account)}/holds", body)
+
+    def capture(self, account: str, hold: str, body: Any) -> Response:
+        """POST /accounts/{account}/holds/{hold}/captures: take part or all of what the hold still reserves."""
+        return self.request("POST", f"/accounts/{_segment(account)}/holds/{_segment(hold)}/captures", body)
+
+    def void(self, account: str, hold: str, body: Any) -> Response:
+        """POST /accounts/{account}/holds/{hold}/void: release what the hold still reserves."""
+        return self.request("POST", f"/accounts/{_segment(account)}/holds/{_segment(hold)}/void", body)
+
+    def hold(self, account: str, hold: str) -> Response:
+        """GET /accounts/{account}/holds/{hold}: its status, amount, captured, remaining and expiry."""
+        return self.request("GET", f"/accounts/{_segment(account)}/holds/{_segment(hold)}")
+
+    def balances(self, account: str, currency: str | None = None) -> Response:
+        """GET /accounts/{account}/balances[?currency=...] (guard on): posted, held and available per currency."""
+        query = f"?currency={_segment(currency)}" if currency else ""
+        return self.request("GET", f"/accounts/{_segment(account)}/balances{query}")
+
     def summary(self, account: str, currency: str | None = None) -> Response:
         """GET /accounts/{account}/summary[?currency=...]: the account's balances, one per currency."""
         query = f"?currency={_segment(currency)}" if currency else ""

@@ -20,7 +20,7 @@ IDS = Path("lambda_src/ledger_aggregator/ids.json")  # the id patterns, which mo
 # The `tables` setting of the stacks the tests, the demo and the benchmark create and destroy themselves:
 # no table keeps deletion protection (it is on by default for every table).
 UNPROTECTED = {
-    f"{table}_deletion_protection": False for table in ("details", "summary", "applied", "balances", "history")
+    f"{table}_deletion_protection": False for table in ("details", "summary", "applied", "balances", "history", "holds")
 }
 # Their `buffer` setting: the writer's removal guard does not hold their destroy back (it refuses to let the
 # buffer go while it holds a message, and such stacks are thrown away whole).

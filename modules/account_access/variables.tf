@@ -26,12 +26,12 @@ variable "grants" {
     error_message = "Every account id must be 1-64 letters, digits, _ or - (as the API accepts them; never a wildcard)."
   }
   validation {
-    condition     = alltrue(flatten([for g in var.grants : [for o in g.operations : contains(["read", "post", "transfer", "limits"], o)]]))
-    error_message = "operations must be read, post, transfer or limits."
+    condition     = alltrue(flatten([for g in var.grants : [for o in g.operations : contains(["read", "post", "transfer", "limits", "hold", "capture", "void", "read_hold"], o)]]))
+    error_message = "operations must be read, post, transfer, limits, hold, capture, void or read_hold."
   }
   validation {
     condition     = alltrue(flatten([for g in var.grants : [for o in g.operations : contains(keys(var.api.routes), o)]]))
-    error_message = "Every granted operation must be one of the ledger's routes: limits exists only with the balance guard on (the root's guard setting)."
+    error_message = "Every granted operation must be one of the ledger's routes: limits exists only with the balance guard on, and hold, capture, void and read_hold only with holds on (the root's guard setting)."
   }
 }
 

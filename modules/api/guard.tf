@@ -7,8 +7,12 @@
 # The epoch is replaced before the stage changes, whichever way the guard goes (the stage depends on it), so
 # an apply that fails after the stage changed can never leave the stage serving an epoch it served before the
 # guard was off: no sequence of applies, failed ones included, lets a debit count on a stale balance.
+# Holds switched on or off replace it too: the balance items of an epoch either all keep held, free and
+# openHolds or none does, so that no limit set later lets a debit past a floor the holds moved. The value is
+# true or false (the guard) while holds are off, as it was before holds existed, so that taking this version
+# replaces no epoch; and "holds" while they are on (a tuple's element keeps its own type).
 resource "terraform_data" "guard_epoch" {
-  triggers_replace = local.guarded
+  triggers_replace = [local.guarded, "holds"][local.holds ? 1 : 0]
 }
 
 locals {
@@ -20,8 +24,9 @@ locals {
   # The balance item's attributes (balance_item.json; templates/_balance_update.vtl, set_limits.request.vtl):
   # the API role may name no other (iam.tf). overdraftLimit is among them for a debit too: a refused one
   # returns the whole item (ReturnValuesOnConditionCheckFailure) to the error template.
-  # Holds' attributes (held, free, openHolds) only with holds on, which are not deployed yet (docs/holds.md).
-  balance_item_attributes = [for a in var.balance_item : a.name if !a.holds || local.holds]
+  # Holds' attributes (held, free, openHolds) too: granted whether holds are on or off, as the tables are
+  # (iam.tf), and written only by the templates of an API with holds on.
+  balance_item_attributes = [for a in var.balance_item : a.name]
   # The same names by placeholder, as the templates write them: ${balance.av} is "available".
   balance = { for a in var.balance_item : a.placeholder => a.name }
   # A hold's item's names by placeholder (hold_item.json; the hold templates): ${hold.rm} is "remaining".

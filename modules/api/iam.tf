@@ -8,8 +8,8 @@ data "aws_iam_policy_document" "assume" {
   }
 }
 
-# The API may create transactions and transfers, list them through the index, and read summaries and
-# the day closes.
+# The API may create transactions, transfers and holds, list them through the index, and read summaries,
+# balances, holds and the day closes.
 # Nothing else. A transfer is one TransactWriteItems of two updates: DynamoDB authorizes each item
 # of a transaction as its own action (dynamodb:UpdateItem here), and there is no IAM action for
 # TransactWriteItems itself (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html).
@@ -43,6 +43,34 @@ data "aws_iam_policy_document" "api" {
         values   = local.balance_item_attributes
       }
     }
+  }
+  # The holds' items (docs/holds.md): written only inside a hold, capture or void's TransactWriteItems, and
+  # only their own attributes; read one at a time (GET .../holds/{holdId}). Granted whether holds are on or
+  # off, for the reason the balance items are.
+  statement {
+    sid       = "WriteHoldsInsideTransactions"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [var.tables.holds.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "dynamodb:EnclosingOperation"
+      values   = ["TransactWriteItems"]
+    }
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "dynamodb:Attributes"
+      values   = [for a in var.hold_item : a.name]
+    }
+  }
+  statement {
+    sid       = "ReadHolds"
+    actions   = ["dynamodb:GetItem"]
+    resources = [var.tables.holds.arn]
+  }
+  statement {
+    sid       = "ReadBalances"
+    actions   = ["dynamodb:Query"]
+    resources = [var.tables.balances.arn]
   }
   statement {
     sid       = "ListTransactions"

@@ -23,10 +23,12 @@ locals {
     var.id_patterns,
     var.balance_item,
     local.guarded,
+    var.guard,
   ]))
   guarded = var.guard != null
-  # Holds (docs/holds.md): their templates are tested; their routes, table and option are not deployed yet.
-  holds = false
+  # Holds (docs/holds.md): with the guard only. One value sets the hold routes, the templates' holds (every
+  # money template keeps held, free and openHolds), the stage's holdsTable and the guard's epoch (guard.tf).
+  holds = try(var.guard.holds, null) != null
   # How long an integration may take: REST API's default and most (29 s), set here so that the day's seal
   # (docs/history.md) is computed from the value deployed. A row is written within it of its recordedAt.
   integration_timeout_ms = 29000
@@ -62,6 +64,15 @@ locals {
       local.currency_check,
       templatefile("${local.templates}/_amount_check.vtl", { field = "overdraftLimit" }),
     ])
+    # POST .../void: a currency and the remaining amount it restates, of the currency's minor unit.
+    void_checks = join("\n", [
+      local.currency_check,
+      templatefile("${local.templates}/_amount_check.vtl", { field = "remaining" }),
+    ])
+    # The holds' bounds (guard.holds): open holds per balance, and the longest expiry. Read by the hold
+    # templates only, which are deployed with holds on.
+    hold_cap            = try(var.guard.holds.max_open_per_balance, 0)
+    hold_max_seconds    = try(var.guard.holds.max_expiry_seconds, 0)
     request_fingerprint = file("${local.templates}/_request_fingerprint.vtl")
     format_amount       = file("${local.templates}/_format_amount.vtl")
     balance_update      = templatefile("${local.templates}/_balance_update.vtl", { balance = local.balance })
@@ -103,6 +114,7 @@ locals {
     })
     get_summary   = templatefile("${local.templates}/_query_refusal.vtl", { table = "summaryTable", index = "" })
     get_statement = templatefile("${local.templates}/_query_refusal.vtl", { table = "historyTable", index = "" })
+    get_balances  = templatefile("${local.templates}/_query_refusal.vtl", { table = "balancesTable", index = "" })
   }
   # The opening of each request template (_prologue.vtl): the account's checks, and the body's if it has one.
   prologues = {
@@ -113,22 +125,84 @@ locals {
     }))
   }
 
-  # One entry per method: who may call it (operation: read, post, transfer or limits, per account), its
-  # route, the DynamoDB action, its templates and the responses it can give.
-  methods = merge(local.base_methods, local.guarded ? {
+  # One entry per method: who may call it (operation: read, post, transfer, limits, hold, capture, void or
+  # read_hold, per account), its route, the DynamoDB action, its request parameters beyond the path's account
+  # (the query string's, optional, and a hold's id), its templates and the responses it can give.
+  methods = merge(local.base_methods, local.guarded ? local.guard_methods : {}, local.holds ? local.hold_methods : {})
+  guard_methods = {
     # An operator's: the overdraft limit of one balance item (guard on only).
     set_limits = {
       operation   = "limits"
       route       = "/accounts/{accountId}/limits"
-      resource    = aws_api_gateway_resource.limits[0].id
+      resource    = try(aws_api_gateway_resource.limits[0].id, null)
       http_method = "PUT"
       action      = "UpdateItem"
-      query       = {}
+      parameters  = {}
       path        = true
       success     = "200"
       model       = "Limits"
     }
-  } : {})
+    # An account's balances per currency as the guard counts them: posted, held and available.
+    get_balances = {
+      operation   = "read"
+      route       = "/accounts/{accountId}/balances"
+      resource    = try(aws_api_gateway_resource.balances[0].id, null)
+      http_method = "GET"
+      action      = "Query"
+      parameters  = { "method.request.querystring.currency" = false }
+      path        = true
+      success     = "200"
+      model       = null
+    }
+  }
+  # Holds (docs/holds.md): each write is one TransactWriteItems, every rule a condition of it.
+  hold_methods = {
+    create_hold = {
+      operation   = "hold"
+      route       = "/accounts/{accountId}/holds"
+      resource    = try(aws_api_gateway_resource.holds[0].id, null)
+      http_method = "POST"
+      action      = "TransactWriteItems"
+      parameters  = {}
+      path        = true
+      success     = "201"
+      model       = "NewHold"
+    }
+    get_hold = {
+      operation   = "read_hold"
+      route       = "/accounts/{accountId}/holds/{holdId}"
+      resource    = try(aws_api_gateway_resource.hold[0].id, null)
+      http_method = "GET"
+      action      = "GetItem"
+      parameters  = local.hold_id
+      path        = true
+      success     = "200"
+      model       = null
+    }
+    capture_hold = {
+      operation   = "capture"
+      route       = "/accounts/{accountId}/holds/{holdId}/captures"
+      resource    = try(aws_api_gateway_resource.captures[0].id, null)
+      http_method = "POST"
+      action      = "TransactWriteItems"
+      parameters  = local.hold_id
+      path        = true
+      success     = "201"
+      model       = "NewCapture"
+    }
+    void_hold = {
+      operation   = "void"
+      route       = "/accounts/{accountId}/holds/{holdId}/void"
+      resource    = try(aws_api_gateway_resource.void[0].id, null)
+      http_method = "POST"
+      action      = "TransactWriteItems"
+      parameters  = local.hold_id
+      path        = true
+      success     = "200"
+      model       = "Void"
+    }
+  }
+  hold_id = { "method.request.path.holdId" = true }
   base_methods = {
     create_transaction = {
       operation   = "post"
@@ -136,11 +210,11 @@ locals {
       resource    = aws_api_gateway_resource.transactions.id
       http_method = "POST"
       # Guarded, the row and its balance item are written in one transaction.
-      action  = local.guarded ? "TransactWriteItems" : "UpdateItem"
-      query   = {}
-      path    = true
-      success = "201"
-      model   = "NewTransaction"
+      action     = local.guarded ? "TransactWriteItems" : "UpdateItem"
+      parameters = {}
+      path       = true
+      success    = "201"
+      model      = "NewTransaction"
     }
     create_transfer = {
       operation   = "transfer"
@@ -148,7 +222,7 @@ locals {
       resource    = aws_api_gateway_resource.transfers.id
       http_method = "POST"
       action      = "TransactWriteItems"
-      query       = {}
+      parameters  = {}
       path        = true
       success     = "201"
       model       = "NewTransfer"
@@ -159,7 +233,7 @@ locals {
       resource    = aws_api_gateway_resource.transactions.id
       http_method = "GET"
       action      = "Query"
-      query = {
+      parameters = {
         for name in ["limit", "nextToken", "from", "to", "order", "currency", "type"] : "method.request.querystring.${name}" => false
       }
       path    = true
@@ -173,7 +247,7 @@ locals {
       resource    = aws_api_gateway_resource.statement.id
       http_method = "GET"
       action      = "Query"
-      query       = { for name in ["currency", "month", "from", "to"] : "method.request.querystring.${name}" => false }
+      parameters  = { for name in ["currency", "month", "from", "to"] : "method.request.querystring.${name}" => false }
       path        = true
       success     = "200"
       model       = null
@@ -184,7 +258,7 @@ locals {
       resource    = aws_api_gateway_resource.summary.id
       http_method = "GET"
       action      = "Query"
-      query       = { "method.request.querystring.currency" = false }
+      parameters  = { "method.request.querystring.currency" = false }
       path        = true
       success     = "200"
       model       = null
@@ -267,6 +341,42 @@ resource "aws_api_gateway_resource" "limits" {
   path_part   = "limits"
 }
 
+resource "aws_api_gateway_resource" "balances" {
+  count       = local.guarded ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.account.id
+  path_part   = "balances"
+}
+
+# Holds are posted under the payer's account, as transfers are: per-account access covers the funds reserved.
+resource "aws_api_gateway_resource" "holds" {
+  count       = local.holds ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.account.id
+  path_part   = "holds"
+}
+
+resource "aws_api_gateway_resource" "hold" {
+  count       = local.holds ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.holds[0].id
+  path_part   = "{holdId}"
+}
+
+resource "aws_api_gateway_resource" "captures" {
+  count       = local.holds ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.hold[0].id
+  path_part   = "captures"
+}
+
+resource "aws_api_gateway_resource" "void" {
+  count       = local.holds ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.hold[0].id
+  path_part   = "void"
+}
+
 resource "aws_api_gateway_model" "this" {
   for_each     = local.models
   rest_api_id  = aws_api_gateway_rest_api.this.id
@@ -303,7 +413,7 @@ resource "aws_api_gateway_method" "this" {
   authorizer_id        = try(aws_api_gateway_authorizer.cognito[0].id, null)
   request_validator_id = aws_api_gateway_request_validator.this.id
   request_models       = each.value.model == null ? {} : { (local.json) = aws_api_gateway_model.this[each.value.model].name }
-  request_parameters   = merge(each.value.path ? { "method.request.path.accountId" = true } : {}, each.value.query)
+  request_parameters   = merge(each.value.path ? { "method.request.path.accountId" = true } : {}, each.value.parameters)
 }
 
 resource "aws_api_gateway_integration" "this" {

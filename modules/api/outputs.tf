@@ -56,6 +56,11 @@ output "authorizer_id" {
   value       = try(aws_api_gateway_authorizer.cognito[0].id, null)
 }
 
+output "stage_variables" {
+  description = "The stage's variables as Terraform sets them: the tables, and with the guard its epoch, with holds the holds table."
+  value       = aws_api_gateway_stage.this.variables
+}
+
 output "request_templates" {
   description = "Each method's request template as deployed (partials placed in), so that the account check of each operation can be reviewed and tested."
   value       = { for method, integration in aws_api_gateway_integration.this : method => integration.request_templates["application/json"] }

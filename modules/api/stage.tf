@@ -29,6 +29,9 @@ resource "aws_api_gateway_stage" "this" {
       balancesTable = var.tables.balances.name
       guardEpoch    = local.guard_epoch
     } : {},
+    # With holds on: the templates' holds and this variable are set from one value (main.tf's local.holds),
+    # and guard init seeds the holds' attributes of an epoch whose stage names a holds table.
+    local.holds ? { holdsTable = var.tables.holds.name } : {},
   )
   dynamic "access_log_settings" {
     for_each = local.access_log ? [aws_cloudwatch_log_group.access.arn] : []

@@ -9,19 +9,25 @@ variable "name" {
 }
 
 variable "tables" {
-  description = "Tables the API reads and writes (outputs of the tables module); the balances table is written only with the guard on; the history table is read."
+  description = "Tables the API reads and writes (the tables module's outputs): balances with the guard on, holds with holds on; history is read."
   type = object({
     details  = object({ name = string, arn = string, index_name = string })
     summary  = object({ name = string, arn = string })
     balances = object({ name = string, arn = string })
+    holds    = object({ name = string, arn = string })
     history  = object({ name = string, arn = string })
   })
 }
 
 variable "guard" {
-  description = "The root's guard setting, or null for none: the money-writing methods then count into the balance items (docs/balance-guard.md)."
-  type        = object({})
-  default     = null
+  description = "The root's guard setting, or null for none: money writes count into the balance items, and with holds the hold routes are served (docs/holds.md)."
+  type = object({
+    holds = optional(object({
+      max_open_per_balance = number
+      max_expiry_seconds   = number
+    }))
+  })
+  default = null
 }
 
 variable "api" {
@@ -29,7 +35,7 @@ variable "api" {
   type = object({
     authorization          = string
     cognito_user_pool_arns = list(string)
-    cognito_grants         = object({ read = string, post = string, transfer = string, limits = string })
+    cognito_grants         = object({ read = string, post = string, transfer = string, limits = string, hold = string, capture = string, void = string, read_hold = string })
     stage_name             = string
     throttle_rate          = number
     throttle_burst         = number

@@ -1,57 +1,3 @@
-# The schedule's execution role: invoke the closer, park what it could not deliver.
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = [local.schedule_group_arn]
-    }
-  }
-}
-
-resource "aws_iam_role" "scheduler" {
-  name               = "${var.names.schedule}-schedule"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = var.tags
-}
-
-data "aws_iam_policy_document" "scheduler" {
-  statement {
-    sid       = "InvokeCloser"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [var.function.arn]
-  }
-  statement {
-    sid       = "ParkUndelivered"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
-  }
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-    content {
-      sid       = "UseKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
-  }
-}
-
-resource "aws_iam_role_policy" "scheduler" {
-  name   = "schedule"
-  role   = aws_iam_role.scheduler.id
-  policy = data.aws_iam_policy_document.scheduler.json
-}
-
 # The function's own permissions (the function module adds logs and X-Ray): read the rows by booking time,
 # scan the summaries' keys, read and create the closes, and park a failed run.
 data "aws_iam_policy_document" "function" {
@@ -73,7 +19,7 @@ data "aws_iam_policy_document" "function" {
   statement {
     sid       = "ParkFailedRuns"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+    resources = [module.schedule.dlq.arn]
   }
   dynamic "statement" {
     for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]

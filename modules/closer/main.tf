@@ -1,9 +1,7 @@
-# The scheduled closer (docs/history.md): an EventBridge Scheduler schedule invokes the closer function,
-# which writes the day and month closes of every (account, currency) up to the last sealed day. The
-# scheduler invokes it asynchronously (https://docs.aws.amazon.com/lambda/latest/dg/with-eventbridge-scheduler.html):
-# a run that fails (a close that differs, a key that failed) is not retried by Lambda, since the next
-# scheduled run is its retry, and its record, with the error, goes to the dead-letter queue (the function's
-# on-failure destination). So does an invocation the scheduler could not make after its retries. The root
+# The scheduled closer (docs/history.md): an EventBridge Scheduler schedule (the schedule module) invokes
+# the closer function, which writes the day and month closes of every (account, currency) up to the last
+# sealed day. A run that fails (a close that differs, a key that failed) is not retried by Lambda, since the
+# next scheduled run is its retry, and its record, with the error, goes to the dead-letter queue. The root
 # creates the function with the function module, from this module's function output.
 
 locals {
@@ -16,68 +14,49 @@ locals {
     POWERTOOLS_SERVICE_NAME      = var.names.function
     POWERTOOLS_METRICS_NAMESPACE = var.name_prefix
   }
+}
+
+module "schedule" {
+  source              = "../schedule"
+  names               = { schedule = var.names.schedule, dlq = var.names.dlq }
+  description         = "Closes the sealed days and months of every account (docs/history.md)."
+  schedule_expression = var.schedule_expression
   # A run's record older than this is dropped: the next run (hourly by default) does its work.
   event_age_seconds = 3600
-  # The scheduler assumes the role with the schedule's group as aws:SourceArn, never the schedule itself
-  # (https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
-  schedule_group_arn = "arn:${data.aws_partition.current.partition}:scheduler:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:schedule-group/default"
+  function          = var.function
+  function_role_arn = var.function_role_arn
+  operator_arns     = var.operator_arns
+  kms_key_arn       = var.kms_key_arn
+  tags              = var.tags
 }
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
-
-# The function (failed runs, as its on-failure destination), the schedule (invocations it could not make)
-# and operators may send to it.
-module "dlq_policy" {
-  source     = "../queue_policy"
-  queue_name = var.names.dlq
-  senders    = concat([var.function_role_arn, aws_iam_role.scheduler.arn], var.operator_arns)
+# Before the schedule module served both scheduled functions, the closer kept these itself.
+moved {
+  from = aws_sqs_queue.dlq
+  to   = module.schedule.aws_sqs_queue.dlq
 }
 
-resource "aws_sqs_queue" "dlq" {
-  name                      = var.names.dlq
-  policy                    = module.dlq_policy.json
-  message_retention_seconds = 1209600
-  kms_master_key_id         = var.kms_key_arn
-  sqs_managed_sse_enabled   = var.kms_key_arn == null ? true : null
-  tags                      = var.tags
+moved {
+  from = module.dlq_policy
+  to   = module.schedule.module.dlq_policy
 }
 
-resource "aws_lambda_function_event_invoke_config" "this" {
-  function_name                = var.function.name
-  maximum_retry_attempts       = 0 # the next scheduled run is the retry
-  maximum_event_age_in_seconds = local.event_age_seconds
-  destination_config {
-    on_failure {
-      destination = aws_sqs_queue.dlq.arn
-    }
-  }
+moved {
+  from = aws_lambda_function_event_invoke_config.this
+  to   = module.schedule.aws_lambda_function_event_invoke_config.this
 }
 
-resource "aws_scheduler_schedule" "this" {
-  name                         = var.names.schedule
-  group_name                   = "default"
-  description                  = "Closes the sealed days and months of every account (docs/history.md)."
-  schedule_expression          = var.schedule_expression
-  schedule_expression_timezone = "UTC"
-  state                        = "ENABLED"
-  kms_key_arn                  = var.kms_key_arn
-  flexible_time_window {
-    mode = "OFF"
-  }
-  target {
-    arn      = var.function.arn
-    role_arn = aws_iam_role.scheduler.arn
-    input    = jsonencode({ source = "schedule" })
-    retry_policy {
-      maximum_retry_attempts       = 3
-      maximum_event_age_in_seconds = local.event_age_seconds
-    }
-    dead_letter_config {
-      arn = aws_sqs_queue.dlq.arn
-    }
-  }
-  # The schedule's first run needs the failure destination in place.
-  depends_on = [aws_lambda_function_event_invoke_config.this, aws_iam_role_policy.scheduler]
+moved {
+  from = aws_scheduler_schedule.this
+  to   = module.schedule.aws_scheduler_schedule.this
+}
+
+moved {
+  from = aws_iam_role.scheduler
+  to   = module.schedule.aws_iam_role.scheduler
+}
+
+moved {
+  from = aws_iam_role_policy.scheduler
+  to   = module.schedule.aws_iam_role_policy.scheduler
 }

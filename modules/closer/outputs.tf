@@ -1,11 +1,11 @@
 output "dlq" {
   description = "The closer's dead-letter queue (failed runs, undelivered invocations): name, url and arn."
-  value       = { name = aws_sqs_queue.dlq.name, url = aws_sqs_queue.dlq.url, arn = aws_sqs_queue.dlq.arn }
+  value       = module.schedule.dlq
 }
 
 output "schedule" {
   description = "The schedule that runs the closer: name and expression."
-  value       = { name = aws_scheduler_schedule.this.name, expression = aws_scheduler_schedule.this.schedule_expression }
+  value       = module.schedule.schedule
 }
 
 output "function" {

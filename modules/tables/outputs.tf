@@ -33,6 +33,15 @@ output "balances" {
   }
 }
 
+output "holds" {
+  description = "Holds table (kept whether holds are on or off): name, arn and its sparse index of open holds."
+  value = {
+    name       = aws_dynamodb_table.holds.name
+    arn        = aws_dynamodb_table.holds.arn
+    index_name = var.holds_index
+  }
+}
+
 output "history" {
   description = "History table of the day and month closes: name, arn and stream_arn (its stream is always on)."
   value = {
@@ -50,5 +59,6 @@ output "protected" {
     applied  = aws_dynamodb_table.applied.deletion_protection_enabled
     balances = aws_dynamodb_table.balances.deletion_protection_enabled
     history  = aws_dynamodb_table.history.deletion_protection_enabled
+    holds    = aws_dynamodb_table.holds.deletion_protection_enabled
   }
 }

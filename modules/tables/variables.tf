@@ -16,12 +16,22 @@ variable "tables" {
     summary_deletion_protection  = bool
     applied_deletion_protection  = bool
     balances_deletion_protection = bool
+    holds_deletion_protection    = bool
     history_deletion_protection  = bool
     point_in_time_recovery       = bool
     summary_billing_mode         = string
     summary_read_capacity        = number
     summary_write_capacity       = number
   })
+}
+
+variable "holds_index" {
+  description = "The name of the holds table's sparse index of open holds (hold_item.json's index, read by the root)."
+  type        = string
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,255}$", var.holds_index))
+    error_message = "holds_index must be a DynamoDB index name: 3-255 letters, digits, _ . or -."
+  }
 }
 
 variable "tags" {

@@ -2,7 +2,7 @@
 (``make verify-aws``, CQRS_TARGET=aws) or the local one (CQRS_TARGET=local, in ``make test``), checked for
 what only an AWS account can settle, and always destroyed.
 
-The stack: pattern 2, the balance guard (seeded by ``ledger-ops guard init``), balance events, COGNITO with a
+The stack: pattern 2, the balance guard with holds (seeded by ``ledger-ops guard init``), balance events, COGNITO with a
 user pool made here, a customer managed key made here whose policy lets CloudWatch Logs and EventBridge use
 it, and the access log when the account names API Gateway's CloudWatch role (CQRS_VERIFY_LOGGING_ROLE=create
 makes and names one when there is none, and leaves it: an account-wide setting). Each check is one test;
@@ -219,6 +219,9 @@ def first_apply(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstApply
         "transfer": "custom:accounts",
         "post": "custom:accounts",
         "limits": "custom:operators",
+        "hold": "custom:accounts",
+        "capture": "custom:accounts",
+        "void": "custom:accounts",
     }
     variables: dict[str, Any] = {
         "name_prefix": prefix,
@@ -227,7 +230,7 @@ def first_apply(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstApply
         "tables": UNPROTECTED,
         "buffer": UNGUARDED,
         "alarms": None,
-        "guard": {},
+        "guard": {"holds": {}},
         "events": {},
         "api": {
             "authorization": "COGNITO",

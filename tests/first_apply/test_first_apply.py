@@ -301,3 +301,29 @@ def test_a_user_pool_added_reaches_the_api_without_a_manual_deployment(first_app
         }
         first_apply.outputs.update(stack.apply(2))
         cognito.delete_user_pool(UserPoolId=pool)
+
+
+def test_the_scheduled_sweeper_releases_an_expired_hold_with_its_role_and_key(
+    first_apply: FirstApply, funded: str
+) -> None:
+    """The sweeper's schedule runs it with the schedule's role; the sweeper reads the holds table's sparse
+    index and releases an expired hold in one transaction of three tables, with its own role (each item
+    allowed only inside a TransactWriteItems) and the stack's key."""
+    api, hold_id = first_apply.api(), f"verify-{uuid.uuid4().hex[:8]}"
+    # The limit's check left the account far below zero: funds for the hold first.
+    assert (
+        api.post_transaction(funded, {"transactionId": f"{hold_id}-funds", **CREDIT, "amount": "1000000.00"}).status
+        == 201
+    )
+    body = {"holdId": hold_id, "amount": "5.00", "currency": "EUR", "expiresInSeconds": 1}
+    made = api.post_hold(funded, body)
+    assert made.status == 201, made.text
+    first_apply.reach(first_apply.now() + 90)  # past the expiry and a schedule time (each minute)
+
+    def released() -> dict[str, Any] | None:
+        hold = api.hold(funded, hold_id).body
+        return hold if hold.get("status") == "expired" and hold.get("remaining") == "0.00" else None
+
+    polled(released)
+    balances = api.balances(funded, "EUR")
+    assert balances.status == 200 and balances.body["balances"][0]["held"] == "0.00", balances.text

@@ -40,7 +40,7 @@ def unquoted(text: str) -> str:
 
 def test_the_local_account_knows_each_table_by_the_suffix_the_tables_module_gives_it() -> None:
     names = table_names()
-    assert set(names) == {"details", "summary", "applied", "balances", "history"}
+    assert set(names) == {"details", "summary", "applied", "balances", "history", "holds"}
     for resource, expression in names.items():
         suffix = expression.removeprefix("${var.name_prefix}")
         assert suffix in meter.ROLES, f"{resource}: {expression} ends in a suffix the local account does not know"

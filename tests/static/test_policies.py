@@ -57,7 +57,9 @@ def test_every_queue_refuses_plain_http_and_every_sender_but_the_listed_ones() -
         for path in MODULES.glob("*/main.tf")
         for name, body in re.findall(r'resource "aws_sqs_queue" "(\w+)" \{(.*?)\n\}', path.read_text(), re.S)
     }
-    assert sorted(queues) == ["buffer/buffer", "buffer/dlq", "closer/dlq", "events/bus_dlq", "events/dlq", "stream/dlq"]
+    # The closer's and the sweeper's dead-letter queues are the schedule module's, one each.
+    expected = ["buffer/buffer", "buffer/dlq", "events/bus_dlq", "events/dlq", "schedule/dlq", "stream/dlq"]
+    assert sorted(queues) == expected
     assert all(re.search(r"\n\s*policy\s+=\s+module\.", body) for body in queues.values()), "each has its policy"
 
 
@@ -85,12 +87,16 @@ def test_the_api_may_only_create_list_and_read() -> None:
     api = [body for f, body in statements() if f == "api/iam.tf" and "sts:AssumeRole" not in body]
     actions = sorted(a for body in api for a in items(body, "actions"))
     assert actions == [
+        "dynamodb:GetItem",  # a hold (GET .../holds/{holdId})
+        "dynamodb:Query",  # the balances (GET .../balances)
         "dynamodb:Query",  # the listing's index
         "dynamodb:Query",  # the summaries
         "dynamodb:Query",  # the closes (statements)
         "dynamodb:UpdateItem",
         # The balance guard's items, whether it is on or off (tests/terraform/guard_api): inside a transaction,
         # and an overdraft limit's own update (one statement block, two statements).
+        "dynamodb:UpdateItem",
+        # The holds' items, whether holds are on or off: inside a transaction only.
         "dynamodb:UpdateItem",
         "kms:Decrypt",
         "kms:GenerateDataKey",
@@ -101,12 +107,14 @@ def test_transfers_add_no_action_beyond_item_updates_on_the_details_table() -> N
     # DynamoDB authorizes each item of a TransactWriteItems as its own action; there is no IAM action
     # for the transaction itself, so the transfer route needs only what creating a transaction needs.
     api = [body for f, body in statements() if f == "api/iam.tf" and "sts:AssumeRole" not in body]
-    writes = [
-        body for body in api if any(a.startswith("dynamodb:") and a != "dynamodb:Query" for a in items(body, "actions"))
-    ]
-    assert [items(body, "actions") for body in writes] == [["dynamodb:UpdateItem"]] * 2
-    assert [items(body, "resources") for body in writes] == [[], []]  # expressions, not strings: checked next
+    writes = [body for body in api if "dynamodb:UpdateItem" in items(body, "actions")]
+    assert [items(body, "actions") for body in writes] == [["dynamodb:UpdateItem"]] * 3
+    assert [items(body, "resources") for body in writes] == [[], [], []]  # expressions, not strings: checked next
     assert re.search(r"resources\s*=\s*\[var\.tables\.details\.arn\]", writes[0])
+    # The holds' items (on or off): their table only, their own attributes, inside a transaction only.
+    holds = writes[2]
+    assert re.search(r"resources\s*=\s*\[var\.tables\.holds\.arn\]", holds)
+    assert '"dynamodb:Attributes"' in holds and 'values   = ["TransactWriteItems"]' in holds
     # The balance guard's (on or off): its table only, limited to the balance item's attributes; counting
     # only inside a money write's TransactWriteItems, a limit only outside any (tests/terraform/guard_api).
     balances = writes[1]

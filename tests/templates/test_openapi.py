@@ -79,6 +79,13 @@ def test_path_and_query_patterns_match_the_templates() -> None:
         assert f"'^{inner}$'" in LIST, name
 
 
+def test_a_holds_id_in_the_path_is_checked_against_the_documented_pattern() -> None:
+    hold_id = SPEC["components"]["parameters"]["holdId"]["schema"]["pattern"]
+    for method in ("get_hold", "capture_hold", "void_hold"):
+        template = api_template(f"{method}.request.vtl", guarded=True, holds=True)
+        assert f"$holdId.matches('{hold_id}')" in template, method
+
+
 def test_the_statements_parameters_are_the_ones_its_template_reads_and_checks() -> None:
     statement = (ROOT / "modules/api/templates/get_statement.request.vtl").read_text()
     parameters = {p["name"]: p for p in SPEC["paths"]["/accounts/{accountId}/statement"]["get"]["parameters"]}
@@ -103,7 +110,7 @@ def test_the_document_describes_every_deployed_method_and_no_other() -> None:
     module = (ROOT / "modules/api/main.tf").read_text()
     deployed = set(re.findall(r'route\s+= "([^"]+)"\n\s+resource\s+= [^\n]+\n\s+http_method = "([A-Z]+)"', module))
     documented = {(path, verb.upper()) for path, item in SPEC["paths"].items() for verb in item if verb != "parameters"}
-    assert len(deployed) == 6 and deployed == documented
+    assert len(deployed) == 11 and deployed == documented
 
 
 def test_the_limit_is_an_amount_of_the_currencys_minor_unit_that_may_be_zero() -> None:

@@ -8,10 +8,10 @@ mock_provider "aws" {
 variables {
   name_prefix = "tftest"
   name        = "tftest-ledger"
-  tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" }, balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:1:table/b" }, history = { name = "h", arn = "arn:aws:dynamodb:eu-west-1:1:table/h" } }
+  tables      = { details = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:1:table/d", index_name = "byRecordedAt" }, summary = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:1:table/s" }, balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:1:table/b" }, holds = { name = "ho", arn = "arn:aws:dynamodb:eu-west-1:1:table/ho" }, history = { name = "h", arn = "arn:aws:dynamodb:eu-west-1:1:table/h" } }
   currencies  = jsondecode(file("lambda_src/ledger_aggregator/currencies.json")).minorUnits
   api = {
-    authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false,
+    authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null, read_hold = "custom:accounts", hold = null, capture = null, void = null }, allow_unauthenticated = false,
     stage_name    = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false
   }
   # The api module's data files, as the root reads them.

@@ -12,10 +12,10 @@ variables {
   tables = {
     details  = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/d", index_name = "byRecordedAt" }
     summary  = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s" }
-    balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/b" }
+    balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/b" }, holds = { name = "ho", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/ho" }
     history  = { name = "h", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/h" }
   }
-  api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false, access_log = true }
+  api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null, read_hold = "custom:accounts", hold = null, capture = null, void = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false, access_log = true }
   currencies = { EUR = 2 }
   # The api module's data files, as the root reads them.
   id_patterns  = { for k, v in jsondecode(file("lambda_src/ledger_aggregator/ids.json")) : k => v if k != "$comment" }
@@ -57,10 +57,24 @@ run "the_api_writes_balance_items_only_with_the_guard" {
       for s in data.aws_iam_policy_document.api.statement : (
         jsonencode(s.actions) == jsonencode(["dynamodb:UpdateItem"]) &&
         jsonencode(s.resources) == jsonencode(["arn:aws:dynamodb:eu-west-1:123456789012:table/b"]) &&
-        contains([for c in s.condition : [c.test, c.variable, sort(c.values)]], ["ForAllValues:StringEquals", "dynamodb:Attributes", sort(["accountId", "currency", "available", "headroom", "overdraftLimit", "seeded", "epoch"])])
-      ) if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b")
-    ]) && length([for s in data.aws_iam_policy_document.api.statement : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b")]) == 2
-    error_message = "the API role may only update the balance items' own attributes, nothing else on the balances table"
+        contains([for c in s.condition : [c.test, c.variable, sort(c.values)]], ["ForAllValues:StringEquals", "dynamodb:Attributes", sort(["accountId", "currency", "available", "headroom", "overdraftLimit", "seeded", "epoch", "held", "free", "openHolds"])])
+      ) if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b") && contains(s.actions, "dynamodb:UpdateItem")
+      ]) && length([for s in data.aws_iam_policy_document.api.statement : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b")]) == 3 && one([
+      for s in data.aws_iam_policy_document.api.statement : jsonencode(s.actions) if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b") && !contains(s.actions, "dynamodb:UpdateItem")
+    ]) == jsonencode(["dynamodb:Query"])
+    error_message = "the API role may only update the balance items' own attributes, and query them (GET .../balances), nothing else on the balances table"
+  }
+  assert {
+    condition = one([
+      for s in data.aws_iam_policy_document.api.statement : (
+        jsonencode(s.actions) == jsonencode(["dynamodb:UpdateItem"]) &&
+        contains([for c in s.condition : jsonencode([c.test, c.variable, sort(c.values)])], jsonencode(["StringEquals", "dynamodb:EnclosingOperation", ["TransactWriteItems"]])) &&
+        contains([for c in s.condition : jsonencode([c.test, c.variable, sort(c.values)])], jsonencode(["ForAllValues:StringEquals", "dynamodb:Attributes", sort([for a in var.hold_item : a.name])]))
+      ) if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/ho") && contains(s.actions, "dynamodb:UpdateItem")
+      ]) && length([for s in data.aws_iam_policy_document.api.statement : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/ho")]) == 2 && one([
+      for s in data.aws_iam_policy_document.api.statement : jsonencode(s.actions) if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/ho") && !contains(s.actions, "dynamodb:UpdateItem")
+    ]) == jsonencode(["dynamodb:GetItem"])
+    error_message = "the API role may update a hold's own attributes only inside a transaction, and read one hold at a time, nothing else on the holds table"
   }
   assert {
     condition = (
@@ -107,7 +121,7 @@ run "the_api_without_the_guard_is_unchanged" {
     error_message = "without the guard the templates know no balances table, and there is no epoch"
   }
   assert {
-    condition     = length([for s in data.aws_iam_policy_document.api.statement : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b")]) == 2
+    condition     = length([for s in data.aws_iam_policy_document.api.statement : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:123456789012:table/b")]) == 3
     error_message = "the role's grants on the balance items stay while the guard is off: IAM is eventually consistent, and no switch may wait on it"
   }
   assert {

@@ -81,10 +81,10 @@ run "the_stage_logs_only_when_asked" {
     tables = {
       details  = { name = "d", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/d", index_name = "byRecordedAt" }
       summary  = { name = "s", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/s" }
-      balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/b" }
+      balances = { name = "b", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/b" }, holds = { name = "ho", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/ho" }
       history  = { name = "h", arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/h" }
     }
-    api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false, access_log = null }
+    api        = { authorization = "AWS_IAM", cognito_user_pool_arns = [], cognito_grants = { read = "custom:accounts", transfer = "custom:accounts", post = null, limits = null, read_hold = "custom:accounts", hold = null, capture = null, void = null }, allow_unauthenticated = false, stage_name = "v1", throttle_rate = 100, throttle_burst = 200, log_retention_days = 30, execution_log_level = "OFF", create_logging_role = false, access_log = null }
     currencies = { EUR = 2 }
   }
 

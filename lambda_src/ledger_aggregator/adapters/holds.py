@@ -51,14 +51,26 @@ def expired_holds(client: DynamoDBClient, tables: HoldTables, now_ms: int) -> It
 
 def expired_items(client: DynamoDBClient, tables: HoldTables, now_ms: int) -> Iterator[dict[str, Any]]:
     """The items of ``expired_holds``, as the index holds them (DynamoDB's typed JSON)."""
-    names = {"#sh": HOLD_NAMES["sh"], "#ex": HOLD_NAMES["ex"]}
+    return open_items(client, tables, until_ms=now_ms)
+
+
+def open_items(client: DynamoDBClient, tables: HoldTables, until_ms: int | None = None) -> Iterator[dict[str, Any]]:
+    """The items of the index of open holds, shard by shard, oldest expiry first: those expired at ``until_ms``,
+    or every one (``None``). Read lazily, page by page."""
+    names = {"#sh": HOLD_NAMES["sh"]}
+    condition = "#sh = :shard"
+    bound: dict[str, Any] = {}
+    if until_ms is not None:
+        names["#ex"] = HOLD_NAMES["ex"]
+        condition += " AND #ex <= :until"
+        bound = {":until": {"N": str(until_ms)}}
     for shard in SHARDS:
         query = {
             "TableName": tables.holds,
             "IndexName": tables.holds_index,
-            "KeyConditionExpression": "#sh = :shard AND #ex <= :now",
+            "KeyConditionExpression": condition,
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {":shard": {"S": shard}, ":now": {"N": str(now_ms)}},
+            "ExpressionAttributeValues": {":shard": {"S": shard}, **bound},
         }
         while True:
             page = client.query(**query)  # type: ignore[arg-type]

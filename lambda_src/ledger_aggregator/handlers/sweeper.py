@@ -10,11 +10,17 @@ balance the guard has not counted in its epoch, or that met a conflict, is found
 its time is nearly spent a run starts no more releases. An item of the index that is not an open hold (no API
 request writes one) fails the run, naming it, after the others are released: Lambda puts the run's record
 in the sweeper's dead-letter queue, which the alarms watch.
+
+Terraform invokes it too, with ``{"ledgerGuard": "holds-off", ...}`` (modules/sweeper's aws_lambda_invocation):
+created or updated, that only arms the refusal; before the sweeper is deleted (holds or the guard switched
+off, or a destroy), it raises while the index lists an open hold, and so fails the apply before the guard's
+epoch changes: an epoch without holds would let the funds a hold still reserves be spent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -22,9 +28,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from .. import composition
-from ..adapters.holds import HoldTables, Release, Swept, sweep
+from ..adapters.holds import HoldTables, Release, Swept, open_items, sweep
 from ..composition import SweeperDeps
 from ..formats import beyond_a_label
+from ..items import HOLD_NAMES
 from ._tracing import capture_lambda_handler
 
 logger = Logger()
@@ -39,8 +46,38 @@ METRICS = {
 }
 
 
+HOLDS_OFF_GUARD = "holds-off"
+NAMED_AT_MOST = 20  # open holds a refusal names
+
+
 class SweepFailed(RuntimeError):
     """Some items of the index of open holds are not open holds: they were passed over."""
+
+
+class HoldsStillOpen(RuntimeError):
+    """Holds are open: switching holds (or the guard) off now would let the funds they reserve be spent."""
+
+
+def holds_off_guard(event: dict[str, Any], client: Any, tables: HoldTables) -> dict[str, Any]:
+    """Terraform's invocation (``event["tf"]["action"]``: create, update or delete): arm on create and update;
+    on delete, refuse while the index of open holds lists any, naming them."""
+    action = (event.get("tf") or {}).get("action")
+    if action != "delete":
+        return {"guard": "armed", "action": action}
+    named = [_named(item) for item in islice(open_items(client, tables), NAMED_AT_MOST + 1)]
+    if named:
+        more = " and more" if len(named) > NAMED_AT_MOST else ""
+        raise HoldsStillOpen(
+            f"holds cannot be switched off while holds are open: {', '.join(named[:NAMED_AT_MOST])}{more}. Void them"
+            " (POST .../holds/{holdId}/void) or let them expire and be released (the sweeper, or ledger-ops holds"
+            " expire), then apply again; the stage serves holds until then (docs/holds.md)"
+        )
+    return {"guard": "passed", "action": action}
+
+
+def _named(item: dict[str, Any]) -> str:
+    account, hold = (item.get(HOLD_NAMES[p], {}).get("S", "?") for p in ("ac", "id"))
+    return f"{account}/{hold}"
 
 
 def check_input(event: Any) -> None:
@@ -72,7 +109,10 @@ def make_handler(deps: SweeperDeps) -> Callable[[Any, Any], dict[str, Any]]:
     @capture_lambda_handler
     @metrics.log_metrics
     def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-        """Release every open hold expired by now (``event``, the schedule's input, is a label only)."""
+        """Release every open hold expired by now (``event``, the schedule's input, is a label only); or answer
+        Terraform's refusal (``ledgerGuard``)."""
+        if isinstance(event, dict) and event.get("ledgerGuard") == HOLDS_OFF_GUARD:
+            return holds_off_guard(event, deps.dynamodb, tables)
         check_input(event)
         margin_ms = min(STOP_MARGIN_MS, context.get_remaining_time_in_millis() // 4)
         swept = sweep(

@@ -65,3 +65,36 @@ def test_an_input_that_asks_for_more_than_a_label_is_refused_and_nothing_is_rele
 def test_a_missing_setting_is_named() -> None:
     with pytest.raises(ConfigurationError, match="GUARD_EPOCH is not set for the holds sweeper"):
         SweeperSettings.from_env({"DETAILS_TABLE": "d", "HOLDS_TABLE": "h", "HOLDS_INDEX": "i", "BALANCES_TABLE": "b"})
+
+
+def terraform(client: Any, action: str) -> dict[str, Any]:
+    """Terraform's invocation of the holds-off refusal (modules/sweeper), as aws_lambda_invocation sends it."""
+    event = {"ledgerGuard": "holds-off", "guardEpoch": "e1", "tf": {"action": action, "prev_input": None}}
+    return run(client, 0, event)
+
+
+@pytest.mark.parametrize("action", ["create", "update"])
+def test_terraform_creating_or_updating_the_refusal_only_arms_it(hold_tables: Any, action: str) -> None:
+    hold_tables.put_item(TableName=HOLDS, Item=hold_item("acc-1", "h1", "30", 1000))
+    assert terraform(hold_tables, action) == {"guard": "armed", "action": action}
+    assert status(hold_tables, "acc-1") == "open", "arming releases nothing"
+
+
+def test_holds_switched_off_while_a_hold_is_open_is_refused_naming_it(hold_tables: Any) -> None:
+    hold_tables.put_item(TableName=HOLDS, Item=hold_item("acc-1", "h1", "30", 1000))
+    hold_tables.put_item(TableName=HOLDS, Item=hold_item("acc-2", "h1", "0", 1000, status="voided"))
+    with pytest.raises(RuntimeError, match=r"while holds are open: acc-1/h1\. Void them") as refused:
+        terraform(hold_tables, "delete")
+    assert "acc-2" not in str(refused.value), "a closed hold is not named"
+
+
+def test_holds_switched_off_with_none_open_passes(hold_tables: Any) -> None:
+    assert terraform(hold_tables, "delete") == {"guard": "passed", "action": "delete"}
+
+
+def test_a_refusal_names_at_most_twenty_open_holds(hold_tables: Any) -> None:
+    for n in range(22):
+        hold_tables.put_item(TableName=HOLDS, Item=hold_item(f"acc-{n}", "h1", "30", 1000))
+    with pytest.raises(RuntimeError, match=r"and more\.") as refused:
+        terraform(hold_tables, "delete")
+    assert str(refused.value).count("/h1") == 20

@@ -1,0 +1,9 @@
+output "dlq" {
+  description = "The dead-letter queue (failed runs, undelivered invocations): name, url and arn."
+  value       = { name = aws_sqs_queue.dlq.name, url = aws_sqs_queue.dlq.url, arn = aws_sqs_queue.dlq.arn }
+}
+
+output "schedule" {
+  description = "The schedule that runs the function: name and expression."
+  value       = { name = aws_scheduler_schedule.this.name, expression = aws_scheduler_schedule.this.schedule_expression }
+}

@@ -31,7 +31,7 @@ from typing import Any
 import boto3
 
 from bench.alone import measure_alone
-from harness.client import LedgerClient, until_not_throttled
+from harness.client import LedgerClient, Response, until_not_throttled
 from harness.load import percentile
 from harness.stack import UNGUARDED, Stack
 from ledger_ops.stage import guard_init
@@ -132,17 +132,27 @@ def write_cost(client: LedgerClient, guard: bool, kind: str, names: list[str], w
 
 def debit_load(client: LedgerClient, name: str, names: list[str], debits: int) -> DebitLoad:
     """``debits`` guarded debits of 0.01 from ``CLIENTS`` threads over ``names`` (funded), not retried."""
+    tag = uuid.uuid4().hex[:6]
+
+    def debit(index: int, account: str) -> Response:
+        body = {"transactionId": f"d{tag}{index}", "type": "debit", "amount": "0.01", "currency": "EUR"}
+        return client.post_transaction(account, body)
+
+    return timed_load(name, names, debits, debit)
+
+
+def timed_load(name: str, names: list[str], count: int, send: Callable[[int, str], Response]) -> DebitLoad:
+    """``count`` requests (``send(index, account)``) from ``CLIENTS`` threads over ``names``, each answer
+    timed, none retried."""
     load = DebitLoad(name, len(names))
     lock = threading.Lock()
     statuses: Counter[str] = Counter()
     rng = random.Random(name)
-    targets = [rng.choice(names) for _ in range(debits)]
-    tag = uuid.uuid4().hex[:6]
+    targets = [rng.choice(names) for _ in range(count)]
 
     def one(index: int) -> None:
-        body = {"transactionId": f"d{tag}{index}", "type": "debit", "amount": "0.01", "currency": "EUR"}
         started = time.perf_counter()
-        answer = client.post_transaction(targets[index], body)
+        answer = send(index, targets[index])
         elapsed = (time.perf_counter() - started) * 1000
         with lock:
             statuses[str(answer.status)] += 1
@@ -150,9 +160,9 @@ def debit_load(client: LedgerClient, name: str, names: list[str], debits: int) -
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        list(pool.map(one, range(debits)))
+        list(pool.map(one, range(count)))
     load.seconds = time.perf_counter() - started
-    load.attempts, load.statuses = debits, dict(statuses)
+    load.attempts, load.statuses = count, dict(statuses)
     return load
 
 
@@ -213,11 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few writes and debits over a few accounts")
     sizes = QUICK_GUARD if parser.parse_args(argv).quick else GuardSizes()
     figures = measure_alone("guard", partial(measure_guard, sizes=sizes))
-    print(json.dumps(asdict(figures) | {"loads": [_brief(d) for d in figures.loads]}, indent=1))
+    print(json.dumps(asdict(figures) | {"loads": [brief(d) for d in figures.loads]}, indent=1))
     return 0
 
 
-def _brief(load: DebitLoad) -> dict[str, Any]:
+def brief(load: DebitLoad) -> dict[str, Any]:
+    """A load's figures without its latencies, for a line of JSON."""
     return {k: v for k, v in asdict(load).items() if k != "latencies_ms"}
 
 

@@ -53,12 +53,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import boto3
 
-from bench.alone import measure_alone
+from bench.alone import add_record_option, check_record, measure_alone, record_apart
 from bench.listing import item_size
 from harness.client import LedgerClient
 from harness.stack import Stack
@@ -655,36 +654,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a few hundred rows and a few dozen accounts")
     parser.add_argument("--accounts", type=int, help="accounts with rows and summaries (default: 10,000)")
     parser.add_argument("--closed", type=int, help="of them, the keys the measured runs close (default: all)")
-    parser.add_argument(
-        "--record",
-        type=Path,
-        metavar="DIR",
-        help="also put the figures in DIR/benchmark.json (a bench-report's) and rewrite DIR/benchmark.md",
-    )
+    add_record_option(parser)
     args = parser.parse_args(argv)
     sizes = QUICK_HISTORY if args.quick else HistorySizes()
     accounts = args.accounts or sizes.accounts
     sizes = replace(sizes, accounts=accounts, closed=min(args.closed or sizes.closed, accounts))
-    if args.record and not (args.record / "benchmark.json").is_file():
-        parser.error(f"--record {args.record}: no benchmark.json there (make bench-report writes one)")
+    check_record(parser, args.record)
     figures = measure_alone("history", partial(measure_history, sizes=sizes))
     print(json.dumps(asdict(figures), indent=1))
     if args.record:
-        record(args.record, figures, " ".join(["python -m bench.history", *(argv or sys.argv[1:])]))
+        record_apart(args.record, "history", figures, " ".join(["python -m bench.history", *(argv or sys.argv[1:])]))
     return 0
-
-
-def record(out: Path, figures: HistoryFigures, command: str) -> Path:
-    """Put ``figures``, measured apart by ``command`` today, in ``out``'s saved report, and rewrite it."""
-    from bench.report import render_saved
-
-    saved_path = out / "benchmark.json"
-    saved = json.loads(saved_path.read_text())
-    measured = replace(figures, measured_by=f"{command} (on {datetime.now(UTC).date()})")
-    saved["history"] = asdict(measured)
-    saved_path.write_text(json.dumps(saved, indent=1) + "\n")
-    render_saved(out)
-    return saved_path
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ invocation cannot defer its messages, so only the visibility timeout brings them
 balance guard's figures on the same stack (bench/guard.py; ``--no-guard`` skips them), then the
 balance events' (bench/events.py; ``--no-events`` skips them), then a filtered listing's reads
 (bench/listing.py; ``--no-listing`` skips them), then the history's: a month's statement against the client's
-fold, and the closer's cost (bench/history.py; ``--no-history`` skips them). Each pattern is applied once for the
+fold, and the closer's cost (bench/history.py; ``--no-history`` skips them), and last the holds': write units
+per lifecycle and authorisations a second against guarded debits (bench/holds.py; ``--no-holds`` skips them).
+Each pattern is applied once for the
 contenders: those of pattern 1 run one after another on the stack as applied, then pattern 2's, each on
 accounts of its own; the report lists them in the order above.
 
@@ -59,6 +61,8 @@ from bench.events import from_json as events_from_json
 from bench.guard import QUICK_GUARD, GuardFigures, GuardSizes, from_json, measure_guard
 from bench.history import QUICK_HISTORY, HistoryFigures, HistorySizes, measure_history
 from bench.history import from_json as history_from_json
+from bench.holds import QUICK_HOLDS, HoldFigures, HoldSizes, measure_holds
+from bench.holds import from_json as holds_from_json
 from bench.listing import QUICK_LISTING, ListingFigures, ListingSizes, measure_listing
 from bench.listing import from_json as listing_from_json
 from bench.runs import Run
@@ -302,6 +306,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-events", action="store_true", help="skip the balance events' figures (bench/events.py)")
     parser.add_argument("--no-listing", action="store_true", help="skip the listing's reads (bench/listing.py)")
     parser.add_argument("--no-history", action="store_true", help="skip the statement and closer (bench/history.py)")
+    parser.add_argument("--no-holds", action="store_true", help="skip the holds' figures (bench/holds.py)")
     parser.add_argument("--quick", action="store_true", help="a few transactions for each figure (needs --out)")
     args = parser.parse_args(argv)
     if args.quick and args.out is None:
@@ -322,7 +327,8 @@ def render_saved(out: Path) -> int:
     events = events_from_json(saved["events"]) if saved.get("events") else None
     listing = listing_from_json(saved["listing"]) if saved.get("listing") else None
     history = history_from_json(saved["history"]) if saved.get("history") else None
-    print(write_report(runs, out, guard, events, listing, history=history))
+    holds = holds_from_json(saved["holds"]) if saved.get("holds") else None
+    print(write_report(runs, out, guard, events, listing, history=history, holds=holds))
     return 0
 
 
@@ -384,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     events: EventFigures | None = None
     listing: ListingFigures | None = None
     history: HistoryFigures | None = None
+    holds: HoldFigures | None = None
     try:
         stack.init()
         runs = run_contenders(contenders, account, stack, args, say)
@@ -395,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
             listing = measure_listing(account, stack, say, QUICK_LISTING if args.quick else ListingSizes())
         if not args.no_history:
             history = measure_history(account, stack, say, QUICK_HISTORY if args.quick else HistorySizes())
+        if not args.no_holds:  # last: it leaves the guard on with holds
+            holds = measure_holds(account, stack, say, QUICK_HOLDS if args.quick else HoldSizes())
     finally:
         say("terraform destroy")
         fault_plan.ACTIVE = fault_plan.Faults()
@@ -402,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         account.stop()
     from bench.render import write_report  # matplotlib is imported only to draw
 
-    path = write_report(runs, args.out, guard, events, listing, history=history)
+    path = write_report(runs, args.out, guard, events, listing, history=history, holds=holds)
     saved = {
         "faults": args.faults,
         "crash": args.crash,
@@ -411,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         "events": asdict(events) if events else None,
         "listing": asdict(listing) if listing else None,
         "history": asdict(history) if history else None,
+        "holds": asdict(holds) if holds else None,
     }
     (args.out / "benchmark.json").write_text(json.dumps(saved, indent=1) + "\n")
     say(f"report written: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")

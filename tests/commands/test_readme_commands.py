@@ -276,6 +276,9 @@ def test_make_bench_report_writes_every_section_elsewhere(tmp_path: Path) -> Non
     for run in ours:  # exact whatever the faults: nothing lost, nothing counted twice
         assert (run["lost"], run["double_counted"], run["time_to_exact"] is not None) == (0, 0, True), run["name"]
     assert saved["guard"]["costs"] and all(cost["committed"] for cost in saved["guard"]["costs"])
+    lifecycles = {cost["kind"]: cost for cost in saved["holds"]["costs"]}
+    assert all(cost["lifecycles"] for cost in lifecycles.values()) and len(lifecycles) == 6
+    assert {load["name"].split(", ")[0] for load in saved["holds"]["loads"]} == {"debits", "holds"}
     assert [run["consumer_exact"] for run in saved["events"]["runs"]] == [True, True]
     rows, listed = saved["listing"]["rows"], {one["name"]: one for one in saved["listing"]["listings"]}
     assert (listed["no filter"]["returned"], listed["1% filter (currency=USD)"]["returned"]) == (rows, rows // 100)

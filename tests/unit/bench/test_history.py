@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from bench.alone import record_apart
 from bench.history import (
     Answer,
     CloserRun,
@@ -25,7 +26,6 @@ from bench.history import (
     month_rows,
     priced,
     read_units,
-    record,
     schedules_paused,
     write_units,
 )
@@ -156,7 +156,7 @@ def test_figures_measured_apart_replace_the_reports_and_say_how_they_were_measur
     saved = json.loads((ROOT / "reports" / "benchmark.json").read_text())
     (tmp_path / "benchmark.json").write_text(json.dumps(saved))
     figures = replace(from_json(saved["history"]), closed=saved["history"]["accounts"])
-    record(tmp_path, figures, "python -m bench.history --record out")
+    record_apart(tmp_path, "history", figures, "python -m bench.history --record out")
     kept = json.loads((tmp_path / "benchmark.json").read_text())
     assert {k: v for k, v in kept.items() if k != "history"} == {k: v for k, v in saved.items() if k != "history"}
     assert kept["history"]["measured_by"].startswith("python -m bench.history --record out (on ")

@@ -294,6 +294,29 @@ def hold_problems(rows: Iterable[Mapping[str, Any]]) -> dict[Key, list[str]]:
     hold closed twice (a final capture, a release), closed with something left, or open with nothing left.
     Such rows (written around the API) would fold to a ``held`` or an open count no hold stands for: guard init
     refuses to seed from them, and reconcile names them."""
+    found: dict[Key, list[str]] = {}
+    for (account, hold_id), trail in sorted(_hold_trails(rows).items()):
+        problem = _trail_problem(trail)
+        if problem:
+            for currency in sorted(trail.currencies):
+                found.setdefault((account, currency), []).append(f"hold {hold_id}: {problem}")
+    return found
+
+
+def open_holds(rows: Iterable[Mapping[str, Any]]) -> dict[Key, list[str]]:
+    """Per ``(account, currency)``, the ids of the holds its rows leave open (a hold's row, and no final capture
+    or release of it): the funds they reserve. Guard init refuses to seed an epoch without holds while any is
+    open, since nothing there would keep those funds from being spent."""
+    found: dict[Key, list[str]] = {}
+    for (account, hold_id), trail in sorted(_hold_trails(rows).items()):
+        if trail.amount is not None and trail.closings == 0:
+            for currency in sorted(trail.currencies):
+                found.setdefault((account, currency), []).append(hold_id)
+    return found
+
+
+def _hold_trails(rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], _HoldTrail]:
+    """What each hold's rows say, per (account, hold id): its amount, what was taken, its closings."""
     trails: dict[tuple[str, str], _HoldTrail] = {}
     for row, part in valid_rows(rows):
         kind = row["type"]["S"]
@@ -306,13 +329,7 @@ def hold_problems(rows: Iterable[Mapping[str, Any]]) -> dict[Key, list[str]]:
         else:  # a capture or a release takes its amount from what the hold reserved
             trail.taken -= part.totals.held
             trail.closings -= holds_opened(row)
-    found: dict[Key, list[str]] = {}
-    for (account, hold_id), trail in sorted(trails.items()):
-        problem = _trail_problem(trail)
-        if problem:
-            for currency in sorted(trail.currencies):
-                found.setdefault((account, currency), []).append(f"hold {hold_id}: {problem}")
-    return found
+    return trails
 
 
 def _trail_problem(trail: _HoldTrail) -> str | None:

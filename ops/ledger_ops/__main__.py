@@ -17,8 +17,9 @@ given with --outputs), else in `terraform output` of the current folder; credent
 and region come from the usual AWS environment. Exit codes: 0 all well, 1 differences
 found (closes included), a stored close that differs, a day asked about but not yet closed, or work
 left undone, 2 usage or refused (rebuild while pattern 2's buffer queue or its DLQ
-holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard, or
-while an apply switches it; holds expire on a stack without holds; events resync on a stack without balance
+holds deltas; preflight while the buffer could not be retired; guard init on a stack without the guard,
+while an apply switches it, on hold rows no request could write, or while holds are open on a stage without
+holds; holds expire on a stack without holds; events resync on a stack without balance
 events).
 """
 
@@ -46,7 +47,7 @@ from ledger_aggregator.adapters.sqs import SqsPoisonSink
 from ledger_aggregator.codec import POISON_KIND
 from ledger_aggregator.config import DEFAULT_MARKER_TTL_SECONDS
 from ledger_aggregator.currencies import minor_units
-from ledger_aggregator.domain import hold_problems
+from ledger_aggregator.domain import hold_problems, open_holds
 from ledger_aggregator.history import keys_of
 from ledger_aggregator.items import HOLD_INDEX
 from ledger_aggregator.retirement import removal_refusal
@@ -59,7 +60,9 @@ from .guard import (
     EpochChangedError,
     GuardOffError,
     GuardState,
+    InconsistentHoldsError,
     Initialised,
+    OpenHoldsError,
     Reads,
     balance_differences,
     initialise,
@@ -138,9 +141,15 @@ class Ops:
         wrong_holds = [
             f"{'/'.join(key)}: {problem}" for key, problems in hold_problems(rows).items() for problem in problems
         ]
+        if not guard.holds:  # holds open where the stage serves none: nothing keeps their funds reserved
+            wrong_holds += [
+                f"{'/'.join(key)}: hold {hold_id} is open, and the stage serves no holds"
+                for key, ids in open_holds(rows).items()
+                for hold_id in ids
+            ]
         for problem in wrong_holds:
             print(problem)
-        print(f"{len(wrong_holds)} hold problem(s) (rows no request could write)")
+        print(f"{len(wrong_holds)} hold problem(s) (rows no request could write, or holds open without holds)")
         for problem in snapshots:
             print(problem)
         print(f"{len(snapshots)} close difference(s)")
@@ -194,7 +203,7 @@ class Ops:
         reads = Reads(rows=self._rows, items=self._items, now=lambda: datetime.now(UTC), wait=self._settle)
         try:
             done = initialise(self.dynamodb, self.stage, reads, settle)
-        except (GuardOffError, EpochChangedError) as refused:
+        except (GuardOffError, EpochChangedError, InconsistentHoldsError, OpenHoldsError) as refused:
             print(f"guard init: refused: {refused}; nothing was marked initialised", file=sys.stderr)
             return 2
         self._initialised(done)

@@ -28,7 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ledger_aggregator.domain import ZERO, Key, hold_problems, holds_opened, valid_rows
+from ledger_aggregator.domain import ZERO, Key, hold_problems, holds_opened, open_holds, valid_rows
 from ledger_aggregator.items import BALANCE_NAMES
 
 if TYPE_CHECKING:
@@ -453,6 +453,12 @@ class InconsistentHoldsError(RuntimeError):
     from them would reserve, or free, funds that no hold stands for."""
 
 
+class OpenHoldsError(RuntimeError):
+    """The stage serves no holds, yet the rows leave holds open (made before a switch-off took effect): an epoch
+    seeded without them would let the funds they reserve be spent, and a capture after holds came back would
+    take the balance below its floor."""
+
+
 class EpochChangedError(RuntimeError):
     """The guard's epoch changed while guard init ran (an apply switched the guard): what it seeded is of an
     epoch the API no longer serves."""
@@ -507,12 +513,17 @@ def _read_while_serving(stage: Stage, reads: Reads, table: str, epoch: str) -> l
     return items
 
 
+def _listed(found: Mapping[Key, list[str]]) -> str:
+    return "; ".join(f"{'/'.join(key)}: {', '.join(entries)}" for key, entries in sorted(found.items()))
+
+
 def initialise(client: DynamoDBClient, stage: Stage, reads: Reads, settle: float = SETTLE_SECONDS) -> Initialised:
     """``guard init``: seed every balance item of the stage's epoch, mark the epoch initialised on the stage,
     then seed the items that first credits created in between. Refuses (GuardOffError, EpochChangedError,
-    InconsistentHoldsError: before it writes anything; LateWriteError: at the item) rather than seed an epoch
-    the API does not serve, carry an item back from a newer one, seed from hold rows no request could write, or
-    carry an item that counted a write the rows read lack."""
+    InconsistentHoldsError, OpenHoldsError: before it writes anything; LateWriteError: at the item) rather than
+    seed an epoch the API does not serve, carry an item back from a newer one, seed from hold rows no request
+    could write, seed an epoch without holds while holds are open, or carry an item that counted a write the
+    rows read lack."""
     state = stage.read()
     if not state.on or state.epoch is None or state.balances is None:
         raise GuardOffError("this stack's API serves no balance guard (set guard = {} and apply first)")
@@ -522,8 +533,14 @@ def initialise(client: DynamoDBClient, stage: Stage, reads: Reads, settle: float
     rows = list(reads.rows())
     wrong = hold_problems(rows)
     if wrong:
-        listed = "; ".join(f"{'/'.join(key)}: {', '.join(problems)}" for key, problems in sorted(wrong.items()))
-        raise InconsistentHoldsError(f"hold rows no request could write, fix them first: {listed}")
+        raise InconsistentHoldsError(f"hold rows no request could write, fix them first: {_listed(wrong)}")
+    left_open = {} if state.holds else open_holds(rows)
+    if left_open:
+        raise OpenHoldsError(
+            f"the stage serves no holds, yet holds are open: {_listed(left_open)}. Switch holds back on"
+            " (guard.holds), void them or let them expire and be released, then switch holds off again; nothing"
+            " was seeded"
+        )
     items = _read_while_serving(stage, reads, balances, epoch)
     first = seed_balances(client, balances, rows, items, epoch, holds=state.holds)
     _serving(stage, epoch)

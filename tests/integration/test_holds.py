@@ -410,6 +410,10 @@ def test_holds_captures_and_voids_racing_debits_keep_every_floor_and_end_exact(h
         captures_before_expiry(holding, [*payers, latecomer], late)
         eventually(lambda: settled_in_table(holding, accounts), timeout=180)
         eventually(lambda: caught_up(consumer, accounts), timeout=180)
+        for account in accounts:  # the consumer's state is the summary's, held included
+            after = consumer.follower.latest[(account, "EUR")]["after"]
+            stored = holding.stored(account)["EUR"]
+            assert (Decimal(after["balance"]), Decimal(after["held"])) == (stored.balance, stored.held), account
 
 
 def a_capture_after_expiry_is_refused(deployed: Deployment, payer: str, payee: str) -> str:

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from ledger_ops.guard import InconsistentHoldsError, LateWriteError, Seeded, balance_differences, seed_balances
+from ledger_ops.guard import (
+    InconsistentHoldsError,
+    LateWriteError,
+    OpenHoldsError,
+    Seeded,
+    balance_differences,
+    seed_balances,
+)
 from tests.support.aws import BALANCES, DETAILS, HOLDS
 from tests.support.templates import HOLD_CAP, HOLD_MAX_SECONDS
 from tests.templates.test_guard import EPOCH, INITIALISED, UNGUARDED, Switched, post, seed
@@ -466,6 +473,31 @@ def test_guard_init_refuses_hold_rows_no_request_could_write_and_writes_nothing(
         stack.init()
     assert dynamodb.scan(TableName=BALANCES)["Items"] == []
     assert "guardInitialised" not in stack.variables
+
+
+def test_guard_init_refuses_an_epoch_without_holds_while_a_hold_is_open_and_writes_nothing(dynamodb: Any) -> None:
+    """Reviewed finding: a hold made after Terraform's refusal had let holds go, and before the stage moved to
+    the new epoch, stayed open; guard init seeded the epoch without holds from its rows (headroom 100, the
+    hold's 30 left out), a debit of 100 was taken, and once holds were back on the hold's capture took the
+    balance to -30 with no limit."""
+    stack = Switched(dynamodb)
+    stack.on()
+    stack.variables["holdsTable"] = HOLDS
+    stack.init()
+    assert stack.post("alice", "credit", "100", "t0") == 201
+    body = {"holdId": "late", "amount": "30", "currency": "EUR", "expiresInSeconds": 600}
+    assert (
+        call(dynamodb, "create_hold", ALICE, body, request_id="req-late", epoch=NOW, stage=stack.variables).status
+        == 201
+    )
+    stack.on()  # holds switched off: a new epoch, and no holds table on the stage
+    del stack.variables["holdsTable"]
+    before = dynamodb.scan(TableName=BALANCES)["Items"]
+    with pytest.raises(OpenHoldsError, match=r"alice/EUR: late. Switch holds back on"):
+        stack.init()
+    assert dynamodb.scan(TableName=BALANCES)["Items"] == before, "nothing seeded"
+    assert stack.variables["guardInitialised"] != stack.variables["guardEpoch"]
+    assert stack.post("alice", "debit", "100", "t1") == 503, "the new epoch serves no balance until it is seeded"
 
 
 def test_guard_init_refuses_to_carry_an_item_that_counted_a_write_after_the_rows_were_read(dynamodb: Any) -> None:

@@ -278,3 +278,48 @@ run "account_access_refuses_limits_without_the_guard" {
   }
   expect_failures = [var.grants]
 }
+
+# Holds' operations (docs/holds.md): reading a hold is granted with reading by default; making, capturing and
+# voiding one to no token until a claim is bound to each.
+run "no_default_grant_makes_captures_or_voids_a_hold" {
+  command = plan
+  variables {
+    guard = { holds = {} }
+    api = {
+      access_log             = true
+      authorization          = "COGNITO"
+      cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
+    }
+  }
+  assert {
+    condition = alltrue([
+      for method in ["create_hold", "capture_hold", "void_hold"] :
+      !strcontains(module.api.request_templates[method], "claims[") && strcontains(module.api.request_templates[method], "#set($refusal = \"forbidden_\")")
+    ])
+    error_message = "by default no token may hold, capture or void, not even the account's holder"
+  }
+  assert {
+    condition     = strcontains(module.api.request_templates.get_hold, "claims['custom:accounts']") && strcontains(module.api.request_templates.get_balances, "claims['custom:accounts']")
+    error_message = "a hold and the balances are read with the claim that grants reading, by default"
+  }
+}
+
+run "each_hold_operation_checks_the_claim_granted_to_it_alone" {
+  command = plan
+  variables {
+    guard = { holds = {} }
+    api = {
+      access_log             = true
+      authorization          = "COGNITO"
+      cognito_user_pool_arns = ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"]
+      cognito_grants         = { hold = "custom:merchant", capture = "custom:acquirer", void = "custom:support", read_hold = "custom:audit" }
+    }
+  }
+  assert {
+    condition = alltrue([
+      for method, claim in { create_hold = "custom:merchant", capture_hold = "custom:acquirer", void_hold = "custom:support", get_hold = "custom:audit" } :
+      strcontains(module.api.request_templates[method], "claims['${claim}']") && length(regexall("claims\\['", module.api.request_templates[method])) == 1
+    ])
+    error_message = "each hold route checks the claim bound to its own operation, and no other"
+  }
+}

@@ -70,7 +70,7 @@ def holds_off_guard(event: dict[str, Any], client: Any, tables: HoldTables) -> d
         raise HoldsStillOpen(
             f"holds cannot be switched off while holds are open: {', '.join(named[:NAMED_AT_MOST])}{more}. Void them"
             " (POST .../holds/{holdId}/void) or let them expire and be released (the sweeper, or ledger-ops holds"
-            " expire), then apply again; the stage serves holds until then (docs/holds.md)"
+            " expire), then apply again (docs/holds.md)"
         )
     return {"guard": "passed", "action": action}
 

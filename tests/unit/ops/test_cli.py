@@ -182,3 +182,19 @@ def test_reconcile_names_hold_rows_no_request_could_write(
     out = capsys.readouterr().out
     assert "0 difference(s)" in out, "the summary is the fold of the rows"
     assert "a/EUR: hold h9: a capture or release without the hold's row" in out and "1 hold problem(s)" in out
+
+
+def test_guard_init_refuses_an_epoch_without_holds_while_a_hold_is_open_and_reconcile_names_it(
+    dynamodb: Any, outputs: Callable[..., str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hold made after the switch-off's refusal had passed, and before the stage left the epoch with holds,
+    stays open: an epoch seeded without holds would let its funds be spent (docs/holds.md)."""
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "t1", "credit", "100"))
+    dynamodb.put_item(TableName=DETAILS, Item=image("a", "late", "hold", "30"))
+    create_balances_table(dynamodb)
+    path = outputs(stage={"balancesTable": BALANCES, "guardEpoch": "e2"})  # holds off: no holdsTable
+    assert main(["--outputs", path, "--quiet", "guard", "init", "--settle-seconds", "0"]) == 2
+    assert "the stage serves no holds, yet holds are open: a/EUR: late" in capsys.readouterr().err
+    assert dynamodb.scan(TableName=BALANCES)["Items"] == [], "nothing seeded"
+    assert main(["--outputs", path, "--quiet", "reconcile", "--account", "a"]) == 1
+    assert "a/EUR: hold late is open, and the stage serves no holds" in capsys.readouterr().out

@@ -22,8 +22,7 @@ locals {
     var.currencies,
     var.id_patterns,
     var.balance_item,
-    local.guarded,
-    var.guard,
+    var.guard, # the guard on or off, holds and their bounds
   ]))
   guarded = var.guard != null
   # Holds (docs/holds.md): with the guard only. One value sets the hold routes, the templates' holds (every

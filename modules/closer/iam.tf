@@ -1,6 +1,8 @@
 # The function's own permissions (the function module adds logs and X-Ray): read the rows by booking time,
 # scan the summaries' keys, read and create the closes, and park a failed run.
 data "aws_iam_policy_document" "function" {
+  # Parking a failed run in the dead-letter queue, with the key: the schedule module's, as its role's.
+  source_policy_documents = [module.schedule.park_policy_json]
   statement {
     sid       = "ReadRowsByBookingTime"
     actions   = ["dynamodb:Query"]
@@ -15,18 +17,5 @@ data "aws_iam_policy_document" "function" {
     sid       = "WriteCloses"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
     resources = [var.tables.history.arn]
-  }
-  statement {
-    sid       = "ParkFailedRuns"
-    actions   = ["sqs:SendMessage"]
-    resources = [module.schedule.dlq.arn]
-  }
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-    content {
-      sid       = "UseKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
-    }
   }
 }

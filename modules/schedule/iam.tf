@@ -25,14 +25,12 @@ resource "aws_iam_role" "scheduler" {
   tags               = var.tags
 }
 
-data "aws_iam_policy_document" "scheduler" {
+# Sending to the dead-letter queue, with the key when there is one: what the schedule needs to park an
+# invocation it could not make, and the function to park a failed run (the park_policy_json output, which the
+# module that uses this one adds to the function's policy).
+data "aws_iam_policy_document" "park" {
   statement {
-    sid       = "InvokeFunction"
-    actions   = ["lambda:InvokeFunction"]
-    resources = [var.function.arn]
-  }
-  statement {
-    sid       = "ParkUndelivered"
+    sid       = "ParkInDeadLetterQueue"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.dlq.arn]
   }
@@ -43,6 +41,15 @@ data "aws_iam_policy_document" "scheduler" {
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
       resources = [statement.value]
     }
+  }
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  source_policy_documents = [data.aws_iam_policy_document.park.json]
+  statement {
+    sid       = "InvokeFunction"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [var.function.arn]
   }
 }
 

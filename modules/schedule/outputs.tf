@@ -7,3 +7,8 @@ output "schedule" {
   description = "The schedule that runs the function: name and expression."
   value       = { name = aws_scheduler_schedule.this.name, expression = aws_scheduler_schedule.this.schedule_expression }
 }
+
+output "park_policy_json" {
+  description = "The policy (JSON) that lets the function park a failed run in the dead-letter queue, with the key: for the function's own policy."
+  value       = data.aws_iam_policy_document.park.json
+}

@@ -4,6 +4,8 @@
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html); park a
 # failed run.
 data "aws_iam_policy_document" "function" {
+  # Parking a failed run in the dead-letter queue, with the key: the schedule module's, as its role's.
+  source_policy_documents = [module.schedule.park_policy_json]
   statement {
     sid       = "ReadOpenHolds"
     actions   = ["dynamodb:Query"]
@@ -17,19 +19,6 @@ data "aws_iam_policy_document" "function" {
       test     = "StringEquals"
       variable = "dynamodb:EnclosingOperation"
       values   = ["TransactWriteItems"]
-    }
-  }
-  statement {
-    sid       = "ParkFailedRuns"
-    actions   = ["sqs:SendMessage"]
-    resources = [module.schedule.dlq.arn]
-  }
-  dynamic "statement" {
-    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
-    content {
-      sid       = "UseKey"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      resources = [statement.value]
     }
   }
 }

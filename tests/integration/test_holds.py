@@ -95,8 +95,13 @@ def open_holds(deployed: Deployment, accounts: list[str] | None = None) -> list[
 def void_every_open_hold(deployed: Deployment) -> None:
     """Void what every open hold still reserves, through the API, as its holder would."""
     for item in open_holds(deployed):
-        body = {"currency": item["currency"]["S"], "remaining": amount(item["remaining"]["N"])}
-        with_retries(lambda i=item, b=body: deployed.api.void(i["accountId"]["S"], i["holdId"]["S"], b))
+        void_item(deployed, item)
+
+
+def void_item(deployed: Deployment, item: dict[str, Any]) -> Response:
+    """Void the open hold an index item describes, restating what it still reserves (retried past a 429)."""
+    body = {"currency": item["currency"]["S"], "remaining": amount(item["remaining"]["N"])}
+    return with_retries(lambda: deployed.api.void(item["accountId"]["S"], item["holdId"]["S"], body))
 
 
 def amount(value: str | Decimal) -> str:
@@ -436,8 +441,7 @@ def release_every_expired_hold(deployed: Deployment, accounts: list[str]) -> Non
     first, as their holders would."""
     for item in open_holds(deployed, accounts):
         if int(item["expiresAt"]["N"]) > deployed.env.now() * 1000 + 5_000:
-            body = {"currency": "EUR", "remaining": amount(item["remaining"]["N"])}
-            answer = with_retries(lambda i=item, b=body: deployed.api.void(i["accountId"]["S"], i["holdId"]["S"], b))
+            answer = void_item(deployed, item)
             assert answer.status == 200 or answer.body["error"] == "hold_closed", answer.text
     if deployed.env.account is not None:
         deployed.env.account.clock.advance(90)

@@ -210,6 +210,16 @@ def caught_up(consumer: Consumer, accounts: list[str]) -> bool:
     return not behind(consumer, accounts)
 
 
+def until_caught_up(consumer: Consumer, accounts: list[str], timeout: float = 120, step: str = "") -> None:
+    """Poll until the consumer has every change of these accounts' summaries; else fail, saying how it differs."""
+    try:
+        eventually(lambda: caught_up(consumer, accounts), timeout=timeout)
+    except AssertionError as late:
+        raise AssertionError(
+            f"{step}{': ' if step else ''}the consumer is behind: {behind(consumer, accounts)}"
+        ) from late
+
+
 def behind(consumer: Consumer, accounts: list[str]) -> str:
     """How the consumer differs from the summaries (revisions received, missing), or "" where it does not."""
     stored = {key: stored_revision(item) for key, item in summaries(consumer.deployed, accounts).items()}
@@ -270,7 +280,7 @@ def test_a_consumer_folding_the_events_ends_equal_to_every_summary(consumer: tup
     with faults_on() as active:
         load(feed.deployed, accounts)
         eventually(lambda: settled_in_table(feed.deployed, accounts), timeout=240)
-        eventually(lambda: caught_up(feed, accounts), timeout=240)
+        until_caught_up(feed, accounts, timeout=240)
     if active is not None:
         assert active.overtaken > 0, "some events reached the consumer's queue after later ones"
     assert len(feed.applied) >= 6, "both currencies of most accounts changed"
@@ -289,7 +299,7 @@ def test_a_rebuild_publishes_one_correction_and_the_consumer_ends_equal_again(
     body = {"transactionId": "c1", "type": "credit", "amount": "10.00", "currency": "EUR"}
     assert feed.deployed.api.post_transaction(account, body).status == 201
     eventually(lambda: settled_in_table(feed.deployed, [account]))
-    eventually(lambda: caught_up(feed, [account]))
+    until_caught_up(feed, [account])
     feed.deployed.env.client("dynamodb").update_item(  # damaged outside the writers: no revision, no event
         TableName=feed.deployed.outputs["summary_table"]["name"],
         Key=summary_key(account, "EUR"),
@@ -300,7 +310,7 @@ def test_a_rebuild_publishes_one_correction_and_the_consumer_ends_equal_again(
         eventually(lambda: buffer_drained(feed.deployed), interval=2)
     mended: subprocess.CompletedProcess[str] = ops(feed.deployed, tmp_path, "rebuild", "--account", account)
     assert mended.returncode == 0 and f"{account}/EUR: rewritten" in mended.stdout, mended.stdout + mended.stderr
-    eventually(lambda: caught_up(feed, [account]))
+    until_caught_up(feed, [account])
     rewritten = summaries(feed.deployed, [account])[(account, "EUR")]["correctedRevision"]["N"]
     assert feed.corrections == [f"{account}:EUR:{rewritten}"]
     assert feed.applied[(account, "EUR")]["after"]["credits"] == "10.00"

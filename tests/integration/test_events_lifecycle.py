@@ -32,12 +32,12 @@ from harness.stack import Stack
 from tests.integration.conftest import Deployment, Environment, settled_in_table
 from tests.integration.test_events import (
     Consumer,
-    caught_up,
     close_days,
     day_close_ids,
     day_closes_subscribed,
     subscribed,
     summaries,
+    until_caught_up,
 )
 from tests.integration.test_ops import ops
 
@@ -92,7 +92,7 @@ def test_events_off_on_off_on_applies_and_a_consumer_catches_up_on_what_was_writ
         day_closes_subscribed(deployed, bus, [closing]) as closes,
     ):
         credit(deployed, account, "t1", "10.00")
-        eventually(lambda: caught_up(consumer, [account]))
+        until_caught_up(consumer, [account])
 
         events_on(stack, deployed, None)
         refused = ops(deployed, tmp_path, "events", "resync")
@@ -105,7 +105,7 @@ def test_events_off_on_off_on_applies_and_a_consumer_catches_up_on_what_was_writ
         assert days and closes.ids() == []
 
         events_on(stack, deployed, setting)  # the new Pipes read the streams from their trim horizons
-        eventually(lambda: caught_up(consumer, [account]), timeout=180)
+        until_caught_up(consumer, [account], timeout=180)
         assert consumer.applied[(account, "EUR")]["after"]["balance"] == "30.00"
         assert consumer.duplicates >= 1, "the change received before events went off came again"
         eventually(lambda: closes.ids() == days, timeout=180)
@@ -125,7 +125,7 @@ def assert_resync_gives_a_baseline(
     with subscribed(deployed, bus, [account]) as newcomer:
         done = ops(deployed, tmp_path, "events", "resync", "--account", account)
         assert done.returncode == 0 and "1 event(s) published" in done.stdout, done.stdout + done.stderr
-        eventually(lambda: caught_up(newcomer, [account]))
+        until_caught_up(newcomer, [account])
     item = summaries(deployed, [account])[(account, "EUR")]
     ((key, revision), baseline), *others = newcomer.distinct.items()
     assert others == [], "the resync event alone"

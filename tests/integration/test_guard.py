@@ -46,7 +46,7 @@ from ledger_aggregator.domain import fold
 from ledger_ops.guard import balance_differences, balance_item
 from ledger_ops.reconcile import account_items, reconcile, reconcile_global
 from tests.integration.conftest import TARGET, Deployment, guard_init, injected, settled_in_table
-from tests.integration.test_events import Consumer, behind, caught_up, subscribed
+from tests.integration.test_events import Consumer, subscribed, until_caught_up
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
 
@@ -317,10 +317,7 @@ def check(writer: Writer, consumer: Consumer, step: str, seeded: bool = True) ->
                 stale = [p for p in found if "of an earlier epoch" in p]
                 assert found == ([] if seeded else stale), f"{step}: {account}: {found}"
         eventually(lambda: settled_in_table(deployed, accounts), timeout=180)
-        try:
-            eventually(lambda: caught_up(consumer, accounts), timeout=180)
-        except AssertionError as late:
-            raise AssertionError(f"{step}: the consumer is behind: {behind(consumer, accounts)}") from late
+        until_caught_up(consumer, accounts, timeout=180, step=step)
     finally:
         writer.resume()
 

@@ -35,7 +35,7 @@ from ledger_aggregator.items import HOLD_INDEX
 from ledger_ops.guard import balance_differences
 from ledger_ops.reconcile import account_items
 from tests.integration.conftest import TARGET, Deployment, guard_init, injected, settled_in_table
-from tests.integration.test_events import caught_up, subscribed
+from tests.integration.test_events import subscribed, until_caught_up
 from tests.integration.test_fuzz import MODES, WITH_HOLDS, fuzz
 
 pytestmark = pytest.mark.second_stack  # its pattern-2 runs go on the second stack (docs/testing.md)
@@ -414,7 +414,7 @@ def test_holds_captures_and_voids_racing_debits_keep_every_floor_and_end_exact(h
             assert totals.held == 0, f"seed {seed}: {account}: every hold is closed, and holds nothing"
         captures_before_expiry(holding, [*payers, latecomer], late)
         eventually(lambda: settled_in_table(holding, accounts), timeout=180)
-        eventually(lambda: caught_up(consumer, accounts), timeout=180)
+        until_caught_up(consumer, accounts, timeout=180, step=f"seed {seed}")
         for account in accounts:  # the consumer's state is the summary's, held included
             after = consumer.follower.latest[(account, "EUR")]["after"]
             stored = holding.stored(account)["EUR"]

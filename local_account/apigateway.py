@@ -9,16 +9,17 @@ authorizer's user pools and hands its claims to the templates as
 parameters, the body against its JSON-schema model, with API Gateway's
 ``validationErrorString`` wording); renders the request template with API
 Gateway's VTL semantics (``local_account.vtl``); calls the DynamoDB action on the
-moto's server; selects the integration response by matching its selection pattern
-against the integration's status code; renders the response template with
+moto's server (or, for a mock integration, takes the status code its template names);
+selects the integration response by matching its selection pattern against the
+integration's status code; renders the response template with
 ``$context.responseOverride``; and answers validation, authorization and media
 type errors through the gateway responses.
 
-Each stage's configuration is loaded once per deployment, as AWS serves a stage's
-deployment snapshot: a request reads the stage's current deployment id from the
-moto's in-process state, and a new id (a redeploy) loads the API again. Stage
-variables are the stage's own, read for every request: a change takes effect without a
-redeploy, as on AWS (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-set-stage-variables-aws-console.html).
+A stage serves its deployment: the snapshot of the API taken when the deployment was made
+(the patch "API Gateway deployments are snapshots"), loaded once per deployment. A request reads
+the stage's current deployment id from the moto's in-process state, and a new id (a redeploy)
+loads that deployment's snapshot. Stage variables are the stage's own, read for every
+request: a change takes effect without a redeploy, as on AWS (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-set-stage-variables-aws-console.html).
 DynamoDB calls go to moto's server, which runs in the same process, as in-process WSGI
 calls (``moto_server.call_in_process``); the gateway itself keeps client connections alive
 (HTTP/1.1), as AWS's endpoints do.
@@ -53,10 +54,10 @@ from .auth import CognitoVerifier, Denied, access_key, caller_of, verify_sigv4
 from .clock import Clock
 from .lambdas import ACCOUNT
 from .moto_server import call_in_process, dynamodb_headers
+from .patches.fidelity.apigateway import configuration
 from .vtl import Request, carry_overrides, render
 
 JSON = "application/json"
-LOAD_TRIES = 5  # reads of a deployment's configuration while an apply deletes what it replaced
 GATEWAY_DEFAULTS = {
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
     "INVALID_SIGNATURE": (403, "Invalid signature"),
@@ -111,7 +112,6 @@ class Gateway:
         self._secrets = secrets  # access key id -> secret: the credentials SigV4 signatures are checked with
         key, secret = next(iter(secrets.items()))
         session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region)
-        self._client = session.client("apigateway", endpoint_url=endpoint)
         self._cognito = session.client("cognito-idp", endpoint_url=endpoint)
         self._tokens = CognitoVerifier(self._jwks, self._app_clients)
         self._cache: dict[tuple[str, str], _Api] = {}
@@ -156,24 +156,17 @@ class Gateway:
         return {c["ClientId"] for c in listed}
 
     def _load(self, api_id: str, stage: str, deployment: str, variables: dict[str, str]) -> _Api:
-        """The API's configuration, read whole. A method listed by GetResources and deleted before its
-        GetMethod (an apply deleting a replaced method after making the new deployment) starts the read
-        again: a few tries, each a fresh look at what is there."""
-        for _ in range(LOAD_TRIES - 1):
-            try:
-                return self._read(api_id, stage, deployment, variables)
-            except self._client.exceptions.NotFoundException:
-                continue
-        return self._read(api_id, stage, deployment, variables)
-
-    def _read(self, api_id: str, stage: str, deployment: str, variables: dict[str, str]) -> _Api:
-        validators = {v["id"]: v for v in self._client.get_request_validators(restApiId=api_id).get("items", [])}
-        authorizers = {a["id"]: a for a in self._client.get_authorizers(restApiId=api_id).get("items", [])}
-        models = {m["name"]: m for m in self._client.get_models(restApiId=api_id).get("items", [])}
+        """The deployment's configuration: the snapshot taken when it was made (the patch "API Gateway
+        deployments are snapshots"), or the API as it is now where no snapshot was taken."""
+        rest_api = apigateway_backends[ACCOUNT][self._region].get_rest_api(api_id)
+        made = rest_api.deployments.get(deployment)
+        taken = getattr(made, "configuration", None) or configuration(rest_api)
+        validators = {v["id"]: v for v in taken["validators"]}
+        authorizers = {a["id"]: a for a in taken["authorizers"]}
+        models = {m["name"]: m for m in taken["models"]}
         methods = []
-        for resource in self._client.get_resources(restApiId=api_id, limit=500).get("items", []):
-            for verb in resource.get("resourceMethods") or {}:
-                method = self._client.get_method(restApiId=api_id, resourceId=resource["id"], httpMethod=verb)
+        for resource in taken["resources"]:
+            for verb, method in (resource.get("resourceMethods") or {}).items():
                 model_name = (method.get("requestModels") or {}).get(JSON)
                 schema = json.loads(models[model_name]["schema"]) if model_name in models else None
                 methods.append(
@@ -181,17 +174,15 @@ class Gateway:
                         resource_path=resource["path"],
                         resource_id=resource["id"],
                         http_method=verb,
-                        authorization=method.get("authorizationType", "NONE"),
+                        authorization=method.get("authorizationType") or "NONE",
                         authorizer=authorizers.get(method.get("authorizerId") or ""),
-                        validator=validators.get(method.get("requestValidatorId", "")),
+                        validator=validators.get(method.get("requestValidatorId") or ""),
                         model_schema=schema,
                         parameters=method.get("requestParameters") or {},
                         integration=method.get("methodIntegration") or {},
                     )
                 )
-        responses = {
-            r["responseType"]: r for r in self._client.get_gateway_responses(restApiId=api_id).get("items", [])
-        }
+        responses = {r["responseType"]: r for r in taken["gateway_responses"]}
         return _Api(api_id, stage, deployment, variables, methods, responses)
 
     # -- one request ----------------------------------------------------------------------------
@@ -328,7 +319,10 @@ class Gateway:
             rendered, request = sent.body, carry_overrides(request, sent)
         else:
             rendered = request.body
-        status, backend = self._call(integration.get("uri", ""), rendered)
+        if integration.get("type") == "MOCK":
+            status, backend = self._mock(rendered)
+        else:
+            status, backend = self._call(integration.get("uri") or "", rendered)
         chosen = self._select(integration.get("integrationResponses") or {}, status)
         if chosen is None:
             return Reply(500, json.dumps({"message": "Internal server error"}), {"Content-Type": JSON})
@@ -351,6 +345,16 @@ class Gateway:
         if answer is None:
             return 500, json.dumps({"message": f"moto's server at {self._endpoint} does not run in this process"})
         return answer
+
+    @staticmethod
+    def _mock(rendered: str) -> tuple[int, str]:
+        """A mock integration answers the status code its request template names, with no body:
+        "the mapping template ... {"statusCode": 200}" selects the integration response
+        (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-mock-integration.html)."""
+        try:
+            return int(json.loads(rendered)["statusCode"]), ""
+        except (ValueError, KeyError, TypeError):
+            return 500, json.dumps({"message": "a mock integration's template names no statusCode"})
 
     @staticmethod
     def _select(responses: dict[str, dict[str, Any]], status: int) -> dict[str, Any] | None:

@@ -163,6 +163,12 @@ PATCHES = [
         "tests/local_account/patches/fidelity/test_apigateway.py::test_a_method_without_an_integration_answers_not_found",
     ),
     Patch(
+        "API Gateway deployments are snapshots",
+        "fidelity",
+        fidelity.apigateway.deployments_are_snapshots,
+        "tests/local_account/patches/fidelity/test_apigateway.py::test_a_stage_serves_its_deployment_as_it_was_when_made",
+    ),
+    Patch(
         "API Gateway Update* actions",
         "feature",
         features.api_gateway_updates,

@@ -9,7 +9,7 @@ import pytest
 from harness.client import LedgerClient
 from local_account.apigateway import Gateway
 from tests.local_account.conftest import GATEWAY_REGION, GATEWAY_REQUEST, GATEWAY_TABLE, label
-from tests.support.gateway import get_item_method
+from tests.support.gateway import get_item_method, mock_method
 
 pytestmark = pytest.mark.usefixtures("velocity")  # requests go through the local gateway (the stage of conftest.py)
 
@@ -26,6 +26,22 @@ def test_a_stage_is_loaded_once_and_serves_its_deployment_until_redeployed(stage
     stage["apigateway"].create_deployment(restApiId=stage["api"], stageName="v1")
     assert label(stage) == "two", "a redeploy is seen by the next request"
     assert label(stage) == "two"
+
+
+def test_a_mock_integration_answers_the_status_its_template_names(stage: dict[str, Any]) -> None:
+    """A mock integration calls nothing: its request template names the status code, which selects the
+    integration response (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-mock-integration.html)."""
+    apigateway, api = stage["apigateway"], stage["api"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    resource = apigateway.create_resource(restApiId=api, parentId=root, pathPart="mock-probe")["id"]
+    mock_method(apigateway, api, resource, 404, '{"error": "not_served", "path": "$context.resourcePath"}')
+    try:
+        apigateway.create_deployment(restApiId=api, stageName="v1")
+        answer = stage["client"].request("GET", "/mock-probe")
+        assert (answer.status, answer.body) == (404, {"error": "not_served", "path": "/mock-probe"})
+    finally:
+        apigateway.delete_resource(restApiId=api, resourceId=resource)
+        apigateway.create_deployment(restApiId=api, stageName="v1")
 
 
 def test_a_stage_variable_changed_without_a_deployment_is_seen_by_the_next_request(stage: dict[str, Any]) -> None:
@@ -63,29 +79,3 @@ def test_a_kept_alive_connection_serves_many_requests(stage: dict[str, Any]) -> 
         label(stage)
     assert client._local.connection is connection
     assert connection.sock is not None, "the gateway kept the connection open (HTTP/1.1 keep-alive)"
-
-
-def test_a_method_deleted_while_a_deployment_is_loaded_restarts_the_load(
-    stage: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An apply deletes a replaced method after the new deployment is made: the first request after it loads
-    the deployment while the old method goes, and the method listed by GetResources is gone by its
-    GetMethod. The load starts again and serves the deployment (before, the request was answered 500)."""
-    apigateway, gateway = stage["apigateway"], stage["gateway"]
-    root = apigateway.get_resources(restApiId=stage["api"])["items"][0]["id"]
-    going = apigateway.create_resource(restApiId=stage["api"], parentId=root, pathPart="going")["id"]
-    apigateway.put_method(restApiId=stage["api"], resourceId=going, httpMethod="GET", authorizationType="NONE")
-    apigateway.create_deployment(restApiId=stage["api"], stageName="v1")
-    served = label(stage)
-    read = gateway._client.get_method
-
-    def deleted_meanwhile(**asked: Any) -> Any:
-        if asked["resourceId"] == going:
-            apigateway.delete_method(restApiId=stage["api"], resourceId=going, httpMethod="GET")
-        return read(**asked)
-
-    monkeypatch.setattr(gateway._client, "get_method", deleted_meanwhile)
-    before = gateway.loads
-    apigateway.create_deployment(restApiId=stage["api"], stageName="v1")
-    assert label(stage) == served
-    assert gateway.loads == before + 1

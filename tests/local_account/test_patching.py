@@ -29,7 +29,7 @@ def test_every_patch_is_named_once_and_has_a_purpose() -> None:
     from local_account.patches import PATCHES
 
     names = [p.name for p in PATCHES]
-    assert len(names) == len(set(names)) == 43
+    assert len(names) == len(set(names)) == 44
     assert {p.purpose for p in PATCHES} == set(PURPOSES)
     assert [p.purpose for p in PATCHES[-10:]] == ["speed"] * 10, "the speed-ups come last"
 

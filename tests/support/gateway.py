@@ -36,3 +36,19 @@ def get_item_method(
     apigateway.put_integration_response(
         restApiId=api, resourceId=resource, httpMethod="GET", statusCode="200", selectionPattern="", **templates
     )
+
+
+def mock_method(apigateway: Any, api: str, resource: str, status: int, response_template: str) -> None:
+    """GET on ``resource``: a mock integration answering ``status`` with ``response_template``, as the API
+    module serves a route its options leave out (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-mock-integration.html)."""
+    where = {"restApiId": api, "resourceId": resource, "httpMethod": "GET"}
+    apigateway.put_method(**where, authorizationType="NONE")
+    request = {"application/json": '{"statusCode": %d}' % status}  # noqa: UP031 (a template, not Python's format)
+    apigateway.put_integration(**where, type="MOCK", requestTemplates=request, passthroughBehavior="NEVER")
+    apigateway.put_method_response(**where, statusCode=str(status))
+    apigateway.put_integration_response(
+        **where,
+        statusCode=str(status),
+        selectionPattern=str(status),
+        responseTemplates={"application/json": response_template},
+    )

@@ -11,11 +11,14 @@
   is stored as text and sets nothing else.
 * A method without an integration answers NotFoundException when its integration, or one of its integration's
   responses, is read or deleted.
+* A deployment is a snapshot of the API taken when it is created: what changes afterwards reaches a stage
+  only through a new deployment.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -143,3 +146,50 @@ def missing_integrations_not_found(patcher: Patcher) -> None:
 
     patcher.replace(backend, "get_integration", get_integration)
     patcher.replace(backend, "delete_integration", delete_integration)
+
+
+SNAPSHOT_TRIES = 5  # reads of an API that an apply changes meanwhile (a dict changed while it was read)
+
+
+def configuration(api: Any) -> dict[str, Any]:
+    """What a deployment of ``api`` (moto's RestAPI) serves, as JSON data in the shapes of API Gateway's Get*
+    answers: its resources with their methods, integrations and integration responses, its authorizers,
+    request validators, models and gateway responses."""
+    for _ in range(SNAPSHOT_TRIES - 1):
+        try:
+            return _configuration(api)
+        except RuntimeError:  # an apply changed a dict while it was read: read again
+            continue
+    return _configuration(api)
+
+
+def _configuration(api: Any) -> dict[str, Any]:
+    taken = {
+        "resources": [r.to_dict() for r in list(api.resources.values())],
+        "authorizers": [a.to_json() for a in list(api.authorizers.values())],
+        "validators": [v.to_dict() for v in list(api.request_validators.values())],
+        "models": [m.to_json() for m in list(api.models.values())],
+        "gateway_responses": [g.to_json() for g in list(api.gateway_responses.values())],
+    }
+    return dict(json.loads(json.dumps(taken, default=str)))  # a copy: later changes do not reach it
+
+
+def deployments_are_snapshots(patcher: Patcher) -> None:
+    """A deployment is "a snapshot of your API's resources and methods", which a stage serves until it is
+    pointed at another (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-deployments.html,
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-basic-concept.html: "API deployment").
+
+    moto keeps no configuration in a deployment, and the local gateway read the API as it was at a stage's
+    first request after a redeploy: a method deleted after the deployment was made, before that request,
+    was not served, although AWS serves it. That hid an apply that made a deployment before it deleted
+    what the deployment must no longer serve. Here the deployment keeps a copy of the API as it is when the
+    deployment is created (``configuration``), which the gateway serves."""
+    api = apigateway_models.RestAPI
+    created = api.create_deployment
+
+    def create_deployment(self: Any, *args: Any, **kwargs: Any) -> Any:
+        deployment = created(self, *args, **kwargs)
+        deployment.configuration = configuration(self)  # type: ignore[attr-defined]
+        return deployment
+
+    patcher.replace(api, "create_deployment", create_deployment)

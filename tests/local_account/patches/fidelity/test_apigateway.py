@@ -11,7 +11,8 @@ import pytest
 from moto.apigateway.models import apigateway_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from tests.local_account.conftest import GATEWAY_REGION
+from tests.local_account.conftest import GATEWAY_REGION, label
+from tests.support.gateway import mock_method
 
 
 def test_a_stage_says_when_it_was_created_and_last_updated(stage: dict[str, Any]) -> None:
@@ -131,3 +132,30 @@ def test_a_method_without_an_integration_answers_not_found(stage: dict[str, Any]
             call(**where)
     with pytest.raises(apigateway.exceptions.NotFoundException):
         apigateway.get_integration_response(**where, statusCode="200")
+
+
+def test_a_stage_serves_its_deployment_as_it_was_when_made(stage: dict[str, Any]) -> None:
+    """A deployment is a snapshot of the API when it is made
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-deployments.html): a template changed
+    and a method deleted after it, before any request, are not what the stage serves until the next
+    deployment. Reproduced: the local gateway read the API at the first request after a redeploy, and so
+    served a change no deployment held (an apply that deletes the hold routes after making the deployment
+    that must no longer serve them)."""
+    apigateway, api, client = stage["apigateway"], stage["api"], stage["client"]
+    root = apigateway.get_resources(restApiId=api)["items"][0]["id"]
+    gone = apigateway.create_resource(restApiId=api, parentId=root, pathPart="snapshot-probe")["id"]
+    mock_method(apigateway, api, gone, 200, '{"served": true}')
+    stage["respond"]("three")
+    apigateway.create_deployment(restApiId=api, stageName="v1")
+    stage["respond"]("four")  # after the deployment, before any request
+    apigateway.delete_method(restApiId=api, resourceId=gone, httpMethod="GET")
+    try:
+        assert label(stage) == "three", "the stage serves the deployment as it was made"
+        assert client.request("GET", "/snapshot-probe").body == {"served": True}, "a method deleted since is served"
+        apigateway.create_deployment(restApiId=api, stageName="v1")
+        assert label(stage) == "four", "the next deployment takes the change"
+        assert client.request("GET", "/snapshot-probe").status == 403, "and no longer serves the deleted method"
+    finally:
+        apigateway.delete_resource(restApiId=api, resourceId=gone)
+        stage["respond"]("one")
+        apigateway.create_deployment(restApiId=api, stageName="v1")

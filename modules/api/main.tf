@@ -117,7 +117,7 @@ locals {
   }
   # The opening of each request template (_prologue.vtl): the account's checks, and the body's if it has one.
   prologues = {
-    for method, m in local.methods : method => templatefile("${local.templates}/_prologue.vtl", merge(local.ids, {
+    for method, m in local.served : method => templatefile("${local.templates}/_prologue.vtl", merge(local.ids, {
       body_check         = m.model == null ? "" : file("${local.templates}/_body_check.vtl")
       account_check      = local.account_checks[m.operation]
       known_fields_check = m.model == null ? "" : local.known_fields[m.model]
@@ -127,13 +127,20 @@ locals {
   # One entry per method: who may call it (operation: read, post, transfer, limits, hold, capture, void or
   # read_hold, per account), its route, the DynamoDB action, its request parameters beyond the path's account
   # (the query string's, optional, and a hold's id), its templates and the responses it can give.
-  methods = merge(local.base_methods, local.guarded ? local.guard_methods : {}, local.holds ? local.hold_methods : {})
+  methods = merge(local.base_methods, local.guard_methods, local.hold_methods)
+  # The routes of an option that is off, each with why: they answer 404 not_served and write nothing. The
+  # API keeps every method, so that a switch changes integrations in place and never deletes a method.
+  unserved = merge(
+    local.guarded ? {} : { for name in keys(local.guard_methods) : name => "the balance guard is off (guard)" },
+    local.holds ? {} : { for name in keys(local.hold_methods) : name => "holds are off (guard.holds)" },
+  )
+  served = { for name, m in local.methods : name => m if !contains(keys(local.unserved), name) }
   guard_methods = {
     # An operator's: the overdraft limit of one balance item (guard on only).
     set_limits = {
       operation   = "limits"
       route       = "/accounts/{accountId}/limits"
-      resource    = try(aws_api_gateway_resource.limits[0].id, null)
+      resource    = aws_api_gateway_resource.limits.id
       http_method = "PUT"
       action      = "UpdateItem"
       parameters  = {}
@@ -145,7 +152,7 @@ locals {
     get_balances = {
       operation   = "read"
       route       = "/accounts/{accountId}/balances"
-      resource    = try(aws_api_gateway_resource.balances[0].id, null)
+      resource    = aws_api_gateway_resource.balances.id
       http_method = "GET"
       action      = "Query"
       parameters  = { "method.request.querystring.currency" = false }
@@ -159,7 +166,7 @@ locals {
     create_hold = {
       operation   = "hold"
       route       = "/accounts/{accountId}/holds"
-      resource    = try(aws_api_gateway_resource.holds[0].id, null)
+      resource    = aws_api_gateway_resource.holds.id
       http_method = "POST"
       action      = "TransactWriteItems"
       parameters  = {}
@@ -170,7 +177,7 @@ locals {
     get_hold = {
       operation   = "read_hold"
       route       = "/accounts/{accountId}/holds/{holdId}"
-      resource    = try(aws_api_gateway_resource.hold[0].id, null)
+      resource    = aws_api_gateway_resource.hold.id
       http_method = "GET"
       action      = "GetItem"
       parameters  = local.hold_id
@@ -181,7 +188,7 @@ locals {
     capture_hold = {
       operation   = "capture"
       route       = "/accounts/{accountId}/holds/{holdId}/captures"
-      resource    = try(aws_api_gateway_resource.captures[0].id, null)
+      resource    = aws_api_gateway_resource.captures.id
       http_method = "POST"
       action      = "TransactWriteItems"
       parameters  = local.hold_id
@@ -192,7 +199,7 @@ locals {
     void_hold = {
       operation   = "void"
       route       = "/accounts/{accountId}/holds/{holdId}/void"
-      resource    = try(aws_api_gateway_resource.void[0].id, null)
+      resource    = aws_api_gateway_resource.void.id
       http_method = "POST"
       action      = "TransactWriteItems"
       parameters  = local.hold_id
@@ -263,14 +270,20 @@ locals {
       model       = null
     }
   }
-  # Integration responses by DynamoDB status: 2xx -> success, 4xx -> error template, else -> 500.
+  # Integration responses by DynamoDB status: 2xx -> success, 4xx -> error template, else -> 500. An
+  # unserved route's 2xx and 4xx answer 404 not_served (the status overridden: a switch changes templates in
+  # place, never a response's status code, which would replace it).
   outcomes = {
     for pair in setproduct(keys(local.methods), ["success", "client", "server"]) :
     "${pair[0]}.${pair[1]}" => {
-      method   = pair[0]
-      status   = pair[1] == "success" ? local.methods[pair[0]].success : (pair[1] == "client" ? "400" : "500")
-      pattern  = pair[1] == "success" ? "2\\d{2}" : (pair[1] == "client" ? "4\\d{2}" : null)
-      template = pair[1] == "success" ? "${pair[0]}.response.vtl" : (pair[1] == "client" ? "dynamodb_error.response.vtl" : "server_error.response.vtl")
+      method  = pair[0]
+      status  = pair[1] == "success" ? local.methods[pair[0]].success : (pair[1] == "client" ? "400" : "500")
+      pattern = pair[1] == "success" ? "2\\d{2}" : (pair[1] == "client" ? "4\\d{2}" : null)
+      template = (
+        pair[1] == "server" ? "server_error.response.vtl" :
+        contains(keys(local.unserved), pair[0]) ? "not_served.response.vtl" :
+        pair[1] == "success" ? "${pair[0]}.response.vtl" : "dynamodb_error.response.vtl"
+      )
     }
   }
   # 503: a guarded debit of a balance not yet seeded (ledger-ops guard init).
@@ -333,15 +346,16 @@ resource "aws_api_gateway_resource" "transfers" {
   path_part   = "transfers"
 }
 
+# The guard's and the holds' routes are always there, served or not (local.unserved): switching an option
+# changes their integrations, which the new deployment waits for, and never deletes a method, which an apply
+# would not order before the deployment, so that a deployment made without holds would still serve them.
 resource "aws_api_gateway_resource" "limits" {
-  count       = local.guarded ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_resource.account.id
   path_part   = "limits"
 }
 
 resource "aws_api_gateway_resource" "balances" {
-  count       = local.guarded ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_resource.account.id
   path_part   = "balances"
@@ -349,30 +363,26 @@ resource "aws_api_gateway_resource" "balances" {
 
 # Holds are posted under the payer's account, as transfers are: per-account access covers the funds reserved.
 resource "aws_api_gateway_resource" "holds" {
-  count       = local.holds ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_resource.account.id
   path_part   = "holds"
 }
 
 resource "aws_api_gateway_resource" "hold" {
-  count       = local.holds ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.holds[0].id
+  parent_id   = aws_api_gateway_resource.holds.id
   path_part   = "{holdId}"
 }
 
 resource "aws_api_gateway_resource" "captures" {
-  count       = local.holds ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.hold[0].id
+  parent_id   = aws_api_gateway_resource.hold.id
   path_part   = "captures"
 }
 
 resource "aws_api_gateway_resource" "void" {
-  count       = local.holds ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.this.id
-  parent_id   = aws_api_gateway_resource.hold[0].id
+  parent_id   = aws_api_gateway_resource.hold.id
   path_part   = "void"
 }
 
@@ -411,10 +421,14 @@ resource "aws_api_gateway_method" "this" {
   authorization        = local.cognito ? "COGNITO_USER_POOLS" : var.api.authorization
   authorizer_id        = try(aws_api_gateway_authorizer.cognito[0].id, null)
   request_validator_id = aws_api_gateway_request_validator.this.id
-  request_models       = each.value.model == null ? {} : { (local.json) = aws_api_gateway_model.this[each.value.model].name }
+  request_models       = each.value.model == null || !contains(keys(local.served), each.key) ? {} : { (local.json) = aws_api_gateway_model.this[each.value.model].name }
   request_parameters   = merge(each.value.path ? { "method.request.path.accountId" = true } : {}, each.value.parameters)
 }
 
+# Every method calls DynamoDB, served or not: an integration's type cannot change in place, and a replaced
+# integration is deleted after its successor is made (create_before_destroy, inherited from the deployment).
+# An unserved method's template reads a key no hold has (not_served.request.vtl), and its responses answer
+# 404 not_served whatever DynamoDB said.
 resource "aws_api_gateway_integration" "this" {
   for_each                = local.methods
   rest_api_id             = aws_api_gateway_rest_api.this.id
@@ -422,15 +436,15 @@ resource "aws_api_gateway_integration" "this" {
   http_method             = aws_api_gateway_method.this[each.key].http_method
   type                    = "AWS"
   integration_http_method = "POST"
-  uri                     = "${local.dynamodb}/${each.value.action}"
+  uri                     = "${local.dynamodb}/${contains(keys(local.served), each.key) ? each.value.action : "GetItem"}"
   credentials             = aws_iam_role.api.arn
   passthrough_behavior    = "NEVER"
   timeout_milliseconds    = local.integration_timeout_ms
   request_templates = {
-    (local.json) = templatefile("${local.templates}/${each.key}.request.vtl", merge(local.template_vars, {
+    (local.json) = contains(keys(local.served), each.key) ? templatefile("${local.templates}/${each.key}.request.vtl", merge(local.template_vars, {
       prologue      = local.prologues[each.key]
       query_refusal = lookup(local.query_refusals, each.key, "")
-    }))
+    })) : templatefile("${local.templates}/not_served.request.vtl", { holds_table = var.tables.holds.name })
   }
 }
 
@@ -451,7 +465,7 @@ resource "aws_api_gateway_integration_response" "this" {
   http_method        = aws_api_gateway_method.this[each.value.method].http_method
   status_code        = each.value.status
   selection_pattern  = each.value.pattern
-  response_templates = { (local.json) = templatefile("${local.templates}/${each.value.template}", local.template_vars) }
+  response_templates = { (local.json) = templatefile("${local.templates}/${each.value.template}", merge(local.template_vars, { unserved = lookup(local.unserved, each.value.method, "") })) }
   depends_on         = [aws_api_gateway_integration.this, aws_api_gateway_method_response.this]
 }
 
@@ -483,4 +497,34 @@ resource "aws_api_gateway_deployment" "this" {
 moved {
   from = aws_api_gateway_model.new_transaction
   to   = aws_api_gateway_model.this["NewTransaction"]
+}
+
+moved {
+  from = aws_api_gateway_resource.limits[0]
+  to   = aws_api_gateway_resource.limits
+}
+
+moved {
+  from = aws_api_gateway_resource.balances[0]
+  to   = aws_api_gateway_resource.balances
+}
+
+moved {
+  from = aws_api_gateway_resource.holds[0]
+  to   = aws_api_gateway_resource.holds
+}
+
+moved {
+  from = aws_api_gateway_resource.hold[0]
+  to   = aws_api_gateway_resource.hold
+}
+
+moved {
+  from = aws_api_gateway_resource.captures[0]
+  to   = aws_api_gateway_resource.captures
+}
+
+moved {
+  from = aws_api_gateway_resource.void[0]
+  to   = aws_api_gateway_resource.void
 }

@@ -39,11 +39,16 @@ output "role_arn" {
 }
 
 output "routes" {
-  description = "Every route by operation (read, post, transfer; limits with the balance guard on), as METHOD/path with {accountId}: what follows <execution_arn>/<stage>/ in an execute-api resource ARN."
+  description = "Every route served, by operation (read, post, transfer; limits with the balance guard on; hold, capture, void and read_hold with holds), as METHOD/path with {accountId}: what follows <execution_arn>/<stage>/ in an execute-api resource ARN."
   value = {
-    for operation in distinct([for m in values(local.methods) : m.operation]) :
-    operation => sort([for m in values(local.methods) : "${m.http_method}${m.route}" if m.operation == operation])
+    for operation in distinct([for m in values(local.served) : m.operation]) :
+    operation => sort([for m in values(local.served) : "${m.http_method}${m.route}" if m.operation == operation])
   }
+}
+
+output "unserved" {
+  description = "The routes kept for an option that is off, each answering 404 not_served: by method, its route and why."
+  value       = { for name, why in local.unserved : name => { route = "${local.methods[name].http_method}${local.methods[name].route}", reason = why } }
 }
 
 output "authorization" {
@@ -62,8 +67,8 @@ output "stage_variables" {
 }
 
 output "request_templates" {
-  description = "Each method's request template as deployed (partials placed in), so that the account check of each operation can be reviewed and tested."
-  value       = { for method, integration in aws_api_gateway_integration.this : method => integration.request_templates["application/json"] }
+  description = "Each served method's request template as deployed (partials placed in), so that the account check of each operation can be reviewed and tested."
+  value       = { for method, integration in aws_api_gateway_integration.this : method => integration.request_templates["application/json"] if contains(keys(local.served), method) }
 }
 
 output "refused_writes_metric" {

@@ -127,15 +127,22 @@ def test_the_policy_allows_exactly_the_routes_the_api_has_for_the_listed_account
     """The module's ARNs are checked against the API as deployed, with IAM's own matching rules."""
     apigateway = deployed.env.client("apigateway")
     api_id, stage = deployed.outputs["rest_api_id"], deployed.outputs["stage_name"]
-    routes = {
-        f"{verb}{resource['path']}"
+    methods = {
+        f"{verb}{resource['path']}": method["methodIntegration"]["requestTemplates"]["application/json"]
         for resource in apigateway.get_resources(restApiId=api_id, limit=500)["items"]
-        for verb in resource.get("resourceMethods") or {}
+        for verb, method in (resource.get("resourceMethods") or {}).items()
     }
-    assert routes and all("{accountId}" in r for r in routes), "every route names an account"
+    assert methods and all("{accountId}" in r for r in methods), "every route names an account"
     access = deployed.outputs["api_access"]
+    unserved = {r for r, template in methods.items() if "#not-served" in template}  # of an option that is off
+    routes = set(methods) - unserved
+    assert routes == {r for served in access["routes"].values() for r in served}, (
+        "the module's routes are the API's, less those of an option that is off"
+    )
     policy = account_policy(access, [{"accounts": ["acc-x"], "operations": ["read", "post", "transfer"]}])
     base = f"{access['execution_arn']}/{stage}/"
+    for route in unserved:
+        assert not allowed([policy], "execute-api:Invoke", base + route.replace("{accountId}", "acc-x")), route
     for route in routes:
         assert allowed([policy], "execute-api:Invoke", base + route.replace("{accountId}", "acc-x")), route
         for other in ("acc-y", "acc-x2", "acc", "ACC-X"):

@@ -494,7 +494,17 @@ def test_switching_holds_and_the_guard_off_is_refused_while_a_hold_is_open(holdi
     off = stack.apply(holding.pattern)
     assert off.get("holds") is None and off.get("guard") is None
     assert served_epoch(holding) is None, "the guard off: the stage names no epoch"
-    assert holding.api.hold(payer, "open").status in {403, 404}, "holds off: no hold route"
+    kept = [(payer, "open"), (payer, "after-off")]
+    before = state(holding, [payer], kept)
+    for answer in (
+        holding.api.hold(payer, "open"),
+        holding.api.post_hold(payer, {**body, "holdId": "after-off"}),
+        holding.api.put_limits(payer, {"currency": "EUR", "overdraftLimit": "10.00"}),
+    ):  # the deployment made with holds and the guard off keeps their routes, and serves none of them
+        assert (answer.status, answer.body["error"]) == (404, "not_served"), answer.text
+    assert state(holding, [payer], [(payer, "open"), (payer, "after-off")]) == before, (
+        "a route not served writes nothing"
+    )
 
 
 def served_epoch(deployed: Deployment) -> str | None:

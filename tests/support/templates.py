@@ -8,7 +8,7 @@ from ledger_aggregator.currencies import minor_units
 from ledger_aggregator.formats import ID_PATTERNS
 from ledger_aggregator.items import HOLD_NAMES
 from ledger_ops.guard import NAMES
-from tests.support.aws import DETAILS_INDEX
+from tests.support.aws import DETAILS_INDEX, HOLDS
 from tools.contract import bodies, properties_of
 
 API = Path(__file__).resolve().parents[2] / "modules" / "api"
@@ -106,3 +106,8 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False, hol
         listing_query=_partial("_listing_query.vtl"),
         **balance,
     )
+
+
+def unserved_template(name: str, reason: str) -> str:
+    """A template of a route whose option is off (not_served.*.vtl), as modules/api renders it."""
+    return _partial(name, holds_table=HOLDS, unserved=reason)

@@ -4,6 +4,7 @@ TransactWriteItems the template renders, and every refusal says why and writes n
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +18,9 @@ from ledger_ops.guard import (
     balance_differences,
     seed_balances,
 )
+from local_account.vtl import Request, render
 from tests.support.aws import BALANCES, DETAILS, HOLDS
-from tests.support.templates import HOLD_CAP, HOLD_MAX_SECONDS
+from tests.support.templates import HOLD_CAP, HOLD_MAX_SECONDS, unserved_template
 from tests.templates.test_guard import EPOCH, INITIALISED, UNGUARDED, Switched, post, seed
 from tests.templates.test_templates import call
 
@@ -516,3 +518,28 @@ def test_a_balance_item_a_limit_created_reconciles_with_holds_on(dynamodb: Any) 
     assert call(dynamodb, "set_limits", ALICE, body, stage=STAGE).status == 200
     assert figures(dynamodb) == {"headroom": 50}
     assert balance_differences(*everything(dynamodb), EPOCH, holds=True) == [], "free absent reads as 0"
+
+
+@pytest.mark.parametrize("reason", ["holds are off (guard.holds)", "the balance guard is off (guard)"])
+def test_a_route_not_served_reads_a_key_no_hold_has_and_answers_404_naming_the_option(
+    dynamodb: Any, reason: str
+) -> None:
+    """A route of an option that is off (modules/api's local.unserved) stays in the API: its integration asks
+    one GetItem of a key no id can be, and both its success and its error template answer 404 not_served, so
+    that nothing DynamoDB says is passed on and nothing is written."""
+    fund(dynamodb, "100")
+    assert hold(dynamodb, "30.00").status == 201
+    before = rows(dynamodb), hold_item(dynamodb), figures(dynamodb)
+    request = Request(body=json.dumps({"holdId": "h1", "amount": "1.00"}), path={"accountId": "alice", "holdId": "h1"})
+    sent = json.loads(render(unserved_template("not_served.request.vtl", reason), request).body)
+    assert sent["TableName"] == HOLDS and "#" in sent["Key"]["accountId"]["S"], "a key no id can be"
+    assert "Item" not in dynamodb.get_item(**sent), "no hold has that key"
+    for integration_body in ("{}", json.dumps({"__type": "com.amazon.coral.validate#ValidationException"})):
+        answer = render(
+            unserved_template("not_served.response.vtl", reason), request, integration_body=integration_body
+        )
+        assert (answer.status, json.loads(answer.body)) == (
+            404,
+            {"error": "not_served", "message": f"this route is not served: {reason}", "field": None},
+        )
+    assert (rows(dynamodb), hold_item(dynamodb), figures(dynamodb)) == before, "nothing is written"

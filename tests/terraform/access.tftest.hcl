@@ -19,8 +19,8 @@ run "aws_iam_by_default_on_every_method" {
     error_message = "every method is AWS_IAM without an authorizer by default"
   }
   assert {
-    condition     = length(module.api.authorization) == 5
-    error_message = "the API has five methods"
+    condition     = length(module.api.authorization) == 11 && length(module.api.unserved) == 6
+    error_message = "the API has eleven methods, every one authorized; the guard's and the holds' six are not served by default"
   }
 }
 

@@ -86,6 +86,10 @@ run "guard_off_keeps_the_balances_table" {
     condition     = output.guard == null && !contains(keys(module.api.request_templates), "set_limits")
     error_message = "switched off, the API writes no balance item"
   }
+  assert {
+    condition     = length(module.api.authorization) == 11 && module.api.unserved.set_limits == { route = "PUT/accounts/{accountId}/limits", reason = "the balance guard is off (guard)" }
+    error_message = "switching the guard off deletes no method (a deletion is not ordered before the new deployment): PUT limits answers 404 not_served"
+  }
 }
 
 run "guard_on_again_starts_a_new_epoch" {

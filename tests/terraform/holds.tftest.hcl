@@ -31,6 +31,10 @@ run "guard_on_without_holds" {
     condition     = !contains(keys(module.api.stage_variables), "holdsTable")
     error_message = "without holds the stage names no holds table, so guard init seeds no holds' attribute"
   }
+  assert {
+    condition     = length(module.api.authorization) == 11 && jsonencode(module.api.unserved) == jsonencode({ capture_hold = { route = "POST/accounts/{accountId}/holds/{holdId}/captures", reason = "holds are off (guard.holds)" }, create_hold = { route = "POST/accounts/{accountId}/holds", reason = "holds are off (guard.holds)" }, get_hold = { route = "GET/accounts/{accountId}/holds/{holdId}", reason = "holds are off (guard.holds)" }, void_hold = { route = "POST/accounts/{accountId}/holds/{holdId}/void", reason = "holds are off (guard.holds)" } })
+    error_message = "the hold routes are kept without holds, each answering 404 not_served: the API's eleven methods are there whatever the options"
+  }
 }
 
 run "holds_on_start_an_epoch_and_replace_no_table" {
@@ -81,6 +85,10 @@ run "holds_on_start_an_epoch_and_replace_no_table" {
     condition     = contains(output.alarm_names, "tftest-dlq-tftest-sweeper-dlq") && contains(output.alarm_names, "tftest-errors-tftest-sweeper")
     error_message = "the sweeper's failed runs and errors have alarms"
   }
+  assert {
+    condition     = length(module.api.authorization) == 11 && module.api.unserved == {}
+    error_message = "holds on serve the four hold routes: switching them on makes no method"
+  }
 }
 
 run "another_apply_with_holds_keeps_the_epoch" {
@@ -114,6 +122,10 @@ run "holds_off_start_an_epoch_and_keep_the_holds_table" {
     condition     = !contains(keys(module.api.stage_variables), "holdsTable") && strcontains(module.api.request_templates.create_transaction, "#set($holds = false)")
     error_message = "holds off: no holds table on the stage, and the templates keep no holds' attribute"
   }
+  assert {
+    condition     = length(module.api.authorization) == 11 && jsonencode(module.api.unserved) == jsonencode({ capture_hold = { route = "POST/accounts/{accountId}/holds/{holdId}/captures", reason = "holds are off (guard.holds)" }, create_hold = { route = "POST/accounts/{accountId}/holds", reason = "holds are off (guard.holds)" }, get_hold = { route = "GET/accounts/{accountId}/holds/{holdId}", reason = "holds are off (guard.holds)" }, void_hold = { route = "POST/accounts/{accountId}/holds/{holdId}/void", reason = "holds are off (guard.holds)" } })
+    error_message = "switching holds off deletes no method (a deletion is not ordered before the new deployment): the hold routes answer 404 not_served"
+  }
 }
 
 run "the_guard_off_takes_holds_with_it" {
@@ -125,5 +137,9 @@ run "the_guard_off_takes_holds_with_it" {
   assert {
     condition     = output.holds == null && output.guard == null
     error_message = "the guard off takes holds with it"
+  }
+  assert {
+    condition     = length(module.api.authorization) == 11 && length(module.api.unserved) == 6 && module.api.unserved.set_limits.reason == "the balance guard is off (guard)" && module.api.unserved.get_balances.route == "GET/accounts/{accountId}/balances"
+    error_message = "the guard off keeps its routes and the holds', each answering 404 not_served"
   }
 }

@@ -215,9 +215,19 @@ def until_caught_up(consumer: Consumer, accounts: list[str], timeout: float = 12
     try:
         eventually(lambda: caught_up(consumer, accounts), timeout=timeout)
     except AssertionError as late:
-        raise AssertionError(
-            f"{step}{': ' if step else ''}the consumer is behind: {behind(consumer, accounts)}"
-        ) from late
+        where, parked = f"{step}: " if step else "", dead_letters(consumer.deployed)
+        raise AssertionError(f"{where}the consumer is behind: {behind(consumer, accounts)}; parked: {parked}") from late
+
+
+def dead_letters(deployed: Deployment) -> dict[str, str]:
+    """How many messages the events' dead-letter queues hold (the Pipes' and the bus's), by queue name."""
+    sqs, events = deployed.env.client("sqs"), deployed.outputs.get("events") or {}
+    queues = [q for q in (events.get("dlq"), events.get("bus_dlq")) if q]
+    asked = ["ApproximateNumberOfMessages"]
+    return {
+        q["name"]: sqs.get_queue_attributes(QueueUrl=q["url"], AttributeNames=asked)["Attributes"][asked[0]]
+        for q in queues
+    }
 
 
 def behind(consumer: Consumer, accounts: list[str]) -> str:

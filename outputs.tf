@@ -128,6 +128,11 @@ output "api_access" {
   }
 }
 
+output "unserved_routes" {
+  description = "The routes the API keeps for an option that is off (the guard's, the holds'), each answering 404 not_served: by method, its route (METHOD/path) and why."
+  value       = module.api.unserved
+}
+
 output "marker_ttl_seconds" {
   description = "How long an applied marker lives (functions.marker_ttl_days): ledger-ops replays no DLQ message within a day of it."
   value       = var.functions.marker_ttl_days * 86400

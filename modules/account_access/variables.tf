@@ -31,7 +31,7 @@ variable "grants" {
   }
   validation {
     condition     = alltrue(flatten([for g in var.grants : [for o in g.operations : contains(keys(var.api.routes), o)]]))
-    error_message = "Every granted operation must be one of the ledger's routes: limits exists only with the balance guard on, and hold, capture, void and read_hold only with holds on (the root's guard setting)."
+    error_message = "Every granted operation must be one the ledger serves: limits only with the balance guard on, and hold, capture, void and read_hold only with holds on (the root's guard setting)."
   }
 }
 

@@ -116,11 +116,12 @@ locals {
     get_balances  = templatefile("${local.templates}/_query_refusal.vtl", { table = "balancesTable", index = "" })
   }
   # The opening of each request template (_prologue.vtl): the account's checks, and the body's if it has one.
+  # An unserved method's checks only its account (not_served.request.vtl): it reads no body.
   prologues = {
-    for method, m in local.served : method => templatefile("${local.templates}/_prologue.vtl", merge(local.ids, {
-      body_check         = m.model == null ? "" : file("${local.templates}/_body_check.vtl")
+    for method, m in local.methods : method => templatefile("${local.templates}/_prologue.vtl", merge(local.ids, {
+      body_check         = m.model == null || contains(keys(local.unserved), method) ? "" : file("${local.templates}/_body_check.vtl")
       account_check      = local.account_checks[m.operation]
-      known_fields_check = m.model == null ? "" : local.known_fields[m.model]
+      known_fields_check = m.model == null || contains(keys(local.unserved), method) ? "" : local.known_fields[m.model]
     }))
   }
 
@@ -286,9 +287,11 @@ locals {
       )
     }
   }
-  # 503: a guarded debit of a balance not yet seeded (ledger-ops guard init).
+  # 503: a guarded debit of a balance not yet seeded (ledger-ops guard init). Declared whether the guard is on
+  # or off, as every method is: a switch deletes no method response (a deletion is not ordered before the
+  # new deployment).
   method_statuses = {
-    for pair in setproduct(keys(local.methods), concat(["success", "400", "403", "404", "409", "422", "429", "500"], local.guarded ? ["503"] : [])) :
+    for pair in setproduct(keys(local.methods), ["success", "400", "403", "404", "409", "422", "429", "500", "503"]) :
     "${pair[0]}.${pair[1]}" => {
       method = pair[0]
       status = pair[1] == "success" ? local.methods[pair[0]].success : pair[1]
@@ -427,8 +430,8 @@ resource "aws_api_gateway_method" "this" {
 
 # Every method calls DynamoDB, served or not: an integration's type cannot change in place, and a replaced
 # integration is deleted after its successor is made (create_before_destroy, inherited from the deployment).
-# An unserved method's template reads a key no hold has (not_served.request.vtl), and its responses answer
-# 404 not_served whatever DynamoDB said.
+# An unserved method's template checks the account, then reads a key no hold has (not_served.request.vtl),
+# and its responses answer 404 not_served whatever DynamoDB said (or the account's refusal, as elsewhere).
 resource "aws_api_gateway_integration" "this" {
   for_each                = local.methods
   rest_api_id             = aws_api_gateway_rest_api.this.id
@@ -444,7 +447,7 @@ resource "aws_api_gateway_integration" "this" {
     (local.json) = contains(keys(local.served), each.key) ? templatefile("${local.templates}/${each.key}.request.vtl", merge(local.template_vars, {
       prologue      = local.prologues[each.key]
       query_refusal = lookup(local.query_refusals, each.key, "")
-    })) : templatefile("${local.templates}/not_served.request.vtl", { holds_table = var.tables.holds.name })
+    })) : templatefile("${local.templates}/not_served.request.vtl", { holds_table = var.tables.holds.name, prologue = local.prologues[each.key] })
   }
 }
 

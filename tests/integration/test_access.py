@@ -295,6 +295,12 @@ def test_a_cognito_user_is_403_on_an_account_it_does_not_hold(deployed: Deployme
     ]
     assert [(r.status, r.body["error"], r.body["field"]) for r in refused] == [(403, "forbidden", "accountId")] * 5
     assert deployed.stored(theirs) == before and len(deployed.rows(theirs)) == rows
+    # The routes of options this stack has off (holds; the guard's read of balances) check the account first,
+    # as every route does: a caller learns nothing of the options on an account it does not hold.
+    mine = cognito.accounts["user-a"]
+    for account, answered in ((theirs, (403, "forbidden")), (mine, (404, "not_served"))):
+        for answer in (client.hold(account, "h1"), client.balances(account)):
+            assert (answer.status, answer.body["error"]) == answered, answer.text
 
 
 def forged_expired(token: str) -> str:

@@ -54,6 +54,23 @@ def _partial(name: str, **variables: str) -> str:
     return text
 
 
+def _prologue(method: str, claim: str | None, served: bool) -> str:
+    """The opening of a method's request template (_prologue.vtl): its account's checks, as ``claim`` says
+    (see api_template), and when it is served and has a body, the body's."""
+    known = body_check = ""
+    if served and method in WITH_BODY:
+        fields = ",".join(sorted(properties_of(method)))
+        known = _partial("_known_fields.vtl", known_fields=fields)
+        body_check = _partial("_body_check.vtl")
+    account = ""
+    if claim == NO_GRANT:
+        account = _partial("_no_grant.vtl")
+    elif claim is not None:
+        account = _partial("_account_check.vtl", claim=claim, operation=OPERATIONS.get(method, "read"))
+    ids = {"account_id": ID_PATTERNS["accountId"], "write_id": ID_PATTERNS["writeId"]}
+    return _partial("_prologue.vtl", body_check=body_check, account_check=account, known_fields_check=known, **ids)
+
+
 def api_template(name: str, claim: str | None = None, guarded: bool = False, holds: bool = False) -> str:
     """A template's text as deployed: the shared partials placed in, the currencies rendered, and
     with COGNITO (``claim``, the claim that api.cognito_grants binds to the method's operation; ``NO_GRANT``
@@ -62,20 +79,9 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False, hol
     on too (docs/holds.md)."""
     units = minor_units_entries()
     method = name.split(".", maxsplit=1)[0]
-    known = body_check = ""
-    if method in WITH_BODY:
-        fields = ",".join(sorted(properties_of(method)))
-        known = _partial("_known_fields.vtl", known_fields=fields)
-        body_check = _partial("_body_check.vtl")
-    account = ""
-    if claim == NO_GRANT:
-        account = _partial("_no_grant.vtl")
-    elif claim is not None:
-        operation = OPERATIONS.get(method, "read")
-        account = _partial("_account_check.vtl", claim=claim, operation=operation)
+    prologue = _prologue(method, claim, served=True)
     currency_check = _partial("_currency_check.vtl", minor_units=units)
     ids = {"account_id": ID_PATTERNS["accountId"], "write_id": ID_PATTERNS["writeId"]}
-    prologue = _partial("_prologue.vtl", body_check=body_check, account_check=account, known_fields_check=known, **ids)
     # The balance item's names by placeholder, as modules/api/guard.tf's local.balance gives them.
     balance = {f"balance.{placeholder.removeprefix('#')}": name for placeholder, name in NAMES.items()}
     generated = {path.stem: path.read_text() for path in (TEMPLATES / "generated").glob("*.vtl")}
@@ -108,6 +114,7 @@ def api_template(name: str, claim: str | None = None, guarded: bool = False, hol
     )
 
 
-def unserved_template(name: str, reason: str) -> str:
-    """A template of a route whose option is off (not_served.*.vtl), as modules/api renders it."""
-    return _partial(name, holds_table=HOLDS, unserved=reason)
+def unserved_template(name: str, reason: str, method: str = "create_hold", claim: str | None = None) -> str:
+    """A template of ``method`` while its option is off (not_served.*.vtl), as modules/api renders it: with
+    its account's checks (``claim`` as for api_template)."""
+    return _partial(name, holds_table=HOLDS, unserved=reason, prologue=_prologue(method, claim, served=False))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from ledger_ops.guard import (
     InconsistentHoldsError,
@@ -20,7 +21,7 @@ from ledger_ops.guard import (
 )
 from local_account.vtl import Request, render
 from tests.support.aws import BALANCES, DETAILS, HOLDS
-from tests.support.templates import HOLD_CAP, HOLD_MAX_SECONDS, unserved_template
+from tests.support.templates import HOLD_CAP, HOLD_MAX_SECONDS, NO_GRANT, unserved_template
 from tests.templates.test_guard import EPOCH, INITIALISED, UNGUARDED, Switched, post, seed
 from tests.templates.test_templates import call
 
@@ -520,26 +521,58 @@ def test_a_balance_item_a_limit_created_reconciles_with_holds_on(dynamodb: Any) 
     assert balance_differences(*everything(dynamodb), EPOCH, holds=True) == [], "free absent reads as 0"
 
 
-@pytest.mark.parametrize("reason", ["holds are off (guard.holds)", "the balance guard is off (guard)"])
+UNSERVED = {"create_hold": "holds are off (guard.holds)", "set_limits": "the balance guard is off (guard)"}
+
+
+@pytest.mark.parametrize("method", sorted(UNSERVED))
 def test_a_route_not_served_reads_a_key_no_hold_has_and_answers_404_naming_the_option(
-    dynamodb: Any, reason: str
+    dynamodb: Any, method: str
 ) -> None:
     """A route of an option that is off (modules/api's local.unserved) stays in the API: its integration asks
     one GetItem of a key no id can be, and both its success and its error template answer 404 not_served, so
     that nothing DynamoDB says is passed on and nothing is written."""
+    reason = UNSERVED[method]
     fund(dynamodb, "100")
     assert hold(dynamodb, "30.00").status == 201
     before = rows(dynamodb), hold_item(dynamodb), figures(dynamodb)
-    request = Request(body=json.dumps({"holdId": "h1", "amount": "1.00"}), path={"accountId": "alice", "holdId": "h1"})
-    sent = json.loads(render(unserved_template("not_served.request.vtl", reason), request).body)
+    body = json.dumps({"holdId": "h1", "amount": "1.00", "unknown": "$"})  # not read: no 400 for the field
+    request = Request(body=body, path={"accountId": "alice", "holdId": "h1"})
+    sent = json.loads(render(unserved_template("not_served.request.vtl", reason, method), request).body)
     assert sent["TableName"] == HOLDS and "#" in sent["Key"]["accountId"]["S"], "a key no id can be"
     assert "Item" not in dynamodb.get_item(**sent), "no hold has that key"
-    for integration_body in ("{}", json.dumps({"__type": "com.amazon.coral.validate#ValidationException"})):
-        answer = render(
-            unserved_template("not_served.response.vtl", reason), request, integration_body=integration_body
-        )
+    refused = json.dumps({"__type": "com.amazon.coral.validate#ValidationException", "message": "throttled"})
+    for said in ("{}", refused):
+        answer = render(unserved_template("not_served.response.vtl", reason, method), request, integration_body=said)
         assert (answer.status, json.loads(answer.body)) == (
             404,
             {"error": "not_served", "message": f"this route is not served: {reason}", "field": None},
         )
     assert (rows(dynamodb), hold_item(dynamodb), figures(dynamodb)) == before, "nothing is written"
+
+
+@pytest.mark.parametrize(
+    ("account", "claim", "claims", "answered"),
+    [
+        ("bob", "custom:accounts", {"custom:accounts": "alice"}, (403, "forbidden")),
+        ("alice", NO_GRANT, {"custom:accounts": "alice"}, (403, "forbidden")),
+        ("al ice", None, None, (400, "invalid_request")),
+        ("alice", "custom:accounts", {"custom:accounts": "bob, alice"}, (404, "not_served")),
+    ],
+    ids=["another-account", "no-grant", "malformed-id", "held"],
+)
+def test_a_route_not_served_checks_the_account_first_as_every_route_does(
+    dynamodb: Any, account: str, claim: str | None, claims: dict[str, str] | None, answered: tuple[int, str]
+) -> None:
+    """With COGNITO, a caller that does not hold the account (or an operation granted to no claim) is 403
+    forbidden on a route not served, as on a served one, and learns nothing of the options; a malformed
+    account id is 400. The refusal is DynamoDB's, to the unused name the template puts in the GetItem."""
+    reason = UNSERVED["create_hold"]
+    context = {"authorizer": {"claims": claims}} if claims is not None else {}
+    request = Request(body="{}", path={"accountId": account}, context=context)
+    sent = json.loads(render(unserved_template("not_served.request.vtl", reason, claim=claim), request).body)
+    try:
+        said = json.dumps(dynamodb.get_item(**sent))
+    except ClientError as error:
+        said = json.dumps({"__type": error.response["Error"]["Code"], "message": error.response["Error"]["Message"]})
+    answer = render(unserved_template("not_served.response.vtl", reason, claim=claim), request, integration_body=said)
+    assert (answer.status, json.loads(answer.body)["error"]) == answered

@@ -86,7 +86,7 @@ run "holds_on_start_an_epoch_and_replace_no_table" {
     error_message = "the sweeper's failed runs and errors have alarms"
   }
   assert {
-    condition     = length(module.api.authorization) == 11 && module.api.unserved == {}
+    condition     = length(module.api.authorization) == 11 && module.api.unserved == {} && output.unserved_routes == {}
     error_message = "holds on serve the four hold routes: switching them on makes no method"
   }
 }

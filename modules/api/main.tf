@@ -115,13 +115,15 @@ locals {
     get_statement = templatefile("${local.templates}/_query_refusal.vtl", { table = "historyTable", index = "" })
     get_balances  = templatefile("${local.templates}/_query_refusal.vtl", { table = "balancesTable", index = "" })
   }
+  # The model each method's body is checked against: null without a body, or while it is not served (an
+  # unserved method checks only its account, not_served.request.vtl, and reads no body).
+  body_models = { for method, m in local.methods : method => contains(keys(local.served), method) ? m.model : null }
   # The opening of each request template (_prologue.vtl): the account's checks, and the body's if it has one.
-  # An unserved method's checks only its account (not_served.request.vtl): it reads no body.
   prologues = {
     for method, m in local.methods : method => templatefile("${local.templates}/_prologue.vtl", merge(local.ids, {
-      body_check         = m.model == null || contains(keys(local.unserved), method) ? "" : file("${local.templates}/_body_check.vtl")
+      body_check         = local.body_models[method] == null ? "" : file("${local.templates}/_body_check.vtl")
       account_check      = local.account_checks[m.operation]
-      known_fields_check = m.model == null || contains(keys(local.unserved), method) ? "" : local.known_fields[m.model]
+      known_fields_check = local.body_models[method] == null ? "" : local.known_fields[local.body_models[method]]
     }))
   }
 
@@ -424,7 +426,7 @@ resource "aws_api_gateway_method" "this" {
   authorization        = local.cognito ? "COGNITO_USER_POOLS" : var.api.authorization
   authorizer_id        = try(aws_api_gateway_authorizer.cognito[0].id, null)
   request_validator_id = aws_api_gateway_request_validator.this.id
-  request_models       = each.value.model == null || !contains(keys(local.served), each.key) ? {} : { (local.json) = aws_api_gateway_model.this[each.value.model].name }
+  request_models       = local.body_models[each.key] == null ? {} : { (local.json) = aws_api_gateway_model.this[local.body_models[each.key]].name }
   request_parameters   = merge(each.value.path ? { "method.request.path.accountId" = true } : {}, each.value.parameters)
 }
 

@@ -125,8 +125,16 @@ def queue_on_rule(deployed: Deployment, bus: str, pattern: dict[str, Any]) -> It
 
 
 @contextlib.contextmanager
-def subscribed(deployed: Deployment, bus: str, accounts: list[str]) -> Iterator[Consumer]:
-    """A standard queue and a rule on ``bus`` for these accounts' balance events; removed afterwards."""
+def subscribed(deployed: Deployment, bus: str, accounts: list[str], *, resyncing: bool = False) -> Iterator[Consumer]:
+    """A standard queue and a rule on ``bus`` for these accounts' balance events; removed afterwards.
+
+    Subscribe before the accounts' first write: an event published before the rule exists never reaches the
+    queue, so the consumer would wait for ever for the revision that event carried (whether it was published
+    in time is a race with the projection). A consumer subscribed later takes a resync as its baseline
+    (``resyncing``), as docs/events.md tells consumers to.
+    """
+    written = [account for account in accounts if deployed.rows(account)]
+    assert resyncing or not written, f"subscribe before the first write of {written}, or take a resync baseline"
     pattern = {"source": ["cqrs-ledger"], "detail-type": ["Balance Changed"], "detail": {"accountId": accounts}}
     with queue_on_rule(deployed, bus, pattern) as url:
         yield Consumer(deployed, url)

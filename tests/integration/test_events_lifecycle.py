@@ -122,7 +122,7 @@ def assert_resync_gives_a_baseline(
     deployed: Deployment, bus: str, account: str, consumer: Consumer, tmp_path: Path
 ) -> None:
     """A consumer that never saw the account takes the resync event as its baseline; one that did, a duplicate."""
-    with subscribed(deployed, bus, [account]) as newcomer:
+    with subscribed(deployed, bus, [account], resyncing=True) as newcomer:
         done = ops(deployed, tmp_path, "events", "resync", "--account", account)
         assert done.returncode == 0 and "1 event(s) published" in done.stdout, done.stdout + done.stderr
         until_caught_up(newcomer, [account])

@@ -373,11 +373,11 @@ def test_holds_captures_and_voids_racing_debits_keep_every_floor_and_end_exact(h
     payers = [holding.account(f"race-payer{i}") for i in range(2)]
     payee, latecomer = holding.account("race-payee"), holding.account("late-payer")
     accounts = [*payers, payee, latecomer]
-    for payer in payers:
-        credit(holding, payer, RACE_FUNDS)
-    assert holding.api.put_limits(payers[0], {"currency": "EUR", "overdraftLimit": amount(LIMIT)}).status == 200
     seed = random.randrange(2**32)
     with subscribed(holding, holding.outputs["events"]["bus"]["name"], accounts) as consumer:
+        for payer in payers:
+            credit(holding, payer, RACE_FUNDS)
+        assert holding.api.put_limits(payers[0], {"currency": "EUR", "overdraftLimit": amount(LIMIT)}).status == 200
         racers = [
             Racer(
                 holding, payers, payee, random.Random(seed + n), LedgerClient(holding.api.base_url, holding.env.region)
